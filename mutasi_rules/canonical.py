@@ -1,0 +1,42 @@
+"""Canonical JSON and hashing: the basis of byte-identical output and of audit hashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def canonical_json(value: Any, *, indent: int | None = None) -> str:
+    """Sorted keys, no ASCII escaping, fixed separators: same value, same text."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    separators = (",", ":") if indent is None else (",", ": ")
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=separators, indent=indent, default=_default)
+
+
+def sha256_of(value: Any) -> str:
+    """Hex SHA-256 of the canonical JSON of ``value`` (or of raw bytes/text)."""
+    if isinstance(value, bytes):
+        data = value
+    elif isinstance(value, str):
+        data = value.encode("utf-8")
+    else:
+        data = canonical_json(value).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,101 @@
+"""Problems found in input (data files, rule files, plugins), collected rather than raised one by one.
+
+Every problem names where it is (file, line/column or record), which field, the bad
+value and why it is bad, so that a person can fix all of them in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["error", "warning"]
+
+
+class Problem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    severity: Severity = "error"
+    code: str = Field(description="Stable machine-readable kind, e.g. 'nip.invalid', 'rule.unknown_field'")
+    message: str = Field(description="Why the value is bad, in English")
+    file: str | None = None
+    line: int | None = Field(default=None, description="1-based line (text files)")
+    column: int | None = Field(default=None, description="1-based column (text files)")
+    record: str | None = Field(default=None, description="Row number, record index or id")
+    field: str | None = None
+    value: Any = None
+
+    def location(self) -> str:
+        parts = []
+        if self.file:
+            where = self.file
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            parts.append(where)
+        if self.record:
+            parts.append(self.record)
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts) or "<input>"
+
+    def __str__(self) -> str:
+        text = f"{self.location()}: {self.severity}: {self.message}"
+        if self.value is not None:
+            text += f" (value: {self.value!r})"
+        return text
+
+
+class Problems:
+    """An ordered collection of problems."""
+
+    def __init__(self, items: Iterable[Problem] = ()) -> None:
+        self._items: list[Problem] = list(items)
+
+    def add(self, problem: Problem) -> None:
+        self._items.append(problem)
+
+    def error(self, code: str, message: str, **where: Any) -> None:
+        self._items.append(Problem(severity="error", code=code, message=message, **where))
+
+    def warning(self, code: str, message: str, **where: Any) -> None:
+        self._items.append(Problem(severity="warning", code=code, message=message, **where))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self._items.extend(problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self._items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self._items if p.severity == "warning"]
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def raise_if_errors(self, what: str) -> None:
+        if self.errors:
+            raise InputError(what, list(self._items))
+
+
+class InputError(Exception):
+    """Raised with every problem found, never just the first."""
+
+    def __init__(self, what: str, problems: list[Problem]) -> None:
+        self.what = what
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        lines = "\n".join(f"  {p}" for p in errors[:50])
+        more = f"\n  ... and {len(errors) - 50} more" if len(errors) > 50 else ""
+        super().__init__(f"{what}: {len(errors)} error(s)\n{lines}{more}")
