@@ -130,6 +130,7 @@ class EmployeeFacts(FactModel):
     kelas: int = Field(description="Kelas jabatan of the current position")
     unit_id: str
     opd_id: str = Field(description="Top-level unit (OPD) of the current unit")
+    unit_path: list[str] = Field(description="The current unit and all its ancestors")
     position_start: dt.date = Field(description="TMT jabatan")
     years_in_position: float = Field(description="Calendar-exact years in the current position on as_of")
     tmt_cpns: dt.date
@@ -173,6 +174,7 @@ class PositionFacts(FactModel):
     kelas: int
     unit_id: str
     opd_id: str
+    unit_path: list[str] = Field(description="The position's unit and all its ancestors")
     min_rank: Golongan | None
     max_rank: Golongan | None
     min_education: EducationLevel | None
@@ -199,6 +201,7 @@ class UnitFacts(FactModel):
     kind: UnitKind
     parent_id: str | None
     opd_id: str
+    unit_path: list[str] = Field(description="The unit and all its ancestors")
     position_count: int
     has_workload_data: bool
     workload_hours: float | None = None
@@ -399,22 +402,26 @@ class DatasetIndex:
         self.bezetting: dict[str, int] = {}
         for employee in dataset.employees:
             self.bezetting[employee.position_id] = self.bezetting.get(employee.position_id, 0) + 1
-        self._opd: dict[str, str] = {}
+        self._paths: dict[str, list[str]] = {}
 
-    def opd_of(self, unit_id: str) -> str:
-        """The top-level ancestor of a unit (cycles and dangling parents stop the walk)."""
-        if unit_id in self._opd:
-            return self._opd[unit_id]
-        seen = {unit_id}
+    def unit_path(self, unit_id: str) -> list[str]:
+        """The unit and its ancestors, nearest first (cycles and dangling parents stop the walk)."""
+        if unit_id in self._paths:
+            return self._paths[unit_id]
+        path = [unit_id]
         current = unit_id
         while True:
             unit = self.units.get(current)
-            if unit is None or unit.parent_id is None or unit.parent_id in seen:
+            if unit is None or unit.parent_id is None or unit.parent_id in path:
                 break
-            seen.add(unit.parent_id)
             current = unit.parent_id
-        self._opd[unit_id] = current
-        return current
+            path.append(current)
+        self._paths[unit_id] = path
+        return path
+
+    def opd_of(self, unit_id: str) -> str:
+        """The top-level ancestor of a unit: its OPD."""
+        return self.unit_path(unit_id)[-1]
 
 
 def context_facts(as_of: dt.date, dataset: Dataset, plan_date: dt.date | None = None) -> ContextFacts:
@@ -462,6 +469,7 @@ def employee_facts(employee: Employee, index: DatasetIndex, as_of: dt.date) -> E
         kelas=position.kelas,
         unit_id=employee.unit_id,
         opd_id=index.opd_of(employee.unit_id),
+        unit_path=index.unit_path(employee.unit_id),
         position_start=employee.position_start,
         years_in_position=elapsed_years(employee.position_start, as_of),
         tmt_cpns=employee.tmt_cpns,
@@ -502,6 +510,7 @@ def position_facts(
         kelas=position.kelas,
         unit_id=position.unit_id,
         opd_id=index.opd_of(position.unit_id),
+        unit_path=index.unit_path(position.unit_id),
         min_rank=req.min_rank,
         max_rank=req.max_rank,
         min_education=req.min_education,
@@ -532,6 +541,7 @@ def unit_facts(unit: Unit, index: DatasetIndex, figures: WorkloadFigures | None 
         kind=unit.kind,
         parent_id=unit.parent_id,
         opd_id=index.opd_of(unit.id),
+        unit_path=index.unit_path(unit.id),
         position_count=len(positions),
         has_workload_data=figures.workload_hours is not None,
         workload_hours=figures.workload_hours,
