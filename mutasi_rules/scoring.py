@@ -1,0 +1,255 @@
+"""Candidate scoring: profile matching (GAP method) plus the workload benefit of a move.
+
+Profile matching is the method Indonesian HR decision support commonly uses
+(../shared/DOMAIN.md): per factor, gap = candidate value - target value, mapped to a
+weight (0 -> 5, +1 -> 4.5, -1 -> 4, ...); per aspect, score = p x mean(core weights) +
+(1 - p) x mean(secondary weights); the total is the weighted sum of aspects. Factors,
+targets, weights and p are configuration (:class:`ScoringSettings`); nothing here is
+specific to one agency.
+
+Rule-set score components (``effect: score``) and plugin components are added by the
+recommendation pipeline; this module only computes what is intrinsic to the pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .facts import CandidateFacts, read_path
+from .models import Employee, Position
+
+#: Gap -> weight table of the profile-matching method (gaps beyond +-4 take the end value).
+GAP_WEIGHTS: dict[int, float] = {0: 5.0, 1: 4.5, -1: 4.0, 2: 3.5, -2: 3.0, 3: 2.5, -3: 2.0, 4: 1.5, -4: 1.0}
+
+
+def gap_weight(gap: float) -> float:
+    """Weight of a gap; fractional gaps round half away from zero, beyond +-4 clip."""
+    whole = int(gap + 0.5) if gap >= 0 else -int(-gap + 0.5)
+    whole = max(-4, min(4, whole))
+    return GAP_WEIGHTS[whole]
+
+
+class Factor(BaseModel):
+    """One profile-matching factor: a candidate value compared with a target.
+
+    ``value`` and ``target`` are candidate-scope fact paths (ordinals compare by rank,
+    numbers as they are); ``target_value`` is a fixed target used when ``target`` is not
+    given. A factor whose value or target is missing for a pair is left out of its aspect.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    value: str
+    target: str | None = None
+    target_value: float | str | None = None
+    core: bool = True
+    scale: float = Field(default=1.0, gt=0, description="Units of value per gap step (e.g. 2 years)")
+
+    @model_validator(mode="after")
+    def _has_target(self) -> "Factor":
+        if (self.target is None) == (self.target_value is None):
+            raise ValueError(f"factor {self.name}: give exactly one of target or target_value")
+        return self
+
+
+class Aspect(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    weight: float = Field(gt=0)
+    factors: list[Factor] = Field(default_factory=list)
+    competencies: bool = Field(
+        default=False, description="Add one core factor per competency the target position requires"
+    )
+
+
+class ScoringSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    core_share: float = Field(default=0.6, ge=0, le=1, description="p: share of core factors in an aspect")
+    aspects: list[Aspect] = Field(
+        default_factory=lambda: [
+            Aspect(
+                name="kualifikasi",
+                weight=0.3,
+                factors=[
+                    Factor(name="pendidikan", value="candidate.employee.education_level",
+                           target="candidate.position.min_education"),
+                    Factor(name="golongan", value="candidate.employee.rank",
+                           target="candidate.position.min_rank", core=False),
+                ],
+            ),
+            Aspect(name="kompetensi", weight=0.4, competencies=True),
+            Aspect(
+                name="kinerja",
+                weight=0.3,
+                factors=[
+                    Factor(name="predikat", value="candidate.employee.latest_predikat", target_value="Sangat Baik"),
+                    Factor(name="masa_kerja", value="candidate.employee.years_of_service", target_value=10,
+                           core=False, scale=2.0),
+                ],
+            ),
+        ]
+    )
+    profile_points: float = Field(default=20.0, description="Points per unit of profile score (0-5)")
+    workload_points: float = Field(default=50.0, description="Points per unit of EJ imbalance removed")
+
+
+class FactorScore(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    aspect: str
+    factor: str
+    core: bool
+    value: Any
+    target: Any
+    gap: float
+    weight: float
+
+
+class AspectScore(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    aspect: str
+    weight: float
+    score: float | None = Field(description="0-5; None when no factor applied")
+    factors: list[FactorScore]
+
+
+class ProfileScore(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    score: float = Field(description="Weighted profile-matching score, 0-5")
+    aspects: list[AspectScore]
+
+
+def _numeric(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, Enum) and hasattr(value, "ordinal"):
+        return float(value.ordinal)
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def _target_numeric(value: Any, like: Any) -> float | None:
+    """A fixed target written as a label ("Baik") takes the rank of ``like``'s enum."""
+    if isinstance(value, str) and isinstance(like, Enum):
+        try:
+            return float(type(like)(value).ordinal)  # type: ignore[attr-defined]
+        except ValueError:
+            return None
+    return _numeric(value)
+
+
+def _display(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def profile_score(
+    candidate: CandidateFacts,
+    employee: Employee,
+    target: Position,
+    settings: ScoringSettings,
+) -> ProfileScore:
+    aspects: list[AspectScore] = []
+    for aspect in settings.aspects:
+        factors: list[FactorScore] = []
+        for factor in aspect.factors:
+            raw = read_path(candidate, factor.value)
+            value = _numeric(raw)
+            if factor.target is not None:
+                raw_target = read_path(candidate, factor.target)
+                goal = _numeric(raw_target)
+            else:
+                raw_target = factor.target_value
+                goal = _target_numeric(factor.target_value, raw)
+            if value is None or goal is None:
+                continue
+            gap = round((value - goal) / factor.scale, 6)
+            factors.append(
+                FactorScore(aspect=aspect.name, factor=factor.name, core=factor.core,
+                            value=_display(raw), target=_display(raw_target), gap=gap, weight=gap_weight(gap))
+            )
+        if aspect.competencies:
+            held = {c.name: c.level.ordinal for c in employee.competencies}
+            for req in sorted(target.requirements.competencies, key=lambda c: c.name):
+                level = held.get(req.name, 0)
+                gap = float(level - req.min_level.ordinal)
+                factors.append(
+                    FactorScore(aspect=aspect.name, factor=f"kompetensi:{req.name}", core=True,
+                                value=level, target=req.min_level.ordinal, gap=gap, weight=gap_weight(gap))
+                )
+        aspects.append(AspectScore(aspect=aspect.name, weight=aspect.weight,
+                                   score=_aspect_score(factors, settings.core_share), factors=factors))
+    scored = [a for a in aspects if a.score is not None]
+    total_weight = sum(a.weight for a in scored)
+    total = sum(a.weight * a.score for a in scored) / total_weight if total_weight else 0.0  # type: ignore[operator]
+    return ProfileScore(score=round(total, 6), aspects=aspects)
+
+
+def _aspect_score(factors: Sequence[FactorScore], core_share: float) -> float | None:
+    core = [f.weight for f in factors if f.core]
+    secondary = [f.weight for f in factors if not f.core]
+    if not core and not secondary:
+        return None
+    if not secondary:
+        return round(sum(core) / len(core), 6)
+    if not core:
+        return round(sum(secondary) / len(secondary), 6)
+    return round(core_share * sum(core) / len(core) + (1 - core_share) * sum(secondary) / len(secondary), 6)
+
+
+def imbalance(ej: float | None) -> float:
+    """Distance of a job efficiency from the balanced value 1.0 (0 when unknown)."""
+    return 0.0 if ej is None else abs(ej - 1.0)
+
+
+def ej_after(workload_hours: float | None, bezetting: int, effective_hours: float) -> float | None:
+    if workload_hours is None or bezetting <= 0:
+        return None
+    return workload_hours / (bezetting * effective_hours)
+
+
+def workload_benefit(
+    source_hours: float | None,
+    source_bezetting: int,
+    target_hours: float | None,
+    target_bezetting: int,
+    effective_hours: float,
+) -> float:
+    """Imbalance removed by moving one person from source to target (positive is better).
+
+    A vacancy that receives its first person counts as fully relieved (imbalance 1 -> the
+    new EJ's); a source left empty counts its whole workload as newly uncovered.
+    """
+    before_t = 1.0 if target_bezetting == 0 and target_hours else imbalance(ej_after(target_hours, target_bezetting, effective_hours))
+    after_t = imbalance(ej_after(target_hours, target_bezetting + 1, effective_hours))
+    before_s = imbalance(ej_after(source_hours, source_bezetting, effective_hours))
+    after_s = 1.0 if source_bezetting - 1 == 0 and source_hours else imbalance(
+        ej_after(source_hours, source_bezetting - 1, effective_hours)
+    )
+    return round((before_t - after_t) + (before_s - after_s), 6)
+
+
+ScoreOrigin = Literal["profile", "workload", "rule", "plugin"]
+
+
+class ScoreComponentResult(BaseModel):
+    """One line of a candidate's score breakdown."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    origin: ScoreOrigin
+    points: float
+    source: str = Field(description="Rule set / plugin / built-in scorer that produced it")
+    detail: Mapping[str, Any] | None = None
