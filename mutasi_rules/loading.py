@@ -333,14 +333,15 @@ class _Collector:
 
     def unknown(self, what: str, name: str, known: Iterable[str], where: Where) -> None:
         """An unknown column or key: an error unless extra columns are allowed."""
+        label = what.replace("_", " ")
         guess = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
         if self.allow_extra:
-            self.add(f"{what}.unknown", f"unknown {what} {name!r} is ignored{hint}", where, name, "warning")
+            self.add(f"{what}.unknown", f"unknown {label} {name!r} is ignored{hint}", where, name, "warning")
         else:
             self.add(
                 f"{what}.unknown",
-                f"unknown {what} {name!r}{hint} (its data would be lost; use --allow-extra-columns to ignore it)",
+                f"unknown {label} {name!r}{hint} (its data would be lost; use --allow-extra-columns to ignore it)",
                 where,
                 name,
             )
@@ -1020,26 +1021,35 @@ def _validate_record(record: Record, model: type[BaseModel], out: _Collector) ->
                 continue  # already reported with a better message
             if not loc and record.consistency_reported:
                 continue  # the employee consistency check said precisely what is wrong
-            where = record.where(loc)
             message = err["msg"].removeprefix("Value error, ")
             code = _ERROR_CODES.get(err["type"], "field.invalid")
+            value = None if err["type"] == "missing" else err.get("input")
             if loc and loc[-1] == "nip" and err["type"] == "value_error":
                 code = "nip.invalid"
-            if err["type"] == "value_error" and where.field is None:
-                where = Where(where.file, where.record, where.line, _field_in_message(record, loc, message))
-            value = None if err["type"] == "missing" else err.get("input")
+            named = _field_in_message(record, loc, message) if err["type"] == "value_error" else None
+            if named is not None:  # a model-level check: point at the field its message names first
+                loc = (*loc, named)
+                value = value.get(named) if isinstance(value, dict) else None
             if isinstance(value, dict):
                 value = None
-            out.add(code, message, where, value)
+            out.add(code, message, record.where(loc), value)
         return None
 
 
 def _field_in_message(record: Record, loc: tuple[str | int, ...], message: str) -> str | None:
-    """For a model-level check ("end ... is before start ..."), the column it names first."""
-    columns = {k[len(loc)]: w.field for k, w in record.fieldmap.items() if len(k) == len(loc) + 1 and k[: len(loc)] == loc}
+    """For a model-level check ("end ... is before start ..."), the field of that model it names first."""
+    target: Any = record.data
+    for part in loc:
+        try:
+            target = target[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not isinstance(target, dict):
+        return None
+    names = set(target) | {k[len(loc)] for k in record.fieldmap if len(k) == len(loc) + 1 and k[: len(loc)] == loc}
     for word in re.findall(r"[a-z_]+", message):
-        if word in columns:
-            return columns[word]
+        if word in names:
+            return word
     return None
 
 
@@ -1134,7 +1144,7 @@ def _check_references(records: dict[str, list[Record]], out: _Collector) -> None
             out.at(record, ("position_id",), "ref.unknown_position", f"position {position!r} does not exist", position)
         if unit is not None and unit not in unit_ids:
             out.at(record, ("unit_id",), "ref.unknown_unit", f"unit {unit!r} does not exist", unit)
-        elif unit is not None and position in position_unit and position_unit[position] not in (None, unit):
+        elif unit is not None and position in position_unit and position_unit[position] in unit_ids - {unit}:
             out.at(
                 record,
                 ("unit_id",),
@@ -1265,7 +1275,13 @@ def validate_dataset(
             out.add("file.format", "a dataset is a directory or a .json, .yaml, .yml or .xlsx file", Where(str(root)), root.suffix)
             return None, out.problems
     dataset = _validate_records(metadata, records, out)
-    return dataset, out.problems
+    return dataset, Problems(sorted(out.problems, key=_problem_order))
+
+
+def _problem_order(problem: Problem) -> tuple[str, int, int, str]:
+    """File, then row / record number, then line: the order a person fixes them in."""
+    numbers = [int(n) for n in re.findall(r"\d+", problem.record or "")]
+    return (problem.file or "", numbers[-1] if numbers else -1, problem.line or 0, problem.field or "")
 
 
 def load_dataset(path: str | os.PathLike[str], *, allow_extra_columns: bool = False) -> Dataset:
