@@ -7,16 +7,26 @@ rule set that loads is a rule set the engine can run.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .facts import Scope
-from .language.ast import Expr
+from .canonical import sha256_of
+from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, fact_schema, read_path
+from .language.ast import Expr, FieldRef, field_paths
+from .language.checker import check, check_path, did_you_mean
+from .language.parser import ExprSyntaxError, parse
 from .models import JabatanKind
+from .problems import Problem, Problems
 
 RuleId = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
 
@@ -125,6 +135,9 @@ class LoadedRuleSet:
     origin: str  # file path, or "plugin:<name>==<version>"
     sha256: str  # of the canonical JSON of the RuleFile
     expressions: dict[str, Expr] = field(default_factory=dict)  # rule id -> checked expression
+    # Where things are in the source, for cross-file problems: "ruleset" and each rule id
+    # -> (line, column), 1-based. Empty for rule sets not loaded from text.
+    locations: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -133,3 +146,708 @@ class LoadedRuleSet:
     @property
     def version(self) -> str:
         return self.ruleset.version
+
+
+# =========================================================================== loading
+#
+# YAML is read with PyYAML's SafeLoader only (no tag constructs an object), composed to a
+# node tree first so that every value -- and every character of a ``when`` expression --
+# maps back to file:line:column.
+
+MAX_RULE_FILE_BYTES = 2_000_000
+MAX_YAML_VALUES = 200_000  # aliases can make a small file a huge tree; refuse, do not hang
+MAX_FACT_PATHS_PER_SCOPE = 200  # durable_rules carries at most 255 properties per message
+
+_YamlPath = tuple[str | int, ...]
+
+
+class _Source:
+    """The text of one rule file and the YAML nodes of every value in it."""
+
+    def __init__(self, text: str, origin: str) -> None:
+        self.text = text
+        self.origin = origin
+        self.line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        # path -> (key node or None for the root / list items, value node)
+        self.nodes: dict[_YamlPath, tuple[yaml.Node | None, yaml.Node]] = {}
+
+    def position(self, index: int) -> tuple[int, int]:
+        """1-based (line, column) of a character index of the text."""
+        index = max(0, min(index, len(self.text)))
+        line = bisect.bisect_right(self.line_starts, index) - 1
+        return line + 1, index - self.line_starts[line] + 1
+
+    def locate(self, path: _YamlPath, *, key: bool = True) -> tuple[int | None, int | None]:
+        """Position of the deepest known prefix of ``path`` (its key, if it has one)."""
+        for cut in range(len(path), -1, -1):
+            found = self.nodes.get(path[:cut])
+            if found is None:
+                continue
+            key_node, value_node = found
+            node = key_node if (key and key_node is not None and cut == len(path)) else value_node
+            return node.start_mark.line + 1, node.start_mark.column + 1
+        return None, None
+
+    def value_offsets(self, path: _YamlPath) -> list[int] | None:
+        """For a scalar, the text index of each character of its value (best effort)."""
+        found = self.nodes.get(path)
+        if found is None or not isinstance(found[1], yaml.ScalarNode):
+            return None
+        return _align_scalar(self.text, found[1])
+
+
+def _align_scalar(text: str, node: yaml.ScalarNode) -> list[int]:
+    """Map each character of a scalar's value to its index in the source text.
+
+    Plain and quoted scalars on one line map exactly; folded lines, escapes and block
+    scalars are aligned greedily (each value character is matched to the next equal
+    source character, whitespace to whitespace), which is exact for expressions that do
+    not contain escapes.
+    """
+    value: str = node.value
+    start, end = node.start_mark.index, node.end_mark.index
+    p = start
+    if node.style in ("'", '"'):
+        p += 1
+    elif node.style in ("|", ">"):
+        newline = text.find("\n", start, end)
+        p = end if newline < 0 else newline + 1
+    offsets: list[int] = []
+    for ch in value:
+        q = p
+        if ch.isspace():
+            while q < end and not text[q].isspace():
+                q += 1
+        else:
+            while q < end and text[q] != ch:
+                q += 1
+        if q >= end:  # not found (escape sequences): stay where we are
+            offsets.append(min(p, max(start, end - 1)))
+            continue
+        offsets.append(q)
+        p = q + 1
+    return offsets
+
+
+def _compose(text: str, source: _Source, problems: Problems) -> Any:
+    """Parse YAML safely into plain data and record every node's position."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            problems.error("rulefile.empty", "the file is empty", file=source.origin)
+            return None
+        data = loader.construct_document(root)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = f"{exc.context + ': ' if exc.context else ''}{exc.problem or exc}"
+        if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in str(exc.problem):
+            message = f"YAML tag not allowed in a rule file (rule files are plain data): {exc.problem}"
+        problems.error(
+            "rulefile.yaml",
+            message,
+            file=source.origin,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        )
+        return None
+    except yaml.YAMLError as exc:
+        problems.error("rulefile.yaml", f"not valid YAML: {exc}", file=source.origin)
+        return None
+    finally:
+        loader.dispose()
+    if not _index_nodes(root, source, problems):
+        return None
+    return data
+
+
+def _index_nodes(root: yaml.Node, source: _Source, problems: Problems) -> bool:
+    """Record the node of every value path; report duplicate keys. False when too large."""
+    stack: list[tuple[_YamlPath, yaml.Node | None, yaml.Node]] = [((), None, root)]
+    seen = 0
+    while stack:
+        path, key_node, node = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_VALUES:
+            problems.error(
+                "rulefile.too_large",
+                f"the file expands to more than {MAX_YAML_VALUES} values (YAML aliases?)",
+                file=source.origin,
+            )
+            return False
+        source.nodes.setdefault(path, (key_node, node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for k, v in node.value:
+                name = str(k.value) if isinstance(k, yaml.ScalarNode) else repr(k.value)
+                if name in keys:
+                    problems.error(
+                        "rulefile.duplicate_key",
+                        f"key {name!r} appears twice in the same mapping",
+                        file=source.origin,
+                        line=k.start_mark.line + 1,
+                        column=k.start_mark.column + 1,
+                        field=_dotted(path + (name,)),
+                    )
+                keys.add(name)
+                stack.append((path + (name,), k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                stack.append((path + (i,), None, item))
+    return True
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _scalar(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, dt.date)) or value is None else None
+
+
+def _pydantic_problems(exc: ValidationError, source: _Source, problems: Problems) -> None:
+    for error in exc.errors(include_url=False):
+        loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
+        message = error["msg"]
+        if error["type"] == "missing":
+            line, column = source.locate(loc[:-1], key=False)
+            message = f"required key {loc[-1]!r} is missing" if loc else message
+        else:
+            line, column = source.locate(loc)
+        if error["type"] == "extra_forbidden" and loc:
+            message = f"unknown key {loc[-1]!r}"
+        elif error["type"] == "string_type" and isinstance(error.get("input"), (int, float)):
+            message += " (quote the value in YAML: it was read as a number)"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        problems.error(
+            "rulefile.invalid",
+            message,
+            file=source.origin,
+            line=line,
+            column=column,
+            field=_dotted(loc) or None,
+            value=_scalar(error.get("input")),
+        )
+
+
+def _expression_position(source: _Source, path: _YamlPath, offset: int) -> tuple[int | None, int | None]:
+    offsets = source.value_offsets(path)
+    if not offsets:
+        return source.locate(path, key=False)
+    if offset >= len(offsets):  # at the end of the expression: just after its last character
+        return source.position(offsets[-1] + 1)
+    return source.position(offsets[offset])
+
+
+def _check_when(
+    rule_index: int, text: str, schema: FactSchema, source: _Source, problems: Problems
+) -> Expr | None:
+    path: _YamlPath = ("rules", rule_index, "when")
+    where = _dotted(path)
+    try:
+        expr = parse(text)
+    except ExprSyntaxError as exc:
+        line, column = _expression_position(source, path, exc.span.start)
+        problems.error(
+            "rule.syntax", exc.message, file=source.origin, line=line, column=column, field=where, value=text
+        )
+        return None
+    _, found = check(expr, schema)
+    for problem in found:
+        line, column = _expression_position(source, path, problem.span.start)
+        problems.add(
+            Problem(
+                severity=problem.severity,
+                code=problem.code,
+                message=problem.message,
+                file=source.origin,
+                line=line,
+                column=column,
+                field=where,
+                value=text,
+            )
+        )
+    return None if any(p.severity == "error" for p in found) else expr
+
+
+# --------------------------------------------------------------------------- messages
+
+_FORMAT_SPEC_RE = re.compile(r",?(?:\.[0-6][f%])?|,?d|\.[0-6]f")
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """``{path}`` or ``{path:fmt}`` in a message template; offsets of the braces."""
+
+    path: str
+    format_spec: str
+    start: int
+    end: int
+
+
+class TemplateError(ValueError):
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def parse_template(template: str) -> list[str | Placeholder]:
+    """Split a message template into literal text and placeholders (``{{``/``}}`` escape)."""
+    parts: list[str | Placeholder] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(template):
+        ch = template[i]
+        if ch == "{" and template.startswith("{{", i):
+            literal.append("{")
+            i += 2
+        elif ch == "}" and template.startswith("}}", i):
+            literal.append("}")
+            i += 2
+        elif ch == "}":
+            raise TemplateError("single '}' in message; write '}}' for a literal brace", i)
+        elif ch == "{":
+            close = template.find("}", i + 1)
+            if close < 0:
+                raise TemplateError("'{' is not closed; write '{{' for a literal brace", i)
+            inner = template[i + 1 : close]
+            if "{" in inner:
+                raise TemplateError("placeholders cannot be nested", i)
+            path, _, spec = inner.partition(":")
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            parts.append(Placeholder(path.strip(), spec, i, close + 1))
+            i = close + 1
+        else:
+            literal.append(ch)
+            i += 1
+    if literal:
+        parts.append("".join(literal))
+    return parts
+
+
+def message_paths(template: str) -> list[str]:
+    """The fact paths a message template reads (sorted, no repeats; [] if malformed)."""
+    try:
+        return sorted({p.path for p in parse_template(template) if isinstance(p, Placeholder)})
+    except TemplateError:
+        return []
+
+
+def _check_template(
+    template: str, schema: FactSchema, path: _YamlPath, source: _Source, problems: Problems
+) -> None:
+    def report(code: str, message: str, offset: int) -> None:
+        line, column = _expression_position(source, path, offset)
+        problems.error(code, message, file=source.origin, line=line, column=column, field=_dotted(path), value=template)
+
+    try:
+        parts = parse_template(template)
+    except TemplateError as exc:
+        report("rule.message", exc.message, exc.offset)
+        return
+    for part in parts:
+        if not isinstance(part, Placeholder):
+            continue
+        offset = part.start + 1
+        try:
+            expr = parse(part.path)
+        except ExprSyntaxError as exc:
+            report("rule.message", f"placeholder {{{part.path}}}: {exc.message}", offset + exc.span.start)
+            continue
+        if not isinstance(expr, FieldRef):
+            report("rule.message", f"placeholder {{{part.path}}} must be a fact path", offset)
+            continue
+        spec, found = check_path(expr, schema)
+        for problem in found:
+            report(problem.code, f"placeholder: {problem.message}", offset)
+        if part.format_spec:
+            if not _FORMAT_SPEC_RE.fullmatch(part.format_spec):
+                report(
+                    "rule.message",
+                    f"format spec {part.format_spec!r} is not allowed (use .1f, .0f, d, ,d or none)",
+                    offset + len(part.path) + 1,
+                )
+            elif spec is not None and spec.type is not FieldType.NUMBER:
+                report(
+                    "rule.message",
+                    f"format spec {part.format_spec!r} applies to numbers; {part.path!r} is {spec.type_name}",
+                    offset + len(part.path) + 1,
+                )
+
+
+def _display(value: Any, lang: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return ("yes" if value else "no") if lang == "en" else ("ya" if value else "tidak")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(round(value, 6))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return ", ".join(_display(v, lang) for v in items) if items else "-"
+    return str(value)
+
+
+def render_message(template: str, values: Mapping[str, Any] | BaseModel, lang: str = "id") -> str:
+    """Fill a message template from fact values.
+
+    ``values`` maps dotted paths to values, or is a (nested) fact mapping or model.
+    Values are shown in display form: enum labels, ISO dates, lists joined by commas,
+    and ``-`` for a missing value. A format spec applies to numbers only.
+    """
+    out: list[str] = []
+    for part in parse_template(template):
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        if isinstance(values, Mapping) and part.path in values:
+            value = values[part.path]
+        else:
+            value = read_path(values, part.path)
+        if part.format_spec and isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                out.append(format(value, part.format_spec))
+                continue
+            except ValueError:
+                pass  # e.g. "d" on a float: fall back to the plain display form
+        out.append(_display(value, lang))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- one file
+
+
+def _load_text(
+    text: str, origin: str, extensions: Sequence[ExtensionAttribute]
+) -> tuple[LoadedRuleSet | None, Problems]:
+    problems = Problems()
+    source = _Source(text, origin)
+    data = _compose(text, source, problems)
+    if data is None:
+        return None, problems
+    if not isinstance(data, dict):
+        problems.error(
+            "rulefile.invalid", "a rule file is a mapping with keys 'ruleset' and 'rules'", file=origin, line=1, column=1
+        )
+        return None, problems
+    rule_file: RuleFile | None = None
+    try:
+        rule_file = RuleFile.model_validate(data)
+    except ValidationError as exc:
+        _pydantic_problems(exc, source, problems)
+
+    schemas: dict[str, FactSchema] = {}
+    expressions: dict[str, Expr] = {}
+    rules = data.get("rules")
+    seen_ids: dict[str, int] = {}
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, dict):
+            continue
+        rule_id = rule.get("id")
+        if isinstance(rule_id, str):
+            if rule_id in seen_ids:
+                line, column = source.locate(("rules", index, "id"), key=False)
+                problems.error(
+                    "ruleset.duplicate_rule",
+                    f"rule id {rule_id!r} is used twice in this rule set (first as rules[{seen_ids[rule_id]}])",
+                    file=origin,
+                    line=line,
+                    column=column,
+                    field=f"rules[{index}].id",
+                    value=rule_id,
+                )
+            seen_ids.setdefault(rule_id, index)
+        scope = rule.get("scope")
+        if scope not in SCOPES:
+            continue  # reported by validation; without a scope nothing can be checked
+        schema = schemas.get(scope) or schemas.setdefault(scope, fact_schema(scope, extensions))
+        when = rule.get("when")
+        if isinstance(when, str) and when.strip():
+            expr = _check_when(index, when, schema, source, problems)
+            if expr is not None and isinstance(rule_id, str):
+                expressions[rule_id] = expr
+        message = rule.get("message")
+        if isinstance(message, dict):
+            for lang in ("id", "en"):
+                template = message.get(lang)
+                if isinstance(template, str):
+                    _check_template(template, schema, ("rules", index, "message", lang), source, problems)
+
+    if problems.errors or rule_file is None:
+        return None, problems
+    locations = {"ruleset": source.locate(("ruleset",), key=True)}
+    for index, rule in enumerate(rule_file.rules):
+        locations[rule.id] = source.locate(("rules", index, "id"), key=False)
+    loaded = LoadedRuleSet(
+        ruleset=rule_file.ruleset,
+        rules=tuple(rule_file.rules),
+        origin=origin,
+        sha256=sha256_of(rule_file.model_dump(mode="json")),
+        expressions=expressions,
+        locations={k: (v[0] or 1, v[1] or 1) for k, v in locations.items()},
+    )
+    problems.extend(_size_problems(loaded))
+    return (None if problems.errors else loaded), problems
+
+
+def _size_problems(loaded: LoadedRuleSet) -> list[Problem]:
+    """A rule set whose rules of one scope read more paths than one engine message carries."""
+    per_scope: dict[str, set[str]] = {}
+    for rule in loaded.rules:
+        paths = per_scope.setdefault(rule.scope, set())
+        expr = loaded.expressions.get(rule.id)
+        if expr is not None:
+            paths.update(field_paths(expr))
+        paths.update(message_paths(rule.message.id))
+        paths.update(message_paths(rule.message.en))
+    line, column = loaded.locations.get("ruleset", (None, None))
+    return [
+        Problem(
+            code="ruleset.too_many_paths",
+            message=(
+                f"rules of scope {scope} read {len(paths)} distinct fact paths; the engine carries at most "
+                f"{MAX_FACT_PATHS_PER_SCOPE} per scope (durable_rules: 255 properties per message)"
+            ),
+            file=loaded.origin,
+            line=line,
+            column=column,
+            field="rules",
+        )
+        for scope, paths in sorted(per_scope.items())
+        if len(paths) > MAX_FACT_PATHS_PER_SCOPE
+    ]
+
+
+def load_ruleset_text(
+    text: str, origin: str, extensions: Sequence[ExtensionAttribute] = ()
+) -> LoadedRuleSet:
+    """Load one rule set from YAML text (plugins contribute rule sets this way)."""
+    loaded, problems = _load_text(text, origin, tuple(extensions))
+    problems.raise_if_errors(f"rule set {origin}")
+    assert loaded is not None
+    return loaded
+
+
+def _read(path: Path, problems: Problems) -> str | None:
+    try:
+        size = path.stat().st_size
+        if size > MAX_RULE_FILE_BYTES:
+            problems.error(
+                "rulefile.too_large", f"the file is {size} bytes; the limit is {MAX_RULE_FILE_BYTES}", file=str(path)
+            )
+            return None
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.error("rulefile.encoding", f"not UTF-8 text: {exc.reason} at byte {exc.start}", file=str(path))
+    except OSError as exc:
+        problems.error("rulefile.unreadable", f"cannot read the file: {exc.strerror or exc}", file=str(path))
+    return None
+
+
+def load_ruleset_file(
+    path: str | os.PathLike[str], *, extensions: Sequence[ExtensionAttribute] = (), origin: str | None = None
+) -> LoadedRuleSet:
+    """Load and check one rule file; raise :class:`InputError` with every problem."""
+    problems = Problems()
+    text = _read(Path(path), problems)
+    problems.raise_if_errors(f"rule file {path}")
+    assert text is not None
+    return load_ruleset_text(text, origin or str(path), extensions)
+
+
+def is_test_file(path: Path) -> bool:
+    return path.name.endswith((".tests.yaml", ".tests.yml"))
+
+
+def rule_file_paths(paths: Iterable[str | os.PathLike[str]], problems: Problems) -> list[Path]:
+    """Rule files named or found (recursively, sorted) under directories; tests files skipped."""
+    found: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*")) if p.suffix in (".yaml", ".yml") and p.is_file() and not is_test_file(p)
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            problems.error("rulefile.not_found", "no such file or directory", file=str(path))
+    unique: dict[Path, None] = {}
+    for path in found:
+        unique.setdefault(path, None)
+    return list(unique)
+
+
+def collect_rulesets(
+    paths: Iterable[str | os.PathLike[str]], *, extensions: Sequence[ExtensionAttribute] = ()
+) -> tuple[list[LoadedRuleSet], Problems]:
+    """Load every rule file under ``paths`` and run the cross-file checks; never raises.
+
+    Returns the rule sets that loaded and every problem (of all files, and across them).
+    """
+    problems = Problems()
+    loaded: list[LoadedRuleSet] = []
+    for path in rule_file_paths(paths, problems):
+        text = _read(path, problems)
+        if text is None:
+            continue
+        one, found = _load_text(text, str(path), tuple(extensions))
+        problems.extend(found)
+        if one is not None:
+            loaded.append(one)
+    problems.extend(check_rulesets(loaded))
+    return loaded, problems
+
+
+def load_rulesets(
+    paths: Iterable[str | os.PathLike[str]], *, extensions: Sequence[ExtensionAttribute] = ()
+) -> list[LoadedRuleSet]:
+    """Load rule files and directories; raise :class:`InputError` with all problems of all files."""
+    loaded, problems = collect_rulesets(paths, extensions=extensions)
+    problems.raise_if_errors("rule sets")
+    return loaded
+
+
+# --------------------------------------------------------------------------- across files
+
+
+def _where(loaded: LoadedRuleSet, key: str = "ruleset") -> dict[str, Any]:
+    line, column = loaded.locations.get(key, (None, None))
+    return {"file": loaded.origin, "line": line, "column": column}
+
+
+def _overlap(a: RuleSet, b: RuleSet) -> bool:
+    a_end = a.effective_until or dt.date.max
+    b_end = b.effective_until or dt.date.max
+    return a.effective_from <= b_end and b.effective_from <= a_end
+
+
+def _validity(r: RuleSet) -> str:
+    return f"{r.effective_from.isoformat()} to {r.effective_until.isoformat() if r.effective_until else 'open'}"
+
+
+def check_rulesets(loaded: Sequence[LoadedRuleSet]) -> Problems:
+    """Problems between rule sets: duplicates, overlapping versions, bad ``replaces``, size."""
+    problems = Problems()
+    by_key: dict[tuple[str, str], LoadedRuleSet] = {}
+    by_id: dict[str, list[LoadedRuleSet]] = {}
+    for one in loaded:
+        key = (one.id, one.version)
+        if key in by_key:
+            problems.error(
+                "ruleset.duplicate",
+                f"rule set {one.id} version {one.version} is also defined in {by_key[key].origin}",
+                value=one.id,
+                **_where(one),
+            )
+            continue
+        by_key[key] = one
+        by_id.setdefault(one.id, []).append(one)
+        seen: set[str] = set()
+        for rule in one.rules:
+            if rule.id in seen:
+                problems.error(
+                    "ruleset.duplicate_rule",
+                    f"rule id {rule.id!r} is used twice in rule set {one.id}",
+                    value=rule.id,
+                    **_where(one, rule.id),
+                )
+            seen.add(rule.id)
+
+    for rule_set_id, versions in by_id.items():
+        for i, a in enumerate(versions):
+            for b in versions[i + 1 :]:
+                if _overlap(a.ruleset, b.ruleset):
+                    problems.error(
+                        "ruleset.overlapping_versions",
+                        f"versions {a.version} ({_validity(a.ruleset)}, {a.origin}) and {b.version} "
+                        f"({_validity(b.ruleset)}) of rule set {rule_set_id} are both in force on "
+                        f"{max(a.ruleset.effective_from, b.ruleset.effective_from).isoformat()}",
+                        value=b.version,
+                        **_where(b),
+                    )
+
+    for one in by_key.values():
+        for rule in one.rules:
+            if rule.replaces is None:
+                continue
+            target_set, _, target_rule = rule.replaces.partition("/")
+            where = {**_where(one, rule.id), "field": f"{rule.id}.replaces", "value": rule.replaces}
+            if target_set == one.id:
+                problems.error("rule.replaces", "a rule cannot replace a rule of its own rule set", **where)
+                continue
+            if target_set not in by_id:
+                hint = did_you_mean(target_set, by_id)
+                problems.error(
+                    "rule.replaces", f"replaces a rule of rule set {target_set!r}, which is not loaded{hint}", **where
+                )
+                continue
+            targets = [r for s in by_id[target_set] for r in s.rules if r.id == target_rule]
+            if not targets:
+                names = {r.id for s in by_id[target_set] for r in s.rules}
+                problems.error(
+                    "rule.replaces",
+                    f"rule set {target_set} has no rule {target_rule!r}{did_you_mean(target_rule, names)}",
+                    **where,
+                )
+                continue
+            if not all(t.overridable for t in targets):
+                problems.error(
+                    "rule.replaces", f"rule {rule.replaces} is not overridable (overridable: false)", **where
+                )
+            elif any(t.scope != rule.scope for t in targets):
+                problems.error(
+                    "rule.replaces",
+                    f"rule {rule.replaces} has scope {targets[0].scope}; this rule has scope {rule.scope}",
+                    **where,
+                )
+        problems.extend(_size_problems(one) if not one.locations else [])
+    return problems
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+RULE_FILE_SCHEMA_ID = "urn:mutasi-rules:schema:rule-file:1"
+
+
+def rule_file_json_schema() -> dict[str, Any]:
+    """JSON Schema of a rule file (for editor completion and validation of YAML)."""
+    schema = RuleFile.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = RULE_FILE_SCHEMA_ID
+    schema["title"] = "mutasi-rules rule file"
+    schema["description"] = (
+        "A rule set and its rules. Each rule's 'when' is a condition in the mutasi-rules expression "
+        "language (docs/rule-language.md), checked against the fact schema of the rule's scope."
+    )
+    defs = schema.get("$defs", {})
+    if "Effect" in defs:
+        defs["Effect"]["description"] = (
+            "block: not eligible; warn: eligible with a warning; require_training: eligible once the "
+            "named training is obtained (needs 'training'); score: adds 'points' to score 'component'; "
+            "classify: attaches 'label'"
+        )
+    rule = defs.get("Rule", {}).get("properties", {})
+    if "scope" in rule:
+        rule["scope"]["description"] = (
+            "What one fact is: employee, position, unit, or candidate (an employee for a target position)"
+        )
+    if "when" in rule:
+        rule["when"]["description"] = (
+            "Condition: fact paths, literals, date(\"YYYY-MM-DD\"), comparisons < <= > >= == !=, "
+            "in / not in, + - * /, and / or / not, exists(path), empty(list_path)"
+        )
+    return schema
