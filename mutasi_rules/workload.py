@@ -40,6 +40,7 @@ from .facts import (
     unit_facts,
 )
 from .models import Dataset, JabatanKind, UnitKind
+from .problems import Problems
 
 REPORT_FORMAT = "mutasi-rules.workload/1"
 """Identifies the JSON layout of :class:`WorkloadReport`; bumped on incompatible change."""
@@ -195,12 +196,17 @@ class PositionWorkload(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
 
     def figures(self) -> WorkloadFigures:
-        """The figures rule conditions read (``position.gap``, ``position.ej``...)."""
+        """The figures rule conditions read (``position.gap``, ``position.ej``...).
+
+        Rules see the raw staff needed and the raw gap: the labels are decided on EJ, and
+        a message such as "1.4 needed, 1 in post" must agree with it (the rounded "1
+        needed" would contradict an overload label).
+        """
         return WorkloadFigures(
             workload_hours=self.workload_hours,
-            staff_needed=_float(self.staff_needed_rounded),
+            staff_needed=self.staff_needed,
             bezetting=self.bezetting,
-            gap=_float(self.gap),
+            gap=self.gap_raw,
             ej=self.ej,
             ej_grade=self.ej_grade,
         )
@@ -235,11 +241,19 @@ class UnitWorkload(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
 
     def figures(self) -> WorkloadFigures:
+        """The figures rule conditions read (``unit.ej``, ``unit.bezetting``...).
+
+        As for positions, staff needed and gap are raw. Where the workload is known,
+        ``bezetting`` is the staff of the positions with workload data, so that EJ, gap
+        and bezetting describe the same positions and a unit whose only staff sit in
+        positions of unknown workload reads as unstaffed for the work that is known.
+        """
+        known = self.workload_hours is not None
         return WorkloadFigures(
             workload_hours=self.workload_hours,
-            staff_needed=_float(self.staff_needed_rounded),
-            bezetting=self.bezetting_with_data if self.workload_hours is not None else self.bezetting,
-            gap=_float(self.gap),
+            staff_needed=self.staff_needed,
+            bezetting=self.bezetting_with_data if known else self.bezetting,
+            gap=self.gap_raw,
             ej=self.ej,
             ej_grade=self.ej_grade,
         )
@@ -263,10 +277,6 @@ class BalanceFigure(BaseModel):
     ej_max_unit: str | None
     outside_band: list[str] = Field(description="Units whose EJ is outside [band_low, band_high]")
     outside_band_share: float | None = Field(description="len(outside_band) / units_considered")
-
-
-def _float(value: float | int | None) -> float | None:
-    return None if value is None else float(value)
 
 
 def _r(value: float | None, places: int) -> float | None:
@@ -496,3 +506,181 @@ def balance_figure(dataset: Dataset, settings: WorkloadSettings | None = None,
                    *, bezetting_delta: Mapping[str, int] | None = None) -> BalanceFigure:
     """The city balance figure, optionally after bezetting changes (a transfer plan)."""
     return WorkloadCalculator(dataset, settings).balance(bezetting_delta)
+
+
+# --------------------------------------------------------------------------- labels through the rules
+
+
+def default_rules_dir() -> Path:
+    """The repository's ``rules/`` directory, next to the package."""
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+class RuleSetRef(BaseModel):
+    """Which rule set (and which exact text of it) produced the labels."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    version: str
+    sha256: str
+    origin: str
+
+
+class WorkloadReport(BaseModel):
+    """The workload analysis of one dataset on one date; JSON documented in docs/workload.md."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format: Literal["mutasi-rules.workload/1"] = REPORT_FORMAT
+    dataset: str = Field(description="Dataset name (metadata.name)")
+    as_of: dt.date
+    effective_hours_per_year: float = Field(description="Effective hours actually used")
+    settings: WorkloadSettings
+    rulesets: list[RuleSetRef] = Field(description="Rule sets evaluated, sorted by id")
+    balance: BalanceFigure
+    units: list[UnitWorkload] = Field(description="Sorted by unit id")
+    positions: list[PositionWorkload] = Field(description="Sorted by position id")
+    warnings: list[str] = Field(default_factory=list)
+
+    def opd_units(self) -> list[UnitWorkload]:
+        return [u for u in self.units if u.is_opd]
+
+    def unit(self, unit_id: str) -> UnitWorkload | None:
+        return next((u for u in self.units if u.unit_id == unit_id), None)
+
+    def position(self, position_id: str) -> PositionWorkload | None:
+        return next((p for p in self.positions if p.position_id == position_id), None)
+
+
+def _finding(raw: Any) -> Finding:
+    """The engine's finding as the report's stable record."""
+    effect = getattr(raw.effect, "value", raw.effect)
+    return Finding(
+        ruleset_id=raw.ruleset_id,
+        ruleset_version=raw.ruleset_version,
+        rule_id=raw.rule_id,
+        effect=str(effect),
+        label=raw.label,
+        message_id=raw.message.id,
+        message_en=raw.message.en,
+        legal_basis=raw.legal_basis,
+        facts_read=dict(raw.facts_read),
+    )
+
+
+def _labels(findings: Sequence[Finding]) -> list[str]:
+    return sorted({f.label for f in findings if f.effect == "classify" and f.label})
+
+
+def figures_report(
+    dataset: Dataset,
+    *,
+    as_of: dt.date | None = None,
+    settings: WorkloadSettings | None = None,
+    bezetting_delta: Mapping[str, int] | None = None,
+) -> WorkloadReport:
+    """The workload report without labels: figures and balance only (no rule engine)."""
+    settings = settings or WorkloadSettings()
+    problems = Problems()
+    unit_ids = {u.id for u in dataset.units}
+    for position in dataset.positions:
+        if position.unit_id not in unit_ids:
+            problems.error("position.unknown_unit", "the position's unit is not in the dataset",
+                           record=f"position {position.id}", field="unit_id", value=position.unit_id)
+    problems.raise_if_errors(f"dataset {dataset.metadata.name}")
+    calc = WorkloadCalculator(dataset, settings)
+    positions = calc.positions(bezetting_delta)
+    units = calc.units(bezetting_delta, positions)
+    warnings = []
+    unknown = sum(1 for p in positions if not p.has_workload_data)
+    if unknown:
+        warnings.append(f"{unknown} of {len(positions)} positions have no workload data; unit sums exclude them")
+    return WorkloadReport(
+        dataset=dataset.metadata.name,
+        as_of=as_of or dataset.metadata.as_of,
+        effective_hours_per_year=calc.hours,
+        settings=settings,
+        rulesets=[],
+        balance=calc.balance(units=units),
+        units=units,
+        positions=positions,
+        warnings=warnings,
+    )
+
+
+def label_report(
+    report: WorkloadReport,
+    dataset: Dataset,
+    rulesets: Sequence[Any],
+    *,
+    extensions: Sequence[Any] = (),
+) -> WorkloadReport:
+    """``report`` with each position and unit labelled by the rules' position/unit findings.
+
+    ``dataset`` must be the one the report was computed from (its records give the
+    non-workload facts). Every finding is attached; the labels are those of ``classify``
+    findings, sorted.
+    """
+    from .engine import RuleEngine  # the only module that imports durable
+
+    day = report.as_of
+    index = DatasetIndex(dataset)
+    context = context_facts(day, dataset)
+    unit_fact = {u.unit_id: unit_facts(index.units[u.unit_id], index, u.figures()) for u in report.units}
+    # A position's unit fact is its own unit's, with that unit's rolled-up figures.
+    position_scopes = [
+        PositionScope(
+            as_of=day,
+            context=context,
+            position=position_facts(index.positions[p.position_id], index, p.figures()),
+            unit=unit_fact[p.unit_id],
+        )
+        for p in report.positions
+    ]
+    unit_scopes = [UnitScope(as_of=day, context=context, unit=unit_fact[u.unit_id]) for u in report.units]
+
+    engine = RuleEngine(list(rulesets), as_of=day, extensions=tuple(extensions))
+    position_findings = engine.evaluate("position", position_scopes, [p.position_id for p in report.positions])
+    unit_findings = engine.evaluate("unit", unit_scopes, [u.unit_id for u in report.units])
+
+    positions = []
+    for figures, raw in zip(report.positions, position_findings, strict=True):
+        found = [_finding(f) for f in raw]
+        positions.append(figures.model_copy(update={"findings": found, "labels": _labels(found)}))
+    units = []
+    for unit_figures, raw in zip(report.units, unit_findings, strict=True):
+        found = [_finding(f) for f in raw]
+        units.append(unit_figures.model_copy(update={"findings": found, "labels": _labels(found)}))
+
+    warnings = list(report.warnings)
+    if STAFFING_RULESET_ID not in {r.id for r in rulesets}:
+        warnings.append(f"rule set {STAFFING_RULESET_ID} is not loaded: labels come only from the rule sets given")
+    refs = [RuleSetRef(id=r.id, version=r.version, sha256=r.sha256, origin=str(r.origin)) for r in rulesets]
+    return report.model_copy(update={
+        "rulesets": sorted(refs, key=lambda r: (r.id, r.version, r.origin)),
+        "positions": positions,
+        "units": units,
+        "warnings": warnings,
+    })
+
+
+def analyse_workload(
+    dataset: Dataset,
+    rulesets: Sequence[Any],
+    *,
+    as_of: dt.date | None = None,
+    settings: WorkloadSettings | None = None,
+    bezetting_delta: Mapping[str, int] | None = None,
+    extensions: Sequence[Any] = (),
+) -> WorkloadReport:
+    """Figures of every position and unit, labelled by the rule sets' position/unit rules.
+
+    ``rulesets`` are :class:`~mutasi_rules.rulesets.LoadedRuleSet` (normally including
+    ``national.staffing-norms``); the labels are the ``classify`` findings of the rules,
+    and each position or unit carries every finding the engine reported for it.
+    ``as_of`` defaults to the dataset's ``metadata.as_of``; ``bezetting_delta`` analyses
+    the dataset as it would be after a transfer plan.
+    """
+    report = figures_report(dataset, as_of=as_of, settings=settings, bezetting_delta=bezetting_delta)
+    return label_report(report, dataset, rulesets, extensions=extensions)
