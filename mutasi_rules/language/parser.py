@@ -63,7 +63,7 @@ _FOREIGN_WORDS: dict[str, str] = {
     "none": "there is no null literal; use exists(path) or not exists(path)",
 }
 _STRING_PREFIXES = frozenset({"f", "r", "b", "u", "rb", "br", "fr", "rf", "F", "R", "B", "U"})
-_NUMBER_RE = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?")
+_NUMBER_RE = re.compile(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n"}
@@ -171,11 +171,11 @@ def _scan(text: str) -> list[Token]:
         if ch in " \t\r\n":
             i += 1
             continue
-        if ch.isdigit():
+        if "0" <= ch <= "9":
             match = _NUMBER_RE.match(text, i)
             assert match is not None
             end = match.end()
-            if end < n and (text[end].isalnum() or text[end] in "_."):
+            if end < n and (text[end].isalnum() or text[end] in "_.'\""):
                 tail = re.match(r"[A-Za-z0-9_.]*", text[end:])
                 stop = end + (tail.end() if tail else 0)
                 fail(f"invalid number {text[i:stop]!r}", i, stop)
@@ -189,7 +189,7 @@ def _scan(text: str) -> list[Token]:
         if ch in "\"'":
             i = _read_string(text, i, tokens, fail)
             continue
-        if ch.isalpha() or ch == "_":
+        if ("a" <= ch.lower() <= "z") or ch == "_":
             match = _NAME_RE.match(text, i)
             assert match is not None
             word, end = match.group(0), match.end()
@@ -333,6 +333,8 @@ class Parser:
             self.fail("only exists(path) and empty(path) can be called")
         if token.kind == "DOT":
             self.fail("attribute access is only allowed on field paths")
+        if token.kind == "NAME" and token.text in _FOREIGN_WORDS:
+            self.fail(_FOREIGN_WORDS[token.text])
         if token.kind == "NAME" and token.text.lower() in ("and", "or", "not", "in") and token.text not in KEYWORDS:
             self.fail(f"keywords are lower case: write {token.text.lower()!r}")
         self.fail(f"unexpected {self.describe(token)}; expected an operator or the end of the expression")
