@@ -18,7 +18,9 @@ Positions (workload = sum(volume x minutes / 60)):
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,10 @@ import pytest
 from hypothesis import given, settings as hyp_settings, strategies as st
 
 from mutasi_rules.canonical import canonical_json
+from mutasi_rules.cli import EXIT_PROBLEMS, EXIT_USAGE, main
+from mutasi_rules.cli.workload import chart_units, positions_in, render_csv, render_table, write_chart
 from mutasi_rules.models import Dataset
+from mutasi_rules.problems import InputError
 from mutasi_rules.workload import (
     GradeBand,
     WorkloadCalculator,
@@ -35,6 +40,7 @@ from mutasi_rules.workload import (
     balance_figure,
     compute_positions,
     compute_units,
+    figures_report,
 )
 
 AS_OF = dt.date(2025, 1, 1)
@@ -356,3 +362,82 @@ def test_figures_json_is_deterministic(dataset: Dataset) -> None:
     b = canonical_json([p.model_dump(mode="json") for p in compute_positions(make_dataset())], indent=2)
     assert a == b
     assert "-0.0" not in a
+
+
+def test_figures_report_json_is_byte_identical(dataset: Dataset) -> None:
+    a = canonical_json(figures_report(dataset), indent=2)
+    b = canonical_json(figures_report(make_dataset()), indent=2)
+    assert a == b
+    data = json.loads(a)
+    assert data["format"] == "mutasi-rules.workload/1" and data["effective_hours_per_year"] == 1250.0
+    assert [u["unit_id"] for u in data["units"]] == sorted(u["unit_id"] for u in data["units"])
+    assert data["warnings"] == ["2 of 8 positions have no workload data; unit sums exclude them"]
+
+
+def test_report_rejects_position_in_unknown_unit() -> None:
+    ds = make_dataset([_position("X-1", "NOWHERE", None)], {})
+    with pytest.raises(InputError) as info:
+        figures_report(ds)
+    assert "NOWHERE" in str(info.value) and "unit_id" in str(info.value)
+
+
+# --------------------------------------------------------------------------- CLI renderers and chart
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg"])
+def test_chart_is_written_non_empty_and_deterministic(dataset: Dataset, tmp_path: Path, suffix: str) -> None:
+    report = figures_report(dataset)
+    first, second = tmp_path / f"a.{suffix}", tmp_path / f"b.{suffix}"
+    write_chart(report, first)
+    write_chart(report, second)
+    data = first.read_bytes()
+    assert len(data) > 1000 and data == second.read_bytes()
+    if suffix == "png":
+        assert data.startswith(b"\x89PNG")
+    else:
+        assert data.lstrip().startswith(b"<?xml") and b"<dc:date>" not in data
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic write leaves no temporary file
+
+
+def test_chart_units_of_a_unit_are_its_children(dataset: Dataset) -> None:
+    report = figures_report(dataset)
+    assert [u.unit_id for u in chart_units(report, None)] == ["BKPSDM", "DINKES", "DISDIK", "SATPOL"]
+    assert [u.unit_id for u in chart_units(report, "DINKES")] == ["DINKES.P2P", "DINKES.PKM1"]
+    assert [u.unit_id for u in chart_units(report, "DISDIK")] == ["DISDIK"]
+
+
+def test_csv_has_one_row_per_position_with_empty_unknowns(dataset: Dataset) -> None:
+    report = figures_report(dataset)
+    rows = list(csv.DictReader(io.StringIO(render_csv(positions_in(report, "DINKES")))))
+    assert [r["position_id"] for r in rows] == [
+        "DINKES-KADIS", "DINKES.P2P-ADM", "DINKES.P2P-VAK", "DINKES.PKM1-BIDAN", "DINKES.PKM1-PERAWAT"]
+    bidan = rows[3]
+    assert (bidan["has_workload_data"], bidan["workload_hours"], bidan["ej"], bidan["bezetting"]) == (
+        "false", "", "", "1")
+    assert (rows[2]["staff_needed"], rows[2]["staff_needed_rounded"], rows[2]["ej"]) == ("1.36", "1", "1.36")
+
+
+def test_table_shows_opd_balance_and_unit_positions(dataset: Dataset) -> None:
+    text = render_table(figures_report(dataset), "DINKES.P2P")
+    assert "DISDIK" in text and "spread (sd) 0.3375" in text
+    assert "DINKES.P2P-VAK" in text and "DISDIK-GURU" not in text
+
+
+def _write_dataset(ds: Dataset, path: Path) -> Path:
+    path.write_text(canonical_json(ds, indent=2), encoding="utf-8")
+    return path
+
+
+def test_cli_usage_and_input_errors(dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _write_dataset(dataset, tmp_path / "ds.json")
+    assert main(["workload", str(good), "--chart", str(tmp_path / "c.gif")]) == EXIT_USAGE
+    assert "png or .svg" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"metadata": {"name": "x", "as_of": "2025-13-01"}, "units": [], "positions": [], '
+                   '"employees": []}', encoding="utf-8")
+    assert main(["workload", str(bad)]) == EXIT_PROBLEMS
+    assert "as_of" in capsys.readouterr().err
+    broken_rules = tmp_path / "r.yaml"
+    broken_rules.write_text("ruleset: {id: x}\n", encoding="utf-8")
+    assert main(["workload", str(good), "--rules", str(broken_rules)]) == EXIT_PROBLEMS
+    assert "r.yaml" in capsys.readouterr().err
