@@ -640,9 +640,9 @@ def label_report(
     ]
     unit_scopes = [UnitScope(as_of=day, context=context, unit=unit_fact[u.unit_id]) for u in report.units]
 
-    engine = RuleEngine(list(rulesets), as_of=day, extensions=tuple(extensions))
-    position_findings = engine.evaluate("position", position_scopes, [p.position_id for p in report.positions])
-    unit_findings = engine.evaluate("unit", unit_scopes, [u.unit_id for u in report.units])
+    with RuleEngine(list(rulesets), as_of=day, extensions=tuple(extensions)) as engine:
+        position_findings = engine.evaluate("position", position_scopes, [p.position_id for p in report.positions])
+        unit_findings = engine.evaluate("unit", unit_scopes, [u.unit_id for u in report.units])
 
     positions = []
     for figures, raw in zip(report.positions, position_findings, strict=True):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
 import io
 import json
 from pathlib import Path
@@ -37,9 +38,11 @@ from mutasi_rules.workload import (
     GradeBand,
     WorkloadCalculator,
     WorkloadSettings,
+    analyse_workload,
     balance_figure,
     compute_positions,
     compute_units,
+    default_rules_dir,
     figures_report,
 )
 
@@ -441,3 +444,125 @@ def test_cli_usage_and_input_errors(dataset: Dataset, tmp_path: Path, capsys: py
     broken_rules.write_text("ruleset: {id: x}\n", encoding="utf-8")
     assert main(["workload", str(good), "--rules", str(broken_rules)]) == EXIT_PROBLEMS
     assert "r.yaml" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- labels from the real rules
+
+engine_missing = importlib.util.find_spec("mutasi_rules.engine") is None
+needs_engine = pytest.mark.skipif(engine_missing, reason="mutasi_rules.engine not present")
+
+
+@pytest.fixture(scope="module")
+def national_rules() -> list[Any]:
+    from mutasi_rules.rulesets import load_rulesets
+
+    return load_rulesets([default_rules_dir()])
+
+
+@needs_engine
+def test_labels_come_from_the_staffing_norm_rules(dataset: Dataset, national_rules: list[Any]) -> None:
+    report = analyse_workload(dataset, national_rules)
+    labels = {p.position_id: p.labels for p in report.positions}
+    assert labels == {
+        "DINKES-KADIS": ["seimbang"],  # EJ 1.00 in [0.90, 1.10]
+        "DINKES.P2P-ADM": ["kelebihan"],  # EJ 0.40 < 0.90
+        "DINKES.P2P-VAK": ["kekurangan"],  # EJ 1.36 > 1.10
+        "DINKES.PKM1-BIDAN": ["tidak_diketahui"],  # no task data
+        "DINKES.PKM1-PERAWAT": ["kekurangan"],  # vacant, needs 2.5
+        "DISDIK-GURU": ["kelebihan"],  # EJ 0.88
+        "DISDIK-STAF": ["kelebihan"],  # EJ 0.60
+        "SATPOL-ANGGOTA": ["tidak_diketahui"],
+    }
+    assert {u.unit_id: u.labels for u in report.units} == {
+        "BKPSDM": ["tidak_diketahui"],  # no positions at all
+        "DINKES": ["kekurangan"],  # EJ 1.415
+        "DINKES.P2P": ["kelebihan"],  # EJ 0.72
+        "DINKES.PKM1": ["kekurangan"],  # known work (3,125 h), nobody in those positions
+        "DISDIK": ["kelebihan"],  # EJ 0.74
+        "SATPOL": ["tidak_diketahui"],
+    }
+    vak = report.position("DINKES.P2P-VAK")
+    assert vak is not None
+    (finding,) = vak.findings
+    assert (finding.ruleset_id, finding.rule_id, finding.effect) == (
+        "national.staffing-norms", "position-kekurangan", "classify")
+    assert finding.facts_read == {"position.ej": 1.36}
+    # the message reads the raw need (1.36 -> "1.4"), consistent with the overload label
+    assert "1.4" in finding.message_en and "1 in post" in finding.message_en
+    assert [r.id for r in report.rulesets] == sorted(r.id for r in national_rules)
+    assert not any("not loaded" in w for w in report.warnings)
+
+
+@needs_engine
+def test_labels_follow_a_bezetting_delta_and_the_date(dataset: Dataset, national_rules: list[Any]) -> None:
+    # Three nurses for PERAWAT: EJ 3125 / (3 x 1250) = 0.8333 -> kelebihan
+    after = analyse_workload(dataset, national_rules, bezetting_delta={"DINKES.PKM1-PERAWAT": 3})
+    perawat = after.position("DINKES.PKM1-PERAWAT")
+    assert perawat is not None and (perawat.ej, perawat.labels) == (0.8333, ["kelebihan"])
+    # Before national.staffing-norms took effect (2020-01-01) nothing labels the figures.
+    early = analyse_workload(dataset, national_rules, as_of=dt.date(2019, 6, 1))
+    assert early.as_of == dt.date(2019, 6, 1) and all(not p.labels for p in early.positions)
+
+
+@needs_engine
+def test_agency_rules_add_labels_and_missing_norms_are_reported(
+    dataset: Dataset, national_rules: list[Any], tmp_path: Path
+) -> None:
+    from mutasi_rules.rulesets import load_rulesets
+
+    agency = tmp_path / "agency.yaml"
+    agency.write_text(
+        """ruleset:
+  id: pontianak.prioritas
+  version: "1"
+  title: {id: Prioritas, en: Priority}
+  authority: BKPSDM Kota Pontianak
+  source: uji
+  effective_from: 2020-01-01
+rules:
+  - id: prioritas
+    title: {id: Prioritas, en: Priority}
+    scope: position
+    when: position.ej > 1.3
+    effect: classify
+    label: prioritas
+    message: {id: "EJ {position.ej:.2f}", en: "EJ {position.ej:.2f}"}
+    legal_basis: uji
+""",
+        encoding="utf-8",
+    )
+    extra = load_rulesets([agency])
+    both = analyse_workload(dataset, [*national_rules, *extra])
+    vak = both.position("DINKES.P2P-VAK")
+    assert vak is not None and vak.labels == ["kekurangan", "prioritas"]
+    alone = analyse_workload(dataset, extra)
+    assert any("national.staffing-norms is not loaded" in w for w in alone.warnings)
+    kadis = alone.position("DINKES-KADIS")
+    assert kadis is not None and kadis.labels == []
+
+
+@needs_engine
+def test_cli_json_csv_chart_end_to_end(dataset: Dataset, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write_dataset(dataset, tmp_path / "ds.json")
+    outs = []
+    for name in ("a.json", "b.json"):
+        assert main(["workload", str(path), "--format", "json", "--out", str(tmp_path / name)]) == 0
+        outs.append((tmp_path / name).read_bytes())
+    assert outs[0] == outs[1]  # byte-identical runs
+    data = json.loads(outs[0])
+    assert data["balance"]["ej_std"] == 0.3375
+    assert {u["unit_id"]: u["labels"] for u in data["units"]}["DINKES"] == ["kekurangan"]
+
+    assert main(["workload", str(path), "--format", "csv", "--unit", "DISDIK", "--effective-hours", "1000",
+                 "--chart", str(tmp_path / "ej.svg")]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    # 1000 h a year: STAF 750/1000 = 0.75, GURU 1100/1000 = 1.1 (in the band)
+    assert [(r["position_id"], r["ej"], r["labels"]) for r in rows] == [
+        ("DISDIK-GURU", "1.1", "seimbang"), ("DISDIK-STAF", "0.75", "kelebihan")]
+    assert (tmp_path / "ej.svg").stat().st_size > 1000
+
+    assert main(["workload", str(path), "--unit", "DINKES"]) == 0
+    table = capsys.readouterr().out
+    assert "kekurangan" in table and "DINKES.PKM1-PERAWAT" in table
+    assert main(["workload", str(path), "--unit", "NOPE"]) == EXIT_USAGE
