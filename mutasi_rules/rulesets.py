@@ -321,6 +321,9 @@ def _pydantic_problems(exc: ValidationError, source: _Source, problems: Problems
             message = f"unknown key {loc[-1]!r}"
         elif error["type"] == "string_type" and isinstance(error.get("input"), (int, float)):
             message += " (quote the value in YAML: it was read as a number)"
+        elif error["type"] in ("literal_error", "enum") and isinstance(error.get("input"), str):
+            allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+            message += did_you_mean(error["input"], allowed, quote="'")
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         problems.error(
@@ -456,6 +459,9 @@ def _check_template(
         if not isinstance(part, Placeholder):
             continue
         offset = part.start + 1
+        if "!" in part.path:
+            report("rule.message", "conversions (!r, !s, !a) are not allowed in placeholders", offset + part.path.index("!"))
+            continue
         try:
             expr = parse(part.path)
         except ExprSyntaxError as exc:
@@ -482,13 +488,17 @@ def _check_template(
                 )
 
 
-def _display(value: Any, lang: str) -> str:
+_BOOL_WORDS = {"id": ("ya", "tidak"), "en": ("yes", "no")}
+
+
+def _display(value: Any, lang: str | None) -> str:
     if value is None:
         return "-"
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, bool):
-        return ("yes" if value else "no") if lang == "en" else ("ya" if value else "tidak")
+        yes, no = _BOOL_WORDS.get(lang or "", ("true", "false"))
+        return yes if value else no
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, float):
@@ -501,12 +511,13 @@ def _display(value: Any, lang: str) -> str:
     return str(value)
 
 
-def render_message(template: str, values: Mapping[str, Any] | BaseModel, lang: str = "id") -> str:
+def render_message(template: str, values: Mapping[str, Any] | BaseModel, lang: str | None = None) -> str:
     """Fill a message template from fact values.
 
     ``values`` maps dotted paths to values, or is a (nested) fact mapping or model.
     Values are shown in display form: enum labels, ISO dates, lists joined by commas,
-    and ``-`` for a missing value. A format spec applies to numbers only.
+    and ``-`` for a missing value. A format spec applies to numbers only. Booleans read
+    ``ya``/``tidak`` (``lang="id"``), ``yes``/``no`` (``"en"``), else ``true``/``false``.
     """
     out: list[str] = []
     for part in parse_template(template):
