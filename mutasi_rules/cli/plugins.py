@@ -1,0 +1,142 @@
+"""``mutasi-rules plugins list``: which agency plugins are installed, enabled, disabled or broken.
+
+Also the shared plugin options every command that runs plugins accepts
+(:func:`add_plugin_arguments`, :func:`settings_from_args`), so ``--plugin`` means the same
+everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from ..canonical import canonical_json
+from ..plugins import ENV_DISABLE, PluginConflictError, PluginError, PluginManager, PluginSettings
+from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+
+
+def add_plugin_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the plugin options: --plugin, --disable-plugin, --only-plugin, --skip-broken-plugins, --plugin-option."""
+    group = parser.add_argument_group(
+        "plugins", f"Installed plugins (entry-point group mutasi_rules) load by default; {ENV_DISABLE} disables some."
+    )
+    group.add_argument(
+        "--plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="MODULE_OR_FILE",
+        help="also load this plugin: a module name (pkg.mod) or a file (path/to/plugin.py); repeatable",
+    )
+    group.add_argument(
+        "--disable-plugin", dest="disable_plugins", action="append", default=[], metavar="NAME", help="repeatable"
+    )
+    group.add_argument(
+        "--only-plugin",
+        dest="only_plugins",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="load only these plugins (repeatable); explicit --plugin names must be listed too",
+    )
+    group.add_argument(
+        "--skip-broken-plugins",
+        action="store_true",
+        help="skip (and report) a plugin that fails instead of stopping",
+    )
+    group.add_argument(
+        "--plugin-option",
+        dest="plugin_options",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE",
+        help="an option for one plugin, e.g. mutasi-rules-disdikbud-pontianak:min_teachers_per_school=4 "
+        "(VALUE is read as YAML: numbers, true/false, lists)",
+    )
+
+
+def parse_plugin_option(text: str) -> tuple[str, str, Any]:
+    """``NAME:KEY=VALUE`` -> (name, key, value); the value is parsed as a YAML scalar or list."""
+    name, sep, rest = text.partition(":")
+    key, eq, raw = rest.partition("=")
+    if not sep or not eq or not name or not key:
+        raise ValueError(f"plugin option {text!r} is not NAME:KEY=VALUE")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ValueError(f"plugin option {text!r}: value is not valid YAML ({exc})") from None
+    return name, key, value
+
+
+def settings_from_args(args: argparse.Namespace) -> PluginSettings:
+    """The :class:`PluginSettings` of the parsed plugin options (raises ValueError on a bad option)."""
+    options: dict[str, dict[str, Any]] = {}
+    for text in getattr(args, "plugin_options", []):
+        name, key, value = parse_plugin_option(text)
+        options.setdefault(name, {})[key] = value
+    return PluginSettings(
+        explicit=list(getattr(args, "plugins", [])),
+        disabled=list(getattr(args, "disable_plugins", [])),
+        only=getattr(args, "only_plugins", None),
+        skip_broken=bool(getattr(args, "skip_broken_plugins", False)),
+        options=options,
+    )
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("plugins", help="agency plugins", description="Inspect agency plugins.")
+    commands = parser.add_subparsers(dest="plugins_command", metavar="SUBCOMMAND")
+    listing = commands.add_parser(
+        "list",
+        help="list plugins with version, source, status and hooks",
+        description="List every discovered plugin: name, version, source, status (enabled, disabled, broken) "
+        "and the hooks it implements. Exit 3 when a plugin is broken.",
+    )
+    add_plugin_arguments(listing)
+    listing.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    listing.set_defaults(handler=run_list)
+    parser.set_defaults(handler=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
+
+
+def run_list(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from_args(args)
+    except ValueError as exc:
+        print(f"mutasi-rules plugins list: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # Listing shows broken plugins rather than stopping at the first.
+    manager = PluginManager(settings.model_copy(update={"skip_broken": True}))
+    try:
+        manager.load()
+    except PluginConflictError as exc:  # e.g. two plugins with one name: not skippable
+        print(f"mutasi-rules plugins list: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    plugins = manager.list_plugins()
+    if args.format == "json":
+        print(canonical_json({"plugins": [p.as_dict() for p in plugins]}, indent=2))
+    else:
+        _print_table(plugins)
+    return EXIT_FAILURE if any(p.status == "broken" for p in plugins) else EXIT_OK
+
+
+def _print_table(plugins: list[Any]) -> None:
+    console = Console(width=160, highlight=False, soft_wrap=True)
+    if not plugins:
+        console.print("No plugins found (entry-point group mutasi_rules; add one with --plugin).")
+        return
+    table = Table(show_lines=False)
+    for column in ("plugin", "version", "source", "status", "hooks"):
+        table.add_column(column, overflow="fold")
+    for info in plugins:
+        status = info.status if not info.reason else f"{info.status}: {info.reason}"
+        hooks = ", ".join(h.removeprefix("mutasi_rules_") for h in info.hooks) or "-"
+        table.add_row(info.name, info.version, info.source, status, hooks)
+    console.print(table)
+
+
+__all__ = ["PluginError", "add_plugin_arguments", "parse_plugin_option", "register", "run_list", "settings_from_args"]
