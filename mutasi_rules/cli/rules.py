@@ -1,0 +1,202 @@
+"""``mutasi-rules rules check|test``: check rule files, and run their YAML test cases."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..canonical import canonical_json
+from ..problems import InputError, Problem, Problems
+from ..rulesets import LoadedRuleSet, check_rulesets, collect_rulesets
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "rules",
+        help="check rule files and run rule tests",
+        description="Check rule files against the fact schema, and run their YAML test cases.",
+    )
+    commands = parser.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
+    parser.set_defaults(handler=lambda args: _usage(parser))
+
+    check = commands.add_parser(
+        "check",
+        help="load and check rule files and directories",
+        description="Load every rule file (directories are searched for *.yaml/*.yml; *.tests.yaml are skipped), "
+        "check every condition and message, and the rule sets against each other. Exit 1 on any error.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="rule file or directory")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    check.set_defaults(handler=run_check)
+
+    test = commands.add_parser(
+        "test",
+        help="run rule test cases (*.tests.yaml)",
+        description="Run the test cases of rule sets. PATH may be rule files, test files or directories; "
+        "a rule file's tests are found beside it (x.yaml -> x.tests.yaml) and a test file's rule set too. "
+        "Exit 1 on any failure or load problem.",
+    )
+    test.add_argument("paths", nargs="+", metavar="PATH", help="rule file, test file or directory")
+    test.set_defaults(handler=run_test)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _source_line(problem: Problem, cache: dict[str, list[str] | None]) -> str | None:
+    if not problem.file or problem.line is None:
+        return None
+    if problem.file not in cache:
+        try:
+            cache[problem.file] = Path(problem.file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            cache[problem.file] = None
+    lines = cache[problem.file]
+    if not lines or problem.line > len(lines):
+        return None
+    return lines[problem.line - 1]
+
+
+def format_problem(problem: Problem, cache: dict[str, list[str] | None] | None = None) -> str:
+    """``file:line:column: severity: message``, then the source line and a caret under the column."""
+    cache = {} if cache is None else cache
+    where = problem.file or "<input>"
+    if problem.line is not None:
+        where += f":{problem.line}"
+        if problem.column is not None:
+            where += f":{problem.column}"
+    context = []
+    if problem.record:
+        context.append(problem.record)
+    if problem.field:
+        context.append(problem.field)
+    text = f"{where}: {problem.severity}: {problem.message}"
+    if context:
+        text += f" [{', '.join(context)}]"
+    line = _source_line(problem, cache)
+    if line is not None:
+        caret = ""
+        if problem.column is not None:
+            # keep tabs so the caret lines up under the same character
+            caret = "".join(ch if ch == "\t" else " " for ch in line[: problem.column - 1]) + "^"
+        text += f"\n    {line}" + (f"\n    {caret}" if caret else "")
+    elif isinstance(problem.value, str) and problem.field and problem.field.endswith("when"):
+        text += f"\n    {problem.value}"
+    return text
+
+
+def _validity(loaded: LoadedRuleSet) -> str:
+    r = loaded.ruleset
+    return f"{r.effective_from.isoformat()} – {r.effective_until.isoformat() if r.effective_until else 'open'}"
+
+
+def _effects(loaded: LoadedRuleSet) -> dict[str, int]:
+    return dict(sorted(Counter(rule.effect.value for rule in loaded.rules).items()))
+
+
+def _summary_table(loaded: Sequence[LoadedRuleSet]) -> Table:
+    table = Table(title="Rule sets", show_lines=False)
+    for name in ("id", "version", "validity", "origin", "rules", "by effect"):
+        table.add_column(name, overflow="fold")
+    for one in sorted(loaded, key=lambda r: (r.id, r.version)):
+        effects = ", ".join(f"{effect} {count}" for effect, count in _effects(one).items())
+        table.add_row(one.id, one.version, _validity(one), one.origin, str(len(one.rules)), effects)
+    return table
+
+
+def _print_problems(problems: Sequence[Problem], out: Any) -> None:
+    cache: dict[str, list[str] | None] = {}
+    for problem in problems:
+        print(format_problem(problem, cache), file=out)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def run_check(args: argparse.Namespace) -> int:
+    loaded, problems = collect_rulesets(args.paths)
+    errors = problems.errors
+    if args.format == "json":
+        document = {
+            "ok": not errors,
+            "rulesets": [
+                {
+                    "id": one.id,
+                    "version": one.version,
+                    "effective_from": one.ruleset.effective_from,
+                    "effective_until": one.ruleset.effective_until,
+                    "origin": one.origin,
+                    "sha256": one.sha256,
+                    "rules": len(one.rules),
+                    "effects": _effects(one),
+                }
+                for one in sorted(loaded, key=lambda r: (r.id, r.version))
+            ],
+            "problems": [p.model_dump(mode="json", exclude_none=True) for p in problems],
+        }
+        sys.stdout.write(canonical_json(document, indent=2) + "\n")
+        return EXIT_PROBLEMS if errors else EXIT_OK
+    console = Console(file=sys.stdout, soft_wrap=True)
+    if loaded:
+        console.print(_summary_table(loaded))
+    _print_problems(list(problems), sys.stdout)
+    rules = sum(len(one.rules) for one in loaded)
+    warnings = len(problems.warnings)
+    print(
+        f"{len(loaded)} rule set(s), {rules} rule(s); {len(errors)} error(s), {warnings} warning(s)",
+        file=sys.stdout,
+    )
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def run_test(args: argparse.Namespace) -> int:
+    from ..ruletests import find_test_inputs, run_rule_tests
+
+    problems = Problems()
+    rule_paths, test_paths = find_test_inputs(args.paths, problems)
+    loaded, found = collect_rulesets(rule_paths) if rule_paths else ([], Problems())
+    problems.extend(found)
+    if not test_paths:
+        problems.error("ruletest.none", "no test files (*.tests.yaml) found in: " + ", ".join(map(str, args.paths)))
+    if problems.errors:
+        _print_problems(list(problems), sys.stdout)
+        return EXIT_PROBLEMS
+    try:
+        report = run_rule_tests(test_paths, loaded)
+    except InputError as exc:
+        _print_problems(exc.problems, sys.stdout)
+        return EXIT_PROBLEMS
+    for case in report.cases:
+        status = "PASS" if case.passed else ("ERROR" if case.error else "FAIL")
+        print(f"{status}  {case.ruleset}: {case.name}  ({case.location})")
+        for reason in case.reasons:
+            print(f"      {reason}")
+        if not case.passed and not case.error:
+            print(f"      fired: {', '.join(case.fired) or '(none)'}")
+    print()
+    if report.unexercised:
+        print("Rules no case exercises:")
+        for ruleset_id, rule_id in report.unexercised:
+            print(f"  {ruleset_id}/{rule_id}")
+    else:
+        print("Every rule is exercised by at least one case.")
+    print(f"{report.passed} passed, {report.failed} failed, {len(report.cases)} case(s)")
+    if report.errors:
+        return EXIT_FAILURE
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+__all__ = ["format_problem", "register", "run_check", "run_test"]
