@@ -565,3 +565,65 @@ def test_cli_lists_plugins_as_json(capsys, tmp_path, monkeypatch):
 def test_cli_rejects_a_malformed_plugin_option(capsys):
     assert main(["plugins", "list", "--plugin-option", "no-colon"]) == 2
     assert "NAME:KEY=VALUE" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- end to end, through the engine
+
+
+def candidate_scope(m: PluginManager, data: Dataset, nip: str, target_id: str) -> Any:
+    """The candidate fact (employee ``nip`` -> position ``target_id``) with every entity enriched."""
+    from mutasi_rules.facts import CandidateScope, candidate_facts, context_facts, position_facts, unit_facts
+
+    index = DatasetIndex(data)
+    employee = data.employee_by_nip()[nip]
+    target, source = index.positions[target_id], index.positions[employee.position_id]
+
+    def pos(p: Any) -> Any:
+        return m.enrich_model("position", p.id, p, position_facts(p, index), data, AS_OF)
+
+    def unit(unit_id: str) -> Any:
+        u = index.units[unit_id]
+        return m.enrich_model("unit", u.id, u, unit_facts(u, index), data, AS_OF)
+
+    emp = m.enrich_model("employee", nip, employee, employee_facts(employee, index, AS_OF), data, AS_OF)
+    cand = candidate_facts(
+        employee, emp, pos(target), pos(source), unit(source.unit_id), unit(target.unit_id), target, AS_OF
+    )
+    subject = f"{nip}->{target_id}"
+    cand = m.enrich_model("candidate", subject, (employee, target), cand, data, AS_OF)
+    return CandidateScope(as_of=AS_OF, context=context_facts(AS_OF, data), candidate=cand), subject
+
+
+def test_dinkes_vaccination_candidate_gets_the_plugin_require_training_finding():
+    from mutasi_rules.engine import RuleEngine
+
+    data = dataset()
+    m = load_plugins(PluginSettings(), environ={})
+    extensions = m.fact_attributes()
+    loaded = load_rulesets([ROOT / "rules" / "national"], extensions=extensions)
+    loaded += m.rulesets(loaded)
+    pairs = [candidate_scope(m, data, "198503122010011002", "p-vak"),  # Dinkes staff -> puskesmas vaccinator
+             candidate_scope(m, data, "199001012015032001", "p-vak"),  # a teacher -> vaccinator
+             candidate_scope(m, data, "198503122010011002", "p-guru-b"),  # non-teacher -> teacher post
+             candidate_scope(m, data, "199001012015032001", "p-guru-b")]  # teacher -> teacher post
+    with RuleEngine(loaded, AS_OF, extensions) as engine:
+        results = engine.evaluate("candidate", [f for f, _ in pairs], [s for _, s in pairs])
+    keys = [{f.rule_key: f for f in findings} for findings in results]
+
+    dinkes_origin = f"plugin:{DINKES}=={version(DINKES)}"
+    vaccinator = keys[0]["agency.dinkes-pontianak/vaksinator-training"]
+    assert (vaccinator.effect.value, vaccinator.training, vaccinator.source) == (
+        "require_training", "Pelatihan Vaksinator", dinkes_origin
+    )
+    assert vaccinator.subject == "198503122010011002->p-vak"
+    # Health education (Kesehatan Masyarakat) scores; a teacher's education does not.
+    assert keys[0]["agency.dinkes-pontianak/pendidikan-kesehatan"].component == "pendidikan_kesehatan"
+    assert "agency.dinkes-pontianak/pendidikan-kesehatan" not in keys[1]
+    assert "agency.dinkes-pontianak/vaksinator-training" in keys[1]
+    # Dinkes rules stay inside Dinkes; Disdikbud rules inside Disdikbud, reading position.ext.guru.
+    assert not any(k.startswith("agency.dinkes") for k in (*keys[2], *keys[3]))
+    disdikbud_origin = f"plugin:{DISDIKBUD}=={version(DISDIKBUD)}"
+    blocked = keys[2]["agency.disdikbud-pontianak/non-guru-tanpa-sertifikat-pendidik"]
+    assert (blocked.effect.value, blocked.source) == ("block", disdikbud_origin)
+    assert keys[3]["agency.disdikbud-pontianak/guru-sertifikat-pendidik-dalam-jabatan"].training == "Sertifikat Pendidik"
+    assert "agency.disdikbud-pontianak/non-guru-tanpa-sertifikat-pendidik" not in keys[3]

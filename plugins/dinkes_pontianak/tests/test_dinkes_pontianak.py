@@ -27,11 +27,18 @@ def dataset(field: str | None = "D3 Keperawatan") -> Dataset:
                 {"id": "p-vak", "name": "Vaksinator", "kind": "pelaksana", "kelas": 6, "unit_id": "pkm-1",
                  "programmes": ["vaksinasi"]},
                 {"id": "p-plan", "name": "Perencana", "kind": "pelaksana", "kelas": 6, "unit_id": "bappeda"},
+                {"id": "p-perawat", "name": "Perawat Terampil", "kind": "fungsional", "level": "terampil",
+                 "kelas": 7, "unit_id": "pkm-1", "requirements": {"certificates": ["STR"]}},
             ],
             "employees": [
                 {"nip": "198503122010011002", "name": "A", "status": "PNS", "gender": "L",
                  "birth_date": "1985-03-12", "rank": "III/a", "position_id": "p-plan", "unit_id": "bappeda",
                  "position_start": "2018-01-01", "education": {"level": "D3", "field": field}},
+                {"nip": "199001012015032001", "name": "B", "status": "PNS", "gender": "P",
+                 "birth_date": "1990-01-01", "rank": "II/c", "position_id": "p-plan", "unit_id": "bappeda",
+                 "position_start": "2018-01-01", "education": {"level": "D3", "field": "Kebidanan"},
+                 "trainings": [{"name": "Pelatihan Vaksinator", "completed": "2024-05-01"}],
+                 "certificates": [{"name": "STR", "completed": "2019-01-01", "expires": "2024-01-01"}]},
             ],
         }
     )
@@ -102,3 +109,39 @@ def test_notice_contact_only_for_dinkes_units():
     m = manager()
     assert "Dinas Kesehatan" in m.notice_contact("pkm-1", dataset()).office
     assert m.notice_contact("bappeda", dataset()) is None
+
+
+def test_rules_through_the_engine():
+    """Vaccinator training, expired or missing STR, and the health-education score, as findings."""
+    from mutasi_rules.engine import RuleEngine
+    from mutasi_rules.facts import CandidateScope, candidate_facts, context_facts, position_facts, unit_facts
+
+    m = manager()
+    data = dataset("D3 Teknik Sipil")
+    index = DatasetIndex(data)
+    facts, subjects = [], []
+    for employee in data.employees:
+        emp = m.enrich_model("employee", employee.nip, employee, employee_facts(employee, index, AS_OF), data, AS_OF)
+        source = index.positions[employee.position_id]
+        for target_id in ("p-vak", "p-perawat"):
+            target = index.positions[target_id]
+            cand = candidate_facts(
+                employee, emp, position_facts(target, index), position_facts(source, index),
+                unit_facts(index.units[source.unit_id], index), unit_facts(index.units[target.unit_id], index),
+                target, AS_OF,
+            )
+            facts.append(CandidateScope(as_of=AS_OF, context=context_facts(AS_OF, data), candidate=cand))
+            subjects.append(f"{employee.nip}->{target_id}")
+    with RuleEngine(m.rulesets(), AS_OF, m.fact_attributes()) as engine:
+        results = engine.evaluate("candidate", facts, subjects)
+    fired = {s: {f.rule_id: f for f in found} for s, found in zip(subjects, results)}
+    origin = f"plugin:mutasi-rules-dinkes-pontianak=={dinkes.__version__}"
+
+    a_vak, a_str, b_vak, b_str = (fired[s] for s in subjects)
+    assert set(a_vak) == {"vaksinator-training"} and a_vak["vaksinator-training"].source == origin
+    assert a_vak["vaksinator-training"].training == "Pelatihan Vaksinator"
+    assert set(a_str) == {"str-missing"}  # no STR at all; civil engineering is no health education
+    assert set(b_vak) == {"pendidikan-kesehatan"}  # trained vaccinator, midwifery education
+    assert set(b_str) == {"str-expired", "pendidikan-kesehatan"}
+    assert "(sertifikat kedaluwarsa: STR)" in b_str["str-expired"].message.id
+    assert b_str["str-expired"].effect.value == "block"

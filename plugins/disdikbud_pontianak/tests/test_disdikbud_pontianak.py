@@ -107,3 +107,44 @@ def test_notice_contact():
     m = manager()
     assert "Pendidikan dan Kebudayaan" in m.notice_contact("sd-1", dataset()).office
     assert m.notice_contact("sekolah-lain", dataset()) is None
+
+
+def test_teacher_rules_through_the_engine():
+    """A teacher without the certificate may obtain it in post; a non-teacher is blocked."""
+    from mutasi_rules.engine import RuleEngine
+    from mutasi_rules.facts import (
+        CandidateScope, DatasetIndex, candidate_facts, context_facts, employee_facts, position_facts, unit_facts,
+    )
+
+    base = dataset(teachers_sd1=2)
+    certified = {**employee("19900101201503100" + "1", "guru-sd1", "sd-1"),
+                 "certificates": [{"name": "Sertifikat Pendidik", "completed": "2020-01-01"}]}
+    clerk = employee("199303032017031004", "tu-sd1", "sd-1")
+    data = Dataset.model_validate(
+        {**base.model_dump(mode="json"), "employees": [certified, employee("199001012015031002", "guru-sd1", "sd-1"), clerk]}
+    )
+    m = manager()
+    index = DatasetIndex(data)
+
+    def pos(p):
+        return m.enrich_model("position", p.id, p, position_facts(p, index), data, AS_OF)
+
+    target = index.positions["guru-sd2"]
+    facts, subjects = [], []
+    for person in data.employees:
+        source = index.positions[person.position_id]
+        cand = candidate_facts(
+            person, employee_facts(person, index, AS_OF), pos(target), pos(source),
+            unit_facts(index.units[source.unit_id], index), unit_facts(index.units[target.unit_id], index),
+            target, AS_OF,
+        )
+        facts.append(CandidateScope(as_of=AS_OF, context=context_facts(AS_OF, data), candidate=cand))
+        subjects.append(f"{person.nip}->guru-sd2")
+    with RuleEngine(m.rulesets(), AS_OF, m.fact_attributes()) as engine:
+        results = engine.evaluate("candidate", facts, subjects)
+    fired = [{f.rule_id: f for f in found} for found in results]
+    assert fired[0] == {}  # certified teacher
+    assert set(fired[1]) == {"guru-sertifikat-pendidik-dalam-jabatan"}
+    assert fired[1]["guru-sertifikat-pendidik-dalam-jabatan"].training == "Sertifikat Pendidik"
+    assert set(fired[2]) == {"non-guru-tanpa-sertifikat-pendidik"}
+    assert fired[2]["non-guru-tanpa-sertifikat-pendidik"].source == f"plugin:{NAME}=={disdikbud.__version__}"
