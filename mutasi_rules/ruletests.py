@@ -213,7 +213,7 @@ def _check_facts(
             spec = schema.get(path)
             if spec is not None:
                 out[str(key)] = _display_value(spec, value, report)
-            elif any(p.startswith(path + ".") for p in paths):
+            elif any(p.startswith(path + ".") for p in paths) or (key == "ext" and isinstance(value, dict)):
                 if isinstance(value, dict):
                     out[str(key)] = walk(value, path + ".", here)
                 else:
