@@ -1,0 +1,135 @@
+"""``mutasi-rules recommend DATASET``: the main job, an explained transfer plan."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..atomic import write_text
+from ..explain import render_markdown, render_table
+from ..loading import validate_dataset
+from ..plugins.manager import PluginError, PluginSettings
+from ..problems import InputError
+from ..recommend import RecommendationResult, RecommendOptions, recommend
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from .validate import format_problem
+
+
+def date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs the pipeline (recommend, why-not, replay)."""
+    parser.add_argument("--rules", action="append", default=[], metavar="PATH",
+                        help="rule file or directory (repeatable; default: the bundled rules/)")
+    parser.add_argument("--plugin", action="append", default=[], metavar="NAME",
+                        help="also load this plugin: module name or path to a .py file (repeatable)")
+    parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                        help="do not load this installed plugin (repeatable)")
+    parser.add_argument("--no-plugins", action="store_true", help="load no plugins at all")
+    parser.add_argument("--skip-broken-plugins", action="store_true",
+                        help="skip a failing plugin (said in the output) instead of failing the run")
+    parser.add_argument("--as-of", type=date_arg, metavar="DATE", help="default: the dataset's metadata.as_of")
+    parser.add_argument("--plan-date", type=date_arg, metavar="DATE", help="intended transfer date (default: as-of)")
+
+
+def options_from(args: argparse.Namespace, **extra: Any) -> RecommendOptions:
+    return RecommendOptions(
+        as_of=args.as_of,
+        plan_date=args.plan_date,
+        rules=list(args.rules),
+        use_plugins=not args.no_plugins,
+        plugins=PluginSettings(explicit=list(args.plugin), disabled=list(args.disable_plugin),
+                               skip_broken=args.skip_broken_plugins),
+        **extra,
+    )
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "recommend",
+        help="recommend an explained, workload-balancing transfer plan",
+        description="Analyse workload, evaluate every rule and plugin, and choose a transfer plan that moves staff "
+                    "from surplus to shortage. Every move is explained.",
+    )
+    parser.add_argument("dataset", metavar="DATASET", help="dataset directory or file")
+    add_run_arguments(parser)
+    parser.add_argument("--max-moves", type=int, metavar="N", help="at most N moves")
+    parser.add_argument("--format", choices=("table", "json", "md"), default="table")
+    parser.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically) instead of stdout")
+    parser.add_argument("--lang", choices=("id", "en"), default="id", help="language of table and md output")
+    parser.set_defaults(handler=run)
+
+
+@contextmanager
+def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr for interactive runs; nothing when stderr is not a terminal."""
+    if not enabled:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        yield report
+
+
+def render(result: RecommendationResult, fmt: str, lang: str) -> str:
+    if fmt == "json":
+        return result.to_json(indent=2) + "\n"
+    if fmt == "md":
+        return render_markdown(result, lang)  # type: ignore[arg-type]
+    console = Console(record=True, width=160, file=io.StringIO())
+    render_table(result, console, lang)  # type: ignore[arg-type]
+    return console.export_text()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.max_moves is not None and args.max_moves < 0:
+        print("--max-moves must be 0 or more", file=sys.stderr)
+        return EXIT_USAGE
+    dataset, problems = validate_dataset(args.dataset)
+    if dataset is None:
+        for problem in problems.errors:
+            print(format_problem(problem), file=sys.stderr)
+        print(f"dataset {args.dataset}: {len(problems.errors)} error(s); nothing recommended", file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        options = options_from(args, max_moves=args.max_moves)
+        with progress_reporter(sys.stderr.isatty()) as progress:
+            result = recommend(dataset, options, progress=progress)
+    except InputError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_PROBLEMS
+    except PluginError as error:
+        print(f"plugin failure: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    text = render(result, args.format, args.lang)
+    if args.out:
+        write_text(args.out, text)
+        print(f"{len(result.moves)} moves written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    for skipped in result.run.skipped_plugins:
+        print(f"plugin skipped: {skipped}", file=sys.stderr)
+    return EXIT_OK
+
+
+__all__ = ["add_run_arguments", "date_arg", "options_from", "register"]

@@ -1,0 +1,688 @@
+"""The recommendation pipeline: from a dataset to an explained, workload-balancing transfer plan.
+
+    workload analysis -> short positions and surplus positions -> candidate pool
+    -> rules by scope (employee once per person, candidate once per surviving pair)
+    -> plugin vetoes -> scores -> global plan (plan.py) -> result
+
+The rule engine is the authority on eligibility: a pair is eligible only if no ``block``
+finding fired for the person or the pair and no plugin vetoed it. Every move in the
+result carries the findings that were evaluated for it, its score breakdown, the
+trainings it is conditional on and its effect on both units' job efficiency.
+
+Determinism: the pipeline reads no clock; every list is sorted by a documented key
+(moves by NIP, shortages by position id, alternatives by score then NIP); JSON is written
+with :func:`mutasi_rules.canonical.canonical_json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import __version__
+from .canonical import sha256_of
+from .engine import Finding, RuleEngine
+from .facts import (
+    CandidateScope,
+    DatasetIndex,
+    EmployeeFacts,
+    EmployeeScope,
+    PositionFacts,
+    UnitFacts,
+    candidate_facts,
+    context_facts,
+    employee_facts,
+    position_facts,
+    unit_facts,
+)
+from .models import Dataset, Employee, Position
+from .plan import MoveOption, PlanProblem, solve
+from .plugins.manager import PluginManager, PluginSettings, load_plugins
+from .plugins.types import TrainingOffer, Veto
+from .rulesets import Effect, LoadedRuleSet, Localized, load_rulesets
+from .scoring import ProfileScore, ScoreComponentResult, ScoringSettings, profile_score, workload_benefit
+from .workload import (
+    BalanceFigure,
+    PositionWorkload,
+    UnitWorkload,
+    WorkloadCalculator,
+    WorkloadReport,
+    WorkloadSettings,
+    default_rules_dir,
+    label_report,
+)
+
+RESULT_FORMAT = "mutasi-rules.recommendation/1"
+SHORT_LABEL = "kekurangan"
+SURPLUS_LABEL = "kelebihan"
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+# --------------------------------------------------------------------------- options
+
+
+class RecommendOptions(BaseModel):
+    """Everything besides the dataset that decides a run (recorded with every decision)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    as_of: dt.date | None = Field(default=None, description="Default: the dataset's metadata.as_of")
+    plan_date: dt.date | None = Field(default=None, description="Intended transfer date; default: as_of")
+    rules: list[str] = Field(default_factory=list, description="Rule files or directories; empty: the default rules/")
+    plugins: PluginSettings = Field(default_factory=PluginSettings)
+    use_plugins: bool = Field(default=True, description="Load installed and explicit plugins")
+    max_moves: int | None = Field(default=None, ge=0)
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    workload: WorkloadSettings = Field(default_factory=WorkloadSettings)
+    alternatives_per_position: int = Field(default=5, ge=0, description="Ranked alternatives kept per shortage")
+
+
+# --------------------------------------------------------------------------- result
+
+
+class PositionRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    position_id: str
+    position_name: str
+    unit_id: str
+    unit_name: str
+    opd_id: str
+
+
+class EjChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    position_ej_before: float | None
+    position_ej_after: float | None
+    opd_ej_before: float | None
+    opd_ej_after: float | None
+
+
+class TrainingNeed(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    required_by: list[str] = Field(description="'<ruleset>/<rule>' of every rule that requires it")
+    offer: TrainingOffer | None = Field(description="From the plugins' training catalogue, if offered")
+
+
+class Move(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    nip: str
+    name: str
+    from_: PositionRef = Field(alias="from")
+    to: PositionRef
+    status: Literal["recommended", "conditional"]
+    score: float
+    score_breakdown: list[ScoreComponentResult]
+    profile: ProfileScore
+    findings: list[Finding] = Field(description="Every rule that fired for the person and the pair")
+    rules_passed: list[str] = Field(description="'<ruleset>/<rule>' evaluated for the pair that did not fire")
+    trainings_required: list[TrainingNeed]
+    source_effect: EjChange
+    target_effect: EjChange
+
+
+Outcome = Literal["chosen", "outscored", "chosen_elsewhere", "constraint", "blocked", "vetoed"]
+
+
+class Alternative(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    nip: str
+    name: str
+    from_position_id: str
+    score: float | None = Field(description="Null for blocked or vetoed candidates (not scored)")
+    outcome: Outcome
+    reason: Localized
+    blocking: list[Finding] = Field(default_factory=list)
+    vetoes: list[Veto] = Field(default_factory=list)
+
+
+class ShortageReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    position: PositionRef
+    shortage: int = Field(description="Persons the position may receive (rounded staff needed - bezetting)")
+    received: int
+    remaining: int
+    ej_before: float | None
+    ej_after: float | None
+    candidates_considered: int
+    candidates_eligible: int
+    alternatives: list[Alternative] = Field(description="Best first: chosen, then by score, then NIP")
+    unfilled_reason: Localized | None = None
+
+
+class UnitChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    unit_id: str
+    name: str
+    moves_out: int
+    moves_in: int
+    ej_before: float | None
+    ej_after: float | None
+
+
+class ExcludedEmployee(BaseModel):
+    """A person in a surplus position who cannot be moved at all, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    nip: str
+    name: str
+    position_id: str
+    findings: list[Finding]
+
+
+class RuleSetRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    version: str
+    origin: str
+    sha256: str
+
+
+class PluginRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    source: str
+
+
+class RunInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    library_version: str
+    dataset: str
+    dataset_sha256: str = Field(description="SHA-256 of the canonical JSON of the dataset")
+    as_of: dt.date
+    plan_date: dt.date
+    rulesets: list[RuleSetRef]
+    plugins: list[PluginRef]
+    skipped_plugins: list[str] = Field(default_factory=list)
+    options: RecommendOptions
+
+
+class RecommendationResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    format: Literal["mutasi-rules.recommendation/1"] = RESULT_FORMAT
+    run: RunInfo
+    balance_before: BalanceFigure
+    balance_after: BalanceFigure
+    moves: list[Move] = Field(description="Sorted by NIP")
+    shortages: list[ShortageReport] = Field(description="Every short position, sorted by position id")
+    units: list[UnitChange] = Field(description="OPD-level units touched by the plan, sorted by id")
+    excluded: list[ExcludedEmployee] = Field(description="Surplus staff blocked for any move, sorted by NIP")
+    trainings_total: list[TrainingNeed] = Field(description="Trainings the conditional moves need, by name")
+    warnings: list[str] = Field(default_factory=list)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        from .canonical import canonical_json
+
+        return canonical_json(self.model_dump(mode="json", by_alias=True), indent=indent)
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def _ref(position: Position, index: DatasetIndex) -> PositionRef:
+    return PositionRef(
+        position_id=position.id,
+        position_name=position.name,
+        unit_id=position.unit_id,
+        unit_name=index.units[position.unit_id].name,
+        opd_id=index.opd_of(position.unit_id),
+    )
+
+
+def _blocking(findings: Sequence[Finding]) -> list[Finding]:
+    return [f for f in findings if f.effect is Effect.BLOCK]
+
+
+def _trainings(finding: Finding) -> list[str]:
+    """Training names a require_training finding asks for.
+
+    The rule's ``training`` may be a literal name or a template whose placeholder reads a
+    list (``{candidate.missing_trainings}``): then each item is one training.
+    """
+    template = finding.training or ""
+    if template.startswith("{") and template.endswith("}") and template.count("{") == 1:
+        path = template[1:-1].split(":")[0]
+        value = finding.facts_read.get(path)
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        if value is not None:
+            return [str(value)]
+    return [template] if template else []
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4) + 0.0
+
+
+class _Run:
+    """State of one pipeline run (kept out of the public API)."""
+
+    def __init__(self, dataset: Dataset, options: RecommendOptions, plugins: PluginManager | None,
+                 rulesets: list[LoadedRuleSet], progress: Progress | None) -> None:
+        self.dataset = dataset
+        self.options = options
+        self.plugins = plugins
+        self.rulesets = rulesets
+        self.progress = progress or (lambda stage, done, total: None)
+        self.as_of = options.as_of or dataset.metadata.as_of
+        self.plan_date = options.plan_date or self.as_of
+        self.index = DatasetIndex(dataset)
+        self.context = context_facts(self.as_of, dataset, self.plan_date)
+        self.extensions = plugins.fact_attributes() if plugins else []
+        self.calc = WorkloadCalculator(dataset, options.workload, self.index)
+        self.employees = {e.nip: e for e in dataset.employees}
+
+    def enrich(self, entity: str, subject: str, record: Any, facts: Any) -> Any:
+        if self.plugins is None:
+            return facts
+        return self.plugins.enrich_model(entity, subject, record, facts, self.dataset, self.as_of)
+
+    def run(self) -> RecommendationResult:
+        opts = self.options
+        self.progress("workload", 0, 1)
+        report: WorkloadReport = label_report(
+            self.calc_report(), self.dataset, self.rulesets, extensions=self.extensions
+        )
+        self.progress("workload", 1, 1)
+        pw = {p.position_id: p for p in report.positions}
+        uw = {u.unit_id: u for u in report.units}
+
+        shortages = {
+            pid: int(p.gap) for pid, p in pw.items()
+            if SHORT_LABEL in p.labels and p.gap is not None and p.gap >= 1
+        }
+        surplus = {
+            pid: int(-p.gap) for pid, p in pw.items()
+            if SURPLUS_LABEL in p.labels and p.gap is not None and p.gap <= -1
+        }
+
+        position_fact: dict[str, PositionFacts] = {}
+        unit_fact: dict[str, UnitFacts] = {}
+
+        def pfact(pid: str) -> PositionFacts:
+            if pid not in position_fact:
+                position = self.index.positions[pid]
+                base = position_facts(position, self.index, pw[pid].figures())
+                position_fact[pid] = self.enrich("position", pid, position, base)
+            return position_fact[pid]
+
+        def ufact(uid: str) -> UnitFacts:
+            if uid not in unit_fact:
+                base = unit_facts(self.index.units[uid], self.index, uw[uid].figures())
+                unit_fact[uid] = self.enrich("unit", uid, self.index.units[uid], base)
+            return unit_fact[uid]
+
+        # Candidate pool: staff of surplus positions who are not candidates for appointment.
+        pool = sorted(
+            (e for e in self.dataset.employees if e.position_id in surplus),
+            key=lambda e: e.nip,
+        )
+        with RuleEngine(self.rulesets, as_of=self.as_of, extensions=self.extensions) as engine:
+            emp_fact: dict[str, EmployeeFacts] = {}
+            for employee in pool:
+                base = employee_facts(employee, self.index, self.as_of)
+                emp_fact[employee.nip] = self.enrich("employee", employee.nip, employee, base)
+            self.progress("employee rules", 0, len(pool))
+            employee_findings = dict(zip(
+                [e.nip for e in pool],
+                engine.evaluate(
+                    "employee",
+                    [EmployeeScope(as_of=self.as_of, context=self.context, employee=emp_fact[e.nip]) for e in pool],
+                    [e.nip for e in pool],
+                ),
+                strict=True,
+            ))
+            self.progress("employee rules", len(pool), len(pool))
+            movable = [e for e in pool if not _blocking(employee_findings[e.nip])]
+            excluded = [
+                ExcludedEmployee(nip=e.nip, name=e.name, position_id=e.position_id,
+                                 findings=employee_findings[e.nip])
+                for e in pool if _blocking(employee_findings[e.nip])
+            ]
+
+            targets = sorted(shortages)
+            pairs: list[tuple[Employee, str]] = [
+                (e, t) for e in movable for t in targets if t != e.position_id
+            ]
+            facts: list[CandidateScope] = []
+            for employee, target in pairs:
+                source = employee.position_id
+                base = candidate_facts(
+                    employee, emp_fact[employee.nip], pfact(target), pfact(source),
+                    ufact(self.index.positions[source].unit_id), ufact(self.index.positions[target].unit_id),
+                    self.index.positions[target], self.as_of,
+                )
+                candidate = self.enrich("candidate", f"{employee.nip}->{target}", employee, base)
+                facts.append(CandidateScope(as_of=self.as_of, context=self.context, candidate=candidate))
+            self.progress("candidate rules", 0, len(pairs))
+            pair_findings = engine.evaluate("candidate", facts, [f"{e.nip}->{t}" for e, t in pairs])
+            self.progress("candidate rules", len(pairs), len(pairs))
+            candidate_rules = engine.rule_keys("candidate")
+
+        # Eligibility, vetoes and scores per pair.
+        hours = self.calc.hours
+        catalogue = {o.name.casefold(): o for o in (self.plugins.training_catalogue() if self.plugins else [])}
+        evaluated: dict[tuple[str, str], dict[str, Any]] = {}
+        options: list[MoveOption] = []
+        for (employee, target), fact, found in zip(pairs, facts, pair_findings, strict=True):
+            key = (employee.nip, target)
+            vetoes = self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of) if self.plugins else []
+            blocked = _blocking(found)
+            entry: dict[str, Any] = {"findings": found, "vetoes": vetoes, "blocked": blocked, "fact": fact}
+            evaluated[key] = entry
+            if blocked or vetoes:
+                continue
+            entry["breakdown"], entry["profile"] = self.score(
+                employee, target, fact, [*employee_findings[employee.nip], *found], pw, hours
+            )
+            entry["score"] = round(sum(c.points for c in entry["breakdown"]), 6)
+            source_position = self.index.positions[employee.position_id]
+            options.append(MoveOption(
+                nip=employee.nip,
+                source_position_id=source_position.id,
+                source_unit_id=self.index.opd_of(source_position.unit_id),
+                target_position_id=target,
+                target_unit_id=self.index.opd_of(self.index.positions[target].unit_id),
+                score=entry["score"],
+            ))
+
+        # Plan.
+        unit_release = {
+            u.unit_id: max(0, int(u.bezetting_with_data - (u.staff_needed_rounded or 0)))
+            for u in report.units if u.is_opd and u.staff_needed_rounded is not None
+        }
+        constraints = self.plugins.plan_constraints(self.dataset, self.as_of) if self.plugins else []
+        problem = PlanProblem(
+            options=options,
+            receive_limit=shortages,
+            release_limit=surplus,
+            unit_release_limit=unit_release,
+            min_staff=[c.to_min_staff(self.dataset) for c in constraints],
+            max_moves=opts.max_moves,
+        )
+        self.progress("plan", 0, 1)
+        solution = solve(problem)
+        self.progress("plan", 1, 1)
+        chosen = set(solution.chosen)
+        delta: dict[str, int] = defaultdict(int)
+        for nip, target in chosen:
+            delta[self.employees[nip].position_id] -= 1
+            delta[target] += 1
+        after_positions = {p.position_id: p for p in self.calc.positions(delta)}
+        after_units_list = self.calc.units(delta, list(after_positions.values()))
+        after_units = {u.unit_id: u for u in after_units_list}
+
+        moves = [
+            self.move(nip, target, evaluated[(nip, target)], employee_findings[nip], candidate_rules,
+                      pw, uw, after_positions, after_units, catalogue)
+            for nip, target in sorted(chosen)
+        ]
+        shortage_reports = [
+            self.shortage_report(target, shortages[target], pairs, evaluated, chosen, problem, pw, after_positions)
+            for target in targets
+        ]
+        touched = sorted({m.from_.opd_id for m in moves} | {m.to.opd_id for m in moves})
+        units = [
+            UnitChange(
+                unit_id=u,
+                name=self.index.units[u].name,
+                moves_out=sum(1 for m in moves if m.from_.opd_id == u and m.to.opd_id != u),
+                moves_in=sum(1 for m in moves if m.to.opd_id == u and m.from_.opd_id != u),
+                ej_before=uw[u].ej,
+                ej_after=after_units[u].ej,
+            )
+            for u in touched
+        ]
+        totals: dict[str, TrainingNeed] = {}
+        for move in moves:
+            for need in move.trainings_required:
+                key = need.name.casefold()
+                previous = totals.get(key)
+                rules = sorted(set(need.required_by) | set(previous.required_by if previous else []))
+                totals[key] = need.model_copy(update={"required_by": rules})
+        warnings = list(report.warnings)
+        if not shortages:
+            warnings.append("no position is short of staff by the staffing-norm rules: nothing to plan")
+        return RecommendationResult(
+            run=self.run_info(),
+            balance_before=report.balance,
+            balance_after=self.calc.balance(delta, after_units_list),
+            moves=moves,
+            shortages=shortage_reports,
+            units=units,
+            excluded=excluded,
+            trainings_total=[totals[k] for k in sorted(totals)],
+            warnings=warnings,
+        )
+
+    def calc_report(self) -> WorkloadReport:
+        from .workload import figures_report
+
+        return figures_report(self.dataset, as_of=self.as_of, settings=self.options.workload)
+
+    def score(self, employee: Employee, target: str, fact: CandidateScope, found: Sequence[Finding],
+              pw: dict[str, PositionWorkload], hours: float) -> tuple[list[ScoreComponentResult], ProfileScore]:
+        settings = self.options.scoring
+        profile = profile_score(fact.candidate, employee, self.index.positions[target], settings)
+        source, goal = pw[employee.position_id], pw[target]
+        benefit = workload_benefit(source.workload_hours, source.bezetting, goal.workload_hours, goal.bezetting, hours)
+        parts = [
+            ScoreComponentResult(name="profile_matching", origin="profile",
+                                 points=round(profile.score * settings.profile_points, 6),
+                                 source="mutasi_rules.scoring (GAP)",
+                                 detail={"score": profile.score, "points_per_unit": settings.profile_points}),
+            ScoreComponentResult(name="workload_balance", origin="workload",
+                                 points=round(benefit * settings.workload_points, 6),
+                                 source="mutasi_rules.scoring (EJ)",
+                                 detail={"imbalance_removed": benefit, "points_per_unit": settings.workload_points}),
+        ]
+        # Employee-scope score rules (e.g. due for rotation) count for every pair of the person.
+        for finding in found:
+            if finding.effect is Effect.SCORE and finding.points is not None:
+                parts.append(ScoreComponentResult(
+                    name=finding.component or finding.rule_id, origin="rule", points=finding.points,
+                    source=f"{finding.ruleset_id}/{finding.rule_id}@{finding.ruleset_version} ({finding.source})",
+                ))
+        if self.plugins:
+            for component in self.plugins.score_candidate(fact.candidate, self.dataset, self.as_of):
+                parts.append(ScoreComponentResult(name=component.name, origin="plugin", points=component.points,
+                                                  source=component.source,
+                                                  detail={"reason": component.reason.model_dump()}))
+        return parts, profile
+
+    def move(self, nip: str, target: str, entry: dict[str, Any], employee_found: list[Finding],
+             candidate_rules: list[str], pw: dict[str, PositionWorkload], uw: dict[str, UnitWorkload],
+             after_p: dict[str, PositionWorkload], after_u: dict[str, UnitWorkload],
+             catalogue: dict[str, TrainingOffer]) -> Move:
+        employee = self.employees[nip]
+        source_position = self.index.positions[employee.position_id]
+        target_position = self.index.positions[target]
+        findings: list[Finding] = sorted([*employee_found, *entry["findings"]],
+                                         key=lambda f: (f.scope, f.ruleset_id, f.rule_id))
+        fired = {f.rule_key for f in entry["findings"]}
+        needs: dict[str, TrainingNeed] = {}
+        for finding in findings:
+            if finding.effect is Effect.REQUIRE_TRAINING:
+                for name in _trainings(finding):
+                    key = name.casefold()
+                    rules = needs[key].required_by if key in needs else []
+                    needs[key] = TrainingNeed(name=name, required_by=sorted({*rules, finding.rule_key}),
+                                              offer=catalogue.get(key))
+        breakdown = entry["breakdown"]
+        src_opd, dst_opd = self.index.opd_of(source_position.unit_id), self.index.opd_of(target_position.unit_id)
+        return Move(
+            nip=nip,
+            name=employee.name,
+            from_=_ref(source_position, self.index),
+            to=_ref(target_position, self.index),
+            status="conditional" if needs else "recommended",
+            score=round(sum(c.points for c in breakdown), 6),
+            score_breakdown=breakdown,
+            profile=entry["profile"],
+            findings=findings,
+            rules_passed=sorted(set(candidate_rules) - fired),
+            trainings_required=[needs[k] for k in sorted(needs)],
+            source_effect=EjChange(position_ej_before=pw[source_position.id].ej,
+                                   position_ej_after=after_p[source_position.id].ej,
+                                   opd_ej_before=uw[src_opd].ej, opd_ej_after=after_u[src_opd].ej),
+            target_effect=EjChange(position_ej_before=pw[target].ej, position_ej_after=after_p[target].ej,
+                                   opd_ej_before=uw[dst_opd].ej, opd_ej_after=after_u[dst_opd].ej),
+        )
+
+    def shortage_report(self, target: str, shortage: int, pairs: Sequence[tuple[Employee, str]],
+                        evaluated: dict[tuple[str, str], dict[str, Any]], chosen: set[tuple[str, str]],
+                        problem: PlanProblem, pw: dict[str, PositionWorkload],
+                        after_p: dict[str, PositionWorkload]) -> ShortageReport:
+        position = self.index.positions[target]
+        chosen_here = [nip for nip, t in chosen if t == target]
+        chosen_scores = sorted(evaluated[(n, target)]["score"] for n in chosen_here)
+        moved_to = {nip: t for nip, t in chosen}
+        alternatives: list[Alternative] = []
+        considered = [e for e, t in pairs if t == target]
+        for employee in considered:
+            entry = evaluated[(employee.nip, target)]
+            score = entry.get("score")
+            if (employee.nip, target) in chosen:
+                outcome: Outcome = "chosen"
+                reason = Localized(id="Dipilih dalam rencana mutasi.", en="Chosen in the transfer plan.")
+            elif entry["blocked"]:
+                outcome = "blocked"
+                rules = ", ".join(f.rule_key for f in entry["blocked"])
+                reason = Localized(id=f"Tidak memenuhi syarat menurut aturan: {rules}.",
+                                   en=f"Not eligible under the rules: {rules}.")
+            elif entry["vetoes"]:
+                outcome = "vetoed"
+                reason = Localized(id="Ditolak oleh aturan instansi: " + "; ".join(v.reason.id for v in entry["vetoes"]),
+                                   en="Vetoed by agency rules: " + "; ".join(v.reason.en for v in entry["vetoes"]))
+            elif employee.nip in moved_to:
+                other = moved_to[employee.nip]
+                outcome = "chosen_elsewhere"
+                reason = Localized(id=f"Lebih tepat dimutasi ke jabatan {other} (nilai keseluruhan rencana lebih tinggi).",
+                                   en=f"Placed in position {other} instead (higher overall plan value).")
+            elif chosen_scores and len(chosen_here) >= shortage and score is not None and score <= chosen_scores[0]:
+                outcome = "outscored"
+                reason = Localized(id=f"Nilai {score:.2f} di bawah calon terpilih (terendah {chosen_scores[0]:.2f}).",
+                                   en=f"Score {score:.2f} below the chosen candidates (lowest {chosen_scores[0]:.2f}).")
+            else:
+                outcome = "constraint"
+                reason = Localized(
+                    id="Tidak dipilih karena batasan rencana (kelebihan unit asal, batas penerimaan, jumlah mutasi maksimal, "
+                       "atau batasan instansi) atau karena nilainya tidak positif.",
+                    en="Not chosen because of a plan constraint (source surplus, receiving limit, move cap or an "
+                       "agency constraint) or a score that is not positive.",
+                )
+            alternatives.append(Alternative(
+                nip=employee.nip, name=employee.name, from_position_id=employee.position_id,
+                score=score, outcome=outcome, reason=reason, blocking=entry["blocked"], vetoes=entry["vetoes"],
+            ))
+        order = {"chosen": 0, "outscored": 1, "chosen_elsewhere": 1, "constraint": 1, "vetoed": 2, "blocked": 3}
+        alternatives.sort(key=lambda a: (order[a.outcome], -(a.score if a.score is not None else -math.inf), a.nip))
+        eligible = sum(1 for a in alternatives if a.outcome not in ("blocked", "vetoed"))
+        received = len(chosen_here)
+        unfilled = None
+        if received < shortage:
+            if not considered:
+                unfilled = Localized(id="Tidak ada pegawai dari unit yang kelebihan pegawai untuk dipertimbangkan.",
+                                     en="No staff from surplus positions to consider.")
+            elif eligible == 0:
+                unfilled = Localized(id="Tidak ada calon yang memenuhi syarat.", en="No eligible candidate.")
+            else:
+                unfilled = Localized(id="Calon yang memenuhi syarat lebih dibutuhkan di tempat lain atau dibatasi "
+                                        "oleh batasan rencana.",
+                                     en="Eligible candidates were needed elsewhere or held back by plan constraints.")
+        return ShortageReport(
+            position=_ref(position, self.index),
+            shortage=shortage,
+            received=received,
+            remaining=shortage - received,
+            ej_before=pw[target].ej,
+            ej_after=after_p[target].ej,
+            candidates_considered=len(considered),
+            candidates_eligible=eligible,
+            alternatives=alternatives[: max(self.options.alternatives_per_position, received)],
+            unfilled_reason=unfilled,
+        )
+
+    def run_info(self) -> RunInfo:
+        plugins = [PluginRef(name=p.name, version=p.version, source=p.source)
+                   for p in (self.plugins.enabled if self.plugins else [])]
+        skipped = [f"{s.plugin} ({s.hook}): {s.reason}" for s in (self.plugins.skipped if self.plugins else [])]
+        return RunInfo(
+            library_version=__version__,
+            dataset=self.dataset.metadata.name,
+            dataset_sha256=sha256_of(self.dataset.model_dump(mode="json")),
+            as_of=self.as_of,
+            plan_date=self.plan_date,
+            rulesets=sorted(
+                (RuleSetRef(id=r.id, version=r.version, origin=r.origin, sha256=r.sha256) for r in self.rulesets),
+                key=lambda r: (r.id, r.version, r.origin),
+            ),
+            plugins=sorted(plugins, key=lambda p: p.name),
+            skipped_plugins=skipped,
+            options=self.options,
+        )
+
+
+def load_run_rulesets(options: RecommendOptions, plugins: PluginManager | None) -> list[LoadedRuleSet]:
+    """National (or given) rule sets plus every enabled plugin's, checked together."""
+    extensions = plugins.fact_attributes() if plugins else []
+    paths = [Path(p) for p in options.rules] or [default_rules_dir()]
+    national = load_rulesets(paths, extensions=extensions)
+    contributed = plugins.rulesets(national) if plugins else []
+    return [*national, *contributed]
+
+
+def recommend(
+    dataset: Dataset,
+    options: RecommendOptions | None = None,
+    *,
+    plugins: PluginManager | None = None,
+    progress: Progress | None = None,
+) -> RecommendationResult:
+    """Run the whole pipeline on ``dataset``: the main entry point for embedding.
+
+    ``plugins``: a loaded manager to use; by default the installed and explicit plugins
+    named by ``options.plugins`` are loaded (unless ``options.use_plugins`` is false).
+    Raises :class:`~mutasi_rules.problems.InputError` for bad rules and
+    :class:`~mutasi_rules.plugins.manager.PluginError` for a failing plugin.
+    """
+    options = options or RecommendOptions()
+    if plugins is None and options.use_plugins:
+        plugins = load_plugins(options.plugins)
+    rulesets = load_run_rulesets(options, plugins)
+    return _Run(dataset, options, plugins, rulesets, progress).run()
+
+
+__all__ = [
+    "Alternative",
+    "EjChange",
+    "ExcludedEmployee",
+    "Move",
+    "PositionRef",
+    "RecommendOptions",
+    "RecommendationResult",
+    "ShortageReport",
+    "TrainingNeed",
+    "UnitChange",
+    "recommend",
+]
