@@ -148,7 +148,7 @@ class WorkloadSettings(BaseModel):
             mode = {"half_up": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}[self.rounding]
             value = int(exact.quantize(Decimal(1), rounding=mode))
         if self.minimum_one and needed > 0 and value < 1:
-            value = 1
+            value = 1 if isinstance(value, int) else 1.0
         return value
 
 

@@ -208,6 +208,9 @@ def test_rounding_modes(dataset: Dataset, rounding: str, minimum_one: bool, pera
     assert pos["DINKES.P2P-ADM"].staff_needed_rounded == adm
     assert pos["DINKES.P2P-ADM"].gap == pytest.approx(adm - 2)
     assert pos["DINKES.P2P-ADM"].staff_needed == 0.8  # raw value never changes
+    # whole persons are integers; "none" keeps floats throughout (JSON 1.0, not 1)
+    expected_type = float if rounding == "none" else int
+    assert type(pos["DINKES.P2P-ADM"].staff_needed_rounded) is expected_type
 
 
 def test_round_staff_is_not_fooled_by_float_noise() -> None:

@@ -142,12 +142,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = render_table(report, args.unit, width=120 if args.out else None)
 
-    if args.out is not None:
-        atomic.write_text(args.out, text)
-    else:
-        sys.stdout.write(text)
-    if args.chart is not None:
-        write_chart(report, args.chart, args.unit)
+    try:
+        if args.out is not None:
+            atomic.write_text(args.out, text)
+        else:
+            sys.stdout.write(text)
+        if args.chart is not None:
+            write_chart(report, args.chart, args.unit)
+    except OSError as exc:
+        print(f"error: cannot write output: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
