@@ -590,7 +590,7 @@ def candidate_scope(m: PluginManager, data: Dataset, nip: str, target_id: str) -
         employee, emp, pos(target), pos(source), unit(source.unit_id), unit(target.unit_id), target, AS_OF
     )
     subject = f"{nip}->{target_id}"
-    cand = m.enrich_model("candidate", subject, (employee, target), cand, data, AS_OF)
+    cand = m.enrich_model("candidate", subject, employee, cand, data, AS_OF)
     return CandidateScope(as_of=AS_OF, context=context_facts(AS_OF, data), candidate=cand), subject
 
 

@@ -99,7 +99,8 @@ def mutasi_rules_enrich_facts(
     :param entity: ``"employee"``, ``"position"``, ``"unit"`` or ``"candidate"``.
     :param subject: the entity's stable id (NIP, position id, unit id, ``"<nip>-><position id>"``).
     :param record: the domain record: ``models.Employee``, ``models.Position``,
-        ``models.Unit``; for ``"candidate"`` the pair ``(Employee, target Position)``.
+        ``models.Unit``; for ``"candidate"`` the ``Employee`` (the target position is
+        ``facts.position``; its record is the dataset's position with that id).
     :param facts: the fact model built so far (``facts.EmployeeFacts`` ...; ``ext`` empty).
     :param dataset: the whole dataset (look-ups across entities).
     :param as_of: the run's date; never read the clock.

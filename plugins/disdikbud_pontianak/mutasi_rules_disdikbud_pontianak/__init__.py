@@ -94,32 +94,39 @@ def mutasi_rules_rulesets() -> list[RuleSetContribution]:
 def mutasi_rules_plan_constraints(dataset: Dataset, as_of: dt.date, settings: PluginSettings) -> list[PlanConstraint]:
     wanted = min_teachers(settings)
     parents = {u.id: u.parent_id for u in dataset.units}
+    schools = {
+        u.id: u for u in dataset.units if u.kind is UnitKind.SEKOLAH and UNIT_ID in _ancestry(u.id, parents)
+    }
+    # One pass over positions and employees (a city has hundreds of schools, thousands of staff).
+    # A school's teacher posts are those in the school itself or its sub-units, like the
+    # constraint's own selection (unit_id with include_sub_units).
+    school_of: dict[str, str] = {}
+    for position in dataset.positions:
+        if is_teacher_post(position.name):
+            school = next((u for u in _ancestry(position.unit_id, parents) if u in schools), None)
+            if school is not None:
+                school_of[position.id] = school
+    teachers = {school: 0 for school in set(school_of.values())}
+    for employee in dataset.employees:
+        school = school_of.get(employee.position_id)
+        if school is not None:
+            teachers[school] += 1
     constraints = []
-    for unit in sorted(dataset.units, key=lambda u: u.id):
-        if unit.kind is not UnitKind.SEKOLAH or UNIT_ID not in _ancestry(unit.id, parents):
-            continue
-        probe = PlanConstraint(
-            id=f"guru-minimal-{unit.id}",
-            unit_id=unit.id,
-            position_name_pattern=TEACHER_PATTERN,
-            min_staff=0,
-            reason=Localized(id="-", en="-"),
-        )
-        current = probe.current_staff(dataset)
-        if not probe.positions(dataset):
-            continue  # a school without teacher posts in the data: nothing to protect
+    for school_id in sorted(teachers):  # a school without teacher posts in the data has nothing to keep
+        unit, current = schools[school_id], teachers[school_id]
         minimum = min(wanted, current)
         lower = f" (jumlah guru saat ini {current}, di bawah {wanted})" if current < wanted else ""
         lower_en = f" (it has {current} now, below {wanted})" if current < wanted else ""
         constraints.append(
-            probe.model_copy(
-                update={
-                    "min_staff": minimum,
-                    "reason": Localized(
-                        id=f"{unit.name} harus tetap memiliki sekurang-kurangnya {minimum} guru setelah mutasi{lower}.",
-                        en=f"{unit.name} must keep at least {minimum} teachers after the transfers{lower_en}.",
-                    ),
-                }
+            PlanConstraint(
+                id=f"guru-minimal-{unit.id}",
+                unit_id=unit.id,
+                position_name_pattern=TEACHER_PATTERN,
+                min_staff=minimum,
+                reason=Localized(
+                    id=f"{unit.name} harus tetap memiliki sekurang-kurangnya {minimum} guru setelah mutasi{lower}.",
+                    en=f"{unit.name} must keep at least {minimum} teachers after the transfers{lower_en}.",
+                ),
             )
         )
     return constraints

@@ -90,6 +90,8 @@ def test_each_school_keeps_its_teachers():
     assert constraints["sd-1"].min_staff == 3  # below the default 6: keep what it has
     assert constraints["sd-2"].min_staff == 6
     assert constraints["sd-1"].positions(dataset()) == ["guru-sd1"]
+    # The plugin counts teachers the way the constraint selects them.
+    assert constraints["sd-1"].current_staff(dataset(teachers_sd1=3)) == 3
     assert constraints["sd-2"].reason.id == "SD Negeri 2 harus tetap memiliki sekurang-kurangnya 6 guru setelah mutasi."
     assert all(c.source == f"plugin:{NAME}=={disdikbud.__version__}" for c in constraints.values())
 
