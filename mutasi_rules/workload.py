@@ -313,6 +313,17 @@ class WorkloadCalculator:
             for unit_id in self.index.unit_path(position.unit_id):
                 if unit_id in self._members:
                     self._members[unit_id].append(position.id)
+        # For the fast balance: OPD-level unit -> fsum of its known workload (the same sum
+        # units() computes), and position -> the OPD-level unit whose EJ its staff count in.
+        self._opd_workload: dict[str, float | None] = {}
+        self._opd_of_position: dict[str, str] = {}
+        for unit in sorted(dataset.units, key=lambda u: u.id):
+            if unit.parent_id is not None:
+                continue
+            known = [pid for pid in self._members[unit.id] if self._workload[pid] is not None]
+            self._opd_workload[unit.id] = math.fsum(self._workload[pid] or 0.0 for pid in known) if known else None
+            for pid in known:
+                self._opd_of_position[pid] = unit.id
 
     # ----------------------------------------------------------------- bezetting
 
@@ -323,23 +334,27 @@ class WorkloadCalculator:
         staff would fall below zero.
         """
         staff = {p.id: self.index.bezetting.get(p.id, 0) for p in self.dataset.positions}
+        for position_id, change in self._checked_delta(bezetting_delta).items():
+            staff[position_id] += change
+        return staff
+
+    def _checked_delta(self, bezetting_delta: Mapping[str, int] | None) -> dict[str, int]:
         if not bezetting_delta:
-            return staff
+            return {}
         errors = []
         for position_id, change in sorted(bezetting_delta.items()):
-            if position_id not in staff:
+            if position_id not in self._workload:
                 errors.append(f"bezetting_delta: unknown position id {position_id!r}")
                 continue
-            if staff[position_id] + change < 0:
+            current = self.index.bezetting.get(position_id, 0)
+            if current + change < 0:
                 errors.append(
-                    f"bezetting_delta: position {position_id!r} has {staff[position_id]} staff, "
-                    f"change {change:+d} would leave {staff[position_id] + change}"
+                    f"bezetting_delta: position {position_id!r} has {current} staff, "
+                    f"change {change:+d} would leave {current + change}"
                 )
-                continue
-            staff[position_id] += change
         if errors:
             raise ValueError("; ".join(errors))
-        return staff
+        return dict(bezetting_delta)
 
     # ----------------------------------------------------------------- positions
 
@@ -446,10 +461,27 @@ class WorkloadCalculator:
         bezetting_delta: Mapping[str, int] | None = None,
         units: Sequence[UnitWorkload] | None = None,
     ) -> BalanceFigure:
-        """The balance figure over the OPD-level units (see docs/workload.md)."""
-        if units is None:
-            units = self.units(bezetting_delta)
-        return balance_of(units, self.settings)
+        """The balance figure over the OPD-level units (see docs/workload.md).
+
+        Without ``units`` only the OPD sums are recomputed (no per-position records), so a
+        planner can call this for many candidate plans; the result is identical to
+        ``balance_of(self.units(bezetting_delta))``.
+        """
+        if units is not None:
+            return balance_of(units, self.settings)
+        staff: dict[str, int] = {}
+        for pid, opd in self._opd_of_position.items():
+            staff[opd] = staff.get(opd, 0) + self.index.bezetting.get(pid, 0)
+        for pid, change in self._checked_delta(bezetting_delta).items():
+            opd = self._opd_of_position.get(pid)
+            if opd is not None:
+                staff[opd] = staff.get(opd, 0) + change
+        places = self.settings.decimals
+        ejs: list[tuple[str, float | None]] = []
+        for opd, workload in self._opd_workload.items():
+            count = staff.get(opd, 0)
+            ejs.append((opd, None if workload is None or count == 0 else _r(workload / (count * self.hours), places)))
+        return _balance(ejs, self.settings)
 
 
 def _gap(rounded: float | int, bezetting: int, places: int) -> float | int:
@@ -459,32 +491,36 @@ def _gap(rounded: float | int, bezetting: int, places: int) -> float | int:
 
 
 def balance_of(units: Sequence[UnitWorkload], settings: WorkloadSettings) -> BalanceFigure:
-    """Balance over the OPD-level units of ``units`` that have an EJ.
+    """Balance over the OPD-level units of ``units`` (those without a parent)."""
+    return _balance([(u.unit_id, u.ej) for u in units if u.is_opd], settings)
+
+
+def _balance(ejs: Sequence[tuple[str, float | None]], settings: WorkloadSettings) -> BalanceFigure:
+    """Balance over (OPD id, EJ) pairs; OPDs without an EJ are listed as excluded.
 
     Spread is the population standard deviation (the OPDs are the whole population,
-    not a sample); the band is inclusive at both ends.
+    not a sample); the band is inclusive at both ends; ties for min and max go to the
+    lowest unit id.
     """
     places = settings.decimals
-    opds = sorted((u for u in units if u.is_opd), key=lambda u: u.unit_id)
-    considered = [u for u in opds if u.ej is not None]
-    excluded = [u.unit_id for u in opds if u.ej is None]
-    values = [u.ej for u in considered if u.ej is not None]
-    outside = [u.unit_id for u in considered if u.ej is not None and not settings.band_low <= u.ej <= settings.band_high]
-    if values:
-        low = min(considered, key=lambda u: (u.ej or 0.0, u.unit_id))
-        high = min(considered, key=lambda u: (-(u.ej or 0.0), u.unit_id))  # ties: lowest id
+    ordered = sorted(ejs)
+    considered = [(uid, ej) for uid, ej in ordered if ej is not None]
+    values = [ej for _, ej in considered]
+    outside = [uid for uid, ej in considered if not settings.band_low <= ej <= settings.band_high]
+    low = min(considered, key=lambda c: (c[1], c[0])) if considered else None
+    high = min(considered, key=lambda c: (-c[1], c[0])) if considered else None
     return BalanceFigure(
         band_low=settings.band_low,
         band_high=settings.band_high,
         units_considered=len(considered),
-        unit_ids=[u.unit_id for u in considered],
-        units_excluded=excluded,
+        unit_ids=[uid for uid, _ in considered],
+        units_excluded=[uid for uid, ej in ordered if ej is None],
         ej_mean=_r(statistics.fmean(values), places) if values else None,
         ej_std=_r(statistics.pstdev(values), places) if values else None,
-        ej_min=low.ej if values else None,
-        ej_min_unit=low.unit_id if values else None,
-        ej_max=high.ej if values else None,
-        ej_max_unit=high.unit_id if values else None,
+        ej_min=low[1] if low else None,
+        ej_min_unit=low[0] if low else None,
+        ej_max=high[1] if high else None,
+        ej_max_unit=high[0] if high else None,
         outside_band=outside,
         outside_band_share=_r(len(outside) / len(values), places) if values else None,
     )

@@ -40,6 +40,7 @@ from mutasi_rules.workload import (
     WorkloadSettings,
     analyse_workload,
     balance_figure,
+    balance_of,
     compute_positions,
     compute_units,
     default_rules_dir,
@@ -358,6 +359,15 @@ def test_adding_staff_never_increases_ej(volume: float, minutes: float, staff: i
     unit_before = _by_id(calc.units(), "unit_id")["DISDIK"]
     unit_after = _by_id(calc.units({"X-1": added}), "unit_id")["DISDIK"]
     assert unit_after.ej is not None and unit_before.ej is not None and unit_after.ej <= unit_before.ej
+
+
+@hyp_settings(max_examples=40, deadline=None)
+@given(changes=st.dictionaries(st.sampled_from(sorted(BASE_STAFF)), st.integers(min_value=0, max_value=4)))
+def test_fast_balance_equals_balance_of_the_full_unit_figures(changes: dict[str, int]) -> None:
+    # The planner's fast path must give exactly the figure the full recomputation gives.
+    calc = WorkloadCalculator(make_dataset())
+    delta = {pid: change - BASE_STAFF[pid] // 2 for pid, change in changes.items()}  # some moves out
+    assert calc.balance(delta) == balance_of(calc.units(delta), calc.settings)
 
 
 # --------------------------------------------------------------------------- determinism
