@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..canonical import canonical_json
-from ..plugins import ENV_DISABLE, PluginConflictError, PluginError, PluginManager, PluginSettings
+from ..plugins import ENV_DISABLE, PluginConflictError, PluginManager, PluginSettings
 from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 
@@ -139,4 +139,4 @@ def _print_table(plugins: list[Any]) -> None:
     console.print(table)
 
 
-__all__ = ["PluginError", "add_plugin_arguments", "parse_plugin_option", "register", "run_list", "settings_from_args"]
+__all__ = ["add_plugin_arguments", "parse_plugin_option", "register", "run_list", "settings_from_args"]
