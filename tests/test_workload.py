@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
 import io
 import json
 from pathlib import Path
@@ -461,10 +460,6 @@ def test_cli_usage_and_input_errors(dataset: Dataset, tmp_path: Path, capsys: py
 
 # --------------------------------------------------------------------------- labels from the real rules
 
-engine_missing = importlib.util.find_spec("mutasi_rules.engine") is None
-needs_engine = pytest.mark.skipif(engine_missing, reason="mutasi_rules.engine not present")
-
-
 @pytest.fixture(scope="module")
 def national_rules() -> list[Any]:
     from mutasi_rules.rulesets import load_rulesets
@@ -472,7 +467,6 @@ def national_rules() -> list[Any]:
     return load_rulesets([default_rules_dir()])
 
 
-@needs_engine
 def test_labels_come_from_the_staffing_norm_rules(dataset: Dataset, national_rules: list[Any]) -> None:
     report = analyse_workload(dataset, national_rules)
     labels = {p.position_id: p.labels for p in report.positions}
@@ -506,7 +500,6 @@ def test_labels_come_from_the_staffing_norm_rules(dataset: Dataset, national_rul
     assert not any("not loaded" in w for w in report.warnings)
 
 
-@needs_engine
 def test_labels_follow_a_bezetting_delta_and_the_date(dataset: Dataset, national_rules: list[Any]) -> None:
     # Three nurses for PERAWAT: EJ 3125 / (3 x 1250) = 0.8333 -> kelebihan
     after = analyse_workload(dataset, national_rules, bezetting_delta={"DINKES.PKM1-PERAWAT": 3})
@@ -517,7 +510,6 @@ def test_labels_follow_a_bezetting_delta_and_the_date(dataset: Dataset, national
     assert early.as_of == dt.date(2019, 6, 1) and all(not p.labels for p in early.positions)
 
 
-@needs_engine
 def test_agency_rules_add_labels_and_missing_norms_are_reported(
     dataset: Dataset, national_rules: list[Any], tmp_path: Path
 ) -> None:
@@ -554,7 +546,6 @@ rules:
     assert kadis is not None and kadis.labels == []
 
 
-@needs_engine
 def test_cli_json_csv_chart_end_to_end(dataset: Dataset, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     path = _write_dataset(dataset, tmp_path / "ds.json")
