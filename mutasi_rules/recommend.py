@@ -132,7 +132,9 @@ class Move(BaseModel):
     target_effect: EjChange
 
 
-Outcome = Literal["chosen", "outscored", "chosen_elsewhere", "constraint", "blocked", "vetoed"]
+Outcome = Literal[
+    "chosen", "outscored", "chosen_elsewhere", "withheld_for_balance", "constraint", "blocked", "vetoed"
+]
 
 
 class Alternative(BaseModel):
@@ -421,13 +423,9 @@ class _Run:
             max_moves=opts.max_moves,
         )
         self.progress("plan", 0, 1)
-        solution = solve(problem)
+        chosen, withheld = self.balanced_plan(problem, report.balance)
         self.progress("plan", 1, 1)
-        chosen = set(solution.chosen)
-        delta: dict[str, int] = defaultdict(int)
-        for nip, target in chosen:
-            delta[self.employees[nip].position_id] -= 1
-            delta[target] += 1
+        delta = self.delta(chosen)
         after_positions = {p.position_id: p for p in self.calc.positions(delta)}
         after_units_list = self.calc.units(delta, list(after_positions.values()))
         after_units = {u.unit_id: u for u in after_units_list}
@@ -438,7 +436,7 @@ class _Run:
             for nip, target in sorted(chosen)
         ]
         shortage_reports = [
-            self.shortage_report(target, shortages[target], pairs, evaluated, chosen, problem, pw, after_positions)
+            self.shortage_report(target, shortages[target], pairs, evaluated, chosen, withheld, pw, after_positions)
             for target in targets
         ]
         touched = sorted({m.from_.opd_id for m in moves} | {m.to.opd_id for m in moves})
@@ -474,6 +472,41 @@ class _Run:
             trainings_total=[totals[k] for k in sorted(totals)],
             warnings=warnings,
         )
+
+    def delta(self, chosen: set[tuple[str, str]]) -> dict[str, int]:
+        """Change in staff per position if the moves ``chosen`` are made."""
+        delta: dict[str, int] = defaultdict(int)
+        for nip, target in chosen:
+            delta[self.employees[nip].position_id] -= 1
+            delta[target] += 1
+        return dict(delta)
+
+    def balance_key(self, chosen: set[tuple[str, str]]) -> tuple[float, float]:
+        after = self.calc.balance(self.delta(chosen))
+        return (after.ej_std or 0.0, after.outside_band_share or 0.0)
+
+    def balanced_plan(self, problem: PlanProblem,
+                      before: BalanceFigure) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        """The optimal plan that does not make the city balance worse.
+
+        Moves are chosen for score, and each one relieves its own positions, but a set of
+        moves can still widen the spread between agencies (a move into a post that is short
+        inside an agency that is in surplus overall). When the optimum would worsen the
+        balance figure (EJ spread or the share of agencies outside the band), the move whose
+        removal helps the balance most is withheld and the plan solved again. The empty plan
+        never worsens the balance, so this ends; ties go to the lowest (NIP, position) key.
+        """
+        limit = (before.ej_std or 0.0, before.outside_band_share or 0.0)
+        tolerance = 1e-9
+        withheld: set[tuple[str, str]] = set()
+        while True:
+            options = [o for o in problem.options if o.key not in withheld]
+            chosen = set(solve(problem.model_copy(update={"options": options})).chosen)
+            std, share = self.balance_key(chosen)
+            if std <= limit[0] + tolerance and share <= limit[1] + tolerance:
+                return chosen, withheld
+            worst = min(sorted(chosen), key=lambda key: self.balance_key(chosen - {key}))
+            withheld.add(worst)
 
     def calc_report(self) -> WorkloadReport:
         from .workload import figures_report
@@ -551,7 +584,7 @@ class _Run:
 
     def shortage_report(self, target: str, shortage: int, pairs: Sequence[tuple[Employee, str]],
                         evaluated: dict[tuple[str, str], dict[str, Any]], chosen: set[tuple[str, str]],
-                        problem: PlanProblem, pw: dict[str, PositionWorkload],
+                        withheld: set[tuple[str, str]], pw: dict[str, PositionWorkload],
                         after_p: dict[str, PositionWorkload]) -> ShortageReport:
         position = self.index.positions[target]
         chosen_here = [nip for nip, t in chosen if t == target]
@@ -574,6 +607,12 @@ class _Run:
                 outcome = "vetoed"
                 reason = Localized(id="Ditolak oleh aturan instansi: " + "; ".join(v.reason.id for v in entry["vetoes"]),
                                    en="Vetoed by agency rules: " + "; ".join(v.reason.en for v in entry["vetoes"]))
+            elif (employee.nip, target) in withheld:
+                outcome = "withheld_for_balance"
+                reason = Localized(id="Ditahan karena rencana secara keseluruhan akan memperburuk keseimbangan beban "
+                                      "kerja antar-OPD.",
+                                   en="Withheld because the plan as a whole would worsen the workload balance "
+                                      "across agencies.")
             elif employee.nip in moved_to:
                 other = moved_to[employee.nip]
                 outcome = "chosen_elsewhere"
@@ -595,7 +634,8 @@ class _Run:
                 nip=employee.nip, name=employee.name, from_position_id=employee.position_id,
                 score=score, outcome=outcome, reason=reason, blocking=entry["blocked"], vetoes=entry["vetoes"],
             ))
-        order = {"chosen": 0, "outscored": 1, "chosen_elsewhere": 1, "constraint": 1, "vetoed": 2, "blocked": 3}
+        order = {"chosen": 0, "outscored": 1, "chosen_elsewhere": 1, "withheld_for_balance": 1, "constraint": 1,
+                 "vetoed": 2, "blocked": 3}
         alternatives.sort(key=lambda a: (order[a.outcome], -(a.score if a.score is not None else -math.inf), a.nip))
         eligible = sum(1 for a in alternatives if a.outcome not in ("blocked", "vetoed"))
         received = len(chosen_here)

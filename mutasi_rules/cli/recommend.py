@@ -16,10 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..atomic import write_text
 from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
-from ..plugins.manager import PluginError, PluginSettings
+from ..plugins.manager import PluginError
 from ..problems import InputError
 from ..recommend import RecommendationResult, RecommendOptions, recommend
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from .plugins import add_plugin_arguments, settings_from_args
 from .validate import format_problem
 
 
@@ -34,13 +35,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs the pipeline (recommend, why-not, replay)."""
     parser.add_argument("--rules", action="append", default=[], metavar="PATH",
                         help="rule file or directory (repeatable; default: the bundled rules/)")
-    parser.add_argument("--plugin", action="append", default=[], metavar="NAME",
-                        help="also load this plugin: module name or path to a .py file (repeatable)")
-    parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
-                        help="do not load this installed plugin (repeatable)")
     parser.add_argument("--no-plugins", action="store_true", help="load no plugins at all")
-    parser.add_argument("--skip-broken-plugins", action="store_true",
-                        help="skip a failing plugin (said in the output) instead of failing the run")
+    add_plugin_arguments(parser)
     parser.add_argument("--as-of", type=date_arg, metavar="DATE", help="default: the dataset's metadata.as_of")
     parser.add_argument("--plan-date", type=date_arg, metavar="DATE", help="intended transfer date (default: as-of)")
 
@@ -51,8 +47,7 @@ def options_from(args: argparse.Namespace, **extra: Any) -> RecommendOptions:
         plan_date=args.plan_date,
         rules=list(args.rules),
         use_plugins=not args.no_plugins,
-        plugins=PluginSettings(explicit=list(args.plugin), disabled=list(args.disable_plugin),
-                               skip_broken=args.skip_broken_plugins),
+        plugins=settings_from_args(args),
         **extra,
     )
 
@@ -113,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     try:
         options = options_from(args, max_moves=args.max_moves)
+    except ValueError as error:  # a malformed --plugin-option
+        print(str(error), file=sys.stderr)
+        return EXIT_USAGE
+    try:
         with progress_reporter(sys.stderr.isatty()) as progress:
             result = recommend(dataset, options, progress=progress)
     except InputError as error:
