@@ -698,6 +698,13 @@ def _records_from_tables(tables: dict[str, RawTable], out: _Collector) -> tuple[
         "positions": _first_by_key(records["positions"], "id"),
         "employees": _first_by_key(records["employees"], "nip"),
     }
+    # Parent keys that were rejected (e.g. a NIP stored as a float): their child rows are
+    # not reported again as pointing nowhere, since the parent row's problem says why.
+    rejected = {
+        name: [r.reported and (("id",) if name == "positions" else ("nip",)) in r.reported and _raw_key(tables[name], r) for r in records[name]]
+        for name in ("positions", "employees")
+        if name in tables
+    }
     task_rows: dict[int, int] = {}
     for name, spec in TABLES.items():
         if spec.parent is None or name not in tables:
@@ -711,6 +718,8 @@ def _records_from_tables(tables: dict[str, RawTable], out: _Collector) -> tuple[
                     out.add("field.missing", f"{spec.key} is required", Where(row.where.file, row.where.record, row.where.line, spec.key))
                 continue
             parent = index[spec.parent].get(key)
+            if parent is None and _matches_rejected(key, rejected.get(spec.parent, [])):
+                continue
             if parent is None:
                 what = "position" if spec.parent == "positions" else "employee"
                 out.add(
@@ -737,6 +746,22 @@ def _records_from_tables(tables: dict[str, RawTable], out: _Collector) -> tuple[
     for record in records["positions"]:
         _attach_workload_marker(record, task_rows.get(id(record), 0), out)
     return metadata, records
+
+
+def _raw_key(table: RawTable, record: Record) -> Any:
+    row = next((r for r in table.rows if r.where == record.base), None)
+    return None if row is None else row.cells.get("id" if table.name == "positions" else "nip")
+
+
+def _matches_rejected(key: str, rejected: list[Any]) -> bool:
+    for raw in rejected:
+        if raw is None or raw is False:
+            continue
+        if isinstance(raw, float) and key.isdigit() and float(key) == raw:
+            return True
+        if str(raw).strip() == key:
+            return True
+    return False
 
 
 def _first_by_key(records: list[Record], key: str) -> dict[str, Record]:
