@@ -68,6 +68,12 @@ LIST_SENTINEL = "$mutasi-rules:end-of-list$"
 # keys and the t/id/sid keys (measured: 254 works, 255 crashes). Keep a margin.
 MAX_MESSAGE_PROPERTIES = 250
 DEFAULT_BATCH_SIZE = 1000
+# durable evaluates a message with a stack of at most 64 pending alpha nodes (measured:
+# 64 rules whose first condition holds work, 65 fail the batch with error 303). Rules are
+# arranged in a tree of guard nodes so the stack stays far below that (_group_guards).
+GROUP_WIDTH = 16
+UNGROUPED_WIDTH = 40
+MAX_RULE_ALTERNATIVES = 16
 _MESSAGE_CACHE_SIZE = 50_000
 CATCH_ALL = "~catch-all"
 _RESERVED_KEYS = frozenset({"t", "id", "sid", "$s"})
@@ -430,6 +436,12 @@ def compile_problem(expr: Expr) -> str | None:
         return "the condition is always true once compiled"
     if compiled is False:
         return "the condition can never be true once compiled (for example 'x in []')"
+    width = _alternatives(compiled)
+    if width > MAX_RULE_ALTERNATIVES:
+        return (
+            f"the condition expands to {width} or-alternatives (durable_rules evaluates each separately); "
+            f"at most {MAX_RULE_ALTERNATIVES} are allowed: simplify nested and/or"
+        )
     return None
 
 
@@ -503,7 +515,7 @@ def _compile_scope(active: Sequence[LoadedRuleSet], scope: Scope, schema: FactSc
                 replacers.setdefault(rule.replaces, []).append(loaded)
     compiler = _Compiler(schema)
     problems: list[str] = []
-    compiled: list[_CompiledRule] = []
+    bodies: list[tuple[LoadedRuleSet, Rule, Expr, dict[str, Any]]] = []
     for loaded in active:
         for rule in sorted(loaded.rules, key=lambda r: r.id):
             if rule.scope != scope:
@@ -516,22 +528,112 @@ def _compile_scope(active: Sequence[LoadedRuleSet], scope: Scope, schema: FactSc
                 problems.append(f"{loaded.origin}: rule {key}: {error} (when: {rule.when})")
                 continue
             suppressed = [_applies(other.ruleset, scope, positive=False) for other in replacers.get(key, [])]
-            guarded = _all([{"t": scope}, _applies(loaded.ruleset, scope, True), *suppressed, condition])
-            if guarded is False:
+            body = _all([_applies(loaded.ruleset, scope, True), *suppressed, condition])
+            if body is False:
                 continue  # never fires here: not applicable, overridden everywhere, or x in []
-            assert isinstance(guarded, dict)
-            reads = field_paths(expr)
-            message = sorted(set(message_paths(rule.message.id)) | set(message_paths(rule.message.en)))
-            unknown = [p for p in (*reads, *message) if schema.get(p) is None]
-            if unknown:
-                problems.append(f"{loaded.origin}: rule {key}: unknown fact path(s) {', '.join(unknown)}")
+            if body is True:  # cannot happen for a compiled comparison; keep the guard alone
+                body = {"$and": []}
+            width = _alternatives(body)
+            if width > MAX_RULE_ALTERNATIVES:
+                problems.append(
+                    f"{loaded.origin}: rule {key}: the condition expands to {width} or-alternatives; "
+                    f"durable_rules evaluates each separately and at most {MAX_RULE_ALTERNATIVES} are allowed"
+                )
                 continue
-            compiled.append(
-                _CompiledRule(len(compiled), key, loaded, rule, expr, guarded, _split(reads), _split(message))
-            )
+            unknown = [
+                p
+                for p in (*field_paths(expr), *message_paths(rule.message.id), *message_paths(rule.message.en))
+                if schema.get(p) is None
+            ]
+            if unknown:
+                problems.append(f"{loaded.origin}: rule {key}: unknown fact path(s) {', '.join(sorted(set(unknown)))}")
+                continue
+            bodies.append((loaded, rule, expr, body))
     if problems:
         raise EngineError("cannot compile rules for the durable_rules engine:\n  " + "\n  ".join(problems))
+    try:
+        groups = _group_guards([_alternatives(body) for *_, body in bodies])
+    except CompileError as error:
+        raise EngineError(f"scope {scope}: {error}") from None
+    compiled: list[_CompiledRule] = []
+    for (loaded, rule, expr, body), guards in zip(bodies, groups):
+        condition = _all([{"t": scope}, *guards, body])
+        assert isinstance(condition, dict)
+        message = sorted(set(message_paths(rule.message.id)) | set(message_paths(rule.message.en)))
+        compiled.append(
+            _CompiledRule(
+                len(compiled),
+                f"{loaded.id}/{rule.id}",
+                loaded,
+                rule,
+                expr,
+                condition,
+                _split(field_paths(expr)),
+                _split(message),
+            )
+        )
     return compiled
+
+
+def _alternatives(condition: Any) -> int:
+    """How many or-branches of a condition durable may hold pending at once for one message.
+
+    durable expands ``$or`` into separate alpha-network paths (a fact matching two
+    branches fires the rule twice). Equality tests of one path against several values are
+    mutually exclusive, so they count once; ``$or`` inside ``$iany``/``$iall`` is not expanded.
+    """
+    if not isinstance(condition, dict) or len(condition) != 1:
+        return 1
+    [(key, value)] = condition.items()
+    if key == "$and":
+        width = 1
+        for part in value:
+            width *= _alternatives(part)
+        return width
+    if key == "$or":
+        paths = {
+            next(iter(part))
+            for part in value
+            if isinstance(part, dict) and len(part) == 1 and not next(iter(part)).startswith("$")
+            and not isinstance(next(iter(part.values())), dict)
+        }
+        if len(paths) == 1 and all(len(part) == 1 and next(iter(part)) in paths for part in value):
+            return 1
+        return sum(_alternatives(part) for part in value)
+    return 1
+
+
+def _group_guards(widths: Sequence[int]) -> list[list[dict[str, Any]]]:
+    """Always-true, distinct guard conditions that arrange the rules of a ruleset as a tree.
+
+    durable evaluates a message depth-first over the alpha network with a stack of 64
+    pending nodes (error 303, ERR_MAX_STACK_SIZE): every rule's first condition after the
+    shared ``t`` guard is a child of one node, so more than 64 rules whose first condition
+    holds for a fact fail the whole batch. Rules are packed into groups of at most
+    GROUP_WIDTH alternatives, each behind its own guard ``{"$neq": {"t": "~<group>"}}``
+    (identical guards merge into one node), and groups into super-groups the same way.
+    Peak stack: fewer than 16 + 16 + 16 entries.
+    """
+    if sum(widths) <= UNGROUPED_WIDTH:
+        return [[] for _ in widths]
+    # Consecutive rules (same rule set, mostly) fill a group up to GROUP_WIDTH alternatives.
+    assignment: list[int] = []
+    group, load = -1, GROUP_WIDTH
+    for width in widths:
+        if load + width > GROUP_WIDTH:
+            group += 1
+            load = 0
+        load += width
+        assignment.append(group)
+    count = group + 1
+    if count <= GROUP_WIDTH:
+        return [[{"$neq": {"t": f"~{g}"}}] for g in assignment]
+    if count > GROUP_WIDTH * GROUP_WIDTH:
+        raise CompileError(
+            f"{sum(widths)} rule alternatives in one scope; the engine arranges at most "
+            f"{GROUP_WIDTH ** 3} (split the rules across fewer or simpler conditions)"
+        )
+    return [[{"$neq": {"t": f"~{g // GROUP_WIDTH}"}}, {"$neq": {"t": f"~{g // GROUP_WIDTH}.{g}"}}] for g in assignment]
 
 
 def _split(paths: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
