@@ -283,3 +283,12 @@ def test_round_trip_law(small, tmp_path_factory, kind):
         assert loaded == dataset
 
     law()
+
+
+def test_every_table_and_column_is_documented():
+    from mutasi_rules.loading import iter_table_columns
+
+    doc = (Path(__file__).parents[1] / "docs" / "data-format.md").read_text(encoding="utf-8")
+    for table, column in iter_table_columns():
+        assert f"### {table}" in doc
+        assert f"`{column.name}`" in doc, (table, column.name)
