@@ -1,0 +1,141 @@
+"""``mutasi-rules generate``: write a synthetic Kota Pontianak dataset.
+
+The dataset is built completely in memory first, so a failure leaves nothing behind.
+A new output directory is written beside its final place and renamed into it in one step;
+into an existing directory every table file is replaced atomically (``save_dataset``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..generator import MIN_EMPLOYEES, generate_dataset
+from ..loading import FORMATS, save_dataset
+from ..models import Dataset
+from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+
+DEFAULT_EMPLOYEES = 7000
+DEFAULT_SEED = 1
+DEFAULT_AS_OF = dt.date(2026, 7, 1)
+DOCUMENT_SUFFIXES = {"json": (".json",), "yaml": (".yaml", ".yml"), "xlsx": (".xlsx",)}
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < MIN_EMPLOYEES:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_EMPLOYEES} (every unit needs staff), got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="write a synthetic Kota Pontianak dataset",
+        description=(
+            "Generate a deterministic synthetic dataset for Kota Pontianak (same arguments, same bytes): "
+            "OPD, kecamatan and kelurahan, puskesmas and schools, positions with workload tasks and employees. "
+            "Dinas Kesehatan is short of staff for the vaccination programme; Sekretariat Daerah, Disdukcapil "
+            "and Dinas Perhubungan have surplus pelaksana."
+        ),
+    )
+    parser.add_argument("--employees", type=_count, default=DEFAULT_EMPLOYEES, metavar="N",
+                        help=f"number of employees (default: {DEFAULT_EMPLOYEES}, minimum {MIN_EMPLOYEES})")
+    parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED, metavar="S",
+                        help=f"random seed (default: {DEFAULT_SEED})")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="output directory (csv, xlsx); for json/yaml a file, or a directory to hold "
+                             "dataset.json / dataset.yaml; for xlsx a path ending in .xlsx gives one workbook")
+    parser.add_argument("--format", choices=FORMATS, default="csv", help="output format (default: csv)")
+    parser.add_argument("--as-of", type=_date, default=DEFAULT_AS_OF, metavar="DATE",
+                        help=f"date the data describe (default: {DEFAULT_AS_OF.isoformat()})")
+    parser.add_argument("--candidate-determination", type=_date, metavar="DATE",
+                        help="election calendar: penetapan pasangan calon (default: none)")
+    parser.add_argument("--inauguration", type=_date, metavar="DATE",
+                        help="election calendar: pelantikan kepala daerah (default: none)")
+    parser.set_defaults(handler=run)
+
+
+def output_path(out: str, fmt: str) -> Path:
+    """Where ``save_dataset`` writes: a document for json/yaml (inside ``out`` unless it names a file)."""
+    path = Path(out)
+    if fmt in ("json", "yaml") and path.suffix.lower() not in DOCUMENT_SUFFIXES[fmt]:
+        return path / f"dataset.{fmt}"
+    return path
+
+
+def is_directory_output(target: Path, fmt: str) -> bool:
+    return fmt == "csv" or (fmt == "xlsx" and target.suffix.lower() != ".xlsx")
+
+
+def write(dataset: Dataset, target: Path, fmt: str) -> None:
+    """Save atomically: documents via ``save_dataset``; a new directory via a renamed sibling."""
+    if not is_directory_output(target, fmt) or target.exists():
+        save_dataset(dataset, target, fmt)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        save_dataset(dataset, staging, fmt)
+        os.chmod(staging, 0o777 & ~_umask())
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def run(args: argparse.Namespace) -> int:
+    target = output_path(args.out, args.format)
+    wants_directory = is_directory_output(target, args.format)
+    if target.exists() and target.is_dir() != wants_directory:
+        kind = "directory" if wants_directory else "file"
+        print(f"mutasi-rules generate: {target} exists and is not a {kind}, which --format {args.format} writes",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        dataset = generate_dataset(
+            args.employees, args.seed, args.as_of,
+            candidate_determination=args.candidate_determination, inauguration=args.inauguration,
+        )
+    except ValueError as exc:
+        print(f"mutasi-rules generate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        write(dataset, target, args.format)
+    except (OSError, ValueError) as exc:
+        print(f"mutasi-rules generate: cannot write {target}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(
+        f"generated {len(dataset.employees)} employees, {len(dataset.positions)} positions, {len(dataset.units)} units "
+        f"(seed {args.seed}, as of {args.as_of.isoformat()}) into {target} ({args.format})"
+    )
+    return EXIT_OK
