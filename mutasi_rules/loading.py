@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import functools
 import io
 import json
 import math
@@ -603,6 +604,16 @@ def _date_of(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
+def _iso_date(value: Any) -> dt.date | None:
+    """A well-formed YYYY-MM-DD text as a date, else None (the slow path then says why)."""
+    if isinstance(value, str) and _DATE_RE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
 def _convert_date(value: Any, where: Where, out: _Collector) -> tuple[bool, Any]:
     if isinstance(value, (dt.date, dt.datetime)):
         if not _is_midnight(value):
@@ -861,27 +872,37 @@ def _is_date_field(annotation: Any) -> bool:
     return get_origin(annotation) in (Union, UnionType) and dt.date in get_args(annotation)
 
 
+@functools.cache
+def _field_kinds(cls: type[BaseModel]) -> dict[str, tuple[bool, type[BaseModel] | None]]:
+    """Field name -> (is a date, nested model) for a model class."""
+    return {name: (_is_date_field(info.annotation), _model_class(info.annotation)) for name, info in cls.model_fields.items()}
+
+
 def _precheck_document(record: Record, model: type[BaseModel], out: _Collector) -> None:
     """Unknown keys and dates in a JSON/YAML record, checked before pydantic sees it."""
 
     def walk(data: Any, cls: type[BaseModel], loc: tuple[str | int, ...]) -> None:
         if not isinstance(data, dict):
             return
+        fields = _field_kinds(cls)
         for key in list(data):
-            info = cls.model_fields.get(key)
-            if info is None:
+            if key not in fields:
                 out.unknown("field", str(key), cls.model_fields, record.where((*loc, str(key))))
                 del data[key]  # reported; without it pydantic would report it again
                 continue
             value = data[key]
-            if _is_date_field(info.annotation) and value is not None:
+            is_date, sub = fields[key]
+            if is_date and value is not None:
+                fast = _iso_date(value)
+                if fast is not None:
+                    data[key] = fast
+                    continue
                 ok, converted = _convert_date(value, record.where((*loc, key)), out)
                 if ok:
                     data[key] = converted
                 else:
                     record.reported.add((*loc, key))
                 continue
-            sub = _model_class(info.annotation)
             if sub is None:
                 continue
             if isinstance(value, list):
@@ -911,9 +932,9 @@ def _records_from_document(doc: _Document, file: str, out: _Collector) -> tuple[
         out.add("field.missing", "the document has no metadata", Where(file, field="metadata"))
     else:
         raw = data["metadata"]
-        metadata = Record("metadata", raw if isinstance(raw, dict) else {}, Where(file, "metadata", doc.line(("metadata",))), lines=lambda loc: doc.line(("metadata", *loc)))
+        metadata = Record("metadata", raw if isinstance(raw, dict) else {}, Where(file, "metadata"), lines=lambda loc: doc.line(("metadata", *loc)))
         if not isinstance(raw, dict):
-            out.add("file.structure", "metadata must be a mapping", metadata.base, raw)
+            out.add("file.structure", "metadata must be a mapping", metadata.where(()), raw)
             metadata = None
         else:
             _precheck_document(metadata, DatasetMetadata, out)
@@ -927,9 +948,9 @@ def _records_from_document(doc: _Document, file: str, out: _Collector) -> tuple[
             out.add("file.structure", f"{name} must be a list", Where(file, line=doc.line((name,)), field=name), None)
             continue
         for i, item in enumerate(items):
-            base = Where(file, f"{name}[{i}]", doc.line((name, i)))
+            base = Where(file, f"{name}[{i}]")  # lines are looked up only when a problem needs one
             if not isinstance(item, dict):
-                out.add("file.structure", f"each item of {name} must be a mapping", base, item)
+                out.add("file.structure", f"each item of {name} must be a mapping", Where(file, base.record, doc.line((name, i))), item)
                 continue
             record = Record(name, item, base, lines=lambda loc, _p=(name, i): doc.line((*_p, *loc)))
             _precheck_document(record, models[name], out)
