@@ -202,7 +202,7 @@ class UnitFacts(FactModel):
     parent_id: str | None
     opd_id: str
     unit_path: list[str] = Field(description="The unit and all its ancestors")
-    position_count: int
+    position_count: int = Field(description="Positions in the unit and its sub-units")
     has_workload_data: bool
     workload_hours: float | None = None
     staff_needed: float | None = None
@@ -403,6 +403,24 @@ class DatasetIndex:
         for employee in dataset.employees:
             self.bezetting[employee.position_id] = self.bezetting.get(employee.position_id, 0) + 1
         self._paths: dict[str, list[str]] = {}
+        self._subtree: tuple[dict[str, int], dict[str, int]] | None = None
+
+    def _subtree_totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        if self._subtree is None:
+            positions: dict[str, int] = {}
+            staff: dict[str, int] = {}
+            for position in self.positions.values():
+                for ancestor in self.unit_path(position.unit_id):
+                    positions[ancestor] = positions.get(ancestor, 0) + 1
+                    staff[ancestor] = staff.get(ancestor, 0) + self.bezetting.get(position.id, 0)
+            self._subtree = (positions, staff)
+        return self._subtree
+
+    def subtree_position_count(self, unit_id: str) -> int:
+        return self._subtree_totals()[0].get(unit_id, 0)
+
+    def subtree_bezetting(self, unit_id: str) -> int:
+        return self._subtree_totals()[1].get(unit_id, 0)
 
     def unit_path(self, unit_id: str) -> list[str]:
         """The unit and its ancestors, nearest first (cycles and dangling parents stop the walk)."""
@@ -532,9 +550,9 @@ def position_facts(
 
 
 def unit_facts(unit: Unit, index: DatasetIndex, figures: WorkloadFigures | None = None) -> UnitFacts:
-    positions = [p for p in index.positions.values() if p.unit_id == unit.id]
+    """Facts of a unit; like its workload figures, counts cover the unit and its sub-units."""
     if figures is None:
-        figures = WorkloadFigures(bezetting=sum(index.bezetting.get(p.id, 0) for p in positions))
+        figures = WorkloadFigures(bezetting=index.subtree_bezetting(unit.id))
     return UnitFacts(
         id=unit.id,
         name=unit.name,
@@ -542,7 +560,7 @@ def unit_facts(unit: Unit, index: DatasetIndex, figures: WorkloadFigures | None 
         parent_id=unit.parent_id,
         opd_id=index.opd_of(unit.id),
         unit_path=index.unit_path(unit.id),
-        position_count=len(positions),
+        position_count=index.subtree_position_count(unit.id),
         has_workload_data=figures.workload_hours is not None,
         workload_hours=figures.workload_hours,
         staff_needed=figures.staff_needed,
