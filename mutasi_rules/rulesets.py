@@ -8,6 +8,7 @@ rule set that loads is a rule set the engine can run.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -26,7 +27,7 @@ from .language.ast import Expr, FieldRef, field_paths
 from .language.checker import check, check_path, did_you_mean
 from .language.parser import ExprSyntaxError, parse
 from .models import JabatanKind
-from .problems import Problem, Problems
+from .problems import InputError, Problem, Problems
 
 RuleId = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
 
@@ -643,10 +644,27 @@ def _size_problems(loaded: LoadedRuleSet) -> list[Problem]:
 
 
 def load_ruleset_text(
-    text: str, origin: str, extensions: Sequence[ExtensionAttribute] = ()
+    text: str | Mapping[str, Any] | RuleFile, origin: str, extensions: Sequence[ExtensionAttribute] = ()
 ) -> LoadedRuleSet:
-    """Load one rule set from YAML text (plugins contribute rule sets this way)."""
-    loaded, problems = _load_text(text, origin, tuple(extensions))
+    """Load one rule set from YAML text, or from a mapping / RuleFile (plugins contribute rule sets so).
+
+    A mapping or model goes through the same checks as a file; its problems carry the
+    field path but no line, since there is no text to point into.
+    """
+    if isinstance(text, str):
+        loaded, problems = _load_text(text, origin, tuple(extensions))
+    else:
+        data = text.model_dump(mode="json") if isinstance(text, RuleFile) else text
+        try:
+            dumped = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        except yaml.YAMLError as exc:
+            raise InputError(
+                f"rule set {origin}", [Problem(code="rulefile.invalid", message=f"not plain data: {exc}", file=origin)]
+            ) from exc
+        loaded, found = _load_text(dumped, origin, tuple(extensions))
+        problems = Problems(p.model_copy(update={"line": None, "column": None}) for p in found)
+        if loaded is not None:
+            loaded = dataclasses.replace(loaded, locations={})
     problems.raise_if_errors(f"rule set {origin}")
     assert loaded is not None
     return loaded

@@ -324,3 +324,21 @@ def test_rule_file_json_schema() -> None:
     assert "exists(path)" in defs["Rule"]["properties"]["when"]["description"]
     assert schema["required"] == ["ruleset", "rules"]
     json.dumps(schema)  # serialisable
+
+
+def test_rule_sets_contributed_as_objects() -> None:
+    import yaml
+
+    data = yaml.safe_load((DATA / "good" / "agency.yaml").read_text(encoding="utf-8"))
+    from_dict = load_ruleset_text(data, "plugin:geo==1.0")
+    from_file = load_ruleset_file(DATA / "good" / "agency.yaml")
+    assert from_dict.sha256 == from_file.sha256 and from_dict.origin == "plugin:geo==1.0"
+    model = RuleFile(ruleset=from_file.ruleset, rules=list(from_file.rules))
+    assert load_ruleset_text(model, "plugin:x==1").sha256 == from_file.sha256
+    data["rules"][0]["when"] = "employee.agee < 2"
+    with pytest.raises(InputError) as info:
+        load_ruleset_text(data, "plugin:geo==1.0")
+    (problem,) = info.value.problems
+    assert problem.field == "rules[0].when" and problem.line is None and "did you mean" in problem.message
+    # check_rulesets still works without locations
+    assert not check_rulesets([from_dict])
