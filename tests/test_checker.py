@@ -169,3 +169,39 @@ def test_engine_without_hook_is_tolerated(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(mutasi_rules, "engine", fake, raising=False)
     assert check(parse("employee.age > 3"), fact_schema("employee"))[1] == []
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_schema = fact_schema("candidate")
+_atoms = st.one_of(
+    st.sampled_from(_schema.paths() + ["candidate.nope", "candidate.employee"]),
+    st.sampled_from(['"III/a"', '"S1"', '"Baik"', '"PNS"', '"x"', "1", "2.5", "true", 'date("2024-01-01")',
+                     '["a", "b"]', "[1, 2]", "[]"]),
+)
+
+
+def _combine(parts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    ops = st.sampled_from(["<", "==", "!=", ">=", "+", "-", "*", "/", "and", "or", "in", "not in"])
+    return st.one_of(
+        st.tuples(parts, ops, parts).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        parts.map(lambda p: f"not ({p})"),
+        parts.map(lambda p: f"-({p})"),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(_atoms, _combine, max_leaves=6))
+def test_checker_types_any_parsable_expression_without_crashing(text: str) -> None:
+    from mutasi_rules.language.parser import ExprSyntaxError
+
+    try:
+        expr = parse(text)
+    except ExprSyntaxError:
+        return
+    info, found = check(expr, _schema, engine_check=False)
+    for problem in found:
+        assert 0 <= problem.span.start <= len(text) and problem.message
+    if not any(p.severity == "error" for p in found):
+        assert info is not None and info.type is FieldType.BOOL

@@ -289,3 +289,23 @@ def test_parse_of_pretty_is_identity(expr: Expr) -> None:
     assert without_spans(parse(text)) == expr, text
     # types survive too (2 stays int, 2.0 stays float)
     assert pretty(parse(text)) == text
+
+
+_fragments = st.sampled_from(
+    ["a", "b.c", " ", "(", ")", "[", "]", ",", ".", "-", "+", "*", "/", "<", "<=", "==", "!=", ">", "=", "!",
+     "and", "or", "not", "in", "true", "1", "2.5", "'x'", '"y', "\\", "date(", '"2024-01-01"', "exists(",
+     "empty(", "__x", "\n", ";", ":", "lambda", "é", "1e", "0x1"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(_fragments, max_size=30).map("".join), st.text(max_size=60)))
+def test_any_text_parses_or_raises_a_syntax_error(text: str) -> None:
+    """No input makes the parser fail any other way (IndexError, RecursionError...)."""
+    try:
+        expr = parse(text)
+    except ExprSyntaxError as exc:
+        assert 1 <= exc.span.line and 1 <= exc.span.column
+        assert exc.span.start <= max(len(text), 0) + 1
+    else:
+        assert without_spans(parse(pretty(expr))) == without_spans(expr)
