@@ -711,7 +711,8 @@ def rule_file_paths(paths: Iterable[str | os.PathLike[str]], problems: Problems)
                 p for p in sorted(path.rglob("*")) if p.suffix in (".yaml", ".yml") and p.is_file() and not is_test_file(p)
             )
         elif path.is_file():
-            found.append(path)
+            if not is_test_file(path):  # shell globs pick up the tests beside rule files
+                found.append(path)
         else:
             problems.error("rulefile.not_found", "no such file or directory", file=str(path))
     unique: dict[Path, None] = {}

@@ -15,7 +15,7 @@ from rich.table import Table
 from ..canonical import canonical_json
 from ..problems import InputError, Problem, Problems
 from ..rulesets import LoadedRuleSet, check_rulesets, collect_rulesets
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
 # --------------------------------------------------------------------------- output
@@ -149,7 +149,8 @@ def run_check(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(canonical_json(document, indent=2) + "\n")
         return EXIT_PROBLEMS if errors else EXIT_OK
-    console = Console(file=sys.stdout, soft_wrap=True)
+    # Not a terminal (a pipe, a CI log): wide enough that ids and paths are not folded.
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
     if loaded:
         console.print(_summary_table(loaded))
     _print_problems(list(problems), sys.stdout)
