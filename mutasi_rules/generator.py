@@ -974,6 +974,9 @@ class Flags:
     investigation: bool = False
     below_baik: bool = False
     health_educated: bool = False
+    health_education: tuple[EducationLevel, str] | None = None  # set with health_educated
+    vaksinator_trained: bool = False  # a health-educated person who already took the training
+    holds_str: bool = False  # a health-educated nurse or midwife with a valid STR
 
 
 @dataclass
@@ -1056,6 +1059,9 @@ def _plan_units(employees: int, rng: random.Random) -> list[UnitPlan]:
                 (structural("kasi-keperawatan", "Kepala Seksi Keperawatan", K.PENGAWAS, 9, G.III_B, G.IV_A,
                             min_education=E.D3, fields=HEALTH_FIELDS_NURSE, female_share=0.7), 30),
             )
+        elif spec.id == "setwan":
+            struct = ((structural("kabag-umum", "Kepala Bagian Umum dan Keuangan {unit}", K.ADMINISTRATOR, 11, G.III_D,
+                                  G.IV_C), 5), office_struct[1])
         elif spec.id == "inspektorat":
             struct = ((structural("sekretaris", "Sekretaris {unit}", K.ADMINISTRATOR, 11, G.III_D, G.IV_C), 5),
                       (structural("irban", "Inspektur Pembantu Wilayah", K.ADMINISTRATOR, 11, G.III_D, G.IV_C), 9))
@@ -1246,10 +1252,8 @@ def _status(tpl: Template, role: str, rng: random.Random) -> EmployeeStatus:
 
 
 def _education(tpl: Template, flags: Flags, rng: random.Random) -> tuple[EducationLevel, str]:
-    if flags.health_educated:
-        options = [(lv, f, w) for lv, f, w in HEALTH_EDUCATIONS if EDU_ORD[lv] >= EDU_ORD[tpl.min_education]]
-        level, fld = _weighted(rng, [((lv, f), w) for lv, f, w in options])
-        return level, fld
+    if flags.health_education is not None:
+        return flags.health_education
     options2 = [(lv, w) for lv, w in tpl.edu_levels
                 if tpl.max_rank is None or RANK_ORD[ENTRY_RANK[lv]] <= RANK_ORD[tpl.max_rank]]
     level = _weighted(rng, options2 or list(tpl.edu_levels))
@@ -1312,7 +1316,7 @@ def _name(gender: Gender, level: EducationLevel, fld: str, rng: random.Random) -
 
 
 def _nip(ctx: Context, birth: dt.date, tmt: dt.date, gender: Gender) -> str:
-    prefix = f"{birth:%Y%m%d}{tmt.year:04d}{tmt.month:02d}{1 if gender is Gender.MALE else 2}"
+    prefix = f"{birth.year:04d}{birth.month:02d}{birth.day:02d}{tmt.year:04d}{tmt.month:02d}{1 if gender is Gender.MALE else 2}"
     serial = ctx.serials.get(prefix, 0) + 1
     if serial > 999:
         raise AssertionError(f"more than 999 NIPs share the prefix {prefix}")
@@ -1326,7 +1330,7 @@ def _dates(
     """Birth date and TMT CPNS: age 18-35 at TMT, 22 to just under BUP on as_of, service fits the rank."""
     rng, as_of = ctx.rng, ctx.as_of
     bup = tpl.bup
-    min_tmt_age = MIN_AGE_AT_TMT[level] + 0.05
+    min_tmt_age = MIN_AGE_AT_TMT[level] + 0.1  # TMT is rounded down to the 1st: keeps the minimum
     if status is EmployeeStatus.CPNS:
         tmt = add_months(_month_start(as_of), -rng.randint(1, 17))
     elif status is EmployeeStatus.PPPK:
@@ -1376,30 +1380,43 @@ def _between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     return start + dt.timedelta(days=rng.randint(0, (end - start).days))
 
 
+# Earlier rungs of a structural career, oldest first (the current post is the next rung).
+CAREER_LADDER = {
+    "struktural-jpt": ("pelaksana", "struktural-pengawas", "struktural-administrator", "struktural-jpt"),
+    "struktural-administrator": ("pelaksana", "struktural-pengawas", "struktural-administrator"),
+    "struktural-pengawas": ("pelaksana", "struktural-pengawas"),
+}
+
+
 def _history(
-    ctx: Context, pos: PositionPlan, tmt: dt.date, start: dt.date, flags: Flags, level: EducationLevel, fld: str,
+    ctx: Context, pos: PositionPlan, tmt: dt.date, start: dt.date, flags: Flags, fld: str,
 ) -> list[dict[str, Any]]:
-    """Earlier posts from TMT CPNS to the day before the current post, oldest first."""
+    """Earlier posts from TMT CPNS to the day before the current post, oldest first.
+
+    Structural officials climb a ladder (pelaksana, pengawas, administrator...); others held
+    posts of their own family elsewhere. Health-educated staff now in surplus units began in
+    a health post, which is what makes them plausible candidates for the health shortage.
+    """
     rng = ctx.rng
     span = (start - tmt).days
     if span < 180:
         return []
-    n = min(3, 1 + int(span / 365.2425 / 6), 1 + rng.randint(0, 2))
-    cuts = sorted(rng.sample(range(90, span - 30), n - 1)) if n > 1 and span > 120 + 30 * n else []
+    ladder = CAREER_LADDER.get(pos.template.family, (pos.template.family,))
+    if flags.health_educated:
+        first = {"Keperawatan": "perawat", "Kebidanan": "bidan"}.get(fld, "penyuluh-kesmas")
+        ladder = (first, pos.template.family)
+    wanted = len(ladder) if len(ladder) > 1 else 1 + rng.randint(0, 2)
+    n = max(1, min(wanted, int(span / 365.2425 / 2)))
+    cuts = sorted(rng.sample(range(90, span - 30), n - 1)) if n > 1 else []
     bounds = [tmt, *[tmt + dt.timedelta(days=c) for c in cuts], start]
     out: list[dict[str, Any]] = []
     for i in range(len(bounds) - 1):
         seg_start, seg_end = bounds[i], bounds[i + 1] - dt.timedelta(days=1)
-        if seg_end < seg_start:
-            continue
-        family = pos.template.family
-        if flags.health_educated and i == 0:
-            family = {"Keperawatan": "perawat", "Kebidanan": "bidan"}.get(fld, "penyuluh-kesmas")
+        # With fewer segments than rungs, skip the lowest rungs, keep the latest ones.
+        family = ladder[len(ladder) - n + i] if n <= len(ladder) else ladder[-1]
         pool = ctx.positions_by_family.get(family, []) + ctx.positions_by_family.get(f"{family}-vaksin", [])
         pool = pool or ctx.positions_by_family.get("pelaksana", [])
         other = [p for p in pool[:40] if p.unit.id != pos.unit.id] or pool
-        if not other:
-            continue
         prev = rng.choice(other)
         out.append({"position_name": prev.name, "unit_id": prev.unit.id, "position_id": prev.id,
                     "start": seg_start, "end": seg_end})
@@ -1450,7 +1467,7 @@ def _trainings_and_certificates(
         elif pos.role == "staff" or rng.random() < 0.92:
             done = _between(rng, max(tmt, start - dt.timedelta(days=6 * 365)), last)
             trainings.append(_training(name, done, TRAINING_VALIDITY.get(name), TRAINING_HOURS.get(name, 40.0)))
-    if flags.health_educated and rng.random() < 0.15:
+    if flags.vaksinator_trained:
         done = _between(rng, as_of - dt.timedelta(days=9 * 365), last)
         trainings.append(_training(TRAINING_VAKSINATOR, done, TRAINING_VALIDITY[TRAINING_VAKSINATOR], 40.0))
     pool = HEALTH_TRAININGS if health or flags.health_educated else GENERAL_TRAININGS
@@ -1460,13 +1477,13 @@ def _trainings_and_certificates(
 
     certificates: list[dict[str, Any]] = []
     wants = list(tpl.certificates)
-    if flags.health_educated and fld in ("Keperawatan", "Kebidanan") and rng.random() < 0.45:
+    if flags.holds_str:
         wants.append(CERT_STR)
     for name in dict.fromkeys(wants):
         if name == CERT_STR:
-            if pos.role != "vacancy" and not flags.health_educated and rng.random() < 0.02:
+            if not flags.holds_str and rng.random() < 0.02:
                 continue
-            if rng.random() < 0.06:  # issued under the old 5-year rule and never renewed
+            if not flags.holds_str and rng.random() < 0.06:  # issued under the old 5-year rule, never renewed
                 done = _between(rng, add_years(as_of, -12), add_years(as_of, -5) - dt.timedelta(days=30))
             else:  # a lifetime STR (UU 17/2023) or a 5-year one still running
                 done = _between(rng, max(tmt - dt.timedelta(days=365), add_years(as_of, -5) + dt.timedelta(days=1)),
@@ -1502,11 +1519,12 @@ def _performance(ctx: Context, tmt: dt.date, flags: Flags) -> list[dict[str, Any
     return out
 
 
-def _sanctions(ctx: Context, flags: Flags) -> list[dict[str, Any]]:
+def _sanctions(ctx: Context, tmt: dt.date, flags: Flags) -> list[dict[str, Any]]:
+    """A served sanction in the past and/or one still running on as_of, both after TMT CPNS."""
     rng, as_of = ctx.rng, ctx.as_of
     out = []
     if flags.past_sanction:
-        start = as_of - dt.timedelta(days=rng.randint(500, 2500))
+        start = _between(rng, max(tmt + dt.timedelta(days=60), add_years(as_of, -7)), as_of - dt.timedelta(days=200))
         if rng.random() < 0.6:
             out.append({"level": SanctionLevel.RINGAN.value, "description": "Teguran tertulis", "start": start,
                         "end": start})
@@ -1554,7 +1572,7 @@ def _employee(ctx: Context, pos: PositionPlan, status: EmployeeStatus, flags: Fl
         start = as_of - dt.timedelta(days=tenure)
     else:
         start = tmt
-    history = _history(ctx, pos, tmt, start, flags, level, fld) if status is EmployeeStatus.PNS else []
+    history = _history(ctx, pos, tmt, start, flags, fld) if status is EmployeeStatus.PNS else []
     trainings, certificates = _trainings_and_certificates(ctx, pos, status, tmt, start, flags, level, fld)
 
     willing: bool | None = _weighted(rng, ((None, 0.77), (True, 0.15), (False, 0.08)))
@@ -1578,7 +1596,7 @@ def _employee(ctx: Context, pos: PositionPlan, status: EmployeeStatus, flags: Fl
         "trainings": trainings,
         "certificates": certificates,
         "performance": _performance(ctx, tmt, flags),
-        "sanctions": _sanctions(ctx, flags),
+        "sanctions": _sanctions(ctx, tmt, flags),
         "under_investigation": flags.investigation,
         "position_history": history,
         "preferences": {"willing_to_move": willing, "preferred_unit_ids": preferred},
@@ -1650,8 +1668,18 @@ def _generate(
     # Health-educated people in surplus pelaksana posts that accept any field of study.
     surplus_pelaksana = [i for i in pns if slots[i].unit.opd_id in SURPLUS_OPD and slots[i].role == "staff"
                          and slots[i].template.kind is K.PELAKSANA and not slots[i].template.fields]
-    for i in _choose(rng, surplus_pelaksana, 0.15, 4):
+    health = sorted(_choose(rng, surplus_pelaksana, 0.15, 6))
+    for i in health:
         flags[i].health_educated = True
+        options = [((lv, f), w) for lv, f, w in HEALTH_EDUCATIONS
+                   if EDU_ORD[lv] >= EDU_ORD[slots[i].template.min_education]]
+        flags[i].health_education = _weighted(rng, options)
+    # Most lack the vaccinator training; some nurses and midwives hold an STR.
+    for i in _choose(rng, health, 0.2, 1):
+        flags[i].vaksinator_trained = True
+    clinical = [i for i in health if flags[i].health_education[1] in ("Keperawatan", "Kebidanan")]  # type: ignore[index]
+    for i in _choose(rng, clinical, 0.45, 1):
+        flags[i].holds_str = True
     for attr, rate in (("close_to_retirement", 0.025), ("active_sanction", 0.008), ("past_sanction", 0.01),
                        ("investigation", 0.004), ("below_baik", 0.025)):
         for i in _choose(rng, pns, rate, 1):
