@@ -790,6 +790,11 @@ PUSKESMAS_STAFF: tuple[tuple[Template, float], ...] = (
     (_f("nutrisionis", L.TERAMPIL), 0.5), (PENGADMINISTRASI, 0.8),
 )
 PUSKESMAS_REQUIRED = ("perawat-vaksin-terampil", "bidan-vaksin-terampil")
+# Vaccination posts that health-educated staff in surplus units are built to fit (but for the
+# vaccinator training and, for some, the STR), with how often each is chosen.
+VACCINATION_TARGETS: tuple[tuple[Template, float], ...] = tuple(
+    (tpl, weight) for tpl, weight in (*DINKES_VACCINE_STAFF, *PUSKESMAS_STAFF) if PROGRAMME_VAKSINASI in tpl.programmes
+)
 DINKES_REQUIRED = ("epidemiolog-pertama",)
 SD_STAFF: tuple[tuple[Template, float], ...] = (
     (_f("guru-sd", L.AHLI_PERTAMA), 4.0), (_f("guru-sd", L.AHLI_MUDA), 3.0), (_f("guru-sd", L.AHLI_MADYA), 2.0),
@@ -909,9 +914,6 @@ GENERIC_FIELDS: dict[EducationLevel, tuple[str, ...]] = {
 GENERIC_FIELDS[E.D4] = GENERIC_FIELDS[E.S1]
 GENERIC_FIELDS[E.S2] = ("Administrasi Publik", "Manajemen", "Ilmu Hukum", "Ilmu Pemerintahan", "Perencanaan Wilayah")
 GENERIC_FIELDS[E.S3] = ("Administrasi Publik", "Ilmu Manajemen", "Ilmu Hukum")
-HEALTH_EDUCATIONS: tuple[tuple[EducationLevel, str, float], ...] = (
-    (E.D3, "Keperawatan", 0.35), (E.D3, "Kebidanan", 0.2), (E.S1, "Kesehatan Masyarakat", 0.3), (E.S1, "Keperawatan", 0.15),
-)
 GENERAL_TRAININGS: tuple[tuple[str, float, int | None], ...] = (
     # (name, hours, validity in years or None)
     ("Pelatihan Pelayanan Prima", 24, None),
@@ -974,7 +976,7 @@ class Flags:
     investigation: bool = False
     below_baik: bool = False
     health_educated: bool = False
-    health_education: tuple[EducationLevel, str] | None = None  # set with health_educated
+    health_target: Template | None = None  # the vaccination post a health-educated person could fill
     vaksinator_trained: bool = False  # a health-educated person who already took the training
     holds_str: bool = False  # a health-educated nurse or midwife with a valid STR
 
@@ -1070,10 +1072,8 @@ def _plan_units(employees: int, rng: random.Random) -> list[UnitPlan]:
             struct, staff, DINKES_REQUIRED if spec.id == "dinkes" and not present else (), spec.vacancies,
         ))
         for sub in present:
-            if sub.kind is UnitKind.UPT:
+            if sub.kind is UnitKind.UPT:  # a UPT is led by a pengawas, a bidang or bagian by an administrator
                 head = structural("kepala", f"Kepala {sub.name}", K.PENGAWAS, 9, G.III_B, G.IV_A)
-            elif spec.kind is UnitKind.SEKRETARIAT:
-                head = structural("kepala", f"Kepala {sub.name}", K.ADMINISTRATOR, 11, G.III_D, G.IV_C)
             else:
                 head = structural("kepala", f"Kepala {sub.name}", K.ADMINISTRATOR, 11, G.III_D, G.IV_C)
             required = DINKES_REQUIRED if sub.id == "dinkes-p2p" else ()
@@ -1252,14 +1252,21 @@ def _status(tpl: Template, role: str, rng: random.Random) -> EmployeeStatus:
 
 
 def _education(tpl: Template, flags: Flags, rng: random.Random) -> tuple[EducationLevel, str]:
-    if flags.health_education is not None:
-        return flags.health_education
+    if flags.health_target is not None:
+        return flags.health_target.min_education, flags.health_target.fields[0]
     options2 = [(lv, w) for lv, w in tpl.edu_levels
                 if tpl.max_rank is None or RANK_ORD[ENTRY_RANK[lv]] <= RANK_ORD[tpl.max_rank]]
     level = _weighted(rng, options2 or list(tpl.edu_levels))
     if tpl.fields:
         return level, rng.choice(tpl.fields)
     return level, rng.choice(GENERIC_FIELDS.get(level, GENERIC_FIELDS[E.S1]))
+
+
+def _rank_window(level: EducationLevel, *templates: Template) -> tuple[int, int]:
+    """Rank ordinals open to a person with ``level`` education that fit every template's range."""
+    lo = max([RANK_ORD[ENTRY_RANK[level]], *(RANK_ORD[t.min_rank] for t in templates if t.min_rank)])
+    hi = min([RANK_ORD[RANK_CAP[level]], *(RANK_ORD[t.max_rank] for t in templates if t.max_rank)])
+    return lo, hi
 
 
 def _rank(tpl: Template, level: EducationLevel, rng: random.Random) -> Golongan:
@@ -1365,12 +1372,7 @@ def _dates(
 
 
 def _training(name: str, completed: dt.date, validity: int | None, hours: float | None) -> dict[str, Any]:
-    expires = None
-    if validity:
-        try:
-            expires = completed.replace(year=completed.year + validity)
-        except ValueError:
-            expires = completed.replace(year=completed.year + validity, day=28)
+    expires = add_years(completed, validity) if validity else None
     return {"name": name, "completed": completed, "expires": expires, "hours": hours}
 
 
@@ -1389,7 +1391,7 @@ CAREER_LADDER = {
 
 
 def _history(
-    ctx: Context, pos: PositionPlan, tmt: dt.date, start: dt.date, flags: Flags, fld: str,
+    ctx: Context, pos: PositionPlan, tmt: dt.date, start: dt.date, flags: Flags,
 ) -> list[dict[str, Any]]:
     """Earlier posts from TMT CPNS to the day before the current post, oldest first.
 
@@ -1402,9 +1404,8 @@ def _history(
     if span < 180:
         return []
     ladder = CAREER_LADDER.get(pos.template.family, (pos.template.family,))
-    if flags.health_educated:
-        first = {"Keperawatan": "perawat", "Kebidanan": "bidan"}.get(fld, "penyuluh-kesmas")
-        ladder = (first, pos.template.family)
+    if flags.health_target is not None:
+        ladder = (flags.health_target.family.removesuffix("-vaksin"), pos.template.family)
     wanted = len(ladder) if len(ladder) > 1 else 1 + rng.randint(0, 2)
     n = max(1, min(wanted, int(span / 365.2425 / 2)))
     cuts = sorted(rng.sample(range(90, span - 30), n - 1)) if n > 1 else []
@@ -1423,15 +1424,15 @@ def _history(
     return out
 
 
-def _competencies(tpl: Template, flags: Flags, fld: str, rng: random.Random) -> list[dict[str, Any]]:
+def _competencies(tpl: Template, flags: Flags, rng: random.Random) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, kind, min_level in tpl.competencies:
         delta = _weighted(rng, ((-1, 0.08), (0, 0.5), (1, 0.35), (2, 0.07)))
         out[name] = {"name": name, "kind": kind.value, "level": str(min(5, max(1, min_level + delta)))}
-    if flags.health_educated:
-        teknis = {"Keperawatan": "Asuhan Keperawatan", "Kebidanan": "Asuhan Kebidanan"}.get(
-            fld, "Surveilans Epidemiologi")
-        out[teknis] = {"name": teknis, "kind": CK.TEKNIS.value, "level": str(rng.choice((2, 2, 3)))}
+    if flags.health_target is not None:  # kept from education and earlier health posts
+        for name, kind, min_level in flags.health_target.competencies:
+            level = max(int(out[name]["level"]) if name in out else 0, min(5, min_level + rng.choice((0, 0, 1))))
+            out[name] = {"name": name, "kind": kind.value, "level": str(level)}
     if rng.random() < 0.4:
         extra = rng.choice(("Komunikasi", "Kerja Sama", "Orientasi pada Hasil", "Mengelola Perubahan"))
         if extra not in out:
@@ -1557,6 +1558,9 @@ def _employee(ctx: Context, pos: PositionPlan, status: EmployeeStatus, flags: Fl
         rank = ENTRY_RANK[level]
     elif status is EmployeeStatus.PNS:
         rank = _rank(tpl, level, rng)
+        if flags.health_target is not None:
+            lo, hi = _rank_window(level, tpl, flags.health_target)
+            rank = RANKS[rng.randint(lo, hi) - 1]
     birth, tmt = _dates(ctx, tpl, status, rank, level, flags)
     if flags.close_to_retirement and tpl.max_rank is not None and status is EmployeeStatus.PNS:
         rank = RANKS[max(RANK_ORD[ENTRY_RANK[level]], min(RANK_ORD[tpl.max_rank], RANK_ORD[RANK_CAP[level]])) - 1]
@@ -1572,7 +1576,7 @@ def _employee(ctx: Context, pos: PositionPlan, status: EmployeeStatus, flags: Fl
         start = as_of - dt.timedelta(days=tenure)
     else:
         start = tmt
-    history = _history(ctx, pos, tmt, start, flags, fld) if status is EmployeeStatus.PNS else []
+    history = _history(ctx, pos, tmt, start, flags) if status is EmployeeStatus.PNS else []
     trainings, certificates = _trainings_and_certificates(ctx, pos, status, tmt, start, flags, level, fld)
 
     willing: bool | None = _weighted(rng, ((None, 0.77), (True, 0.15), (False, 0.08)))
@@ -1592,7 +1596,7 @@ def _employee(ctx: Context, pos: PositionPlan, status: EmployeeStatus, flags: Fl
         "unit_id": pos.unit.id,
         "position_start": start,
         "education": {"level": level.value, "field": fld},
-        "competencies": _competencies(tpl, flags, fld, rng),
+        "competencies": _competencies(tpl, flags, rng),
         "trainings": trainings,
         "certificates": certificates,
         "performance": _performance(ctx, tmt, flags),
@@ -1668,17 +1672,21 @@ def _generate(
     # Health-educated people in surplus pelaksana posts that accept any field of study.
     surplus_pelaksana = [i for i in pns if slots[i].unit.opd_id in SURPLUS_OPD and slots[i].role == "staff"
                          and slots[i].template.kind is K.PELAKSANA and not slots[i].template.fields]
-    health = sorted(_choose(rng, surplus_pelaksana, 0.15, 6))
-    for i in health:
-        flags[i].health_educated = True
-        options = [((lv, f), w) for lv, f, w in HEALTH_EDUCATIONS
-                   if EDU_ORD[lv] >= EDU_ORD[slots[i].template.min_education]]
-        flags[i].health_education = _weighted(rng, options)
+    health = []
+    for i in sorted(_choose(rng, surplus_pelaksana, 0.15, 6)):
+        current = slots[i].template
+        options = [(t, w) for t, w in VACCINATION_TARGETS
+                   if EDU_ORD[t.min_education] >= EDU_ORD[current.min_education]
+                   and _rank_window(t.min_education, current, t)[0] <= _rank_window(t.min_education, current, t)[1]]
+        if options:
+            flags[i].health_educated = True
+            flags[i].health_target = _weighted(rng, options)
+            health.append(i)
     # Most lack the vaccinator training; some nurses and midwives hold an STR.
     for i in _choose(rng, health, 0.2, 1):
         flags[i].vaksinator_trained = True
-    clinical = [i for i in health if flags[i].health_education[1] in ("Keperawatan", "Kebidanan")]  # type: ignore[index]
-    for i in _choose(rng, clinical, 0.45, 1):
+    clinical = [i for i in health if CERT_STR in flags[i].health_target.certificates]  # type: ignore[union-attr]
+    for i in _choose(rng, clinical, 0.5, 1):
         flags[i].holds_str = True
     for attr, rate in (("close_to_retirement", 0.025), ("active_sanction", 0.008), ("past_sanction", 0.01),
                        ("investigation", 0.004), ("below_baik", 0.025)):

@@ -22,7 +22,7 @@ from mutasi_rules.generator import (
     generate_dataset,
 )
 from mutasi_rules.loading import load_dataset, save_dataset
-from mutasi_rules.models import Dataset, EmployeeStatus, JabatanKind, Position, Predikat, UnitKind, parse_nip
+from mutasi_rules.models import Dataset, Employee, EmployeeStatus, JabatanKind, Position, Predikat, UnitKind, parse_nip
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 HOURS = 1250.0
@@ -243,6 +243,25 @@ def test_surplus_staff_could_fill_the_shortage_after_training(medium: Dataset) -
     untrained = [e for e in movable if not any(t.name == TRAINING_VAKSINATOR and t.valid_on(as_of) for t in e.trainings)]
     assert len(untrained) > len(movable) / 2
     assert any(c.name == CERT_STR and c.valid_on(as_of) for e in movable for c in e.certificates)
+
+    def missing(e: Employee, p: Position) -> set[str]:
+        req = p.requirements
+        held = {c.name: c.level.ordinal for c in e.competencies}
+        gaps = {f"training:{t}" for t in req.trainings
+                if not any(x.name == t and x.valid_on(as_of) for x in e.trainings)}
+        gaps |= {f"certificate:{c}" for c in req.certificates
+                 if not any(x.name == c and x.valid_on(as_of) for x in e.certificates)}
+        gaps |= {f"competency:{c.name}" for c in req.competencies if held.get(c.name, 0) < c.min_level.ordinal}
+        if e.rank is None or not (req.min_rank.ordinal <= e.rank.ordinal <= req.max_rank.ordinal):  # type: ignore[union-attr]
+            gaps.add("rank")
+        if e.education.level.ordinal < req.min_education.ordinal or e.education.field not in req.education_fields:  # type: ignore[union-attr]
+            gaps.add("education")
+        return gaps
+
+    vaccination = [p for p in medium.positions if PROGRAMME_VAKSINASI in p.programmes]
+    after_training = [e for e in untrained
+                      if any(missing(e, p) == {f"training:{TRAINING_VAKSINATOR}"} for p in vaccination)]
+    assert len(after_training) >= len(movable) / 3
 
 
 # --------------------------------------------------------------------------- files and CLI
