@@ -1547,6 +1547,7 @@ def _sanctions(ctx: Context, tmt: dt.date, flags: Flags) -> list[dict[str, Any]]
 
 
 def _employee(ctx: Context, pos: PositionPlan, status: EmployeeStatus, flags: Flags) -> dict[str, Any]:
+    """One employee record (plain data, validated with the whole dataset) for one seat of ``pos``."""
     rng, as_of = ctx.rng, ctx.as_of
     tpl = pos.template
     gender = Gender.FEMALE if rng.random() < tpl.female_share else Gender.MALE
@@ -1562,7 +1563,8 @@ def _employee(ctx: Context, pos: PositionPlan, status: EmployeeStatus, flags: Fl
             lo, hi = _rank_window(level, tpl, flags.health_target)
             rank = RANKS[rng.randint(lo, hi) - 1]
     birth, tmt = _dates(ctx, tpl, status, rank, level, flags)
-    if flags.close_to_retirement and tpl.max_rank is not None and status is EmployeeStatus.PNS:
+    if flags.close_to_retirement and tpl.max_rank is not None and status is EmployeeStatus.PNS \
+            and flags.health_target is None:  # a long career ends at the top of the post's range
         rank = RANKS[max(RANK_ORD[ENTRY_RANK[level]], min(RANK_ORD[tpl.max_rank], RANK_ORD[RANK_CAP[level]])) - 1]
     nip = _nip(ctx, birth, tmt, gender)
 
