@@ -116,7 +116,8 @@ class Finding(BaseModel):
     scope: Scope
     subject: str
     effect: Effect
-    training: str | None = None
+    training: str | None = Field(default=None, description="require_training: the training(s), as text")
+    trainings: list[str] = Field(default_factory=list, description="require_training: each training required")
     component: str | None = None
     points: float | None = None
     label: str | None = None
@@ -458,6 +459,7 @@ class _CompiledRule:
     condition: dict[str, Any]  # guarded durable condition
     reads: tuple[tuple[str, tuple[str, ...]], ...]  # (path, parts) the `when` expression reads
     message_reads: tuple[tuple[str, tuple[str, ...]], ...]  # (path, parts) the message placeholders read
+    training_reads: tuple[tuple[str, tuple[str, ...]], ...]  # (path, parts) the training template reads
 
 
 def _expression(loaded: LoadedRuleSet, rule: Rule) -> Expr:
@@ -542,7 +544,8 @@ def _compile_scope(active: Sequence[LoadedRuleSet], scope: Scope, schema: FactSc
                 continue
             unknown = [
                 p
-                for p in (*field_paths(expr), *message_paths(rule.message.id), *message_paths(rule.message.en))
+                for p in (*field_paths(expr), *message_paths(rule.message.id), *message_paths(rule.message.en),
+                          *message_paths(rule.training or ""))
                 if schema.get(p) is None
             ]
             if unknown:
@@ -570,6 +573,7 @@ def _compile_scope(active: Sequence[LoadedRuleSet], scope: Scope, schema: FactSc
                 condition,
                 _split(field_paths(expr)),
                 _split(message),
+                _split(message_paths(rule.training or "")),
             )
         )
     return compiled
@@ -1015,6 +1019,7 @@ class RuleEngine:
             if len(self._messages) >= _MESSAGE_CACHE_SIZE:
                 self._messages.clear()
             self._messages[key] = message
+        trainings = self._trainings(compiled, fact)
         return Finding(
             rule_id=rule.id,
             ruleset_id=compiled.loaded.id,
@@ -1023,7 +1028,8 @@ class RuleEngine:
             scope=plan.scope,
             subject=subject,
             effect=rule.effect,
-            training=rule.training,
+            training=", ".join(trainings) if trainings else None,
+            trainings=trainings,
             component=rule.component,
             points=rule.points,
             label=rule.label,
@@ -1033,6 +1039,27 @@ class RuleEngine:
             facts_read={path: display_value(_read(fact, parts)) for path, parts in compiled.reads},
             replaces=rule.replaces,
         )
+
+    @staticmethod
+    def _trainings(compiled: _CompiledRule, fact: Any) -> list[str]:
+        """The trainings a require_training finding names.
+
+        ``training`` is a literal name or a template; a template that is exactly one
+        placeholder of a list path (``{candidate.missing_trainings}``) names one training
+        per item, so a generic rule can require whatever the target position lacks.
+        """
+        template = compiled.rule.training
+        if not template:
+            return []
+        if not compiled.training_reads:
+            return [template]
+        by_path = {path: _read(fact, parts) for path, parts in compiled.training_reads}
+        if len(by_path) == 1 and template.strip() == "{" + next(iter(by_path)) + "}":
+            value = next(iter(by_path.values()))
+            if isinstance(value, (list, tuple)):
+                return sorted({str(display_value(v)) for v in value})
+        rendered = render_message(template, by_path)
+        return [rendered] if rendered and rendered != "-" else []
 
     def _check_open(self) -> None:
         if self._host is None:

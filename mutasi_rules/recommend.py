@@ -255,23 +255,6 @@ def _blocking(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.effect is Effect.BLOCK]
 
 
-def _trainings(finding: Finding) -> list[str]:
-    """Training names a require_training finding asks for.
-
-    The rule's ``training`` may be a literal name or a template whose placeholder reads a
-    list (``{candidate.missing_trainings}``): then each item is one training.
-    """
-    template = finding.training or ""
-    if template.startswith("{") and template.endswith("}") and template.count("{") == 1:
-        path = template[1:-1].split(":")[0]
-        value = finding.facts_read.get(path)
-        if isinstance(value, list):
-            return [str(v) for v in value]
-        if value is not None:
-            return [str(value)]
-    return [template] if template else []
-
-
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4) + 0.0
 
@@ -556,7 +539,7 @@ class _Run:
         needs: dict[str, TrainingNeed] = {}
         for finding in findings:
             if finding.effect is Effect.REQUIRE_TRAINING:
-                for name in _trainings(finding):
+                for name in finding.trainings:
                     key = name.casefold()
                     rules = needs[key].required_by if key in needs else []
                     needs[key] = TrainingNeed(name=name, required_by=sorted({*rules, finding.rule_key}),

@@ -492,6 +492,13 @@ def _check_template(
 _BOOL_WORDS = {"id": ("ya", "tidak"), "en": ("yes", "no")}
 
 
+def _localize_number(text: str, lang: str | None) -> str:
+    """Indonesian writes 1.234,5 where English writes 1,234.5."""
+    if lang != "id":
+        return text
+    return text.translate(str.maketrans({".": ",", ",": "."}))
+
+
 def _display(value: Any, lang: str | None) -> str:
     if value is None:
         return "-"
@@ -505,7 +512,7 @@ def _display(value: Any, lang: str | None) -> str:
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
-        return repr(round(value, 6))
+        return _localize_number(repr(round(value, 6)), lang)
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else value
         return ", ".join(_display(v, lang) for v in items) if items else "-"
@@ -531,7 +538,7 @@ def render_message(template: str, values: Mapping[str, Any] | BaseModel, lang: s
             value = read_path(values, part.path)
         if part.format_spec and isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
-                out.append(format(value, part.format_spec))
+                out.append(_localize_number(format(value, part.format_spec), lang))
                 continue
             except ValueError:
                 pass  # e.g. "d" on a float: fall back to the plain display form
@@ -591,6 +598,9 @@ def _load_text(
             expr = _check_when(index, when, schema, source, problems)
             if expr is not None and isinstance(rule_id, str):
                 expressions[rule_id] = expr
+        training = rule.get("training")
+        if isinstance(training, str):
+            _check_template(training, schema, ("rules", index, "training"), source, problems)
         message = rule.get("message")
         if isinstance(message, dict):
             for lang in ("id", "en"):

@@ -79,7 +79,7 @@ def test_finding_carries_rendered_messages_facts_read_and_provenance() -> None:
     assert finding.scope == "employee"
     assert finding.subject == "198001012005011001"
     assert finding.effect is Effect.BLOCK
-    assert finding.message.id == "Baru 1.2 tahun; pangkat III/b, Budi Santoso."
+    assert finding.message.id == "Baru 1,2 tahun; pangkat III/b, Budi Santoso."  # Indonesian decimal comma
     assert finding.message.en == "Only 1.2 years; rank III/b, Budi Santoso."
     assert finding.title.en == "Title min-time-in-post"
     assert finding.legal_basis == "Peraturan BKN 5/2019"
@@ -493,3 +493,55 @@ def test_extension_attributes_are_readable() -> None:
         results = engine.evaluate("employee", facts, ["a", "b"])
     assert [[f.rule_key for f in fs] for fs in results] == [["a/r"], []]
     assert results[0][0].facts_read == {"employee.ext.skor_potensi": 8}
+
+
+def test_training_template_names_each_missing_training():
+    from mutasi_rules.rulesets import load_ruleset_text
+
+    text = """
+ruleset:
+  id: t.training
+  version: "1"
+  title: {id: Pelatihan, en: Training}
+  authority: test
+  source: test
+  effective_from: 2020-01-01
+rules:
+  - id: missing
+    title: {id: Kurang pelatihan, en: Missing training}
+    scope: candidate
+    when: not empty(candidate.missing_trainings)
+    effect: require_training
+    training: "{candidate.missing_trainings}"
+    message: {id: "Perlu {candidate.missing_trainings}", en: "Needs {candidate.missing_trainings}"}
+    legal_basis: test
+"""
+    loaded = load_ruleset_text(text, "t.yaml")
+    fact = {"as_of": "2026-07-01", "candidate": {"missing_trainings": ["Pelatihan Vaksinator", "BTCLS"]}}
+    with RuleEngine([loaded], AS_OF) as engine:
+        [[finding]] = engine.evaluate("candidate", [fact], ["x->y"])
+    assert finding.trainings == ["BTCLS", "Pelatihan Vaksinator"]
+    assert finding.training == "BTCLS, Pelatihan Vaksinator"
+
+
+def test_training_template_paths_are_checked_at_load_time():
+    import pytest
+
+    from mutasi_rules.problems import InputError
+    from mutasi_rules.rulesets import load_ruleset_text
+
+    text = """
+ruleset: {id: t.bad, version: "1", title: {id: a, en: a}, authority: t, source: t, effective_from: 2020-01-01}
+rules:
+  - id: missing
+    title: {id: a, en: a}
+    scope: candidate
+    when: not empty(candidate.missing_trainings)
+    effect: require_training
+    training: "{candidate.missing_trainingz}"
+    message: {id: a, en: a}
+    legal_basis: t
+"""
+    with pytest.raises(InputError) as error:
+        load_ruleset_text(text, "t.yaml")
+    assert "missing_trainings" in str(error.value)  # did you mean

@@ -1,0 +1,106 @@
+"""The recommendation pipeline end to end, and the laws every plan obeys."""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mutasi_rules.generator import generate_dataset
+from mutasi_rules.loading import load_dataset
+from mutasi_rules.recommend import RecommendationResult, RecommendOptions, recommend
+from mutasi_rules.rulesets import Effect
+from mutasi_rules.workload import WorkloadCalculator
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
+
+
+@functools.lru_cache(maxsize=1)
+def example_result() -> RecommendationResult:
+    return recommend(load_dataset(EXAMPLE))
+
+
+def test_example_plan_is_explained_and_relieves_dinkes():
+    result = example_result()
+    assert result.moves, "the Pontianak example must produce a plan"
+    into_dinkes = [m for m in result.moves if m.to.opd_id == "dinkes"]
+    assert into_dinkes, "Dinas Kesehatan is the short agency of the example"
+    before = {u.unit_id: u for u in result.units}["dinkes"]
+    assert before.moves_in >= 1 and before.ej_after < before.ej_before
+    for move in result.moves:
+        assert move.findings or move.rules_passed, "every move says which rules it was checked against"
+        assert move.score_breakdown and abs(sum(c.points for c in move.score_breakdown) - move.score) < 1e-6
+        for finding in move.findings:
+            assert finding.message.id and finding.message.en and finding.legal_basis and finding.source
+
+
+def test_example_vaccination_moves_are_conditional_on_vaccinator_training():
+    result = example_result()
+    vaccination = [m for m in result.moves if "vaksin" in m.to.position_id]
+    assert vaccination, "the example has moves into vaccination-programme positions"
+    for move in vaccination:
+        assert move.status == "conditional"
+        names = [need.name for need in move.trainings_required]
+        assert "Pelatihan Vaksinator" in names
+        need = next(n for n in move.trainings_required if n.name == "Pelatihan Vaksinator")
+        assert need.offer is not None, "the Dinkes plugin's catalogue offers the training"
+        assert any("dinkes" in r for r in need.required_by), need.required_by
+
+
+def test_output_is_byte_identical_across_runs():
+    dataset = load_dataset(EXAMPLE)
+    assert recommend(dataset).to_json() == recommend(dataset).to_json()
+
+
+def test_max_moves_caps_the_plan():
+    dataset = load_dataset(EXAMPLE)
+    capped = recommend(dataset, RecommendOptions(max_moves=1))
+    assert len(capped.moves) <= 1
+
+
+def check_plan_laws(dataset, result: RecommendationResult) -> None:
+    calc = WorkloadCalculator(dataset)
+    before = {p.position_id: p for p in calc.positions()}
+    # No recommended person is blocked by any rule, for the person or the pair.
+    for move in result.moves:
+        assert not [f for f in move.findings if f.effect is Effect.BLOCK]
+    # Each person moves at most once.
+    assert max(Counter(m.nip for m in result.moves).values(), default=0) <= 1
+    # No position receives more than its shortage; none releases more than its surplus.
+    received = Counter(m.to.position_id for m in result.moves)
+    for report in result.shortages:
+        assert received[report.position.position_id] == report.received <= report.shortage
+    released = Counter(m.from_.position_id for m in result.moves)
+    for position_id, count in released.items():
+        assert before[position_id].gap is not None and count <= -before[position_id].gap
+    # No source agency ends below what its own workload needs.
+    delta: Counter[str] = Counter()
+    for move in result.moves:
+        delta[move.from_.position_id] -= 1
+        delta[move.to.position_id] += 1
+    after_units = {u.unit_id: u for u in calc.units(dict(delta))}
+    for opd in {m.from_.opd_id for m in result.moves}:
+        unit = after_units[opd]
+        net_out = sum(1 for m in result.moves if m.from_.opd_id == opd) - sum(1 for m in result.moves if m.to.opd_id == opd)
+        if net_out > 0 and unit.staff_needed_rounded is not None:
+            assert unit.bezetting_with_data >= unit.staff_needed_rounded
+    # The balance figure is never worse after the plan.
+    assert (result.balance_after.ej_std or 0) <= (result.balance_before.ej_std or 0) + 1e-9
+    assert (result.balance_after.outside_band_share or 0) <= (result.balance_before.outside_band_share or 0) + 1e-9
+
+
+def test_example_plan_obeys_the_laws():
+    check_plan_laws(load_dataset(EXAMPLE), example_result())
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(min_value=1, max_value=10_000), size=st.integers(min_value=150, max_value=260))
+def test_generated_plans_obey_the_laws_and_are_deterministic(seed, size):
+    dataset = generate_dataset(employees=size, seed=seed)
+    options = RecommendOptions(alternatives_per_position=2)
+    first = recommend(dataset, options)
+    check_plan_laws(dataset, first)
+    assert recommend(dataset, options).to_json() == first.to_json()
