@@ -153,13 +153,16 @@ def test_cli_schema_rules_written_to_file(tmp_path, capsys):
     assert "ruleset" in schema["properties"] and capsys.readouterr().out == ""
 
 
-def test_cli_demo_summarises_by_opd(capsys):
-    assert main(["demo", str(DATA / "good" / "small.yaml")]) == EXIT_OK
+def test_cli_demo_runs_the_whole_job_and_writes_the_plan(capsys, tmp_path):
+    assert main(["demo", str(DATA / "good" / "small.yaml"), "--out-dir", str(tmp_path)]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "Kota Pontianak (small test set) as of 2024-07-01" in out
+    assert "Kota Pontianak (small test set), as_of 2024-07-01" in out
     assert "Dinas Kesehatan" in out and "Badan Kepegawaian dan Pengembangan SDM" in out
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert plan["format"] == "mutasi-rules.recommendation/1"
+    assert (tmp_path / "plan.md").read_text(encoding="utf-8").startswith("# Rencana mutasi")
 
 
 def test_cli_demo_on_bad_dataset_exits_1(capsys):
     assert main(["demo", str(dataset_of(BAD / "nip_invalid"))]) == EXIT_PROBLEMS
-    assert "3 error(s)" in capsys.readouterr().out
+    assert "3 error(s)" in capsys.readouterr().err

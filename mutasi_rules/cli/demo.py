@@ -1,68 +1,92 @@
-"""``mutasi-rules demo [DATASET]``: load the example dataset and summarise it.
+"""``mutasi-rules demo [DATASET]``: the main job on the bundled Kota Pontianak example.
 
-For now this validates the dataset and prints its size by OPD; it becomes the full
-recommendation walk-through once the pipeline exists.
+Validates the dataset, shows the workload by agency (OPD), runs the full recommendation
+pipeline with the installed agency plugins, prints the plan, and writes the plan as JSON
+and Markdown under ``--out-dir`` so the files can be opened afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections import Counter
+import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from ..atomic import write_text
+from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
-from ..models import Dataset
-from . import EXIT_OK, EXIT_PROBLEMS
+from ..plugins.manager import PluginError
+from ..problems import InputError
+from ..recommend import RecommendationResult, RecommendOptions, recommend
+from ..workload import figures_report
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS
+from .recommend import progress_reporter
 from .validate import format_problem
 
 DEFAULT_DATASET = "examples/pontianak"
+DEFAULT_OUT = "out"
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="load the example dataset and summarise it",
-        description="Load and validate a dataset (default: the Kota Pontianak example) and summarise it by OPD.",
+        help="run the whole job on the Kota Pontianak example",
+        description="Validate a dataset (default: the bundled Kota Pontianak example), show its workload by "
+                    "agency, recommend an explained transfer plan and write it as JSON and Markdown.",
     )
-    parser.add_argument("dataset", metavar="DATASET", nargs="?", default=DEFAULT_DATASET, help=f"default: {DEFAULT_DATASET}")
+    parser.add_argument("dataset", metavar="DATASET", nargs="?", default=DEFAULT_DATASET,
+                        help=f"default: {DEFAULT_DATASET}")
+    parser.add_argument("--out-dir", default=DEFAULT_OUT, help=f"where the plan files go (default: {DEFAULT_OUT}/)")
+    parser.add_argument("--lang", choices=("id", "en"), default="id")
     parser.set_defaults(handler=run)
 
 
-def opd_of(dataset: Dataset) -> dict[str, str]:
-    """Unit id -> id of its top-level unit (the OPD); units are acyclic once validated."""
-    parents = {u.id: u.parent_id for u in dataset.units}
-    top: dict[str, str] = {}
-    for unit_id in parents:
-        node = unit_id
-        while parents.get(node):
-            node = parents[node]  # type: ignore[assignment]
-        top[unit_id] = node
-    return top
+def workload_table(result: RecommendationResult, dataset: Any) -> Table:
+    report = figures_report(dataset)
+    after = {u.unit_id: u.ej_after for u in result.units}
+    table = Table(title="Beban kerja per OPD / workload by agency")
+    for column in ("OPD", "pegawai", "kebutuhan", "EJ", "EJ sesudah"):
+        table.add_column(column, justify="left" if column == "OPD" else "right")
+    for unit in sorted(report.opd_units(), key=lambda u: u.name):
+        ej = "-" if unit.ej is None else f"{unit.ej:.2f}"
+        ej_after = after.get(unit.unit_id)
+        table.add_row(unit.name, str(unit.bezetting), "-" if unit.staff_needed is None else f"{unit.staff_needed:.1f}",
+                      ej, "" if ej_after is None else f"{ej_after:.2f}")
+    return table
 
 
 def run(args: argparse.Namespace) -> int:
+    # Piped output (CI logs, files) gets a width that fits the plan table, not the 80-column default.
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
     dataset, problems = validate_dataset(args.dataset)
-    console = Console(soft_wrap=True)
     for problem in problems:
-        print(format_problem(problem))
+        print(format_problem(problem), file=sys.stderr)
     if dataset is None:
-        print(f"dataset {args.dataset} has {len(problems.errors)} error(s); fix them first (mutasi-rules validate)")
+        print(f"dataset {args.dataset}: {len(problems.errors)} error(s); fix them first (mutasi-rules validate)",
+              file=sys.stderr)
         return EXIT_PROBLEMS
     meta = dataset.metadata
-    console.print(f"[bold]{meta.name}[/bold] as of {meta.as_of.isoformat()}")
-    top = opd_of(dataset)
-    names = dataset.unit_by_id()
-    units = Counter(top[u.id] for u in dataset.units)
-    positions = Counter(top.get(p.unit_id, p.unit_id) for p in dataset.positions)
-    employees = Counter(top.get(e.unit_id, e.unit_id) for e in dataset.employees)
-    table = Table(title="By OPD")
-    for column in ("OPD", "units", "positions", "employees"):
-        table.add_column(column, justify="left" if column == "OPD" else "right")
-    for opd in sorted(units, key=lambda o: names[o].name):
-        table.add_row(names[opd].name, str(units[opd]), str(positions[opd]), str(employees[opd]))
-    table.add_row("[bold]total[/bold]", str(len(dataset.units)), str(len(dataset.positions)), str(len(dataset.employees)))
-    console.print(table)
+    console.print(f"[bold]{meta.name}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
+                  f"{len(dataset.positions)} positions, {len(dataset.employees)} employees; dataset valid")
+    try:
+        with progress_reporter(sys.stderr.isatty()) as progress:
+            result = recommend(dataset, RecommendOptions(), progress=progress)
+    except InputError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_PROBLEMS
+    except PluginError as error:
+        print(f"plugin failure: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    plugins = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
+    rulesets = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
+    console.print(f"rule sets: {rulesets}\nplugins: {plugins}")
+    console.print(workload_table(result, dataset))
+    render_table(result, console, args.lang)
+    out = Path(args.out_dir)
+    write_text(out / "plan.json", result.to_json(indent=2) + "\n")
+    write_text(out / "plan.md", render_markdown(result, args.lang))
+    console.print(f"written: {out / 'plan.json'}, {out / 'plan.md'}")
     return EXIT_OK
