@@ -40,7 +40,6 @@ from .models import (
     SanctionLevel,
     Unit,
     UnitKind,
-    retirement_age,
 )
 
 Scope = Literal["employee", "position", "unit", "candidate"]

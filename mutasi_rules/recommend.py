@@ -55,6 +55,7 @@ from .workload import (
     WorkloadReport,
     WorkloadSettings,
     default_rules_dir,
+    figures_report,
     label_report,
 )
 
@@ -259,16 +260,21 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4) + 0.0
 
 
-class _Run:
-    """State of one pipeline run (kept out of the public API)."""
+class RunContext:
+    """What one run prepares once and every later step reads.
+
+    The dataset index, the ``as_of`` date, the labelled workload report (which positions
+    are short and which have surplus), and fact builders that cache and apply plugin
+    enrichment. The recommendation pipeline, why-not queries and audit replays all build
+    their facts here, so a fact means the same thing wherever it is evaluated.
+    """
 
     def __init__(self, dataset: Dataset, options: RecommendOptions, plugins: PluginManager | None,
-                 rulesets: list[LoadedRuleSet], progress: Progress | None) -> None:
+                 rulesets: list[LoadedRuleSet]) -> None:
         self.dataset = dataset
         self.options = options
         self.plugins = plugins
         self.rulesets = rulesets
-        self.progress = progress or (lambda stage, done, total: None)
         self.as_of = options.as_of or dataset.metadata.as_of
         self.plan_date = options.plan_date or self.as_of
         self.index = DatasetIndex(dataset)
@@ -276,65 +282,107 @@ class _Run:
         self.extensions = plugins.fact_attributes() if plugins else []
         self.calc = WorkloadCalculator(dataset, options.workload, self.index)
         self.employees = {e.nip: e for e in dataset.employees}
+        self.report: WorkloadReport = label_report(
+            figures_report(dataset, as_of=self.as_of, settings=options.workload),
+            dataset, rulesets, extensions=self.extensions,
+        )
+        self.pw: dict[str, PositionWorkload] = {p.position_id: p for p in self.report.positions}
+        self.uw: dict[str, UnitWorkload] = {u.unit_id: u for u in self.report.units}
+        #: Target position -> persons it may receive (short by the staffing-norm labels).
+        self.shortages: dict[str, int] = {
+            pid: int(p.gap) for pid, p in self.pw.items()
+            if SHORT_LABEL in p.labels and p.gap is not None and p.gap >= 1
+        }
+        #: Source position -> persons it may release.
+        self.surplus: dict[str, int] = {
+            pid: int(-p.gap) for pid, p in self.pw.items()
+            if SURPLUS_LABEL in p.labels and p.gap is not None and p.gap <= -1
+        }
+        self._positions: dict[str, PositionFacts] = {}
+        self._units: dict[str, UnitFacts] = {}
+        self._employees: dict[str, EmployeeFacts] = {}
+
+    def engine(self) -> RuleEngine:
+        return RuleEngine(self.rulesets, as_of=self.as_of, extensions=self.extensions)
 
     def enrich(self, entity: str, subject: str, record: Any, facts: Any) -> Any:
         if self.plugins is None:
             return facts
         return self.plugins.enrich_model(entity, subject, record, facts, self.dataset, self.as_of)
 
+    def position_facts(self, pid: str) -> PositionFacts:
+        if pid not in self._positions:
+            position = self.index.positions[pid]
+            base = position_facts(position, self.index, self.pw[pid].figures())
+            self._positions[pid] = self.enrich("position", pid, position, base)
+        return self._positions[pid]
+
+    def unit_facts(self, uid: str) -> UnitFacts:
+        if uid not in self._units:
+            base = unit_facts(self.index.units[uid], self.index, self.uw[uid].figures())
+            self._units[uid] = self.enrich("unit", uid, self.index.units[uid], base)
+        return self._units[uid]
+
+    def employee_facts(self, nip: str) -> EmployeeFacts:
+        if nip not in self._employees:
+            employee = self.employees[nip]
+            base = employee_facts(employee, self.index, self.as_of)
+            self._employees[nip] = self.enrich("employee", nip, employee, base)
+        return self._employees[nip]
+
+    def employee_scope(self, nip: str) -> EmployeeScope:
+        return EmployeeScope(as_of=self.as_of, context=self.context, employee=self.employee_facts(nip))
+
+    def candidate_scope(self, nip: str, target: str) -> CandidateScope:
+        employee = self.employees[nip]
+        source = employee.position_id
+        base = candidate_facts(
+            employee, self.employee_facts(nip), self.position_facts(target), self.position_facts(source),
+            self.unit_facts(self.index.positions[source].unit_id),
+            self.unit_facts(self.index.positions[target].unit_id),
+            self.index.positions[target], self.as_of,
+        )
+        candidate = self.enrich("candidate", pair_subject(nip, target), employee, base)
+        return CandidateScope(as_of=self.as_of, context=self.context, candidate=candidate)
+
+
+def pair_subject(nip: str, position_id: str) -> str:
+    """The subject id of a candidate pair in findings."""
+    return f"{nip}->{position_id}"
+
+
+class _Run:
+    """One pipeline run over a prepared :class:`RunContext` (kept out of the public API)."""
+
+    def __init__(self, ctx: RunContext, progress: Progress | None) -> None:
+        self.ctx = ctx
+        self.dataset = ctx.dataset
+        self.options = ctx.options
+        self.plugins = ctx.plugins
+        self.rulesets = ctx.rulesets
+        self.progress = progress or (lambda stage, done, total: None)
+        self.as_of = ctx.as_of
+        self.plan_date = ctx.plan_date
+        self.index = ctx.index
+        self.calc = ctx.calc
+        self.employees = ctx.employees
+
     def run(self) -> RecommendationResult:
         opts = self.options
-        self.progress("workload", 0, 1)
-        report: WorkloadReport = label_report(
-            self.calc_report(), self.dataset, self.rulesets, extensions=self.extensions
-        )
-        self.progress("workload", 1, 1)
-        pw = {p.position_id: p for p in report.positions}
-        uw = {u.unit_id: u for u in report.units}
-
-        shortages = {
-            pid: int(p.gap) for pid, p in pw.items()
-            if SHORT_LABEL in p.labels and p.gap is not None and p.gap >= 1
-        }
-        surplus = {
-            pid: int(-p.gap) for pid, p in pw.items()
-            if SURPLUS_LABEL in p.labels and p.gap is not None and p.gap <= -1
-        }
-
-        position_fact: dict[str, PositionFacts] = {}
-        unit_fact: dict[str, UnitFacts] = {}
-
-        def pfact(pid: str) -> PositionFacts:
-            if pid not in position_fact:
-                position = self.index.positions[pid]
-                base = position_facts(position, self.index, pw[pid].figures())
-                position_fact[pid] = self.enrich("position", pid, position, base)
-            return position_fact[pid]
-
-        def ufact(uid: str) -> UnitFacts:
-            if uid not in unit_fact:
-                base = unit_facts(self.index.units[uid], self.index, uw[uid].figures())
-                unit_fact[uid] = self.enrich("unit", uid, self.index.units[uid], base)
-            return unit_fact[uid]
+        ctx = self.ctx
+        report, pw, uw = ctx.report, ctx.pw, ctx.uw
+        shortages, surplus = ctx.shortages, ctx.surplus
 
         # Candidate pool: staff of surplus positions who are not candidates for appointment.
         pool = sorted(
             (e for e in self.dataset.employees if e.position_id in surplus),
             key=lambda e: e.nip,
         )
-        with RuleEngine(self.rulesets, as_of=self.as_of, extensions=self.extensions) as engine:
-            emp_fact: dict[str, EmployeeFacts] = {}
-            for employee in pool:
-                base = employee_facts(employee, self.index, self.as_of)
-                emp_fact[employee.nip] = self.enrich("employee", employee.nip, employee, base)
+        with ctx.engine() as engine:
             self.progress("employee rules", 0, len(pool))
             employee_findings = dict(zip(
                 [e.nip for e in pool],
-                engine.evaluate(
-                    "employee",
-                    [EmployeeScope(as_of=self.as_of, context=self.context, employee=emp_fact[e.nip]) for e in pool],
-                    [e.nip for e in pool],
-                ),
+                engine.evaluate("employee", [ctx.employee_scope(e.nip) for e in pool], [e.nip for e in pool]),
                 strict=True,
             ))
             self.progress("employee rules", len(pool), len(pool))
@@ -349,18 +397,9 @@ class _Run:
             pairs: list[tuple[Employee, str]] = [
                 (e, t) for e in movable for t in targets if t != e.position_id
             ]
-            facts: list[CandidateScope] = []
-            for employee, target in pairs:
-                source = employee.position_id
-                base = candidate_facts(
-                    employee, emp_fact[employee.nip], pfact(target), pfact(source),
-                    ufact(self.index.positions[source].unit_id), ufact(self.index.positions[target].unit_id),
-                    self.index.positions[target], self.as_of,
-                )
-                candidate = self.enrich("candidate", f"{employee.nip}->{target}", employee, base)
-                facts.append(CandidateScope(as_of=self.as_of, context=self.context, candidate=candidate))
+            facts = [ctx.candidate_scope(e.nip, t) for e, t in pairs]
             self.progress("candidate rules", 0, len(pairs))
-            pair_findings = engine.evaluate("candidate", facts, [f"{e.nip}->{t}" for e, t in pairs])
+            pair_findings = engine.evaluate("candidate", facts, [pair_subject(e.nip, t) for e, t in pairs])
             self.progress("candidate rules", len(pairs), len(pairs))
             candidate_rules = engine.rule_keys("candidate")
 
@@ -490,11 +529,6 @@ class _Run:
                 return chosen, withheld
             worst = min(sorted(chosen), key=lambda key: self.balance_key(chosen - {key}))
             withheld.add(worst)
-
-    def calc_report(self) -> WorkloadReport:
-        from .workload import figures_report
-
-        return figures_report(self.dataset, as_of=self.as_of, settings=self.options.workload)
 
     def score(self, employee: Employee, target: str, fact: CandidateScope, found: Sequence[Finding],
               pw: dict[str, PositionWorkload], hours: float) -> tuple[list[ScoreComponentResult], ProfileScore]:
@@ -693,7 +727,12 @@ def recommend(
     if plugins is None and options.use_plugins:
         plugins = load_plugins(options.plugins)
     rulesets = load_run_rulesets(options, plugins)
-    return _Run(dataset, options, plugins, rulesets, progress).run()
+    if progress:
+        progress("workload", 0, 1)
+    ctx = RunContext(dataset, options, plugins, rulesets)
+    if progress:
+        progress("workload", 1, 1)
+    return _Run(ctx, progress).run()
 
 
 __all__ = [

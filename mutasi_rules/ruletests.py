@@ -37,7 +37,6 @@ from .rulesets import (
     LoadedRuleSet,
     RuleId,
     _compose,
-    _dotted,
     _pydantic_problems,
     _read,
     _Source,

@@ -251,7 +251,7 @@ def test_rules_with_too_many_or_alternatives_are_refused() -> None:
     with pytest.raises(EngineError, match="32 or-alternatives"):
         RuleEngine([ruleset("x", [rule("r", when)])], AS_OF)
     # Equality tests of one path against several values are exclusive: they count once.
-    assert compile_problem(parse(" and ".join(f'employee.rank in ["I/a", "I/b", "I/c", "I/d"]' for _ in range(4)))) is None
+    assert compile_problem(parse(" and ".join('employee.rank in ["I/a", "I/b", "I/c", "I/d"]' for _ in range(4)))) is None
 
 
 # --------------------------------------------------------------------------- 7: hosts and threads

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ..canonical import canonical_json
 from ..problems import InputError, Problem, Problems
-from ..rulesets import LoadedRuleSet, check_rulesets, collect_rulesets
+from ..rulesets import LoadedRuleSet, collect_rulesets
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 
