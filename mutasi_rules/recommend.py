@@ -45,7 +45,7 @@ from .models import Dataset, Employee, Position
 from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
 from .plugins.types import TrainingOffer, Veto
-from .rulesets import Effect, LoadedRuleSet, Localized, load_rulesets
+from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
 from .scoring import ProfileScore, ScoreComponentResult, ScoringSettings, profile_score, workload_benefit
 from .workload import (
     BalanceFigure,
@@ -54,7 +54,6 @@ from .workload import (
     WorkloadCalculator,
     WorkloadReport,
     WorkloadSettings,
-    default_rules_dir,
     figures_report,
     label_report,
 )

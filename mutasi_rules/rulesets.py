@@ -139,6 +139,8 @@ class LoadedRuleSet:
     # Where things are in the source, for cross-file problems: "ruleset" and each rule id
     # -> (line, column), 1-based. Empty for rule sets not loaded from text.
     locations: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # The YAML it was loaded from, so an audit record can store and replay the exact rules.
+    text: str = ""
 
     @property
     def id(self) -> str:
@@ -618,6 +620,7 @@ def _load_text(
         rules=tuple(rule_file.rules),
         origin=origin,
         sha256=sha256_of(rule_file.model_dump(mode="json")),
+        text=text,
         expressions=expressions,
         locations={k: (v[0] or 1, v[1] or 1) for k, v in locations.items()},
     )
@@ -731,6 +734,24 @@ def rule_file_paths(paths: Iterable[str | os.PathLike[str]], problems: Problems)
     return list(unique)
 
 
+def default_rules_dir() -> Path:
+    """The bundled national rule sets: the repository's ``rules/`` directory."""
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def rule_file_origin(path: Path, roots: Sequence[Path]) -> str:
+    """How a rule file is named in findings and audit records.
+
+    A file found under an absolute directory is named from that directory's own name
+    (``rules/national/transfer-norms.yaml``), so the same rules give the same output on
+    every machine; a path the user gave relative stays as given.
+    """
+    for root in roots:
+        if root.is_absolute() and root.is_dir() and path.is_relative_to(root):
+            return (Path(root.name) / path.relative_to(root)).as_posix()
+    return path.as_posix()
+
+
 def collect_rulesets(
     paths: Iterable[str | os.PathLike[str]], *, extensions: Sequence[ExtensionAttribute] = ()
 ) -> tuple[list[LoadedRuleSet], Problems]:
@@ -740,11 +761,12 @@ def collect_rulesets(
     """
     problems = Problems()
     loaded: list[LoadedRuleSet] = []
-    for path in rule_file_paths(paths, problems):
+    roots = [Path(p) for p in paths]
+    for path in rule_file_paths(roots, problems):
         text = _read(path, problems)
         if text is None:
             continue
-        one, found = _load_text(text, str(path), tuple(extensions))
+        one, found = _load_text(text, rule_file_origin(path, roots), tuple(extensions))
         problems.extend(found)
         if one is not None:
             loaded.append(one)

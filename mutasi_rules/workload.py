@@ -25,7 +25,6 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -545,11 +544,6 @@ def balance_figure(dataset: Dataset, settings: WorkloadSettings | None = None,
 
 
 # --------------------------------------------------------------------------- labels through the rules
-
-
-def default_rules_dir() -> Path:
-    """The repository's ``rules/`` directory, next to the package."""
-    return Path(__file__).resolve().parent.parent / "rules"
 
 
 class RuleSetRef(BaseModel):

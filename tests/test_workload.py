@@ -42,7 +42,6 @@ from mutasi_rules.workload import (
     balance_of,
     compute_positions,
     compute_units,
-    default_rules_dir,
     figures_report,
 )
 
@@ -462,7 +461,7 @@ def test_cli_usage_and_input_errors(dataset: Dataset, tmp_path: Path, capsys: py
 
 @pytest.fixture(scope="module")
 def national_rules() -> list[Any]:
-    from mutasi_rules.rulesets import load_rulesets
+    from mutasi_rules.rulesets import default_rules_dir, load_rulesets
 
     return load_rulesets([default_rules_dir()])
 

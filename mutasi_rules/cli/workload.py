@@ -23,7 +23,6 @@ from ..workload import (
     WorkloadReport,
     WorkloadSettings,
     analyse_workload,
-    default_rules_dir,
 )
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
@@ -104,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     from ..loading import load_dataset
-    from ..rulesets import load_rulesets
+    from ..rulesets import default_rules_dir, load_rulesets
 
     problems: list[InputError] = []
     dataset = rulesets = None
