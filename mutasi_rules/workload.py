@@ -38,8 +38,10 @@ from .facts import (
     position_facts,
     unit_facts,
 )
+from .engine import Finding, RuleEngine
 from .models import Dataset, JabatanKind, UnitKind
 from .problems import Problems
+from .rulesets import Effect
 
 REPORT_FORMAT = "mutasi-rules.workload/1"
 """Identifies the JSON layout of :class:`WorkloadReport`; bumped on incompatible change."""
@@ -152,22 +154,6 @@ class WorkloadSettings(BaseModel):
 
 
 # --------------------------------------------------------------------------- figures
-
-
-class Finding(BaseModel):
-    """A rule finding attached to a position or unit (the engine's finding, in stable JSON)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    ruleset_id: str
-    ruleset_version: str
-    rule_id: str
-    effect: str
-    label: str | None = None
-    message_id: str = Field(description="Message in Bahasa Indonesia")
-    message_en: str = Field(description="Message in English")
-    legal_basis: str | None = None
-    facts_read: dict[str, Any] = Field(default_factory=dict)
 
 
 class PositionWorkload(BaseModel):
@@ -583,24 +569,8 @@ class WorkloadReport(BaseModel):
         return next((p for p in self.positions if p.position_id == position_id), None)
 
 
-def _finding(raw: Any) -> Finding:
-    """The engine's finding as the report's stable record."""
-    effect = getattr(raw.effect, "value", raw.effect)
-    return Finding(
-        ruleset_id=raw.ruleset_id,
-        ruleset_version=raw.ruleset_version,
-        rule_id=raw.rule_id,
-        effect=str(effect),
-        label=raw.label,
-        message_id=raw.message.id,
-        message_en=raw.message.en,
-        legal_basis=raw.legal_basis,
-        facts_read=dict(raw.facts_read),
-    )
-
-
 def _labels(findings: Sequence[Finding]) -> list[str]:
-    return sorted({f.label for f in findings if f.effect == "classify" and f.label})
+    return sorted({f.label for f in findings if f.effect is Effect.CLASSIFY and f.label})
 
 
 def figures_report(
@@ -652,7 +622,6 @@ def label_report(
     non-workload facts). Every finding is attached; the labels are those of ``classify``
     findings, sorted.
     """
-    from .engine import RuleEngine  # the only module that imports durable
 
     day = report.as_of
     index = DatasetIndex(dataset)
@@ -676,11 +645,11 @@ def label_report(
 
     positions = []
     for figures, raw in zip(report.positions, position_findings, strict=True):
-        found = [_finding(f) for f in raw]
+        found = list(raw)
         positions.append(figures.model_copy(update={"findings": found, "labels": _labels(found)}))
     units = []
     for unit_figures, raw in zip(report.units, unit_findings, strict=True):
-        found = [_finding(f) for f in raw]
+        found = list(raw)
         units.append(unit_figures.model_copy(update={"findings": found, "labels": _labels(found)}))
 
     warnings = list(report.warnings)

@@ -494,7 +494,8 @@ def test_labels_come_from_the_staffing_norm_rules(dataset: Dataset, national_rul
         "national.staffing-norms", "position-kekurangan", "classify")
     assert finding.facts_read == {"position.ej": 1.36}
     # the message reads the raw need (1.36 -> "1.4"), consistent with the overload label
-    assert "1.4" in finding.message_en and "1 in post" in finding.message_en
+    assert "1.4" in finding.message.en and "1 in post" in finding.message.en
+    assert "1,4" in finding.message.id  # Indonesian decimal comma
     assert [r.id for r in report.rulesets] == sorted(r.id for r in national_rules)
     assert not any("not loaded" in w for w in report.warnings)
 
