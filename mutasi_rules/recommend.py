@@ -708,27 +708,44 @@ def load_run_rulesets(options: RecommendOptions, plugins: PluginManager | None) 
     return [*national, *contributed]
 
 
+def prepare(
+    dataset: Dataset,
+    options: RecommendOptions | None = None,
+    *,
+    plugins: PluginManager | None = None,
+    rulesets: Sequence[LoadedRuleSet] | None = None,
+) -> RunContext:
+    """Load plugins and rule sets as ``options`` say and prepare a run over ``dataset``.
+
+    ``plugins``: a loaded manager to use; by default the installed and explicit plugins
+    named by ``options.plugins`` are loaded (unless ``options.use_plugins`` is false).
+    ``rulesets``: the exact rule sets to use (an audit replay passes the recorded ones);
+    by default ``options.rules`` (or the bundled rules) plus every plugin's.
+    """
+    options = options or RecommendOptions()
+    if plugins is None and options.use_plugins:
+        plugins = load_plugins(options.plugins)
+    loaded = list(rulesets) if rulesets is not None else load_run_rulesets(options, plugins)
+    return RunContext(dataset, options, plugins, loaded)
+
+
 def recommend(
     dataset: Dataset,
     options: RecommendOptions | None = None,
     *,
     plugins: PluginManager | None = None,
+    rulesets: Sequence[LoadedRuleSet] | None = None,
     progress: Progress | None = None,
 ) -> RecommendationResult:
     """Run the whole pipeline on ``dataset``: the main entry point for embedding.
 
-    ``plugins``: a loaded manager to use; by default the installed and explicit plugins
-    named by ``options.plugins`` are loaded (unless ``options.use_plugins`` is false).
-    Raises :class:`~mutasi_rules.problems.InputError` for bad rules and
+    See :func:`prepare` for ``plugins`` and ``rulesets``. Raises
+    :class:`~mutasi_rules.problems.InputError` for bad rules and
     :class:`~mutasi_rules.plugins.manager.PluginError` for a failing plugin.
     """
-    options = options or RecommendOptions()
-    if plugins is None and options.use_plugins:
-        plugins = load_plugins(options.plugins)
-    rulesets = load_run_rulesets(options, plugins)
     if progress:
         progress("workload", 0, 1)
-    ctx = RunContext(dataset, options, plugins, rulesets)
+    ctx = prepare(dataset, options, plugins=plugins, rulesets=rulesets)
     if progress:
         progress("workload", 1, 1)
     return _Run(ctx, progress).run()
@@ -745,5 +762,8 @@ __all__ = [
     "ShortageReport",
     "TrainingNeed",
     "UnitChange",
+    "RunContext",
+    "pair_subject",
+    "prepare",
     "recommend",
 ]
