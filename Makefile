@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE := examples/pontianak
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv clean schemas
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# Regenerate the published JSON Schemas after a change to a data model (tests check they are current).
+schemas: $(STAMP)
+	for t in dataset rules options result workload; do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json; done

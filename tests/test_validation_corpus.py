@@ -143,7 +143,11 @@ def test_cli_validate_missing_argument_is_usage_error():
 
 def test_cli_schema_prints_canonical_dataset_schema(capsys):
     assert main(["schema", "dataset"]) == EXIT_OK
-    assert capsys.readouterr().out == canonical_json(Dataset.model_json_schema(), indent=2) + "\n"
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$id"].endswith("dataset.schema.json")
+    assert {k: v for k, v in schema.items() if k not in ("$id", "$schema")} == json.loads(
+        canonical_json(Dataset.model_json_schema())
+    )
 
 
 def test_cli_schema_rules_written_to_file(tmp_path, capsys):

@@ -1,0 +1,63 @@
+"""The published JSON Schemas: every document the library reads or writes.
+
+The pydantic models are the single source of truth; this module only names them. The
+schemas are also committed under ``docs/schemas/`` (a test keeps them current), so any
+change to a published shape shows up in review as a change to a schema file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+SCHEMA_BASE_ID = "https://mutasi-rules.invalid/schemas/"
+
+
+def _dataset() -> dict[str, Any]:
+    from .models import Dataset
+
+    return Dataset.model_json_schema()
+
+
+def _rules() -> dict[str, Any]:
+    from .rulesets import rule_file_json_schema
+
+    return rule_file_json_schema()
+
+
+def _options() -> dict[str, Any]:
+    from .recommend import RecommendOptions
+
+    return RecommendOptions.model_json_schema()
+
+
+def _result() -> dict[str, Any]:
+    from .recommend import RecommendationResult
+
+    return RecommendationResult.model_json_schema(by_alias=True, mode="serialization")
+
+
+def _workload() -> dict[str, Any]:
+    from .workload import WorkloadReport
+
+    return WorkloadReport.model_json_schema(mode="serialization")
+
+
+#: Target name -> (what it describes, schema builder). Other modules add their documents here.
+SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+    "dataset": ("a dataset document (input)", _dataset),
+    "rules": ("a rule file (input)", _rules),
+    "options": ("the options of a recommendation run (input)", _options),
+    "result": ("a recommendation result (output of recommend)", _result),
+    "workload": ("a workload report (output of workload --format json)", _workload),
+}
+
+
+def schema_for(target: str) -> dict[str, Any]:
+    """The JSON Schema of ``target`` (one of :data:`SCHEMAS`), with a stable ``$id``."""
+    if target not in SCHEMAS:
+        raise KeyError(f"unknown schema {target!r}; known: {', '.join(sorted(SCHEMAS))}")
+    schema = dict(SCHEMAS[target][1]())
+    schema.setdefault("$id", f"{SCHEMA_BASE_ID}{target}.schema.json")
+    schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+    return schema

@@ -1,0 +1,43 @@
+"""Published JSON Schemas are current, and documents round-trip through their models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mutasi_rules.canonical import canonical_json
+from mutasi_rules.cli import EXIT_OK, main
+from mutasi_rules.schemas import SCHEMAS, schema_for
+
+PUBLISHED = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+
+
+@pytest.mark.parametrize("target", sorted(SCHEMAS))
+def test_published_schema_is_current(target):
+    """A changed data shape must come with its regenerated schema (make schemas)."""
+    published = (PUBLISHED / f"{target}.schema.json").read_text(encoding="utf-8")
+    assert published == canonical_json(schema_for(target), indent=2) + "\n", (
+        f"docs/schemas/{target}.schema.json is stale: run `make schemas` and review the change"
+    )
+
+
+def test_schema_command_prints_the_same_schema(capsys):
+    assert main(["schema", "result"]) == EXIT_OK
+    assert capsys.readouterr().out == (PUBLISHED / "result.schema.json").read_text(encoding="utf-8")
+
+
+def test_unknown_schema_is_a_usage_error():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["schema", "nope"])
+    assert exit_info.value.code == 2
+
+
+def test_result_json_round_trips_through_its_model():
+    from mutasi_rules.loading import load_dataset
+    from mutasi_rules.recommend import RecommendationResult, recommend
+
+    dataset = load_dataset(Path(__file__).resolve().parent / "data" / "good" / "small.yaml")
+    result = recommend(dataset)
+    again = RecommendationResult.model_validate_json(result.to_json())
+    assert again.to_json() == result.to_json()
