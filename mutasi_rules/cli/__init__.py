@@ -14,6 +14,7 @@ Exit codes (stable, documented in the README):
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import sys
 from collections.abc import Sequence
@@ -38,6 +39,14 @@ COMMAND_MODULES = (
     "explain",
     "audit",
 )
+
+
+def date_arg(text: str) -> dt.date:
+    """argparse type for a calendar date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

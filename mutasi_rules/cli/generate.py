@@ -19,19 +19,12 @@ from typing import Any
 from ..generator import MIN_EMPLOYEES, generate_dataset
 from ..loading import FORMATS, save_dataset
 from ..models import Dataset
-from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, date_arg
 
 DEFAULT_EMPLOYEES = 7000
 DEFAULT_SEED = 1
 DEFAULT_AS_OF = dt.date(2026, 7, 1)
 DOCUMENT_SUFFIXES = {"json": (".json",), "yaml": (".yaml", ".yml"), "xlsx": (".xlsx",)}
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 def _count(text: str) -> int:
@@ -70,11 +63,11 @@ def register(subparsers: Any) -> None:
                         help="output directory (csv, xlsx); for json/yaml a file, or a directory to hold "
                              "dataset.json / dataset.yaml; for xlsx a path ending in .xlsx gives one workbook")
     parser.add_argument("--format", choices=FORMATS, default="csv", help="output format (default: csv)")
-    parser.add_argument("--as-of", type=_date, default=DEFAULT_AS_OF, metavar="DATE",
+    parser.add_argument("--as-of", type=date_arg, default=DEFAULT_AS_OF, metavar="DATE",
                         help=f"date the data describe (default: {DEFAULT_AS_OF.isoformat()})")
-    parser.add_argument("--candidate-determination", type=_date, metavar="DATE",
+    parser.add_argument("--candidate-determination", type=date_arg, metavar="DATE",
                         help="election calendar: penetapan pasangan calon (default: none)")
-    parser.add_argument("--inauguration", type=_date, metavar="DATE",
+    parser.add_argument("--inauguration", type=date_arg, metavar="DATE",
                         help="election calendar: pelantikan kepala daerah (default: none)")
     parser.set_defaults(handler=run)
 

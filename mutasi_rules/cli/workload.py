@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import io
 import sys
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from ..workload import (
     WorkloadSettings,
     analyse_workload,
 )
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
 
 CSV_COLUMNS = (
     "position_id",
@@ -54,13 +53,6 @@ LABEL_COLOURS = {
 OTHER_COLOUR = "#7f8c8d"
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
-
-
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -86,7 +78,7 @@ def register(subparsers: Any) -> None:
                         "json and csv are limited to them")
     parser.add_argument("--rules", metavar="PATH", action="append", type=Path,
                         help="rule file or directory (repeatable; default: the bundled rules/ directory)")
-    parser.add_argument("--as-of", metavar="DATE", type=_date, help="analysis date (default: the dataset's as_of)")
+    parser.add_argument("--as-of", metavar="DATE", type=date_arg, help="analysis date (default: the dataset's as_of)")
     parser.add_argument("--effective-hours", metavar="H", type=_positive,
                         help="effective working hours per person-year (default: the dataset's, else 1250)")
     parser.add_argument("--rounding", choices=("half_up", "ceil", "floor", "none"), default="half_up",
