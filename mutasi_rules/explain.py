@@ -7,13 +7,21 @@ English is available for every heading and every rule message.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
-from .recommend import Move, RecommendationResult
+from .engine import Finding
+from .recommend import Move, RecommendationResult, TrainingNeed
+from .rulesets import Effect
+from .rulesets import _display, _localize_number  # the display forms rule messages use
+from .scoring import ScoreComponentResult
 
 Lang = Literal["id", "en"]
 
@@ -139,3 +147,525 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
     if result.warnings:
         out += ["", f"## {t('warnings', lang)}", ""] + [f"- {w}" for w in result.warnings]
     return "\n".join(out) + "\n"
+
+
+# =========================================================================== per-move explanations
+#
+# One document model, rendered three ways: ``text`` (terminal), ``md`` (Markdown) and
+# ``json`` (:func:`explanation_json`). Blocks are built once from the result so the text
+# and the Markdown can never say different things.
+
+Format = Literal["text", "md"]
+
+_X: dict[str, dict[Lang, str]] = {
+    "why": {"id": "Penjelasan rencana mutasi", "en": "Explanation of the transfer plan"},
+    "run": {"id": "Rekaman", "en": "Record"},
+    "effect_ej": {"id": "Dampak pada efisiensi jabatan (EJ)", "en": "Effect on job efficiency (EJ)"},
+    "source_pos": {"id": "Jabatan asal", "en": "Source position"},
+    "source_opd": {"id": "OPD asal", "en": "Source agency"},
+    "target_pos": {"id": "Jabatan tujuan", "en": "Target position"},
+    "target_opd": {"id": "OPD tujuan", "en": "Target agency"},
+    "findings": {"id": "Aturan yang berlaku (terpicu)", "en": "Rules that fired"},
+    "no_findings": {"id": "Tidak ada aturan yang terpicu.", "en": "No rule fired."},
+    "read": {"id": "Nilai yang dibaca", "en": "Values read"},
+    "basis": {"id": "Dasar hukum", "en": "Legal basis"},
+    "rule": {"id": "Aturan", "en": "Rule"},
+    "version": {"id": "versi", "en": "version"},
+    "source": {"id": "sumber", "en": "source"},
+    "replaces": {"id": "menggantikan", "en": "replaces"},
+    "passed": {"id": "Aturan yang diperiksa dan terpenuhi", "en": "Rules checked that passed"},
+    "no_passed": {"id": "Tidak ada.", "en": "None."},
+    "breakdown": {"id": "Rincian nilai", "en": "Score breakdown"},
+    "component": {"id": "Komponen", "en": "Component"},
+    "origin": {"id": "Asal", "en": "Origin"},
+    "points": {"id": "Poin", "en": "Points"},
+    "detail": {"id": "Keterangan", "en": "Detail"},
+    "total": {"id": "Jumlah", "en": "Total"},
+    "profile": {"id": "Profile matching (metode GAP)", "en": "Profile matching (GAP method)"},
+    "aspect": {"id": "Aspek", "en": "Aspect"},
+    "factor": {"id": "Faktor", "en": "Factor"},
+    "kind": {"id": "Jenis", "en": "Kind"},
+    "core": {"id": "inti", "en": "core"},
+    "secondary": {"id": "pendukung", "en": "secondary"},
+    "value": {"id": "Nilai pegawai", "en": "Value"},
+    "target": {"id": "Target", "en": "Target"},
+    "gap": {"id": "Gap", "en": "Gap"},
+    "weight": {"id": "Bobot", "en": "Weight"},
+    "aspect_score": {"id": "nilai aspek", "en": "aspect score"},
+    "no_factor": {"id": "tidak ada faktor yang berlaku", "en": "no factor applied"},
+    "profile_total": {"id": "Nilai profil", "en": "Profile score"},
+    "trainings": {"id": "Pelatihan yang disyaratkan", "en": "Trainings required"},
+    "no_trainings": {"id": "Tidak ada; dapat langsung bertugas.", "en": "None; can start at once."},
+    "required_by": {"id": "disyaratkan oleh", "en": "required by"},
+    "offer": {"id": "ditawarkan", "en": "offered"},
+    "hours": {"id": "JP", "en": "hours"},
+    "no_offer": {"id": "belum ada di katalog pelatihan", "en": "not in the training catalogue"},
+    "not_moved": {"id": "tidak termasuk dalam rencana mutasi", "en": "is not in the transfer plan"},
+    "excluded": {"id": "Tidak dapat dimutasi sama sekali", "en": "Cannot be transferred at all"},
+    "as_candidate": {"id": "Sebagai calon untuk jabatan yang kekurangan pegawai",
+                     "en": "As a candidate for positions short of staff"},
+    "outcome": {"id": "Hasil", "en": "Outcome"},
+    "reason": {"id": "Alasan", "en": "Reason"},
+    "blocking": {"id": "Aturan yang menghalangi", "en": "Blocking rules"},
+    "vetoes": {"id": "Keberatan instansi (plugin)", "en": "Agency vetoes (plugins)"},
+    "nothing": {"id": "Rekaman ini tidak memuat keterangan tentang pegawai ini: ia tidak menduduki jabatan yang "
+                      "kelebihan pegawai, atau tidak termasuk {n} calon teratas yang disimpan per jabatan.",
+                "en": "This record holds nothing about this employee: they do not hold a position in surplus, or "
+                      "were not among the top {n} candidates kept per position."},
+    "hint": {"id": "Untuk penjelasan lengkap dan apa yang perlu berubah agar dapat dimutasi, jalankan: {cmd}",
+             "en": "For a full explanation and what would have to change for a transfer, run: {cmd}"},
+    "unknown_nip": {"id": "NIP {nip} tidak ada dalam rekaman ini.", "en": "NIP {nip} is not in this record."},
+}
+
+_EFFECT: dict[str, dict[Lang, str]] = {
+    "block": {"id": "menghalangi", "en": "blocks"},
+    "warn": {"id": "peringatan", "en": "warning"},
+    "require_training": {"id": "syarat pelatihan", "en": "training required"},
+    "score": {"id": "komponen nilai", "en": "score component"},
+    "classify": {"id": "klasifikasi", "en": "classification"},
+}
+
+_OUTCOME: dict[str, dict[Lang, str]] = {
+    "chosen": {"id": "dipilih", "en": "chosen"},
+    "outscored": {"id": "kalah nilai", "en": "outscored"},
+    "chosen_elsewhere": {"id": "dipilih untuk jabatan lain", "en": "chosen elsewhere"},
+    "withheld_for_balance": {"id": "ditahan demi keseimbangan", "en": "withheld for balance"},
+    "constraint": {"id": "batasan rencana", "en": "plan constraint"},
+    "blocked": {"id": "tidak memenuhi syarat", "en": "not eligible"},
+    "vetoed": {"id": "ditolak instansi", "en": "vetoed"},
+}
+
+_ORIGIN: dict[str, dict[Lang, str]] = {
+    "profile": {"id": "profil", "en": "profile"},
+    "workload": {"id": "beban kerja", "en": "workload"},
+    "rule": {"id": "aturan", "en": "rule"},
+    "plugin": {"id": "plugin", "en": "plugin"},
+}
+
+
+def x(key: str, lang: Lang, **values: object) -> str:
+    """A localized explanation phrase, with ``{name}`` placeholders filled."""
+    text = _X[key][lang]
+    return text.format(**values) if values else text
+
+
+def number(value: float | None, places: int, lang: Lang) -> str:
+    """A number for people: Indonesian uses the decimal comma (``0,85``), English the point."""
+    if value is None:
+        return "-"
+    return _localize_number(f"{value:.{places}f}", lang)
+
+
+def signed(value: float, places: int, lang: Lang) -> str:
+    """A score contribution with its sign: ``+10,00``."""
+    return _localize_number(f"{value:+.{places}f}", lang)
+
+
+def opd_name(result: RecommendationResult, opd_id: str) -> str:
+    """The name of an OPD the plan touches (``result.units``), else its id."""
+    return next((u.name for u in result.units if u.unit_id == opd_id), opd_id)
+
+
+def ej_text(value: float | None, result: RecommendationResult, lang: Lang) -> str:
+    """An EJ value with its grade under the run's workload settings, e.g. ``1,70 (A)``."""
+    if value is None:
+        return "-"
+    grade = result.run.options.workload.grade(value)
+    return f"{number(value, 2, lang)} ({grade})" if grade else number(value, 2, lang)
+
+
+# ----------------------------------------------------------------- document model
+
+
+@dataclass(frozen=True)
+class Span:
+    """Inline text; ``style`` is ``""`` (plain), ``"b"`` (bold) or ``"code"``."""
+
+    text: str
+    style: Literal["", "b", "code"] = ""
+
+
+Inline = tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    parts: Inline
+    children: tuple["Item", ...] = ()
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Para:
+    parts: Inline
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    right: frozenset[int] = frozenset()  # right-aligned (numeric) columns
+
+
+Block = Heading | Para | Bullets | TableBlock
+
+
+def inline(*parts: str | Span) -> Inline:
+    return tuple(p if isinstance(p, Span) else Span(p) for p in parts)
+
+
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*[]#|"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"})
+
+
+def md_escape(text: str) -> str:
+    """Text from data, safe inside Markdown: no emphasis, links, tables or raw HTML."""
+    return text.translate(_MD_SPECIAL).replace("\n", " ")
+
+
+def _md_inline(parts: Inline) -> str:
+    out = []
+    for part in parts:
+        if part.style == "code":
+            out.append(f"`{part.text.replace('`', '')}`")
+        elif part.style == "b":
+            out.append(f"**{md_escape(part.text)}**")
+        else:
+            out.append(md_escape(part.text))
+    return "".join(out)
+
+
+def _plain(parts: Inline) -> str:
+    return "".join(p.text for p in parts).replace("\n", " ")
+
+
+def blocks_markdown(blocks: Iterable[Block]) -> str:
+    """Markdown of a block list (every data value escaped)."""
+    out: list[str] = []
+
+    def items(entries: Iterable[Item], depth: int) -> None:
+        for entry in entries:
+            out.append("  " * depth + "- " + _md_inline(entry.parts))
+            items(entry.children, depth + 1)
+
+    for block in blocks:
+        if isinstance(block, Heading):
+            out += ["#" * block.level + " " + md_escape(block.text), ""]
+        elif isinstance(block, Para):
+            out += [_md_inline(block.parts), ""]
+        elif isinstance(block, Bullets):
+            items(block.items, 0)
+            out.append("")
+        else:
+            out.append(_md_row(md_escape(h) for h in block.header))
+            out.append(_md_row("---:" if i in block.right else "---" for i in range(len(block.header))))
+            out += [_md_row(md_escape(c) for c in row) for row in block.rows]
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def blocks_text(blocks: Iterable[Block], width: int = 110) -> str:
+    """Plain terminal text of a block list (tables drawn by rich, without colour)."""
+    console = Console(file=io.StringIO(), record=True, width=width, color_system=None, soft_wrap=False)
+    out: list[str] = []
+
+    def items(entries: Iterable[Item], depth: int) -> None:
+        for entry in entries:
+            out.append("  " * depth + "- " + _plain(entry.parts))
+            items(entry.children, depth + 1)
+
+    for block in blocks:
+        if isinstance(block, Heading):
+            underline = "=" if block.level <= 2 else "-"
+            out += [block.text, underline * len(block.text), ""]
+        elif isinstance(block, Para):
+            out += [_plain(block.parts), ""]
+        elif isinstance(block, Bullets):
+            items(block.items, 0)
+            out.append("")
+        else:
+            table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+            for i, head in enumerate(block.header):
+                table.add_column(head, justify="right" if i in block.right else "left", overflow="fold")
+            for row in block.rows:
+                table.add_row(*(rich_escape(c) for c in row))
+            console.print(table)
+            out += [line.rstrip() for line in console.export_text().splitlines()] + [""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render_blocks(blocks: Iterable[Block], fmt: Format) -> str:
+    return blocks_markdown(blocks) if fmt == "md" else blocks_text(blocks)
+
+
+# ----------------------------------------------------------------- building blocks
+
+
+def finding_item(finding: Finding, lang: Lang) -> Item:
+    """One fired rule: what it says, the values it read, its legal basis and provenance."""
+    read = "; ".join(f"{path} = {_display(value, lang)}" for path, value in sorted(finding.facts_read.items()))
+    children = [
+        Item(inline(f"{x('read', lang)}: ", read or "-")),
+        Item(inline(f"{x('basis', lang)}: {finding.legal_basis}")),
+        Item(inline(f"{x('rule', lang)}: ", Span(finding.rule_key, "code"),
+                    f" ({x('version', lang)} {finding.ruleset_version}, {x('source', lang)}: {finding.source})"
+                    + (f"; {x('replaces', lang)} {finding.replaces}" if finding.replaces else ""))),
+    ]
+    if finding.effect is Effect.SCORE and finding.points is not None:
+        children.append(Item(inline(f"{t('score', lang)}: {signed(finding.points, 2, lang)} ({finding.component or '-'})")))
+    return Item(inline(Span(f"[{_EFFECT[finding.effect.value][lang]}] {finding.title.get(lang)}", "b"),
+                       " — ", finding.message.get(lang)), tuple(children))
+
+
+def training_item(need: TrainingNeed, lang: Lang) -> Item:
+    if need.offer is None:
+        offer = x("no_offer", lang)
+    else:
+        offer = (f"{x('offer', lang)}: {number(need.offer.hours, 0, lang)} {x('hours', lang)}, "
+                 f"{need.offer.provider}" + (f" — {need.offer.description}" if need.offer.description else ""))
+    return Item(inline(Span(need.name, "b"), f" — {offer}"),
+                (Item(inline(f"{x('required_by', lang)}: ", ", ".join(need.required_by))),))
+
+
+def _component_detail(part: ScoreComponentResult, lang: Lang) -> str:
+    detail = part.detail or {}
+    if part.origin == "profile" and "score" in detail:
+        return (f"{x('profile_total', lang)} {number(detail['score'], 3, lang)} × "
+                f"{number(detail.get('points_per_unit'), 0, lang)}")
+    if part.origin == "workload" and "imbalance_removed" in detail:
+        removed = {"id": "ketimpangan EJ yang dikurangi", "en": "EJ imbalance removed"}[lang]
+        return f"{removed} {number(detail['imbalance_removed'], 4, lang)} × {number(detail.get('points_per_unit'), 0, lang)}"
+    reason = detail.get("reason")
+    if isinstance(reason, dict) and lang in reason:
+        return f"{reason[lang]} ({part.source})"
+    return part.source
+
+
+def ej_table(move: Move, result: RecommendationResult, lang: Lang) -> TableBlock:
+    src, dst = move.source_effect, move.target_effect
+    return TableBlock(
+        header=("", "", t("before", lang), t("after", lang)),
+        rows=(
+            (x("source_pos", lang), move.from_.position_name, ej_text(src.position_ej_before, result, lang),
+             ej_text(src.position_ej_after, result, lang)),
+            (x("source_opd", lang), opd_name(result, move.from_.opd_id), ej_text(src.opd_ej_before, result, lang),
+             ej_text(src.opd_ej_after, result, lang)),
+            (x("target_pos", lang), move.to.position_name, ej_text(dst.position_ej_before, result, lang),
+             ej_text(dst.position_ej_after, result, lang)),
+            (x("target_opd", lang), opd_name(result, move.to.opd_id), ej_text(dst.opd_ej_before, result, lang),
+             ej_text(dst.opd_ej_after, result, lang)),
+        ),
+        right=frozenset({2, 3}),
+    )
+
+
+def move_blocks(move: Move, result: RecommendationResult, lang: Lang = "id", *, level: int = 2) -> list[Block]:
+    """Every reason for one move, rule by rule (see :func:`explain_move`)."""
+    h = level
+    blocks: list[Block] = [
+        Heading(h, f"{move.name} ({move.nip})"),
+        Para(inline(f"{_place(move, 'from')} → {_place(move, 'to')}: ", Span(_status(move, lang), "b"),
+                    f", {t('score', lang).lower()} {number(move.score, 2, lang)}")),
+        Heading(h + 1, x("effect_ej", lang)),
+        ej_table(move, result, lang),
+        Heading(h + 1, x("findings", lang)),
+    ]
+    blocks.append(Bullets(tuple(finding_item(f, lang) for f in move.findings)) if move.findings
+                  else Para(inline(x("no_findings", lang))))
+    blocks.append(Heading(h + 1, x("passed", lang)))
+    blocks.append(Bullets(tuple(Item(inline(Span(r, "code"))) for r in move.rules_passed)) if move.rules_passed
+                  else Para(inline(x("no_passed", lang))))
+    blocks.append(Heading(h + 1, x("breakdown", lang)))
+    rows = [(p.name, _ORIGIN.get(p.origin, {}).get(lang, p.origin), signed(p.points, 2, lang), _component_detail(p, lang))
+            for p in move.score_breakdown]
+    rows.append((x("total", lang), "", number(move.score, 2, lang), ""))
+    blocks.append(TableBlock(header=(x("component", lang), x("origin", lang), x("points", lang), x("detail", lang)),
+                             rows=tuple(rows), right=frozenset({2})))
+    blocks.append(Heading(h + 1, f"{x('profile', lang)}: {number(move.profile.score, 3, lang)} / 5"))
+    profile_rows: list[tuple[str, ...]] = []
+    for aspect in move.profile.aspects:
+        score = number(aspect.score, 3, lang) if aspect.score is not None else x("no_factor", lang)
+        profile_rows.append((aspect.aspect, f"{x('aspect_score', lang)} ({x('weight', lang).lower()} "
+                             f"{number(aspect.weight, 2, lang)})", "", "", "", score))
+        for factor in aspect.factors:
+            profile_rows.append(("", f"{factor.factor} ({x('core' if factor.core else 'secondary', lang)})",
+                                 _display(factor.value, lang), _display(factor.target, lang),
+                                 f"{factor.gap:+g}", number(factor.weight, 1, lang)))
+    blocks.append(TableBlock(header=(x("aspect", lang), x("factor", lang), x("value", lang), x("target", lang),
+                                     x("gap", lang), x("weight", lang)),
+                             rows=tuple(profile_rows), right=frozenset({4, 5})))
+    blocks.append(Heading(h + 1, x("trainings", lang)))
+    blocks.append(Bullets(tuple(training_item(n, lang) for n in move.trainings_required))
+                  if move.trainings_required else Para(inline(x("no_trainings", lang))))
+    return blocks
+
+
+def not_moved_blocks(result: RecommendationResult, nip: str, lang: Lang = "id", *, level: int = 2,
+                     dataset_hint: str = "DATASET") -> list[Block]:
+    """What a recorded run says about a person it did not move, and where to look further."""
+    excluded = [e for e in result.excluded if e.nip == nip]
+    seen = [(report, alt) for report in result.shortages for alt in report.alternatives if alt.nip == nip]
+    name = excluded[0].name if excluded else (seen[0][1].name if seen else "")
+    title = f"{name} ({nip})" if name else nip
+    blocks: list[Block] = [Heading(level, title), Para(inline(f"{title} {x('not_moved', lang)}."))]
+    for entry in excluded:
+        blocks.append(Heading(level + 1, f"{x('excluded', lang)} ({entry.position_id})"))
+        blocks.append(Bullets(tuple(finding_item(f, lang) for f in entry.findings)))
+    if seen:
+        blocks.append(Heading(level + 1, x("as_candidate", lang)))
+        items: list[Item] = []
+        for report, alt in seen:
+            score = "" if alt.score is None else f", {t('score', lang).lower()} {number(alt.score, 2, lang)}"
+            children = [Item(inline(f"{x('reason', lang)}: {alt.reason.get(lang)}"))]
+            if alt.blocking:
+                children.append(Item(inline(f"{x('blocking', lang)}:"),
+                                     tuple(finding_item(f, lang) for f in alt.blocking)))
+            for veto in alt.vetoes:
+                children.append(Item(inline(f"{x('vetoes', lang)}: {veto.reason.get(lang)} — "
+                                            f"{veto.legal_basis} ({veto.source})")))
+            items.append(Item(inline(Span(f"{report.position.position_name} ({report.position.unit_name})", "b"),
+                                     f": {_OUTCOME[alt.outcome][lang]}{score}"), tuple(children)))
+        blocks.append(Bullets(tuple(items)))
+    if not excluded and not seen:
+        blocks.append(Para(inline(x("nothing", lang, n=result.run.options.alternatives_per_position))))
+    cmd = f"mutasi-rules why-not {dataset_hint} --employee {nip}"
+    blocks.append(Para(inline(x("hint", lang, cmd=""), Span(cmd, "code"))))
+    return blocks
+
+
+def run_header_blocks(result: RecommendationResult, lang: Lang, run_id: str | None) -> list[Block]:
+    run = result.run
+    facts = [f"{t('plan', lang)}: {run.dataset}", f"as_of {run.as_of.isoformat()}",
+             f"plan {run.plan_date.isoformat()}", f"mutasi-rules {run.library_version}"]
+    if run_id:
+        facts.insert(0, f"{x('run', lang)} {run_id}")
+    return [Para(inline(" · ".join(facts)))]
+
+
+def explain_move(move: Move, result: RecommendationResult, lang: Lang = "id", fmt: Format = "md") -> str:
+    """Why one move was recommended: rules fired and passed, score, trainings, EJ effect."""
+    return render_blocks(move_blocks(move, result, lang), fmt)
+
+
+def explain_employee(result: RecommendationResult, nip: str, lang: Lang = "id", fmt: Format = "md",
+                     *, run_id: str | None = None) -> str:
+    """One person: their move, or what the record says about them if they were not moved."""
+    blocks = [Heading(1, x("why", lang)), *run_header_blocks(result, lang, run_id)]
+    move = next((m for m in result.moves if m.nip == nip), None)
+    blocks += move_blocks(move, result, lang) if move else not_moved_blocks(result, nip, lang)
+    return render_blocks(blocks, fmt)
+
+
+def explain_result(result: RecommendationResult, lang: Lang = "id", fmt: Format = "md",
+                   *, run_id: str | None = None) -> str:
+    """Every move of a run, each with its reasons."""
+    blocks: list[Block] = [Heading(1, x("why", lang)), *run_header_blocks(result, lang, run_id)]
+    if not result.moves:
+        blocks.append(Para(inline(t("no_moves", lang))))
+    for move in result.moves:
+        blocks += move_blocks(move, result, lang)
+    return render_blocks(blocks, fmt)
+
+
+def knows_employee(result: RecommendationResult, nip: str) -> bool:
+    """Whether the record mentions ``nip`` at all (moved, excluded or as an alternative)."""
+    return (any(m.nip == nip for m in result.moves) or any(e.nip == nip for e in result.excluded)
+            or any(a.nip == nip for r in result.shortages for a in r.alternatives))
+
+
+def _finding_json(finding: Finding, lang: Lang) -> dict[str, Any]:
+    return {
+        "rule": finding.rule_key,
+        "ruleset_version": finding.ruleset_version,
+        "source": finding.source,
+        "scope": finding.scope,
+        "effect": finding.effect.value,
+        "title": finding.title.get(lang),
+        "message": finding.message.get(lang),
+        "legal_basis": finding.legal_basis,
+        "facts_read": finding.facts_read,
+        "trainings": finding.trainings,
+        "points": finding.points,
+        "component": finding.component,
+        "replaces": finding.replaces,
+    }
+
+
+def move_json(move: Move, result: RecommendationResult, lang: Lang = "id") -> dict[str, Any]:
+    """The explanation of one move as plain JSON data (messages in ``lang``)."""
+    grade = result.run.options.workload.grade
+    effects = {}
+    for side, effect in (("source", move.source_effect), ("target", move.target_effect)):
+        data = effect.model_dump(mode="json")
+        data.update({f"{k}_grade": grade(v) for k, v in effect.model_dump().items()})
+        effects[side] = data
+    return {
+        "nip": move.nip,
+        "name": move.name,
+        "moved": True,
+        "from": move.from_.model_dump(mode="json"),
+        "to": move.to.model_dump(mode="json"),
+        "status": move.status,
+        "status_text": _status(move, lang),
+        "score": move.score,
+        "findings": [_finding_json(f, lang) for f in move.findings],
+        "rules_passed": move.rules_passed,
+        "score_breakdown": [p.model_dump(mode="json") for p in move.score_breakdown],
+        "profile": move.profile.model_dump(mode="json"),
+        "trainings_required": [n.model_dump(mode="json") for n in move.trainings_required],
+        "ej_effect": effects,
+    }
+
+
+def not_moved_json(result: RecommendationResult, nip: str, lang: Lang = "id") -> dict[str, Any]:
+    """What the record says about a person it did not move (JSON data)."""
+    excluded = [e for e in result.excluded if e.nip == nip]
+    seen = [(r, a) for r in result.shortages for a in r.alternatives if a.nip == nip]
+    return {
+        "nip": nip,
+        "name": excluded[0].name if excluded else (seen[0][1].name if seen else None),
+        "moved": False,
+        "known": bool(excluded or seen),
+        "excluded": [{"position_id": e.position_id, "findings": [_finding_json(f, lang) for f in e.findings]}
+                     for e in excluded],
+        "alternatives": [{
+            "position": r.position.model_dump(mode="json"),
+            "outcome": a.outcome,
+            "outcome_text": _OUTCOME[a.outcome][lang],
+            "score": a.score,
+            "reason": a.reason.get(lang),
+            "blocking": [_finding_json(f, lang) for f in a.blocking],
+            "vetoes": [v.model_dump(mode="json") for v in a.vetoes],
+        } for r, a in seen],
+        "hint": f"mutasi-rules why-not DATASET --employee {nip}",
+    }
+
+
+def explanation_json(result: RecommendationResult, *, nip: str | None = None, lang: Lang = "id",
+                     run_id: str | None = None) -> dict[str, Any]:
+    """The explanation as JSON data: every move, or one person (moved or not)."""
+    data: dict[str, Any] = {
+        "format": "mutasi-rules.explanation/1",
+        "run_id": run_id,
+        "lang": lang,
+        "dataset": result.run.dataset,
+        "as_of": result.run.as_of.isoformat(),
+        "plan_date": result.run.plan_date.isoformat(),
+        "rulesets": [r.model_dump(mode="json") for r in result.run.rulesets],
+        "plugins": [p.model_dump(mode="json") for p in result.run.plugins],
+    }
+    if nip is None:
+        data["moves"] = [move_json(m, result, lang) for m in result.moves]
+    else:
+        move = next((m for m in result.moves if m.nip == nip), None)
+        data["employee"] = move_json(move, result, lang) if move else not_moved_json(result, nip, lang)
+    return data

@@ -1,0 +1,299 @@
+"""Letter drafts to the employees a plan moves ("Draf pemberitahuan rencana mutasi").
+
+Resistance to a transfer falls when its reasons are open, so each moved person gets a
+plain-language draft: where to and from, why (the workload of both posts and the rules
+that weighed in, in words rather than formulas), the training offered first when the move
+is conditional, that the plan is a proposal of BKPSDM for the decision of the Wali Kota
+(the PPK), and how and by when to raise an objection (keberatan).
+
+Everything is read from the recorded :class:`~mutasi_rules.recommend.RecommendationResult`;
+the letter is dated with the run's ``plan_date`` (never the clock), so the same record
+always gives byte-identical letters. The contact office comes from the plugins'
+``notice_contact`` hook when one answers for the employee's current unit, else from
+:class:`NoticeSettings`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .atomic import write_text
+from .explain import Lang, md_escape, number, opd_name
+from .plugins.types import NoticeContact
+from .recommend import Move, RecommendationResult, ShortageReport
+from .rulesets import Effect
+
+#: unit id -> the office to contact, or None for the default.
+ContactLookup = Callable[[str], NoticeContact | None]
+
+_MONTHS: dict[Lang, tuple[str, ...]] = {
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+
+
+class NoticeSettings(BaseModel):
+    """Who proposes, who decides, the default contact and the objection period."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    objection_days: int = Field(default=14, ge=1, description="Days to raise an objection after receipt")
+    place: str = Field(default="Pontianak", min_length=1, description="Place written before the letter date")
+    proposer: str = Field(default="BKPSDM Kota Pontianak", min_length=1)
+    decision_maker: str = Field(default="Wali Kota Pontianak", min_length=1)
+    default_contact: NoticeContact = Field(
+        default_factory=lambda: NoticeContact(office="BKPSDM Kota Pontianak, bidang yang menangani mutasi pegawai")
+    )
+
+
+def long_date(day: dt.date, lang: Lang) -> str:
+    """``1 Juli 2026`` / ``1 July 2026`` without depending on the machine's locale."""
+    return f"{day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
+
+
+def _percent(ej: float | None) -> str:
+    return "-" if ej is None else f"{round(ej * 100)}%"
+
+
+def _profile_words(score: float, lang: Lang) -> str:
+    """The profile-matching score (0-5) in words."""
+    bands = ((4.5, "sangat sesuai", "a very good match"), (3.5, "sesuai", "a good match"),
+             (2.5, "cukup sesuai", "a fair match"))
+    for minimum, id_text, en_text in bands:
+        if score >= minimum:
+            return id_text if lang == "id" else en_text
+    return "kurang sesuai" if lang == "id" else "a weak match"
+
+
+def plugin_contacts(plugins: Any, dataset: Any) -> ContactLookup:
+    """Contacts from the plugins' ``notice_contact`` hook (firstresult), asked once per unit."""
+    cache: dict[str, NoticeContact | None] = {}
+
+    def lookup(unit_id: str) -> NoticeContact | None:
+        if unit_id not in cache:
+            cache[unit_id] = plugins.notice_contact(unit_id, dataset)
+        return cache[unit_id]
+
+    return lookup
+
+
+def _shortage(result: RecommendationResult, position_id: str) -> ShortageReport | None:
+    return next((s for s in result.shortages if s.position.position_id == position_id), None)
+
+
+def _workload_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str]:
+    src, dst = move.source_effect, move.target_effect
+    report = _shortage(result, move.to.position_id)
+    to_opd, from_opd = md_escape(opd_name(result, move.to.opd_id)), md_escape(opd_name(result, move.from_.opd_id))
+    to_pos, from_pos = md_escape(move.to.position_name), md_escape(move.from_.position_name)
+    lines = []
+    if lang == "id":
+        short = f"; jabatan ini kekurangan {report.shortage} orang pegawai" if report else ""
+        lines.append(f"Beban kerja jabatan {to_pos} saat ini sekitar {_percent(dst.position_ej_before)} dari "
+                     f"kemampuan pegawai yang ada{short}. Dengan kepindahan Anda, beban itu menjadi sekitar "
+                     f"{_percent(dst.position_ej_after)}.")
+        lines.append(f"Di jabatan Anda sekarang ({from_pos}), beban kerja sekitar {_percent(src.position_ej_before)} "
+                     f"dari kemampuan pegawai yang ada: ada kelebihan pegawai. Setelah Anda pindah, beban kerja "
+                     f"rekan yang tetap di sana menjadi sekitar {_percent(src.position_ej_after)}.")
+        if move.to.opd_id != move.from_.opd_id:
+            lines.append(f"Secara keseluruhan, beban kerja {to_opd} berubah dari {_percent(dst.opd_ej_before)} "
+                         f"menjadi {_percent(dst.opd_ej_after)}, dan {from_opd} dari {_percent(src.opd_ej_before)} "
+                         f"menjadi {_percent(src.opd_ej_after)}.")
+    else:
+        people = "person" if report and report.shortage == 1 else "people"
+        short = f"; the post is {report.shortage} {people} short" if report else ""
+        lines.append(f"The workload of the post {to_pos} is now about {_percent(dst.position_ej_before)} of what "
+                     f"its current staff can carry{short}. With you there it becomes about "
+                     f"{_percent(dst.position_ej_after)}.")
+        lines.append(f"In your current post ({from_pos}) the workload is about {_percent(src.position_ej_before)} "
+                     f"of what its staff can carry: there are more staff than needed. After you move, the "
+                     f"colleagues who stay carry about {_percent(src.position_ej_after)}.")
+        if move.to.opd_id != move.from_.opd_id:
+            lines.append(f"Overall, the workload of {to_opd} goes from {_percent(dst.opd_ej_before)} to "
+                         f"{_percent(dst.opd_ej_after)}, and that of {from_opd} from {_percent(src.opd_ej_before)} to "
+                         f"{_percent(src.opd_ej_after)}.")
+    before, after = result.balance_before.ej_std, result.balance_after.ej_std
+    if before is not None and after is not None and after < before:
+        lines.append("Rencana mutasi secara keseluruhan membuat beban kerja antar-OPD lebih merata." if lang == "id"
+                     else "The plan as a whole spreads the workload more evenly between agencies.")
+    return lines
+
+
+def _fit_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str]:
+    report = _shortage(result, move.to.position_id)
+    score = number(move.profile.score, 1, lang)
+    words = _profile_words(move.profile.score, lang)
+    # Name only the aspects the data allowed to assess (an aspect without data has no score).
+    aspects = ", ".join(md_escape(a.aspect) for a in move.profile.aspects if a.score is not None) or "-"
+    if lang == "id":
+        lines = [f"Dari sisi {aspects}, profil Anda dinilai {words} dengan syarat jabatan tujuan "
+                 f"(nilai kesesuaian {score} dari 5)."]
+        if report:
+            lines.append(f"Dari {report.candidates_considered} pegawai yang dipertimbangkan untuk jabatan ini, "
+                         f"{report.candidates_eligible} memenuhi syarat, dan Anda dipilih dalam rencana.")
+    else:
+        lines = [f"As to {aspects}, your profile is {words} for the requirements of the post "
+                 f"(fit {score} out of 5)."]
+        if report:
+            lines.append(f"Of {report.candidates_considered} employees considered for this post, "
+                         f"{report.candidates_eligible} met the requirements, and you were chosen in the plan.")
+    return lines
+
+
+_T: dict[str, dict[Lang, str]] = {
+    "title": {"id": "Draf pemberitahuan rencana mutasi", "en": "Draft notice of a planned transfer"},
+    "to": {"id": "Kepada Yth.", "en": "To"},
+    "draft": {"id": "Surat ini adalah draf pemberitahuan rencana, belum merupakan keputusan. Rencana mutasi ini "
+                    "adalah usulan {proposer}; keputusan ditetapkan oleh {decision_maker} selaku Pejabat Pembina "
+                    "Kepegawaian (PPK).",
+              "en": "This is a draft notice of a plan, not a decision. The transfer is proposed by {proposer}; "
+                    "it is decided by the {decision_maker} as the civil-service appointing official (PPK)."},
+    "plan": {"id": "Rencana", "en": "The plan"},
+    "from": {"id": "Dari", "en": "From"},
+    "dest": {"id": "Ke", "en": "To"},
+    "status": {"id": "Status", "en": "Status"},
+    "recommended": {"id": "direkomendasikan", "en": "recommended"},
+    "conditional": {"id": "direkomendasikan dengan syarat mengikuti pelatihan lebih dulu",
+                    "en": "recommended on condition that you first complete training"},
+    "why": {"id": "Mengapa rencana ini disusun", "en": "Why this plan"},
+    "workload": {"id": "Beban kerja", "en": "Workload"},
+    "rules": {"id": "Pertimbangan aturan", "en": "What the rules say"},
+    "fit": {"id": "Kesesuaian dengan jabatan", "en": "How you fit the post"},
+    "training": {"id": "Pelatihan lebih dulu", "en": "Training first"},
+    "training_intro": {"id": "Sebelum mulai bertugas di jabatan baru, Anda lebih dulu mengikuti pelatihan berikut. "
+                             "Mutasi dilaksanakan setelah pelatihan selesai.",
+                       "en": "Before starting in the new post you will first take the following training. The "
+                             "transfer takes place once it is completed."},
+    "hours": {"id": "{hours} jam pelajaran, diselenggarakan oleh {provider}",
+              "en": "{hours} hours, provided by {provider}"},
+    "no_offer": {"id": "jadwal dan penyelenggara akan diberitahukan oleh {proposer}",
+                 "en": "schedule and provider will be announced by {proposer}"},
+    "objection": {"id": "Jika Anda keberatan", "en": "If you object"},
+    "objection_text": {"id": "Anda berhak menyampaikan keberatan (tertulis, dengan alasannya) dalam waktu {days} hari "
+                             "sejak pemberitahuan ini diterima, kepada:",
+                       "en": "You may raise an objection (in writing, with your reasons) within {days} days of "
+                             "receiving this notice, to:"},
+    "objection_after": {"id": "Keberatan Anda akan dipertimbangkan sebelum usulan disampaikan kepada {decision_maker}.",
+                        "en": "Your objection will be considered before the proposal goes to the {decision_maker}."},
+    "reference": {"id": "Rujukan", "en": "Reference"},
+    "record": {"id": "rekaman", "en": "record"},
+}
+
+
+def _t(key: str, lang: Lang, **values: object) -> str:
+    text = _T[key][lang]
+    return text.format(**values) if values else text
+
+
+def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "id",
+                    contact: NoticeContact | None = None, settings: NoticeSettings | None = None,
+                    run_id: str | None = None) -> str:
+    """The letter draft for one moved employee, as Markdown (every data value escaped)."""
+    cfg = settings or NoticeSettings()
+    office = contact or cfg.default_contact
+    e = md_escape
+    roles = {"proposer": e(cfg.proposer), "decision_maker": e(cfg.decision_maker)}
+    out = [
+        f"# {_t('title', lang)}",
+        "",
+        f"{e(cfg.place)}, {long_date(result.run.plan_date, lang)}",
+        "",
+        _t("to", lang) + "  ",
+        f"**{e(move.name)}**  ",
+        f"NIP {e(move.nip)}  ",
+        f"{e(move.from_.position_name)}, {e(move.from_.unit_name)}",
+        "",
+        f"> {_t('draft', lang, **roles)}",
+        "",
+        f"## {_t('plan', lang)}",
+        "",
+        f"- {_t('from', lang)}: {e(move.from_.position_name)}, {e(move.from_.unit_name)} "
+        f"({e(opd_name(result, move.from_.opd_id))})",
+        f"- {_t('dest', lang)}: **{e(move.to.position_name)}, {e(move.to.unit_name)} "
+        f"({e(opd_name(result, move.to.opd_id))})**",
+        f"- {_t('status', lang)}: {_t(move.status, lang)}",
+        "",
+        f"## {_t('why', lang)}",
+        "",
+        f"### {_t('workload', lang)}",
+        "",
+        *(f"- {line}" for line in _workload_lines(move, result, lang)),
+        "",
+    ]
+    reasons = [f for f in move.findings if f.effect in (Effect.SCORE, Effect.WARN, Effect.REQUIRE_TRAINING)]
+    if reasons:
+        out += [f"### {_t('rules', lang)}", ""]
+        basis = "dasar hukum" if lang == "id" else "legal basis"
+        out += [f"- {e(f.message.get(lang))} _({basis}: {e(f.legal_basis)})_" for f in reasons]
+        out.append("")
+    out += [f"### {_t('fit', lang)}", "", *(f"- {line}" for line in _fit_lines(move, result, lang)), ""]
+    if move.trainings_required:
+        out += [f"## {_t('training', lang)}", "", _t("training_intro", lang), ""]
+        for need in move.trainings_required:
+            if need.offer is not None:
+                detail = _t("hours", lang, hours=number(need.offer.hours, 0, lang), provider=e(need.offer.provider))
+            else:
+                detail = _t("no_offer", lang, **roles)
+            out.append(f"- **{e(need.name)}**: {detail}")
+        out.append("")
+    out += [f"## {_t('objection', lang)}", "", _t("objection_text", lang, days=cfg.objection_days), ""]
+    out.append(f"- **{e(office.office)}**")
+    out += [f"- {e(value)}" for value in (office.address, office.email, office.phone) if value]
+    out += ["", _t("objection_after", lang, **roles), "", "---", ""]
+    reference = [f"{_t('record', lang)} {e(run_id)}"] if run_id else []
+    reference += [f"{e(r.id)} {e(r.version)}" for r in result.run.rulesets]
+    out.append(f"{_t('reference', lang)}: " + "; ".join(reference) + ".")
+    return "\n".join(out) + "\n"
+
+
+_SAFE_NAME = re.compile(r"[^0-9A-Za-z._-]")
+
+
+def notice_filename(move: Move, lang: Lang) -> str:
+    """``<nip>.md`` (Indonesian) or ``<nip>.en.md``; characters unsafe in a file name are replaced."""
+    stem = _SAFE_NAME.sub("_", move.nip).lstrip(".") or "_"
+    return f"{stem}.md" if lang == "id" else f"{stem}.{lang}.md"
+
+
+def render_notices(result: RecommendationResult, *, langs: Sequence[Lang] = ("id",),
+                   contacts: ContactLookup | None = None, settings: NoticeSettings | None = None,
+                   run_id: str | None = None) -> dict[str, str]:
+    """File name -> letter, for every moved employee and language (sorted by NIP)."""
+    letters: dict[str, str] = {}
+    for move in result.moves:
+        contact = contacts(move.from_.unit_id) if contacts else None
+        for lang in langs:
+            letters[notice_filename(move, lang)] = notice_markdown(move, result, lang=lang, contact=contact,
+                                                                   settings=settings, run_id=run_id)
+    return letters
+
+
+def write_notices(result: RecommendationResult, directory: str | os.PathLike[str], **kwargs: Any) -> list[Path]:
+    """Write :func:`render_notices` into ``directory``, each file atomically; return the paths."""
+    paths = []
+    for name, text in render_notices(result, **kwargs).items():
+        path = Path(directory) / name
+        write_text(path, text)
+        paths.append(path)
+    return paths
+
+
+__all__ = [
+    "ContactLookup",
+    "NoticeSettings",
+    "long_date",
+    "notice_filename",
+    "notice_markdown",
+    "plugin_contacts",
+    "render_notices",
+    "write_notices",
+]
