@@ -1,0 +1,815 @@
+"""The decision log: an append-only, hash-chained SQLite record of every recommendation run.
+
+Each run appends one record holding everything needed to check and re-run the decision:
+the dataset itself (canonical JSON, zlib-compressed), the YAML text of every rule set, the
+plugins and their versions, the options, and the full result. Every record carries the
+hash of the record before it and a hash of its own fields, so any change to a stored
+record -- or a deleted or reordered one -- is found by :meth:`AuditLog.verify`, and
+:func:`replay` re-runs a recorded decision and compares it with what was recorded.
+
+The hash input of a record is documented in docs/audit.md so that an auditor can
+recompute it with ``sqlite3`` and ``sha256sum`` alone.
+
+``recorded_at`` is the only wall-clock value in the project: it is audit metadata, never an
+input of a decision (the decision depends on ``as_of`` alone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from . import __version__
+from .canonical import canonical_json, sha256_of
+from .facts import ExtensionAttribute
+from .models import Dataset
+from .plugins.manager import PluginError, PluginManager, load_plugins
+from .problems import InputError
+from .recommend import PluginRef, RecommendationResult, RecommendOptions, recommend
+from .rulesets import LoadedRuleSet, load_ruleset_text
+
+SCHEMA_VERSION = 1
+LOG_FORMAT = "mutasi-rules.audit"
+RECORD_FORMAT = "mutasi-rules.audit-record/1"
+GENESIS_HASH = "0" * 64
+ENV_AUDIT_DB = "MUTASI_RULES_AUDIT_DB"
+DEFAULT_FILENAME = "mutasi-rules-audit.sqlite"
+BUSY_TIMEOUT_SECONDS = 30.0
+#: Test-only: a path; the writer creates it after INSERT and sleeps before COMMIT, so a test
+#: can kill the process inside the write transaction. Never set in production.
+ENV_TEST_HOLD = "MUTASI_RULES_AUDIT_TEST_HOLD"
+
+#: The fields of the hash input, in the order they are serialised (sorted, as canonical JSON is).
+HASH_FIELDS: tuple[str, ...] = (
+    "as_of",
+    "dataset_blob_sha256",
+    "dataset_name",
+    "dataset_sha256",
+    "format",
+    "library_version",
+    "moves",
+    "options_sha256",
+    "plan_date",
+    "plugins_sha256",
+    "prev_hash",
+    "recorded_at",
+    "result_sha256",
+    "rulesets_sha256",
+    "seq",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL UNIQUE,
+    recorded_at TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    plan_date TEXT NOT NULL,
+    library_version TEXT NOT NULL,
+    dataset_name TEXT NOT NULL,
+    dataset_sha256 TEXT NOT NULL,
+    dataset_blob BLOB NOT NULL,
+    dataset_blob_sha256 TEXT NOT NULL,
+    rulesets_json TEXT NOT NULL,
+    rulesets_sha256 TEXT NOT NULL,
+    plugins_json TEXT NOT NULL,
+    plugins_sha256 TEXT NOT NULL,
+    options_json TEXT NOT NULL,
+    options_sha256 TEXT NOT NULL,
+    moves INTEGER NOT NULL,
+    result_json TEXT NOT NULL,
+    result_sha256 TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    record_hash TEXT NOT NULL UNIQUE
+);
+CREATE TRIGGER IF NOT EXISTS records_no_update BEFORE UPDATE ON records
+BEGIN SELECT RAISE(ABORT, 'mutasi-rules audit records are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
+BEGIN SELECT RAISE(ABORT, 'mutasi-rules audit records are append-only: DELETE refused'); END;
+"""
+
+_TRIGGERS = ("records_no_update", "records_no_delete")
+_COLUMNS = (
+    "seq", "run_id", "recorded_at", "as_of", "plan_date", "library_version", "dataset_name", "dataset_sha256",
+    "dataset_blob", "dataset_blob_sha256", "rulesets_json", "rulesets_sha256", "plugins_json", "plugins_sha256",
+    "options_json", "options_sha256", "moves", "result_json", "result_sha256", "prev_hash", "record_hash",
+)
+_PLUGINS = TypeAdapter(list[PluginRef])
+
+
+class AuditError(Exception):
+    """The decision log cannot be opened, read or written, or a run id is unknown."""
+
+
+class ReplayError(AuditError):
+    """A recorded run cannot be replayed (a recorded plugin is missing or fails)."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class RuleSetRecord:
+    """One rule set as recorded: enough to load it again exactly."""
+
+    id: str
+    version: str
+    origin: str
+    sha256: str
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One recorded run. ``result()``, ``dataset()`` and ``loaded_rulesets()`` parse the stored inputs."""
+
+    run_id: str
+    seq: int
+    recorded_at: dt.datetime
+    as_of: dt.date
+    plan_date: dt.date
+    dataset_name: str
+    dataset_sha256: str
+    library_version: str
+    rulesets: list[RuleSetRecord]
+    plugins: list[PluginRef]
+    options: RecommendOptions
+    moves: int
+    result_sha256: str
+    prev_hash: str
+    record_hash: str
+    result_json: str = field(repr=False)
+    dataset_blob: bytes = field(repr=False)
+
+    def result(self) -> RecommendationResult:
+        """The recorded result."""
+        return RecommendationResult.model_validate_json(self.result_json)
+
+    def dataset_json(self) -> str:
+        """The recorded dataset as canonical JSON (raises :class:`AuditError` if the blob is damaged)."""
+        try:
+            return zlib.decompress(self.dataset_blob).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError) as exc:
+            raise AuditError(f"run {self.run_id}: the stored dataset cannot be decompressed ({exc})") from exc
+
+    def dataset(self) -> Dataset:
+        """The recorded input dataset."""
+        text = self.dataset_json()
+        try:
+            return Dataset.model_validate_json(text)
+        except ValidationError as exc:
+            raise AuditError(f"run {self.run_id}: the stored dataset is not a valid dataset: {exc}") from exc
+
+    def loaded_rulesets(self, extensions: Sequence[ExtensionAttribute] = ()) -> list[LoadedRuleSet]:
+        """The recorded rule sets, loaded from their stored text in the recorded order.
+
+        ``extensions``: the plugins' fact attributes, needed by rule sets that read
+        ``<entity>.ext.*`` (load the recorded plugins first; :func:`replay_inputs` does).
+        """
+        return [load_ruleset_text(r.text, r.origin, extensions) for r in self.rulesets]
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """The small columns of one record, for listings."""
+
+    run_id: str
+    seq: int
+    recorded_at: str
+    as_of: str
+    plan_date: str
+    dataset_name: str
+    dataset_sha256: str
+    moves: int
+    library_version: str
+    record_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of checking the whole chain.
+
+    ``first_bad`` is the sequence number of the first bad record (or of the first missing
+    one) and ``first_bad_run_id`` its run id; ``problems`` lists every problem found, in
+    sequence order; ``warnings`` are findings that do not break the chain (missing triggers).
+    """
+
+    ok: bool
+    records: int
+    first_bad: int | None = None
+    first_bad_run_id: str | None = None
+    reason: str = ""
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    head_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """A recorded run re-run from its stored inputs, compared with its stored result.
+
+    ``verifiable`` is false when the record itself fails its integrity checks (so even an
+    identical replay would prove nothing); ``identical`` needs both a verifiable record and
+    byte-identical canonical result JSON.
+    """
+
+    run_id: str
+    identical: bool
+    verifiable: bool
+    recorded_sha256: str
+    replayed_sha256: str | None
+    differences: list[str]
+    result: RecommendationResult | None = field(default=None, repr=False)
+
+
+def run_id_for(seq: int, record_hash: str) -> str:
+    """``R<seq, 6 digits or more>-<first 10 hex digits of the record hash>``."""
+    return f"R{seq:06d}-{record_hash[:10]}"
+
+
+def hash_input(fields: Mapping[str, Any]) -> str:
+    """The text whose SHA-256 is the record hash: canonical JSON of exactly :data:`HASH_FIELDS`.
+
+    ``format`` is the constant :data:`RECORD_FORMAT`; every other field is a column of the record.
+    """
+    values = {name: fields[name] for name in HASH_FIELDS if name != "format"}
+    return canonical_json({**values, "format": RECORD_FORMAT})
+
+
+def record_hash_of(fields: Mapping[str, Any]) -> str:
+    return sha256_of(hash_input(fields))
+
+
+def default_audit_path(dataset: str | os.PathLike[str] | None = None,
+                       environ: Mapping[str, str] | None = None) -> Path:
+    """Where the decision log is when no path is given (see docs/audit.md).
+
+    ``$MUTASI_RULES_AUDIT_DB`` if set; else ``mutasi-rules-audit.sqlite`` in the folder that
+    holds the dataset (the parent of a dataset directory, the folder of a dataset file);
+    without a dataset, in the current directory.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(ENV_AUDIT_DB):
+        return Path(env[ENV_AUDIT_DB])
+    if dataset is None:
+        return Path(DEFAULT_FILENAME)
+    return Path(os.path.abspath(os.fspath(dataset))).parent / DEFAULT_FILENAME
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        raise AuditError("recorded_at needs a timezone-aware time")
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --------------------------------------------------------------------------- the log
+
+
+class AuditLog:
+    """An append-only, hash-chained decision log in one SQLite file.
+
+    ``create``: make the file and schema if missing (``False``: a missing file is an
+    :class:`AuditError`; readers use this so that a typo does not create an empty log).
+    ``clock``: the wall clock for ``recorded_at`` (tests pass a fixed one).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.path = Path(path)
+        self.clock = clock or _utc_now
+        if not create and not self.path.exists():
+            raise AuditError(f"no audit log at {self.path}")
+        if create:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AuditError(f"audit log {self.path}: cannot create its folder: {exc}") from exc
+        try:
+            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: cannot open: {exc}") from exc
+        try:
+            self._open(create)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self, create: bool) -> None:
+        try:
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise AuditError(f"audit log {self.path}: not an SQLite database ({exc})") from exc
+        if "meta" not in tables:
+            if tables:
+                raise AuditError(f"audit log {self.path}: an SQLite database but not a mutasi-rules audit log "
+                                 f"(no meta table; tables: {', '.join(sorted(tables))})")
+            if not create:
+                raise AuditError(f"audit log {self.path}: empty file, not an audit log")
+            self._create_schema()
+        self._check_schema()
+
+    def _create_schema(self) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                # Statement by statement: executescript() would COMMIT the transaction first.
+                for statement in _split_sql(_SCHEMA):
+                    self._db.execute(statement)
+                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('format', ?)", (LOG_FORMAT,))
+                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                                 (str(SCHEMA_VERSION),))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: cannot create the schema: {exc}") from exc
+
+    def _check_schema(self) -> None:
+        try:
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: cannot read its meta table: {exc}") from exc
+        if meta.get("format") != LOG_FORMAT:
+            raise AuditError(f"audit log {self.path}: meta format is {meta.get('format')!r}, "
+                             f"expected {LOG_FORMAT!r}: not a mutasi-rules audit log")
+        raw = meta.get("schema_version", "")
+        if not raw.isdigit():
+            raise AuditError(f"audit log {self.path}: schema_version {raw!r} is not a number")
+        version = int(raw)
+        if version > SCHEMA_VERSION:
+            raise AuditError(f"audit log {self.path} has schema version {version}; this mutasi-rules "
+                             f"({__version__}) reads schema version {SCHEMA_VERSION} at most: use a newer mutasi-rules")
+        if version < 1:
+            raise AuditError(f"audit log {self.path}: schema_version {version} is not a known version")
+
+    # ----------------------------------------------------------------- lifetime
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "AuditLog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- writing
+
+    def append(self, result: RecommendationResult, dataset: Dataset, rulesets: Sequence[LoadedRuleSet],
+               options: RecommendOptions | None = None) -> DecisionRecord:
+        """Record one run: its inputs (dataset, rule sets, options) and its result.
+
+        The inputs must be the ones the result was computed from: the dataset's canonical
+        SHA-256 and the rule sets' (id, version, origin, sha256) must match the result's
+        run info, and ``options`` (default: the result's) must equal the result's.
+        """
+        run = result.run
+        options = options or run.options
+        if options != run.options:
+            raise AuditError("the options given are not the options the result was computed with")
+        dataset_text = canonical_json(dataset.model_dump(mode="json"))
+        dataset_sha = sha256_of(dataset_text)
+        if dataset_sha != run.dataset_sha256:
+            raise AuditError(f"the dataset given (sha256 {dataset_sha}) is not the one the result was computed from "
+                             f"(sha256 {run.dataset_sha256})")
+        given = sorted((r.id, r.version, r.origin, r.sha256) for r in rulesets)
+        used = sorted((r.id, r.version, r.origin, r.sha256) for r in run.rulesets)
+        if given != used:
+            raise AuditError(f"the rule sets given ({_refs(given)}) are not the ones the result was computed with "
+                             f"({_refs(used)})")
+        blob = zlib.compress(dataset_text.encode("utf-8"), 9)
+        rulesets_json = canonical_json([
+            {"id": r.id, "version": r.version, "origin": r.origin, "sha256": r.sha256, "text": r.text}
+            for r in rulesets
+        ])
+        plugins_json = canonical_json([p.model_dump(mode="json") for p in run.plugins])
+        options_json = canonical_json(options.model_dump(mode="json"))
+        result_json = result.to_json(indent=None)
+        fields: dict[str, Any] = {
+            "recorded_at": _timestamp(self.clock()),
+            "as_of": run.as_of.isoformat(),
+            "plan_date": run.plan_date.isoformat(),
+            "library_version": run.library_version,
+            "dataset_name": run.dataset,
+            "dataset_sha256": dataset_sha,
+            "dataset_blob": blob,
+            "dataset_blob_sha256": sha256_of(blob),
+            "rulesets_json": rulesets_json,
+            "rulesets_sha256": sha256_of(rulesets_json),
+            "plugins_json": plugins_json,
+            "plugins_sha256": sha256_of(plugins_json),
+            "options_json": options_json,
+            "options_sha256": sha256_of(options_json),
+            "moves": len(result.moves),
+            "result_json": result_json,
+            "result_sha256": sha256_of(result_json),
+        }
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                # Read the head inside the write lock: two writers cannot both extend the same record.
+                head = self._db.execute("SELECT seq, record_hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+                fields["seq"] = 1 if head is None else head[0] + 1
+                fields["prev_hash"] = GENESIS_HASH if head is None else head[1]
+                fields["record_hash"] = record_hash_of(fields)
+                fields["run_id"] = run_id_for(fields["seq"], fields["record_hash"])
+                self._db.execute(
+                    f"INSERT INTO records ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                    [fields[c] for c in _COLUMNS],
+                )
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('head_seq', ?)",
+                                 (str(fields["seq"]),))
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('head_hash', ?)",
+                                 (fields["record_hash"],))
+                _test_hold()
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: cannot record the run: {exc}") from exc
+        return _record(fields)
+
+    # ----------------------------------------------------------------- reading
+
+    def _rows(self, where: str = "", params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        try:
+            cursor = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM records {where} ORDER BY seq", params)
+            for row in cursor:
+                yield dict(zip(_COLUMNS, row, strict=True))
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: cannot read records: {exc}") from exc
+
+    def raw(self, seq: int) -> dict[str, Any]:
+        """The stored columns of record ``seq`` as they are (for integrity checks)."""
+        rows = list(self._rows("WHERE seq = ?", (seq,)))
+        if not rows:
+            raise AuditError(f"audit log {self.path}: no record with seq {seq}")
+        return rows[0]
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
+
+    def get(self, run_id: str) -> DecisionRecord:
+        """The record of ``run_id`` (a unique prefix such as ``R000042`` is accepted too)."""
+        rows = list(self._rows("WHERE run_id = ?", (run_id,)))
+        if not rows and len(run_id) >= 2:
+            pattern = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = list(self._rows("WHERE run_id LIKE ? ESCAPE '\\'", (pattern,)))
+        if len(rows) != 1:
+            count = len(self)
+            known = "the log is empty" if not count else f"it holds {count} run(s), {self._first_last()}"
+            what = "is ambiguous" if rows else "is not in the audit log"
+            raise AuditError(f"run id {run_id!r} {what} {self.path} ({known}; see: mutasi-rules audit list)")
+        return _record(rows[0])
+
+    def _first_last(self) -> str:
+        first = self._db.execute("SELECT run_id FROM records ORDER BY seq LIMIT 1").fetchone()[0]
+        last = self._db.execute("SELECT run_id FROM records ORDER BY seq DESC LIMIT 1").fetchone()[0]
+        return f"{first} to {last}"
+
+    def records(self) -> Iterator[DecisionRecord]:
+        """Every record, in sequence order."""
+        for row in self._rows():
+            yield _record(row)
+
+    def summaries(self) -> Iterator[RecordSummary]:
+        """The small columns of every record, in sequence order (no blobs are read)."""
+        names = [f.name for f in RecordSummary.__dataclass_fields__.values()]
+        try:
+            for row in self._db.execute(f"SELECT {', '.join(names)} FROM records ORDER BY seq"):
+                yield RecordSummary(**dict(zip(names, row, strict=True)))
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: cannot read records: {exc}") from exc
+
+    # ----------------------------------------------------------------- verification
+
+    def verify(self) -> VerifyReport:
+        """Check every record and the links between them; report every problem, first bad record first."""
+        problems: list[tuple[int, str, str]] = []  # (seq, run id, reason)
+        expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+        last: tuple[int, str] | None = None
+        try:
+            for row in self._rows():
+                count += 1
+                seq = row["seq"]
+                if seq != expected_seq:
+                    missing = f"seq {expected_seq}" if seq == expected_seq + 1 else f"seq {expected_seq} to {seq - 1}"
+                    reason = (f"record(s) {missing} missing before this one" if seq > expected_seq
+                              else f"sequence number {seq} out of order (expected {expected_seq})")
+                    problems.append((seq, row["run_id"], reason))
+                for reason in record_problems(row, prev_hash):
+                    problems.append((seq, row["run_id"], reason))
+                expected_seq, prev_hash = seq + 1, row["record_hash"]
+                last = (seq, row["record_hash"])
+        except AuditError as exc:
+            problems.append((expected_seq, "", str(exc)))
+        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        head_seq, head_hash = meta.get("head_seq"), meta.get("head_hash")
+        if head_seq is not None or last is not None:
+            if last is None or head_seq != str(last[0]) or head_hash != last[1]:
+                ends = "is empty" if last is None else f"ends at seq {last[0]}"
+                reason = (f"the log {ends} but its head (meta) is seq {head_seq} hash {head_hash}: "
+                          "records at the end were removed, or the head was changed")
+                bad_seq = (last[0] + 1) if last is not None else 1
+                bad_run = run_id_for(int(head_seq), head_hash) if head_seq and head_seq.isdigit() and head_hash else ""
+                problems.append((bad_seq, bad_run if head_seq == str(bad_seq) else "", reason))
+        triggers = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        warnings = [f"append-only trigger {t} is missing (dropped?)" for t in _TRIGGERS if t not in triggers]
+        if not problems:
+            return VerifyReport(ok=True, records=count, warnings=warnings, head_hash=last[1] if last else None)
+        problems.sort(key=lambda p: p[0])
+        seq, run_id, reason = problems[0]
+        return VerifyReport(
+            ok=False, records=count, first_bad=seq, first_bad_run_id=run_id or None, reason=reason,
+            problems=[f"seq {s}{' (' + r + ')' if r else ''}: {why}" for s, r, why in problems],
+            warnings=warnings, head_hash=last[1] if last else None,
+        )
+
+
+def record_problems(row: Mapping[str, Any], prev_hash: str | None) -> list[str]:
+    """Integrity problems of one stored record (``prev_hash``: the previous record's hash; None: do not check)."""
+    found: list[str] = []
+    if prev_hash is not None and row["prev_hash"] != prev_hash:
+        found.append(f"prev_hash {row['prev_hash']!r} is not the previous record's hash {prev_hash!r}")
+    digests = [("result_json", "result_sha256"), ("rulesets_json", "rulesets_sha256"),
+               ("plugins_json", "plugins_sha256"), ("options_json", "options_sha256"),
+               ("dataset_blob", "dataset_blob_sha256")]
+    for column, digest in digests:
+        value = row[column]
+        if not isinstance(value, (str, bytes)) or sha256_of(value) != row[digest]:
+            found.append(f"{column} does not match {digest} (changed after it was recorded)")
+    blob = row["dataset_blob"]
+    try:
+        if sha256_of(zlib.decompress(blob)) != row["dataset_sha256"]:
+            found.append("the stored dataset does not match dataset_sha256")
+    except (zlib.error, TypeError) as exc:
+        found.append(f"the stored dataset cannot be decompressed ({exc})")
+    try:
+        expected = record_hash_of(row)
+    except (TypeError, ValueError) as exc:
+        found.append(f"the hash input cannot be built ({exc})")
+    else:
+        if row["record_hash"] != expected:
+            found.append(f"record_hash {row['record_hash']!r} is not the hash of the record's fields ({expected!r})")
+    if isinstance(row["seq"], int) and isinstance(row["record_hash"], str):
+        if row["run_id"] != run_id_for(row["seq"], row["record_hash"]):
+            found.append(f"run_id {row['run_id']!r} does not match seq and record_hash")
+    return found
+
+
+def _record(row: Mapping[str, Any]) -> DecisionRecord:
+    where = f"audit record seq {row['seq']} ({row['run_id']})"
+    try:
+        rulesets = [RuleSetRecord(id=r["id"], version=r["version"], origin=r["origin"], sha256=r["sha256"],
+                                  text=r["text"]) for r in _json_loads(row["rulesets_json"])]
+        return DecisionRecord(
+            run_id=row["run_id"],
+            seq=row["seq"],
+            recorded_at=dt.datetime.fromisoformat(row["recorded_at"]),
+            as_of=dt.date.fromisoformat(row["as_of"]),
+            plan_date=dt.date.fromisoformat(row["plan_date"]),
+            dataset_name=row["dataset_name"],
+            dataset_sha256=row["dataset_sha256"],
+            library_version=row["library_version"],
+            rulesets=rulesets,
+            plugins=_PLUGINS.validate_json(row["plugins_json"]),
+            options=RecommendOptions.model_validate_json(row["options_json"]),
+            moves=row["moves"],
+            result_sha256=row["result_sha256"],
+            prev_hash=row["prev_hash"],
+            record_hash=row["record_hash"],
+            result_json=row["result_json"],
+            dataset_blob=row["dataset_blob"],
+        )
+    except (ValueError, TypeError, KeyError) as exc:  # ValidationError is a ValueError
+        raise AuditError(f"{where}: a stored field cannot be read ({exc}); run mutasi-rules audit verify") from exc
+
+
+def _json_loads(text: str) -> Any:
+    return json.loads(text)
+
+
+def _refs(refs: Sequence[tuple[str, str, str, str]]) -> str:
+    return ", ".join(f"{i} {v} ({o})" for i, v, o, _ in refs) or "none"
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of :data:`_SCHEMA` (triggers contain ';' inside BEGIN ... END)."""
+    statements, current = [], ""
+    for line in script.strip().splitlines():
+        current += line + "\n"
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
+
+
+def _test_hold() -> None:
+    marker = os.environ.get(ENV_TEST_HOLD)
+    if marker:
+        Path(marker).write_text("inside the write transaction\n", encoding="utf-8")
+        time.sleep(60)
+
+
+# --------------------------------------------------------------------------- replay
+
+
+@dataclass
+class ReplayInputs:
+    """A recorded run's inputs, ready for :func:`mutasi_rules.recommend.prepare` or ``recommend``.
+
+    ``notes`` lists what differs from the recorded environment (plugin or library versions).
+    """
+
+    record: DecisionRecord
+    dataset: Dataset
+    options: RecommendOptions
+    plugins: PluginManager | None
+    rulesets: list[LoadedRuleSet]
+    notes: list[str]
+
+
+def replay_plugins(record: DecisionRecord) -> tuple[PluginManager | None, list[str]]:
+    """Load exactly the recorded plugins, by name; raise :class:`ReplayError` if one is missing.
+
+    A plugin's behaviour is code, not data: a version other than the recorded one is
+    returned as a note (the replay may then differ). Rule sets are not taken from the
+    plugins; the recorded ones are used.
+    """
+    if not record.options.use_plugins:
+        return None, []
+    names = [p.name for p in record.plugins]
+    settings = record.options.plugins.model_copy(update={"only": names, "skip_broken": False})
+    try:
+        manager = load_plugins(settings)
+    except PluginError as exc:
+        raise ReplayError(f"run {record.run_id}: a recorded plugin cannot be loaded: {exc}") from exc
+    notes: list[str] = []
+    missing: list[str] = []
+    for plugin in record.plugins:
+        info = manager.infos.get(plugin.name)
+        if info is None or info.status != "enabled":
+            why = "not installed" if info is None else f"{info.status}: {info.reason}"
+            missing.append(f"{plugin.name} {plugin.version} ({plugin.source}): {why}")
+        elif info.version != plugin.version:
+            notes.append(f"plugin {plugin.name}: recorded version {plugin.version}, installed {info.version}")
+    if missing:
+        raise ReplayError(f"run {record.run_id} cannot be replayed: recorded plugin(s) not available: "
+                          + "; ".join(missing))
+    return manager, notes
+
+
+def replay_inputs(record: DecisionRecord) -> ReplayInputs:
+    """Rebuild a recorded run's inputs: stored dataset and rule-set texts, the recorded plugins, options."""
+    plugins, notes = replay_plugins(record)
+    if record.library_version != __version__:
+        notes.insert(0, f"library: recorded mutasi-rules {record.library_version}, running {__version__}")
+    extensions = plugins.fact_attributes() if plugins else []
+    try:
+        rulesets = record.loaded_rulesets(extensions)
+    except InputError as exc:
+        raise ReplayError(f"run {record.run_id}: a stored rule set does not load: {exc}") from exc
+    return ReplayInputs(record=record, dataset=record.dataset(), options=record.options, plugins=plugins,
+                        rulesets=rulesets, notes=notes)
+
+
+def replay(log: AuditLog, run_id: str) -> ReplayReport:
+    """Re-run a recorded decision from its stored inputs and compare it with the stored result.
+
+    Raises :class:`AuditError` for an unknown run id and :class:`ReplayError` when the run
+    cannot be re-run (a recorded plugin is missing). A record failing its integrity checks
+    is replayed when its inputs can still be read, and reported as not verifiable.
+    """
+    record = log.get(run_id)
+    integrity = [f"record integrity: {p}" for p in record_problems(log.raw(record.seq), None)]
+    try:
+        inputs = replay_inputs(record)
+    except ReplayError:
+        raise
+    except AuditError as exc:
+        return ReplayReport(run_id=record.run_id, identical=False, verifiable=False,
+                            recorded_sha256=record.result_sha256, replayed_sha256=None,
+                            differences=[*integrity, f"cannot replay: {exc}"])
+    try:
+        replayed = recommend(inputs.dataset, inputs.options, plugins=inputs.plugins, rulesets=inputs.rulesets)
+    except (InputError, PluginError) as exc:
+        raise ReplayError(f"run {record.run_id}: the replay failed: {exc}") from exc
+    replayed_json = replayed.to_json(indent=None)
+    replayed_sha = sha256_of(replayed_json)
+    same = replayed_sha == record.result_sha256 and replayed_json == record.result_json
+    differences = [*integrity, *inputs.notes]
+    if not same:
+        differences += result_differences(_json_loads(record.result_json), _json_loads(replayed_json))
+    return ReplayReport(run_id=record.run_id, identical=same and not integrity, verifiable=not integrity,
+                        recorded_sha256=record.result_sha256, replayed_sha256=replayed_sha,
+                        differences=differences, result=replayed)
+
+
+def result_differences(recorded: Any, replayed: Any, *, limit: int = 12) -> list[str]:
+    """A short human list of how two result JSON documents differ: moves added/removed, then JSON paths."""
+    out: list[str] = []
+
+    def moves(doc: Any) -> dict[tuple[str, str], Any]:
+        items = doc.get("moves", []) if isinstance(doc, dict) else []
+        return {(m.get("nip", "?"), (m.get("to") or {}).get("position_id", "?")): m
+                for m in items if isinstance(m, dict)}
+
+    before, after = moves(recorded), moves(replayed)
+    out += [f"move removed: {nip} -> {pos}" for nip, pos in sorted(before.keys() - after.keys())]
+    out += [f"move added: {nip} -> {pos}" for nip, pos in sorted(after.keys() - before.keys())]
+    out += [f"move changed: {nip} -> {pos}" for nip, pos in sorted(before.keys() & after.keys())
+            if before[(nip, pos)] != after[(nip, pos)]]
+    paths = list(_json_paths(recorded, replayed, "$", limit + 1))
+    if paths:
+        out.append(f"first difference at {paths[0]}")
+        out += [f"difference at {p}" for p in paths[1:limit]]
+        if len(paths) > limit:
+            out.append("... and more")
+    return out[: limit * 2]
+
+
+def _short(value: Any) -> str:
+    text = canonical_json(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_paths(a: Any, b: Any, path: str, limit: int) -> Iterator[str]:
+    """Paths where ``a`` and ``b`` differ, in document order (sorted keys), at most ``limit``."""
+    found = 0
+    stack: list[tuple[Any, Any, str]] = [(a, b, path)]
+    while stack and found < limit:
+        x, y, here = stack.pop()
+        if x == y:
+            continue
+        if isinstance(x, dict) and isinstance(y, dict):
+            for key in sorted(x.keys() | y.keys(), reverse=True):
+                stack.append((x.get(key, _MISSING), y.get(key, _MISSING), f"{here}.{key}"))
+        elif isinstance(x, list) and isinstance(y, list):
+            if len(x) != len(y):
+                found += 1
+                yield f"{here}: recorded {len(x)} item(s), replayed {len(y)}"
+                continue
+            for index in reversed(range(len(x))):
+                stack.append((x[index], y[index], f"{here}[{index}]"))
+        else:
+            found += 1
+            left = "absent" if x is _MISSING else _short(x)
+            right = "absent" if y is _MISSING else _short(y)
+            yield f"{here}: recorded {left}, replayed {right}"
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "absent"
+
+
+_MISSING: Any = _Missing()
+
+
+__all__ = [
+    "AuditError",
+    "AuditLog",
+    "DecisionRecord",
+    "ENV_AUDIT_DB",
+    "HASH_FIELDS",
+    "RecordSummary",
+    "ReplayError",
+    "ReplayInputs",
+    "ReplayReport",
+    "RuleSetRecord",
+    "VerifyReport",
+    "default_audit_path",
+    "hash_input",
+    "record_hash_of",
+    "record_problems",
+    "replay",
+    "replay_inputs",
+    "replay_plugins",
+    "result_differences",
+    "run_id_for",
+]
