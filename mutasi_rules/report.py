@@ -1,0 +1,405 @@
+"""The report of a transfer plan for the head of the region (Kepala Daerah / Wali Kota).
+
+One document, two forms: Markdown and a self-contained HTML file (inline CSS and an
+inline SVG chart; no external assets, no JavaScript). It summarises the plan (moves into
+and out of each OPD), the balance figure before and after, a chart of each OPD's job
+efficiency (EJ) before and after, the shortages left unfilled and why, the trainings the
+plan needs in total, the rule sets and plugins used with their versions, and the audit
+run id when known.
+
+Everything is read from the recorded result; the optional ``workload`` report only adds
+the OPDs the plan does not touch to the chart (their EJ is unchanged by the plan). Output
+is deterministic: the chart is drawn by matplotlib's SVG backend with no date in its
+metadata and a fixed hash salt, so the same result always gives byte-identical files.
+Every value from the data is escaped (HTML or Markdown).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .atomic import write_text
+from .explain import (
+    Block,
+    Bullets,
+    Heading,
+    Inline,
+    Item,
+    Lang,
+    Para,
+    Span,
+    TableBlock,
+    blocks_markdown,
+    inline,
+    number,
+    t,
+)
+from .recommend import RecommendationResult
+from .workload import WorkloadReport
+
+#: Fixed salt for the ids matplotlib writes into SVG (default: random per process).
+SVG_HASH_SALT = "mutasi-rules"
+
+_R: dict[str, dict[Lang, str]] = {
+    "title": {"id": "Laporan rencana mutasi untuk Kepala Daerah", "en": "Transfer plan report for the head of the region"},
+    "run": {"id": "Rekaman audit", "en": "Audit record"},
+    "dataset": {"id": "Data", "en": "Dataset"},
+    "as_of": {"id": "Data per tanggal", "en": "Data as of"},
+    "plan_date": {"id": "Tanggal rencana", "en": "Plan date"},
+    "summary": {"id": "Ringkasan", "en": "Summary"},
+    "summary_text": {
+        "id": "Rencana ini memuat {moves} mutasi ({recommended} langsung, {conditional} bersyarat pelatihan) yang "
+              "menyentuh {opds} OPD. {unfilled} dari {short} jabatan yang kekurangan pegawai belum dapat diisi.",
+        "en": "The plan holds {moves} transfers ({recommended} outright, {conditional} conditional on training) "
+              "touching {opds} agencies. {unfilled} of {short} positions short of staff remain unfilled.",
+    },
+    "by_opd": {"id": "Mutasi per OPD", "en": "Transfers by agency"},
+    "opd": {"id": "OPD", "en": "Agency"},
+    "in": {"id": "Masuk", "en": "In"},
+    "out": {"id": "Keluar", "en": "Out"},
+    "ej_before": {"id": "EJ sebelum", "en": "EJ before"},
+    "ej_after": {"id": "EJ sesudah", "en": "EJ after"},
+    "balance_intro": {
+        "id": "EJ (efisiensi jabatan) = beban kerja / (pegawai x jam kerja efektif). Pita wajar: {low} sampai {high}.",
+        "en": "EJ (job efficiency) = workload / (staff x effective hours). Normal band: {low} to {high}.",
+    },
+    "figure": {"id": "Ukuran", "en": "Figure"},
+    "ej_mean": {"id": "Rata-rata EJ", "en": "Mean EJ"},
+    "ej_min": {"id": "EJ terendah", "en": "Lowest EJ"},
+    "ej_max": {"id": "EJ tertinggi", "en": "Highest EJ"},
+    "outside_n": {"id": "OPD di luar pita", "en": "Agencies outside the band"},
+    "chart": {"id": "EJ per OPD sebelum dan sesudah", "en": "EJ by agency before and after"},
+    "chart_scope_all": {"id": "Semua OPD; garis putus-putus: batas pita wajar.",
+                        "en": "All agencies; dashed lines: the normal band."},
+    "chart_scope_touched": {"id": "OPD yang tersentuh rencana; garis putus-putus: batas pita wajar.",
+                            "en": "Agencies the plan touches; dashed lines: the normal band."},
+    "moves": {"id": "Daftar mutasi", "en": "Transfers"},
+    "unfilled": {"id": "Kekurangan pegawai yang belum terisi", "en": "Shortages left unfilled"},
+    "none_unfilled": {"id": "Semua kekurangan pegawai terisi.", "en": "Every shortage is filled."},
+    "remaining": {"id": "Sisa", "en": "Left"},
+    "considered": {"id": "Dipertimbangkan", "en": "Considered"},
+    "trainings": {"id": "Pelatihan yang dibutuhkan", "en": "Trainings needed"},
+    "none_trainings": {"id": "Tidak ada pelatihan yang dibutuhkan.", "en": "No training is needed."},
+    "training": {"id": "Pelatihan", "en": "Training"},
+    "persons": {"id": "Peserta", "en": "Participants"},
+    "hours_each": {"id": "JP per orang", "en": "Hours each"},
+    "hours_total": {"id": "JP total", "en": "Hours in total"},
+    "provider": {"id": "Penyelenggara", "en": "Provider"},
+    "not_offered": {"id": "belum ada di katalog", "en": "not in the catalogue"},
+    "required_by": {"id": "Disyaratkan oleh", "en": "Required by"},
+    "provenance": {"id": "Aturan dan plugin yang digunakan", "en": "Rule sets and plugins used"},
+    "ruleset": {"id": "Rule set", "en": "Rule set"},
+    "version": {"id": "Versi", "en": "Version"},
+    "origin": {"id": "Sumber", "en": "Origin"},
+    "plugin": {"id": "Plugin", "en": "Plugin"},
+    "no_plugins": {"id": "Tidak ada plugin.", "en": "No plugins."},
+    "skipped": {"id": "Plugin dilewati", "en": "Plugins skipped"},
+    "decision": {
+        "id": "Rencana ini adalah usulan untuk diputuskan oleh Wali Kota selaku Pejabat Pembina Kepegawaian (PPK).",
+        "en": "This plan is a proposal for the decision of the Wali Kota as the appointing official (PPK).",
+    },
+}
+
+
+def r(key: str, lang: Lang, **values: object) -> str:
+    text = _R[key][lang]
+    return text.format(**values) if values else text
+
+
+# ----------------------------------------------------------------- chart
+
+
+@dataclass(frozen=True)
+class OpdEj:
+    unit_id: str
+    name: str
+    before: float
+    after: float
+
+
+def chart_rows(result: RecommendationResult, workload: WorkloadReport | None = None) -> list[OpdEj]:
+    """EJ per OPD before and after: the OPDs the plan touches, plus every other OPD of ``workload``."""
+    rows = {u.unit_id: OpdEj(u.unit_id, u.name, u.ej_before, u.ej_after)
+            for u in result.units if u.ej_before is not None and u.ej_after is not None}
+    if workload is not None:
+        for unit in workload.opd_units():
+            if unit.unit_id not in rows and unit.ej is not None:
+                rows[unit.unit_id] = OpdEj(unit.unit_id, unit.name, unit.ej, unit.ej)
+    return sorted(rows.values(), key=lambda row: (row.before, row.unit_id))
+
+
+def ej_chart_svg(result: RecommendationResult, lang: Lang = "id", workload: WorkloadReport | None = None) -> str:
+    """A horizontal bar chart of EJ per OPD before and after, as an inline ``<svg>`` element."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    rows = chart_rows(result, workload)
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT, "svg.fonttype": "path", "font.size": 9}):
+        figure = Figure(figsize=(9.0, 1.6 + 0.36 * max(len(rows), 1)))
+        axes = figure.add_subplot()
+        positions = list(range(len(rows)))
+        height = 0.38
+        axes.barh([p + height / 2 for p in positions], [row.before for row in rows], height,
+                  label=t("before", lang), color="#9aa5b1")
+        axes.barh([p - height / 2 for p in positions], [row.after for row in rows], height,
+                  label=t("after", lang), color="#1f77b4")
+        # Names come from data: draw them literally (no mathtext for a '$' in a name).
+        labels = [textwrap.shorten(row.name, width=42, placeholder="…") for row in rows]
+        axes.set_yticks(positions, labels, parse_math=False)
+        band = result.balance_before
+        for edge in (band.band_low, band.band_high):
+            axes.axvline(edge, color="#555555", linestyle="--", linewidth=0.8)
+        axes.set_xlabel("EJ")
+        axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+        axes.margins(y=0.01)
+        figure.tight_layout()
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buffer.getvalue()
+    # Inline use: drop the XML prolog and blank lines (a blank line would end a Markdown HTML block).
+    svg = svg[svg.index("<svg"):]
+    return "\n".join(line for line in svg.splitlines() if line.strip()) + "\n"
+
+
+# ----------------------------------------------------------------- document
+
+
+@dataclass(frozen=True)
+class Svg:
+    """An inline SVG figure (trusted: produced by :func:`ej_chart_svg`, not from data)."""
+
+    svg: str
+    caption: str
+
+
+ReportBlock = Block | Svg
+
+
+def _place(name: str, unit: str) -> str:
+    return f"{name} ({unit})"
+
+
+def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
+                  workload: WorkloadReport | None = None) -> list[ReportBlock]:
+    run = result.run
+    head = [f"{r('dataset', lang)}: {run.dataset}", f"{r('as_of', lang)}: {run.as_of.isoformat()}",
+            f"{r('plan_date', lang)}: {run.plan_date.isoformat()}"]
+    if run_id:
+        head.append(f"{r('run', lang)}: {run_id}")
+    unfilled = [s for s in result.shortages if s.remaining > 0]
+    conditional = sum(1 for m in result.moves if m.status == "conditional")
+    blocks: list[ReportBlock] = [
+        Heading(1, r("title", lang)),
+        Bullets(tuple(Item(inline(line)) for line in head)),
+        Para(inline(r("decision", lang))),
+        Heading(2, r("summary", lang)),
+        Para(inline(r("summary_text", lang, moves=len(result.moves), recommended=len(result.moves) - conditional,
+                      conditional=conditional, opds=len(result.units), unfilled=len(unfilled),
+                      short=len(result.shortages)))),
+        Heading(3, r("by_opd", lang)),
+        TableBlock(
+            header=(r("opd", lang), r("in", lang), r("out", lang), r("ej_before", lang), r("ej_after", lang)),
+            rows=tuple((u.name, str(u.moves_in), str(u.moves_out), number(u.ej_before, 2, lang),
+                        number(u.ej_after, 2, lang)) for u in result.units),
+            right=frozenset({1, 2, 3, 4}),
+        ),
+        Heading(2, t("balance", lang)),
+    ]
+    b, a = result.balance_before, result.balance_after
+    blocks.append(Para(inline(r("balance_intro", lang, low=number(b.band_low, 2, lang),
+                                high=number(b.band_high, 2, lang)))))
+
+    def extreme(value: float | None, unit: str | None) -> str:
+        return number(value, 2, lang) + (f" ({unit})" if unit else "")
+
+    blocks.append(TableBlock(
+        header=(r("figure", lang), t("before", lang), t("after", lang)),
+        rows=(
+            (t("ej_std", lang), number(b.ej_std, 4, lang), number(a.ej_std, 4, lang)),
+            (r("ej_mean", lang), number(b.ej_mean, 4, lang), number(a.ej_mean, 4, lang)),
+            (r("ej_min", lang), extreme(b.ej_min, b.ej_min_unit), extreme(a.ej_min, a.ej_min_unit)),
+            (r("ej_max", lang), extreme(b.ej_max, b.ej_max_unit), extreme(a.ej_max, a.ej_max_unit)),
+            (r("outside_n", lang), f"{len(b.outside_band)} / {b.units_considered}",
+             f"{len(a.outside_band)} / {a.units_considered}"),
+            (t("outside", lang), number(b.outside_band_share, 3, lang), number(a.outside_band_share, 3, lang)),
+        ),
+        right=frozenset({1, 2}),
+    ))
+    blocks.append(Heading(2, r("chart", lang)))
+    blocks.append(Svg(ej_chart_svg(result, lang, workload),
+                      r("chart_scope_all" if workload is not None else "chart_scope_touched", lang)))
+
+    blocks.append(Heading(2, f"{r('moves', lang)} ({len(result.moves)})"))
+    if result.moves:
+        blocks.append(TableBlock(
+            header=tuple(t(k, lang) for k in ("nip", "name", "from", "to", "status", "score", "training")),
+            rows=tuple((m.nip, m.name, _place(m.from_.position_name, m.from_.unit_name),
+                        _place(m.to.position_name, m.to.unit_name), t(m.status, lang), number(m.score, 1, lang),
+                        ", ".join(n.name for n in m.trainings_required) or "-") for m in result.moves),
+            right=frozenset({5}),
+        ))
+    else:
+        blocks.append(Para(inline(t("no_moves", lang))))
+
+    blocks.append(Heading(2, f"{r('unfilled', lang)} ({len(unfilled)})"))
+    if unfilled:
+        blocks.append(TableBlock(
+            header=(t("position", lang), t("short", lang), t("received", lang), r("remaining", lang), "EJ",
+                    r("considered", lang), t("eligible", lang), t("why_unfilled", lang)),
+            rows=tuple((_place(s.position.position_name, s.position.unit_name), str(s.shortage), str(s.received),
+                        str(s.remaining), number(s.ej_after, 2, lang), str(s.candidates_considered),
+                        str(s.candidates_eligible), s.unfilled_reason.get(lang) if s.unfilled_reason else "-")
+                       for s in unfilled),
+            right=frozenset({1, 2, 3, 4, 5, 6}),
+        ))
+    else:
+        blocks.append(Para(inline(r("none_unfilled", lang))))
+
+    blocks.append(Heading(2, r("trainings", lang)))
+    if result.trainings_total:
+        rows = []
+        for need in result.trainings_total:
+            persons = sum(1 for m in result.moves
+                          if any(n.name.casefold() == need.name.casefold() for n in m.trainings_required))
+            offer = need.offer
+            rows.append((need.name, str(persons), number(offer.hours, 0, lang) if offer else "-",
+                         number(offer.hours * persons, 0, lang) if offer else "-",
+                         offer.provider if offer else r("not_offered", lang), ", ".join(need.required_by)))
+        blocks.append(TableBlock(
+            header=(r("training", lang), r("persons", lang), r("hours_each", lang), r("hours_total", lang),
+                    r("provider", lang), r("required_by", lang)),
+            rows=tuple(rows), right=frozenset({1, 2, 3}),
+        ))
+    else:
+        blocks.append(Para(inline(r("none_trainings", lang))))
+
+    blocks.append(Heading(2, r("provenance", lang)))
+    blocks.append(TableBlock(
+        header=(r("ruleset", lang), r("version", lang), r("origin", lang), "SHA-256"),
+        rows=tuple((rs.id, rs.version, rs.origin, rs.sha256[:16]) for rs in run.rulesets),
+    ))
+    if run.plugins:
+        blocks.append(TableBlock(header=(r("plugin", lang), r("version", lang), r("origin", lang)),
+                                 rows=tuple((p.name, p.version, p.source) for p in run.plugins)))
+    else:
+        blocks.append(Para(inline(r("no_plugins", lang))))
+    if run.skipped_plugins:
+        blocks.append(Para(inline(Span(r("skipped", lang), "b"))))
+        blocks.append(Bullets(tuple(Item(inline(s)) for s in run.skipped_plugins)))
+    blocks.append(Para(inline(f"mutasi-rules {run.library_version} · {r('dataset', lang)} SHA-256 ",
+                              Span(run.dataset_sha256, "code"))))
+    if result.warnings:
+        blocks.append(Heading(2, t("warnings", lang)))
+        blocks.append(Bullets(tuple(Item(inline(w)) for w in result.warnings)))
+    return blocks
+
+
+# ----------------------------------------------------------------- rendering
+
+
+def _markdown(blocks: Sequence[ReportBlock]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Svg):
+            out.append(f'<figure>\n{block.svg}<figcaption>{html.escape(block.caption)}</figcaption>\n</figure>\n')
+        else:
+            out.append(blocks_markdown([block]))
+    return "\n".join(out)
+
+
+def _html_inline(parts: Inline) -> str:
+    out = []
+    for part in parts:
+        text = html.escape(part.text)
+        out.append(f"<strong>{text}</strong>" if part.style == "b" else f"<code>{text}</code>"
+                   if part.style == "code" else text)
+    return "".join(out)
+
+
+def _html_items(items: Iterable[Item]) -> str:
+    out = ["<ul>"]
+    for item in items:
+        children = _html_items(item.children) if item.children else ""
+        out.append(f"<li>{_html_inline(item.parts)}{children}</li>")
+    out.append("</ul>")
+    return "".join(out)
+
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1100px; margin: 2em auto;
+       padding: 0 1em; color: #1b1f23; line-height: 1.45; }
+h1 { font-size: 1.6em; border-bottom: 2px solid #1f77b4; padding-bottom: .2em; }
+h2 { font-size: 1.25em; margin-top: 1.6em; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .92em; }
+th, td { border: 1px solid #d0d7de; padding: .3em .6em; vertical-align: top; text-align: left; }
+th { background: #f3f5f7; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+code { font-size: .9em; background: #f3f5f7; padding: 0 .2em; }
+figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: .9em; color: #57606a; }
+""".strip()
+
+
+def _html(blocks: Sequence[ReportBlock], lang: Lang, title: str) -> str:
+    body: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            body.append(f"<h{block.level}>{html.escape(block.text)}</h{block.level}>")
+        elif isinstance(block, Para):
+            body.append(f"<p>{_html_inline(block.parts)}</p>")
+        elif isinstance(block, Bullets):
+            body.append(_html_items(block.items))
+        elif isinstance(block, Svg):
+            body.append(f"<figure>\n{block.svg}<figcaption>{html.escape(block.caption)}</figcaption>\n</figure>")
+        else:
+            def cls(i: int) -> str:
+                return ' class="num"' if i in block.right else ""
+
+            head = "".join(f"<th{cls(i)}>{html.escape(h)}</th>" for i, h in enumerate(block.header))
+            rows = "".join("<tr>" + "".join(f"<td{cls(i)}>{html.escape(c)}</td>" for i, c in enumerate(row)) + "</tr>"
+                           for row in block.rows)
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def report_markdown(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
+                    workload: WorkloadReport | None = None) -> str:
+    """The report as Markdown (the chart as an inline ``<svg>`` HTML block)."""
+    return _markdown(report_blocks(result, lang=lang, run_id=run_id, workload=workload))
+
+
+def report_html(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
+                workload: WorkloadReport | None = None) -> str:
+    """The report as one self-contained HTML file (inline CSS and SVG, no scripts)."""
+    title = f"{r('title', lang)}: {result.run.dataset}"
+    return _html(report_blocks(result, lang=lang, run_id=run_id, workload=workload), lang, title)
+
+
+def write_report(result: RecommendationResult, path: str | os.PathLike[str], *, lang: Lang = "id",
+                 run_id: str | None = None, workload: WorkloadReport | None = None) -> Path:
+    """Write the report atomically; ``.html``/``.htm`` gives HTML, anything else Markdown."""
+    target = Path(path)
+    render = report_html if target.suffix.lower() in (".html", ".htm") else report_markdown
+    write_text(target, render(result, lang=lang, run_id=run_id, workload=workload))
+    return target
+
+
+__all__ = [
+    "OpdEj",
+    "SVG_HASH_SALT",
+    "chart_rows",
+    "ej_chart_svg",
+    "report_blocks",
+    "report_html",
+    "report_markdown",
+    "write_report",
+]
