@@ -20,9 +20,11 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
@@ -46,6 +48,7 @@ from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
 from .plugins.types import TrainingOffer, Veto
 from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
+from .screen import PairScreen
 from .scoring import ProfileScore, ScoreComponentResult, ScoringSettings, profile_score, workload_benefit
 from .workload import (
     BalanceFigure,
@@ -350,11 +353,29 @@ def pair_subject(nip: str, position_id: str) -> str:
     return f"{nip}->{position_id}"
 
 
+#: The vectorised candidate screen is on; tests switch it off per run (_Run(screen=False)).
+_SCREEN = True
+
+
+@dataclass
+class _CandidateStage:
+    """What the candidate stage hands to the plan and the reports."""
+
+    considered: dict[str, int]  # target -> pairs considered (screened ones included)
+    by_target: dict[str, list[Employee]]  # target -> employees the engine evaluated for it, by NIP
+    evaluated: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    items: list[tuple[tuple[Employee, str], dict[str, Any]]] = field(default_factory=list)
+    options: list[MoveOption] = field(default_factory=list)
+
+
 class _Run:
     """One pipeline run over a prepared :class:`RunContext` (kept out of the public API)."""
 
-    def __init__(self, ctx: RunContext, progress: Progress | None) -> None:
+    def __init__(self, ctx: RunContext, progress: Progress | None, *, screen: bool | None = None) -> None:
         self.ctx = ctx
+        #: Pre-screen candidate pairs with the vectorised block rules (mutasi_rules.screen);
+        #: off, every pair goes through the engine (the reference the screened run must equal).
+        self.screen = _SCREEN if screen is None else screen
         self.dataset = ctx.dataset
         self.options = ctx.options
         self.plugins = ctx.plugins
@@ -393,41 +414,10 @@ class _Run:
             ]
 
             targets = sorted(shortages)
-            pairs: list[tuple[Employee, str]] = [
-                (e, t) for e in movable for t in targets if t != e.position_id
-            ]
-            facts = [ctx.candidate_scope(e.nip, t) for e, t in pairs]
-            self.progress("candidate rules", 0, len(pairs))
-            pair_findings = engine.evaluate("candidate", facts, [pair_subject(e.nip, t) for e, t in pairs])
-            self.progress("candidate rules", len(pairs), len(pairs))
+            stage = self.candidate_stage(engine, movable, targets, employee_findings)
             candidate_rules = engine.rule_keys("candidate")
-
-        # Eligibility, vetoes and scores per pair.
-        hours = self.calc.hours
+        evaluated, options = stage.evaluated, stage.options
         catalogue = {o.name.casefold(): o for o in (self.plugins.training_catalogue() if self.plugins else [])}
-        evaluated: dict[tuple[str, str], dict[str, Any]] = {}
-        options: list[MoveOption] = []
-        for (employee, target), fact, found in zip(pairs, facts, pair_findings, strict=True):
-            key = (employee.nip, target)
-            vetoes = self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of) if self.plugins else []
-            blocked = _blocking(found)
-            entry: dict[str, Any] = {"findings": found, "vetoes": vetoes, "blocked": blocked, "fact": fact}
-            evaluated[key] = entry
-            if blocked or vetoes:
-                continue
-            entry["breakdown"], entry["profile"] = self.score(
-                employee, target, fact, [*employee_findings[employee.nip], *found], pw, hours
-            )
-            entry["score"] = round(sum(c.points for c in entry["breakdown"]), 6)
-            source_position = self.index.positions[employee.position_id]
-            options.append(MoveOption(
-                nip=employee.nip,
-                source_position_id=source_position.id,
-                source_unit_id=self.index.opd_of(source_position.unit_id),
-                target_position_id=target,
-                target_unit_id=self.index.opd_of(self.index.positions[target].unit_id),
-                score=entry["score"],
-            ))
 
         # Plan.
         unit_release = {
@@ -457,7 +447,8 @@ class _Run:
             for nip, target in sorted(chosen)
         ]
         shortage_reports = [
-            self.shortage_report(target, shortages[target], pairs, evaluated, chosen, withheld, pw, after_positions)
+            self.shortage_report(target, shortages[target], stage.considered[target], stage.by_target[target],
+                                 evaluated, chosen, withheld, pw, after_positions)
             for target in targets
         ]
         touched = sorted({m.from_.opd_id for m in moves} | {m.to.opd_id for m in moves})
@@ -493,6 +484,94 @@ class _Run:
             trainings_total=[totals[k] for k in sorted(totals)],
             warnings=warnings,
         )
+
+    def candidate_stage(self, engine: RuleEngine, movable: list[Employee], targets: list[str],
+                        employee_findings: dict[str, list[Finding]]) -> "_CandidateStage":
+        """Candidate rules, vetoes and scores for every (movable employee, short position) pair.
+
+        The vectorised screen (mutasi_rules.screen) marks the pairs some ``block`` rule
+        surely stops; the engine evaluates every other pair, and of the blocked ones only
+        those a shortage report lists as alternatives (the first by NIP after the
+        eligible ones), so every finding in the result is the engine's.
+        """
+        ctx = self.ctx
+        n, m = len(movable), len(targets)
+        column = {t: j for j, t in enumerate(targets)}
+        own = np.array([column.get(e.position_id, -1) for e in movable], dtype=np.int64)
+        pair = np.ones((n, m), dtype=bool)
+        inside = np.flatnonzero(own >= 0)
+        pair[inside, own[inside]] = False  # nobody is a candidate for the post they hold
+        screened = np.zeros((n, m), dtype=bool)
+        if self.screen and n and m:
+            self.progress("candidate screen", 0, m)
+            screen = PairScreen(ctx, [e.nip for e in movable], targets)
+            for start, stop, blocked in screen.chunks():
+                screened[:, start:stop] = blocked
+                self.progress("candidate screen", stop, m)
+        screened &= pair
+        rows, cols = np.nonzero(pair & ~screened)  # row-major: by NIP, then position id
+        stage = _CandidateStage(
+            considered={t: int(pair[:, j].sum()) for j, t in enumerate(targets)},
+            by_target={t: [] for t in targets},
+        )
+        survivors = [(movable[i], targets[j]) for i, j in zip(rows.tolist(), cols.tolist())]
+        self.progress("candidate rules", 0, len(survivors))
+        self.evaluate_pairs(engine, survivors, employee_findings, stage)
+        self.progress("candidate rules", len(survivors), len(survivors))
+        # Blocked alternatives a report may list: the first by NIP after the unblocked ones.
+        extra: list[tuple[Employee, str]] = []
+        engine_blocked = np.zeros((n, m), dtype=bool)
+        row_of = {e.nip: i for i, e in enumerate(movable)}
+        for (employee, target), entry in stage.items:
+            if entry["blocked"]:
+                engine_blocked[row_of[employee.nip], column[target]] = True
+        for j, target in enumerate(targets):
+            unblocked = sum(1 for e in stage.by_target[target] if not stage.evaluated[(e.nip, target)]["blocked"])
+            room = max(self.options.alternatives_per_position, ctx.shortages[target]) - unblocked
+            if room <= 0 or not screened[:, j].any():
+                continue
+            shown = np.flatnonzero(screened[:, j] | engine_blocked[:, j])[:room]
+            extra.extend((movable[i], target) for i in shown.tolist() if screened[i, j])
+        extra.sort(key=lambda pair_: (pair_[0].nip, pair_[1]))
+        self.evaluate_pairs(engine, extra, employee_findings, stage)
+        for (employee, target), entry in stage.items[len(survivors):]:
+            if not entry["blocked"]:
+                raise RuntimeError(f"screen error: {pair_subject(employee.nip, target)} was screened out but the "
+                                   "engine does not block it")
+        for target in targets:
+            stage.by_target[target].sort(key=lambda e: e.nip)
+        return stage
+
+    def evaluate_pairs(self, engine: RuleEngine, pairs: Sequence[tuple[Employee, str]],
+                       employee_findings: dict[str, list[Finding]], stage: "_CandidateStage") -> None:
+        """Findings, vetoes and (when eligible) scores and plan options of ``pairs``, into ``stage``."""
+        ctx, pw = self.ctx, self.ctx.pw
+        facts = [ctx.candidate_scope(e.nip, t) for e, t in pairs]
+        found_all = engine.evaluate("candidate", facts, [pair_subject(e.nip, t) for e, t in pairs])
+        hours = self.calc.hours
+        for (employee, target), fact, found in zip(pairs, facts, found_all, strict=True):
+            key = (employee.nip, target)
+            vetoes = self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of) if self.plugins else []
+            blocked = _blocking(found)
+            entry: dict[str, Any] = {"findings": found, "vetoes": vetoes, "blocked": blocked}
+            stage.evaluated[key] = entry
+            stage.items.append(((employee, target), entry))
+            stage.by_target[target].append(employee)
+            if blocked or vetoes:
+                continue
+            entry["breakdown"], entry["profile"] = self.score(
+                employee, target, fact, [*employee_findings[employee.nip], *found], pw, hours
+            )
+            entry["score"] = round(sum(c.points for c in entry["breakdown"]), 6)
+            source_position = self.index.positions[employee.position_id]
+            stage.options.append(MoveOption(
+                nip=employee.nip,
+                source_position_id=source_position.id,
+                source_unit_id=self.index.opd_of(source_position.unit_id),
+                target_position_id=target,
+                target_unit_id=self.index.opd_of(self.index.positions[target].unit_id),
+                score=entry["score"],
+            ))
 
     def delta(self, chosen: set[tuple[str, str]]) -> dict[str, int]:
         """Change in staff per position if the moves ``chosen`` are made."""
@@ -598,17 +677,21 @@ class _Run:
                                    opd_ej_before=uw[dst_opd].ej, opd_ej_after=after_u[dst_opd].ej),
         )
 
-    def shortage_report(self, target: str, shortage: int, pairs: Sequence[tuple[Employee, str]],
+    def shortage_report(self, target: str, shortage: int, considered: int, reported: Sequence[Employee],
                         evaluated: dict[tuple[str, str], dict[str, Any]], chosen: set[tuple[str, str]],
                         withheld: set[tuple[str, str]], pw: dict[str, PositionWorkload],
                         after_p: dict[str, PositionWorkload]) -> ShortageReport:
+        """``considered``: pairs for ``target``; ``reported``: those the engine evaluated (see _CandidateStage).
+
+        Pairs the screen blocked and the engine never saw are blocked, so not eligible, and
+        sort after every reported one (blocked last, by NIP): the truncated list is the same.
+        """
         position = self.index.positions[target]
         chosen_here = [nip for nip, t in chosen if t == target]
         chosen_scores = sorted(evaluated[(n, target)]["score"] for n in chosen_here)
         moved_to = {nip: t for nip, t in chosen}
         alternatives: list[Alternative] = []
-        considered = [e for e, t in pairs if t == target]
-        for employee in considered:
+        for employee in reported:
             entry = evaluated[(employee.nip, target)]
             score = entry.get("score")
             if (employee.nip, target) in chosen:
@@ -673,7 +756,7 @@ class _Run:
             remaining=shortage - received,
             ej_before=pw[target].ej,
             ej_after=after_p[target].ej,
-            candidates_considered=len(considered),
+            candidates_considered=considered,
             candidates_eligible=eligible,
             alternatives=alternatives[: max(self.options.alternatives_per_position, received)],
             unfilled_reason=unfilled,
