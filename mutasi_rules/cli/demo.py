@@ -2,7 +2,8 @@
 
 Validates the dataset, shows the workload by agency (OPD), runs the full recommendation
 pipeline with the installed agency plugins, prints the plan, and writes the plan as JSON
-and Markdown under ``--out-dir`` so the files can be opened afterwards.
+and Markdown under ``--out-dir`` so the files can be opened afterwards; the run is recorded in
+``<out-dir>/audit.sqlite`` (see docs/audit.md).
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ from rich.table import Table
 from ..atomic import write_text
 from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
-from ..plugins.manager import PluginError
+from ..plugins.manager import PluginError, load_plugins
 from ..problems import InputError
-from ..recommend import RecommendationResult, RecommendOptions, recommend
+from ..recommend import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
 from ..workload import figures_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS
+from .audit import record_run
 from .recommend import progress_reporter
 from .validate import format_problem
 
 DEFAULT_DATASET = "examples/pontianak"
 DEFAULT_OUT = "out"
+AUDIT_FILE = "audit.sqlite"  # the demo's decision log, beside the plan files
 
 
 def register(subparsers: Any) -> None:
@@ -71,9 +74,12 @@ def run(args: argparse.Namespace) -> int:
     meta = dataset.metadata
     console.print(f"[bold]{meta.name}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
                   f"{len(dataset.positions)} positions, {len(dataset.employees)} employees; dataset valid")
+    options = RecommendOptions()
     try:
+        plugins = load_plugins(options.plugins)
+        loaded = load_run_rulesets(options, plugins)  # loaded here so the audit log can store them
         with progress_reporter(sys.stderr.isatty()) as progress:
-            result = recommend(dataset, RecommendOptions(), progress=progress)
+            result = recommend(dataset, options, plugins=plugins, rulesets=loaded, progress=progress)
     except InputError as error:
         print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
@@ -86,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     console.print(workload_table(result, dataset))
     render_table(result, console, args.lang)
     out = Path(args.out_dir)
+    if record_run(out / AUDIT_FILE, result, dataset, loaded) is None:
+        return EXIT_FAILURE
     write_text(out / "plan.json", result.to_json(indent=2) + "\n")
     write_text(out / "plan.md", render_markdown(result, args.lang))
     console.print(f"written: {out / 'plan.json'}, {out / 'plan.md'}")

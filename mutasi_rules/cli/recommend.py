@@ -14,12 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..atomic import write_text
+from ..audit import default_audit_path
 from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
-from ..plugins.manager import PluginError
+from ..plugins.manager import PluginError, load_plugins
 from ..problems import InputError
-from ..recommend import RecommendationResult, RecommendOptions, recommend
+from ..recommend import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from .audit import add_audit_arguments, record_run
 from .plugins import add_plugin_arguments, settings_from_args
 from .validate import format_problem
 
@@ -65,6 +67,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--format", choices=("table", "json", "md"), default="table")
     parser.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically) instead of stdout")
     parser.add_argument("--lang", choices=("id", "en"), default="id", help="language of table and md output")
+    add_audit_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -112,13 +115,20 @@ def run(args: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
     try:
+        # Plugins and rule sets are loaded here (as prepare() would) so the audit log can store the rule sets.
+        plugins = load_plugins(options.plugins) if options.use_plugins else None
+        rulesets = load_run_rulesets(options, plugins)
         with progress_reporter(sys.stderr.isatty()) as progress:
-            result = recommend(dataset, options, progress=progress)
+            result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
     except InputError as error:
         print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
     except PluginError as error:
         print(f"plugin failure: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    # Recorded before any output: a decision that is shown has been recorded.
+    if not args.no_audit and record_run(args.audit_db or default_audit_path(args.dataset), result, dataset,
+                                        rulesets) is None:
         return EXIT_FAILURE
     text = render(result, args.format, args.lang)
     if args.out:
