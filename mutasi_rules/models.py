@@ -12,6 +12,7 @@ Ordered enumerations (golongan, education level, predikat) carry their rank thro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from enum import Enum
 from typing import Annotated, Literal
@@ -26,11 +27,16 @@ class OrderedEnum(str, Enum):
 
     @property
     def ordinal(self) -> int:
-        return list(type(self)).index(self) + 1
+        return _ordinals(type(self))[self]  # hot in fact building and scoring: a cached look-up
 
     @classmethod
     def from_ordinal(cls, ordinal: int) -> "OrderedEnum":
         return list(cls)[ordinal - 1]
+
+
+@functools.cache
+def _ordinals(enum: type[OrderedEnum]) -> dict[OrderedEnum, int]:
+    return {member: rank for rank, member in enumerate(enum, 1)}
 
 
 class Golongan(OrderedEnum):
