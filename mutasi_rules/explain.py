@@ -373,7 +373,7 @@ def blocks_markdown(blocks: Iterable[Block]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def blocks_text(blocks: Iterable[Block], width: int = 110) -> str:
+def blocks_text(blocks: Iterable[Block], width: int = 160) -> str:
     """Plain terminal text of a block list (tables drawn by rich, without colour)."""
     console = Console(file=io.StringIO(), record=True, width=width, color_system=None, soft_wrap=False)
     out: list[str] = []
