@@ -1,0 +1,128 @@
+"""Letter drafts to the people a plan moves: open reasons, the training offered, the objection route."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+
+from mutasi_rules.explain import number
+from mutasi_rules.loading import load_dataset
+from mutasi_rules.notices import (
+    NoticeSettings,
+    long_date,
+    notice_filename,
+    notice_markdown,
+    plugin_contacts,
+    render_notices,
+    write_notices,
+)
+from mutasi_rules.plugins.manager import load_plugins
+from mutasi_rules.plugins.types import NoticeContact
+from mutasi_rules.recommend import RecommendationResult, recommend
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
+
+
+@functools.lru_cache(maxsize=1)
+def result() -> RecommendationResult:
+    return recommend(load_dataset(EXAMPLE))
+
+
+def conditional_move():
+    return next(m for m in result().moves if m.trainings_required and m.trainings_required[0].offer)
+
+
+def test_letter_says_where_why_training_and_how_to_object():
+    move = conditional_move()
+    letter = notice_markdown(move, result())
+    assert letter.startswith("# Draf pemberitahuan rencana mutasi")
+    assert f"NIP {move.nip}" in letter and move.name in letter
+    # Where to and from.
+    assert move.to.position_name in letter and move.to.unit_name in letter
+    assert move.from_.position_name in letter and move.from_.unit_name in letter
+    # Why: the target's shortage and load, the source's surplus, in plain words (percent, not EJ formulas).
+    shortage = next(s for s in result().shortages if s.position.position_id == move.to.position_id)
+    assert f"kekurangan {shortage.shortage} orang pegawai" in letter
+    assert f"{round(move.target_effect.position_ej_before * 100)}%" in letter
+    assert f"{round(move.source_effect.position_ej_before * 100)}%" in letter and "kelebihan pegawai" in letter
+    assert "EJ =" not in letter and "×" not in letter
+    # Key rule findings, in the person's language.
+    for finding in move.findings:
+        if finding.effect.value in ("score", "require_training"):
+            assert finding.message.id in letter
+    assert f"nilai kesesuaian {number(move.profile.score, 1, 'id')} dari 5" in letter
+    # The training offered first.
+    offer = move.trainings_required[0].offer
+    assert "## Pelatihan lebih dulu" in letter
+    assert f"**{offer.name}**: {offer.hours:.0f} jam pelajaran, diselenggarakan oleh {offer.provider}" in letter
+    # A proposal of BKPSDM for the decision of the Wali Kota (PPK); objection route and period.
+    assert "usulan BKPSDM Kota Pontianak" in letter and "Wali Kota Pontianak" in letter and "(PPK)" in letter
+    assert "keberatan" in letter and "14 hari" in letter and "BKPSDM Kota Pontianak" in letter
+    # Dated with the run's plan date, never the clock.
+    assert f"Pontianak, {long_date(result().run.plan_date, 'id')}" in letter
+
+
+def test_letter_date_follows_the_plan_date_and_output_is_deterministic():
+    move = conditional_move()
+    later = result().model_copy(update={"run": result().run.model_copy(update={"plan_date": dt.date(2026, 9, 15)})})
+    assert "Pontianak, 15 September 2026" in notice_markdown(move, later)
+    assert notice_markdown(move, result()) == notice_markdown(move, result())
+    assert render_notices(result(), langs=("id", "en")) == render_notices(result(), langs=("id", "en"))
+
+
+def test_english_version():
+    move = conditional_move()
+    letter = notice_markdown(move, result(), lang="en")
+    assert letter.startswith("# Draft notice of a planned transfer")
+    assert "If you object" in letter and "within 14 days" in letter and "PPK" in letter
+    assert f"{move.trainings_required[0].offer.hours:.0f} hours" in letter
+    assert long_date(result().run.plan_date, "en") in letter
+
+
+def test_contact_office_and_objection_period_are_settings():
+    move = conditional_move()
+    contact = NoticeContact(office="Sub Bagian Kepegawaian Dinas X", email="kepegawaian@example.org",
+                            phone="0561-000000")
+    letter = notice_markdown(move, result(), contact=contact, settings=NoticeSettings(objection_days=30))
+    assert "**Sub Bagian Kepegawaian Dinas X**" in letter and "kepegawaian@example.org" in letter
+    assert "0561-000000" in letter and "30 hari" in letter and "14 hari" not in letter
+    asked: list[str] = []
+
+    def lookup(unit_id: str) -> NoticeContact | None:
+        asked.append(unit_id)
+        return contact
+
+    letters = render_notices(result(), contacts=lookup)
+    assert asked == [m.from_.unit_id for m in result().moves]  # the employee's current unit
+    assert all("Sub Bagian Kepegawaian Dinas X" in text for text in letters.values())
+
+
+def test_plugin_contacts_use_the_firstresult_hook_and_fall_back_to_none():
+    dataset = load_dataset(EXAMPLE)
+    manager = load_plugins()
+    lookup = plugin_contacts(manager, dataset)
+    dinkes_unit = next(u.id for u in dataset.units if u.id.startswith("pkm-"))
+    assert "mutasi-rules-dinkes-pontianak" in manager.infos, "the example's plugins are installed in the dev venv"
+    contact = lookup(dinkes_unit)
+    assert contact is not None and "Dinas Kesehatan" in contact.office
+    assert contact.source.startswith("plugin:")
+    assert lookup("bappeda") is None  # no plugin covers it: the letter falls back to BKPSDM
+
+
+def test_names_from_data_are_escaped():
+    move = conditional_move().model_copy(update={"name": "<script>alert(1)</script>"})
+    letter = notice_markdown(move, result())
+    assert "<script>" not in letter and "&lt;script&gt;" in letter
+
+
+def test_write_notices_one_file_per_person_and_language(tmp_path):
+    paths = write_notices(result(), tmp_path / "out", langs=("id", "en"), run_id="R000007-x")
+    expected = render_notices(result(), langs=("id", "en"), run_id="R000007-x")
+    assert sorted(p.name for p in paths) == sorted(expected)
+    for path in paths:
+        assert path.read_text(encoding="utf-8") == expected[path.name]
+        assert "R000007-x" in expected[path.name]
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no temporary files left
+    odd = conditional_move().model_copy(update={"nip": "../../etc/passwd"})
+    assert "/" not in notice_filename(odd, "id") and not notice_filename(odd, "id").startswith(".")
