@@ -37,7 +37,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,7 +70,7 @@ from .language.ast import (
     field_paths,
 )
 from .language.checker import did_you_mean
-from .language.interpreter import EvaluationError, evaluate, value_of
+from .language.interpreter import NEGATED_OP, EvaluationError, evaluate, value_of
 from .language.pretty import pretty
 from .models import (
     Competency,
@@ -188,6 +188,14 @@ class _Lit:
         return self.node if self.positive else Not(self.node, self.node.span)  # type: ignore[union-attr]
 
     def text(self) -> str:
+        """The literal as people read it: the negation pushed into the comparison."""
+        node = self.node
+        if self.positive:
+            return pretty(node)
+        if isinstance(node, Compare) and not any(isinstance(s, _CONDITIONS) for s in (node.left, node.right)):
+            return pretty(Compare(NEGATED_OP[node.op], node.left, node.right, node.span))  # type: ignore[arg-type]
+        if isinstance(node, Membership):
+            return pretty(Membership(node.item, node.container, not node.negated, node.span))
         return pretty(self.expr)
 
 
@@ -340,23 +348,26 @@ _ACTION_KEY = {"rank": "rank", "education_level": "education_level", "latest_pre
 
 # --------------------------------------------------------------------------- phrases
 
-def _impossible_phrase(lit: _Lit, scope: Scope) -> Localized:
+def _impossible_phrase(lit: _Lit, scope: Scope, retirement: dt.date) -> Localized:
     """Why a literal cannot be brought about by time or by an action within this decision."""
     paths = field_paths(lit.node)
     rels = {_relative(p, scope) for p in paths}
+    if rels & {"years_in_position", "years_of_service"}:
+        return Localized(id=f"{lit.text()} baru terpenuhi setelah pensiun ({retirement.isoformat()})",
+                         en=f"{lit.text()} would hold only after retirement ({retirement.isoformat()})")
     if "status" in rels:
-        return Localized(id="setelah diangkat sebagai PNS, yang berada di luar keputusan mutasi ini",
-                         en="after appointment as PNS, which is outside this decision")
+        return Localized(id="perlu pengangkatan sebagai PNS, yang berada di luar keputusan mutasi ini",
+                         en="it takes appointment as PNS, which is outside this decision")
     if rels & {"years_to_retirement", "retirement_date", "retirement_age"} or \
             "candidate.years_to_retirement_at_target" in paths or "candidate.target_retirement_age" in paths:
-        return Localized(id="batas usia pensiun sudah dekat; sisa masa kerja hanya berkurang",
-                         en="retirement is approaching: the years to retirement only shrink")
+        return Localized(id="batas usia pensiun sudah dekat dan sisa masa kerja hanya berkurang",
+                         en="retirement is approaching and the years to retirement only shrink")
     if rels & {"birth_date", "age"}:
         return Localized(id="tanggal lahir (dan usia) tidak dapat diubah",
                          en="a birth date (and the age it gives) cannot change")
     if "under_investigation" in rels:
-        return Localized(id="setelah pemeriksaan selesai, yang berada di luar keputusan ini",
-                         en="after the investigation is closed, which is outside this decision")
+        return Localized(id="perlu pemeriksaan yang selesai, yang berada di luar keputusan ini",
+                         en="it takes the investigation to be closed, which is outside this decision")
     if rels & {"under_sanction", "sanction_level", "sanction_end"}:
         return Localized(id="hukuman disiplin tanpa tanggal akhir harus selesai",
                          en="a disciplinary sanction without an end date would have to end")
@@ -469,7 +480,7 @@ class WhyNot:
             engine.close()
         self._engines.clear()
 
-    def __enter__(self) -> WhyNot:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -570,7 +581,8 @@ class WhyNot:
         conditions = [_finding_reason(f, "require_training") for f in found if f.effect is Effect.REQUIRE_TRAINING]
         warnings = [_finding_reason(f, "warn") for f in found if f.effect is Effect.WARN]
 
-        counterfactuals = self._counterfactuals(q, blocks)
+        counterfactuals = self._counterfactuals(
+            q, blocks, [f for f in found if f.effect is Effect.REQUIRE_TRAINING], not preconditions)
         resolved = {key for c in counterfactuals for key in c.resolves}
         return WhyNotReport(
             employee=PersonRef(nip=nip, name=record.name, status=record.status.value,
@@ -658,9 +670,11 @@ class WhyNot:
         entry = self._rules.get((finding.ruleset_id, finding.ruleset_version, finding.rule_id))
         return entry[1] if entry else None
 
-    def _counterfactuals(self, q: _Query, blocks: Sequence[Finding]) -> list[Counterfactual]:
+    def _counterfactuals(self, q: _Query, blocks: Sequence[Finding], conditions: Sequence[Finding],
+                         preconditions_ok: bool) -> list[Counterfactual]:
+        """Ways out of every blocking finding, and out of every training condition."""
         scenarios: dict[tuple[Any, ...], _Scenario] = {}
-        for finding in blocks:
+        for finding in [*blocks, *conditions]:
             expr = self._rule(finding)
             if expr is None:
                 continue
@@ -676,9 +690,13 @@ class WhyNot:
             chosen = [best[k] for k in ("time", "action") if k in best] or [best[k] for k in ("impossible",) if k in best]
             for scenario in chosen:
                 scenarios.setdefault(scenario.signature(), scenario)
+        blocking = {f.rule_key for f in blocks}
+        combined = _together([s for s in scenarios.values() if s.kind != "impossible" and s.rule_key in blocking])
+        if combined is not None:
+            scenarios.setdefault(combined.signature(), combined)
         if not scenarios:
             return []
-        return self._verify(q, blocks, list(scenarios.values()))
+        return self._verify(q, [*blocks, *conditions], list(scenarios.values()), preconditions_ok)
 
     def _plan(self, q: _Query, finding: Finding, term: Sequence[_Lit]) -> _Scenario | None:
         """How to make every literal of one conjunction hold, or None when no way is found."""
@@ -708,7 +726,8 @@ class WhyNot:
                     return None
                 overrides.update(change)
             return _Scenario("impossible", finding.rule_key, overrides=overrides, scope=scope,
-                             phrases=[_impossible_phrase(lit, scope) for lit in stuck], cost=(len(overrides),))
+                             phrases=[_impossible_phrase(lit, scope, q.base.employee.employee.retirement_date)
+                                      for lit in stuck], cost=(len(overrides),))
         day = max((d for _, d in timed), default=None)
         if day is not None:
             later = self._scoped(self._facts(q, day), scope)
@@ -878,19 +897,23 @@ class WhyNot:
                     seen = value_of(other, fact) if not isinstance(other, Literal_) else other.value
                 except EvaluationError:
                     seen = None
-                change = first(side.path, self._values(schema, side.path, [seen] if seen is not None else []))
+                change = first(side.path, self._values(schema, side.path, [seen] if seen is not None else [],
+                                                       read_path(fact, side.path)))
                 if change is not None:
                     return change
         return None
 
     @staticmethod
-    def _values(schema: FactSchema, path: str, near: Sequence[Any]) -> list[Any]:
+    def _values(schema: FactSchema, path: str, near: Sequence[Any], current: Any = None) -> list[Any]:
         """Values to try for ``path``: every member of an enumeration, else values around ``near``."""
         spec = schema.get(path)
         if spec is None:
             return []
         if spec.enum is not None:
-            return list(spec.enum)
+            members = list(spec.enum)
+            if current is not None and isinstance(current, OrderedEnum):  # nearest first
+                members.sort(key=lambda m: abs(m.ordinal - current.ordinal))  # type: ignore[attr-defined]
+            return members
         if spec.type is FieldType.BOOL:
             return [True, False]
         out: list[Any] = []
@@ -929,9 +952,10 @@ class WhyNot:
         return _Facts(_apply_overrides(facts.employee, employee_over),
                       _apply_overrides(facts.candidate, candidate_over) if facts.candidate is not None else None)
 
-    def _verify(self, q: _Query, blocks: Sequence[Finding], scenarios: list[_Scenario]) -> list[Counterfactual]:
+    def _verify(self, q: _Query, targets: Sequence[Finding], scenarios: list[_Scenario],
+                preconditions_ok: bool) -> list[Counterfactual]:
         """Re-evaluate every scenario through the engine (in one batch per engine and scope)."""
-        blocking = {f.rule_key: f for f in blocks}
+        blocking = {f.rule_key: f for f in targets}
         built = [self._scenario_facts(q, s) for s in scenarios]
         after: list[list[Finding]] = [[] for _ in scenarios]
         groups: dict[int, list[int]] = {}
@@ -954,6 +978,7 @@ class WhyNot:
         out: list[Counterfactual] = []
         for scenario, facts, found in zip(scenarios, built, after):
             still = {f.rule_key for f in found if f.effect is Effect.BLOCK}
+            conditional = any(f.effect is Effect.REQUIRE_TRAINING for f in found)
             resolves = []
             for key, finding in blocking.items():
                 expr = self._rule(finding)
@@ -965,13 +990,17 @@ class WhyNot:
                     continue
                 if not holds:  # the reference interpreter agrees with the engine
                     resolves.append(key)
-            if scenario.rule_key not in resolves:
+            if scenario.rule_key == "*":
+                if len(resolves) < 2:
+                    continue
+            elif scenario.rule_key not in resolves:
                 continue
             vetoes = self._vetoes(facts.candidate, scenario.day or self.ctx.as_of)
             still_blocking = sorted(still) + sorted(f"veto:{v.source}" for v in vetoes)
             out.append(Counterfactual(
                 kind=scenario.kind,
-                description=self._describe(scenario, blocking[scenario.rule_key], still_blocking),
+                description=self._describe(scenario, blocking.get(scenario.rule_key),
+                                           bool(still_blocking) or not preconditions_ok, conditional),
                 changes=self._changes(q, scenario, facts, [blocking[k] for k in resolves]),
                 effective_date=scenario.day,
                 resolves=sorted(resolves),
@@ -989,6 +1018,13 @@ class WhyNot:
         changes: dict[str, Any] = {}
         if scenario.day is not None:
             changes["as_of"] = scenario.day.isoformat()
+        if scenario.actions:  # what the actions changed in the person's own facts
+            before_person, now_person = q.base.employee.employee, facts.employee.employee
+            prefix = _person_prefix(scenario.scope if q.base.candidate is not None else "employee")
+            for name in sorted(set(type(before_person).model_fields) - {"ext"}):
+                old, new = getattr(before_person, name), getattr(now_person, name)
+                if old != new:
+                    changes[prefix + name] = display_value(new)
         for finding in resolved:
             expr = self._rule(finding)
             if expr is None:
@@ -1001,14 +1037,23 @@ class WhyNot:
         return dict(sorted(changes.items()))
 
     @staticmethod
-    def _describe(scenario: _Scenario, finding: Finding, still: Sequence[str]) -> Localized:
+    def _describe(scenario: _Scenario, finding: Finding | None, still: bool, conditional: bool) -> Localized:
         how_id = "; ".join(p.id for p in scenario.phrases)
         how_en = "; ".join(p.en for p in scenario.phrases)
-        title = finding.title
+        title = finding.title if finding is not None else Localized(id="semua aturan di atas",
+                                                                    en="all the rules above")
         if scenario.kind == "impossible":
-            return Localized(id=f"Aturan «{title.id}» hanya berhenti menghalangi jika {how_id}.",
-                             en=f"The rule «{title.en}» would stop blocking only {how_en}.")
+            return Localized(id=f"Aturan «{title.id}» tidak dapat diatasi dalam keputusan ini: {how_id}.",
+                             en=f"The rule «{title.en}» cannot be resolved within this decision: {how_en}.")
+        if finding is not None and finding.effect is Effect.REQUIRE_TRAINING:
+            when_id = f" (mulai {scenario.day.isoformat()})" if scenario.day else ""
+            when_en = f" (from {scenario.day.isoformat()})" if scenario.day else ""
+            return Localized(id=f"Syarat «{title.id}» terpenuhi {how_id}{when_id}.",
+                             en=f"The condition «{title.en}» is met {how_en}{when_en}.")
         clear = not still
+        if clear and conditional:
+            how_id += " (dengan syarat pelatihan lebih dahulu)"
+            how_en += " (on condition that training comes first)"
         if scenario.day is not None and scenario.kind == "time":
             day = scenario.day.isoformat()
             if clear:
@@ -1019,8 +1064,35 @@ class WhyNot:
         when_en = f" (from {scenario.day.isoformat()})" if scenario.day else ""
         if clear:
             return Localized(id=f"Memenuhi syarat {how_id}{when_id}.", en=f"Eligible {how_en}{when_en}.")
+        if finding is None:
+            return Localized(id=f"Semua aturan penghalang yang dapat diatasi teratasi {how_id}{when_id}.",
+                             en=f"Every blocking rule that can be resolved is resolved {how_en}{when_en}.")
         return Localized(id=f"Aturan «{title.id}» tidak lagi menghalangi {how_id}{when_id}.",
                          en=f"The rule «{title.en}» no longer blocks {how_en}{when_en}.")
+
+
+def _together(scenarios: Sequence[_Scenario]) -> _Scenario | None:
+    """All the possible ways out at once (latest date, every action): what it takes to clear every rule.
+
+    Only when it differs from each single scenario (two rules or more with a way out).
+    """
+    by_rule = {s.rule_key for s in scenarios}
+    if len(by_rule) < 2:
+        return None
+    # One way out per rule: the earliest time or else the cheapest action (time first, as they are sorted).
+    picked: dict[str, _Scenario] = {}
+    for scenario in sorted(scenarios, key=lambda s: (s.kind != "time", s.cost)):
+        picked.setdefault(scenario.rule_key, scenario)
+    day = max((s.day for s in picked.values() if s.day is not None), default=None)
+    unique = {a.key: a for s in picked.values() for a in s.actions}
+    actions = tuple(unique[k] for k in sorted(unique))
+    phrases: list[Localized] = []
+    for scenario in picked.values():
+        for phrase in scenario.phrases:
+            if phrase not in phrases:
+                phrases.append(phrase)
+    return _Scenario("action" if actions else "time", "*", day=day, actions=actions, phrases=phrases,
+                     scope="candidate", cost=(len(actions), day or dt.date.min))
 
 
 def _combined(actions: Sequence[_Action]) -> _Action | None:
@@ -1045,6 +1117,120 @@ def _veto_reason(veto: Veto) -> Reason:
                   message=veto.reason, legal_basis=veto.legal_basis, source=veto.source)
 
 
+# =========================================================================== rendering
+
+_LABELS: dict[str, tuple[str, str]] = {
+    "title": ("Mengapa tidak", "Why not"),
+    "as_of": ("Data per {as_of}; tanggal rencana {plan_date}.", "Data as of {as_of}; plan date {plan_date}."),
+    "eligible": ("Memenuhi syarat untuk dimutasi ke jabatan ini.", "Eligible for a transfer to this position."),
+    "conditional": ("Memenuhi syarat dengan syarat pelatihan lebih dahulu.",
+                    "Eligible, on condition that training comes first."),
+    "blocked": ("Tidak dimutasi ke jabatan ini: {n} alasan.", "Not moved to this position: {n} reason(s)."),
+    "reasons": ("Alasan", "Reasons"),
+    "conditions": ("Syarat (pelatihan lebih dahulu; bukan penghalang)", "Conditions (training first; not a block)"),
+    "warnings": ("Peringatan", "Warnings"),
+    "counterfactuals": ("Apa yang akan mengubahnya", "What would change it"),
+    "none": ("Tidak ada.", "None."),
+    "read": ("nilai yang dibaca", "values read"),
+    "basis": ("dasar hukum", "legal basis"),
+    "rule": ("aturan", "rule"),
+    "changes": ("perubahan", "changes"),
+    "resolves": ("menyelesaikan", "resolves"),
+    "still": ("masih menghalangi", "still blocking"),
+    "nothing_else": ("tidak ada aturan lain yang menghalangi", "no other rule blocks"),
+    "verified": ("diperiksa ulang melalui mesin aturan", "re-checked through the rule engine"),
+    "unresolved": ("Tanpa kontrafaktual yang terverifikasi", "No verified counterfactual for"),
+    "block": ("diblokir", "block"),
+    "veto": ("veto", "veto"),
+    "precondition": ("prasyarat", "precondition"),
+    "warn": ("peringatan", "warning"),
+    "require_training": ("pelatihan", "training"),
+    "time": ("waktu", "time"),
+    "action": ("tindakan", "action"),
+    "impossible": ("tidak mungkin", "impossible"),
+}
+
+
+def _label(key: str, lang: str, **values: object) -> str:
+    text = _LABELS[key][1 if lang == "en" else 0]
+    return text.format(**values) if values else text
+
+
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]#|"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"})
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) if value else "-"
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render_report(report: WhyNotReport, lang: str = "id", fmt: Literal["text", "md"] = "text") -> str:
+    """The report as plain text or Markdown (data values escaped in Markdown)."""
+    md = fmt == "md"
+    esc = (lambda text: text.translate(_MD_SPECIAL).replace("\n", " ")) if md else (lambda text: text)
+    out: list[str] = []
+
+    def heading(text: str, level: int) -> None:
+        if md:
+            out.extend(["#" * level + " " + esc(text), ""])
+        else:
+            out.extend([text, ("=" if level == 1 else "-") * len(text), ""])
+
+    def item(text: str, depth: int = 0) -> None:
+        out.append("  " * depth + "- " + esc(text))
+
+    def reason_items(reasons: Sequence[Reason]) -> None:
+        if not reasons:
+            out.extend([esc(_label("none", lang)), ""])
+            return
+        for reason in reasons:
+            item(f"[{_label(reason.kind, lang)}] {reason.title.get(lang)}: {reason.message.get(lang)}")
+            read = "; ".join(f"{path} = {_shown(value)}" for path, value in sorted(reason.facts_read.items()))
+            item(f"{_label('read', lang)}: {read or '-'}", 1)
+            if reason.legal_basis:
+                item(f"{_label('basis', lang)}: {reason.legal_basis}", 1)
+            item(f"{_label('rule', lang)}: {reason.code}" + (f" ({reason.source})" if reason.source else ""), 1)
+        out.append("")
+
+    person, target = report.employee, report.position
+    heading(f"{_label('title', lang)}: {person.name} ({person.nip}) -> {target.position_name} ({target.position_id})", 1)
+    out.extend([esc(f"{person.position.position_name} ({person.position.position_id}), {person.position.unit_name}"
+                    f" -> {target.unit_name}. " + _label("as_of", lang, as_of=report.as_of, plan_date=report.plan_date)),
+                ""])
+    if report.eligible:
+        verdict = _label("conditional" if report.would_be_conditional else "eligible", lang)
+    else:
+        verdict = _label("blocked", lang, n=len(report.reasons))
+    out.extend([f"**{esc(verdict)}**" if md else verdict, ""])
+    heading(_label("reasons", lang), 2)
+    reason_items(report.reasons)
+    heading(_label("conditions", lang), 2)
+    reason_items(report.conditions)
+    if report.warnings:
+        heading(_label("warnings", lang), 2)
+        reason_items(report.warnings)
+    if report.counterfactuals or report.unresolved:
+        heading(_label("counterfactuals", lang), 2)
+        for cf in report.counterfactuals:
+            when = f" {cf.effective_date.isoformat()}" if cf.effective_date else ""
+            item(f"[{_label(cf.kind, lang)}{when}] {cf.description.get(lang)}")
+            changes = "; ".join(f"{path} = {_shown(value)}" for path, value in cf.changes.items())
+            item(f"{_label('changes', lang)}: {changes or '-'}", 1)
+            item(f"{_label('resolves', lang)}: {', '.join(cf.resolves)}", 1)
+            item(f"{_label('still', lang)}: {', '.join(cf.still_blocking) or _label('nothing_else', lang)}", 1)
+            if cf.verified:
+                item(_label("verified", lang), 1)
+        if report.unresolved:
+            item(f"{_label('unresolved', lang)}: {', '.join(report.unresolved)}")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
 __all__ = [
     "REPORT_FORMAT",
     "Counterfactual",
@@ -1053,5 +1239,6 @@ __all__ = [
     "UnknownSubject",
     "WhyNot",
     "WhyNotReport",
+    "render_report",
     "ways_out",
 ]
