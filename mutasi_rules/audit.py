@@ -517,11 +517,14 @@ class AuditLog:
             for row in self._rows():
                 count += 1
                 seq = row["seq"]
-                if seq != expected_seq:
-                    missing = f"seq {expected_seq}" if seq == expected_seq + 1 else f"seq {expected_seq} to {seq - 1}"
-                    reason = (f"record(s) {missing} missing before this one" if seq > expected_seq
-                              else f"sequence number {seq} out of order (expected {expected_seq})")
-                    problems.append((seq, row["run_id"], reason))
+                if seq > expected_seq:
+                    # The first missing record is the first bad one; the next record's prev_hash names it.
+                    gap = f"seq {expected_seq}" if seq == expected_seq + 1 else f"seq {expected_seq} to {seq - 1}"
+                    named = run_id_for(expected_seq, row["prev_hash"]) if seq == expected_seq + 1 else ""
+                    problems.append((expected_seq, named, f"missing: {gap} deleted (seq {seq} follows "
+                                                          f"seq {expected_seq - 1})"))
+                elif seq < expected_seq:
+                    problems.append((seq, row["run_id"], f"sequence number {seq} (expected {expected_seq})"))
                 for reason in record_problems(row, prev_hash):
                     problems.append((seq, row["run_id"], reason))
                 expected_seq, prev_hash = seq + 1, row["record_hash"]
