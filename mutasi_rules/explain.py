@@ -212,8 +212,8 @@ _X: dict[str, dict[Lang, str]] = {
                       "kelebihan pegawai, atau tidak termasuk {n} calon teratas yang disimpan per jabatan.",
                 "en": "This record holds nothing about this employee: they do not hold a position in surplus, or "
                       "were not among the top {n} candidates kept per position."},
-    "hint": {"id": "Untuk penjelasan lengkap dan apa yang perlu berubah agar dapat dimutasi, jalankan: {cmd}",
-             "en": "For a full explanation and what would have to change for a transfer, run: {cmd}"},
+    "hint": {"id": "Untuk penjelasan lengkap dan apa yang perlu berubah agar dapat dimutasi, jalankan:",
+             "en": "For a full explanation and what would have to change for a transfer, run:"},
     "unknown_nip": {"id": "NIP {nip} tidak ada dalam rekaman ini.", "en": "NIP {nip} is not in this record."},
 }
 
@@ -537,9 +537,21 @@ def not_moved_blocks(result: RecommendationResult, nip: str, lang: Lang = "id", 
         blocks.append(Bullets(tuple(items)))
     if not excluded and not seen:
         blocks.append(Para(inline(x("nothing", lang, n=result.run.options.alternatives_per_position))))
-    cmd = f"mutasi-rules why-not {dataset_hint} --employee {nip}"
-    blocks.append(Para(inline(x("hint", lang, cmd=""), Span(cmd, "code"))))
+    commands = why_not_commands(result, nip, dataset_hint)
+    blocks.append(Para(inline(x("hint", lang))))
+    blocks.append(Bullets(tuple(Item(inline(Span(cmd, "code"))) for cmd in commands)))
     return blocks
+
+
+def why_not_commands(result: RecommendationResult, nip: str, dataset: str = "DATASET") -> list[str]:
+    """``mutasi-rules why-not`` commands for a person: one per position the record considered them for.
+
+    The run's ``as_of`` is passed so the answer is about the same day as the record.
+    """
+    positions = sorted({s.position.position_id for s in result.shortages for a in s.alternatives if a.nip == nip})
+    as_of = f" --as-of {result.run.as_of.isoformat()}"
+    return [f"mutasi-rules why-not {dataset} --employee {nip} --position {p}{as_of}"
+            for p in positions or ["POSITION_ID"]]
 
 
 def run_header_blocks(result: RecommendationResult, lang: Lang, run_id: str | None) -> list[Block]:
@@ -557,11 +569,12 @@ def explain_move(move: Move, result: RecommendationResult, lang: Lang = "id", fm
 
 
 def explain_employee(result: RecommendationResult, nip: str, lang: Lang = "id", fmt: Format = "md",
-                     *, run_id: str | None = None) -> str:
+                     *, run_id: str | None = None, dataset_hint: str = "DATASET") -> str:
     """One person: their move, or what the record says about them if they were not moved."""
     blocks = [Heading(1, x("why", lang)), *run_header_blocks(result, lang, run_id)]
     move = next((m for m in result.moves if m.nip == nip), None)
-    blocks += move_blocks(move, result, lang) if move else not_moved_blocks(result, nip, lang)
+    blocks += move_blocks(move, result, lang) if move else not_moved_blocks(result, nip, lang,
+                                                                             dataset_hint=dataset_hint)
     return render_blocks(blocks, fmt)
 
 
@@ -646,7 +659,7 @@ def not_moved_json(result: RecommendationResult, nip: str, lang: Lang = "id") ->
             "blocking": [_finding_json(f, lang) for f in a.blocking],
             "vetoes": [v.model_dump(mode="json") for v in a.vetoes],
         } for r, a in seen],
-        "hint": f"mutasi-rules why-not DATASET --employee {nip}",
+        "why_not": why_not_commands(result, nip),
     }
 
 

@@ -143,7 +143,8 @@ def _explanation(source: _Source, args: argparse.Namespace) -> str:
         return canonical_json(explanation_json(source.result, nip=args.employee, lang=lang, run_id=source.run_id),
                               indent=2) + "\n"
     if args.employee:
-        return explain_employee(source.result, args.employee, lang, fmt, run_id=source.run_id)
+        return explain_employee(source.result, args.employee, lang, fmt, run_id=source.run_id,
+                                dataset_hint=args.dataset or "DATASET")
     return explain_result(source.result, lang, fmt, run_id=source.run_id)
 
 
