@@ -97,6 +97,19 @@ class UnknownSubject(LookupError):
     """The NIP or position id of a query is not in the dataset (the message says which)."""
 
 
+def check_subject(nips: Iterable[str], position_ids: Iterable[str], nip: str, position_id: str) -> None:
+    """Raise :class:`UnknownSubject` naming every part of the query the dataset does not have."""
+    nips, position_ids = set(nips), set(position_ids)
+    problems = []
+    if nip not in nips:
+        problems.append(f"employee NIP {nip!r} is not in the dataset" + did_you_mean(nip, sorted(nips), quote="'"))
+    if position_id not in position_ids:
+        problems.append(f"position {position_id!r} is not in the dataset"
+                        + did_you_mean(position_id, sorted(position_ids), quote="'"))
+    if problems:
+        raise UnknownSubject("; ".join(problems))
+
+
 # =========================================================================== report model
 
 
@@ -546,15 +559,27 @@ class WhyNot:
     # ------------------------------------------------------------------ query
 
     def _check_subject(self, nip: str, position_id: str) -> None:
-        problems = []
-        if nip not in self.ctx.employees:
-            problems.append(f"employee NIP {nip!r} is not in the dataset"
-                            + did_you_mean(nip, self.ctx.employees, quote="'"))
-        if position_id not in self.ctx.index.positions:
-            problems.append(f"position {position_id!r} is not in the dataset"
-                            + did_you_mean(position_id, self.ctx.index.positions, quote="'"))
-        if problems:
-            raise UnknownSubject("; ".join(problems))
+        check_subject(self.ctx.employees, self.ctx.index.positions, nip, position_id)
+
+    def _query_state(self, nip: str, position_id: str) -> _Query:
+        ctx = self.ctx
+        record = ctx.employees[nip]
+        employee_scope = ctx.employee_scope(nip)
+        candidate_scope = None if record.position_id == position_id else ctx.candidate_scope(nip, position_id)
+        return _Query(nip, position_id, record, _Facts(employee_scope, candidate_scope),
+                      horizon=min(employee_scope.employee.retirement_date - dt.timedelta(days=1),
+                                  add_years(ctx.as_of, MAX_YEARS_AHEAD)))
+
+    def facts(self, nip: str, position_id: str, *, on: dt.date | None = None,
+              record: Employee | None = None) -> tuple[EmployeeScope, CandidateScope | None]:
+        """The employee-scope and candidate-scope facts of a pair on ``on`` with ``record`` (what-if).
+
+        Without ``on`` and ``record`` these are the run context's own facts; the candidate facts
+        are None when the person already holds the position.
+        """
+        self._check_subject(nip, position_id)
+        built = self._facts(self._query_state(nip, position_id), on, record)
+        return built.employee, built.candidate
 
     def query(self, nip: str, position_id: str) -> WhyNotReport:
         """Every reason ``nip`` is not (or would not be) moved to ``position_id``, with counterfactuals.
@@ -563,13 +588,9 @@ class WhyNot:
         """
         self._check_subject(nip, position_id)
         ctx = self.ctx
-        record = ctx.employees[nip]
-        same = record.position_id == position_id
-        employee_scope = ctx.employee_scope(nip)
-        candidate_scope = None if same else ctx.candidate_scope(nip, position_id)
-        q = _Query(nip, position_id, record, _Facts(employee_scope, candidate_scope),
-                   horizon=min(employee_scope.employee.retirement_date - dt.timedelta(days=1),
-                               add_years(ctx.as_of, MAX_YEARS_AHEAD)))
+        q = self._query_state(nip, position_id)
+        record, same = q.record, q.base.candidate is None
+        employee_scope, candidate_scope = q.base.employee, q.base.candidate
         found = self.engine.evaluate("employee", [employee_scope], [nip])[0]
         if candidate_scope is not None:
             found += self.engine.evaluate("candidate", [candidate_scope], [pair_subject(nip, position_id)])[0]
@@ -1018,8 +1039,8 @@ class WhyNot:
         changes: dict[str, Any] = {}
         if scenario.day is not None:
             changes["as_of"] = scenario.day.isoformat()
-        if scenario.actions:  # what the actions changed in the person's own facts
-            before_person, now_person = q.base.employee.employee, facts.employee.employee
+        if scenario.actions:  # what the actions changed in the person's own facts (on the same day)
+            before_person, now_person = self._facts(q, scenario.day).employee.employee, facts.employee.employee
             prefix = _person_prefix(scenario.scope if q.base.candidate is not None else "employee")
             for name in sorted(set(type(before_person).model_fields) - {"ext"}):
                 old, new = getattr(before_person, name), getattr(now_person, name)
@@ -1239,6 +1260,7 @@ __all__ = [
     "UnknownSubject",
     "WhyNot",
     "WhyNotReport",
+    "check_subject",
     "render_report",
     "ways_out",
 ]

@@ -11,7 +11,7 @@ from ..loading import validate_dataset
 from ..plugins.manager import PluginError
 from ..problems import InputError
 from ..recommend import prepare
-from ..whynot import UnknownSubject, WhyNot, WhyNotReport, render_report
+from ..whynot import UnknownSubject, WhyNot, WhyNotReport, check_subject, render_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .recommend import add_run_arguments, options_from
 from .validate import format_problem
@@ -35,6 +35,11 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        options = options_from(args)
+    except ValueError as error:  # a malformed --plugin-option
+        print(str(error), file=sys.stderr)
+        return EXIT_USAGE
     dataset, problems = validate_dataset(args.dataset)
     if dataset is None:
         for problem in problems.errors:
@@ -42,11 +47,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"dataset {args.dataset}: {len(problems.errors)} error(s); no query answered", file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        options = options_from(args)
-    except ValueError as error:  # a malformed --plugin-option
-        print(str(error), file=sys.stderr)
-        return EXIT_USAGE
-    try:
+        check_subject((e.nip for e in dataset.employees), (p.id for p in dataset.positions),
+                      args.employee, args.position)  # before the run is prepared: a typo answers at once
         ctx = prepare(dataset, options)
         with WhyNot(ctx) as service:
             report: WhyNotReport = service.query(args.employee, args.position)
