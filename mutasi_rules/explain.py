@@ -19,8 +19,11 @@ from rich.table import Table
 
 from .engine import Finding
 from .recommend import Move, RecommendationResult, TrainingNeed
-from .rulesets import Effect
-from .rulesets import _display, _localize_number  # the display forms rule messages use
+from .rulesets import (  # the display forms rule messages use
+    Effect,
+    _display,
+    _localize_number,
+)
 from .scoring import ScoreComponentResult
 
 Lang = Literal["id", "en"]
@@ -291,7 +294,7 @@ Inline = tuple[Span, ...]
 @dataclass(frozen=True)
 class Item:
     parts: Inline
-    children: tuple["Item", ...] = ()
+    children: tuple[Item, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -494,8 +497,8 @@ def move_blocks(move: Move, result: RecommendationResult, lang: Lang = "id", *, 
     profile_rows: list[tuple[str, ...]] = []
     for aspect in move.profile.aspects:
         score = number(aspect.score, 3, lang) if aspect.score is not None else x("no_factor", lang)
-        profile_rows.append((aspect.aspect, f"{x('aspect_score', lang)} ({x('weight', lang).lower()} "
-                             f"{number(aspect.weight, 2, lang)})", "", "", "", score))
+        weight = f"{x('aspect_score', lang)} ({x('weight', lang).lower()} {number(aspect.weight, 2, lang)})"
+        profile_rows.append((aspect.aspect, weight, "", "", "", score))
         for factor in aspect.factors:
             profile_rows.append(("", f"{factor.factor} ({x('core' if factor.core else 'secondary', lang)})",
                                  _display(factor.value, lang), _display(factor.target, lang),

@@ -135,14 +135,14 @@ def _fit_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str
     # Name only the aspects the data allowed to assess (an aspect without data has no score).
     aspects = ", ".join(md_escape(a.aspect) for a in move.profile.aspects if a.score is not None) or "-"
     if lang == "id":
-        lines = [f"Dari sisi {aspects}, profil Anda dinilai {words} dengan syarat jabatan tujuan "
-                 f"(nilai kesesuaian {score} dari 5)."]
+        lines = [(f"Dari sisi {aspects}, profil Anda dinilai {words} dengan syarat jabatan tujuan "
+                  f"(nilai kesesuaian {score} dari 5).")]
         if report:
             lines.append(f"Dari {report.candidates_considered} pegawai yang dipertimbangkan untuk jabatan ini, "
                          f"{report.candidates_eligible} memenuhi syarat, dan Anda dipilih dalam rencana.")
     else:
-        lines = [f"As to {aspects}, your profile is {words} for the requirements of the post "
-                 f"(fit {score} out of 5)."]
+        lines = [(f"As to {aspects}, your profile is {words} for the requirements of the post "
+                  f"(fit {score} out of 5).")]
         if report:
             lines.append(f"Of {report.candidates_considered} employees considered for this post, "
                          f"{report.candidates_eligible} met the requirements, and you were chosen in the plan.")
@@ -216,10 +216,10 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
         "",
         f"## {_t('plan', lang)}",
         "",
-        f"- {_t('from', lang)}: {e(move.from_.position_name)}, {e(move.from_.unit_name)} "
-        f"({e(opd_name(result, move.from_.opd_id))})",
-        f"- {_t('dest', lang)}: **{e(move.to.position_name)}, {e(move.to.unit_name)} "
-        f"({e(opd_name(result, move.to.opd_id))})**",
+        (f"- {_t('from', lang)}: {e(move.from_.position_name)}, {e(move.from_.unit_name)} "
+         f"({e(opd_name(result, move.from_.opd_id))})"),
+        (f"- {_t('dest', lang)}: **{e(move.to.position_name)}, {e(move.to.unit_name)} "
+         f"({e(opd_name(result, move.to.opd_id))})**"),
         f"- {_t('status', lang)}: {_t(move.status, lang)}",
         "",
         f"## {_t('why', lang)}",

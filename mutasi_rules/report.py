@@ -358,8 +358,10 @@ def _html(blocks: Sequence[ReportBlock], lang: Lang, title: str) -> str:
         elif isinstance(block, Svg):
             body.append(f"<figure>\n{block.svg}<figcaption>{html.escape(block.caption)}</figcaption>\n</figure>")
         else:
-            def cls(i: int) -> str:
-                return ' class="num"' if i in block.right else ""
+            numeric = block.right
+
+            def cls(i: int, numeric: frozenset[int] = numeric) -> str:
+                return ' class="num"' if i in numeric else ""
 
             head = "".join(f"<th{cls(i)}>{html.escape(h)}</th>" for i, h in enumerate(block.header))
             rows = "".join("<tr>" + "".join(f"<td{cls(i)}>{html.escape(c)}</td>" for i, c in enumerate(row)) + "</tr>"
@@ -394,8 +396,8 @@ def write_report(result: RecommendationResult, path: str | os.PathLike[str], *, 
 
 
 __all__ = [
-    "OpdEj",
     "SVG_HASH_SALT",
+    "OpdEj",
     "chart_rows",
     "ej_chart_svg",
     "report_blocks",

@@ -11,7 +11,13 @@ from pathlib import Path
 from mutasi_rules.explain import number
 from mutasi_rules.loading import load_dataset
 from mutasi_rules.recommend import RecommendationResult, recommend
-from mutasi_rules.report import chart_rows, ej_chart_svg, report_html, report_markdown, write_report
+from mutasi_rules.report import (
+    chart_rows,
+    ej_chart_svg,
+    report_html,
+    report_markdown,
+    write_report,
+)
 from mutasi_rules.workload import WorkloadReport, figures_report
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
@@ -28,7 +34,7 @@ def result() -> RecommendationResult:
     return inputs()[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rendered(kind: str) -> str:
     render = report_html if kind == "html" else report_markdown
     return render(result(), run_id="R000003-abcdef", workload=inputs()[1])

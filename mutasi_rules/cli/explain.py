@@ -18,7 +18,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..atomic import write_text
-from ..audit import AuditError, AuditLog, DecisionRecord, ReplayError, default_audit_path, replay_plugins
+from ..audit import (
+    AuditError,
+    AuditLog,
+    DecisionRecord,
+    ReplayError,
+    default_audit_path,
+    replay_plugins,
+)
 from ..canonical import canonical_json
 from ..explain import Lang, explain_employee, explain_result, explanation_json
 from ..loading import validate_dataset
