@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
@@ -97,9 +97,8 @@ class UnknownSubject(LookupError):
     """The NIP or position id of a query is not in the dataset (the message says which)."""
 
 
-def check_subject(nips: Iterable[str], position_ids: Iterable[str], nip: str, position_id: str) -> None:
+def check_subject(nips: Collection[str], position_ids: Collection[str], nip: str, position_id: str) -> None:
     """Raise :class:`UnknownSubject` naming every part of the query the dataset does not have."""
-    nips, position_ids = set(nips), set(position_ids)
     problems = []
     if nip not in nips:
         problems.append(f"employee NIP {nip!r} is not in the dataset" + did_you_mean(nip, sorted(nips), quote="'"))
@@ -450,8 +449,16 @@ class _Scenario:
 
 @dataclass
 class _Facts:
+    """Employee-scope facts and, built only when first read, the pair's candidate-scope facts."""
+
     employee: EmployeeScope
-    candidate: CandidateScope | None
+    _candidate: CandidateScope | None | Callable[[], CandidateScope | None]
+
+    @property
+    def candidate(self) -> CandidateScope | None:
+        if callable(self._candidate):
+            self._candidate = self._candidate()
+        return self._candidate
 
 
 @dataclass
@@ -536,8 +543,10 @@ class WhyNot:
         base = self._enrich("employee", q.nip, person, employee_facts(person, ctx.index, on), on)
         context = ctx.context if on == ctx.as_of else context_facts(on, ctx.dataset, max(ctx.plan_date, on))
         employee = EmployeeScope(as_of=on, context=context, employee=base)
-        candidate = None
-        if q.base.candidate is not None:
+
+        def candidate() -> CandidateScope | None:
+            if q.base.candidate is None:
+                return None
             source = person.position_id
             pair = candidate_facts(
                 person, base, ctx.position_facts(q.target), ctx.position_facts(source),
@@ -546,7 +555,8 @@ class WhyNot:
                 ctx.index.positions[q.target], on,
             )
             pair = self._enrich("candidate", pair_subject(q.nip, q.target), person, pair, on)
-            candidate = CandidateScope(as_of=on, context=context, candidate=pair)
+            return CandidateScope(as_of=on, context=context, candidate=pair)
+
         built = _Facts(employee, candidate)
         if record is None:
             q.by_day[on] = built

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"dataset {args.dataset}: {len(problems.errors)} error(s); no query answered", file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        check_subject((e.nip for e in dataset.employees), (p.id for p in dataset.positions),
+        check_subject({e.nip for e in dataset.employees}, {p.id for p in dataset.positions},
                       args.employee, args.position)  # before the run is prepared: a typo answers at once
         ctx = prepare(dataset, options)
         with WhyNot(ctx) as service:
