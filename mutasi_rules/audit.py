@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -274,13 +274,13 @@ def default_audit_path(dataset: str | os.PathLike[str] | None = None,
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _timestamp(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         raise AuditError("recorded_at needs a timezone-aware time")
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # --------------------------------------------------------------------------- the log
@@ -370,7 +370,7 @@ class AuditLog:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "AuditLog":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -521,8 +521,8 @@ class AuditLog:
                     # The first missing record is the first bad one; the next record's prev_hash names it.
                     gap = f"seq {expected_seq}" if seq == expected_seq + 1 else f"seq {expected_seq} to {seq - 1}"
                     named = run_id_for(expected_seq, row["prev_hash"]) if seq == expected_seq + 1 else ""
-                    problems.append((expected_seq, named, f"missing: {gap} deleted (seq {seq} follows "
-                                                          f"seq {expected_seq - 1})"))
+                    reason = f"missing: {gap} deleted (seq {seq} follows seq {expected_seq - 1})"
+                    problems.append((expected_seq, named, reason))
                 elif seq < expected_seq:
                     problems.append((seq, row["run_id"], f"sequence number {seq} (expected {expected_seq})"))
                 for reason in record_problems(row, prev_hash):
@@ -533,14 +533,15 @@ class AuditLog:
             problems.append((expected_seq, "", str(exc)))
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         head_seq, head_hash = meta.get("head_seq"), meta.get("head_hash")
-        if head_seq is not None or last is not None:
-            if last is None or head_seq != str(last[0]) or head_hash != last[1]:
-                ends = "is empty" if last is None else f"ends at seq {last[0]}"
-                reason = (f"the log {ends} but its head (meta) is seq {head_seq} hash {head_hash}: "
-                          "records at the end were removed, or the head was changed")
-                bad_seq = (last[0] + 1) if last is not None else 1
-                bad_run = run_id_for(int(head_seq), head_hash) if head_seq and head_seq.isdigit() and head_hash else ""
-                problems.append((bad_seq, bad_run if head_seq == str(bad_seq) else "", reason))
+        head_moved = last is None or head_seq != str(last[0]) or head_hash != last[1]
+        if (head_seq is not None or last is not None) and head_moved:
+            ends = "is empty" if last is None else f"ends at seq {last[0]}"
+            reason = (f"the log {ends} but its head (meta) is seq {head_seq} hash {head_hash}: "
+                      "records at the end were removed, or the head was changed")
+            bad_seq = (last[0] + 1) if last is not None else 1
+            # The head names the first removed record only when exactly one was removed.
+            bad_run = run_id_for(bad_seq, head_hash) if head_seq == str(bad_seq) and head_hash else ""
+            problems.append((bad_seq, bad_run, reason))
         triggers = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         warnings = [f"append-only trigger {t} is missing (dropped?)" for t in _TRIGGERS if t not in triggers]
         if not problems:
@@ -579,9 +580,9 @@ def record_problems(row: Mapping[str, Any], prev_hash: str | None) -> list[str]:
     else:
         if row["record_hash"] != expected:
             found.append(f"record_hash {row['record_hash']!r} is not the hash of the record's fields ({expected!r})")
-    if isinstance(row["seq"], int) and isinstance(row["record_hash"], str):
-        if row["run_id"] != run_id_for(row["seq"], row["record_hash"]):
-            found.append(f"run_id {row['run_id']!r} does not match seq and record_hash")
+    if (isinstance(row["seq"], int) and isinstance(row["record_hash"], str)
+            and row["run_id"] != run_id_for(row["seq"], row["record_hash"])):
+        found.append(f"run_id {row['run_id']!r} does not match seq and record_hash")
     return found
 
 
@@ -795,11 +796,11 @@ _MISSING: Any = _Missing()
 
 
 __all__ = [
+    "ENV_AUDIT_DB",
+    "HASH_FIELDS",
     "AuditError",
     "AuditLog",
     "DecisionRecord",
-    "ENV_AUDIT_DB",
-    "HASH_FIELDS",
     "RecordSummary",
     "ReplayError",
     "ReplayInputs",

@@ -21,7 +21,14 @@ from pathlib import Path
 import pytest
 
 from mutasi_rules import audit
-from mutasi_rules.audit import AuditError, AuditLog, ReplayError, default_audit_path, replay, result_differences
+from mutasi_rules.audit import (
+    AuditError,
+    AuditLog,
+    ReplayError,
+    default_audit_path,
+    replay,
+    result_differences,
+)
 from mutasi_rules.canonical import canonical_json, sha256_of
 from mutasi_rules.cli import main
 from mutasi_rules.generator import generate_dataset
@@ -39,7 +46,7 @@ class Clock:
     """A deterministic clock: one second per call."""
 
     def __init__(self) -> None:
-        self.now = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.timezone.utc)
+        self.now = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)
 
     def __call__(self) -> dt.datetime:
         self.now += dt.timedelta(seconds=1)
@@ -104,7 +111,7 @@ def verify(path: Path) -> audit.VerifyReport:
 
 
 def test_records_chain_and_round_trip(log_path, example_run):
-    result, dataset, rulesets = example_run
+    result, _, rulesets = example_run
     with AuditLog(log_path, create=False) as log:
         records = list(log.records())
         assert [r.seq for r in records] == [1, 2, 3]
@@ -120,7 +127,7 @@ def test_records_chain_and_round_trip(log_path, example_run):
             [(r.id, r.origin, r.sha256, r.text) for r in rulesets]
         assert [p.name for p in second.plugins] == [p.name for p in result.run.plugins]
         assert second.moves == len(result.moves) and second.as_of == result.run.as_of
-        assert second.recorded_at == dt.datetime(2026, 7, 1, 8, 0, 2, tzinfo=dt.timezone.utc)
+        assert second.recorded_at == dt.datetime(2026, 7, 1, 8, 0, 2, tzinfo=dt.UTC)
         assert log.verify().ok and log.verify().records == 3
 
 
@@ -181,7 +188,7 @@ def test_default_path_is_beside_the_dataset_unless_the_environment_says(tmp_path
 
 def test_documented_hash_recipe_recomputes_every_record_hash(log_path):
     """The SQL in docs/audit.md, run by SQLite itself, gives the stored record hashes."""
-    query = re.search(r"```sql\n(SELECT json_object.*?);\n```", DOCS.read_text(encoding="utf-8"), re.S).group(1)
+    query = re.search(r"```sql\n(SELECT json_object.*?);\n```", DOCS.read_text(encoding="utf-8"), re.DOTALL).group(1)
     db = sqlite3.connect(log_path)
     for seq, stored in db.execute("SELECT seq, record_hash FROM records ORDER BY seq").fetchall():
         (text,) = db.execute(query.replace("WHERE seq = 1", f"WHERE seq = {seq}")).fetchone()
@@ -475,3 +482,10 @@ def test_cli_audit_on_missing_or_broken_logs(tmp_path, capsys):
     assert main(["audit", "list", "--audit-db", str(tmp_path / "none.sqlite")]) == 3
     assert main(["audit"]) == 2
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_cli_replay_with_a_missing_plugin_exits_3(log_path, monkeypatch, example_run, capsys):
+    name = example_run[0].run.plugins[0].name
+    monkeypatch.setenv("MUTASI_RULES_DISABLE_PLUGINS", name)
+    assert main(["audit", "replay", "R000002", "--audit-db", str(log_path)]) == 3
+    assert name in capsys.readouterr().err
