@@ -340,6 +340,9 @@ class _Compiler:
         lterms, lconst = self.linear(left)
         rterms, rconst = self.linear(right)
         order = list(dict.fromkeys([*lterms, *rterms]))  # first appearance, left to right
+        # Every path the comparison reads must exist, even one whose terms cancel out
+        # (`x < age + x`): a missing value makes the comparison false, as the language says.
+        read = list(order)
         terms = {p: lterms.get(p, Fraction(0)) - rterms.get(p, Fraction(0)) for p in order}
         terms = {p: c for p, c in terms.items() if c != 0}
         constant = lconst - rconst
@@ -356,8 +359,9 @@ class _Compiler:
         # d*f + rest op 0  <=>  f op (-rest)/d
         numerator = [(p, -c) for p, c in terms.items()]
         offset = -constant
+        cancelled = [_exists(path) for path in read if path != pivot and path not in terms]
         if not numerator:
-            return _relation(op, pivot, _number(offset / divisor))
+            return _all([*cancelled, _relation(op, pivot, _number(offset / divisor))])
         expr: Any = None
         for path, coefficient in numerator:
             ref: Any = {"$m": path}
@@ -372,7 +376,7 @@ class _Compiler:
             # A float divisor: durable's $div of two integers truncates.
             expr = {"$div": {"$l": expr, "$r": float(divisor)}}
         guards = [_exists(path) for path, _ in numerator]
-        return _all([*guards, _relation(op, pivot, expr)])
+        return _all([*cancelled, *guards, _relation(op, pivot, expr)])
 
     # ------------------------------------------------------------------ membership
 

@@ -545,3 +545,12 @@ rules:
     with pytest.raises(InputError) as error:
         load_ruleset_text(text, "t.yaml")
     assert "missing_trainings" in str(error.value)  # did you mean
+
+
+def test_a_path_whose_terms_cancel_out_still_must_exist():
+    """Found by the differential test: `x < age + x` with x missing is false, not `0 < age`."""
+    when = "employee.latest_predikat_year < employee.age + employee.latest_predikat_year"
+    assert not when_fires(when, "employee", {"as_of": "2024-07-01", "employee": {"age": 40, "latest_predikat_year": None}})
+    assert when_fires(when, "employee", {"as_of": "2024-07-01", "employee": {"age": 40, "latest_predikat_year": 2023}})
+    assert not when_fires("not (" + when + ")", "employee",
+                          {"as_of": "2024-07-01", "employee": {"age": 40, "latest_predikat_year": None}})
