@@ -94,8 +94,9 @@ def _rate(value: Any) -> str:
 
 
 def table(records: list[dict[str, Any]]) -> str:
-    head = ["employees", "total s", "peak RSS MB", "pairs", "engine pairs", "pairs/s (pipeline)",
-            "screen pairs/s", "naive durable pairs/s", "zen pairs/s", "numpy bound pairs/s", "agree"]
+    head = ["employees", "total s", "peak RSS MB", "pairs", "engine pairs", "pairs/s (candidate stage)",
+            "decisions/s (screen + engine)", "screen pairs/s", "naive durable pairs/s", "zen pairs/s (eval only)",
+            "zen pairs/s (with contexts)", "numpy bound pairs/s", "agree"]
     rows = []
     for r in records:
         p = r.get("peers", {})
@@ -103,9 +104,11 @@ def table(records: list[dict[str, Any]]) -> str:
                                                                               "vectorised_bound")) if p else "-"
         rows.append([f"{r['employees']:,}", f"{r['total_seconds']:.1f}", f"{r['peak_rss_mb']:.0f}", f"{r['pairs']:,}",
                      f"{r['engine_pairs']:,}", _rate(r["pairs_per_second"]),
+                     _rate(p.get("screen", {}).get("decisions_per_second")),
                      _rate(p.get("screen", {}).get("pairs_per_second")),
                      _rate(p.get("naive_durable", {}).get("pairs_per_second")),
                      _rate(p.get("zen_engine", {}).get("pairs_per_second")),
+                     _rate(p.get("zen_engine", {}).get("pairs_per_second_with_contexts")),
                      _rate(p.get("vectorised_bound", {}).get("pairs_per_second")), str(agree)])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

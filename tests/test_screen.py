@@ -206,3 +206,15 @@ def test_screened_pipeline_result_equals_the_unscreened_one(size: int, seed: int
         listed = [a for s in screened.shortages for a in s.alternatives]
         assert any(a.outcome == "blocked" and a.blocking for a in listed)
         assert all(f.effect is Effect.BLOCK for a in listed if a.outcome == "blocked" for f in a.blocking)
+
+
+def test_zen_translation_agrees_with_the_screen_on_a_sample(pairs: Pairs) -> None:
+    pytest.importorskip("zen")
+    from benchmarks.peers import Universe, run_screen, run_zen
+
+    universe = Universe(pairs.ctx.dataset)
+    _, screened = run_screen(universe)
+    measured, decided = run_zen(universe, universe.sample(400, seed=5))
+    assert decided is not None and measured["sampled_pairs"] == len(decided)
+    assert any(decided.values()) and not all(decided.values())
+    assert all(screened[p] == v for p, v in decided.items())
