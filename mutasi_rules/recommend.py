@@ -50,8 +50,14 @@ from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
 from .plugins.types import TrainingOffer, Veto
 from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
+from .scoring import (
+    ProfileScore,
+    ScoreComponentResult,
+    ScoringSettings,
+    profile_score,
+    workload_benefit,
+)
 from .screen import PairScreen
-from .scoring import ProfileScore, ScoreComponentResult, ScoringSettings, profile_score, workload_benefit
 from .workload import (
     BalanceFigure,
     PositionWorkload,
@@ -488,7 +494,7 @@ class _Run:
         )
 
     def candidate_stage(self, engine: RuleEngine, movable: list[Employee], targets: list[str],
-                        employee_findings: dict[str, list[Finding]]) -> "_CandidateStage":
+                        employee_findings: dict[str, list[Finding]]) -> _CandidateStage:
         """Candidate rules, vetoes and scores for every (movable employee, short position) pair.
 
         The vectorised screen (mutasi_rules.screen) marks the pairs some ``block`` rule
@@ -545,7 +551,7 @@ class _Run:
         return stage
 
     def evaluate_pairs(self, engine: RuleEngine, pairs: Sequence[tuple[Employee, str]],
-                       employee_findings: dict[str, list[Finding]], stage: "_CandidateStage") -> None:
+                       employee_findings: dict[str, list[Finding]], stage: _CandidateStage) -> None:
         """Findings, vetoes and (when eligible) scores and plan options of ``pairs``, into ``stage``."""
         ctx, pw = self.ctx, self.ctx.pw
         facts = [ctx.candidate_scope(e.nip, t) for e, t in pairs]
@@ -865,10 +871,10 @@ __all__ = [
     "PositionRef",
     "RecommendOptions",
     "RecommendationResult",
+    "RunContext",
     "ShortageReport",
     "TrainingNeed",
     "UnitChange",
-    "RunContext",
     "pair_subject",
     "prepare",
     "recommend",

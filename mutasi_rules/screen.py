@@ -42,7 +42,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .engine import LIST_SENTINEL, compile_ruleset_json
-from .facts import FieldType, add_months, add_years, elapsed_years, fact_schema, read_path
+from .facts import (
+    FieldType,
+    add_months,
+    add_years,
+    elapsed_years,
+    fact_schema,
+    read_path,
+)
 from .rulesets import Effect
 
 if TYPE_CHECKING:
@@ -140,7 +147,7 @@ class PairScreen:
     :meth:`blocked` for one chunk of targets, or :meth:`chunks` for all of them.
     """
 
-    def __init__(self, ctx: "RunContext", employees: Sequence[str], targets: Sequence[str]) -> None:
+    def __init__(self, ctx: RunContext, employees: Sequence[str], targets: Sequence[str]) -> None:
         self.ctx = ctx
         self.employees = list(employees)
         self.targets = list(targets)
@@ -161,7 +168,7 @@ class PairScreen:
         self._src_units = [ctx.unit_facts(ctx.index.positions[e.position_id].unit_id) for e in rows]
         self._tgt_facts = [ctx.position_facts(t) for t in self.targets]
         self._tgt_units = [ctx.unit_facts(ctx.index.positions[t].unit_id) for t in self.targets]
-        column = lambda a: a[:, None]  # noqa: E731 - rows broadcast over targets
+        column = lambda a: a[:, None]
         self.emp = _Entities(self._emp_facts, self.codes, column)
         self.src = _Entities(self._src_facts, self.codes, column)
         self.src_unit = _Entities(self._src_units, self.codes, column)
@@ -281,7 +288,12 @@ class _Chunk:
             result = self._missing(required, lambda item: held.member(item) & held.ok)
         elif name == "missing_competencies":
             levels = s.competency_levels()
-            req = [{c.name: c.min_level.ordinal for c in p.requirements.competencies} for p in positions]
+            req: list[dict[str, int]] = []
+            for p in positions:
+                wants: dict[str, int] = {}
+                for c in p.requirements.competencies:  # a name listed twice: unmet below either level
+                    wants[c.name] = max(wants.get(c.name, 0), c.min_level.ordinal)
+                req.append(wants)
             zero = np.zeros(self.n, dtype=np.int64)
             size = np.zeros((self.n, self.m), dtype=np.int64)
             by_item: dict[str, list[tuple[int, int]]] = {}

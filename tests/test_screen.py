@@ -16,13 +16,19 @@ from typing import Any
 
 import numpy as np
 import pytest
+from engine_support import rule, ruleset
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from engine_support import rule, ruleset
 from mutasi_rules import generator
 from mutasi_rules.engine import RuleEngine
-from mutasi_rules.recommend import RecommendOptions, RunContext, _Run, pair_subject, prepare
+from mutasi_rules.recommend import (
+    RecommendOptions,
+    RunContext,
+    _Run,
+    pair_subject,
+    prepare,
+)
 from mutasi_rules.rulesets import Effect
 from mutasi_rules.screen import PairScreen, _Chunk
 
