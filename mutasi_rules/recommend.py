@@ -5,7 +5,9 @@
     -> plugin vetoes -> scores -> global plan (plan.py) -> result
 
 The rule engine is the authority on eligibility: a pair is eligible only if no ``block``
-finding fired for the person or the pair and no plugin vetoed it. Every move in the
+finding fired for the person or the pair and no plugin vetoed it. The vectorised screen
+(screen.py) only spares the engine the pairs a block rule certainly stops; every
+finding in the result is the engine's (docs/performance.md). Every move in the
 result carries the findings that were evaluated for it, its score breakdown, the
 trainings it is conditional on and its effect on both units' job efficiency.
 
