@@ -564,7 +564,8 @@ class _Run:
         hours = self.calc.hours
         for (employee, target), fact, found in zip(pairs, facts, found_all, strict=True):
             key = (employee.nip, target)
-            vetoes = self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of) if self.plugins and self.vetoing else []
+            vetoes = (self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of)
+                      if self.plugins and self.vetoing else [])
             blocked = _blocking(found)
             entry: dict[str, Any] = {"findings": found, "vetoes": vetoes, "blocked": blocked}
             stage.evaluated[key] = entry
