@@ -31,7 +31,7 @@ from mutasi_rules.engine import compile_ruleset_json
 from mutasi_rules.facts import candidate_facts, fact_schema
 from mutasi_rules.language.ast import field_paths
 from mutasi_rules.models import Dataset, Employee, OrderedEnum
-from mutasi_rules.recommend import RunContext, pair_subject, prepare
+from mutasi_rules.recommendation import RunContext, pair_subject, prepare
 from mutasi_rules.rulesets import Effect
 from mutasi_rules.screen import PairScreen
 

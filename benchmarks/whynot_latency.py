@@ -16,7 +16,7 @@ import sys
 import time
 
 from mutasi_rules.generator import generate_dataset
-from mutasi_rules.recommend import RecommendOptions, prepare
+from mutasi_rules.recommendation import RecommendOptions, prepare
 from mutasi_rules.whynot import WhyNot
 
 

@@ -1,15 +1,72 @@
 """mutasi-rules: explained, rule-based transfer recommendations for ASN workload balance.
 
-The public API is re-exported here; see README.md for embedding examples.
+The public API for embedding, importable from the package itself::
+
+    from mutasi_rules import load_dataset, recommend, RecommendOptions
+
+    result = recommend(load_dataset("examples/pontianak"), RecommendOptions(max_moves=10))
+    print(result.to_json())
+
+Names are resolved lazily so that ``import mutasi_rules`` stays cheap.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("mutasi-rules")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
-__all__ = ["__version__"]
+#: Public name -> module that defines it.
+_EXPORTS: dict[str, str] = {
+    # data
+    "Dataset": "models",
+    "Employee": "models",
+    "Position": "models",
+    "Unit": "models",
+    "load_dataset": "loading",
+    "save_dataset": "loading",
+    "validate_dataset": "loading",
+    "generate_dataset": "generator",
+    "InputError": "problems",
+    "Problem": "problems",
+    # rules
+    "load_rulesets": "rulesets",
+    "default_rules_dir": "rulesets",
+    "RuleEngine": "engine",
+    "Finding": "engine",
+    # workload
+    "analyse_workload": "workload",
+    "WorkloadSettings": "workload",
+    "WorkloadReport": "workload",
+    # recommendation
+    "recommend": "recommendation",
+    "prepare": "recommendation",
+    "RecommendOptions": "recommendation",
+    "RecommendationResult": "recommendation",
+    # plugins
+    "load_plugins": "plugins.manager",
+    "PluginSettings": "plugins.manager",
+    "PluginError": "plugins.manager",
+    # schemas
+    "schema_for": "schemas",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mutasi_rules' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -35,7 +35,7 @@ from .facts import ExtensionAttribute
 from .models import Dataset
 from .plugins.manager import PluginError, PluginManager, load_plugins
 from .problems import InputError
-from .recommend import PluginRef, RecommendationResult, RecommendOptions, recommend
+from .recommendation import PluginRef, RecommendationResult, RecommendOptions, recommend
 from .rulesets import LoadedRuleSet, load_ruleset_text
 
 SCHEMA_VERSION = 1
@@ -645,7 +645,7 @@ def _test_hold() -> None:
 
 @dataclass
 class ReplayInputs:
-    """A recorded run's inputs, ready for :func:`mutasi_rules.recommend.prepare` or ``recommend``.
+    """A recorded run's inputs, ready for :func:`mutasi_rules.recommendation.prepare` or ``recommend``.
 
     ``notes`` lists what differs from the recorded environment (plugin or library versions).
     """

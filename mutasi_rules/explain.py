@@ -18,7 +18,7 @@ from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from .engine import Finding
-from .recommend import Move, RecommendationResult, TrainingNeed
+from .recommendation import Move, RecommendationResult, TrainingNeed
 from .rulesets import (  # the display forms rule messages use
     Effect,
     _display,

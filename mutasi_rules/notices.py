@@ -6,7 +6,7 @@ that weighed in, in words rather than formulas), the training offered first when
 is conditional, that the plan is a proposal of BKPSDM for the decision of the Wali Kota
 (the PPK), and how and by when to raise an objection (keberatan).
 
-Everything is read from the recorded :class:`~mutasi_rules.recommend.RecommendationResult`;
+Everything is read from the recorded :class:`~mutasi_rules.recommendation.RecommendationResult`;
 the letter is dated with the run's ``plan_date`` (never the clock), so the same record
 always gives byte-identical letters. The contact office comes from the plugins'
 ``notice_contact`` hook when one answers for the employee's current unit, else from
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .atomic import write_text
 from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
-from .recommend import Move, RecommendationResult, ShortageReport
+from .recommendation import Move, RecommendationResult, ShortageReport
 from .rulesets import Effect
 
 #: unit id -> the office to contact, or None for the default.

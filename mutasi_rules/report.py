@@ -40,7 +40,7 @@ from .explain import (
     number,
     t,
 )
-from .recommend import RecommendationResult
+from .recommendation import RecommendationResult
 from .workload import WorkloadReport
 
 #: Fixed salt for the ids matplotlib writes into SVG (default: random per process).

@@ -26,13 +26,13 @@ def _rules() -> dict[str, Any]:
 
 
 def _options() -> dict[str, Any]:
-    from .recommend import RecommendOptions
+    from .recommendation import RecommendOptions
 
     return RecommendOptions.model_json_schema()
 
 
 def _result() -> dict[str, Any]:
-    from .recommend import RecommendationResult
+    from .recommendation import RecommendationResult
 
     return RecommendationResult.model_json_schema(by_alias=True, mode="serialization")
 

@@ -53,7 +53,7 @@ from .facts import (
 from .rulesets import Effect
 
 if TYPE_CHECKING:
-    from .recommend import RunContext
+    from .recommendation import RunContext
 
 #: Pair cells (employees x targets) evaluated at once; bounds the screen's working memory.
 CHUNK_CELLS = 4_000_000

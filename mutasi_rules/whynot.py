@@ -1,7 +1,7 @@
 """Why-not queries: every reason a person is not (or would not be) moved to a position, with counterfactuals.
 
 ``WhyNot(ctx)`` is a prepared service: it is built once over a
-:class:`~mutasi_rules.recommend.RunContext` (dataset index, workload labels, fact builders)
+:class:`~mutasi_rules.recommendation.RunContext` (dataset index, workload labels, fact builders)
 and keeps one open :class:`~mutasi_rules.engine.RuleEngine`, so that each
 ``query(nip, position_id)`` costs a few engine evaluations of one person and one pair.
 
@@ -85,7 +85,7 @@ from .models import (
     Training,
 )
 from .plugins.types import Veto
-from .recommend import SHORT_LABEL, SURPLUS_LABEL, PositionRef, RunContext, pair_subject
+from .recommendation import SHORT_LABEL, SURPLUS_LABEL, PositionRef, RunContext, pair_subject
 from .rulesets import Effect, LoadedRuleSet, Localized
 
 REPORT_FORMAT = "mutasi-rules.why-not/1"

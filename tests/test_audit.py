@@ -34,7 +34,7 @@ from mutasi_rules.cli import main
 from mutasi_rules.generator import generate_dataset
 from mutasi_rules.loading import load_dataset
 from mutasi_rules.plugins.manager import PluginSettings, load_plugins
-from mutasi_rules.recommend import RecommendOptions, load_run_rulesets, recommend
+from mutasi_rules.recommendation import RecommendOptions, load_run_rulesets, recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"

@@ -24,7 +24,7 @@ from mutasi_rules.explain import (
     render_table,
 )
 from mutasi_rules.loading import load_dataset
-from mutasi_rules.recommend import RecommendationResult, prepare, recommend
+from mutasi_rules.recommendation import RecommendationResult, prepare, recommend
 from mutasi_rules.rulesets import Effect
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"

@@ -19,7 +19,7 @@ from mutasi_rules.notices import (
 )
 from mutasi_rules.plugins.manager import load_plugins
 from mutasi_rules.plugins.types import NoticeContact
-from mutasi_rules.recommend import RecommendationResult, recommend
+from mutasi_rules.recommendation import RecommendationResult, recommend
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mutasi_rules.generator import generate_dataset
 from mutasi_rules.loading import load_dataset
-from mutasi_rules.recommend import RecommendationResult, RecommendOptions, recommend
+from mutasi_rules.recommendation import RecommendationResult, RecommendOptions, recommend
 from mutasi_rules.rulesets import Effect
 from mutasi_rules.workload import WorkloadCalculator
 

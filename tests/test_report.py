@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mutasi_rules.explain import number
 from mutasi_rules.loading import load_dataset
-from mutasi_rules.recommend import RecommendationResult, recommend
+from mutasi_rules.recommendation import RecommendationResult, recommend
 from mutasi_rules.report import (
     chart_rows,
     ej_chart_svg,
@@ -114,7 +114,7 @@ def test_chart_is_deterministic_across_processes(tmp_path):
     """The SVG ids depend on a hash salt that is random per process unless fixed."""
     plan = tmp_path / "plan.json"
     plan.write_text(result().to_json(), encoding="utf-8")
-    code = ("import sys; from mutasi_rules.recommend import RecommendationResult as R; "
+    code = ("import sys; from mutasi_rules.recommendation import RecommendationResult as R; "
             "from mutasi_rules.report import ej_chart_svg; "
             "sys.stdout.write(ej_chart_svg(R.model_validate_json(open(sys.argv[1]).read())))")
     other = subprocess.run([sys.executable, "-c", code, str(plan)], capture_output=True, text=True, check=True,

@@ -35,7 +35,7 @@ def test_unknown_schema_is_a_usage_error():
 
 def test_result_json_round_trips_through_its_model():
     from mutasi_rules.loading import load_dataset
-    from mutasi_rules.recommend import RecommendationResult, recommend
+    from mutasi_rules.recommendation import RecommendationResult, recommend
 
     dataset = load_dataset(Path(__file__).resolve().parent / "data" / "good" / "small.yaml")
     result = recommend(dataset)

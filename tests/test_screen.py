@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from mutasi_rules import generator
 from mutasi_rules.engine import RuleEngine
-from mutasi_rules.recommend import (
+from mutasi_rules.recommendation import (
     RecommendOptions,
     RunContext,
     _Run,

@@ -28,7 +28,7 @@ from mutasi_rules.facts import (
 from mutasi_rules.language import parse
 from mutasi_rules.language.interpreter import evaluate
 from mutasi_rules.loading import validate_dataset
-from mutasi_rules.recommend import RecommendOptions, RunContext, prepare
+from mutasi_rules.recommendation import RecommendOptions, RunContext, prepare
 from mutasi_rules.rulesets import default_rules_dir
 from mutasi_rules.whynot import (
     UnknownSubject,

@@ -24,7 +24,7 @@ from ..audit import (
 )
 from ..canonical import canonical_json
 from ..models import Dataset
-from ..recommend import RecommendationResult
+from ..recommendation import RecommendationResult
 from ..rulesets import LoadedRuleSet
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 

@@ -21,7 +21,7 @@ from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
 from ..plugins.manager import PluginError, load_plugins
 from ..problems import InputError
-from ..recommend import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
+from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
 from ..workload import figures_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS
 from .audit import record_run

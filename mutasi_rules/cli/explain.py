@@ -32,7 +32,7 @@ from ..loading import validate_dataset
 from ..models import Dataset
 from ..notices import NoticeSettings, plugin_contacts, write_notices
 from ..plugins.manager import PluginError, PluginManager, load_plugins
-from ..recommend import RecommendationResult
+from ..recommendation import RecommendationResult
 from ..report import write_report
 from ..workload import figures_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE

@@ -19,7 +19,7 @@ from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
 from ..plugins.manager import PluginError, load_plugins
 from ..problems import InputError
-from ..recommend import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
+from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .audit import add_audit_arguments, record_run
 from .plugins import add_plugin_arguments, settings_from_args

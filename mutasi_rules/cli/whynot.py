@@ -10,7 +10,7 @@ from ..engine import EngineError
 from ..loading import validate_dataset
 from ..plugins.manager import PluginError
 from ..problems import InputError
-from ..recommend import prepare
+from ..recommendation import prepare
 from ..whynot import UnknownSubject, WhyNot, WhyNotReport, check_subject, render_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .recommend import add_run_arguments, options_from
