@@ -87,3 +87,30 @@ def test_plan_respects_every_constraint(problem):
         assert len(chosen) <= problem.max_moves
     assert all(o.score >= 0 for o in chosen.values())
     assert solve(problem) == solution  # deterministic
+
+
+def test_fractional_relaxation_falls_back_to_the_integer_program(monkeypatch):
+    """When the relaxation is fractional the integer program decides (and gives the same plan)."""
+    import numpy as np
+
+    import mutasi_rules.plan as plan
+
+    problem = PlanProblem(
+        options=[option("A", "s", "t1", 10), option("A", "s", "t2", 8), option("B", "s", "t1", 9)],
+        receive_limit={"t1": 1, "t2": 1},
+        release_limit={"s": 5},
+    )
+    expected = solve(problem)
+    calls = []
+    real = plan.milp
+
+    def fractional_relaxation(**kwargs):
+        calls.append(int(kwargs["integrality"].max()))
+        result = real(**kwargs)
+        if calls[-1] == 0:
+            result.x = np.full_like(result.x, 0.5)
+        return result
+
+    monkeypatch.setattr(plan, "milp", fractional_relaxation)
+    assert solve(problem) == expected
+    assert calls == [0, 1]
