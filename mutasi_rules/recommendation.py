@@ -301,14 +301,15 @@ class RunContext:
         self.pw: dict[str, PositionWorkload] = {p.position_id: p for p in self.report.positions}
         self.uw: dict[str, UnitWorkload] = {u.unit_id: u for u in self.report.units}
         #: Target position -> persons it may receive (short by the staffing-norm labels).
+        settings = options.workload
         self.shortages: dict[str, int] = {
-            pid: int(p.gap) for pid, p in self.pw.items()
-            if SHORT_LABEL in p.labels and p.gap is not None and p.gap >= 1
+            pid: limit for pid, p in self.pw.items()
+            if SHORT_LABEL in p.labels and (limit := receive_limit(p, settings.band_low)) >= 1
         }
         #: Source position -> persons it may release.
         self.surplus: dict[str, int] = {
-            pid: int(-p.gap) for pid, p in self.pw.items()
-            if SURPLUS_LABEL in p.labels and p.gap is not None and p.gap <= -1
+            pid: limit for pid, p in self.pw.items()
+            if SURPLUS_LABEL in p.labels and (limit := release_limit(p, settings.band_high)) >= 1
         }
         self._positions: dict[str, PositionFacts] = {}
         self._units: dict[str, UnitFacts] = {}
@@ -356,6 +357,37 @@ class RunContext:
         )
         candidate = self.enrich("candidate", pair_subject(nip, target), employee, base)
         return CandidateScope(as_of=self.as_of, context=self.context, candidate=candidate)
+
+
+def receive_limit(position: PositionWorkload, band_low: float) -> int:
+    """Persons a short position may receive.
+
+    At most its staffing gap (rounded staff needed - bezetting), and no more than keeps
+    its job efficiency inside the balanced band: a post needing 2.5 people with 1 in post
+    takes 1 more (EJ 1.25), not 2 (EJ 0.83, then in surplus). A vacancy with any workload
+    may always take its first person.
+    """
+    if position.gap is None or position.staff_needed is None:
+        return 0
+    in_band = math.floor(round(position.staff_needed / band_low, 6)) - position.bezetting if band_low > 0 else position.gap
+    if position.bezetting == 0 and position.staff_needed > 0:
+        in_band = max(in_band, 1)
+    return max(0, min(int(position.gap), int(in_band)))
+
+
+def release_limit(position: PositionWorkload, band_high: float) -> int:
+    """Persons a surplus position may release.
+
+    At most its surplus (bezetting - rounded staff needed), and no more than keeps its job
+    efficiency inside the band: two people on a post needing 1.4 may not become one
+    (EJ 1.40, overloaded). A post with any workload keeps at least one person.
+    """
+    if position.gap is None or position.staff_needed is None:
+        return 0
+    keep = math.ceil(round(position.staff_needed / band_high, 6))
+    if position.staff_needed > 0:
+        keep = max(keep, 1)
+    return max(0, min(int(-position.gap), position.bezetting - keep))
 
 
 def pair_subject(nip: str, position_id: str) -> str:

@@ -280,7 +280,7 @@ def test_committed_example_equals_a_fresh_generation() -> None:
     )
     assert match, committed.metadata.source
     employees, seed, as_of = int(match[1]), int(match[2]), dt.date.fromisoformat(match[3])
-    assert (employees, seed, as_of) == (300, 7, dt.date(2026, 7, 1))  # as examples/README.md says
+    assert (employees, seed, as_of) == (500, 7, dt.date(2026, 7, 1))  # as examples/README.md says
     fresh = generate_dataset(employees, seed, as_of)
     assert canonical_json(committed) == canonical_json(fresh), (
         "examples/pontianak is stale: regenerate it with the command in examples/README.md"

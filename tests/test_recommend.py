@@ -87,6 +87,16 @@ def check_plan_laws(dataset, result: RecommendationResult) -> None:
         net_out = sum(1 for m in result.moves if m.from_.opd_id == opd) - sum(1 for m in result.moves if m.to.opd_id == opd)
         if net_out > 0 and unit.staff_needed_rounded is not None:
             assert unit.bezetting_with_data >= unit.staff_needed_rounded
+    # Moves keep both posts inside the balanced band: a source is not left overloaded, a
+    # target is not pushed into surplus (a vacancy may always take its first person).
+    after_positions = {p.position_id: p for p in calc.positions(dict(delta))}
+    for position_id in released:
+        ej = after_positions[position_id].ej
+        assert ej is not None and ej <= calc.settings.band_high + 1e-9, (position_id, ej)
+    for position_id, count in received.items():
+        ej = after_positions[position_id].ej
+        first_of_vacancy = before[position_id].bezetting == 0 and count == 1
+        assert first_of_vacancy or (ej is not None and ej >= calc.settings.band_low - 1e-9), (position_id, ej)
     # The balance figure is never worse after the plan.
     assert (result.balance_after.ej_std or 0) <= (result.balance_before.ej_std or 0) + 1e-9
     assert (result.balance_after.outside_band_share or 0) <= (result.balance_before.outside_band_share or 0) + 1e-9
@@ -104,3 +114,28 @@ def test_generated_plans_obey_the_laws_and_are_deterministic(seed, size):
     first = recommend(dataset, options)
     check_plan_laws(dataset, first)
     assert recommend(dataset, options).to_json() == first.to_json()
+
+
+def test_limits_keep_posts_inside_the_band():
+    from mutasi_rules.recommendation import receive_limit, release_limit
+    from mutasi_rules.workload import PositionWorkload
+
+    def post(needed: float, bezetting: int, rounded: int) -> PositionWorkload:
+        return PositionWorkload(
+            position_id="p", name="p", kind="pelaksana", unit_id="u", opd_id="u", has_workload_data=True,
+            task_count=1, workload_hours=needed * 1250, staff_needed=needed, staff_needed_rounded=rounded,
+            bezetting=bezetting, gap=rounded - bezetting, gap_raw=needed - bezetting,
+            ej=None if bezetting == 0 else needed / bezetting, ej_grade=None, vacancy=bezetting == 0,
+        )
+
+    # 2 people on a post needing 1.4 (rounds to 1): releasing one leaves EJ 1.40 > 1.10.
+    assert release_limit(post(1.4, 2, 1), 1.10) == 0
+    # 4 people on a post needing 2.0: two may go (EJ 1.00).
+    assert release_limit(post(2.0, 4, 2), 1.10) == 2
+    # A post with work keeps at least one person, however little the work.
+    assert release_limit(post(0.3, 2, 1), 1.10) == 1
+    # 1 person on a post needing 2.5 (rounds to 3): one more (EJ 1.25), not two (EJ 0.83).
+    assert receive_limit(post(2.5, 1, 3), 0.90) == 1
+    # A vacancy may always take its first person, even for 0.6 of a person's work.
+    assert receive_limit(post(0.6, 0, 1), 0.90) == 1
+    assert receive_limit(post(3.0, 1, 3), 0.90) == 2
