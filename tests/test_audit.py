@@ -489,3 +489,28 @@ def test_cli_replay_with_a_missing_plugin_exits_3(log_path, monkeypatch, example
     monkeypatch.setenv("MUTASI_RULES_DISABLE_PLUGINS", name)
     assert main(["audit", "replay", "R000002", "--audit-db", str(log_path)]) == 3
     assert name in capsys.readouterr().err
+
+
+def test_audit_sinks_receive_each_recorded_decision(tmp_path):
+    """A plugin's mutasi_rules_decision_made gets the record, after it is in the log."""
+    import textwrap
+
+    from mutasi_rules.cli import main as cli_main
+
+    sink = tmp_path / "sink.txt"
+    plugin = tmp_path / "archive_sink.py"
+    plugin.write_text(textwrap.dedent(f"""
+        from mutasi_rules.audit import AuditLog
+
+        def mutasi_rules_decision_made(decision):
+            # The record is already committed: the log can read it back.
+            with AuditLog({str(tmp_path / 'audit.sqlite')!r}) as log:
+                assert log.get(decision.run_id).result_sha256 == decision.result_sha256
+            with open({str(sink)!r}, "a", encoding="utf-8") as handle:
+                handle.write(decision.run_id + "\\n")
+    """), encoding="utf-8")
+    dataset = Path(__file__).resolve().parent / "data" / "good" / "small.yaml"
+    code = cli_main(["recommend", str(dataset), "--plugin", str(plugin), "--audit-db", str(tmp_path / "audit.sqlite"),
+                     "--format", "json", "--out", str(tmp_path / "plan.json")])
+    assert code == 0
+    assert sink.read_text(encoding="utf-8").startswith("R000001-")

@@ -24,6 +24,7 @@ from ..audit import (
 )
 from ..canonical import canonical_json
 from ..models import Dataset
+from ..plugins.manager import PluginError, PluginManager
 from ..recommendation import RecommendationResult
 from ..rulesets import LoadedRuleSet
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
@@ -40,8 +41,13 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def record_run(path: str | os.PathLike[str], result: RecommendationResult, dataset: Dataset,
-               rulesets: list[LoadedRuleSet]) -> DecisionRecord | None:
-    """Append the run to the log at ``path``; print its run id, or why it was not recorded (then None)."""
+               rulesets: list[LoadedRuleSet], plugins: PluginManager | None = None) -> DecisionRecord | None:
+    """Append the run to the log at ``path`` and hand the record to the plugins' audit sinks.
+
+    Prints the run id, or why the run was not recorded (then returns None). A failing sink
+    (``mutasi_rules_decision_made``) is a plugin failure: the record stays in the log, and
+    the caller fails the run.
+    """
     try:
         with AuditLog(path) as log:
             record = log.append(result, dataset, rulesets)
@@ -51,6 +57,12 @@ def record_run(path: str | os.PathLike[str], result: RecommendationResult, datas
               f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", file=sys.stderr)
         return None
     print(f"audit: recorded run {record.run_id} in {path}", file=sys.stderr)
+    if plugins is not None:
+        try:
+            plugins.decision_made(record)
+        except PluginError as error:
+            print(f"plugin failure in an audit sink: {error}", file=sys.stderr)
+            return None
     return record
 
 

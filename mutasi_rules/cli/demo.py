@@ -86,13 +86,13 @@ def run(args: argparse.Namespace) -> int:
     except PluginError as error:
         print(f"plugin failure: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    plugins = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
-    rulesets = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
-    console.print(f"rule sets: {rulesets}\nplugins: {plugins}")
+    plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
+    ruleset_names = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
+    console.print(f"rule sets: {ruleset_names}\nplugins: {plugin_names}")
     console.print(workload_table(result, dataset))
     render_table(result, console, args.lang)
     out = Path(args.out_dir)
-    if record_run(out / AUDIT_FILE, result, dataset, loaded) is None:
+    if record_run(out / AUDIT_FILE, result, dataset, loaded, plugins) is None:
         return EXIT_FAILURE
     write_text(out / "plan.json", result.to_json(indent=2) + "\n")
     write_text(out / "plan.md", render_markdown(result, args.lang))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import io
 import sys
 from collections.abc import Callable, Iterator
@@ -20,17 +19,10 @@ from ..loading import validate_dataset
 from ..plugins.manager import PluginError, load_plugins
 from ..problems import InputError
 from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
 from .audit import add_audit_arguments, record_run
 from .plugins import add_plugin_arguments, settings_from_args
 from .validate import format_problem
-
-
-def date_arg(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     # Recorded before any output: a decision that is shown has been recorded.
     if not args.no_audit and record_run(args.audit_db or default_audit_path(args.dataset), result, dataset,
-                                        rulesets) is None:
+                                        rulesets, plugins) is None:
         return EXIT_FAILURE
     text = render(result, args.format, args.lang)
     if args.out:
