@@ -52,6 +52,7 @@ from .models import (
     Unit,
     parse_nip,
 )
+from .runtime import fewer_collections
 from .problems import InputError, Problem, Problems
 
 __all__ = [
@@ -1291,6 +1292,11 @@ def validate_dataset(
     path: str | os.PathLike[str], *, allow_extra_columns: bool = False
 ) -> tuple[Dataset | None, Problems]:
     """Read and check a dataset; return it (None when there are errors) and every problem found."""
+    with fewer_collections():
+        return _validate_dataset(path, allow_extra_columns)
+
+
+def _validate_dataset(path: str | os.PathLike[str], allow_extra_columns: bool) -> tuple[Dataset | None, Problems]:
     out = _Collector(allow_extra_columns)
     root = Path(path)
     metadata: Record | None = None

@@ -19,11 +19,9 @@ with :func:`mutasi_rules.canonical.canonical_json`.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -51,6 +49,7 @@ from .models import Dataset, Employee, Position
 from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
 from .plugins.types import TrainingOffer, Veto
+from .runtime import fewer_collections
 from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
 from .scoring import (
     ProfileScore,
@@ -872,7 +871,7 @@ def recommend(
     :class:`~mutasi_rules.problems.InputError` for bad rules and
     :class:`~mutasi_rules.plugins.manager.PluginError` for a failing plugin.
     """
-    with _fewer_collections():
+    with fewer_collections():
         if progress:
             progress("workload", 0, 1)
         ctx = prepare(dataset, options, plugins=plugins, rulesets=rulesets)
@@ -881,24 +880,6 @@ def recommend(
         return _Run(ctx, progress).run()
 
 
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run with a larger young-generation threshold for the cyclic garbage collector.
-
-    A run allocates millions of short-lived objects (facts, findings, messages) next to a
-    dataset that stays alive; with the default threshold (700) the collector traverses
-    the growing heap again and again: a quarter of a 7,000-employee run (measured,
-    docs/performance.md). The previous thresholds are restored afterwards.
-    """
-    previous = gc.get_threshold()
-    gc.set_threshold(max(previous[0], _GC_YOUNG_THRESHOLD), *previous[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-
-
-_GC_YOUNG_THRESHOLD = 100_000
 
 
 __all__ = [
