@@ -341,3 +341,16 @@ def test_cli_rules_check(capsys: pytest.CaptureFixture[str]) -> None:
     document = json.loads(capsys.readouterr().out)
     assert document["ok"] is False and len(document["rulesets"]) == 3
     assert {p["code"] for p in document["problems"]} == {"ruleset.duplicate", "ruleset.overlapping_versions"}
+
+
+def test_agency_rules_reading_plugin_attributes_check_with_the_plugin_loaded(capsys):
+    """An analyst checks an agency rule file that reads employee.ext.* declared by its plugin."""
+    from pathlib import Path
+
+    from mutasi_rules.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    agency = root / "plugins" / "dinkes_pontianak" / "mutasi_rules_dinkes_pontianak" / "rules"
+    assert main(["rules", "check", str(root / "rules"), str(agency)]) == 0
+    assert main(["rules", "check", "--no-plugins", str(root / "rules"), str(agency)]) == 1
+    assert "candidate.employee.ext.health_education" in capsys.readouterr().out

@@ -14,7 +14,10 @@ from rich.table import Table
 
 from ..canonical import canonical_json
 from ..problems import InputError, Problem, Problems
+from ..facts import ExtensionAttribute
+from ..plugins.manager import PluginError, load_plugins
 from ..rulesets import LoadedRuleSet, collect_rulesets
+from .plugins import add_plugin_arguments, settings_from_args
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 
@@ -35,6 +38,7 @@ def register(subparsers: Any) -> None:
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="rule file or directory")
     check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _add_extension_arguments(check)
     check.set_defaults(handler=run_check)
 
     test = commands.add_parser(
@@ -45,7 +49,22 @@ def register(subparsers: Any) -> None:
         "Exit 1 on any failure or load problem.",
     )
     test.add_argument("paths", nargs="+", metavar="PATH", help="rule file, test file or directory")
+    _add_extension_arguments(test)
     test.set_defaults(handler=run_test)
+
+
+def _add_extension_arguments(parser: argparse.ArgumentParser) -> None:
+    """Agency rules read attributes their plugin declares (``employee.ext.*``); load them to check."""
+    parser.add_argument("--no-plugins", action="store_true",
+                        help="do not load plugins (rules reading plugin attributes, ext.*, then fail to check)")
+    add_plugin_arguments(parser)
+
+
+def _extensions(args: argparse.Namespace) -> list[ExtensionAttribute]:
+    """The fact attributes the enabled plugins declare (installed ones and --plugin)."""
+    if args.no_plugins:
+        return []
+    return load_plugins(settings_from_args(args)).fact_attributes()
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -127,7 +146,12 @@ def _print_problems(problems: Sequence[Problem], out: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    loaded, problems = collect_rulesets(args.paths)
+    try:
+        extensions = _extensions(args)
+    except (PluginError, ValueError) as error:
+        print(f"plugin failure: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    loaded, problems = collect_rulesets(args.paths, extensions=extensions)
     errors = problems.errors
     if args.format == "json":
         document = {
@@ -166,9 +190,14 @@ def run_check(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     from ..ruletests import find_test_inputs, run_rule_tests
 
+    try:
+        extensions = _extensions(args)
+    except (PluginError, ValueError) as error:
+        print(f"plugin failure: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     problems = Problems()
     rule_paths, test_paths = find_test_inputs(args.paths, problems)
-    loaded, found = collect_rulesets(rule_paths) if rule_paths else ([], Problems())
+    loaded, found = collect_rulesets(rule_paths, extensions=extensions) if rule_paths else ([], Problems())
     problems.extend(found)
     if not test_paths:
         problems.error("ruletest.none", "no test files (*.tests.yaml) found in: " + ", ".join(map(str, args.paths)))
@@ -176,7 +205,7 @@ def run_test(args: argparse.Namespace) -> int:
         _print_problems(list(problems), sys.stdout)
         return EXIT_PROBLEMS
     try:
-        report = run_rule_tests(test_paths, loaded)
+        report = run_rule_tests(test_paths, loaded, extensions=extensions)
     except InputError as exc:
         _print_problems(exc.problems, sys.stdout)
         return EXIT_PROBLEMS
