@@ -474,7 +474,7 @@ class _Run:
             receive_limit=shortages,
             release_limit=surplus,
             unit_release_limit=unit_release,
-            min_staff=[c.to_min_staff(self.dataset) for c in constraints],
+            min_staff=[c.to_min_staff(self.dataset, self.index.bezetting) for c in constraints],
             max_moves=opts.max_moves,
         )
         self.progress("plan", 0, 1)

@@ -627,3 +627,18 @@ def test_dinkes_vaccination_candidate_gets_the_plugin_require_training_finding()
     assert (blocked.effect.value, blocked.source) == ("block", disdikbud_origin)
     assert keys[3]["agency.disdikbud-pontianak/guru-sertifikat-pendidik-dalam-jabatan"].training == "Sertifikat Pendidik"
     assert "agency.disdikbud-pontianak/non-guru-tanpa-sertifikat-pendidik" not in keys[3]
+
+
+def test_min_staff_from_run_bezetting_equals_the_scan():
+    from collections import Counter
+
+    from mutasi_rules.loading import load_dataset
+    from mutasi_rules.plugins.types import PlanConstraint
+    from mutasi_rules.rulesets import Localized
+
+    dataset = load_dataset(Path(__file__).resolve().parent.parent / "examples" / "pontianak")
+    constraint = PlanConstraint(id="guru", unit_id="disdikbud", position_name_pattern="Guru*", min_staff=3,
+                                reason=Localized(id="x", en="x"))
+    bezetting = Counter(e.position_id for e in dataset.employees)
+    assert constraint.to_min_staff(dataset, bezetting) == constraint.to_min_staff(dataset)
+    assert constraint.current_staff(dataset, bezetting) == constraint.current_staff(dataset) > 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -153,17 +154,24 @@ class PlanConstraint(_Value):
         known = {p.id for p in dataset.positions}
         return sorted(selected & known)
 
-    def current_staff(self, dataset: "Dataset") -> int:
-        covered = set(self.positions(dataset))
-        return sum(1 for e in dataset.employees if e.position_id in covered)
+    def current_staff(self, dataset: "Dataset", bezetting: Mapping[str, int] | None = None) -> int:
+        """Staff in the covered positions now; ``bezetting`` (position id -> staff) saves a scan."""
+        covered = self.positions(dataset)
+        if bezetting is not None:
+            return sum(bezetting.get(p, 0) for p in covered)
+        ids = set(covered)
+        return sum(1 for e in dataset.employees if e.position_id in ids)
 
-    def to_min_staff(self, dataset: "Dataset") -> "MinStaff":
-        """The constraint in the plan optimiser's form (:class:`mutasi_rules.plan.MinStaff`)."""
+    def to_min_staff(self, dataset: "Dataset", bezetting: Mapping[str, int] | None = None) -> "MinStaff":
+        """The constraint in the plan optimiser's form (:class:`mutasi_rules.plan.MinStaff`).
+
+        Pass the run's ``bezetting`` when converting many constraints: scanning every
+        employee per constraint is quadratic on a city with hundreds of schools.
+        """
         from ..plan import MinStaff
 
         covered = self.positions(dataset)
-        ids = set(covered)
-        current = sum(1 for e in dataset.employees if e.position_id in ids)
+        current = self.current_staff(dataset, bezetting)
         return MinStaff(
             name=f"{self.source or 'plugin'}:{self.id}",
             position_ids=frozenset(covered),
