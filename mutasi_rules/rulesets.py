@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -402,8 +403,12 @@ class TemplateError(ValueError):
         self.offset = offset
 
 
-def parse_template(template: str) -> list[str | Placeholder]:
-    """Split a message template into literal text and placeholders (``{{``/``}}`` escape)."""
+@functools.lru_cache(maxsize=4096)
+def parse_template(template: str) -> tuple[str | Placeholder, ...]:
+    """Split a message template into literal text and placeholders (``{{``/``}}`` escape).
+
+    Cached: every finding renders its rule's message, and a rule has one template.
+    """
     parts: list[str | Placeholder] = []
     literal: list[str] = []
     i = 0
@@ -435,7 +440,7 @@ def parse_template(template: str) -> list[str | Placeholder]:
             i += 1
     if literal:
         parts.append("".join(literal))
-    return parts
+    return tuple(parts)
 
 
 def message_paths(template: str) -> list[str]:
