@@ -43,6 +43,12 @@ def _workload() -> dict[str, Any]:
     return WorkloadReport.model_json_schema(mode="serialization")
 
 
+def _why_not() -> dict[str, Any]:
+    from .whynot import WhyNotReport
+
+    return WhyNotReport.model_json_schema(mode="serialization")
+
+
 #: Target name -> (what it describes, schema builder). Other modules add their documents here.
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "dataset": ("a dataset document (input)", _dataset),
@@ -50,6 +56,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "options": ("the options of a recommendation run (input)", _options),
     "result": ("a recommendation result (output of recommend)", _result),
     "workload": ("a workload report (output of workload --format json)", _workload),
+    "why-not": ("a why-not report (output of why-not --format json)", _why_not),
 }
 
 
