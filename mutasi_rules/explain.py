@@ -21,8 +21,8 @@ from .engine import Finding
 from .recommendation import Move, RecommendationResult, TrainingNeed
 from .rulesets import (  # the display forms rule messages use
     Effect,
-    _display,
-    _localize_number,
+    display_text,
+    localize_number,
 )
 from .scoring import ScoreComponentResult
 
@@ -256,12 +256,12 @@ def number(value: float | None, places: int, lang: Lang) -> str:
     """A number for people: Indonesian uses the decimal comma (``0,85``), English the point."""
     if value is None:
         return "-"
-    return _localize_number(f"{value:.{places}f}", lang)
+    return localize_number(f"{value:.{places}f}", lang)
 
 
 def signed(value: float, places: int, lang: Lang) -> str:
     """A score contribution with its sign: ``+10,00``."""
-    return _localize_number(f"{value:+.{places}f}", lang)
+    return localize_number(f"{value:+.{places}f}", lang)
 
 
 def opd_name(result: RecommendationResult, opd_id: str) -> str:
@@ -415,7 +415,7 @@ def render_blocks(blocks: Iterable[Block], fmt: Format) -> str:
 
 def finding_item(finding: Finding, lang: Lang) -> Item:
     """One fired rule: what it says, the values it read, its legal basis and provenance."""
-    read = "; ".join(f"{path} = {_display(value, lang)}" for path, value in sorted(finding.facts_read.items()))
+    read = "; ".join(f"{path} = {display_text(value, lang)}" for path, value in sorted(finding.facts_read.items()))
     children = [
         Item(inline(f"{x('read', lang)}: ", read or "-")),
         Item(inline(f"{x('basis', lang)}: {finding.legal_basis}")),
@@ -501,7 +501,7 @@ def move_blocks(move: Move, result: RecommendationResult, lang: Lang = "id", *, 
         profile_rows.append((aspect.aspect, weight, "", "", "", score))
         for factor in aspect.factors:
             profile_rows.append(("", f"{factor.factor} ({x('core' if factor.core else 'secondary', lang)})",
-                                 _display(factor.value, lang), _display(factor.target, lang),
+                                 display_text(factor.value, lang), display_text(factor.target, lang),
                                  f"{factor.gap:+g}", number(factor.weight, 1, lang)))
     blocks.append(TableBlock(header=(x("aspect", lang), x("factor", lang), x("value", lang), x("target", lang),
                                      x("gap", lang), x("weight", lang)),

@@ -267,10 +267,6 @@ def _blocking(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.effect is Effect.BLOCK]
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4) + 0.0
-
-
 class RunContext:
     """What one run prepares once and every later step reads.
 

@@ -499,14 +499,15 @@ def _check_template(
 _BOOL_WORDS = {"id": ("ya", "tidak"), "en": ("yes", "no")}
 
 
-def _localize_number(text: str, lang: str | None) -> str:
+def localize_number(text: str, lang: str | None) -> str:
     """Indonesian writes 1.234,5 where English writes 1,234.5."""
     if lang != "id":
         return text
     return text.translate(str.maketrans({".": ",", ",": "."}))
 
 
-def _display(value: Any, lang: str | None) -> str:
+def display_text(value: Any, lang: str | None) -> str:
+    """A fact value as a message shows it (enum labels, ISO dates, localized numbers and yes/no)."""
     if value is None:
         return "-"
     if isinstance(value, Enum):
@@ -519,10 +520,10 @@ def _display(value: Any, lang: str | None) -> str:
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
-        return _localize_number(repr(round(value, 6)), lang)
+        return localize_number(repr(round(value, 6)), lang)
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else value
-        return ", ".join(_display(v, lang) for v in items) if items else "-"
+        return ", ".join(display_text(v, lang) for v in items) if items else "-"
     return str(value)
 
 
@@ -545,11 +546,11 @@ def render_message(template: str, values: Mapping[str, Any] | BaseModel, lang: s
             value = read_path(values, part.path)
         if part.format_spec and isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
-                out.append(_localize_number(format(value, part.format_spec), lang))
+                out.append(localize_number(format(value, part.format_spec), lang))
                 continue
             except ValueError:
                 pass  # e.g. "d" on a float: fall back to the plain display form
-        out.append(_display(value, lang))
+        out.append(display_text(value, lang))
     return "".join(out)
 
 

@@ -15,14 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..atomic import write_text
 from ..audit import default_audit_path
 from ..explain import render_markdown, render_table
-from ..loading import validate_dataset
 from ..plugins.manager import PluginError, load_plugins
 from ..problems import InputError
 from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
 from .audit import add_audit_arguments, record_run
 from .plugins import add_plugin_arguments, settings_from_args
-from .validate import format_problem
+from .validate import checked_dataset
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,11 +94,8 @@ def run(args: argparse.Namespace) -> int:
     if args.max_moves is not None and args.max_moves < 0:
         print("--max-moves must be 0 or more", file=sys.stderr)
         return EXIT_USAGE
-    dataset, problems = validate_dataset(args.dataset)
+    dataset = checked_dataset(args.dataset, "nothing recommended")
     if dataset is None:
-        for problem in problems.errors:
-            print(format_problem(problem), file=sys.stderr)
-        print(f"dataset {args.dataset}: {len(problems.errors)} error(s); nothing recommended", file=sys.stderr)
         return EXIT_PROBLEMS
     try:
         options = options_from(args, max_moves=args.max_moves)

@@ -48,6 +48,16 @@ def format_problem(problem: Problem) -> str:
     return text
 
 
+def checked_dataset(path: str, consequence: str) -> Dataset | None:
+    """The dataset at ``path``, or None after printing its errors and ``consequence`` to stderr."""
+    dataset, problems = validate_dataset(path)
+    if dataset is None:
+        for problem in problems.errors:
+            print(format_problem(problem), file=sys.stderr)
+        print(f"dataset {path}: {len(problems.errors)} error(s); {consequence}", file=sys.stderr)
+    return dataset
+
+
 def summary(dataset: Dataset | None, problems: Problems) -> dict[str, int | None]:
     return {
         "units": len(dataset.units) if dataset else None,

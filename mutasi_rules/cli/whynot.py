@@ -7,14 +7,13 @@ import sys
 from typing import Any
 
 from ..engine import EngineError
-from ..loading import validate_dataset
 from ..plugins.manager import PluginError
 from ..problems import InputError
 from ..recommendation import prepare
 from ..whynot import UnknownSubject, WhyNot, WhyNotReport, check_subject, render_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .recommend import add_run_arguments, options_from
-from .validate import format_problem
+from .validate import checked_dataset
 
 
 def register(subparsers: Any) -> None:
@@ -40,11 +39,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:  # a malformed --plugin-option
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
-    dataset, problems = validate_dataset(args.dataset)
+    dataset = checked_dataset(args.dataset, "no query answered")
     if dataset is None:
-        for problem in problems.errors:
-            print(format_problem(problem), file=sys.stderr)
-        print(f"dataset {args.dataset}: {len(problems.errors)} error(s); no query answered", file=sys.stderr)
         return EXIT_PROBLEMS
     try:
         check_subject({e.nip for e in dataset.employees}, {p.id for p in dataset.positions},
