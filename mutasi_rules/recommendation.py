@@ -48,7 +48,7 @@ from .facts import (
 from .models import Dataset, Employee, Position
 from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
-from .plugins.types import TrainingOffer, Veto
+from .plugins.types import ScoreComponent, TrainingOffer, Veto
 from .runtime import fewer_collections
 from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
 from .scoring import (
@@ -56,6 +56,7 @@ from .scoring import (
     ScoreComponentResult,
     ScoringSettings,
     profile_score,
+    profile_total,
     workload_benefit,
 )
 from .screen import PairScreen
@@ -147,6 +148,11 @@ class Move(BaseModel):
 Outcome = Literal[
     "chosen", "outscored", "chosen_elsewhere", "withheld_for_balance", "constraint", "blocked", "vetoed"
 ]
+
+
+#: Alternatives are listed chosen first, then the eligible by score, then vetoed, then blocked.
+_OUTCOME_ORDER: dict[str, int] = {"chosen": 0, "outscored": 1, "chosen_elsewhere": 1, "withheld_for_balance": 1,
+                                  "constraint": 1, "vetoed": 2, "blocked": 3}
 
 
 class Alternative(BaseModel):
@@ -394,6 +400,58 @@ def pair_subject(nip: str, position_id: str) -> str:
 _SCREEN = True
 
 
+@dataclass(frozen=True, slots=True)
+class _PairScore:
+    """The score of one eligible pair as plain numbers.
+
+    Every eligible pair needs its total (the plan maximises it); only moves show the
+    breakdown. Both come from :meth:`points`, so the total is the sum of the breakdown.
+    """
+
+    profile: float  # profile-matching score, 0-5
+    benefit: float  # EJ imbalance the move removes
+    rules: tuple[Finding, ...]  # score findings of the person and the pair
+    plugins: tuple[ScoreComponent, ...]
+    settings: ScoringSettings
+
+    def points(self) -> list[float]:
+        return [
+            round(self.profile * self.settings.profile_points, 6),
+            round(self.benefit * self.settings.workload_points, 6),
+            *(f.points for f in self.rules),  # type: ignore[misc]  # score rules carry points
+            *(c.points for c in self.plugins),
+        ]
+
+    @property
+    def total(self) -> float:
+        return round(sum(self.points()), 6)
+
+    def breakdown(self) -> list[ScoreComponentResult]:
+        points = self.points()
+        parts = [
+            ScoreComponentResult(name="profile_matching", origin="profile", points=points[0],
+                                 source="mutasi_rules.scoring (GAP)",
+                                 detail={"score": self.profile, "points_per_unit": self.settings.profile_points}),
+            ScoreComponentResult(name="workload_balance", origin="workload", points=points[1],
+                                 source="mutasi_rules.scoring (EJ)",
+                                 detail={"imbalance_removed": self.benefit,
+                                         "points_per_unit": self.settings.workload_points}),
+        ]
+        parts.extend(
+            ScoreComponentResult(
+                name=f.component or f.rule_id, origin="rule", points=f.points,  # type: ignore[arg-type]
+                source=f"{f.ruleset_id}/{f.rule_id}@{f.ruleset_version} ({f.source})",
+            )
+            for f in self.rules
+        )
+        parts.extend(
+            ScoreComponentResult(name=c.name, origin="plugin", points=c.points, source=c.source,
+                                 detail={"reason": c.reason.model_dump()})
+            for c in self.plugins
+        )
+        return parts
+
+
 @dataclass
 class _CandidateStage:
     """What the candidate stage hands to the plan and the reports."""
@@ -584,11 +642,14 @@ class _Run:
 
     def evaluate_pairs(self, engine: RuleEngine, pairs: Sequence[tuple[Employee, str]],
                        employee_findings: dict[str, list[Finding]], stage: _CandidateStage) -> None:
-        """Findings, vetoes and (when eligible) scores and plan options of ``pairs``, into ``stage``."""
-        ctx, pw = self.ctx, self.ctx.pw
+        """Findings, vetoes and (when eligible) scores and plan options of ``pairs``, into ``stage``.
+
+        An eligible pair keeps its score as numbers (:class:`_PairScore`); the pydantic
+        breakdown is built only for the pairs that become moves (:meth:`move`).
+        """
+        ctx = self.ctx
         facts = [ctx.candidate_scope(e.nip, t) for e, t in pairs]
         found_all = engine.evaluate("candidate", facts, [pair_subject(e.nip, t) for e, t in pairs])
-        hours = self.calc.hours
         for (employee, target), fact, found in zip(pairs, facts, found_all, strict=True):
             key = (employee.nip, target)
             vetoes = (self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of)
@@ -600,10 +661,8 @@ class _Run:
             stage.by_target[target].append(employee)
             if blocked or vetoes:
                 continue
-            entry["breakdown"], entry["profile"] = self.score(
-                employee, target, fact, [*employee_findings[employee.nip], *found], pw, hours
-            )
-            entry["score"] = round(sum(c.points for c in entry["breakdown"]), 6)
+            entry["pair_score"] = pair_score = self.pair_score(employee, target, fact, [*employee_findings[employee.nip], *found])
+            entry["score"] = pair_score.total
             source_position = self.index.positions[employee.position_id]
             stage.options.append(MoveOption(
                 nip=employee.nip,
@@ -649,35 +708,21 @@ class _Run:
             worst = min(sorted(chosen), key=lambda key: self.balance_key(chosen - {key}))
             withheld.add(worst)
 
-    def score(self, employee: Employee, target: str, fact: CandidateScope, found: Sequence[Finding],
-              pw: dict[str, PositionWorkload], hours: float) -> tuple[list[ScoreComponentResult], ProfileScore]:
+    def pair_score(self, employee: Employee, target: str, fact: CandidateScope, found: Sequence[Finding]) -> _PairScore:
+        """The score components of one eligible pair (``found``: the person's and the pair's findings)."""
         settings = self.options.scoring
-        profile = profile_score(fact.candidate, employee, self.index.positions[target], settings)
-        source, goal = pw[employee.position_id], pw[target]
-        benefit = workload_benefit(source.workload_hours, source.bezetting, goal.workload_hours, goal.bezetting, hours)
-        parts = [
-            ScoreComponentResult(name="profile_matching", origin="profile",
-                                 points=round(profile.score * settings.profile_points, 6),
-                                 source="mutasi_rules.scoring (GAP)",
-                                 detail={"score": profile.score, "points_per_unit": settings.profile_points}),
-            ScoreComponentResult(name="workload_balance", origin="workload",
-                                 points=round(benefit * settings.workload_points, 6),
-                                 source="mutasi_rules.scoring (EJ)",
-                                 detail={"imbalance_removed": benefit, "points_per_unit": settings.workload_points}),
-        ]
-        # Employee-scope score rules (e.g. due for rotation) count for every pair of the person.
-        for finding in found:
-            if finding.effect is Effect.SCORE and finding.points is not None:
-                parts.append(ScoreComponentResult(
-                    name=finding.component or finding.rule_id, origin="rule", points=finding.points,
-                    source=f"{finding.ruleset_id}/{finding.rule_id}@{finding.ruleset_version} ({finding.source})",
-                ))
-        if self.plugins and self.scoring_plugins:
-            for component in self.plugins.score_candidate(fact.candidate, self.dataset, self.as_of):
-                parts.append(ScoreComponentResult(name=component.name, origin="plugin", points=component.points,
-                                                  source=component.source,
-                                                  detail={"reason": component.reason.model_dump()}))
-        return parts, profile
+        source, goal = self.ctx.pw[employee.position_id], self.ctx.pw[target]
+        plugin_parts = (tuple(self.plugins.score_candidate(fact.candidate, self.dataset, self.as_of))
+                        if self.plugins and self.scoring_plugins else ())
+        return _PairScore(
+            profile=profile_total(fact.candidate, employee, self.index.positions[target], settings),
+            benefit=workload_benefit(source.workload_hours, source.bezetting, goal.workload_hours, goal.bezetting,
+                                     self.calc.hours),
+            # Employee-scope score rules (e.g. due for rotation) count for every pair of the person.
+            rules=tuple(f for f in found if f.effect is Effect.SCORE and f.points is not None),
+            plugins=plugin_parts,
+            settings=settings,
+        )
 
     def move(self, nip: str, target: str, entry: dict[str, Any], employee_found: list[Finding],
              candidate_rules: list[str], pw: dict[str, PositionWorkload], uw: dict[str, UnitWorkload],
@@ -697,7 +742,11 @@ class _Run:
                     rules = needs[key].required_by if key in needs else []
                     needs[key] = TrainingNeed(name=name, required_by=sorted({*rules, finding.rule_key}),
                                               offer=catalogue.get(key))
-        breakdown = entry["breakdown"]
+        pair_score: _PairScore = entry["pair_score"]
+        profile = profile_score(self.ctx.candidate_scope(nip, target).candidate, employee, target_position,
+                                self.options.scoring)
+        if profile.score != pair_score.profile:  # one computation (scoring._profile) behind both
+            raise RuntimeError(f"profile score of {pair_subject(nip, target)} changed between plan and result")
         src_opd, dst_opd = self.index.opd_of(source_position.unit_id), self.index.opd_of(target_position.unit_id)
         return Move(
             nip=nip,
@@ -705,9 +754,9 @@ class _Run:
             from_=_ref(source_position, self.index),
             to=_ref(target_position, self.index),
             status="conditional" if needs else "recommended",
-            score=round(sum(c.points for c in breakdown), 6),
-            score_breakdown=breakdown,
-            profile=entry["profile"],
+            score=pair_score.total,
+            score_breakdown=pair_score.breakdown(),
+            profile=profile,
             findings=findings,
             rules_passed=sorted(set(candidate_rules) - fired),
             trainings_required=[needs[k] for k in sorted(needs)],
@@ -731,54 +780,38 @@ class _Run:
         chosen_here = [nip for nip, t in chosen if t == target]
         chosen_scores = sorted(evaluated[(n, target)]["score"] for n in chosen_here)
         moved_to = {nip: t for nip, t in chosen}
-        alternatives: list[Alternative] = []
+        ranked: list[tuple[int, float, str, Employee, dict[str, Any], Outcome]] = []
         for employee in reported:
             entry = evaluated[(employee.nip, target)]
             score = entry.get("score")
+            outcome: Outcome
             if (employee.nip, target) in chosen:
-                outcome: Outcome = "chosen"
-                reason = Localized(id="Dipilih dalam rencana mutasi.", en="Chosen in the transfer plan.")
+                outcome = "chosen"
             elif entry["blocked"]:
                 outcome = "blocked"
-                rules = ", ".join(f.rule_key for f in entry["blocked"])
-                reason = Localized(id=f"Tidak memenuhi syarat menurut aturan: {rules}.",
-                                   en=f"Not eligible under the rules: {rules}.")
             elif entry["vetoes"]:
                 outcome = "vetoed"
-                reason = Localized(id="Ditolak oleh aturan instansi: " + "; ".join(v.reason.id for v in entry["vetoes"]),
-                                   en="Vetoed by agency rules: " + "; ".join(v.reason.en for v in entry["vetoes"]))
             elif (employee.nip, target) in withheld:
                 outcome = "withheld_for_balance"
-                reason = Localized(id="Ditahan karena rencana secara keseluruhan akan memperburuk keseimbangan beban "
-                                      "kerja antar-OPD.",
-                                   en="Withheld because the plan as a whole would worsen the workload balance "
-                                      "across agencies.")
             elif employee.nip in moved_to:
-                other = moved_to[employee.nip]
                 outcome = "chosen_elsewhere"
-                reason = Localized(id=f"Lebih tepat dimutasi ke jabatan {other} (nilai keseluruhan rencana lebih tinggi).",
-                                   en=f"Placed in position {other} instead (higher overall plan value).")
             elif chosen_scores and len(chosen_here) >= shortage and score is not None and score <= chosen_scores[0]:
                 outcome = "outscored"
-                reason = Localized(id=f"Nilai {score:.2f} di bawah calon terpilih (terendah {chosen_scores[0]:.2f}).",
-                                   en=f"Score {score:.2f} below the chosen candidates (lowest {chosen_scores[0]:.2f}).")
             else:
                 outcome = "constraint"
-                reason = Localized(
-                    id="Tidak dipilih karena batasan rencana (kelebihan unit asal, batas penerimaan, jumlah mutasi maksimal, "
-                       "atau batasan instansi) atau karena nilainya tidak positif.",
-                    en="Not chosen because of a plan constraint (source surplus, receiving limit, move cap or an "
-                       "agency constraint) or a score that is not positive.",
-                )
-            alternatives.append(Alternative(
-                nip=employee.nip, name=employee.name, from_position_id=employee.position_id,
-                score=score, outcome=outcome, reason=reason, blocking=entry["blocked"], vetoes=entry["vetoes"],
-            ))
-        order = {"chosen": 0, "outscored": 1, "chosen_elsewhere": 1, "withheld_for_balance": 1, "constraint": 1,
-                 "vetoed": 2, "blocked": 3}
-        alternatives.sort(key=lambda a: (order[a.outcome], -(a.score if a.score is not None else -math.inf), a.nip))
-        eligible = sum(1 for a in alternatives if a.outcome not in ("blocked", "vetoed"))
+            ranked.append((_OUTCOME_ORDER[outcome], -(score if score is not None else -math.inf), employee.nip,
+                           employee, entry, outcome))
+        # Sorted and cut before any model is built: a city has ~100,000 pairs, a report lists a few.
+        ranked.sort(key=lambda r: r[:3])
         received = len(chosen_here)
+        alternatives = [
+            Alternative(nip=employee.nip, name=employee.name, from_position_id=employee.position_id,
+                        score=entry.get("score"), outcome=outcome,
+                        reason=self.alternative_reason(outcome, entry, moved_to.get(employee.nip), chosen_scores),
+                        blocking=entry["blocked"], vetoes=entry["vetoes"])
+            for _, _, _, employee, entry, outcome in ranked[: max(self.options.alternatives_per_position, received)]
+        ]
+        eligible = sum(1 for r in ranked if r[5] not in ("blocked", "vetoed"))
         unfilled = None
         if received < shortage:
             if not considered:
@@ -799,8 +832,40 @@ class _Run:
             ej_after=after_p[target].ej,
             candidates_considered=considered,
             candidates_eligible=eligible,
-            alternatives=alternatives[: max(self.options.alternatives_per_position, received)],
+            alternatives=alternatives,
             unfilled_reason=unfilled,
+        )
+
+    @staticmethod
+    def alternative_reason(outcome: Outcome, entry: dict[str, Any], placed: str | None,
+                           chosen_scores: list[float]) -> Localized:
+        """Why an alternative ended as it did, in both languages."""
+        if outcome == "chosen":
+            return Localized(id="Dipilih dalam rencana mutasi.", en="Chosen in the transfer plan.")
+        if outcome == "blocked":
+            rules = ", ".join(f.rule_key for f in entry["blocked"])
+            return Localized(id=f"Tidak memenuhi syarat menurut aturan: {rules}.",
+                             en=f"Not eligible under the rules: {rules}.")
+        if outcome == "vetoed":
+            return Localized(id="Ditolak oleh aturan instansi: " + "; ".join(v.reason.id for v in entry["vetoes"]),
+                             en="Vetoed by agency rules: " + "; ".join(v.reason.en for v in entry["vetoes"]))
+        if outcome == "withheld_for_balance":
+            return Localized(id="Ditahan karena rencana secara keseluruhan akan memperburuk keseimbangan beban "
+                                "kerja antar-OPD.",
+                             en="Withheld because the plan as a whole would worsen the workload balance "
+                                "across agencies.")
+        if outcome == "chosen_elsewhere":
+            return Localized(id=f"Lebih tepat dimutasi ke jabatan {placed} (nilai keseluruhan rencana lebih tinggi).",
+                             en=f"Placed in position {placed} instead (higher overall plan value).")
+        if outcome == "outscored":
+            score = entry["score"]
+            return Localized(id=f"Nilai {score:.2f} di bawah calon terpilih (terendah {chosen_scores[0]:.2f}).",
+                             en=f"Score {score:.2f} below the chosen candidates (lowest {chosen_scores[0]:.2f}).")
+        return Localized(
+            id="Tidak dipilih karena batasan rencana (kelebihan unit asal, batas penerimaan, jumlah mutasi maksimal, "
+               "atau batasan instansi) atau karena nilainya tidak positif.",
+            en="Not chosen because of a plan constraint (source surplus, receiving limit, move cap or an "
+               "agency constraint) or a score that is not positive.",
         )
 
     def run_info(self) -> RunInfo:

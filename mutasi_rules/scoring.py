@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -154,15 +154,28 @@ def _display(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-def profile_score(
-    candidate: CandidateFacts,
-    employee: Employee,
-    target: Position,
-    settings: ScoringSettings,
-) -> ProfileScore:
-    aspects: list[AspectScore] = []
+class _Gap(NamedTuple):
+    """One factor compared (the fields of :class:`FactorScore`, without pydantic's cost)."""
+
+    factor: str
+    core: bool
+    value: Any
+    target: Any
+    gap: float
+    weight: float
+
+
+def _profile(
+    candidate: CandidateFacts, employee: Employee, target: Position, settings: ScoringSettings
+) -> tuple[float, list[tuple[Aspect, list[_Gap], float | None]]]:
+    """The profile-matching total and, per aspect, its factor gaps and score.
+
+    The pipeline needs only the total for every eligible pair (hundreds of thousands in a
+    city) and the whole breakdown for the chosen moves; both come from here, so they agree.
+    """
+    aspects: list[tuple[Aspect, list[_Gap], float | None]] = []
     for aspect in settings.aspects:
-        factors: list[FactorScore] = []
+        gaps: list[_Gap] = []
         for factor in aspect.factors:
             raw = read_path(candidate, factor.value)
             value = _numeric(raw)
@@ -175,28 +188,44 @@ def profile_score(
             if value is None or goal is None:
                 continue
             gap = round((value - goal) / factor.scale, 6)
-            factors.append(
-                FactorScore(aspect=aspect.name, factor=factor.name, core=factor.core,
-                            value=_display(raw), target=_display(raw_target), gap=gap, weight=gap_weight(gap))
-            )
+            gaps.append(_Gap(factor.name, factor.core, _display(raw), _display(raw_target), gap, gap_weight(gap)))
         if aspect.competencies:
             held = {c.name: c.level.ordinal for c in employee.competencies}
             for req in sorted(target.requirements.competencies, key=lambda c: c.name):
                 level = held.get(req.name, 0)
                 gap = float(level - req.min_level.ordinal)
-                factors.append(
-                    FactorScore(aspect=aspect.name, factor=f"kompetensi:{req.name}", core=True,
-                                value=level, target=req.min_level.ordinal, gap=gap, weight=gap_weight(gap))
-                )
-        aspects.append(AspectScore(aspect=aspect.name, weight=aspect.weight,
-                                   score=_aspect_score(factors, settings.core_share), factors=factors))
-    scored = [a for a in aspects if a.score is not None]
-    total_weight = sum(a.weight for a in scored)
-    total = sum(a.weight * a.score for a in scored) / total_weight if total_weight else 0.0  # type: ignore[operator]
-    return ProfileScore(score=round(total, 6), aspects=aspects)
+                gaps.append(_Gap(f"kompetensi:{req.name}", True, level, req.min_level.ordinal, gap, gap_weight(gap)))
+        aspects.append((aspect, gaps, _aspect_score(gaps, settings.core_share)))
+    scored = [(aspect.weight, score) for aspect, _, score in aspects if score is not None]
+    total_weight = sum(weight for weight, _ in scored)
+    total = sum(weight * score for weight, score in scored) / total_weight if total_weight else 0.0
+    return round(total, 6), aspects
 
 
-def _aspect_score(factors: Sequence[FactorScore], core_share: float) -> float | None:
+def profile_total(candidate: CandidateFacts, employee: Employee, target: Position, settings: ScoringSettings) -> float:
+    """The profile-matching score (0-5) of :func:`profile_score`, without its breakdown."""
+    return _profile(candidate, employee, target, settings)[0]
+
+
+def profile_score(
+    candidate: CandidateFacts,
+    employee: Employee,
+    target: Position,
+    settings: ScoringSettings,
+) -> ProfileScore:
+    """The profile-matching score with every aspect and factor gap, for explanations."""
+    total, aspects = _profile(candidate, employee, target, settings)
+    return ProfileScore(
+        score=total,
+        aspects=[
+            AspectScore(aspect=aspect.name, weight=aspect.weight, score=score,
+                        factors=[FactorScore(aspect=aspect.name, **gap._asdict()) for gap in gaps])
+            for aspect, gaps, score in aspects
+        ],
+    )
+
+
+def _aspect_score(factors: Sequence[_Gap], core_share: float) -> float | None:
     core = [f.weight for f in factors if f.core]
     secondary = [f.weight for f in factors if not f.core]
     if not core and not secondary:
