@@ -774,12 +774,21 @@ def _read(fact: Any, parts: tuple[str, ...]) -> Any:
     return current
 
 
+_Leaf = tuple[str, Encoder]  # (dotted path, encoder)
+_Node = dict[str, "_Leaf | _Node"]  # the read paths as a tree, one level per key
+
+
 class _FactEncoder:
-    """Builds the durable message of one fact: only the read paths, nested as in the fact."""
+    """Builds the durable message of one fact: only the read paths, nested as in the fact.
+
+    A pair's fact shares most of its parts with other pairs (the same employee, target
+    position, units and context facts, which are frozen models). :meth:`encode` takes a
+    ``shared`` cache, kept for one batch of facts, so each such part is encoded once.
+    """
 
     def __init__(self, scope: Scope, schema: FactSchema, paths: Iterable[str]) -> None:
         self.scope = scope
-        self.fields: list[tuple[str, tuple[str, ...], Encoder]] = []
+        self.root: _Node = {}
         for path in sorted(paths):
             spec = schema.get(path)
             if spec is None:
@@ -787,35 +796,62 @@ class _FactEncoder:
             parts = tuple(path.split("."))
             if parts[0] in _RESERVED_KEYS:
                 raise EngineError(f"scope {scope}: the path {path!r} collides with a key durable_rules reserves")
-            self.fields.append((path, parts, _encoder(spec)))
+            node = self.root
+            for part in parts[:-1]:
+                child = node.setdefault(part, {})
+                assert isinstance(child, dict)  # the schema has no path that is both a leaf and a parent
+                node = child
+            node[parts[-1]] = (path, _encoder(spec))
 
-    def encode(self, fact: Any, ident: int, sid: str, subject: str, problems: list[Problem]) -> dict[str, Any]:
+    def encode(self, fact: Any, ident: int, sid: str, subject: str, problems: list[Problem],
+               shared: dict[tuple[int, int], Any] | None = None) -> dict[str, Any]:
+        """The message of ``fact``; a value that cannot be encoded becomes a problem naming ``subject``.
+
+        ``shared``: cache of encoded frozen sub-facts, keyed by (tree node, object) identity;
+        valid while those objects are alive (the caller keeps the facts for the batch).
+        """
         message: dict[str, Any] = {"t": self.scope, "id": ident, "sid": sid}
-        for path, parts, encode in self.fields:
-            raw = _read(fact, parts)
+        errors: list[tuple[str, str, Any]] = []
+        message.update(self._fill(fact, self.root, errors, shared))
+        for path, error, raw in errors:
+            problems.append(
+                Problem(
+                    code="fact.bad_value",
+                    message=f"cannot encode the value for the rule engine: {error}",
+                    record=f"{self.scope} fact #{ident} ({subject})",
+                    field=path,
+                    value=raw if isinstance(raw, (str, int, float, bool)) else repr(raw),
+                )
+            )
+        return message
+
+    def _fill(self, obj: Any, node: _Node, errors: list[tuple[str, str, Any]],
+              shared: dict[tuple[int, int], Any] | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, child in node.items():
+            raw = _read(obj, (key,))
             if raw is None:
                 continue  # missing: the key is absent, so every comparison reading it is false
-            try:
-                value = encode(raw)
-            except (ValueError, TypeError, AttributeError) as error:
-                problems.append(
-                    Problem(
-                        code="fact.bad_value",
-                        message=f"cannot encode the value for the rule engine: {error}",
-                        record=f"{self.scope} fact #{ident} ({subject})",
-                        field=path,
-                        value=raw if isinstance(raw, (str, int, float, bool)) else repr(raw),
-                    )
-                )
+            if isinstance(child, tuple):
+                path, encode = child
+                try:
+                    out[key] = encode(raw)
+                except (ValueError, TypeError, AttributeError) as error:
+                    errors.append((path, str(error), raw))
                 continue
-            target = message
-            for part in parts[:-1]:
-                nested = target.get(part)
-                if nested is None:
-                    nested = target[part] = {}
-                target = nested
-            target[parts[-1]] = value
-        return message
+            if shared is not None and isinstance(raw, BaseModel) and raw.model_config.get("frozen"):
+                cache_key = (id(child), id(raw))
+                hit = shared.get(cache_key)
+                if hit is None:
+                    own: list[tuple[str, str, Any]] = []
+                    hit = shared[cache_key] = (raw, self._fill(raw, child, own, shared), own)
+                sub, sub_errors = hit[1], hit[2]
+                errors.extend(sub_errors)
+            else:
+                sub = self._fill(raw, child, errors, shared)
+            if sub:  # a part none of whose read paths has a value is left out, as a missing value
+                out[key] = sub
+        return out
 
 
 # --------------------------------------------------------------------------- the engine
@@ -994,10 +1030,12 @@ class RuleEngine:
             hits: list[set[int]] = [set() for _ in facts]
             batch_ids = [f"{self._serial}.{next(self._batches)}" for _ in range(0, len(facts), self.batch_size)]
             batches: list[tuple[str, list[dict[str, Any]]]] = []
+            shared: dict[tuple[int, int], Any] = {}  # encoded frozen sub-facts; ``facts`` keeps them alive
             for number, start in enumerate(range(0, len(facts), self.batch_size)):
                 sid = batch_ids[number]
                 stop = min(start + self.batch_size, len(facts))
-                messages = [plan.encoder.encode(facts[i], i, sid, subjects[i], problems) for i in range(start, stop)]
+                messages = [plan.encoder.encode(facts[i], i, sid, subjects[i], problems, shared)
+                            for i in range(start, stop)]
                 batches.append((sid, messages))
             if problems:
                 raise InputError(f"{scope} facts for the rule engine", problems)
