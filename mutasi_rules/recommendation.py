@@ -715,7 +715,7 @@ class _Run:
         plugin_parts = (tuple(self.plugins.score_candidate(fact.candidate, self.dataset, self.as_of))
                         if self.plugins and self.scoring_plugins else ())
         return _PairScore(
-            profile=profile_total(fact.candidate, employee, self.index.positions[target], settings),
+            profile=profile_total(fact, employee, self.index.positions[target], settings),
             benefit=workload_benefit(source.workload_hours, source.bezetting, goal.workload_hours, goal.bezetting,
                                      self.calc.hours),
             # Employee-scope score rules (e.g. due for rotation) count for every pair of the person.
@@ -743,7 +743,7 @@ class _Run:
                     needs[key] = TrainingNeed(name=name, required_by=sorted({*rules, finding.rule_key}),
                                               offer=catalogue.get(key))
         pair_score: _PairScore = entry["pair_score"]
-        profile = profile_score(self.ctx.candidate_scope(nip, target).candidate, employee, target_position,
+        profile = profile_score(self.ctx.candidate_scope(nip, target), employee, target_position,
                                 self.options.scoring)
         if profile.score != pair_score.profile:  # one computation (scoring._profile) behind both
             raise RuntimeError(f"profile score of {pair_subject(nip, target)} changed between plan and result")

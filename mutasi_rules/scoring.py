@@ -13,13 +13,15 @@ recommendation pipeline; this module only computes what is intrinsic to the pair
 
 from __future__ import annotations
 
+import difflib
+import functools
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .facts import CandidateFacts, read_path
+from .facts import CandidateScope, FactSchema, FieldType, fact_schema, read_path
 from .models import Employee, Position
 
 #: Gap -> weight table of the profile-matching method (gaps beyond +-4 take the end value).
@@ -54,7 +56,33 @@ class Factor(BaseModel):
     def _has_target(self) -> "Factor":
         if (self.target is None) == (self.target_value is None):
             raise ValueError(f"factor {self.name}: give exactly one of target or target_value")
+        for path in (self.value, self.target):
+            if path is not None:
+                _check_factor_path(self.name, path)
         return self
+
+
+_COMPARABLE = (FieldType.NUMBER, FieldType.ORDINAL, FieldType.BOOL)
+
+
+@functools.cache
+def _candidate_schema() -> FactSchema:
+    return fact_schema("candidate")
+
+
+def _check_factor_path(factor: str, path: str) -> None:
+    """A factor reads a candidate-scope path that compares as a number (plugin ``ext`` paths pass:
+    they are declared only when the plugins load)."""
+    if ".ext." in f".{path}":
+        return
+    schema = _candidate_schema()
+    spec = schema.fields.get(path)
+    if spec is None:
+        guess = difflib.get_close_matches(path, list(schema.fields), n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        raise ValueError(f"factor {factor}: {path!r} is not a candidate-scope fact path{hint}")
+    if spec.type not in _COMPARABLE:
+        raise ValueError(f"factor {factor}: {path!r} is {spec.type.value}, which a gap cannot be computed for")
 
 
 class Aspect(BaseModel):
@@ -166,7 +194,7 @@ class _Gap(NamedTuple):
 
 
 def _profile(
-    candidate: CandidateFacts, employee: Employee, target: Position, settings: ScoringSettings
+    fact: CandidateScope, employee: Employee, target: Position, settings: ScoringSettings
 ) -> tuple[float, list[tuple[Aspect, list[_Gap], float | None]]]:
     """The profile-matching total and, per aspect, its factor gaps and score.
 
@@ -177,10 +205,10 @@ def _profile(
     for aspect in settings.aspects:
         gaps: list[_Gap] = []
         for factor in aspect.factors:
-            raw = read_path(candidate, factor.value)
+            raw = read_path(fact, factor.value)
             value = _numeric(raw)
             if factor.target is not None:
-                raw_target = read_path(candidate, factor.target)
+                raw_target = read_path(fact, factor.target)
                 goal = _numeric(raw_target)
             else:
                 raw_target = factor.target_value
@@ -202,19 +230,19 @@ def _profile(
     return round(total, 6), aspects
 
 
-def profile_total(candidate: CandidateFacts, employee: Employee, target: Position, settings: ScoringSettings) -> float:
+def profile_total(fact: CandidateScope, employee: Employee, target: Position, settings: ScoringSettings) -> float:
     """The profile-matching score (0-5) of :func:`profile_score`, without its breakdown."""
-    return _profile(candidate, employee, target, settings)[0]
+    return _profile(fact, employee, target, settings)[0]
 
 
 def profile_score(
-    candidate: CandidateFacts,
+    fact: CandidateScope,
     employee: Employee,
     target: Position,
     settings: ScoringSettings,
 ) -> ProfileScore:
-    """The profile-matching score with every aspect and factor gap, for explanations."""
-    total, aspects = _profile(candidate, employee, target, settings)
+    """The profile-matching score of a pair (``fact``: its candidate-scope facts), aspect by aspect."""
+    total, aspects = _profile(fact, employee, target, settings)
     return ProfileScore(
         score=total,
         aspects=[

@@ -1,0 +1,105 @@
+"""Profile matching (GAP method): every configured factor counts, and the totals agree."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from mutasi_rules.loading import load_dataset
+from mutasi_rules.recommendation import RunContext, prepare
+from mutasi_rules.scoring import Factor, ScoringSettings, gap_weight, profile_score, profile_total
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
+
+
+@functools.lru_cache(maxsize=1)
+def context() -> RunContext:
+    return prepare(load_dataset(EXAMPLE))
+
+
+def pairs() -> list[tuple[str, str]]:
+    ctx = context()
+    movers = sorted(e.nip for e in ctx.dataset.employees if e.position_id in ctx.surplus)[:40]
+    return [(nip, target) for nip in movers for target in sorted(ctx.shortages)
+            if ctx.employees[nip].position_id != target]
+
+
+def test_gap_weights_follow_the_method_table():
+    assert [gap_weight(g) for g in (0, 1, -1, 2, -2, 3, -3, 4, -4)] == [5, 4.5, 4, 3.5, 3, 2.5, 2, 1.5, 1]
+    assert gap_weight(7) == 1.5 and gap_weight(-9) == 1.0  # beyond +-4 clips
+    assert gap_weight(0.5) == 4.5 and gap_weight(-0.5) == 4.0  # half away from zero
+
+
+def test_every_default_factor_reads_the_pair_and_is_computed_by_hand():
+    ctx = context()
+    nip, target = next((n, t) for n, t in pairs()
+                       if ctx.employees[n].latest_predikat() is not None
+                       and ctx.index.positions[t].requirements.min_education is not None
+                       and ctx.index.positions[t].requirements.min_rank is not None)
+    employee, position = ctx.employees[nip], ctx.index.positions[target]
+    facts = ctx.employee_facts(nip)
+    profile = profile_score(ctx.candidate_scope(nip, target), employee, position, ScoringSettings())
+    factors = {f.factor: f for aspect in profile.aspects for f in aspect.factors}
+    assert {"pendidikan", "golongan", "predikat", "masa_kerja"} <= set(factors)
+
+    education = factors["pendidikan"]
+    assert education.value == facts.education_level.value
+    assert education.gap == facts.education_level.ordinal - position.requirements.min_education.ordinal
+    assert education.weight == gap_weight(education.gap)
+    rank = factors["golongan"]
+    assert rank.gap == facts.rank.ordinal - position.requirements.min_rank.ordinal and not rank.core
+    predikat = factors["predikat"]
+    assert predikat.target == "Sangat Baik"
+    assert predikat.gap == facts.latest_predikat.ordinal - type(facts.latest_predikat)("Sangat Baik").ordinal
+    service = factors["masa_kerja"]
+    assert service.gap == round((facts.years_of_service - 10) / 2.0, 6)
+
+    def aspect(name: str, core: list[float], secondary: list[float]) -> float:
+        if not secondary:
+            return round(sum(core) / len(core), 6)
+        return round(0.6 * sum(core) / len(core) + 0.4 * sum(secondary) / len(secondary), 6)
+
+    by_name = {a.aspect: a for a in profile.aspects}
+    assert by_name["kualifikasi"].score == aspect("kualifikasi", [education.weight], [rank.weight])
+    assert by_name["kinerja"].score == aspect("kinerja", [predikat.weight], [service.weight])
+    scored = [a for a in profile.aspects if a.score is not None]
+    expected = sum(a.weight * a.score for a in scored) / sum(a.weight for a in scored)
+    assert profile.score == round(expected, 6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_the_plan_total_is_the_explained_total(data):
+    ctx = context()
+    nip, target = data.draw(st.sampled_from(pairs()))
+    fact = ctx.candidate_scope(nip, target)
+    employee, position = ctx.employees[nip], ctx.index.positions[target]
+    detailed = profile_score(fact, employee, position, ctx.options.scoring)
+    assert profile_total(fact, employee, position, ctx.options.scoring) == detailed.score
+    assert 0 <= detailed.score <= 5
+
+
+@pytest.mark.parametrize(
+    ("factor", "message"),
+    [
+        ({"value": "candidate.employee.educaton_level", "target_value": 3},
+         "'candidate.employee.educaton_level' is not a candidate-scope fact path; "
+         "did you mean 'candidate.employee.education_level'?"),
+        ({"value": "employee.education_level", "target_value": 3}, "is not a candidate-scope fact path"),
+        ({"value": "candidate.employee.name", "target_value": 1}, "'candidate.employee.name' is string"),
+        ({"value": "candidate.employee.rank", "target": "candidate.position.min_rnk"},
+         "'candidate.position.min_rnk' is not a candidate-scope fact path"),
+    ],
+)
+def test_a_factor_reading_no_comparable_fact_is_refused_when_configured(factor, message):
+    with pytest.raises(ValidationError, match=message.replace("?", r"\?")):
+        Factor(name="f", **factor)
+
+
+def test_plugin_attributes_are_accepted_as_factor_paths():
+    assert Factor(name="f", value="candidate.employee.ext.str_years", target_value=1).value.endswith("str_years")
