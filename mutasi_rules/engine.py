@@ -13,8 +13,10 @@ measured failure modes of durable_rules 2.0.28 (docs/engine.md,
 * one session per batch, deleted after the batch, so the 1,024-session limit is never near;
 * only the paths the scope's rules read are sent, and the property count of a message is
   checked against durable's limit when the engine is built (beyond it durable segfaults);
-* the ``Host`` subclass runs no background dispatch threads, so every action of a batch
-  runs inside ``assert_facts`` on the calling thread, and the catch-all count checks it;
+* the ``Host`` subclass runs no background dispatch threads, and the adapter takes each
+  batch's firings from the C core itself on the calling thread (durable's Python dispatch
+  abandons an action after ten wall-clock seconds); the catch-all count checks that every
+  fact was seen;
 * there is no expression-level ``$not`` in durable: negation is pushed down to the atoms;
   ``$iall`` never matches an empty array: every list is padded with a sentinel item;
   a ``$m`` reference to a missing field compares as true: every one gets an ``$ex`` guard;
@@ -32,7 +34,7 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
 from typing import Any, Union
@@ -861,8 +863,8 @@ class _QuietHost(durable_engine.Host):
     """A durable Host without its two background dispatch threads.
 
     The stock Host polls every ruleset from timer threads and may run pending actions there;
-    this adapter runs each batch's actions inside ``assert_facts`` on the calling thread, so
-    a batch's findings are complete when the call returns. No timers are used.
+    this adapter takes each batch's firings from the C core on the calling thread
+    (:meth:`RuleEngine._run_batch`), so a batch's findings are complete when it returns.
     """
 
     def _run(self) -> None:
@@ -879,6 +881,7 @@ class _ScopePlan:
     rules: list[_CompiledRule]
     encoder: _FactEncoder
     definition: dict[str, Any]
+    action_index: dict[str, int] = field(default_factory=dict)  # durable action name -> rule index (-1 catch-all)
 
 
 class RuleEngine:
@@ -906,7 +909,6 @@ class RuleEngine:
         self._serial = next(_ENGINE_SERIAL)
         self._lock = threading.Lock()
         self._batches = itertools.count(1)
-        self._fired: list[tuple[int, int]] = []
         # Rendered messages by (scope, rule, placeholder values): many subjects share values.
         self._messages: dict[tuple[Any, ...], Localized] = {}
         self._plans: dict[Scope, _ScopePlan] = {}
@@ -946,54 +948,59 @@ class RuleEngine:
 
     def _register(self, plan: _ScopePlan) -> None:
         assert self._host is not None
-        fired = self._fired
 
-        def action_for(index: int) -> Callable[[Any], None]:
-            # Exactly one parameter: durable treats a two-parameter action as asynchronous.
-            def action(c: Any) -> None:
-                fired.append((index, c._m["m"]["id"]))
-
-            return action
+        def action(c: Any) -> None:  # durable requires one per rule; the adapter runs them itself
+            raise EngineError("durable_rules dispatched an action outside the adapter's batch loop")
 
         live = {key: dict(rule) for key, rule in plan.definition.items()}
-        for rule in plan.rules:
-            live[rule.key]["run"] = action_for(rule.index)
-        live[CATCH_ALL]["run"] = action_for(-1)
+        for key in live:
+            live[key]["run"] = action
         try:
             self._host.register_rulesets({plan.name: live})
         except Exception as error:  # durable reports a bad definition as a bare Exception
             raise EngineError(f"durable_rules rejected the ruleset of scope {plan.scope}: {error}") from error
-
-    def _drain(self, plan: _ScopePlan) -> None:
-        """Run any action durable left pending (none expected: no dispatch threads)."""
-        assert self._host is not None
-        ruleset = self._host.get_ruleset(plan.name)
-        while True:
-            result = durable_rules_engine.start_action(ruleset._handle)
-            if not result:
-                return
-            ruleset._flush_actions(
-                json.loads(result[0]), {"message": json.loads(result[1])}, result[2], lambda error, state: None
-            )
+        plan.action_index = {rule.key: rule.index for rule in plan.rules}
+        plan.action_index[CATCH_ALL] = -1
 
     def _run_batch(self, plan: _ScopePlan, messages: list[dict[str, Any]], sid: str) -> list[tuple[int, int]]:
+        """Assert one batch and run its firings: ``(rule index or -1 for the catch-all, fact id)`` each.
+
+        The firings are taken from durable's C core directly rather than through durable's
+        Python dispatch, which builds a closure, re-encodes the session state per firing
+        and gives up on an action when ten seconds of wall-clock time have passed since
+        it started (a long GC pause or a suspended process would then lose findings).
+        Each action only records the firing; durable's state is passed back unchanged.
+        """
         assert self._host is not None
-        self._fired.clear()
+        ruleset = self._host.get_ruleset(plan.name)
         try:
-            self._host.assert_facts(plan.name, messages)
+            state = ruleset.assert_facts(messages)
+            fired = self._firings(plan, ruleset._handle, state)
         except Exception as error:
             # Do not delete this session's state: after an unhandled message that can crash.
             raise EngineError(f"durable_rules failed on a batch of {len(messages)} {plan.scope} facts: {error}") from error
-        expected = len(messages)
-        if sum(1 for index, _ in self._fired if index < 0) < expected:
-            self._drain(plan)
-        handled = sum(1 for index, _ in self._fired if index < 0)
-        if handled != expected:
+        handled = sum(1 for index, _ in fired if index < 0)
+        if handled != len(messages):
             raise EngineError(
-                f"durable_rules ran the catch-all rule {handled} times for {expected} facts; findings would be incomplete"
+                f"durable_rules ran the catch-all rule {handled} times for {len(messages)} facts; "
+                "findings would be incomplete"
             )
         self._host.delete_state(plan.name, sid)
-        return list(self._fired)
+        return fired
+
+    @staticmethod
+    def _firings(plan: _ScopePlan, handle: int, state: int) -> list[tuple[int, int]]:
+        fired: list[tuple[int, int]] = []
+        started = durable_rules_engine.start_action_for_state(handle, state)
+        while started:
+            session, message, state = started[0], started[1], (started[2] if len(started) > 2 else state)
+            while message:
+                ((name, matched),) = json.loads(message).items()  # one action per result: {rule key: {"m": fact}}
+                fired.append((plan.action_index[name], matched["m"]["id"]))
+                durable_rules_engine.update_state(handle, session)
+                message = durable_rules_engine.complete_and_start_action(handle, state)
+            started = durable_rules_engine.start_action(handle)  # anything durable left queued (none expected)
+        return fired
 
     # ------------------------------------------------------------------ public
 

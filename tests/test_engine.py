@@ -554,3 +554,15 @@ def test_a_path_whose_terms_cancel_out_still_must_exist():
     assert when_fires(when, "employee", {"as_of": "2024-07-01", "employee": {"age": 40, "latest_predikat_year": 2023}})
     assert not when_fires("not (" + when + ")", "employee",
                           {"as_of": "2024-07-01", "employee": {"age": 40, "latest_predikat_year": None}})
+
+
+def test_findings_do_not_depend_on_the_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable's Python dispatch drops an action once ten wall-clock seconds have passed
+    (a GC pause or a suspended process); the adapter's own batch loop must not."""
+    import durable.engine
+
+    ticks = iter(range(0, 10**9, 60))  # every reading of the clock is a minute later
+    monkeypatch.setattr(durable.engine, "_unix_now", lambda: float(next(ticks)))
+    loaded = [ruleset("t", [rule("old", "employee.age >= 40", "employee"), rule("any", "employee.age > 0", "employee")])]
+    facts = [employee_scope(age=age) for age in (30, 45, 50, 20)]
+    assert fired(loaded, "employee", facts) == [["t/any"], ["t/any", "t/old"], ["t/any", "t/old"], ["t/any"]]
