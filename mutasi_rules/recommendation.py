@@ -293,6 +293,8 @@ class RunContext:
         self.index = DatasetIndex(dataset)
         self.context = context_facts(self.as_of, dataset, self.plan_date)
         self.extensions = plugins.fact_attributes() if plugins else []
+        #: The enrich hook runs per candidate pair only if some plugin declares a candidate attribute.
+        self.enrich_candidates = any(attr.entity == "candidate" for attr in self.extensions)
         self.calc = WorkloadCalculator(dataset, options.workload, self.index)
         self.employees = {e.nip: e for e in dataset.employees}
         self.report: WorkloadReport = label_report(
@@ -356,8 +358,9 @@ class RunContext:
             self.unit_facts(self.index.positions[target].unit_id),
             self.index.positions[target], self.as_of,
         )
-        candidate = self.enrich("candidate", pair_subject(nip, target), employee, base)
-        return CandidateScope(as_of=self.as_of, context=self.context, candidate=candidate)
+        if self.enrich_candidates:
+            base = self.enrich("candidate", pair_subject(nip, target), employee, base)
+        return CandidateScope(as_of=self.as_of, context=self.context, candidate=base)
 
 
 def receive_limit(position: PositionWorkload, band_low: float) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import textwrap
@@ -642,3 +643,29 @@ def test_min_staff_from_run_bezetting_equals_the_scan():
     bezetting = Counter(e.position_id for e in dataset.employees)
     assert constraint.to_min_staff(dataset, bezetting) == constraint.to_min_staff(dataset)
     assert constraint.current_staff(dataset, bezetting) == constraint.current_staff(dataset) > 0
+
+
+def test_candidate_enrichment_runs_only_when_a_candidate_attribute_is_declared():
+    from mutasi_rules.recommendation import prepare
+
+    class Counting:
+        def __init__(self, declared: str | None) -> None:
+            self.declared, self.calls = declared, collections.Counter()
+
+        def mutasi_rules_fact_attributes(self):
+            return [ExtensionAttribute(entity=self.declared, name="seen", type=FieldType.BOOL)] if self.declared else []
+
+        def mutasi_rules_enrich_facts(self, entity):
+            self.calls[entity] += 1
+            return {"seen": True} if entity == self.declared else None
+
+    data = dataset()
+    nip = data.employees[0].nip
+    target = next(p.id for p in data.positions if p.id != data.employees[0].position_id)
+    for declared, called in ((None, 0), ("employee", 0), ("candidate", 1)):
+        plugin = Counting(declared)
+        ctx = prepare(data, plugins=manager((plugin, "counting")))
+        scope = ctx.candidate_scope(nip, target)
+        assert plugin.calls["candidate"] == called
+        assert scope.candidate.ext == ({"seen": True} if declared == "candidate" else {})
+        assert ctx.employee_facts(nip).ext == ({"seen": True} if declared == "employee" else {})

@@ -94,7 +94,10 @@ def mutasi_rules_enrich_facts(
     """Compute declared ``ext`` attributes for one entity.
 
     Called once per entity whose facts are built (every employee, position and unit, and
-    every candidate pair considered), before rules are evaluated.
+    every candidate pair the rule engine evaluates), before rules are evaluated. Candidate
+    pairs are counted in hundreds of thousands for a city, so for ``"candidate"`` the hook
+    is called only when some plugin declares a candidate attribute in
+    :func:`mutasi_rules_fact_attributes`.
 
     :param entity: ``"employee"``, ``"position"``, ``"unit"`` or ``"candidate"``.
     :param subject: the entity's stable id (NIP, position id, unit id, ``"<nip>-><position id>"``).
