@@ -473,13 +473,22 @@ def _read_document(path: Path, fmt: str, name: str, out: _Collector) -> _Documen
 
 @dataclass
 class Row:
-    where: Where  # file and row; field None
+    """One data row. Its :class:`Where` is built when asked for: most rows never have a problem."""
+
+    file: str
+    record: str | None  # "row 7", "sheet employees row 7", "[6]"
+    line: int | None
     cells: dict[str, Any]  # normalised column name -> raw value
     columns: dict[str, str]  # normalised column name -> header as written
 
+    @property
+    def where(self) -> Where:
+        """File and row; field None."""
+        return Where(self.file, self.record, self.line)
+
     def at(self, column: str) -> Where:
         """The location of this row's cell in ``column``, named as its header is written."""
-        return Where(self.where.file, self.where.record, self.where.line, self.columns.get(column, column))
+        return Where(self.file, self.record, self.line, self.columns.get(column, column))
 
 
 @dataclass
@@ -522,19 +531,19 @@ def _rows_from_grid(
         values = cells if isinstance(cells, (list, tuple)) else list(cells)
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue  # blank line or formatted-but-empty row
-        where = Where(file, f"{record_prefix}row {number}")
+        record = f"{record_prefix}row {number}"
         if plain and len(values) <= len(positions):
-            rows.append(Row(where, dict(zip(positions, values)), header))  # type: ignore[arg-type]
+            rows.append(Row(file, record, None, dict(zip(positions, values)), header))  # type: ignore[arg-type]
             continue
         row: dict[str, Any] = {}
         for i, value in enumerate(values):
             key = positions[i] if i < len(positions) else None
             if key is None:
                 if value is not None and not (isinstance(value, str) and not value.strip()):
-                    out.add("row.extra_cell", f"cell {i + 1} has a value but no column header", where, value)
+                    out.add("row.extra_cell", f"cell {i + 1} has a value but no column header", Where(file, record), value)
                 continue
             row[key] = value
-        rows.append(Row(where, row, header))
+        rows.append(Row(file, record, None, row, header))
     return RawTable(name, file, rows, header, header_where)
 
 
@@ -576,12 +585,12 @@ def _table_from_document(doc: _Document, name: str, file: str, out: _Collector) 
         return None
     rows: list[Row] = []
     for i, item in enumerate(doc.data):
-        where = Where(file, f"[{i}]", doc.line((i,)))
+        line = doc.line((i,))
         if not isinstance(item, dict):
-            out.add("file.structure", "each row must be an object of column: value", where, item)
+            out.add("file.structure", "each row must be an object of column: value", Where(file, f"[{i}]", line), item)
             continue
         cells = {_norm_header(k): v for k, v in item.items()}
-        rows.append(Row(where, cells, {_norm_header(k): str(k) for k in item}))
+        rows.append(Row(file, f"[{i}]", line, cells, {_norm_header(k): str(k) for k in item}))
     return RawTable(name, file, rows, None, Where(file))
 
 
@@ -751,7 +760,7 @@ def _check_header(table: RawTable, spec: Table | None, out: _Collector) -> set[s
         for row in table.rows:
             for key, written in row.columns.items():
                 if key not in known:
-                    out.unknown("column", written, known, Where(row.where.file, row.where.record, row.where.line, written))
+                    out.unknown("column", written, known, Where(row.file, row.record, row.line, written))
     return missing
 
 
@@ -842,7 +851,7 @@ def _records_from_tables(tables: dict[str, RawTable], out: _Collector) -> tuple[
             key = data.pop(spec.key) if spec.key in data else None
             if key is None:
                 if (spec.key,) not in reported and spec.key not in missing_cols[name]:
-                    out.add("field.missing", f"{spec.key} is required", Where(row.where.file, row.where.record, row.where.line, spec.key))
+                    out.add("field.missing", f"{spec.key} is required", Where(row.file, row.record, row.line, spec.key))
                 continue
             parent = index[spec.parent].get(key)
             if parent is None and _matches_rejected(key, rejected.get(spec.parent, [])):
@@ -852,7 +861,7 @@ def _records_from_tables(tables: dict[str, RawTable], out: _Collector) -> tuple[
                 out.add(
                     f"ref.unknown_{what}",
                     f"no {what} with {spec.key} {key!r} in {spec.parent}",
-                    Where(row.where.file, row.where.record, row.where.line, spec.key),
+                    Where(row.file, row.record, row.line, spec.key),
                     key,
                 )
                 continue
@@ -936,14 +945,14 @@ def _metadata_from_table(table: RawTable, missing: set[str], out: _Collector) ->
     seen: dict[str, Where] = {}
     pairs: list[tuple[str, Any, Where]] = []
     if table.header is None:
-        pairs = [(k, v, Where(table.file, None, row.where.line, k)) for row in table.rows for k, v in row.cells.items()]
+        pairs = [(k, v, Where(table.file, None, row.line, k)) for row in table.rows for k, v in row.cells.items()]
     elif not missing:
         for row in table.rows:
             key = row.cells.get("key")
             if key is None:
-                out.add("field.missing", "metadata row has no key", Where(table.file, row.where.record, field="key"))
+                out.add("field.missing", "metadata row has no key", Where(table.file, row.record, field="key"))
                 continue
-            pairs.append((_norm_header(key), row.cells.get("value"), Where(table.file, row.where.record, field=str(key).strip())))
+            pairs.append((_norm_header(key), row.cells.get("value"), Where(table.file, row.record, field=str(key).strip())))
     for key, value, where in pairs:
         column = METADATA_KEYS.get(key)
         if column is None:
@@ -1131,7 +1140,7 @@ def _read_directory(root: Path, out: _Collector) -> dict[str, RawTable]:
             if doc is not None:
                 if name == "metadata":
                     if isinstance(doc.data, dict):
-                        rows = [Row(Where(file, line=doc.line((str(k),))), {_norm_header(k): v}, {}) for k, v in doc.data.items()]
+                        rows = [Row(file, None, doc.line((str(k),)), {_norm_header(k): v}, {}) for k, v in doc.data.items()]
                         table = RawTable(name, file, rows, None, Where(file))
                     else:
                         out.add("file.structure", "a metadata file must be a mapping of key: value", Where(file, line=1))
