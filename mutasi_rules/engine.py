@@ -44,7 +44,18 @@ from durable import engine as durable_engine
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import rulesets
-from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldSpec, FieldType, Scope, display_value, fact_schema
+from .facts import (
+    SCOPES,
+    ExtensionAttribute,
+    FactSchema,
+    FieldSpec,
+    FieldType,
+    Scope,
+    display_value,
+    fact_schema,
+    is_frozen_model,
+    is_mapping,
+)
 from .language.ast import (
     Arith,
     BoolOp,
@@ -769,7 +780,7 @@ def _read(fact: Any, parts: tuple[str, ...]) -> Any:
     for part in parts:
         if current is None:
             return None
-        if isinstance(current, Mapping):
+        if is_mapping(type(current)):
             current = current.get(part)
         else:
             current = getattr(current, part, None)
@@ -841,7 +852,7 @@ class _FactEncoder:
                 except (ValueError, TypeError, AttributeError) as error:
                     errors.append((path, str(error), raw))
                 continue
-            if shared is not None and isinstance(raw, BaseModel) and raw.model_config.get("frozen"):
+            if shared is not None and is_frozen_model(type(raw)):
                 cache_key = (id(child), id(raw))
                 hit = shared.get(cache_key)
                 if hit is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -612,16 +613,55 @@ def candidate_facts(
 # --------------------------------------------------------------------------- reading values
 
 
+@functools.lru_cache(maxsize=4096)
+def _path_parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
+# Facts are read hundreds of thousands of times per run; ``isinstance`` against the ABCs
+# Mapping and BaseModel goes through ABCMeta each time, so the answer is kept per type.
+_MAPPING_TYPES: dict[type, bool] = {}
+_FROZEN_MODEL_TYPES: dict[type, bool] = {}
+
+
+def is_mapping(cls: type) -> bool:
+    """Whether instances of ``cls`` are read by key (dicts, mappings) rather than by attribute."""
+    known = _MAPPING_TYPES.get(cls)
+    if known is None:
+        known = _MAPPING_TYPES[cls] = issubclass(cls, Mapping)
+    return known
+
+
+_MODEL_TYPES: dict[type, bool] = {}
+
+
+def is_model(cls: type) -> bool:
+    """Whether ``cls`` is a pydantic model."""
+    known = _MODEL_TYPES.get(cls)
+    if known is None:
+        known = _MODEL_TYPES[cls] = issubclass(cls, BaseModel)
+    return known
+
+
+def is_frozen_model(cls: type) -> bool:
+    """Whether ``cls`` is a frozen pydantic model (its instances never change)."""
+    known = _FROZEN_MODEL_TYPES.get(cls)
+    if known is None:
+        known = _FROZEN_MODEL_TYPES[cls] = issubclass(cls, BaseModel) and bool(cls.model_config.get("frozen"))
+    return known
+
+
 def read_path(facts: BaseModel | Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path of a fact (``None`` when any step is missing)."""
     current: Any = facts
-    for part in path.split("."):
+    for part in _path_parts(path):
         if current is None:
             return None
-        if isinstance(current, BaseModel):
-            current = getattr(current, part, None)
-        elif isinstance(current, Mapping):
+        cls = type(current)
+        if is_mapping(cls):
             current = current.get(part)
+        elif is_model(cls):
+            current = getattr(current, part, None)
         else:
             return None
     return current
@@ -664,6 +704,9 @@ __all__ = [
     "display_value",
     "elapsed_years",
     "employee_facts",
+    "is_frozen_model",
+    "is_mapping",
+    "is_model",
     "fact_schema",
     "position_facts",
     "read_path",

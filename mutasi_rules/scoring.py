@@ -171,11 +171,16 @@ def _numeric(value: Any) -> float | None:
 def _target_numeric(value: Any, like: Any) -> float | None:
     """A fixed target written as a label ("Baik") takes the rank of ``like``'s enum."""
     if isinstance(value, str) and isinstance(like, Enum):
-        try:
-            return float(type(like)(value).ordinal)  # type: ignore[attr-defined]
-        except ValueError:
-            return None
+        return _label_rank(type(like), value)
     return _numeric(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _label_rank(enum: type[Enum], label: str) -> float | None:
+    try:
+        return float(enum(label).ordinal)  # type: ignore[attr-defined]
+    except ValueError:
+        return None
 
 
 def _display(value: Any) -> Any:
@@ -218,11 +223,12 @@ def _profile(
             gap = round((value - goal) / factor.scale, 6)
             gaps.append(_Gap(factor.name, factor.core, _display(raw), _display(raw_target), gap, gap_weight(gap)))
         if aspect.competencies:
-            held = {c.name: c.level.ordinal for c in employee.competencies}
+            held = {c.name: c.level for c in employee.competencies}
             for req in sorted(target.requirements.competencies, key=lambda c: c.name):
-                level = held.get(req.name, 0)
-                gap = float(level - req.min_level.ordinal)
-                gaps.append(_Gap(f"kompetensi:{req.name}", True, level, req.min_level.ordinal, gap, gap_weight(gap)))
+                level = held[req.name].ordinal if req.name in held else 0
+                goal = req.min_level.ordinal
+                gap = float(level - goal)
+                gaps.append(_Gap(f"kompetensi:{req.name}", True, level, goal, gap, gap_weight(gap)))
         aspects.append((aspect, gaps, _aspect_score(gaps, settings.core_share)))
     scored = [(aspect.weight, score) for aspect, _, score in aspects if score is not None]
     total_weight = sum(weight for weight, _ in scored)
