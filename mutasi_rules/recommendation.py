@@ -253,7 +253,8 @@ class RecommendationResult(BaseModel):
     def to_json(self, *, indent: int | None = 2) -> str:
         from .canonical import canonical_json
 
-        return canonical_json(self.model_dump(mode="json", by_alias=True), indent=indent)
+        with fewer_collections():  # tens of MB of acyclic dicts and strings for a city
+            return canonical_json(self.model_dump(mode="json", by_alias=True), indent=indent)
 
 
 # --------------------------------------------------------------------------- pipeline

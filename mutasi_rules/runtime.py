@@ -6,23 +6,24 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: Young-generation threshold while a bulk job runs (Python's default is 700).
-GC_YOUNG_THRESHOLD = 100_000
-
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Run with a larger young-generation threshold for the cyclic garbage collector.
+    """Run a bulk job without the cyclic garbage collector's automatic passes.
 
-    Loading a dataset or running the pipeline allocates millions of short-lived objects
-    next to data that stays alive; with the default threshold the collector traverses the
-    growing heap again and again: a quarter of a 7,000-employee run, and about a fifth of
-    loading its CSV (measured, docs/performance.md). Collection still happens, only less
-    often; the previous thresholds are restored afterwards.
+    Loading a dataset or running the pipeline allocates millions of objects next to data
+    that stays alive, and almost none of them are in reference cycles: plain reference
+    counting frees them. Each automatic pass still traverses the growing heap. Measured at
+    100,000 employees: passes took 17 s of a run (one full pass 7.8 s) and found at most
+    1,315 unreachable objects; at 7,000 employees the default thresholds cost a quarter of
+    the run (docs/performance.md). The collector is paused, not disabled for good: its
+    previous state is restored afterwards, and any cycles made meanwhile are collected
+    then as usual.
     """
-    previous = gc.get_threshold()
-    gc.set_threshold(max(previous[0], GC_YOUNG_THRESHOLD), *previous[1:])
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*previous)
+        if was_enabled:
+            gc.enable()
