@@ -973,12 +973,8 @@ def _metadata_from_table(table: RawTable, missing: set[str], out: _Collector) ->
             out.reject(bad, where)
             reported.add(column.target)
             continue
-        if converted is not _ABSENT:
+        if converted is not _ABSENT:  # a blank value is absent: a required key is then reported missing
             _put(data, column.target, converted)
-        elif value is not None:
-            # A blank text value counts as reported, so pydantic's "field required" is not
-            # given for it either (JSON/YAML/xlsx metadata; CSV blanks are None already).
-            reported.add(column.target)
     return Record("metadata", data, Where(table.file), fieldmap, None, reported)
 
 

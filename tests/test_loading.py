@@ -292,3 +292,15 @@ def test_every_table_and_column_is_documented():
     for table, column in iter_table_columns():
         assert f"### {table}" in doc
         assert f"`{column.name}`" in doc, (table, column.name)
+
+
+def test_a_blank_required_metadata_value_is_reported_missing(small, tmp_path):
+    """A metadata table file (here YAML in a CSV directory) whose required value is blank."""
+    root = save(small, tmp_path, "csv")
+    (root / "metadata.csv").unlink()
+    (root / "metadata.yaml").write_text('schema_version: 1\nname: "   "\nas_of: "2024-07-01"\n', encoding="utf-8")
+    dataset, problems = validate_dataset(root)
+    assert dataset is None
+    assert [(p.code, p.file.endswith("metadata.yaml"), p.field) for p in problems.errors] == [
+        ("field.missing", True, "name")
+    ]
