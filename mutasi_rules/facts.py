@@ -620,35 +620,24 @@ def _path_parts(path: str) -> tuple[str, ...]:
 
 # Facts are read hundreds of thousands of times per run; ``isinstance`` against the ABCs
 # Mapping and BaseModel goes through ABCMeta each time, so the answer is kept per type.
-_MAPPING_TYPES: dict[type, bool] = {}
-_FROZEN_MODEL_TYPES: dict[type, bool] = {}
 
 
+@functools.cache
 def is_mapping(cls: type) -> bool:
     """Whether instances of ``cls`` are read by key (dicts, mappings) rather than by attribute."""
-    known = _MAPPING_TYPES.get(cls)
-    if known is None:
-        known = _MAPPING_TYPES[cls] = issubclass(cls, Mapping)
-    return known
+    return issubclass(cls, Mapping)
 
 
-_MODEL_TYPES: dict[type, bool] = {}
-
-
+@functools.cache
 def is_model(cls: type) -> bool:
     """Whether ``cls`` is a pydantic model."""
-    known = _MODEL_TYPES.get(cls)
-    if known is None:
-        known = _MODEL_TYPES[cls] = issubclass(cls, BaseModel)
-    return known
+    return issubclass(cls, BaseModel)
 
 
+@functools.cache
 def is_frozen_model(cls: type) -> bool:
     """Whether ``cls`` is a frozen pydantic model (its instances never change)."""
-    known = _FROZEN_MODEL_TYPES.get(cls)
-    if known is None:
-        known = _FROZEN_MODEL_TYPES[cls] = issubclass(cls, BaseModel) and bool(cls.model_config.get("frozen"))
-    return known
+    return issubclass(cls, BaseModel) and bool(cls.model_config.get("frozen"))
 
 
 def read_path(facts: BaseModel | Mapping[str, Any], path: str) -> Any:
