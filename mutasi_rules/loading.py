@@ -836,7 +836,9 @@ def _records_from_tables(tables: dict[str, RawTable], out: _Collector) -> tuple[
     # Parent keys that were rejected (e.g. a NIP stored as a float): their child rows are
     # not reported again as pointing nowhere, since the parent row's problem says why.
     rejected = {
-        name: [r.reported and (("id",) if name == "positions" else ("nip",)) in r.reported and _raw_key(tables[name], r) for r in records[name]]
+        name: [raw for r in records[name]
+               if (("id",) if name == "positions" else ("nip",)) in r.reported
+               and (raw := _raw_key(tables[name], r)) is not None]
         for name in ("positions", "employees")
         if name in tables
     }
@@ -890,8 +892,6 @@ def _raw_key(table: RawTable, record: Record) -> Any:
 
 def _matches_rejected(key: str, rejected: list[Any]) -> bool:
     for raw in rejected:
-        if raw is None or raw is False:
-            continue
         if isinstance(raw, float) and key.isdigit() and float(key) == raw:
             return True
         if str(raw).strip() == key:

@@ -67,8 +67,11 @@ def test_a_pydantic_error_in_a_child_row_is_located_in_that_row(dataset: Path) -
     assert located(dataset) == [("value.out_of_range", "position_tasks.csv", "row 4", "volume_per_year")]
 
 
-def test_a_child_row_naming_no_parent_names_its_key_column(dataset: Path) -> None:
-    edit(dataset / "employee_trainings.csv", cells={(1, "nip"): "199001012020011001"})
+@pytest.mark.parametrize("nip", ["199001012020011001", "set()", "False"])
+def test_a_child_row_naming_no_parent_names_its_key_column(dataset: Path, nip: str) -> None:
+    # "set()" and "False" once matched the placeholders kept for parent rows without a
+    # rejected key, so such a row was dropped without a word.
+    edit(dataset / "employee_trainings.csv", cells={(1, "nip"): nip})
     assert located(dataset) == [("ref.unknown_employee", "employee_trainings.csv", "row 2", "nip")]
 
 
