@@ -665,8 +665,8 @@ class _Run:
             stage.by_target[target].append(employee)
             if blocked or vetoes:
                 continue
-            entry["pair_score"] = pair_score = self.pair_score(employee, target, fact, [*employee_findings[employee.nip], *found])
-            entry["score"] = pair_score.total
+            pair_score = self.pair_score(employee, target, fact, [*employee_findings[employee.nip], *found])
+            entry["pair_score"], entry["score"] = pair_score, pair_score.total
             source_position = self.index.positions[employee.position_id]
             stage.options.append(MoveOption(
                 nip=employee.nip,
