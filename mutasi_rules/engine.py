@@ -54,7 +54,7 @@ from .facts import (
     display_value,
     fact_schema,
     is_frozen_model,
-    is_mapping,
+    read_parts,
 )
 from .language.ast import (
     Arith,
@@ -775,18 +775,6 @@ def _encoder(spec: FieldSpec) -> Encoder:
     return encode_number
 
 
-def _read(fact: Any, parts: tuple[str, ...]) -> Any:
-    current = fact
-    for part in parts:
-        if current is None:
-            return None
-        if is_mapping(type(current)):
-            current = current.get(part)
-        else:
-            current = getattr(current, part, None)
-    return current
-
-
 _Leaf = tuple[str, Encoder]  # (dotted path, encoder)
 _Node = dict[str, "_Leaf | _Node"]  # the read paths as a tree, one level per key
 
@@ -842,7 +830,7 @@ class _FactEncoder:
               shared: dict[tuple[int, int], Any] | None) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, child in node.items():
-            raw = _read(obj, (key,))
+            raw = read_parts(obj, (key,))
             if raw is None:
                 continue  # missing: the key is absent, so every comparison reading it is false
             if isinstance(child, tuple):
@@ -1068,7 +1056,7 @@ class RuleEngine:
 
     def _finding(self, plan: _ScopePlan, compiled: _CompiledRule, fact: Any, subject: str) -> Finding:
         rule = compiled.rule
-        values = tuple(_read(fact, parts) for _, parts in compiled.message_reads)
+        values = tuple(read_parts(fact, parts) for _, parts in compiled.message_reads)
         key = (plan.scope, compiled.index, tuple(tuple(v) if isinstance(v, list) else v for v in values))
         message = self._messages.get(key)
         if message is None:
@@ -1096,7 +1084,7 @@ class RuleEngine:
             title=rule.title,
             message=message,
             legal_basis=rule.legal_basis,
-            facts_read={path: display_value(_read(fact, parts)) for path, parts in compiled.reads},
+            facts_read={path: display_value(read_parts(fact, parts)) for path, parts in compiled.reads},
             replaces=rule.replaces,
         )
 
@@ -1113,7 +1101,7 @@ class RuleEngine:
             return []
         if not compiled.training_reads:
             return [template]
-        by_path = {path: _read(fact, parts) for path, parts in compiled.training_reads}
+        by_path = {path: read_parts(fact, parts) for path, parts in compiled.training_reads}
         if len(by_path) == 1 and template.strip() == "{" + next(iter(by_path)) + "}":
             value = next(iter(by_path.values()))
             if isinstance(value, (list, tuple)):

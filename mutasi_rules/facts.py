@@ -642,8 +642,13 @@ def is_frozen_model(cls: type) -> bool:
 
 def read_path(facts: BaseModel | Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path of a fact (``None`` when any step is missing)."""
+    return read_parts(facts, _path_parts(path))
+
+
+def read_parts(facts: BaseModel | Mapping[str, Any], parts: tuple[str, ...]) -> Any:
+    """:func:`read_path` for a path already split into its parts."""
     current: Any = facts
-    for part in _path_parts(path):
+    for part in parts:
         if current is None:
             return None
         cls = type(current)
@@ -698,6 +703,7 @@ __all__ = [
     "is_model",
     "fact_schema",
     "position_facts",
+    "read_parts",
     "read_path",
     "unit_facts",
     "whole_years",
