@@ -19,13 +19,11 @@ from rich.table import Table
 from ..atomic import write_text
 from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
-from ..plugins.manager import PluginError, load_plugins
-from ..problems import InputError
-from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
+from ..recommendation import RecommendationResult, RecommendOptions
 from ..workload import figures_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS
 from .audit import record_run
-from .recommend import progress_reporter
+from .recommend import run_pipeline
 from .validate import format_problem
 
 DEFAULT_DATASET = "examples/pontianak"
@@ -75,17 +73,10 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"[bold]{meta.name}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
                   f"{len(dataset.positions)} positions, {len(dataset.employees)} employees; dataset valid")
     options = RecommendOptions()
-    try:
-        plugins = load_plugins(options.plugins)
-        loaded = load_run_rulesets(options, plugins)  # loaded here so the audit log can store them
-        with progress_reporter(sys.stderr.isatty()) as progress:
-            result = recommend(dataset, options, plugins=plugins, rulesets=loaded, progress=progress)
-    except InputError as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_PROBLEMS
-    except PluginError as error:
-        print(f"plugin failure: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    ran = run_pipeline(dataset, options)
+    if isinstance(ran, int):
+        return ran
+    result, plugins, loaded = ran
     plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
     ruleset_names = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
     console.print(f"rule sets: {ruleset_names}\nplugins: {plugin_names}")

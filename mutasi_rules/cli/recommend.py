@@ -15,9 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..atomic import write_text
 from ..audit import default_audit_path
 from ..explain import render_markdown, render_table
-from ..plugins.manager import PluginError, load_plugins
+from ..models import Dataset
+from ..plugins.manager import PluginError, PluginManager, load_plugins
 from ..problems import InputError
 from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
+from ..rulesets import LoadedRuleSet
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
 from .audit import add_audit_arguments, record_run
 from .plugins import add_plugin_arguments, settings_from_args
@@ -80,6 +82,27 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
         yield report
 
 
+#: A pipeline run as the CLI needs it: the result and the plugins and rule sets it used (for the audit log).
+PipelineRun = tuple[RecommendationResult, PluginManager | None, list[LoadedRuleSet]]
+
+
+def run_pipeline(dataset: Dataset, options: RecommendOptions) -> PipelineRun | int:
+    """Load the plugins and rule sets (as prepare() would, so the audit log can store the rule sets)
+    and run the pipeline with a progress bar on a terminal; on failure, report it and return the exit code."""
+    try:
+        plugins = load_plugins(options.plugins) if options.use_plugins else None
+        rulesets = load_run_rulesets(options, plugins)
+        with progress_reporter(sys.stderr.isatty()) as progress:
+            result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
+    except InputError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_PROBLEMS
+    except PluginError as error:
+        print(f"plugin failure: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return result, plugins, rulesets
+
+
 def render(result: RecommendationResult, fmt: str, lang: str) -> str:
     if fmt == "json":
         return result.to_json(indent=2) + "\n"
@@ -102,18 +125,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:  # a malformed --plugin-option
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
-    try:
-        # Plugins and rule sets are loaded here (as prepare() would) so the audit log can store the rule sets.
-        plugins = load_plugins(options.plugins) if options.use_plugins else None
-        rulesets = load_run_rulesets(options, plugins)
-        with progress_reporter(sys.stderr.isatty()) as progress:
-            result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
-    except InputError as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_PROBLEMS
-    except PluginError as error:
-        print(f"plugin failure: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    ran = run_pipeline(dataset, options)
+    if isinstance(ran, int):
+        return ran
+    result, plugins, rulesets = ran
     # Recorded before any output: a decision that is shown has been recorded.
     if not args.no_audit and record_run(args.audit_db or default_audit_path(args.dataset), result, dataset,
                                         rulesets, plugins) is None:
