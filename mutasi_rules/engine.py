@@ -155,34 +155,29 @@ _SWAPPED_OP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!=
 _CONDITION_NODES = (Compare, BoolOp, Not, Membership, Call)
 
 
-def _all(conds: Iterable[Cond]) -> Cond:
-    """Conjunction, flattened and simplified (True drops out, False wins)."""
+def _join(conds: Iterable[Cond], op: str, absorbing: bool) -> Cond:
+    """``op`` ("$and"/"$or") of ``conds``, flattened; the neutral constant drops out, the absorbing one wins."""
     parts: list[dict[str, Any]] = []
     for cond in conds:
-        if cond is False:
-            return False
-        if cond is True:
+        if cond is absorbing:
+            return absorbing
+        if cond is (not absorbing):
             continue
         assert isinstance(cond, dict)
-        parts.extend(cond["$and"] if set(cond) == {"$and"} else [cond])
+        parts.extend(cond[op] if set(cond) == {op} else [cond])
     if not parts:
-        return True
-    return parts[0] if len(parts) == 1 else {"$and": parts}
+        return not absorbing
+    return parts[0] if len(parts) == 1 else {op: parts}
+
+
+def _all(conds: Iterable[Cond]) -> Cond:
+    """Conjunction, flattened and simplified (True drops out, False wins)."""
+    return _join(conds, "$and", absorbing=False)
 
 
 def _any(conds: Iterable[Cond]) -> Cond:
     """Disjunction, flattened and simplified (False drops out, True wins)."""
-    parts: list[dict[str, Any]] = []
-    for cond in conds:
-        if cond is True:
-            return True
-        if cond is False:
-            continue
-        assert isinstance(cond, dict)
-        parts.extend(cond["$or"] if set(cond) == {"$or"} else [cond])
-    if not parts:
-        return False
-    return parts[0] if len(parts) == 1 else {"$or": parts}
+    return _join(conds, "$or", absorbing=True)
 
 
 def _exists(path: str) -> dict[str, Any]:
