@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..atomic import write_text
 from ..audit import default_audit_path
+from ..engine import EngineError
 from ..explain import render_markdown, render_table
 from ..models import Dataset
 from ..plugins.manager import PluginError, PluginManager, load_plugins
@@ -99,6 +100,9 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions) -> PipelineRun | i
         return EXIT_PROBLEMS
     except PluginError as error:
         print(f"plugin failure: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except EngineError as error:
+        print(f"rule engine failure: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return result, plugins, rulesets
 
