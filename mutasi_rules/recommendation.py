@@ -45,6 +45,7 @@ from .facts import (
     position_facts,
     unit_facts,
 )
+from .integrity import dataset_problems
 from .models import Dataset, Employee, Position
 from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
@@ -914,8 +915,12 @@ def prepare(
     named by ``options.plugins`` are loaded (unless ``options.use_plugins`` is false).
     ``rulesets``: the exact rule sets to use (an audit replay passes the recorded ones);
     by default ``options.rules`` (or the bundled rules) plus every plugin's.
+    Raises :class:`~mutasi_rules.problems.InputError` when the dataset's records do not fit
+    together (an unknown position, a duplicate NIP …: :func:`mutasi_rules.integrity.dataset_problems`).
     """
     options = options or RecommendOptions()
+    # A dataset built in memory has not been through the file loader's cross-record checks.
+    dataset_problems(dataset).raise_if_errors(f"dataset {dataset.metadata.name!r}")
     if plugins is None and options.use_plugins:
         plugins = load_plugins(options.plugins)
     loaded = list(rulesets) if rulesets is not None else load_run_rulesets(options, plugins)
