@@ -115,6 +115,10 @@ class AuditError(Exception):
     """The decision log cannot be opened, read or written, or a run id is unknown."""
 
 
+class UnknownRun(AuditError):
+    """No recorded run has this id (or the prefix given names several)."""
+
+
 class ReplayError(AuditError):
     """A recorded run cannot be replayed (a recorded plugin is missing or fails)."""
 
@@ -484,7 +488,7 @@ class AuditLog:
             count = len(self)
             known = "the log is empty" if not count else f"it holds {count} run(s), {self._first_last()}"
             what = "is ambiguous" if rows else "is not in the audit log"
-            raise AuditError(f"run id {run_id!r} {what} {self.path} ({known}; see: mutasi-rules audit list)")
+            raise UnknownRun(f"run id {run_id!r} {what} {self.path} ({known}; see: mutasi-rules audit list)")
         return _record(rows[0])
 
     def _first_last(self) -> str:
@@ -806,6 +810,7 @@ __all__ = [
     "ReplayInputs",
     "ReplayReport",
     "RuleSetRecord",
+    "UnknownRun",
     "VerifyReport",
     "default_audit_path",
     "hash_input",

@@ -766,13 +766,33 @@ def collect_rulesets(
     Returns the rule sets that loaded and every problem (of all files, and across them).
     """
     problems = Problems()
-    loaded: list[LoadedRuleSet] = []
     roots = [Path(p) for p in paths]
+    texts: list[tuple[str, str]] = []
     for path in rule_file_paths(roots, problems):
         text = _read(path, problems)
-        if text is None:
+        if text is not None:
+            texts.append((rule_file_origin(path, roots), text))
+    loaded, found = collect_ruleset_texts(texts, extensions=extensions)
+    problems.extend(found)
+    return loaded, problems
+
+
+def collect_ruleset_texts(
+    texts: Iterable[tuple[str, str]], *, extensions: Sequence[ExtensionAttribute] = ()
+) -> tuple[list[LoadedRuleSet], Problems]:
+    """Load rule files given as (name, text) -- e.g. posted to the HTTP service -- and check them together.
+
+    As :func:`collect_rulesets`, never raises; problems name the given names.
+    """
+    problems = Problems()
+    loaded: list[LoadedRuleSet] = []
+    for origin, text in texts:
+        size = len(text.encode("utf-8"))
+        if size > MAX_RULE_FILE_BYTES:
+            problems.error("rulefile.too_large", f"the file is {size} bytes; the limit is {MAX_RULE_FILE_BYTES}",
+                           file=origin)
             continue
-        one, found = _load_text(text, rule_file_origin(path, roots), tuple(extensions))
+        one, found = _load_text(text, origin, tuple(extensions))
         problems.extend(found)
         if one is not None:
             loaded.append(one)

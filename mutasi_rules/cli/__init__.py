@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "whynot",
     "explain",
     "audit",
+    "serve",
 )
 
 

@@ -1,0 +1,183 @@
+"""``mutasi-rules serve``: the HTTP API for HR systems, and ``mutasi-rules keys add|list|revoke``.
+
+The configuration file (``--config``, default ``$MUTASI_RULES_SERVICE_CONFIG`` or
+``mutasi-rules-service.yaml`` in the current folder) holds the API keys as scrypt hashes and
+the service settings (data folder, decision log, rule files, plugins, limits); see docs/http.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..access import Role, ServiceConfig, add_key, read_config, revoke_key, write_config
+from ..canonical import canonical_json
+from ..problems import InputError
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+
+ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"
+DEFAULT_CONFIG = "mutasi-rules-service.yaml"
+CONFIG_HELP = f"service configuration file (default: ${ENV_CONFIG} if set, else ./{DEFAULT_CONFIG})"
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
+
+
+def register(subparsers: Any) -> None:
+    serve = subparsers.add_parser(
+        "serve", help="run the HTTP API (OpenAPI at /openapi.json)",
+        description="Serve the HTTP API for HR systems: datasets, workload, recommend, why-not, runs, rules, audit. "
+                    "Needs the 'service' extra (pip install 'mutasi-rules[service]'). Listens on 127.0.0.1 unless "
+                    "told otherwise; put a TLS-terminating proxy in front for other hosts.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    serve.set_defaults(handler=run_serve)
+
+    keys = subparsers.add_parser(
+        "keys", help="add, list and revoke API keys of the HTTP service",
+        description="API keys are stored in the configuration file as salted scrypt hashes; a new key is shown "
+                    "once. Roles: analyst (upload, run, query), auditor (read runs, verify, replay), agency "
+                    "(--unit: sees one unit's subtree), admin (everything).",
+    )
+    commands = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND")
+    keys.set_defaults(handler=lambda args: _usage(keys))
+
+    add = commands.add_parser("add", help="make a key and print it (once)")
+    add.add_argument("--name", required=True, help="who holds the key, e.g. 'SIMPEG BKPSDM'")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--unit", metavar="UNIT_ID", help="agency keys: the unit whose subtree the key sees")
+    add.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    add.add_argument("--format", choices=("text", "json"), default="text")
+    add.set_defaults(handler=run_add)
+
+    listing = commands.add_parser("list", help="list the keys (never the keys themselves)")
+    listing.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.set_defaults(handler=run_list)
+
+    revoke = commands.add_parser("revoke", help="revoke a key (a running server refuses it at once)")
+    revoke.add_argument("key_id", metavar="KEY_ID", help="the key id shown by 'keys list'")
+    revoke.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    revoke.add_argument("--format", choices=("text", "json"), default="text")
+    revoke.set_defaults(handler=run_revoke)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def _read(path: Path, *, missing_ok: bool) -> ServiceConfig | None:
+    try:
+        return read_config(path, missing_ok=missing_ok)
+    except InputError as error:
+        for problem in error.problems:
+            print(str(problem), file=sys.stderr)
+        return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)  # the CLI, not the library, reads the clock: key creation time
+
+
+def run_add(args: argparse.Namespace) -> int:
+    path = config_path(args)
+    config = _read(path, missing_ok=True)
+    if config is None:
+        return EXIT_PROBLEMS
+    try:
+        config, key = add_key(config, args.name, Role(args.role), unit_id=args.unit, created=_now())
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_USAGE
+    write_config(path, config)
+    entry = config.keys[-1]
+    if args.format == "json":
+        sys.stdout.write(canonical_json({"id": entry.id, "key": key, "name": entry.name, "role": entry.role.value,
+                                         "unit_id": entry.unit_id, "config": str(path)}, indent=2) + "\n")
+    else:
+        print(key)
+        print(f"key {entry.id} ({entry.role.value}{', unit ' + entry.unit_id if entry.unit_id else ''}) added to "
+              f"{path}; the key is shown only now: store it in the client's secrets", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_list(args: argparse.Namespace) -> int:
+    path = config_path(args)
+    config = _read(path, missing_ok=True)
+    if config is None:
+        return EXIT_PROBLEMS
+    rows = [{"id": k.id, "name": k.name, "role": k.role.value, "unit_id": k.unit_id, "created": k.created,
+             "revoked": k.revoked} for k in config.keys]
+    if args.format == "json":
+        sys.stdout.write(canonical_json(rows, indent=2) + "\n")
+        return EXIT_OK
+    if not rows:
+        print(f"no keys in {path}")
+    for row in rows:
+        state = f"revoked {row['revoked']}" if row["revoked"] else "active"
+        unit = f" unit {row['unit_id']}" if row["unit_id"] else ""
+        print(f"{row['id']}  {row['role']:<8}{unit}  {row['name']}  created {row['created'] or '-'}  {state}")
+    return EXIT_OK
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    path = config_path(args)
+    config = _read(path, missing_ok=False)
+    if config is None:
+        return EXIT_PROBLEMS
+    try:
+        config = revoke_key(config, args.key_id, when=_now())
+    except KeyError:
+        print(f"no key {args.key_id!r} in {path} (see: mutasi-rules keys list)", file=sys.stderr)
+        return EXIT_PROBLEMS
+    write_config(path, config)
+    if args.format == "json":
+        sys.stdout.write(canonical_json({"id": args.key_id, "revoked": True}, indent=2) + "\n")
+    else:
+        print(f"key {args.key_id} revoked in {path}")
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    path = config_path(args)
+    if not path.exists():
+        print(f"no service configuration at {path}; make one with a first key: "
+              f"mutasi-rules keys add --name NAME --role admin --config {path}", file=sys.stderr)
+        return EXIT_USAGE
+    config = _read(path, missing_ok=False)
+    if config is None:
+        return EXIT_PROBLEMS
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        print(f"warning: {path} is readable by others; it should be 0600 (chmod 600 {path})", file=sys.stderr)
+    if not any(key.active for key in config.keys):
+        print(f"warning: {path} has no active API key: every request will get 401", file=sys.stderr)
+    try:
+        import uvicorn
+
+        from ..hosted import HostedService
+        from ..http import create_app
+    except ModuleNotFoundError as error:
+        print(f"the HTTP service needs the 'service' extra: pip install 'mutasi-rules[service]' ({error.name} "
+              "is missing)", file=sys.stderr)
+        return EXIT_FAILURE
+    hosted = HostedService(config, config_path=path)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        uvicorn.run(create_app(hosted), host=args.host, port=args.port, access_log=False, log_level="info",
+                    server_header=False)
+    finally:
+        hosted.close()
+    return EXIT_OK
+
+
+__all__ = ["config_path", "register"]
