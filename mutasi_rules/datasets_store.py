@@ -108,8 +108,8 @@ def _unzip(data_path: Path, target: Path, upload_name: str, limits: UploadLimits
         total = 0
         seen: dict[str, str] = {}
         for member in members:
-            mode = member.external_attr >> 16
-            if mode and not stat.S_ISREG(mode):
+            kind = stat.S_IFMT(member.external_attr >> 16)  # 0: no type recorded (Windows, writestr)
+            if kind and kind != stat.S_IFREG:
                 problems.error("upload.not_a_file", "the archive entry is not a regular file (a link?) and is refused",
                                file=f"{upload_name}/{member.filename}", value=member.filename)
                 return False

@@ -115,17 +115,32 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
+        too_large = False
+        started = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    too_large = True
                     raise BodyTooLarge()
             return message
 
-        await self.app(scope, counted, send)
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if too_large and not started:
+                return  # the app's answer to a cut body (e.g. "cannot parse") is replaced by the 413
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except BodyTooLarge:
+            pass
+        if too_large and not started:
+            await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         document = ProblemDocument(type=problems.TYPE_PREFIX + "request.too_large", title="The request body is "
