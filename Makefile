@@ -6,7 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE := examples/pontianak
 
-.PHONY: demo test venv clean schemas
+.PHONY: demo test venv clean schemas browser
+
+# The web application's browser tests drive Debian's chromium (Playwright cannot download browsers
+# here). Installed from Debian's registry when missing; needs root, as on the test machines.
+CHROMIUM := /usr/bin/chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +27,14 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/mutasi-rules demo $(EXAMPLE)
 
-test: $(STAMP)
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing chromium (Debian) for the browser tests"; \
+		apt-get update -qq || true; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; \
+	fi
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 clean:

@@ -237,6 +237,22 @@ class HostedService:
                            units=len(dataset.units), positions=len(dataset.positions),
                            employees=len(dataset.employees), problems=list(problems))
 
+    def datasets(self, principal: Principal) -> list[DatasetInfo]:
+        """The stored datasets the caller may open (an agency: those that hold its unit), by name."""
+        authorize(principal, Action.DATASET_READ)
+        found = []
+        for ident in self.store.ids():
+            stored = self._stored(ident)
+            try:
+                scope = self._scope(principal, stored.id, lambda stored=stored: stored.dataset)
+            except NotFound:
+                continue
+            dataset = scope.dataset(stored.dataset) if scope else stored.dataset
+            found.append(DatasetInfo(id=stored.id, name=dataset.metadata.name, as_of=dataset.metadata.as_of,
+                                     units=len(dataset.units), positions=len(dataset.positions),
+                                     employees=len(dataset.employees), problems=[]))
+        return sorted(found, key=lambda info: (info.name, info.as_of, info.id))
+
     def dataset(self, principal: Principal, dataset_id: str) -> Dataset:
         """A stored dataset; an agency sees its unit subtree."""
         authorize(principal, Action.DATASET_READ)
@@ -394,6 +410,21 @@ class HostedService:
     def runs(self, principal: Principal) -> list[RecordSummary]:
         authorize(principal, Action.AUDIT_READ)
         return self.service.runs()
+
+    def recorded_runs(self, principal: Principal) -> list[RecordSummary]:
+        """The runs the caller may open (an agency: runs over datasets that hold its unit), newest first."""
+        authorize(principal, Action.RUN_READ)
+        runs = self.service.runs()
+        if principal.unit_id is not None:
+            visible = []
+            for summary in runs:
+                try:
+                    self._scope(principal, summary.dataset_sha256, lambda s=summary: self._run_dataset(self._record(s.run_id)))
+                except NotFound:
+                    continue
+                visible.append(summary)
+            runs = visible
+        return sorted(runs, key=lambda summary: -summary.seq)
 
     def verify(self, principal: Principal) -> VerifyView:
         authorize(principal, Action.AUDIT_READ)

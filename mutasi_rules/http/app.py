@@ -210,8 +210,9 @@ def _upload_body(name: str, schema: dict[str, Any], multipart_field: str, multip
     }, "description": name}}
 
 
-def create_app(hosted: HostedService) -> FastAPI:
-    """The ASGI app over ``hosted`` (limits from its configuration)."""
+def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool = False) -> FastAPI:
+    """The ASGI app over ``hosted`` (limits from its configuration): the API under ``/v1`` and,
+    with ``web``, the web application at ``/`` (``secure_cookies``: its cookies only over HTTPS)."""
     limits = hosted.config.limits
     app = FastAPI(
         title="mutasi-rules",
@@ -446,6 +447,10 @@ def create_app(hosted: HostedService) -> FastAPI:
         return problems.problem_response(request, ApiProblem(413, "request.too_large", "The request body is too "
                                                              "large", f"the limit is {limits.max_body_bytes} bytes"))
 
+    if web:
+        from ..web import install as install_web  # the pages for people, on the same service and keys
+
+        install_web(app, hosted, secure_cookies=secure_cookies)
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
     app.add_middleware(AccessLog)
     return app

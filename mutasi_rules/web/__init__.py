@@ -1,0 +1,347 @@
+"""The web application for analysts and auditors: server-rendered pages over the hosted service.
+
+Served by ``mutasi-rules serve`` at ``/`` beside the HTTP API, with the same keys and roles:
+an API key logs in (the session cookie holds only a random token; see :mod:`.sessions`),
+every form carries a CSRF token, and every page asks :class:`~mutasi_rules.hosted.HostedService`
+for what it shows, so an ``agency`` key sees its unit subtree and an ``auditor`` key cannot
+change anything, exactly as through the API. Templates are Jinja2 with autoescaping: data is
+always text, never markup. Every asset is served by the app (no CDN); the pages work without
+JavaScript, with labelled controls, and print cleanly (plan and explanation pages).
+"""
+
+# No "from __future__ import annotations": FastAPI reads the routes' annotations at run time.
+
+import functools
+import inspect
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import UploadFile
+
+from ..access import AccessDenied, Action, NotAuthenticated, Principal
+from ..canonical import canonical_json
+from ..hosted import HostedService, NotFound, RunOptions
+from ..problems import InputError, Problem
+from ..unitscope import subtree
+from .sessions import COOKIE, LOGIN_COOKIE, Session, SessionStore
+from .texts import text
+
+T = TypeVar("T")
+STATIC = Path(__file__).parent / "static"
+LANGS = ("id", "en")
+
+
+class _Page(Exception):
+    """An error page to show instead of the one asked for."""
+
+    def __init__(self, status: int, key: str, detail: str = "", problems: list[Problem] | None = None) -> None:
+        super().__init__(key)
+        self.status = status
+        self.key = key
+        self.detail = detail
+        self.problems = problems or []
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("mutasi_rules.web", "templates"),
+                      autoescape=select_autoescape(["html"], default=True), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _num
+    env.filters["json"] = lambda value: canonical_json(value, indent=2)
+    return env
+
+
+def _num(value: Any, places: int = 2, lang: str = "id") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int) and not isinstance(value, bool):
+        text_ = f"{value:,d}"
+    else:
+        text_ = f"{float(value):,.{places}f}"
+    if lang == "id":  # Indonesian: 1.234,56
+        text_ = text_.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text_
+
+
+def install(app: FastAPI, hosted: HostedService, *, secure_cookies: bool = False,
+            sessions: SessionStore | None = None) -> None:
+    """Add the web pages to ``app`` (the API's app): same service, same keys, same roles."""
+    env = _environment()
+    store = sessions or SessionStore()
+    timeout = hosted.config.limits.request_timeout_seconds
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    async def call(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Library work in a worker thread, within the request time limit; errors become pages."""
+        try:
+            with anyio.fail_after(timeout):
+                return await anyio.to_thread.run_sync(functools.partial(work, *args, **kwargs),
+                                                      abandon_on_cancel=True)
+        except TimeoutError:
+            raise _Page(503, "error", f"> {timeout:g} s") from None
+        except AccessDenied:
+            raise _Page(403, "forbidden") from None
+        except NotFound as error:
+            raise _Page(404, "not_found", str(error)) from None
+        except InputError as error:
+            raise _Page(422, "problems", error.what, list(error.problems)) from None
+
+    def current(request: Request) -> tuple[Session, Principal] | None:
+        session = store.get(request.cookies.get(COOKIE))
+        if session is None:
+            return None
+        try:
+            return session, hosted.authenticate(session.key)
+        except (NotAuthenticated, AccessDenied):  # the key was revoked since the login
+            store.close(request.cookies.get(COOKIE))
+            return None
+
+    def render(request: Request, template: str, who: tuple[Session, Principal] | None, status: int = 200,
+               lang_override: str | None = None, **context: Any) -> HTMLResponse:
+        lang = who[0].lang if who else (lang_override or _lang_of(request))
+        page = env.get_template(template).render(
+            t=lambda key, **values: text(key, lang, **values), lang=lang, request=request,
+            session=who[0] if who else None, principal=who[1] if who else None,
+            may=(lambda action: who[1].may(Action(action))) if who else (lambda action: False),
+            num=lambda value, places=2: _num(value, places, lang), here=_here(request), **context)
+        response = HTMLResponse(page, status_code=status)
+        response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; "
+                                                       "style-src 'self'; script-src 'none'; frame-ancestors 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cache-Control"] = "no-store"  # pages carry personal data
+        return response
+
+    def page(handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Log-in required; error pages for denied, unknown and bad input; CSRF checked on POST."""
+
+        @functools.wraps(handler)
+        async def wrapped(request: Request, **kwargs: Any) -> Response:
+            who = current(request)
+            if who is None:
+                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            try:
+                if request.method == "POST":
+                    form = await request.form()
+                    if not who[0].csrf_ok(str(form.get("csrf") or "") or None):
+                        raise _Page(403, "forbidden", "CSRF")
+                    kwargs["form"] = form
+                return await handler(request, who, **kwargs)
+            except _Page as failure:
+                return render(request, "error.html", who, failure.status, failure=failure)
+
+        # FastAPI reads the route's parameters from the signature: the request and the path.
+        signature = inspect.signature(handler)
+        wrapped.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[p for name, p in signature.parameters.items() if name not in ("who", "form")])
+        return wrapped
+
+    # ------------------------------------------------------------------ log in / out, language
+
+    @app.get("/login", include_in_schema=False)
+    async def login_form(request: Request, failed: bool = False, lang: str | None = None,
+                         next_page: str | None = None) -> Response:
+        token = secrets.token_urlsafe(24)
+        response = render(request, "login.html", None, 401 if failed else 200, login_token=token, failed=failed,
+                          next=_safe_next(next_page or request.query_params.get("next")), lang_override=lang)
+        response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies,
+                            path="/login")
+        return response
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        token = request.cookies.get(LOGIN_COOKIE)
+        if not token or not secrets.compare_digest(str(form.get("login_token") or ""), token):
+            return RedirectResponse("/login", status_code=303)
+        key = str(form.get("key") or "").strip()
+        lang = str(form.get("lang") or "")
+        lang = lang if lang in LANGS else _lang_of(request)
+        try:
+            hosted.authenticate(key)
+        except (NotAuthenticated, AccessDenied):
+            return await login_form(request, failed=True, lang=lang, next_page=str(form.get("next") or ""))
+        session_token, _ = store.open(key, lang)
+        response = RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
+        response.set_cookie(COOKIE, session_token, httponly=True, samesite="strict", secure=secure_cookies, path="/")
+        response.delete_cookie(LOGIN_COOKIE, path="/login")
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    @page
+    async def logout(request: Request, who: tuple[Session, Principal], form: Any) -> Response:
+        store.close(request.cookies.get(COOKIE))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @app.post("/language", include_in_schema=False)
+    @page
+    async def language(request: Request, who: tuple[Session, Principal], form: Any) -> Response:
+        lang = str(form.get("lang") or "id")
+        who[0].lang = lang if lang in LANGS else "id"
+        return RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
+
+    # ------------------------------------------------------------------ home, datasets, workload
+
+    @app.get("/", include_in_schema=False)
+    @page
+    async def home(request: Request, who: tuple[Session, Principal]) -> Response:
+        datasets = await call(hosted.datasets, who[1])
+        runs = await call(hosted.recorded_runs, who[1])
+        return render(request, "home.html", who, datasets=datasets, runs=runs)
+
+    @app.post("/datasets", include_in_schema=False)
+    @page
+    async def upload(request: Request, who: tuple[Session, Principal], form: Any) -> Response:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise _Page(422, "problems", "", [Problem(code="request.no_file", message="no file was chosen",
+                                                      field="file")])
+        info = await call(hosted.add_dataset, who[1], await upload.read(), upload.filename)
+        return RedirectResponse(f"/datasets/{info.id}", status_code=303)
+
+    @app.get("/datasets/{dataset_id}", include_in_schema=False)
+    @page
+    async def dataset_page(request: Request, who: tuple[Session, Principal], dataset_id: str) -> Response:
+        dataset = await call(hosted.dataset, who[1], _dataset_id(dataset_id))
+        report = await call(hosted.workload, who[1], dataset_id=dataset_id)
+        opds = sorted(report.opd_units(), key=lambda u: (u.name, u.unit_id))
+        scale = max([2.0, *(u.ej or 0 for u in opds)])
+        return render(request, "dataset.html", who, dataset_id=dataset_id, dataset=dataset, report=report,
+                      opds=opds, scale=scale)
+
+    @app.get("/datasets/{dataset_id}/units/{unit_id}", include_in_schema=False)
+    @page
+    async def unit_page(request: Request, who: tuple[Session, Principal], dataset_id: str, unit_id: str) -> Response:
+        report = await call(hosted.workload, who[1], dataset_id=_dataset_id(dataset_id))
+        unit = report.unit(unit_id)
+        if unit is None:
+            raise _Page(404, "not_found", unit_id)
+        inside = subtree(unit_id, {u.unit_id: u.parent_id for u in report.units})
+        units = [u for u in report.units if u.unit_id in inside]
+        positions = [p for p in report.positions if p.unit_id in inside]
+        return render(request, "unit.html", who, dataset_id=dataset_id, report=report, unit=unit, units=units,
+                      positions=positions)
+
+    @app.post("/datasets/{dataset_id}/recommend", include_in_schema=False)
+    @page
+    async def recommend(request: Request, who: tuple[Session, Principal], dataset_id: str, form: Any) -> Response:
+        raw = str(form.get("max_moves") or "").strip()
+        if raw and not raw.isdigit():
+            raise _Page(422, "problems", "", [Problem(code="request.max_moves", field="max_moves", value=raw,
+                                                      message="a whole number of 0 or more")])
+        options = RunOptions(max_moves=int(raw) if raw else None)
+        view = await call(hosted.recommend, who[1], dataset_id=_dataset_id(dataset_id), options=options)
+        return RedirectResponse(f"/runs/{view.run_id}", status_code=303)
+
+    @app.get("/datasets/{dataset_id}/why-not", include_in_schema=False)
+    @page
+    async def why_not(request: Request, who: tuple[Session, Principal], dataset_id: str) -> Response:
+        dataset = await call(hosted.dataset, who[1], _dataset_id(dataset_id))
+        nip = request.query_params.get("nip") or ""
+        position = request.query_params.get("position") or ""
+        report = None
+        if nip and position:
+            report = await call(hosted.why_not, who[1], dataset_id=dataset_id, nip=nip, position_id=position)
+        return render(request, "whynot.html", who, dataset_id=dataset_id, dataset=dataset, nip=nip,
+                      position=position, report=report)
+
+    # ------------------------------------------------------------------ runs
+
+    @app.get("/runs/{run_id}", include_in_schema=False)
+    @page
+    async def run_page(request: Request, who: tuple[Session, Principal], run_id: str) -> Response:
+        view = await call(hosted.run, who[1], run_id)
+        return render(request, "run.html", who, view=view, result=view.result)
+
+    @app.get("/runs/{run_id}/people/{nip}", include_in_schema=False)
+    @page
+    async def person_page(request: Request, who: tuple[Session, Principal], run_id: str, nip: str) -> Response:
+        view = await call(hosted.run, who[1], run_id)
+        explanation = await call(hosted.explanation, who[1], run_id, lang=who[0].lang, nip=nip, fmt="json")
+        move = next((m for m in view.result.moves if m.nip == nip), None)
+        return render(request, "person.html", who, view=view, result=view.result, move=move, nip=nip,
+                      explanation=explanation)
+
+    @app.get("/runs/{run_id}/report.html", include_in_schema=False)
+    @page
+    async def report_download(request: Request, who: tuple[Session, Principal], run_id: str) -> Response:
+        html = await call(hosted.report, who[1], run_id, lang=who[0].lang, fmt="html")
+        return Response(html, media_type="text/html; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="laporan-{_file_part(run_id)}.html"',
+            "Cache-Control": "no-store"})
+
+    @app.get("/runs/{run_id}/result.json", include_in_schema=False)
+    @page
+    async def result_download(request: Request, who: tuple[Session, Principal], run_id: str) -> Response:
+        view = await call(hosted.run, who[1], run_id)
+        return Response(view.result.to_json(indent=2) + "\n", media_type="application/json", headers={
+            "Content-Disposition": f'attachment; filename="rencana-{_file_part(view.run_id)}.json"',
+            "Cache-Control": "no-store"})
+
+    # ------------------------------------------------------------------ audit
+
+    @app.get("/audit", include_in_schema=False)
+    @page
+    async def audit_page(request: Request, who: tuple[Session, Principal]) -> Response:
+        runs = await call(hosted.runs, who[1])
+        return render(request, "audit.html", who, runs=runs, verified=None, replayed=None)
+
+    @app.post("/audit/verify", include_in_schema=False)
+    @page
+    async def audit_verify(request: Request, who: tuple[Session, Principal], form: Any) -> Response:
+        runs = await call(hosted.runs, who[1])
+        verified = await call(hosted.verify, who[1])
+        return render(request, "audit.html", who, runs=runs, verified=verified, replayed=None)
+
+    @app.post("/audit/replay/{run_id}", include_in_schema=False)
+    @page
+    async def audit_replay(request: Request, who: tuple[Session, Principal], run_id: str, form: Any) -> Response:
+        runs = await call(hosted.runs, who[1])
+        replayed = await call(hosted.replay, who[1], run_id)
+        return render(request, "audit.html", who, runs=runs, verified=None, replayed=replayed)
+
+
+def _lang_of(request: Request) -> str:
+    lang = request.query_params.get("lang", "")
+    if lang in LANGS:
+        return lang
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "id"
+
+
+def _here(request: Request) -> str:
+    """Where the language switch returns to: this page, or for a page shown by a form, the form's page."""
+    if request.method == "GET":
+        query = f"?{request.url.query}" if request.url.query else ""
+        return _safe_next(request.url.path + query)
+    referer = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return _safe_next(referer[len(origin):]) if referer.startswith(origin + "/") else "/"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site (no scheme, no host, no '//'): a login never redirects elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _dataset_id(value: str) -> str:
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise _Page(404, "not_found", value[:80])
+    return value
+
+
+def _file_part(value: str) -> str:
+    return "".join(c for c in value if c.isalnum() or c in "-_")[:80] or "run"
+
+
+__all__ = ["install"]
