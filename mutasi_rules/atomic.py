@@ -4,18 +4,50 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 
+class OutputError(Exception):
+    """An output file cannot be written where it was asked for (the message names the path and why).
+
+    Raised before anything is written: the target is a folder, a device or other special
+    file (never replaced by a regular file), or its folder cannot be created or written.
+    """
+
+
+def check_output_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a :class:`Path` when a regular file may be (re)placed there; else :class:`OutputError`."""
+    target = Path(path)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot be written: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"{target}: is a folder; give a file name")
+    if not stat.S_ISREG(mode):
+        raise OutputError(f"{target}: is a device or other special file, not a regular file; it is not replaced")
+    return target
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Write to a temporary file beside ``path``; rename over it only when the block succeeds."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    """Write to a temporary file beside ``path``; rename over it only when the block succeeds.
+
+    Raises :class:`OutputError` when ``path`` is a folder or a special file, or when its folder
+    cannot be created or written.
+    """
+    target = check_output_path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write into folder {target.parent}: {exc.strerror or exc}") from exc
     try:
         binary = "b" in mode
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as handle:
@@ -26,7 +58,10 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | N
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:  # e.g. the target became a folder meanwhile
+            raise OutputError(f"{target}: cannot be replaced: {exc.strerror or exc}") from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

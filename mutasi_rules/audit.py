@@ -16,10 +16,12 @@ input of a decision (the decision depends on ``as_of`` alone).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sqlite3
+import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -298,54 +300,37 @@ class AuditLog:
                  clock: Callable[[], dt.datetime] | None = None) -> None:
         self.path = Path(path)
         self.clock = clock or _utc_now
-        if not create and not self.path.exists():
-            raise AuditError(f"no audit log at {self.path}")
-        if create:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise AuditError(f"audit log {self.path}: cannot create its folder: {exc}") from exc
+        if not self.path.exists():
+            if not create:
+                raise AuditError(f"no audit log at {self.path}")
+            _create_log_file(self.path)
+        elif not self.path.is_file():
+            raise AuditError(f"audit log {self.path}: not a regular file")
+        elif self.path.stat().st_size == 0:
+            # A wiped log must not silently restart the chain: only a missing file starts a new log.
+            raise AuditError(f"audit log {self.path}: empty file (0 bytes), not an audit log; a log that was wiped "
+                             "or a creation that was interrupted? Move it away to start a new log")
         try:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         except sqlite3.Error as exc:
             raise AuditError(f"audit log {self.path}: cannot open: {exc}") from exc
         try:
-            self._open(create)
+            self._open()
         except BaseException:
             self._db.close()
             raise
 
-    def _open(self, create: bool) -> None:
+    def _open(self) -> None:
         try:
             tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
             raise AuditError(f"audit log {self.path}: not an SQLite database ({exc})") from exc
         if "meta" not in tables:
-            if tables:
-                raise AuditError(f"audit log {self.path}: an SQLite database but not a mutasi-rules audit log "
-                                 f"(no meta table; tables: {', '.join(sorted(tables))})")
-            if not create:
-                raise AuditError(f"audit log {self.path}: empty file, not an audit log")
-            self._create_schema()
+            listed = f"tables: {', '.join(sorted(tables))}" if tables else "no tables"
+            raise AuditError(f"audit log {self.path}: an SQLite database but not a mutasi-rules audit log "
+                             f"(no meta table; {listed}); it is not written to")
         self._check_schema()
-
-    def _create_schema(self) -> None:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                # Statement by statement: executescript() would COMMIT the transaction first.
-                for statement in _split_sql(_SCHEMA):
-                    self._db.execute(statement)
-                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('format', ?)", (LOG_FORMAT,))
-                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                                 (str(SCHEMA_VERSION),))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise AuditError(f"audit log {self.path}: cannot create the schema: {exc}") from exc
 
     def _check_schema(self) -> None:
         try:
@@ -508,9 +493,15 @@ class AuditLog:
 
     # ----------------------------------------------------------------- verification
 
-    def verify(self) -> VerifyReport:
-        """Check every record and the links between them; report every problem, first bad record first."""
+    def verify(self, expect_head: str | None = None) -> VerifyReport:
+        """Check every record and the links between them; report every problem, first bad record first.
+
+        ``expect_head``: a record hash printed on an earlier report or letter (the anchor). The
+        log must still hold that record: a log whose tail was cut off and whose head was
+        rewound is consistent in itself, and only an anchor kept outside the file finds it.
+        """
         problems: list[tuple[int, str, str]] = []  # (seq, run id, reason)
+        hashes: set[str] = set()
         expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
         last: tuple[int, str] | None = None
         try:
@@ -529,6 +520,7 @@ class AuditLog:
                     problems.append((seq, row["run_id"], reason))
                 expected_seq, prev_hash = seq + 1, row["record_hash"]
                 last = (seq, row["record_hash"])
+                hashes.add(row["record_hash"])
         except AuditError as exc:
             problems.append((expected_seq, "", str(exc)))
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
@@ -542,6 +534,10 @@ class AuditLog:
             # The head names the first removed record only when exactly one was removed.
             bad_run = run_id_for(bad_seq, head_hash) if head_seq == str(bad_seq) and head_hash else ""
             problems.append((bad_seq, bad_run, reason))
+        if expect_head is not None and expect_head.strip().lower() not in hashes:
+            bad_seq = (last[0] + 1) if last is not None else 1
+            problems.append((bad_seq, "", f"no record has the expected head hash {expect_head.strip()!r}: records "
+                                          "at the end were removed and the head rewound, or this is another log"))
         triggers = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         warnings = [f"append-only trigger {t} is missing (dropped?)" for t in _TRIGGERS if t not in triggers]
         if not problems:
@@ -553,6 +549,38 @@ class AuditLog:
             problems=[f"seq {s}{' (' + r + ')' if r else ''}: {why}" for s, r, why in problems],
             warnings=warnings, head_hash=last[1] if last else None,
         )
+
+
+class TamperedLogError(AuditError):
+    """The decision log fails verification: nothing read from it can be trusted."""
+
+    def __init__(self, path: Path, report: VerifyReport) -> None:
+        who = f" ({report.first_bad_run_id})" if report.first_bad_run_id else ""
+        super().__init__(f"audit log {path} fails verification, first bad record seq {report.first_bad}{who}: "
+                         f"{report.reason}; nothing is read from a tampered or broken log "
+                         "(details: mutasi-rules audit verify)")
+        self.report = report
+
+
+def verified_record(log: AuditLog, run_id: str, *, expect_head: str | None = None) -> DecisionRecord:
+    """The record of ``run_id``, only after the whole log verifies (hashes, chain, head, anchor).
+
+    Every reader of a recorded run (explain, notices, report, review, re-plan) goes through
+    here: a letter or report must never be built from an edited record. Raises
+    :class:`TamperedLogError` for a log that fails :meth:`AuditLog.verify`, and
+    :class:`AuditError` for an unknown run id.
+    """
+    report = log.verify(expect_head=expect_head)
+    if not report.ok:
+        raise TamperedLogError(log.path, report)
+    return log.get(run_id)
+
+
+def open_verified_record(path: str | os.PathLike[str], run_id: str, *,
+                         expect_head: str | None = None) -> DecisionRecord:
+    """Open the log at ``path`` (never creating one) and return :func:`verified_record`."""
+    with AuditLog(path, create=False) as log:
+        return verified_record(log, run_id, expect_head=expect_head)
 
 
 def record_problems(row: Mapping[str, Any], prev_hash: str | None) -> list[str]:
@@ -633,6 +661,46 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
+def _create_log_file(path: Path) -> None:
+    """Create a new, empty log atomically: build it in a temporary file beside ``path``, then link it into place.
+
+    A process killed while creating leaves only the temporary file, never a half-made log
+    at ``path``; when two processes create the same log, the first link wins and the other
+    uses it. The file is owner-only: it holds personal data.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".creating", dir=path.parent)
+    except OSError as exc:
+        raise AuditError(f"audit log {path}: cannot create it: {exc.strerror or exc}") from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            # Statement by statement: executescript() would COMMIT the transaction first.
+            for statement in _split_sql(_SCHEMA):
+                db.execute(statement)
+            db.execute("INSERT INTO meta (key, value) VALUES ('format', ?)", (LOG_FORMAT,))
+            db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        try:
+            os.link(tmp, path)  # refuses to replace: a log created meanwhile by another process is kept
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.rename(tmp, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise AuditError(f"audit log {path}: cannot create it: {exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
 def _test_hold() -> None:
     marker = os.environ.get(ENV_TEST_HOLD)
     if marker:
@@ -706,11 +774,15 @@ def replay(log: AuditLog, run_id: str) -> ReplayReport:
     """Re-run a recorded decision from its stored inputs and compare it with the stored result.
 
     Raises :class:`AuditError` for an unknown run id and :class:`ReplayError` when the run
-    cannot be re-run (a recorded plugin is missing). A record failing its integrity checks
-    is replayed when its inputs can still be read, and reported as not verifiable.
+    cannot be re-run (a recorded plugin is missing). The whole log is verified first: a
+    record failing its integrity checks, or a log whose chain or head is broken, is replayed when its inputs can still be read, and reported as not verifiable.
     """
     record = log.get(run_id)
+    # The chain first: a record rewritten with recomputed hashes is consistent in itself and
+    # would replay "identical"; only the links to its neighbours and the head show the edit.
+    chain = log.verify()
     integrity = [f"record integrity: {p}" for p in record_problems(log.raw(record.seq), None)]
+    integrity += [f"log integrity: {p}" for p in chain.problems]
     try:
         inputs = replay_inputs(record)
     except ReplayError:
@@ -806,9 +878,11 @@ __all__ = [
     "ReplayInputs",
     "ReplayReport",
     "RuleSetRecord",
+    "TamperedLogError",
     "VerifyReport",
     "default_audit_path",
     "hash_input",
+    "open_verified_record",
     "record_hash_of",
     "record_problems",
     "replay",
@@ -816,4 +890,5 @@ __all__ = [
     "replay_plugins",
     "result_differences",
     "run_id_for",
+    "verified_record",
 ]

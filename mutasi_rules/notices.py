@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .atomic import write_text
+from .atomic import OutputError, write_text
 from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
 from .recommendation import Move, RecommendationResult, ShortageReport
@@ -186,6 +186,7 @@ _T: dict[str, dict[Lang, str]] = {
                         "en": "Your objection will be considered before the proposal goes to the {decision_maker}."},
     "reference": {"id": "Rujukan", "en": "Reference"},
     "record": {"id": "rekaman", "en": "record"},
+    "record_hash": {"id": "hash rekaman", "en": "record hash"},
 }
 
 
@@ -196,8 +197,12 @@ def _t(key: str, lang: Lang, **values: object) -> str:
 
 def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "id",
                     contact: NoticeContact | None = None, settings: NoticeSettings | None = None,
-                    run_id: str | None = None) -> str:
-    """The letter draft for one moved employee, as Markdown (every data value escaped)."""
+                    run_id: str | None = None, record_hash: str | None = None) -> str:
+    """The letter draft for one moved employee, as Markdown (every data value escaped).
+
+    ``record_hash``: the decision log record's hash, printed as the anchor an auditor checks
+    with ``mutasi-rules audit verify --expect-head``.
+    """
     cfg = settings or NoticeSettings()
     office = contact or cfg.default_contact
     e = md_escape
@@ -250,6 +255,8 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
     out += [f"- {e(value)}" for value in (office.address, office.email, office.phone) if value]
     out += ["", _t("objection_after", lang, **roles), "", "---", ""]
     reference = [f"{_t('record', lang)} {e(run_id)}"] if run_id else []
+    if record_hash:
+        reference.append(f"{_t('record_hash', lang)} {e(record_hash)}")
     reference += [f"{e(r.id)} {e(r.version)}" for r in result.run.rulesets]
     out.append(f"{_t('reference', lang)}: " + "; ".join(reference) + ".")
     return "\n".join(out) + "\n"
@@ -266,19 +273,32 @@ def notice_filename(move: Move, lang: Lang) -> str:
 
 def render_notices(result: RecommendationResult, *, langs: Sequence[Lang] = ("id",),
                    contacts: ContactLookup | None = None, settings: NoticeSettings | None = None,
-                   run_id: str | None = None) -> dict[str, str]:
+                   run_id: str | None = None, record_hash: str | None = None) -> dict[str, str]:
     """File name -> letter, for every moved employee and language (sorted by NIP)."""
     letters: dict[str, str] = {}
     for move in result.moves:
         contact = contacts(move.from_.unit_id) if contacts else None
         for lang in langs:
             letters[notice_filename(move, lang)] = notice_markdown(move, result, lang=lang, contact=contact,
-                                                                   settings=settings, run_id=run_id)
+                                                                   settings=settings, run_id=run_id,
+                                                                   record_hash=record_hash)
     return letters
 
 
+def check_notice_folder(directory: str | os.PathLike[str]) -> Path:
+    """``directory`` when letters can go there (a folder, or nothing yet); else :class:`OutputError`."""
+    folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: is a file, not a folder; the letters go into a folder (one file per person)")
+    return folder
+
+
 def write_notices(result: RecommendationResult, directory: str | os.PathLike[str], **kwargs: Any) -> list[Path]:
-    """Write :func:`render_notices` into ``directory``, each file atomically; return the paths."""
+    """Write :func:`render_notices` into ``directory``, each file atomically; return the paths.
+
+    Raises :class:`~mutasi_rules.atomic.OutputError` when ``directory`` is an existing file.
+    """
+    check_notice_folder(directory)
     paths = []
     for name, text in render_notices(result, **kwargs).items():
         path = Path(directory) / name
@@ -289,6 +309,7 @@ def write_notices(result: RecommendationResult, directory: str | os.PathLike[str
 
 __all__ = [
     "ContactLookup",
+    "check_notice_folder",
     "NoticeSettings",
     "long_date",
     "notice_filename",

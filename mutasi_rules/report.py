@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_text
+from .atomic import OutputError, check_output_path, write_text
 from .explain import (
     Block,
     Bullets,
@@ -49,6 +49,8 @@ SVG_HASH_SALT = "mutasi-rules"
 _R: dict[str, dict[Lang, str]] = {
     "title": {"id": "Laporan rencana mutasi untuk Kepala Daerah", "en": "Transfer plan report for the head of the region"},
     "run": {"id": "Rekaman audit", "en": "Audit record"},
+    "record_hash": {"id": "Hash rekaman (cek: mutasi-rules audit verify --expect-head)",
+                    "en": "Record hash (check: mutasi-rules audit verify --expect-head)"},
     "dataset": {"id": "Data", "en": "Dataset"},
     "as_of": {"id": "Data per tanggal", "en": "Data as of"},
     "plan_date": {"id": "Tanggal rencana", "en": "Plan date"},
@@ -186,12 +188,14 @@ def _place(name: str, unit: str) -> str:
 
 
 def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                  workload: WorkloadReport | None = None) -> list[ReportBlock]:
+                  workload: WorkloadReport | None = None, record_hash: str | None = None) -> list[ReportBlock]:
     run = result.run
     head = [f"{r('dataset', lang)}: {run.dataset}", f"{r('as_of', lang)}: {run.as_of.isoformat()}",
             f"{r('plan_date', lang)}: {run.plan_date.isoformat()}"]
     if run_id:
         head.append(f"{r('run', lang)}: {run_id}")
+    if record_hash:
+        head.append(f"{r('record_hash', lang)}: {record_hash}")
     unfilled = [s for s in result.shortages if s.remaining > 0]
     conditional = sum(1 for m in result.moves if m.status == "conditional")
     blocks: list[ReportBlock] = [
@@ -374,24 +378,45 @@ def _html(blocks: Sequence[ReportBlock], lang: Lang, title: str) -> str:
 
 
 def report_markdown(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                    workload: WorkloadReport | None = None) -> str:
+                    workload: WorkloadReport | None = None, record_hash: str | None = None) -> str:
     """The report as Markdown (the chart as an inline ``<svg>`` HTML block)."""
-    return _markdown(report_blocks(result, lang=lang, run_id=run_id, workload=workload))
+    return _markdown(report_blocks(result, lang=lang, run_id=run_id, workload=workload, record_hash=record_hash))
 
 
 def report_html(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                workload: WorkloadReport | None = None) -> str:
+                workload: WorkloadReport | None = None, record_hash: str | None = None) -> str:
     """The report as one self-contained HTML file (inline CSS and SVG, no scripts)."""
     title = f"{r('title', lang)}: {result.run.dataset}"
-    return _html(report_blocks(result, lang=lang, run_id=run_id, workload=workload), lang, title)
+    blocks = report_blocks(result, lang=lang, run_id=run_id, workload=workload, record_hash=record_hash)
+    return _html(blocks, lang, title)
+
+
+REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+
+
+def check_report_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` when a report can be written there: an HTML or Markdown name, not a folder or device.
+
+    Raises :class:`~mutasi_rules.atomic.OutputError` otherwise.
+    """
+    target = check_output_path(path)
+    if target.suffix.lower() not in REPORT_SUFFIXES:
+        raise OutputError(f"{target}: a report file name ends in .html, .htm, .md or .markdown "
+                          f"(not {target.suffix or 'no suffix'!r}); the report is HTML or Markdown")
+    return target
 
 
 def write_report(result: RecommendationResult, path: str | os.PathLike[str], *, lang: Lang = "id",
-                 run_id: str | None = None, workload: WorkloadReport | None = None) -> Path:
-    """Write the report atomically; ``.html``/``.htm`` gives HTML, anything else Markdown."""
-    target = Path(path)
-    render = report_html if target.suffix.lower() in (".html", ".htm") else report_markdown
-    write_text(target, render(result, lang=lang, run_id=run_id, workload=workload))
+                 run_id: str | None = None, workload: WorkloadReport | None = None,
+                 record_hash: str | None = None) -> Path:
+    """Write the report atomically: ``.html``/``.htm`` gives HTML, ``.md``/``.markdown`` Markdown.
+
+    Any other suffix (``.pdf``, ``.docx``...) is an :class:`~mutasi_rules.atomic.OutputError`:
+    writing Markdown into a file that claims to be something else is refused.
+    """
+    target = check_report_path(path)
+    render = report_html if REPORT_SUFFIXES[target.suffix.lower()] == "html" else report_markdown
+    write_text(target, render(result, lang=lang, run_id=run_id, workload=workload, record_hash=record_hash))
     return target
 
 
@@ -399,6 +424,7 @@ __all__ = [
     "SVG_HASH_SALT",
     "OpdEj",
     "chart_rows",
+    "check_report_path",
     "ej_chart_svg",
     "report_blocks",
     "report_html",

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..atomic import OutputError
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -77,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(handler(args))
+    except OutputError as error:  # an output path that cannot be written: a usage error, never a traceback
+        print(f"cannot write output: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -17,23 +17,23 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..atomic import write_text
+from ..atomic import OutputError, check_output_path, write_text
 from ..audit import (
     AuditError,
-    AuditLog,
     DecisionRecord,
     ReplayError,
     default_audit_path,
+    open_verified_record,
     replay_plugins,
 )
 from ..canonical import canonical_json
 from ..explain import Lang, explain_employee, explain_result, explanation_json
 from ..loading import validate_dataset
 from ..models import Dataset
-from ..notices import NoticeSettings, plugin_contacts, write_notices
+from ..notices import NoticeSettings, check_notice_folder, plugin_contacts, write_notices
 from ..plugins.manager import PluginError, PluginManager, load_plugins
 from ..recommendation import RecommendationResult
-from ..report import write_report
+from ..report import check_report_path, write_report
 from ..workload import figures_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .audit import DB_HELP
@@ -52,6 +52,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("run_id", metavar="RUN_ID", nargs="?",
                         help="run id in the decision log (a unique prefix is enough); see: mutasi-rules audit list")
     parser.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
+    parser.add_argument("--expect-head", metavar="HASH",
+                        help="refuse the log unless it still holds the record with this hash (printed on earlier "
+                             "reports and letters)")
     parser.add_argument("--result", metavar="FILE",
                         help="explain a result file (recommend --format json) instead of a logged run")
     parser.add_argument("--dataset", metavar="PATH",
@@ -82,6 +85,8 @@ class _Source:
         self.record = record
         self.dataset_path = dataset_path
         self.notes: list[str] = []
+        #: The anchor printed on letters and reports (``audit verify --expect-head``).
+        self.record_hash = record.record_hash if record is not None else None
 
     def dataset(self) -> Dataset | None:
         if self.record is not None:
@@ -120,6 +125,8 @@ class _Failure(Exception):
 def _load(args: argparse.Namespace) -> _Source:
     if (args.run_id is None) == (args.result is None):
         raise _Failure(EXIT_USAGE, "give either RUN_ID (a logged run) or --result FILE")
+    if args.expect_head and args.result is not None:
+        raise _Failure(EXIT_USAGE, "--expect-head goes with RUN_ID (it anchors the decision log)")
     if args.dataset and args.result is None:
         raise _Failure(EXIT_USAGE, "--dataset goes with --result (a logged run holds its dataset)")
     if args.result is not None:
@@ -133,8 +140,9 @@ def _load(args: argparse.Namespace) -> _Source:
         return _Source(result, None, None, args.dataset)
     log_path = Path(args.audit_db) if args.audit_db else default_audit_path()
     try:
-        with AuditLog(log_path, create=False) as log:
-            record = log.get(args.run_id)
+        # The record is read only from a log that verifies: letters and reports are never
+        # built from an edited record.
+        record = open_verified_record(log_path, args.run_id, expect_head=args.expect_head)
         return _Source(record.result(), record.run_id, record, None)
     except AuditError as error:
         raise _Failure(EXIT_PROBLEMS, str(error)) from error
@@ -173,6 +181,16 @@ def run(args: argparse.Namespace) -> int:
     if args.objection_days < 1:
         print("--objection-days must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
+    try:  # every output path is checked before anything is read or written
+        if args.out:
+            check_output_path(args.out)
+        if args.report:
+            check_report_path(args.report)
+        if args.notices:
+            check_notice_folder(args.notices)
+    except OutputError as error:
+        print(f"cannot write output: {error}", file=sys.stderr)
+        return EXIT_USAGE
     return _guarded(lambda: _run(args))
 
 
@@ -193,12 +211,14 @@ def _run(args: argparse.Namespace) -> int:
         contacts = plugin_contacts(plugins, dataset) if plugins is not None and dataset is not None else None
         langs: tuple[Lang, ...] = ("id", "en") if args.notice_lang == "both" else (args.notice_lang,)
         paths = write_notices(result, args.notices, langs=langs, contacts=contacts,
-                              settings=NoticeSettings(objection_days=args.objection_days), run_id=source.run_id)
+                              settings=NoticeSettings(objection_days=args.objection_days), run_id=source.run_id,
+                              record_hash=source.record_hash)
         print(f"{len(paths)} notice(s) written to {args.notices}", file=sys.stderr)
     if args.report is not None:
         workload = (figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
                     if dataset is not None else None)
-        write_report(result, args.report, lang=args.lang, run_id=source.run_id, workload=workload)
+        write_report(result, args.report, lang=args.lang, run_id=source.run_id, workload=workload,
+                     record_hash=source.record_hash)
         print(f"report written to {args.report}", file=sys.stderr)
     for note in source.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..atomic import write_text
+from ..atomic import OutputError, check_output_path, write_text
 from ..audit import default_audit_path
 from ..engine import EngineError
 from ..explain import render_markdown, render_table
@@ -121,6 +121,12 @@ def run(args: argparse.Namespace) -> int:
     if args.max_moves is not None and args.max_moves < 0:
         print("--max-moves must be 0 or more", file=sys.stderr)
         return EXIT_USAGE
+    if args.out:
+        try:  # before the work: a plan that cannot be written is not computed and recorded first
+            check_output_path(args.out)
+        except OutputError as error:
+            print(f"cannot write output: {error}", file=sys.stderr)
+            return EXIT_USAGE
     dataset = checked_dataset(args.dataset, "nothing recommended")
     if dataset is None:
         return EXIT_PROBLEMS
