@@ -56,7 +56,8 @@ def record_run(path: str | os.PathLike[str], result: RecommendationResult, datas
         print(f"audit: the result was NOT recorded in {path}. Fix the log path "
               f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", file=sys.stderr)
         return None
-    print(f"audit: recorded run {record.run_id} in {path}", file=sys.stderr)
+    print(f"audit: recorded run {record.run_id} in {path} (record hash {record.record_hash}; keep it to check "
+          "the log later: mutasi-rules audit verify --expect-head HASH)", file=sys.stderr)
     if plugins is not None:
         try:
             plugins.decision_made(record)
@@ -81,6 +82,9 @@ def register(subparsers: Any) -> None:
         description="Check every record's hashes and the chain linking them. Exit 0 intact, 1 tampered or broken.",
     )
     verify.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
+    verify.add_argument("--expect-head", metavar="HASH",
+                        help="the record hash printed on a report or letter (or by recommend): the log must still "
+                             "hold that record, else records at the end were cut off and the head rewound")
     verify.set_defaults(handler=run_verify)
 
     replay_parser = commands.add_parser(
@@ -120,7 +124,7 @@ def run_verify(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     try:
         with _open(path) as log:
-            report = log.verify()
+            report = log.verify(expect_head=args.expect_head)
     except AuditError as error:
         print(f"audit verify: BROKEN: {error}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -128,6 +132,8 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if report.ok:
         head = f"; head hash {report.head_hash}" if report.head_hash else ""
+        if args.expect_head:
+            head += f"; holds the expected record {args.expect_head.strip()}"
         print(f"{path}: {report.records} record(s), chain intact{head}")
         return EXIT_OK
     who = f" ({report.first_bad_run_id})" if report.first_bad_run_id else ""
