@@ -251,7 +251,22 @@ class Model(BaseModel):
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-NonNegative = Annotated[float, Field(ge=0)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+# Plausible bounds (docs/data-format.md, "Plausible values"). A value outside them is a located
+# problem, never silently used: ``1.250`` (Indonesian for 1,250) read as 1.25 hours would make
+# every job efficiency absurd while the dataset "is valid".
+#: Effective working hours per person-year (PermenPANRB 1/2020 sets 1,250).
+EFFECTIVE_HOURS_RANGE = (500.0, 3000.0)
+#: Units of output of one task per year (a large city's yearly civil registrations fit easily).
+MAX_VOLUME_PER_YEAR = 100_000_000.0
+#: Minutes to produce one unit of output (about 13 working years of one person).
+MAX_NORM_MINUTES = 1_000_000.0
+#: Hours of one training.
+MAX_TRAINING_HOURS = 10_000.0
+
+EffectiveHours = Annotated[float, Field(ge=EFFECTIVE_HOURS_RANGE[0], le=EFFECTIVE_HOURS_RANGE[1],
+                                        allow_inf_nan=False)]
 
 
 # --------------------------------------------------------------------------- units
@@ -297,8 +312,10 @@ class WorkloadTask(Model):
     """One task of a position in workload analysis (ABK, PermenPANRB 1/2020)."""
 
     name: Name
-    volume_per_year: NonNegative = Field(description="Beban kerja: units of output per year")
-    norm_minutes: NonNegative = Field(description="Norma waktu: minutes to produce one unit")
+    volume_per_year: NonNegative = Field(le=MAX_VOLUME_PER_YEAR,
+                                         description="Beban kerja: units of output per year (plausible: 0 to 1e8)")
+    norm_minutes: NonNegative = Field(le=MAX_NORM_MINUTES,
+                                      description="Norma waktu: minutes to produce one unit (plausible: 0 to 1e6)")
 
 
 class Position(Model):
@@ -348,7 +365,7 @@ class Training(Model):
     name: Name
     completed: dt.date
     expires: dt.date | None = None
-    hours: NonNegative | None = None
+    hours: Annotated[float, Field(ge=0, le=MAX_TRAINING_HOURS, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _expiry_after_completion(self) -> "Training":
@@ -483,8 +500,8 @@ class DatasetMetadata(Model):
     as_of: dt.date = Field(description="Date every derived value is computed for")
     description: str = ""
     source: str = ""
-    effective_hours_per_year: float = Field(
-        default=1250.0, gt=0, description="Jam kerja efektif per person-year (PermenPANRB 1/2020)"
+    effective_hours_per_year: EffectiveHours = Field(
+        default=1250.0, description="Jam kerja efektif per person-year (PermenPANRB 1/2020; plausible: 500 to 3000)"
     )
     election: ElectionCalendar = Field(default_factory=ElectionCalendar)
 

@@ -39,7 +39,7 @@ from .facts import (
     unit_facts,
 )
 from .engine import Finding, RuleEngine
-from .models import Dataset, JabatanKind, UnitKind
+from .models import Dataset, EffectiveHours, JabatanKind, UnitKind
 from .problems import Problems
 from .rulesets import Effect
 
@@ -84,10 +84,9 @@ class WorkloadSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    effective_hours_per_year: float | None = Field(
+    effective_hours_per_year: EffectiveHours | None = Field(
         default=None,
-        gt=0,
-        description="Jam kerja efektif per person-year; null: the dataset metadata's value "
+        description="Jam kerja efektif per person-year (plausible: 500 to 3000); null: the dataset metadata's value "
         f"(default {DEFAULT_EFFECTIVE_HOURS:g}, PermenPANRB 1/2020)",
     )
     rounding: Rounding = Field(

@@ -262,9 +262,9 @@ def variants(draw, base: Dataset) -> Dataset:
         positions.append(p.model_copy(update={"name": draw(text), "tasks": tasks, "requirements": req, "programmes": draw(st.lists(text, max_size=2))}))
     employees = []
     for e in base.employees:
-        trainings = draw(st.lists(st.builds(Training, name=text, completed=day, expires=st.none(), hours=st.one_of(st.none(), number)), max_size=2))
+        trainings = draw(st.lists(st.builds(Training, name=text, completed=day, expires=st.none(), hours=st.one_of(st.none(), st.integers(0, 10**6).map(lambda n: n / 100))), max_size=2))
         employees.append(e.model_copy(update={"name": draw(text), "trainings": trainings, "under_investigation": draw(st.booleans())}))
-    meta = base.metadata.model_copy(update={"description": draw(st.one_of(st.just(""), text)), "effective_hours_per_year": draw(st.integers(100, 300000).map(lambda n: n / 100))})
+    meta = base.metadata.model_copy(update={"description": draw(st.one_of(st.just(""), text)), "effective_hours_per_year": draw(st.integers(50000, 300000).map(lambda n: n / 100))})
     return Dataset.model_validate(
         {"metadata": meta, "units": units, "positions": positions, "employees": employees}
     )
