@@ -40,7 +40,7 @@ from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from . import atomic
+from . import atomic, limits
 from .canonical import canonical_json
 from .models import (
     Dataset,
@@ -438,22 +438,43 @@ class _Document:
         return None
 
 
-def _read_document(path: Path, fmt: str, name: str, out: _Collector) -> _Document | None:
+def _read_text_file(path: Path, name: str, out: _Collector, what: str = "file") -> str | None:
+    """The text of a dataset file, after checking its size against the limit (read whole otherwise)."""
+    lim = limits.current()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        size = path.stat().st_size
+        if size > lim.text_file_mb * 2**20:
+            out.add("file.too_large", f"the file is {size / 2**20:,.0f} MB, more than the limit of {lim.text_file_mb:,} MB; "
+                    f"{limits.how_to_raise('text_file_mb')}", Where(name))
+            return None
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        out.add("file.unreadable", f"cannot read file: {exc}", Where(name))
+        out.add("file.unreadable", f"cannot read {what}: {exc}", Where(name))
+        return None
+
+
+def _read_document(path: Path, fmt: str, name: str, out: _Collector) -> _Document | None:
+    text = _read_text_file(path, name, out)
+    if text is None:
         return None
     if fmt == "json":
         try:
-            return _Document(text, json.loads(text), None)
+            data = json.loads(text)
+            limits.check_nesting(data)
+            return _Document(text, data, None)
         except json.JSONDecodeError as exc:
             out.add("file.syntax", f"invalid JSON: {exc.msg} (column {exc.colno})", Where(name, line=exc.lineno))
-            return None
+        except RecursionError:
+            out.add("file.too_large", f"the document nests too deeply to read; {limits.how_to_raise('nesting')}",
+                    Where(name))
+        except limits.LimitExceeded as exc:
+            out.add("file.too_large", str(exc), Where(name))
+        return None
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            limits.check_yaml_node(node)  # before constructing: an alias bomb is refused, not expanded
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -465,6 +486,11 @@ def _read_document(path: Path, fmt: str, name: str, out: _Collector) -> _Documen
         out.add("file.syntax", f"invalid YAML: {reason}{column}", Where(name, line=mark.line + 1 if mark else None))
     except yaml.YAMLError as exc:
         out.add("file.syntax", f"invalid YAML: {exc}", Where(name))
+    except RecursionError:
+        out.add("file.too_large", f"the document nests too deeply to read; {limits.how_to_raise('nesting')}",
+                Where(name))
+    except limits.LimitExceeded as exc:
+        out.add("file.too_large", str(exc), Where(name))
     return None
 
 
@@ -548,10 +574,8 @@ def _rows_from_grid(
 
 
 def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | None:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        out.add("file.unreadable", f"cannot read CSV file: {exc}", Where(file))
+    text = _read_text_file(path, file, out, "CSV file")
+    if text is None:
         return None
     first = text.split("\n", 1)[0]
     # Spreadsheets in the Indonesian locale save CSV with ';' between cells.
@@ -567,6 +591,20 @@ def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | N
 def _open_workbook(path: Path, file: str, out: _Collector) -> Any:
     import openpyxl  # imported here: only spreadsheet users pay for it
 
+    # Before openpyxl reads anything (it reads all shared strings when opening): the sizes the
+    # archive declares bound what zipfile will ever decompress, so a zip bomb stops here.
+    lim = limits.current()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            uncompressed = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        out.add("file.unreadable", f"cannot read Excel workbook: not a valid .xlsx (zip) file: {exc}", Where(file))
+        return None
+    if uncompressed > lim.xlsx_uncompressed_mb * 2**20:
+        out.add("file.too_large", f"the workbook unpacks to {uncompressed / 2**20:,.0f} MB, more than the limit of "
+                f"{lim.xlsx_uncompressed_mb:,} MB (a zip bomb?); {limits.how_to_raise('xlsx_uncompressed_mb')}",
+                Where(file))
+        return None
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds (zip, XML, KeyError) for a damaged file
@@ -574,8 +612,83 @@ def _open_workbook(path: Path, file: str, out: _Collector) -> Any:
         return None
 
 
+class _UncachedFormula:
+    """A formula cell saved without its computed value (written by a program that does not calculate).
+
+    openpyxl reads such a cell as empty: ``=TRUE()`` in ``under_investigation`` would become
+    false. It is reported instead, naming the cell.
+    """
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+
+def _sheet_grid(sheet: Any, file: str, prefix: str, out: _Collector) -> Iterator[list[Any]]:
+    """The rows of a read-only sheet as lists of values, within the limits, formula cells checked.
+
+    Reads the sheet XML with openpyxl's own parser (cached values, dates, shared strings),
+    but sees the formula of a cell that has no cached value. Missing rows come as ``[]``
+    so that row numbers stay those of the sheet.
+    """
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["value"] = _UncachedFormula(element.findtext(FORMULA_TAG) or "")
+            return cell
+
+    lim = limits.current()
+    book = sheet.parent
+    header: list[Any] = []
+    expected = 1
+    with sheet._get_source() as source:
+        parser = Parser(source, sheet._shared_strings, data_only=True, epoch=book.epoch,
+                        date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        for index, cells in parser.parse():
+            if index > lim.rows + 1:  # the header row and at most lim.rows data rows
+                out.add("file.too_large", f"the sheet has more than {lim.rows:,} data rows; "
+                        f"{limits.how_to_raise('rows')}", Where(file, f"{prefix}row {index}"))
+                return
+            while expected < index:
+                yield []
+                expected += 1
+            expected = index + 1
+            values: list[Any] = []
+            for cell in cells:
+                column, value = cell["column"], cell["value"]
+                coordinate = f"{get_column_letter(min(column, 16384))}{index}"
+                if column > lim.columns:
+                    if value is not None:
+                        out.add("file.too_large", f"cell {coordinate} is beyond column {lim.columns:,}; "
+                                f"{limits.how_to_raise('columns')}", Where(file, f"{prefix}row {index}"))
+                    break
+                named = header[column - 1] if index > 1 and column <= len(header) and header[column - 1] else None
+                where = Where(file, f"{prefix}row {index}", None, str(named) if named is not None else None)
+                if isinstance(value, _UncachedFormula):
+                    out.add("cell.formula_without_value",
+                            f"cell {coordinate} holds the formula ={value.formula} without a saved value: save the "
+                            "workbook in a spreadsheet program (which calculates it) or type the value", where,
+                            f"={value.formula}")
+                    value = None
+                elif isinstance(value, str) and len(value) > lim.cell_chars:
+                    out.add("cell.too_long", f"cell {coordinate} holds {len(value):,} characters, more than "
+                            f"{lim.cell_chars:,}; {limits.how_to_raise('cell_chars')}", where, value)
+                    value = None
+                if column > len(values) + 1:
+                    values.extend([None] * (column - 1 - len(values)))
+                values.append(value)
+            if index == 1:
+                header = values
+            yield values
+
+
 def _read_sheet(sheet: Any, name: str, file: str, prefix: str, out: _Collector) -> RawTable:
-    return _rows_from_grid(sheet.iter_rows(values_only=True), name, file, prefix, out)
+    return _rows_from_grid(_sheet_grid(sheet, file, prefix, out), name, file, prefix, out)
 
 
 def _table_from_document(doc: _Document, name: str, file: str, out: _Collector) -> RawTable | None:
@@ -1205,8 +1318,29 @@ def _validate_record(record: Record, model: type[BaseModel], out: _Collector) ->
                 value = value.get(named) if isinstance(value, dict) else None
             if isinstance(value, dict):
                 value = None
+            if err["type"] == "string_pattern_mismatch" and isinstance(value, str):
+                control = _control_character(value)
+                if control is not None:
+                    code, message = "text.control_character", control
+            elif code == "value.out_of_range" and loc and loc[-1] in _PLAUSIBLE_FIELDS:
+                message += " (outside the plausible range, see docs/data-format.md; a decimal point for thousands?)"
             out.add(code, message, record.where(loc), value)
         return None
+
+
+#: Fields with plausible bounds (models.py); a value outside them is most often a typing slip.
+_PLAUSIBLE_FIELDS = {"effective_hours_per_year", "volume_per_year", "norm_minutes", "hours"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # never allowed
+_LINE_CONTROL = re.compile(r"[\t\n\r]")  # allowed in free text, not in names
+
+
+def _control_character(text: str) -> str | None:
+    """Why ``text`` is refused when it holds a control character (None when it holds none)."""
+    found = _CONTROL.search(text) or _LINE_CONTROL.search(text)
+    if found is None:
+        return None
+    return (f"holds the control character U+{ord(found.group()):04X} at character {found.start() + 1}; text must "
+            "be printable (control characters would reach letters, reports and terminals)")
 
 
 def _field_in_message(record: Record, loc: tuple[str | int, ...], message: str) -> str | None:

@@ -250,7 +250,13 @@ class Model(BaseModel):
 
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+#: No control characters (NUL, escape sequences, C1 controls) in names: they reach letters,
+#: reports and terminals. Checked by pattern (fast, and published in the JSON Schema).
+NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+#: Free text may hold tabs and line breaks, nothing else of the control range.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_CONTROL_PATTERN)]
+Text = Annotated[str, Field(max_length=10_000, pattern=TEXT_PATTERN)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 # Plausible bounds (docs/data-format.md, "Plausible values"). A value outside them is a located
@@ -386,7 +392,7 @@ class Sanction(Model):
     """A disciplinary sanction (hukuman disiplin) and the period it runs."""
 
     level: SanctionLevel
-    description: str = ""
+    description: Text = ""
     start: dt.date
     end: dt.date | None = Field(default=None, description="Null: open-ended")
 
@@ -498,8 +504,8 @@ class ElectionCalendar(Model):
 class DatasetMetadata(Model):
     name: Name
     as_of: dt.date = Field(description="Date every derived value is computed for")
-    description: str = ""
-    source: str = ""
+    description: Text = ""
+    source: Text = ""
     effective_hours_per_year: EffectiveHours = Field(
         default=1250.0, description="Jam kerja efektif per person-year (PermenPANRB 1/2020; plausible: 500 to 3000)"
     )

@@ -9,9 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Severity = Literal["error", "warning"]
+
+#: A value echoed in a problem is cut to this many characters: a 100,000-character cell must
+#: not become a 100,000-character error line.
+MAX_VALUE_CHARS = 200
+#: Messages are cut too (they may quote a value, e.g. a parser's own message).
+MAX_MESSAGE_CHARS = 2_000
+
+
+def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """``text`` when short; else its start, an ellipsis and its full length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 40]}... ({len(text):,} characters in all)"
 
 
 class Problem(BaseModel):
@@ -26,6 +39,25 @@ class Problem(BaseModel):
     record: str | None = Field(default=None, description="Row number, record index or id")
     field: str | None = None
     value: Any = None
+
+    @field_validator("value")
+    @classmethod
+    def _short_value(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return shorten(value)
+        if isinstance(value, bytes | bytearray):
+            return shorten(repr(bytes(value[:MAX_VALUE_CHARS])), MAX_VALUE_CHARS) if len(value) > 60 else value
+        if isinstance(value, list | tuple | dict | set):
+            if len(value) > MAX_VALUE_CHARS:
+                return f"<{type(value).__name__} of {len(value):,} items>"
+            text = repr(value)
+            return shorten(text) if len(text) > MAX_VALUE_CHARS else value
+        return value
+
+    @field_validator("message", "record", "field")
+    @classmethod
+    def _short_text(cls, text: str | None) -> str | None:
+        return shorten(text, MAX_MESSAGE_CHARS) if text is not None else None
 
     def location(self) -> str:
         parts = []
