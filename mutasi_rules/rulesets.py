@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from . import limits
 from .canonical import sha256_of
 from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, fact_schema, read_path
 from .language.ast import Expr, FieldRef, field_paths
@@ -241,6 +242,7 @@ def _compose(text: str, source: _Source, problems: Problems) -> Any:
         if root is None:
             problems.error("rulefile.empty", "the file is empty", file=source.origin)
             return None
+        limits.check_yaml_node(root)  # before constructing: an alias bomb is refused, not expanded
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -257,6 +259,13 @@ def _compose(text: str, source: _Source, problems: Problems) -> Any:
         return None
     except yaml.YAMLError as exc:
         problems.error("rulefile.yaml", f"not valid YAML: {exc}", file=source.origin)
+        return None
+    except RecursionError:
+        problems.error("rulefile.too_large", f"the file nests too deeply to read; {limits.how_to_raise('nesting')}",
+                       file=source.origin)
+        return None
+    except limits.LimitExceeded as exc:
+        problems.error("rulefile.too_large", str(exc), file=source.origin)
         return None
     finally:
         loader.dispose()

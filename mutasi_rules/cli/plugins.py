@@ -15,8 +15,10 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from .. import limits
 from ..canonical import canonical_json
 from ..plugins import ENV_DISABLE, PluginConflictError, PluginManager, PluginSettings
+from ..problems import shorten
 from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 
@@ -67,9 +69,11 @@ def parse_plugin_option(text: str) -> tuple[str, str, Any]:
     if not sep or not eq or not name or not key:
         raise ValueError(f"plugin option {text!r} is not NAME:KEY=VALUE")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = limits.safe_yaml_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
-        raise ValueError(f"plugin option {text!r}: value is not valid YAML ({exc})") from None
+        raise ValueError(f"plugin option {shorten(text)!r}: value is not valid YAML ({exc})") from None
+    except limits.LimitExceeded as exc:
+        raise ValueError(f"plugin option {shorten(text)!r}: {exc}") from None
     return name, key, value
 
 
