@@ -738,7 +738,7 @@ def replay_plugins(record: DecisionRecord) -> tuple[PluginManager | None, list[s
     names = [p.name for p in record.plugins]
     settings = record.options.plugins.model_copy(update={"only": names, "skip_broken": False})
     try:
-        manager = load_plugins(settings)
+        manager = load_plugins(settings, check_names=False)  # a missing recorded plugin is named below
     except PluginError as exc:
         raise ReplayError(f"run {record.run_id}: a recorded plugin cannot be loaded: {exc}") from exc
     notes: list[str] = []

@@ -17,6 +17,7 @@ COLUMNS                   1024                   columns of one sheet
 CELL_CHARS                32767                  characters in one cell (Excel's own maximum)
 YAML_ALIAS_NODES          1000000                values YAML aliases may add by repetition
 NESTING                   64                     nesting depth of a JSON or YAML document
+PLUGIN_HOOK_SECONDS       60                     time one plugin hook call may take
 ========================  =====================  ===============================================
 """
 
@@ -45,6 +46,7 @@ class Limits:
     cell_chars: int = 32_767
     yaml_alias_nodes: int = 1_000_000
     nesting: int = 64
+    plugin_hook_seconds: int = 60
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Limits:

@@ -19,6 +19,7 @@ from mutasi_rules.plugins import (
     NoticeContact,
     PlanConstraint,
     PluginConflictError,
+    PluginNameError,
     PluginError,
     PluginManager,
     PluginSettings,
@@ -147,9 +148,12 @@ def test_disabled_only_and_environment():
     assert [i.name for i in m.enabled] == [DISDIKBUD]
     assert m.call_order("mutasi_rules_rulesets") == [DISDIKBUD]
 
-    m = load_plugins(PluginSettings(), environ={"MUTASI_RULES_DISABLE_PLUGINS": f" {DISDIKBUD} ,other"})
+    m = load_plugins(PluginSettings(), environ={"MUTASI_RULES_DISABLE_PLUGINS": f" {DISDIKBUD} ,"})
     assert m.get(DISDIKBUD).status == "disabled" and m.get(DINKES).status == "enabled"
-    assert m.settings.disabled == [DISDIKBUD, "other"]
+    assert m.settings.disabled == [DISDIKBUD]
+    # A name that matches no plugin is an error, not ignored (issue #21).
+    with pytest.raises(PluginNameError, match="MUTASI_RULES_DISABLE_PLUGINS.*'other'"):
+        load_plugins(PluginSettings(), environ={"MUTASI_RULES_DISABLE_PLUGINS": f"{DISDIKBUD},other"})
 
     # Disabling by module name works too; 'only' keeps just the listed ones.
     m = load_plugins(PluginSettings(disabled=["mutasi_rules_dinkes_pontianak"]), environ={})

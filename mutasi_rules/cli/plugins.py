@@ -17,7 +17,7 @@ from rich.table import Table
 
 from .. import limits
 from ..canonical import canonical_json
-from ..plugins import ENV_DISABLE, PluginConflictError, PluginManager, PluginSettings
+from ..plugins import ENV_DISABLE, PluginConflictError, PluginManager, PluginNameError, PluginSettings
 from ..problems import shorten
 from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
@@ -117,6 +117,9 @@ def run_list(args: argparse.Namespace) -> int:
     manager = PluginManager(settings.model_copy(update={"skip_broken": True}))
     try:
         manager.load()
+    except PluginNameError as exc:  # a misspelt --disable-plugin / --only-plugin / option name
+        print(f"mutasi-rules plugins list: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except PluginConflictError as exc:  # e.g. two plugins with one name: not skippable
         print(f"mutasi-rules plugins list: {exc}", file=sys.stderr)
         return EXIT_FAILURE

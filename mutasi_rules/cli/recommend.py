@@ -17,7 +17,7 @@ from ..audit import default_audit_path
 from ..engine import EngineError
 from ..explain import render_markdown, render_table
 from ..models import Dataset
-from ..plugins.manager import PluginError, PluginManager, load_plugins
+from ..plugins.manager import PluginError, PluginManager, PluginNameError, load_plugins
 from ..problems import InputError
 from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
 from ..rulesets import LoadedRuleSet
@@ -98,6 +98,9 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions) -> PipelineRun | i
     except InputError as error:
         print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
+    except PluginNameError as error:  # a misspelt name in the settings: the user's mistake
+        print(str(error), file=sys.stderr)
+        return EXIT_USAGE
     except PluginError as error:
         print(f"plugin failure: {error}", file=sys.stderr)
         return EXIT_FAILURE

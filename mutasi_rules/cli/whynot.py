@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..engine import EngineError
-from ..plugins.manager import PluginError
+from ..plugins.manager import PluginError, PluginNameError
 from ..problems import InputError
 from ..recommendation import prepare
 from ..whynot import UnknownSubject, WhyNot, WhyNotReport, check_subject, render_report
@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     except InputError as error:
         print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
+    except PluginNameError as error:  # a misspelt plugin name in the settings
+        print(str(error), file=sys.stderr)
+        return EXIT_USAGE
     except PluginError as error:
         print(f"plugin failure: {error}", file=sys.stderr)
         return EXIT_FAILURE
