@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -189,7 +190,30 @@ def _relation(op: str, path: str, rvalue: Any) -> dict[str, Any]:
 
 
 def _number(value: Fraction) -> int | float:
-    return int(value) if value.denominator == 1 else float(value)
+    """A rearranged constant as the engine takes it; one no float can hold is a :class:`CompileError`.
+
+    ``age * 1e-320 > 1`` rearranges to ``age > 1e320``: refused with a reason, not an OverflowError.
+    """
+    if value.denominator == 1 and abs(value.numerator) < _MAX_EXACT:
+        return int(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise CompileError(f"a constant of the rearranged comparison ({_magnitude(value)}) is too large for the "
+                           "rule engine (a coefficient near zero?): use coefficients and limits of a plausible size")
+    return number
+
+
+#: Integers from here on go to the engine as floats (which may overflow: refused above).
+_MAX_EXACT = 2**63
+
+
+def _magnitude(value: Fraction) -> str:
+    """About 10^n, without building a float that would overflow."""
+    digits = len(str(abs(value.numerator))) - len(str(value.denominator))
+    return f"about 1e{digits}"
 
 
 class _Compiler:

@@ -271,6 +271,11 @@ MAX_NORM_MINUTES = 1_000_000.0
 #: Hours of one training.
 MAX_TRAINING_HOURS = 10_000.0
 
+#: Score points of one rule or plugin component, either sign: finite and of a plausible size
+#: (the built-in scores are a few dozen points; 1e308 would break the plan optimiser).
+MAX_SCORE_POINTS = 10_000.0
+ScorePoints = Annotated[float, Field(ge=-MAX_SCORE_POINTS, le=MAX_SCORE_POINTS, allow_inf_nan=False)]
+
 EffectiveHours = Annotated[float, Field(ge=EFFECTIVE_HOURS_RANGE[0], le=EFFECTIVE_HOURS_RANGE[1],
                                         allow_inf_nan=False)]
 

@@ -28,7 +28,7 @@ from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, fac
 from .language.ast import Expr, FieldRef, field_paths
 from .language.checker import check, check_path, did_you_mean
 from .language.parser import ExprSyntaxError, parse
-from .models import JabatanKind
+from .models import JabatanKind, ScorePoints
 from .problems import InputError, Problem, Problems
 
 RuleId = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
@@ -64,7 +64,8 @@ class Rule(BaseModel):
     effect: Effect
     training: str | None = Field(default=None, description="require_training: the training or certificate")
     component: str | None = Field(default=None, description="score: the score component")
-    points: float | None = Field(default=None, description="score: points added when the condition holds")
+    points: ScorePoints | None = Field(default=None, description="score: points added when the condition holds "
+                                                                   "(finite, -10000 to 10000)")
     label: str | None = Field(default=None, description="classify: the label attached")
     message: Localized = Field(description="Shown when the rule fires; {path} placeholders read facts")
     legal_basis: str = Field(min_length=1, description="Dasar hukum")

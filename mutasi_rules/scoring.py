@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .facts import CandidateScope, FactSchema, FieldType, fact_schema, read_path
-from .models import Employee, Position
+from .models import Employee, Position, ScorePoints
 
 #: Gap -> weight table of the profile-matching method (gaps beyond +-4 take the end value).
 GAP_WEIGHTS: dict[int, float] = {0: 5.0, 1: 4.5, -1: 4.0, 2: 3.5, -2: 3.0, 3: 2.5, -3: 2.0, 4: 1.5, -4: 1.0}
@@ -124,8 +124,8 @@ class ScoringSettings(BaseModel):
             ),
         ]
     )
-    profile_points: float = Field(default=20.0, description="Points per unit of profile score (0-5)")
-    workload_points: float = Field(default=50.0, description="Points per unit of EJ imbalance removed")
+    profile_points: ScorePoints = Field(default=20.0, description="Points per unit of profile score (0-5)")
+    workload_points: ScorePoints = Field(default=50.0, description="Points per unit of EJ imbalance removed")
 
 
 class FactorScore(BaseModel):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..models import ScorePoints
 from ..rulesets import Localized
 
 if TYPE_CHECKING:  # plan imports scipy; only needed when a constraint is turned into a MinStaff
@@ -63,7 +64,7 @@ class ScoreComponent(_Value):
     """Points a plugin adds to (or, negative, subtracts from) one candidate's score."""
 
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="Score component name")
-    points: float
+    points: ScorePoints = Field(description="Finite, -10000 to 10000")
     reason: Localized
     source: str = ""
 
