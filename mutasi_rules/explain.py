@@ -16,8 +16,10 @@ from rich import box
 from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
+from rich.text import Text
 
 from .engine import Finding
+from .escaping import DataTable, md_escape, plain
 from .recommendation import Move, RecommendationResult, TrainingNeed
 from .rulesets import (  # the display forms rule messages use
     Effect,
@@ -74,8 +76,8 @@ def _status(move: Move, lang: Lang) -> str:
 
 
 def render_table(result: RecommendationResult, console: Console, lang: Lang = "id") -> None:
-    """The plan, the balance and the shortages as terminal tables."""
-    moves = Table(title=f"{t('plan', lang)}: {len(result.moves)} {t('moves_count', lang)}", show_lines=False)
+    """The plan, the balance and the shortages as terminal tables (data shown as it is, never as markup)."""
+    moves = DataTable(title=f"{t('plan', lang)}: {len(result.moves)} {t('moves_count', lang)}", show_lines=False)
     for key in ("nip", "name", "from", "to", "status", "score", "training"):
         moves.add_column(t(key, lang), overflow="fold")
     for move in result.moves:
@@ -84,9 +86,9 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
     if result.moves:
         console.print(moves)
     else:
-        console.print(t("no_moves", lang))
+        console.print(plain(t("no_moves", lang)))
 
-    balance = Table(title=t("balance", lang))
+    balance = DataTable(title=t("balance", lang))
     balance.add_column("")
     balance.add_column(t("before", lang), justify="right")
     balance.add_column(t("after", lang), justify="right")
@@ -95,7 +97,7 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
     balance.add_row(t("outside", lang), _fmt(b.outside_band_share), _fmt(a.outside_band_share))
     console.print(balance)
 
-    shortages = Table(title=t("shortages", lang))
+    shortages = DataTable(title=t("shortages", lang))
     for key in ("position", "short", "received", "eligible", "why_unfilled"):
         shortages.add_column(t(key, lang), overflow="fold")
     for report in result.shortages:
@@ -104,18 +106,20 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
                           report.unfilled_reason.get(lang) if report.unfilled_reason else "-")
     console.print(shortages)
     for warning in result.warnings:
-        console.print(f"[yellow]{t('warnings', lang)}:[/yellow] {warning}")
+        console.print(Text.assemble((f"{t('warnings', lang)}:", "yellow"), " ", warning))
 
 
 def _md_row(cells: Iterable[object]) -> str:
-    return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+    """A Markdown table row of cells already escaped (or written by us)."""
+    return "| " + " | ".join(str(c).replace("\n", " ") for c in cells) + " |"
 
 
 def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
-    """The plan as a Markdown document, with each move's reasons."""
-    out = [f"# {t('plan', lang)}: {result.run.dataset}", ""]
+    """The plan as a Markdown document, with each move's reasons (every data value escaped by md_escape)."""
+    e = md_escape
+    out = [f"# {t('plan', lang)}: {e(result.run.dataset)}", ""]
     out.append(f"as_of: {result.run.as_of.isoformat()} · plan: {result.run.plan_date.isoformat()} · "
-               f"mutasi-rules {result.run.library_version}")
+               f"mutasi-rules {e(result.run.library_version)}")
     out += ["", f"## {t('balance', lang)}", "", _md_row(["", t("before", lang), t("after", lang)]),
             _md_row(["---", "---:", "---:"])]
     out.append(_md_row([t("ej_std", lang), _fmt(result.balance_before.ej_std), _fmt(result.balance_after.ej_std)]))
@@ -128,27 +132,28 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
         out.append(_md_row([t(k, lang) for k in ("nip", "name", "from", "to", "status", "score", "training")]))
         out.append(_md_row(["---"] * 7))
         for move in result.moves:
-            out.append(_md_row([move.nip, move.name, _place(move, "from"), _place(move, "to"), _status(move, lang),
-                                f"{move.score:.1f}", ", ".join(n.name for n in move.trainings_required) or "-"]))
+            out.append(_md_row([e(move.nip), e(move.name), e(_place(move, "from")), e(_place(move, "to")),
+                                _status(move, lang), f"{move.score:.1f}",
+                                e(", ".join(n.name for n in move.trainings_required) or "-")]))
         for move in result.moves:
-            out += ["", f"### {move.name} ({move.nip})", ""]
-            out.append(f"{_place(move, 'from')} → {_place(move, 'to')}: **{_status(move, lang)}**, "
+            out += ["", f"### {e(move.name)} ({e(move.nip)})", ""]
+            out.append(f"{e(_place(move, 'from'))} → {e(_place(move, 'to'))}: **{_status(move, lang)}**, "
                        f"{t('score', lang).lower()} {move.score:.1f}")
             out.append("")
             for part in move.score_breakdown:
-                out.append(f"- {part.name}: {part.points:+.2f} ({part.source})")
+                out.append(f"- {e(part.name)}: {part.points:+.2f} ({e(part.source)})")
             for finding in move.findings:
-                out.append(f"- [{finding.effect.value}] {finding.message.get(lang)} "
-                           f"— {finding.legal_basis} (`{finding.rule_key}`, {finding.source})")
+                out.append(f"- \\[{finding.effect.value}\\] {e(finding.message.get(lang))} "
+                           f"— {e(finding.legal_basis)} (`{finding.rule_key.replace('`', '')}`, {e(finding.source)})")
     out += ["", f"## {t('shortages', lang)}", "",
             _md_row([t(k, lang) for k in ("position", "short", "received", "eligible", "why_unfilled")]),
             _md_row(["---", "---:", "---:", "---:", "---"])]
     for report in result.shortages:
-        out.append(_md_row([f"{report.position.position_name} ({report.position.unit_name})", report.shortage,
+        out.append(_md_row([e(f"{report.position.position_name} ({report.position.unit_name})"), report.shortage,
                             report.received, report.candidates_eligible,
-                            report.unfilled_reason.get(lang) if report.unfilled_reason else "-"]))
+                            e(report.unfilled_reason.get(lang)) if report.unfilled_reason else "-"]))
     if result.warnings:
-        out += ["", f"## {t('warnings', lang)}", ""] + [f"- {w}" for w in result.warnings]
+        out += ["", f"## {t('warnings', lang)}", ""] + [f"- {e(w)}" for w in result.warnings]
     return "\n".join(out) + "\n"
 
 
@@ -325,14 +330,6 @@ Block = Heading | Para | Bullets | TableBlock
 
 def inline(*parts: str | Span) -> Inline:
     return tuple(p if isinstance(p, Span) else Span(p) for p in parts)
-
-
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*[]#|"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"})
-
-
-def md_escape(text: str) -> str:
-    """Text from data, safe inside Markdown: no emphasis, links, tables or raw HTML."""
-    return text.translate(_MD_SPECIAL).replace("\n", " ")
 
 
 def _md_inline(parts: Inline) -> str:

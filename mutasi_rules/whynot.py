@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .canonical import canonical_json
 from .engine import Finding, RuleEngine
+from .escaping import md_escape
 from .facts import (
     CandidateScope,
     EmployeeScope,
@@ -1187,7 +1188,6 @@ def _label(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]#|"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"})
 
 
 def _shown(value: Any) -> str:
@@ -1203,7 +1203,7 @@ def _shown(value: Any) -> str:
 def render_report(report: WhyNotReport, lang: str = "id", fmt: Literal["text", "md"] = "text") -> str:
     """The report as plain text or Markdown (data values escaped in Markdown)."""
     md = fmt == "md"
-    esc = (lambda text: text.translate(_MD_SPECIAL).replace("\n", " ")) if md else (lambda text: text)
+    esc = md_escape if md else (lambda text: text)
     out: list[str] = []
 
     def heading(text: str, level: int) -> None:

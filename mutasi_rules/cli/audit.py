@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from ..escaping import DataTable
 
 from ..audit import (
     ENV_AUDIT_DB,
@@ -178,7 +178,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(canonical_json([r.as_dict() for r in rows], indent=2) + "\n")
         return EXIT_OK
-    table = Table(title=f"{path}: {len(rows)} run(s)")
+    table = DataTable(title=f"{path}: {len(rows)} run(s)")
     for column in ("run id", "seq", "as_of", "plan date", "dataset", "moves", "recorded at (UTC)"):
         table.add_column(column, justify="right" if column in ("seq", "moves") else "left")
     for r in rows:

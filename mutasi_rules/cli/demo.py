@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape as rich_escape
+from ..escaping import DataTable
 
 from ..atomic import write_text
 from ..explain import render_markdown, render_table
@@ -45,10 +46,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def workload_table(result: RecommendationResult, dataset: Any) -> Table:
+def workload_table(result: RecommendationResult, dataset: Any) -> DataTable:
     report = figures_report(dataset)
     after = {u.unit_id: u.ej_after for u in result.units}
-    table = Table(title="Beban kerja per OPD / workload by agency")
+    table = DataTable(title="Beban kerja per OPD / workload by agency")
     for column in ("OPD", "pegawai", "kebutuhan", "EJ", "EJ sesudah"):
         table.add_column(column, justify="left" if column == "OPD" else "right")
     for unit in sorted(report.opd_units(), key=lambda u: u.name):
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_PROBLEMS
     meta = dataset.metadata
-    console.print(f"[bold]{meta.name}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
+    console.print(f"[bold]{rich_escape(meta.name)}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
                   f"{len(dataset.positions)} positions, {len(dataset.employees)} employees; dataset valid")
     options = RecommendOptions()
     ran = run_pipeline(dataset, options)
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     result, plugins, loaded = ran
     plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
     ruleset_names = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
-    console.print(f"rule sets: {ruleset_names}\nplugins: {plugin_names}")
+    console.print(f"rule sets: {ruleset_names}\nplugins: {plugin_names}", markup=False)
     console.print(workload_table(result, dataset))
     render_table(result, console, args.lang)
     out = Path(args.out_dir)
@@ -87,5 +88,5 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     write_text(out / "plan.json", result.to_json(indent=2) + "\n")
     write_text(out / "plan.md", render_markdown(result, args.lang))
-    console.print(f"written: {out / 'plan.json'}, {out / 'plan.md'}")
+    console.print(f"written: {out / 'plan.json'}, {out / 'plan.md'}", markup=False)
     return EXIT_OK

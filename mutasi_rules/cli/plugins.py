@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 from rich.console import Console
-from rich.table import Table
+from ..escaping import DataTable
 
 from .. import limits
 from ..canonical import canonical_json
@@ -136,7 +136,7 @@ def _print_table(plugins: list[Any]) -> None:
     if not plugins:
         console.print("No plugins found (entry-point group mutasi_rules; add one with --plugin).")
         return
-    table = Table(show_lines=False)
+    table = DataTable(show_lines=False)
     for column in ("plugin", "version", "source", "status", "hooks"):
         table.add_column(column, overflow="fold")
     for info in plugins:

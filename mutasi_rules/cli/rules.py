@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from ..escaping import DataTable
 
 from ..canonical import canonical_json
 from ..problems import InputError, Problem, Problems
@@ -126,8 +126,8 @@ def _effects(loaded: LoadedRuleSet) -> dict[str, int]:
     return dict(sorted(Counter(rule.effect.value for rule in loaded.rules).items()))
 
 
-def _summary_table(loaded: Sequence[LoadedRuleSet]) -> Table:
-    table = Table(title="Rule sets", show_lines=False)
+def _summary_table(loaded: Sequence[LoadedRuleSet]) -> DataTable:
+    table = DataTable(title="Rule sets", show_lines=False)
     for name in ("id", "version", "validity", "origin", "rules", "by effect"):
         table.add_column(name, overflow="fold")
     for one in sorted(loaded, key=lambda r: (r.id, r.version)):

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from ..escaping import DataTable
 
 from ..loading import validate_dataset
 from ..models import Dataset
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         for problem in problems:
             print(format_problem(problem))
-        table = Table(title=f"Dataset {args.dataset}", show_header=True)
+        table = DataTable(title=f"Dataset {args.dataset}", show_header=True)
         table.add_column("what")
         table.add_column("count", justify="right")
         for key, value in counts.items():

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import atomic
 from ..canonical import canonical_json
+from ..escaping import DataTable
 from ..problems import InputError
 from ..workload import (
     PositionWorkload,
@@ -235,14 +236,14 @@ def _unit_row(unit: UnitWorkload) -> list[str]:
 
 def render_table(report: WorkloadReport, unit_id: str | None, width: int | None = None) -> str:
     from rich.console import Console
-    from rich.table import Table
 
     buffer = io.StringIO()
+    # markup=False: names and ids are data, never rich markup.
     console = Console(file=buffer, width=width or 160, color_system=None, force_terminal=False,
-                      highlight=False, emoji=False)
+                      highlight=False, emoji=False, markup=False)
     headers = ["Unit", "Name", "Positions", "Bezetting", "Workload h", "Needed", "Rounded", "Gap",
                "EJ", "Grade", "Label"]
-    table = Table(title=f"Workload per OPD: {report.dataset}, {report.as_of.isoformat()}, "
+    table = DataTable(title=f"Workload per OPD: {report.dataset}, {report.as_of.isoformat()}, "
                   f"{report.effective_hours_per_year:g} effective h/year")
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
@@ -263,14 +264,14 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
     if unit_id is not None:
         unit = report.unit(unit_id)
         units = subtree(report, unit_id)
-        sub = Table(title=f"Units in {unit_id}" if unit else unit_id)
+        sub = DataTable(title=f"Units in {unit_id}" if unit else unit_id)
         for i, header in enumerate(headers):
             sub.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
         for u in report.units:
             if u.unit_id in units:
                 sub.add_row(*_unit_row(u))
         console.print(sub)
-        positions = Table(title=f"Positions of {unit_id} and its sub-units")
+        positions = DataTable(title=f"Positions of {unit_id} and its sub-units")
         for i, header in enumerate(["Position", "Name", "Unit", "Bezetting", "Workload h", "Needed", "Rounded",
                                     "Gap", "EJ", "Grade", "Label"]):
             positions.add_column(header, justify="left" if i < 3 or i >= 9 else "right")
