@@ -271,6 +271,10 @@ MAX_NORM_MINUTES = 1_000_000.0
 #: Hours of one training.
 MAX_TRAINING_HOURS = 10_000.0
 
+#: Dates a run may be computed for (``as_of``, ``plan_date``): anything else is a typing slip,
+#: and ``9999-12-31`` would overflow every date computed from it.
+PLAUSIBLE_RUN_DATES = (dt.date(1950, 1, 1), dt.date(2200, 12, 31))
+
 #: Score points of one rule or plugin component, either sign: finite and of a plausible size
 #: (the built-in scores are a few dozen points; 1e308 would break the plan optimiser).
 MAX_SCORE_POINTS = 10_000.0

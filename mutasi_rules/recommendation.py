@@ -45,10 +45,11 @@ from .facts import (
     position_facts,
     unit_facts,
 )
-from .models import Dataset, Employee, Position
+from .models import PLAUSIBLE_RUN_DATES, Dataset, Employee, Position
 from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
 from .plugins.types import ScoreComponent, TrainingOffer, Veto
+from .problems import Problems
 from .runtime import fewer_collections
 from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
 from .scoring import (
@@ -274,6 +275,32 @@ def _blocking(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.effect is Effect.BLOCK]
 
 
+def run_date_problems(dataset: Dataset, options: RecommendOptions) -> Problems:
+    """Problems of the dates a run is computed for: implausible, a plan before ``as_of``, nobody born yet.
+
+    Checked by :class:`RunContext` (an :class:`InputError`); front ends check first and
+    report a usage error.
+    """
+    problems = Problems()
+    as_of = options.as_of or dataset.metadata.as_of
+    plan_date = options.plan_date or as_of
+    low, high = PLAUSIBLE_RUN_DATES
+    for name, day in (("as_of", as_of), ("plan_date", plan_date)):
+        if not low <= day <= high:
+            problems.error("options.date_implausible", f"{name} {day.isoformat()} is not a plausible date for a run "
+                           f"({low.isoformat()} to {high.isoformat()})", field=name, value=day.isoformat())
+    if plan_date < as_of:
+        problems.error("options.plan_before_as_of", f"plan_date {plan_date.isoformat()} is before as_of "
+                       f"{as_of.isoformat()}: a transfer is planned on or after the day the data describes",
+                       field="plan_date", value=plan_date.isoformat())
+    births = [e.birth_date for e in dataset.employees]
+    if births and as_of < min(births):
+        problems.error("options.as_of_before_births", f"as_of {as_of.isoformat()} is before every employee's birth "
+                       f"date (the earliest is {min(births).isoformat()}): a typing slip?", field="as_of",
+                       value=as_of.isoformat())
+    return problems
+
+
 class RunContext:
     """What one run prepares once and every later step reads.
 
@@ -289,6 +316,7 @@ class RunContext:
         self.options = options
         self.plugins = plugins
         self.rulesets = rulesets
+        run_date_problems(dataset, options).raise_if_errors("run dates")
         self.as_of = options.as_of or dataset.metadata.as_of
         self.plan_date = options.plan_date or self.as_of
         self.index = DatasetIndex(dataset)

@@ -736,9 +736,11 @@ def rule_file_paths(paths: Iterable[str | os.PathLike[str]], problems: Problems)
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*")) if p.suffix in (".yaml", ".yml") and p.is_file() and not is_test_file(p)
-            )
+            inside = [p for p in sorted(path.rglob("*"))
+                      if p.suffix in (".yaml", ".yml") and p.is_file() and not is_test_file(p)]
+            if not inside:  # an empty or wrong folder must not mean "no rules, everything allowed"
+                problems.error("rulefile.none", "the folder holds no rule files (*.yaml, *.yml)", file=str(path))
+            found.extend(inside)
         elif path.is_file():
             if not is_test_file(path):  # shell globs pick up the tests beside rule files
                 found.append(path)

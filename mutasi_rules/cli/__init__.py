@@ -44,11 +44,17 @@ COMMAND_MODULES = (
 
 
 def date_arg(text: str) -> dt.date:
-    """argparse type for a calendar date written YYYY-MM-DD."""
+    """argparse type for a calendar date written YYYY-MM-DD, within the plausible run dates."""
+    from ..models import PLAUSIBLE_RUN_DATES
+
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+    low, high = PLAUSIBLE_RUN_DATES
+    if not low <= day <= high:
+        raise argparse.ArgumentTypeError(f"{text} is not a plausible date ({low.isoformat()} to {high.isoformat()})")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,13 @@ from ..explain import render_markdown, render_table
 from ..models import Dataset
 from ..plugins.manager import PluginError, PluginManager, PluginNameError, load_plugins
 from ..problems import InputError
-from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
+from ..recommendation import (
+    RecommendationResult,
+    RecommendOptions,
+    load_run_rulesets,
+    recommend,
+    run_date_problems,
+)
 from ..rulesets import LoadedRuleSet
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
 from .audit import add_audit_arguments, record_run
@@ -110,6 +116,15 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions) -> PipelineRun | i
     return result, plugins, rulesets
 
 
+def dates_usable(dataset: Dataset, options: RecommendOptions) -> bool:
+    """Report --as-of / --plan-date that make no sense for this dataset (a usage error); True when fine."""
+    problems = run_date_problems(dataset, options)
+    for problem in problems.errors:
+        message = problem.message.replace("as_of", "--as-of").replace("plan_date", "--plan-date")
+        print(f"error: {message}", file=sys.stderr)
+    return not problems.errors
+
+
 def render(result: RecommendationResult, fmt: str, lang: str) -> str:
     if fmt == "json":
         return result.to_json(indent=2) + "\n"
@@ -138,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:  # a malformed --plugin-option
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
+    if not dates_usable(dataset, options):
+        return EXIT_USAGE
     ran = run_pipeline(dataset, options)
     if isinstance(ran, int):
         return ran
@@ -157,4 +174,4 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["add_run_arguments", "date_arg", "options_from", "register"]
+__all__ = ["add_run_arguments", "date_arg", "dates_usable", "options_from", "register"]

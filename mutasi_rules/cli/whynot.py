@@ -12,7 +12,7 @@ from ..problems import InputError
 from ..recommendation import prepare
 from ..whynot import UnknownSubject, WhyNot, WhyNotReport, check_subject, render_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from .recommend import add_run_arguments, options_from
+from .recommend import add_run_arguments, dates_usable, options_from
 from .validate import checked_dataset
 
 
@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     dataset = checked_dataset(args.dataset, "no query answered")
     if dataset is None:
         return EXIT_PROBLEMS
+    if not dates_usable(dataset, options):
+        return EXIT_USAGE
     try:
         check_subject({e.nip for e in dataset.employees}, {p.id for p in dataset.positions},
                       args.employee, args.position)  # before the run is prepared: a typo answers at once
