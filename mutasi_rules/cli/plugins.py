@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 from rich.console import Console
-from ..escaping import DataTable
 
 from .. import limits
 from ..canonical import canonical_json
+from ..escaping import DataTable
 from ..plugins import ENV_DISABLE, PluginConflictError, PluginManager, PluginNameError, PluginSettings
 from ..problems import shorten
 from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from ..escaping import DataTable
 
 from ..canonical import canonical_json
+from ..escaping import DataTable
 from ..problems import InputError, Problem, Problems
 from ..facts import ExtensionAttribute
 from ..plugins.manager import PluginError, load_plugins

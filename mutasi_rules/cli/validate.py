@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 from rich.console import Console
-from ..escaping import DataTable
 
+from ..escaping import DataTable
 from ..loading import validate_dataset
 from ..models import Dataset
 from ..problems import Problem, Problems
