@@ -254,20 +254,27 @@ class Service:
         with self.open_log() as log:
             yield log
 
-    def recorded_run(self, run_id: str) -> DecisionRecord:
-        """A recorded run (a unique prefix of its id will do); raises AuditError for an unknown one."""
+    def recorded_run(self, run_id: str, *, expect_head: str | None = None) -> DecisionRecord:
+        """A recorded run (a unique prefix of its id will do), read only from a log that verifies.
+
+        Raises :class:`~mutasi_rules.audit.TamperedLogError` when the log fails verification
+        (hashes, chain, head, or the ``expect_head`` anchor) and AuditError for an unknown run id:
+        explanations, letters, reports, reviews and re-plans are never built from an edited record.
+        """
+        from .audit import verified_record
+
         with self._log() as log:
-            return log.get(run_id)
+            return verified_record(log, run_id, expect_head=expect_head)
 
     def runs(self) -> list[RecordSummary]:
         """Every recorded run, in sequence order."""
         with self._log() as log:
             return list(log.summaries())
 
-    def verify(self) -> VerifyReport:
-        """Check every record's hashes and the chain."""
+    def verify(self, expect_head: str | None = None) -> VerifyReport:
+        """Check every record's hashes and the chain (and that the log still holds ``expect_head``)."""
         with self._log() as log:
-            return log.verify()
+            return log.verify(expect_head=expect_head)
 
     def replay(self, run_id: str) -> ReplayReport:
         """Re-run a recorded decision from its stored inputs and compare byte for byte."""

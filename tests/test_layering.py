@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mutasi_rules"
 #: modules of its own layer or lower ones.
 LAYERS: list[tuple[str, ...]] = [
     # 0 foundations: no project imports but each other
-    ("__init__", "canonical", "atomic", "runtime", "problems", "errors", "models", "settings"),
+    ("__init__", "canonical", "atomic", "runtime", "problems", "errors", "models", "settings", "limits", "escaping"),
     # 1 data: reading, checking and generating datasets; the fact schema; the expression language
     ("integrity", "loading", "generator", "facts", "language.", "i18n", "scenario"),
     # 2 rules as data
