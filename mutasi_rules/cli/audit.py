@@ -29,8 +29,8 @@ from ..recommendation import RecommendationResult
 from ..rulesets import LoadedRuleSet
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
-DB_HELP = (f"the decision log (default: ${ENV_AUDIT_DB} if set, else mutasi-rules-audit.sqlite in the folder that "
-           "holds the dataset; for audit commands, in the current directory)")
+DB_HELP = (f"the decision log (default: ${ENV_AUDIT_DB} if set, else mutasi-rules-audit.sqlite in your data folder, "
+           "$XDG_DATA_HOME/mutasi-rules or ~/.local/share/mutasi-rules)")
 
 
 def add_audit_arguments(parser: argparse.ArgumentParser) -> None:

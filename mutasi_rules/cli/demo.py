@@ -19,6 +19,7 @@ from rich.table import Table
 from ..atomic import write_text
 from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
+from ..locations import bundled_example_dir
 from ..recommendation import RecommendationResult, RecommendOptions
 from ..workload import figures_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS
@@ -26,7 +27,6 @@ from .audit import record_run
 from .recommend import run_pipeline
 from .validate import format_problem
 
-DEFAULT_DATASET = "examples/pontianak"
 DEFAULT_OUT = "out"
 AUDIT_FILE = "audit.sqlite"  # the demo's decision log, beside the plan files
 
@@ -38,8 +38,8 @@ def register(subparsers: Any) -> None:
         description="Validate a dataset (default: the bundled Kota Pontianak example), show its workload by "
                     "agency, recommend an explained transfer plan and write it as JSON and Markdown.",
     )
-    parser.add_argument("dataset", metavar="DATASET", nargs="?", default=DEFAULT_DATASET,
-                        help=f"default: {DEFAULT_DATASET}")
+    parser.add_argument("dataset", metavar="DATASET", nargs="?",
+                        help="default: the Kota Pontianak example shipped with the package (examples/pontianak)")
     parser.add_argument("--out-dir", default=DEFAULT_OUT, help=f"where the plan files go (default: {DEFAULT_OUT}/)")
     parser.add_argument("--lang", choices=("id", "en"), default="id")
     parser.set_defaults(handler=run)
@@ -62,6 +62,8 @@ def workload_table(result: RecommendationResult, dataset: Any) -> Table:
 def run(args: argparse.Namespace) -> int:
     # Piped output (CI logs, files) gets a width that fits the plan table, not the 80-column default.
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
+    if args.dataset is None:
+        args.dataset = str(bundled_example_dir())
     dataset, problems = validate_dataset(args.dataset)
     for problem in problems:
         print(format_problem(problem), file=sys.stderr)

@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         return ran
     result, plugins, rulesets = ran
     # Recorded before any output: a decision that is shown has been recorded.
-    if not args.no_audit and record_run(args.audit_db or default_audit_path(args.dataset), result, dataset,
+    if not args.no_audit and record_run(args.audit_db or default_audit_path(), result, dataset,
                                         rulesets, plugins) is None:
         return EXIT_FAILURE
     text = render(result, args.format, args.lang)
