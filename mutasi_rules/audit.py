@@ -30,6 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from . import __version__
 from .canonical import canonical_json, sha256_of
+from .errors import MutasiRulesError
 from .facts import ExtensionAttribute
 from .locations import DEFAULT_AUDIT_FILENAME, ENV_AUDIT_DB, create_private_file, default_audit_path
 from .models import Dataset
@@ -107,12 +108,17 @@ _COLUMNS = (
 _PLUGINS = TypeAdapter(list[PluginRef])
 
 
-class AuditError(Exception):
-    """The decision log cannot be opened, read or written, or a run id is unknown."""
+class AuditError(MutasiRulesError):
+    """The decision log cannot be opened, read or written, or a run id is unknown (exit code 3)."""
+
+    kind = "audit"
+    code = "audit.failed"
 
 
 class ReplayError(AuditError):
     """A recorded run cannot be replayed (a recorded plugin is missing or fails)."""
+
+    code = "audit.replay_failed"
 
 
 # --------------------------------------------------------------------------- records

@@ -44,6 +44,7 @@ from durable import engine as durable_engine
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import rulesets
+from .errors import MutasiRulesError
 from .facts import (
     SCOPES,
     ExtensionAttribute,
@@ -106,8 +107,11 @@ KIND_PATH: dict[Scope, str | None] = {
 }
 
 
-class EngineError(RuntimeError):
-    """The engine cannot be built or run (a rule set it cannot compile, a durable failure)."""
+class EngineError(MutasiRulesError, RuntimeError):
+    """The engine cannot be built or run (a rule set it cannot compile, a durable failure; exit code 3)."""
+
+    kind = "engine"
+    code = "engine.failed"
 
 
 class CompileError(ValueError):
