@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 from collections.abc import Mapping
 from importlib import resources
@@ -27,6 +28,7 @@ APP_DIR_NAME = "mutasi-rules"
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
+logger = logging.getLogger(__name__)
 _extracted = contextlib.ExitStack()
 atexit.register(_extracted.close)
 
@@ -75,11 +77,12 @@ def default_audit_path(environ: Mapping[str, str] | None = None) -> Path:
     return user_data_dir(env) / DEFAULT_AUDIT_FILENAME
 
 
-def create_private_file(path: str | os.PathLike[str]) -> None:
+def create_private_file(path: str | os.PathLike[str]) -> bool:
     """Make ``path`` an empty file only its owner can read (0600) if it does not exist yet.
 
     Missing folders are created 0700. An existing file is left as it is: its owner chose
     its permissions. SQLite gives its journal the permissions of the database file.
+    Returns whether the file was created.
     """
     target = Path(path)
     missing = []
@@ -93,8 +96,10 @@ def create_private_file(path: str | os.PathLike[str]) -> None:
     try:
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     except FileExistsError:
-        return
+        return False
     os.close(descriptor)
+    logger.info("created %s, readable by its owner only", target)
+    return True
 
 
 __all__ = [

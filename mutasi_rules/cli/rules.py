@@ -169,7 +169,9 @@ def run_check(args: argparse.Namespace) -> int:
             ],
             problems=list(problems),
         )
-        sys.stdout.write(canonical_json(document.model_dump(mode="json", exclude_none=True), indent=2) + "\n")
+        data = document.model_dump(mode="json")
+        data["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in problems]  # only what is known
+        sys.stdout.write(canonical_json(data, indent=2) + "\n")
         return EXIT_PROBLEMS if errors else EXIT_OK
     from rich.console import Console
 
@@ -210,7 +212,9 @@ def run_test(args: argparse.Namespace) -> int:
         from ..documents import RuleTestSummary
 
         summary = RuleTestSummary.of(report, list(problems))
-        sys.stdout.write(canonical_json(summary.model_dump(mode="json", exclude_none=True), indent=2) + "\n")
+        data = summary.model_dump(mode="json")
+        data["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in problems]  # only what is known
+        sys.stdout.write(canonical_json(data, indent=2) + "\n")
     if report is None:
         if args.format != "json":
             _print_problems(list(problems), sys.stdout)
