@@ -1,7 +1,7 @@
 """``mutasi-rules audit verify|replay|list``: check, re-run and list the recorded decisions.
 
-Also :func:`add_audit_arguments` and :func:`record_run`, used by ``recommend`` and ``demo``
-to record every run in the decision log (see docs/audit.md).
+Also :func:`add_audit_arguments`, the options of the commands that record their run (the
+service layer records it; see docs/audit.md).
 """
 
 from __future__ import annotations
@@ -16,11 +16,7 @@ from ..locations import ENV_AUDIT_DB, default_audit_path
 from . import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument
 
 if TYPE_CHECKING:
-    from ..audit import AuditLog, DecisionRecord
-    from ..models import Dataset
-    from ..plugins.manager import PluginManager
-    from ..recommendation import RecommendationResult
-    from ..rulesets import LoadedRuleSet
+    from ..audit import AuditLog
 
 DB_HELP = (f"the decision log (default: ${ENV_AUDIT_DB} if set, else mutasi-rules-audit.sqlite in your data folder, "
            "$XDG_DATA_HOME/mutasi-rules or ~/.local/share/mutasi-rules)")
@@ -31,28 +27,6 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("audit", "Every run is recorded in an append-only, hash-chained decision log.")
     group.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
     group.add_argument("--no-audit", action="store_true", help="do not record this run")
-
-
-def record_run(path: str | os.PathLike[str], result: RecommendationResult, dataset: Dataset,
-               rulesets: list[LoadedRuleSet], plugins: PluginManager | None = None) -> DecisionRecord:
-    """Append the run to the log at ``path`` and hand the record to the plugins' audit sinks.
-
-    Prints the run id. Raises :class:`AuditError` when the run cannot be recorded, and the
-    sink's :class:`PluginError` when an audit sink (``mutasi_rules_decision_made``) fails:
-    the record then stays in the log, and the run fails.
-    """
-    from ..audit import AuditError, AuditLog
-
-    try:
-        with AuditLog(path) as log:
-            record = log.append(result, dataset, rulesets)
-    except AuditError as error:
-        raise AuditError(f"{error}\naudit: the result was NOT recorded in {path}. Fix the log path "
-                         f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", code=error.code) from error
-    print(f"audit: recorded run {record.run_id} in {path}", file=sys.stderr)
-    if plugins is not None:
-        plugins.decision_made(record)
-    return record
 
 
 def register(subparsers: Any) -> None:
@@ -197,4 +171,4 @@ def run_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["add_audit_arguments", "record_run", "register"]
+__all__ = ["add_audit_arguments", "register"]

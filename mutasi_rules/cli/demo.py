@@ -67,7 +67,6 @@ def run(args: argparse.Namespace) -> int:
     from ..explain import render_markdown, render_table
     from ..locations import bundled_example_dir
     from ..recommendation import RecommendOptions
-    from .audit import record_run
     from .recommend import run_pipeline
     from .validate import checked_dataset
 
@@ -79,15 +78,14 @@ def run(args: argparse.Namespace) -> int:
     meta = dataset.metadata
     console.print(f"[bold]{meta.name}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
                   f"{len(dataset.positions)} positions, {len(dataset.employees)} employees; dataset valid")
-    result, plugins, loaded = run_pipeline(dataset, RecommendOptions())
+    out = Path(args.out_dir)
+    result = run_pipeline(dataset, RecommendOptions(), out / AUDIT_FILE).result
     plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
     ruleset_names = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
     console.print(f"rule sets: {ruleset_names}\nplugins: {plugin_names}")
     if not as_json:
         console.print(workload_table(result, dataset))
         render_table(result, console, args.lang)
-    out = Path(args.out_dir)
-    record_run(out / AUDIT_FILE, result, dataset, loaded, plugins)
     plan_json = result.to_json(indent=2) + "\n"
     write_text(out / "plan.json", plan_json)
     write_text(out / "plan.md", render_markdown(result, args.lang))

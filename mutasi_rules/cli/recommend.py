@@ -8,21 +8,22 @@ which the command-line options given override.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..locations import ENV_AUDIT_DB
 from . import EXIT_OK, add_format_argument, date_arg
-from .audit import add_audit_arguments, record_run
+from .audit import add_audit_arguments
 from .plugins import add_plugin_arguments, settings_from_args
 
 if TYPE_CHECKING:
     from ..models import Dataset
-    from ..plugins.manager import PluginManager
     from ..recommendation import RecommendationResult, RecommendOptions
-    from ..rulesets import LoadedRuleSet
+    from ..service import RunOutcome
 
 STDIN = "-"
 
@@ -121,21 +122,23 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
         yield report
 
 
-#: A pipeline run as the CLI needs it: the result and the plugins and rule sets it used (for the audit log).
-PipelineRun = tuple["RecommendationResult", "PluginManager | None", "list[LoadedRuleSet]"]
+def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os.PathLike[str] | None,
+                 *, record: bool = True) -> RunOutcome:
+    """Run and record through the service, with a progress bar on a terminal; failures raise
+    (cli.main reports them). Recorded before any output: a decision that is shown has been recorded."""
+    from ..audit import AuditError
+    from ..service import Service
 
-
-def run_pipeline(dataset: Dataset, options: RecommendOptions) -> PipelineRun:
-    """Load the plugins and rule sets (as prepare() would, so the audit log can store the rule sets)
-    and run the pipeline with a progress bar on a terminal; failures raise (see cli.main)."""
-    from ..plugins.manager import load_plugins
-    from ..recommendation import load_run_rulesets, recommend
-
-    plugins = load_plugins(options.plugins) if options.use_plugins else None
-    rulesets = load_run_rulesets(options, plugins)
-    with progress_reporter(sys.stderr.isatty()) as progress:
-        result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
-    return result, plugins, rulesets
+    service = Service(audit_db)
+    try:
+        with progress_reporter(sys.stderr.isatty()) as progress:
+            outcome = service.recommend(dataset, options, record=record, progress=progress)
+    except AuditError as error:
+        raise AuditError(f"{error}\naudit: the result was NOT recorded in {service.audit_path}. Fix the log path "
+                         f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", code=error.code) from error
+    if outcome.record is not None:
+        print(f"audit: recorded run {outcome.record.run_id} in {service.audit_path}", file=sys.stderr)
+    return outcome
 
 
 def stdin_dataset(consequence: str) -> Dataset:
@@ -174,7 +177,6 @@ def render(result: RecommendationResult, fmt: str, lang: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..atomic import write_text
-    from ..audit import default_audit_path
     from ..errors import UsageError
     from .validate import checked_dataset
 
@@ -183,10 +185,7 @@ def run(args: argparse.Namespace) -> int:
     options = options_from(args, max_moves=args.max_moves)
     dataset = (stdin_dataset("nothing recommended") if args.dataset == STDIN
                else checked_dataset(args.dataset, "nothing recommended"))
-    result, plugins, rulesets = run_pipeline(dataset, options)
-    # Recorded before any output: a decision that is shown has been recorded.
-    if not args.no_audit:
-        record_run(args.audit_db or default_audit_path(), result, dataset, rulesets, plugins)
+    result = run_pipeline(dataset, options, args.audit_db, record=not args.no_audit).result
     text = render(result, args.format, args.lang)
     if args.out:
         write_text(args.out, text)

@@ -29,22 +29,19 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..recommendation import prepare
-    from ..whynot import UnknownSubject, WhyNot, WhyNotReport, check_subject, render_report
+    from ..service import Service
+    from ..whynot import UnknownSubject, render_report
     from .recommend import stdin_dataset
     from .validate import checked_dataset
 
     options = options_from(args)
     dataset = (stdin_dataset("no query answered") if args.dataset == STDIN
                else checked_dataset(args.dataset, "no query answered"))
-    try:  # before the run is prepared: a typo answers at once
-        check_subject({e.nip for e in dataset.employees}, {p.id for p in dataset.positions},
-                      args.employee, args.position)
-    except UnknownSubject as error:
+    try:
+        with Service() as service:
+            report = service.why_not(dataset, args.employee, args.position, options)
+    except UnknownSubject as error:  # checked before the run is prepared: a typo answers at once
         raise UnknownSubject(f"{args.dataset}: {error}") from error
-    ctx = prepare(dataset, options)
-    with WhyNot(ctx) as service:
-        report: WhyNotReport = service.query(args.employee, args.position)
     sys.stdout.write(report.to_json(indent=2) + "\n" if args.format == "json"
                      else render_report(report, args.lang, args.format))
     return EXIT_OK
