@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from .facts import Scope
 from .plugins.types import Veto
 from .problems import Problem
+from .audit import RecordSummary
 from .recommendation import Outcome, PluginRef, PositionRef, RuleSetRef, TrainingNeed
 from .rulesets import Effect
+from .ruletests import CaseResult
 from .scoring import ProfileScore, ScoreComponentResult
 
 if TYPE_CHECKING:
@@ -76,18 +78,6 @@ class RuleCheckReport(_Document):
     problems: list[Problem]
 
 
-class RuleTestCaseResult(_Document):
-    file: str
-    line: int | None
-    ruleset: str
-    name: str
-    scope: str
-    passed: bool
-    reasons: list[str] = Field(description="Why the case failed")
-    fired: list[str] = Field(description="Rules of the rule set under test that fired")
-    error: bool = Field(description="The engine failed on this case (not an expectation mismatch)")
-
-
 class UnexercisedRule(_Document):
     ruleset: str
     rule: str
@@ -100,13 +90,13 @@ class RuleTestSummary(_Document):
     passed: int
     failed: int
     errors: int = Field(description="Cases on which the engine failed")
-    cases: list[RuleTestCaseResult]
+    cases: list[CaseResult]
     unexercised: list[UnexercisedRule] = Field(description="Rules no case exercises")
     problems: list[Problem] = Field(description="Problems loading the rule and test files")
 
     @classmethod
     def of(cls, report: RuleTestReport | None, problems: Sequence[Problem] = ()) -> RuleTestSummary:
-        cases = [RuleTestCaseResult.model_validate(c) for c in report.cases] if report else []
+        cases = list(report.cases) if report else []
         errors = any(p.severity == "error" for p in problems)
         return cls(ok=bool(report and report.ok) and not errors, passed=report.passed if report else 0,
                    failed=report.failed if report else 0, errors=report.errors if report else 0, cases=cases,
@@ -117,20 +107,7 @@ class RuleTestSummary(_Document):
 # --------------------------------------------------------------------------- audit
 
 
-class AuditListEntry(_Document):
-    run_id: str
-    seq: int
-    recorded_at: str = Field(description="UTC time of recording, ISO 8601")
-    as_of: str
-    plan_date: str
-    dataset_name: str
-    dataset_sha256: str
-    moves: int
-    library_version: str
-    record_hash: str
-
-
-class AuditList(RootModel[list[AuditListEntry]]):
+class AuditList(RootModel[list[RecordSummary]]):
     """``mutasi-rules audit list --format json``: the recorded runs in sequence order (a JSON array)."""
 
 
@@ -251,7 +228,6 @@ class Explanation(_Document):
 
 __all__ = [
     "AuditList",
-    "AuditListEntry",
     "AuditReplayReport",
     "AuditVerifyReport",
     "Explanation",
