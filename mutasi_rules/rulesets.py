@@ -97,6 +97,15 @@ class AppliesTo(BaseModel):
     units: list[str] = Field(default_factory=list, description="Unit ids (with their sub-units); empty: all")
     position_kinds: list[JabatanKind] = Field(default_factory=list, description="Empty: all")
 
+    def covers(self, unit_path: Sequence[str], kind: JabatanKind | str | None) -> bool:
+        """Whether a subject in ``unit_path`` (the unit and its ancestors) holding a position
+        of ``kind`` is covered (the engine's guard, for reporting; None ignores the kind)."""
+        if self.units and not set(self.units) & set(unit_path):
+            return False
+        if self.position_kinds and kind is not None:
+            return JabatanKind(kind) in self.position_kinds
+        return True
+
 
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
