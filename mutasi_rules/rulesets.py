@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -54,6 +54,10 @@ class Effect(str, Enum):
     CLASSIFY = "classify"
 
 
+#: What sets a rule's number or requirement (see docs/legal-basis.md).
+BasisKind = Literal["statutory", "convention", "agency_policy"]
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,7 +71,12 @@ class Rule(BaseModel):
     points: float | None = Field(default=None, description="score: points added when the condition holds")
     label: str | None = Field(default=None, description="classify: the label attached")
     message: Localized = Field(description="Shown when the rule fires; {path} placeholders read facts")
-    legal_basis: str = Field(min_length=1, description="Dasar hukum")
+    legal_basis: str = Field(min_length=1, description="Dasar hukum, at article level where the instrument has one")
+    basis_kind: BasisKind | None = Field(
+        default=None,
+        description="What sets the rule's number or requirement: the cited instrument itself ('statutory'), a "
+        "commonly applied convention ('convention'), or the agency's own policy ('agency_policy')",
+    )
     overridable: bool = Field(default=False, description="May an agency rule set replace this rule?")
     replaces: str | None = Field(
         default=None,
