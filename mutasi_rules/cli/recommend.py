@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from ..atomic import write_text
-from ..audit import default_audit_path
+from ..audit import ENV_AUDIT_DB, AuditError, default_audit_path
 from ..engine import EngineError
 from ..explain import render_markdown, render_table
 from ..models import Dataset
-from ..plugins.manager import PluginError, PluginManager, load_plugins
+from ..plugins.manager import PluginError
 from ..problems import InputError
-from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
-from ..rulesets import LoadedRuleSet
+from ..recommendation import RecommendationResult, RecommendOptions
+from ..service import RunOutcome, Service
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
-from .audit import add_audit_arguments, record_run
+from .audit import add_audit_arguments
 from .plugins import add_plugin_arguments, settings_from_args
 from .validate import checked_dataset
 
@@ -83,18 +90,14 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
         yield report
 
 
-#: A pipeline run as the CLI needs it: the result and the plugins and rule sets it used (for the audit log).
-PipelineRun = tuple[RecommendationResult, PluginManager | None, list[LoadedRuleSet]]
-
-
-def run_pipeline(dataset: Dataset, options: RecommendOptions) -> PipelineRun | int:
-    """Load the plugins and rule sets (as prepare() would, so the audit log can store the rule sets)
-    and run the pipeline with a progress bar on a terminal; on failure, report it and return the exit code."""
+def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os.PathLike[str] | None,
+                 *, record: bool = True) -> RunOutcome | int:
+    """Run and record through the service, with a progress bar on a terminal; on failure, report it
+    and return the exit code. Recorded before any output: a decision that is shown has been recorded."""
+    service = Service(audit_db)
     try:
-        plugins = load_plugins(options.plugins) if options.use_plugins else None
-        rulesets = load_run_rulesets(options, plugins)
         with progress_reporter(sys.stderr.isatty()) as progress:
-            result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
+            outcome = service.recommend(dataset, options, record=record, progress=progress)
     except InputError as error:
         print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
@@ -104,7 +107,14 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions) -> PipelineRun | i
     except EngineError as error:
         print(f"rule engine failure: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    return result, plugins, rulesets
+    except AuditError as error:
+        print(f"audit: {error}", file=sys.stderr)
+        print(f"audit: the result was NOT recorded in {service.audit_path}. Fix the log path "
+              f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", file=sys.stderr)
+        return EXIT_FAILURE
+    if outcome.record is not None:
+        print(f"audit: recorded run {outcome.record.run_id} in {service.audit_path}", file=sys.stderr)
+    return outcome
 
 
 def render(result: RecommendationResult, fmt: str, lang: str) -> str:
@@ -129,14 +139,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:  # a malformed --plugin-option
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
-    ran = run_pipeline(dataset, options)
+    ran = run_pipeline(dataset, options, args.audit_db or default_audit_path(args.dataset), record=not args.no_audit)
     if isinstance(ran, int):
         return ran
-    result, plugins, rulesets = ran
-    # Recorded before any output: a decision that is shown has been recorded.
-    if not args.no_audit and record_run(args.audit_db or default_audit_path(args.dataset), result, dataset,
-                                        rulesets, plugins) is None:
-        return EXIT_FAILURE
+    result = ran.result
     text = render(result, args.format, args.lang)
     if args.out:
         write_text(args.out, text)
