@@ -10,13 +10,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from .errors import UsageError
 
-class OutputError(Exception):
+
+class OutputError(UsageError):
     """An output file cannot be written where it was asked for (the message names the path and why).
 
     Raised before anything is written: the target is a folder, a device or other special
     file (never replaced by a regular file), or its folder cannot be created or written.
+    A usage error (exit 2): the path given is the thing to change.
     """
+
+    code = "usage.output_path"
 
 
 def check_output_path(path: str | os.PathLike[str]) -> Path:

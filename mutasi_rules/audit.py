@@ -19,10 +19,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import sqlite3
 import tempfile
-import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,23 +33,23 @@ from pydantic import TypeAdapter, ValidationError
 
 from . import __version__
 from .canonical import canonical_json, sha256_of
+from .errors import MutasiRulesError
 from .facts import ExtensionAttribute
+from .locations import DEFAULT_AUDIT_FILENAME, ENV_AUDIT_DB, PRIVATE_DIR_MODE, default_audit_path
 from .models import Dataset
 from .plugins.manager import PluginError, PluginManager, load_plugins
 from .problems import InputError
 from .recommendation import PluginRef, RecommendationResult, RecommendOptions, recommend
 from .rulesets import LoadedRuleSet, load_ruleset_text
 
+logger = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 1
 LOG_FORMAT = "mutasi-rules.audit"
 RECORD_FORMAT = "mutasi-rules.audit-record/1"
 GENESIS_HASH = "0" * 64
-ENV_AUDIT_DB = "MUTASI_RULES_AUDIT_DB"
-DEFAULT_FILENAME = "mutasi-rules-audit.sqlite"
+DEFAULT_FILENAME = DEFAULT_AUDIT_FILENAME
 BUSY_TIMEOUT_SECONDS = 30.0
-#: Test-only: a path; the writer creates it after INSERT and sleeps before COMMIT, so a test
-#: can kill the process inside the write transaction. Never set in production.
-ENV_TEST_HOLD = "MUTASI_RULES_AUDIT_TEST_HOLD"
 
 #: The fields of the hash input, in the order they are serialised (sorted, as canonical JSON is).
 HASH_FIELDS: tuple[str, ...] = (
@@ -113,12 +113,17 @@ _COLUMNS = (
 _PLUGINS = TypeAdapter(list[PluginRef])
 
 
-class AuditError(Exception):
-    """The decision log cannot be opened, read or written, or a run id is unknown."""
+class AuditError(MutasiRulesError):
+    """The decision log cannot be opened, read or written, or a run id is unknown (exit code 3)."""
+
+    kind = "audit"
+    code = "audit.failed"
 
 
 class ReplayError(AuditError):
     """A recorded run cannot be replayed (a recorded plugin is missing or fails)."""
+
+    code = "audit.replay_failed"
 
 
 # --------------------------------------------------------------------------- records
@@ -257,22 +262,6 @@ def hash_input(fields: Mapping[str, Any]) -> str:
 
 def record_hash_of(fields: Mapping[str, Any]) -> str:
     return sha256_of(hash_input(fields))
-
-
-def default_audit_path(dataset: str | os.PathLike[str] | None = None,
-                       environ: Mapping[str, str] | None = None) -> Path:
-    """Where the decision log is when no path is given (see docs/audit.md).
-
-    ``$MUTASI_RULES_AUDIT_DB`` if set; else ``mutasi-rules-audit.sqlite`` in the folder that
-    holds the dataset (the parent of a dataset directory, the folder of a dataset file);
-    without a dataset, in the current directory.
-    """
-    env = os.environ if environ is None else environ
-    if env.get(ENV_AUDIT_DB):
-        return Path(env[ENV_AUDIT_DB])
-    if dataset is None:
-        return Path(DEFAULT_FILENAME)
-    return Path(os.path.abspath(os.fspath(dataset))).parent / DEFAULT_FILENAME
 
 
 def _utc_now() -> dt.datetime:
@@ -429,7 +418,6 @@ class AuditLog:
                                  (str(fields["seq"]),))
                 self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('head_hash', ?)",
                                  (fields["record_hash"],))
-                _test_hold()
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -669,7 +657,10 @@ def _create_log_file(path: Path) -> None:
     uses it. The file is owner-only: it holds personal data.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        missing = [p for p in path.parents if not p.exists()]
+        for folder in reversed(missing):  # new folders owner-only too
+            with contextlib.suppress(FileExistsError):
+                folder.mkdir(mode=PRIVATE_DIR_MODE)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".creating", dir=path.parent)
     except OSError as exc:
         raise AuditError(f"audit log {path}: cannot create it: {exc.strerror or exc}") from exc
@@ -690,22 +681,17 @@ def _create_log_file(path: Path) -> None:
         try:
             os.link(tmp, path)  # refuses to replace: a log created meanwhile by another process is kept
         except FileExistsError:
-            pass
+            return
         except OSError:  # a file system without hard links
-            if not path.exists():
-                os.rename(tmp, path)
+            if path.exists():
+                return
+            os.rename(tmp, path)
+        logger.info("created the decision log %s, readable by its owner only", path)
     except (OSError, sqlite3.Error) as exc:
         raise AuditError(f"audit log {path}: cannot create it: {exc}") from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-
-
-def _test_hold() -> None:
-    marker = os.environ.get(ENV_TEST_HOLD)
-    if marker:
-        Path(marker).write_text("inside the write transaction\n", encoding="utf-8")
-        time.sleep(60)
 
 
 # --------------------------------------------------------------------------- replay

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from pydantic import ValidationError
 
 from .. import limits
+from ..errors import MutasiRulesError
 from ..facts import ExtensionAttribute, ExtValue, FieldType
 from ..problems import InputError
 from . import hookspecs
@@ -117,8 +118,11 @@ class SkippedPlugin(NamedTuple):
     reason: str
 
 
-class PluginError(Exception):
-    """A plugin failed: it could not be loaded, raised, or returned something invalid."""
+class PluginError(MutasiRulesError):
+    """A plugin failed: it could not be loaded, raised, or returned something invalid (exit code 3)."""
+
+    kind = "plugin"
+    code = "plugin.failed"
 
     def __init__(self, plugin: str, hook: str, reason: str) -> None:
         self.plugin = plugin
@@ -126,13 +130,19 @@ class PluginError(Exception):
         self.reason = reason
         super().__init__(f"plugin {plugin!r}, hook {hook}: {reason}")
 
+    def details(self) -> dict[str, str]:
+        return {"plugin": self.plugin, "hook": self.hook}
+
 
 class PluginNameError(PluginError):
     """A plugin named in the settings (disable, only, options, environment) matches no plugin found.
 
     A misspelt name must not be ignored: the run would go ahead with a plugin the user meant
-    to turn off. Front ends report it as a usage error.
+    to turn off. A usage error (exit 2): the name given is the thing to change.
     """
+
+    kind = "usage"
+    code = "usage.plugin_name"
 
     def __init__(self, where: str, names: Sequence[str], known: Sequence[str]) -> None:
         hints = []
@@ -177,6 +187,8 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 class PluginConflictError(PluginError):
     """Two plugins contributed incompatible things; not skippable, since neither is at fault alone."""
+
+    code = "plugin.conflict"
 
     def __init__(self, plugins: Sequence[str], hook: str, reason: str) -> None:
         self.plugins = tuple(plugins)
