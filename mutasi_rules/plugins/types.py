@@ -26,7 +26,9 @@ if TYPE_CHECKING:  # plan imports scipy; only needed when a constraint is turned
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # revalidate_instances: a value a plugin built with model_construct() (no checks) is checked
+    # when the manager validates the hook's result, so NaN points cannot slip through.
+    model_config = ConfigDict(extra="forbid", frozen=True, revalidate_instances="always")
 
 
 class RuleSetContribution(_Value):
