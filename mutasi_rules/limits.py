@@ -24,7 +24,8 @@ PLUGIN_HOOK_SECONDS       60                     time one plugin hook call may t
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -131,6 +132,15 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+@contextmanager
+def nesting_guard() -> Iterator[None]:
+    """Turn a RecursionError of a parser (JSON or YAML nested thousands deep) into :class:`LimitExceeded`."""
+    try:
+        yield
+    except RecursionError:
+        raise LimitExceeded(f"the document nests too deeply to read; {how_to_raise('nesting')}") from None
+
+
 def safe_yaml_load(text: str, loader: type[Any] | None = None, limits: Limits | None = None) -> Any:
     """``yaml.safe_load`` with :func:`check_yaml_node` between composing and constructing.
 
@@ -138,10 +148,8 @@ def safe_yaml_load(text: str, loader: type[Any] | None = None, limits: Limits | 
     """
     instance = (loader or getattr(yaml, "CSafeLoader", yaml.SafeLoader))(text)
     try:
-        try:
+        with nesting_guard():
             node = instance.get_single_node()
-        except RecursionError:
-            raise LimitExceeded(f"the document nests too deeply to read; {how_to_raise('nesting')}") from None
         check_yaml_node(node, limits)
         return instance.construct_document(node) if node is not None else None
     finally:
@@ -176,5 +184,6 @@ __all__ = [
     "check_yaml_node",
     "current",
     "how_to_raise",
+    "nesting_guard",
     "safe_yaml_load",
 ]

@@ -458,28 +458,22 @@ def _read_document(path: Path, fmt: str, name: str, out: _Collector) -> _Documen
     text = _read_text_file(path, name, out)
     if text is None:
         return None
-    if fmt == "json":
-        try:
-            data = json.loads(text)
-            limits.check_nesting(data)
-            return _Document(text, data, None)
-        except json.JSONDecodeError as exc:
-            out.add("file.syntax", f"invalid JSON: {exc.msg} (column {exc.colno})", Where(name, line=exc.lineno))
-        except RecursionError:
-            out.add("file.too_large", f"the document nests too deeply to read; {limits.how_to_raise('nesting')}",
-                    Where(name))
-        except limits.LimitExceeded as exc:
-            out.add("file.too_large", str(exc), Where(name))
-        return None
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            limits.check_yaml_node(node)  # before constructing: an alias bomb is refused, not expanded
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-        return _Document(text, data, node)
+        with limits.nesting_guard():
+            if fmt == "json":
+                data = json.loads(text)
+                limits.check_nesting(data)
+                return _Document(text, data, None)
+            loader = _Loader(text)
+            try:
+                node = loader.get_single_node()
+                limits.check_yaml_node(node)  # before constructing: an alias bomb is refused, not expanded
+                data = loader.construct_document(node) if node is not None else None
+            finally:
+                loader.dispose()
+            return _Document(text, data, node)
+    except json.JSONDecodeError as exc:
+        out.add("file.syntax", f"invalid JSON: {exc.msg} (column {exc.colno})", Where(name, line=exc.lineno))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(str(x) for x in (exc.context, exc.problem) if x)
@@ -487,9 +481,6 @@ def _read_document(path: Path, fmt: str, name: str, out: _Collector) -> _Documen
         out.add("file.syntax", f"invalid YAML: {reason}{column}", Where(name, line=mark.line + 1 if mark else None))
     except yaml.YAMLError as exc:
         out.add("file.syntax", f"invalid YAML: {exc}", Where(name))
-    except RecursionError:
-        out.add("file.too_large", f"the document nests too deeply to read; {limits.how_to_raise('nesting')}",
-                Where(name))
     except limits.LimitExceeded as exc:
         out.add("file.too_large", str(exc), Where(name))
     return None

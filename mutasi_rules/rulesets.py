@@ -293,7 +293,8 @@ def _compose(text: str, source: _Source, problems: Problems) -> Any:
     """Parse YAML safely into plain data and record every node's position."""
     loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
+        with limits.nesting_guard():
+            root = loader.get_single_node()
         if root is None:
             problems.error("rulefile.empty", "the file is empty", file=source.origin)
             return None
@@ -314,10 +315,6 @@ def _compose(text: str, source: _Source, problems: Problems) -> Any:
         return None
     except yaml.YAMLError as exc:
         problems.error("rulefile.yaml", f"not valid YAML: {exc}", file=source.origin)
-        return None
-    except RecursionError:
-        problems.error("rulefile.too_large", f"the file nests too deeply to read; {limits.how_to_raise('nesting')}",
-                       file=source.origin)
         return None
     except limits.LimitExceeded as exc:
         problems.error("rulefile.too_large", str(exc), file=source.origin)

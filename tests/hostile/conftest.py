@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
 import sqlite3
 from pathlib import Path
@@ -14,13 +15,11 @@ from mutasi_rules.generator import generate_dataset
 from mutasi_rules.recommendation import RecommendOptions, load_run_rulesets, recommend
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        self.now += dt.timedelta(seconds=1)
-        return self.now
+def _fixed_clock():
+    """recorded_at one second apart, from a fixed start: the records are the same on every run."""
+    ticks = itertools.count(1)
+    start = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)
+    return lambda: start + dt.timedelta(seconds=next(ticks))
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +37,7 @@ def small_run():
 def built_log(tmp_path_factory, small_run) -> Path:
     """Two records of the same run; tests attack copies."""
     path = tmp_path_factory.mktemp("hostile-log") / "log.sqlite"
-    with AuditLog(path, clock=Clock()) as log:
+    with AuditLog(path, clock=_fixed_clock()) as log:
         log.append(*small_run)
         log.append(*small_run)
     return path
