@@ -653,30 +653,38 @@ def _sheet_grid(sheet: Any, file: str, prefix: str, out: _Collector) -> Iterator
             values: list[Any] = []
             for cell in cells:
                 column, value = cell["column"], cell["value"]
-                coordinate = f"{get_column_letter(min(column, 16384))}{index}"
                 if column > lim.columns:
                     if value is not None:
-                        out.add("file.too_large", f"cell {coordinate} is beyond column {lim.columns:,}; "
-                                f"{limits.how_to_raise('columns')}", Where(file, f"{prefix}row {index}"))
+                        out.add("file.too_large", f"cell {get_column_letter(min(column, 16384))}{index} is beyond "
+                                f"column {lim.columns:,}; {limits.how_to_raise('columns')}",
+                                Where(file, f"{prefix}row {index}"))
                     break
-                named = header[column - 1] if index > 1 and column <= len(header) and header[column - 1] else None
-                where = Where(file, f"{prefix}row {index}", None, str(named) if named is not None else None)
-                if isinstance(value, _UncachedFormula):
-                    out.add("cell.formula_without_value",
-                            f"cell {coordinate} holds the formula ={value.formula} without a saved value: save the "
-                            "workbook in a spreadsheet program (which calculates it) or type the value", where,
-                            f"={value.formula}")
-                    value = None
-                elif isinstance(value, str) and len(value) > lim.cell_chars:
-                    out.add("cell.too_long", f"cell {coordinate} holds {len(value):,} characters, more than "
-                            f"{lim.cell_chars:,}; {limits.how_to_raise('cell_chars')}", where, value)
-                    value = None
+                if type(value) is _UncachedFormula or (type(value) is str and len(value) > lim.cell_chars):
+                    value = _cell_problem(value, index, column, header, file, prefix, lim, out)
                 if column > len(values) + 1:
                     values.extend([None] * (column - 1 - len(values)))
                 values.append(value)
             if index == 1:
                 header = values
             yield values
+
+
+def _cell_problem(value: Any, row: int, column: int, header: list[Any], file: str, prefix: str,
+                  lim: limits.Limits, out: _Collector) -> None:
+    """Report a formula cell without a saved value, or a cell longer than the limit; the cell reads as empty."""
+    from openpyxl.utils import get_column_letter
+
+    coordinate = f"{get_column_letter(column)}{row}"
+    named = header[column - 1] if row > 1 and column <= len(header) and header[column - 1] else None
+    where = Where(file, f"{prefix}row {row}", None, str(named) if named is not None else None)
+    if isinstance(value, _UncachedFormula):
+        out.add("cell.formula_without_value",
+                f"cell {coordinate} holds the formula ={value.formula} without a saved value: save the workbook in "
+                "a spreadsheet program (which calculates it) or type the value", where, f"={value.formula}")
+    else:
+        out.add("cell.too_long", f"cell {coordinate} holds {len(value):,} characters, more than {lim.cell_chars:,}; "
+                f"{limits.how_to_raise('cell_chars')}", where, value)
+    return None
 
 
 def _read_sheet(sheet: Any, name: str, file: str, prefix: str, out: _Collector) -> RawTable:
