@@ -238,3 +238,10 @@ def test_a_bad_limit_setting_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("MUTASI_RULES_LIMIT_ROWS", "lots")
     with pytest.raises(limits.LimitExceeded, match="MUTASI_RULES_LIMIT_ROWS"):
         limits.current()
+
+
+def test_workload_of_infinite_norm_minutes_is_a_located_problem_not_a_decimal_error(small_data, tmp_path, capsys):
+    path = _yaml(tmp_path, _set("positions.0.tasks.0.norm_minutes", float("inf"))(small_data))
+    assert main(["workload", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "norm_minutes" in err and "finite" in err and "InvalidOperation" not in err

@@ -130,3 +130,13 @@ def test_recommend_prints_the_record_hash(tmp_path, capsys):
     err = capsys.readouterr().err
     with AuditLog(db, create=False) as log:
         assert log.raw(1)["record_hash"] in err
+
+
+def test_recommend_into_a_wiped_log_records_nothing_and_shows_nothing(tmp_path, capsys):
+    small = Path(__file__).resolve().parents[1] / "data" / "good" / "small.yaml"
+    wiped = tmp_path / "log.sqlite"
+    wiped.write_bytes(b"")
+    assert main(["recommend", str(small), "--no-plugins", "--audit-db", str(wiped)]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == "" and "empty file" in captured.err and "NOT recorded" in captured.err
+    assert wiped.stat().st_size == 0

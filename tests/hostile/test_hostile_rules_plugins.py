@@ -196,3 +196,14 @@ def test_cli_yaml_bombs_in_plugin_options_are_usage_errors(capsys, value):
     assert time.perf_counter() - started < 5
     err = capsys.readouterr().err
     assert "plugin option" in err and len(err) < 2_000
+
+
+def test_a_yaml_bomb_in_a_rule_test_file_is_refused(tmp_path, capsys):
+    folder = _rules(tmp_path)
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(9)]
+    (folder / "r.tests.yaml").write_text("\n".join(bomb) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    assert main(["rules", "test", str(folder)]) == 1
+    assert time.perf_counter() - started < 10
+    assert "alias" in capsys.readouterr().out
