@@ -200,3 +200,26 @@ def decode_text(raw: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     return raw.decode("cp1252"), "Windows-1252"
+
+
+#: First characters that make a spreadsheet read a cell as a formula (and tab / carriage
+#: return, which some spreadsheets skip before one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: str) -> str:
+    """``text`` made safe for a CSV opened in a spreadsheet: a leading apostrophe before a formula start.
+
+    A text that already starts with an apostrophe followed by a formula start (or another
+    apostrophe) gets one too, so :func:`restore_formula_text` gives back exactly ``text``.
+    """
+    if text[:1] in FORMULA_STARTS or (text[:1] == "'" and (text[1:2] in FORMULA_STARTS or text[1:2] == "'")):
+        return "'" + text
+    return text
+
+
+def restore_formula_text(text: str) -> str:
+    """The text :func:`neutralise_formula` was given (reading a CSV this library wrote)."""
+    if text[:1] == "'" and (text[1:2] in FORMULA_STARTS or text[1:2] == "'"):
+        return text[1:]
+    return text

@@ -30,7 +30,6 @@ import json
 import math
 import os
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +53,8 @@ from .cellformats import (
     numeric_parts,
     parse_date_text,
     parse_decimal_text,
+    neutralise_formula,
+    restore_formula_text,
 )
 from .models import (
     Dataset,
@@ -578,7 +579,9 @@ def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | N
     # Spreadsheets in the Indonesian locale save CSV with ';' between cells.
     delimiter = ";" if first.count(";") > first.count(",") else ","
     try:
-        grid = [[cell if cell.strip() else None for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        # restore_formula_text: a text this library wrote with a protective apostrophe reads as it was.
+        grid = [[restore_formula_text(cell) if cell.strip() else None for cell in row]
+                for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
         out.add("file.syntax", f"invalid CSV: {exc}", Where(file))
         return None
@@ -1729,54 +1732,29 @@ def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
+        # A text starting like a formula gets a leading apostrophe (read back as it was).
+        writer.writerow([neutralise_formula(v) if isinstance(v, str) else _csv_cell(v) for v in row])
     return buffer.getvalue()
 
 
-_XLSX_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
 def _fill_sheet(sheet: Any, header: list[str], rows: list[list[Any]]) -> None:
-    from openpyxl.cell.cell import TYPE_STRING
+    from .spreadsheet import fill_sheet
 
-    sheet.append(header)
-    for row in rows:
-        sheet.append([f"{LIST_SEPARATOR} ".join(v) if isinstance(v, list) else v for v in row])
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = TYPE_STRING  # a name starting with "=" is text, not a formula
-                cell.number_format = "@"  # keeps NIPs and ids as text when edited
-            elif isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
+    fill_sheet(sheet, header, ([f"{LIST_SEPARATOR} ".join(v) if isinstance(v, list) else v for v in row] for row in rows),
+               text_format=True)
 
 
 def _workbook_bytes(sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
     """An .xlsx with no timestamps anywhere, so equal data give equal bytes."""
     import openpyxl
-    from openpyxl.writer.excel import ExcelWriter
+
+    from .spreadsheet import deterministic_xlsx
 
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, (header, rows) in sheets.items():
         _fill_sheet(book.create_sheet(name), header, rows)
-    fixed = dt.datetime(*_XLSX_EPOCH)
-    book.properties.created = fixed
-    book.properties.modified = fixed
-    book.properties.creator = "mutasi-rules"
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()  # save_workbook() would stamp the current time
-    # Re-pack with a fixed date on every member: zip entries otherwise carry the wall clock.
-    clean = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(clean, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=_XLSX_EPOCH)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o600 << 16
-            target.writestr(member, source.read(info.filename))
-    return clean.getvalue()
+    return deterministic_xlsx(book)
 
 
 def save_dataset(dataset: Dataset, path: str | os.PathLike[str], fmt: SaveFormat | str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..atomic import write_text
+from ..atomic import write_bytes, write_text
 from ..audit import default_audit_path
 from ..engine import EngineError
 from ..explain import render_markdown, render_table
@@ -21,6 +21,7 @@ from ..plugins.manager import PluginError, PluginManager, load_plugins
 from ..problems import InputError
 from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
 from ..rulesets import LoadedRuleSet
+from ..spreadsheet import plan_workbook
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
 from .audit import add_audit_arguments, record_run
 from .plugins import add_plugin_arguments, settings_from_args
@@ -58,9 +59,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("dataset", metavar="DATASET", help="dataset directory or file")
     add_run_arguments(parser)
     parser.add_argument("--max-moves", type=int, metavar="N", help="at most N moves")
-    parser.add_argument("--format", choices=("table", "json", "md"), default="table")
+    parser.add_argument("--format", choices=("table", "json", "md", "xlsx"), default="table",
+                        help="xlsx: a workbook of moves, shortages, trainings, OPD balance and people excluded "
+                        "(needs --out)")
     parser.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically) instead of stdout")
-    parser.add_argument("--lang", choices=("id", "en"), default="id", help="language of table and md output")
+    parser.add_argument("--lang", choices=("id", "en"), default="id", help="language of table, md and xlsx output")
     add_audit_arguments(parser)
     parser.set_defaults(handler=run)
 
@@ -118,6 +121,9 @@ def render(result: RecommendationResult, fmt: str, lang: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "xlsx" and not args.out:
+        print("--format xlsx writes a workbook: give --out FILE.xlsx", file=sys.stderr)
+        return EXIT_USAGE
     if args.max_moves is not None and args.max_moves < 0:
         print("--max-moves must be 0 or more", file=sys.stderr)
         return EXIT_USAGE
@@ -137,12 +143,20 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_audit and record_run(args.audit_db or default_audit_path(args.dataset), result, dataset,
                                         rulesets, plugins) is None:
         return EXIT_FAILURE
+    if args.format == "xlsx":
+        write_bytes(args.out, plan_workbook(result, args.lang))
+        print(f"{len(result.moves)} moves written to {args.out}", file=sys.stderr)
+        return _finish(result)
     text = render(result, args.format, args.lang)
     if args.out:
         write_text(args.out, text)
         print(f"{len(result.moves)} moves written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return _finish(result)
+
+
+def _finish(result: RecommendationResult) -> int:
     for skipped in result.run.skipped_plugins:
         print(f"plugin skipped: {skipped}", file=sys.stderr)
     return EXIT_OK

@@ -6,7 +6,6 @@ See docs/workload.md for the figures and the JSON layout.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import sys
 from collections.abc import Sequence
@@ -15,7 +14,9 @@ from typing import Any
 
 from .. import atomic
 from ..canonical import canonical_json
+from ..i18n import LANGS
 from ..problems import InputError
+from ..spreadsheet import CSV_DIALECTS, csv_text, workload_rows, workload_workbook
 from ..workload import (
     PositionWorkload,
     UnitWorkload,
@@ -71,9 +72,14 @@ def register(subparsers: Any) -> None:
         "shortage/surplus labels from the staffing-norm rules, and the balance across OPD.",
     )
     parser.add_argument("dataset", metavar="DATASET", help="dataset file or directory")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
+    parser.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table",
                         help="table: per OPD (and positions of --unit); json: the full report; csv: one row "
-                        "per position (default: table)")
+                        "per position; xlsx: a workbook of units, positions and the balance (needs --out) "
+                        "(default: table)")
+    parser.add_argument("--csv-dialect", choices=CSV_DIALECTS, default="standard",
+                        help="csv for: standard (',' and a decimal point) or id (Excel under Indonesian settings: "
+                        "';', decimal comma, UTF-8 with BOM)")
+    parser.add_argument("--lang", choices=LANGS, default="id", help="language of the xlsx headers (default: id)")
     parser.add_argument("--unit", metavar="ID", help="show the positions of this unit and its sub-units; "
                         "json and csv are limited to them")
     parser.add_argument("--rules", metavar="PATH", action="append", type=Path,
@@ -90,6 +96,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "xlsx" and args.out is None:
+        print("error: --format xlsx writes a workbook: give --out FILE.xlsx", file=sys.stderr)
+        return EXIT_USAGE
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
         print(f"error: --chart {args.chart}: the file name must end in .png or .svg", file=sys.stderr)
         return EXIT_USAGE
@@ -99,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
 
     problems: list[InputError] = []
     dataset = rulesets = None
+    text: str | None
+    data = b""
     try:
         dataset = load_dataset(args.dataset)
     except InputError as exc:
@@ -129,12 +140,18 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = canonical_json(restrict(report, args.unit), indent=2) + "\n"
     elif args.format == "csv":
-        text = render_csv(positions_in(report, args.unit))
+        text = render_csv(positions_in(report, args.unit), args.csv_dialect)
+    elif args.format == "xlsx":
+        shown = restrict(report, args.unit)
+        text = None
+        data = workload_workbook(report, shown.positions, shown.units, CSV_COLUMNS, args.lang)
     else:
         text = render_table(report, args.unit, width=120 if args.out else None)
 
     try:
-        if args.out is not None:
+        if text is None:
+            atomic.write_bytes(args.out, data)
+        elif args.out is not None:
             atomic.write_text(args.out, text)
         else:
             sys.stdout.write(text)
@@ -185,25 +202,9 @@ def restrict(report: WorkloadReport, unit_id: str | None) -> WorkloadReport:
 # --------------------------------------------------------------------------- renderers
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return str(getattr(value, "value", value))
-
-
-def render_csv(positions: Sequence[PositionWorkload]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for position in positions:
-        writer.writerow([_cell(getattr(position, column)) for column in CSV_COLUMNS])
-    return buffer.getvalue()
+def render_csv(positions: Sequence[PositionWorkload], dialect: str = "standard") -> str:
+    """One row per position; text that would start a formula is neutralised (see spreadsheet.csv_text)."""
+    return csv_text(CSV_COLUMNS, workload_rows(positions, CSV_COLUMNS), dialect)
 
 
 def _num(value: float | int | None, places: int = 2) -> str:
