@@ -49,6 +49,12 @@ def _why_not() -> dict[str, Any]:
     return WhyNotReport.model_json_schema(mode="serialization")
 
 
+def _settings() -> dict[str, Any]:
+    from .settings import RegionSettings
+
+    return RegionSettings.model_json_schema()
+
+
 #: Target name -> (what it describes, schema builder). Other modules add their documents here.
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "dataset": ("a dataset document (input)", _dataset),
@@ -57,6 +63,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "result": ("a recommendation result (output of recommend)", _result),
     "workload": ("a workload report (output of workload --format json)", _workload),
     "why-not": ("a why-not report (output of why-not --format json)", _why_not),
+    "settings": ("a region's settings file (input of --settings)", _settings),
 }
 
 

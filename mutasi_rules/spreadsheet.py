@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .canonical import ZIP_EPOCH, canonical_zip
 from .cellformats import FORMULA_STARTS, neutralise_formula
 from .i18n import Lang, translator
 
@@ -38,7 +39,6 @@ CsvDialect = Literal["standard", "id"]
 #: regional settings opens directly: ``;``, decimal comma, UTF-8 with BOM, CRLF.
 CSV_DIALECTS: tuple[str, ...] = ("standard", "id")
 
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _MAX_WIDTH = 60
 
 
@@ -108,22 +108,14 @@ def deterministic_xlsx(book: Any) -> bytes:
     """The workbook's .xlsx bytes with no timestamps anywhere, so equal data give equal bytes."""
     from openpyxl.writer.excel import ExcelWriter
 
-    fixed = dt.datetime(*_FIXED_TIME)
+    fixed = dt.datetime(*ZIP_EPOCH)
     book.properties.created = fixed
     book.properties.modified = fixed
     book.properties.creator = "mutasi-rules"
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).save()  # save_workbook() would stamp the current time
-    # Re-pack with a fixed date on every member: zip entries otherwise carry the wall clock.
-    clean = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(clean, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o600 << 16
-            target.writestr(member, source.read(info.filename))
-    return clean.getvalue()
+    return canonical_zip(raw.getvalue())  # zip entries otherwise carry the wall clock
 
 
 def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:

@@ -30,6 +30,7 @@ from ..canonical import canonical_json
 from ..explain import Lang, explain_employee, explain_result, explanation_json
 from ..loading import validate_dataset
 from ..models import Dataset
+from ..notice_docx import write_docx_notices
 from ..notices import NoticeSettings, plugin_contacts, write_notices
 from ..plugins.manager import PluginError, PluginManager, load_plugins
 from ..recommendation import RecommendationResult
@@ -37,6 +38,7 @@ from ..report import write_report
 from ..workload import figures_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .audit import DB_HELP
+from .settings import add_settings_argument, region_from_args
 from .validate import format_problem
 
 
@@ -65,8 +67,12 @@ def register(subparsers: Any) -> None:
                              "with --notice-lang both)")
     parser.add_argument("--notice-lang", choices=("id", "en", "both"), default="id",
                         help="language of the letters (default: id)")
-    parser.add_argument("--objection-days", type=int, default=NoticeSettings().objection_days, metavar="N",
-                        help="days to raise an objection, stated in the letters (default: %(default)s)")
+    parser.add_argument("--notice-format", choices=("md", "docx"), default="md",
+                        help="letters as Markdown or as Word documents from the region's template (default: md)")
+    parser.add_argument("--objection-days", type=int, default=None, metavar="N",
+                        help="days to raise an objection, stated in the letters (default: the settings' period, "
+                             f"else {NoticeSettings().objection_days})")
+    add_settings_argument(parser)
     parser.add_argument("--report", metavar="FILE",
                         help="write the report for the head of the region: FILE.html (self-contained) or FILE.md")
     parser.set_defaults(handler=run)
@@ -170,13 +176,16 @@ def _guarded(step: Callable[[], int]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.objection_days < 1:
+    if args.objection_days is not None and args.objection_days < 1:
         print("--objection-days must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
     return _guarded(lambda: _run(args))
 
 
 def _run(args: argparse.Namespace) -> int:
+    region = region_from_args(args)
+    if region is None:
+        return EXIT_PROBLEMS
     source = _load(args)
     result = source.result
     writes = args.notices is not None or args.report is not None
@@ -192,13 +201,18 @@ def _run(args: argparse.Namespace) -> int:
         plugins = source.plugins()
         contacts = plugin_contacts(plugins, dataset) if plugins is not None and dataset is not None else None
         langs: tuple[Lang, ...] = ("id", "en") if args.notice_lang == "both" else (args.notice_lang,)
-        paths = write_notices(result, args.notices, langs=langs, contacts=contacts,
-                              settings=NoticeSettings(objection_days=args.objection_days), run_id=source.run_id)
+        if args.notice_format == "docx":
+            paths = write_docx_notices(result, args.notices, langs=langs, contacts=contacts, region=region,
+                                       objection_days=args.objection_days, run_id=source.run_id)
+        else:
+            paths = write_notices(result, args.notices, langs=langs, contacts=contacts,
+                                  settings=NoticeSettings.from_region(region, args.objection_days),
+                                  run_id=source.run_id)
         print(f"{len(paths)} notice(s) written to {args.notices}", file=sys.stderr)
     if args.report is not None:
         workload = (figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
                     if dataset is not None else None)
-        write_report(result, args.report, lang=args.lang, run_id=source.run_id, workload=workload)
+        write_report(result, args.report, lang=args.lang, run_id=source.run_id, workload=workload, region=region)
         print(f"report written to {args.report}", file=sys.stderr)
     for note in source.notes:
         print(f"note: {note}", file=sys.stderr)
