@@ -165,6 +165,7 @@ def test_cli_demo_runs_the_whole_job_and_writes_the_plan(capsys, tmp_path):
     plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     assert plan["format"] == "mutasi-rules.recommendation/1"
     assert (tmp_path / "plan.md").read_text(encoding="utf-8").startswith("# Rencana mutasi")
+    assert (tmp_path / "plan.xlsx").read_bytes().startswith(b"PK")
 
 
 def test_cli_demo_on_bad_dataset_exits_1(capsys):

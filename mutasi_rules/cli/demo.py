@@ -16,7 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ..atomic import write_text
+from ..atomic import write_bytes, write_text
+from ..spreadsheet import plan_workbook
 from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
 from ..recommendation import RecommendationResult, RecommendOptions
@@ -87,5 +88,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     write_text(out / "plan.json", result.to_json(indent=2) + "\n")
     write_text(out / "plan.md", render_markdown(result, args.lang))
-    console.print(f"written: {out / 'plan.json'}, {out / 'plan.md'}")
+    write_bytes(out / "plan.xlsx", plan_workbook(result, args.lang))
+    console.print(f"written: {out / 'plan.json'}, {out / 'plan.md'}, {out / 'plan.xlsx'}")
     return EXIT_OK
