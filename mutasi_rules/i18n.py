@@ -12,11 +12,12 @@ Rule messages are not here: rule sets carry their own ``id`` and ``en`` texts.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["LANGS", "Lang", "catalogue_path", "translator"]
+__all__ = ["LANGS", "Lang", "catalogue_path", "translate_message", "translator"]
 
 Lang = Literal["id", "en"]
 LANGS: tuple[str, ...] = ("id", "en")
@@ -46,3 +47,52 @@ def translator(lang: str) -> Callable[[str], str]:
         raise ValueError(f"unknown language {lang!r}; one of {', '.join(LANGS)}")
     messages = _messages(lang)
     return lambda message: messages.get(message, message)
+
+
+# --------------------------------------------------------------------------- messages with values
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+@functools.cache
+def _patterns(lang: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Catalogue entries with ``{name}`` placeholders as regular expressions, most specific first.
+
+    Problems are recorded in English with their values in the text ("required column
+    'nip' is missing"); the catalogue entry ``required column {name} is missing`` matches
+    it and its translation is filled with the same values. Data stays as it was.
+    """
+    entries = []
+    for message, translation in _messages(lang).items():
+        if not _PLACEHOLDER.search(message):
+            continue
+        pattern, last = "", 0
+        for match in _PLACEHOLDER.finditer(message):
+            # A *_text value is itself a message (translated in turn) and may hold spaces: take the longest.
+            greedy = "" if match.group(1).endswith("_text") else "?"
+            pattern += re.escape(message[last:match.start()]) + f"(?P<{match.group(1)}>.+{greedy})"
+            last = match.end()
+        pattern += re.escape(message[last:])
+        literal = len(_PLACEHOLDER.sub("", message))
+        entries.append((literal, re.compile(pattern + r"\Z", re.DOTALL), translation))
+    entries.sort(key=lambda entry: -entry[0])
+    return tuple((pattern, translation) for _, pattern, translation in entries)
+
+
+def translate_message(message: str, lang: str) -> str:
+    """A message recorded in English (a problem, a warning) in ``lang``: exact entry, else a pattern entry.
+
+    A message the catalogue does not know is shown as it is.
+    """
+    if lang == "en" or not message:
+        return message
+    messages = _messages(lang)
+    if message in messages:
+        return messages[message]
+    for pattern, translation in _patterns(lang):
+        match = pattern.match(message)
+        if match:
+            values = {name: translate_message(value, lang) if name.endswith("_text") else value
+                      for name, value in match.groupdict().items()}
+            return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), translation)
+    return message

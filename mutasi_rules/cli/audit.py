@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ..i18n import translator
 from ..audit import (
     ENV_AUDIT_DB,
     AuditError,
@@ -41,7 +42,8 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def record_run(path: str | os.PathLike[str], result: RecommendationResult, dataset: Dataset,
-               rulesets: list[LoadedRuleSet], plugins: PluginManager | None = None) -> DecisionRecord | None:
+               rulesets: list[LoadedRuleSet], plugins: PluginManager | None = None,
+               lang: str = "id") -> DecisionRecord | None:
     """Append the run to the log at ``path`` and hand the record to the plugins' audit sinks.
 
     Prints the run id, or why the run was not recorded (then returns None). A failing sink
@@ -56,7 +58,8 @@ def record_run(path: str | os.PathLike[str], result: RecommendationResult, datas
         print(f"audit: the result was NOT recorded in {path}. Fix the log path "
               f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", file=sys.stderr)
         return None
-    print(f"audit: recorded run {record.run_id} in {path}", file=sys.stderr)
+    print(translator(lang)("audit: recorded run {run_id} in {path}").format(run_id=record.run_id, path=path),
+          file=sys.stderr)
     if plugins is not None:
         try:
             plugins.decision_made(record)

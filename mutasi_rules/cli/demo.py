@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
     dataset, problems = validate_dataset(args.dataset)
     for problem in problems:
-        print(format_problem(problem), file=sys.stderr)
+        print(format_problem(problem, args.lang), file=sys.stderr)
     if dataset is None:
         print(f"dataset {args.dataset}: {len(problems.errors)} error(s); fix them first (mutasi-rules validate)",
               file=sys.stderr)

@@ -21,6 +21,7 @@ from ..plugins.manager import PluginError, PluginManager, load_plugins
 from ..problems import InputError
 from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
 from ..rulesets import LoadedRuleSet
+from ..i18n import translator
 from ..spreadsheet import plan_workbook
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
 from .audit import add_audit_arguments, record_run
@@ -69,8 +70,9 @@ def register(subparsers: Any) -> None:
 
 
 @contextmanager
-def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress bar on stderr for interactive runs; nothing when stderr is not a terminal."""
+def progress_reporter(enabled: bool, lang: str = "id") -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr for interactive runs, its labels in ``lang``; nothing when stderr is not a terminal."""
+    _ = translator(lang)
     if not enabled:
         yield None
         return
@@ -80,7 +82,7 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+                tasks[stage] = bar.add_task(_(stage), total=max(total, 1))
             bar.update(tasks[stage], completed=done, total=max(total, 1))
 
         yield report
@@ -90,13 +92,13 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
 PipelineRun = tuple[RecommendationResult, PluginManager | None, list[LoadedRuleSet]]
 
 
-def run_pipeline(dataset: Dataset, options: RecommendOptions) -> PipelineRun | int:
+def run_pipeline(dataset: Dataset, options: RecommendOptions, lang: str = "id") -> PipelineRun | int:
     """Load the plugins and rule sets (as prepare() would, so the audit log can store the rule sets)
     and run the pipeline with a progress bar on a terminal; on failure, report it and return the exit code."""
     try:
         plugins = load_plugins(options.plugins) if options.use_plugins else None
         rulesets = load_run_rulesets(options, plugins)
-        with progress_reporter(sys.stderr.isatty()) as progress:
+        with progress_reporter(sys.stderr.isatty(), lang) as progress:
             result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
     except InputError as error:
         print(str(error), file=sys.stderr)
@@ -127,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
     if args.max_moves is not None and args.max_moves < 0:
         print("--max-moves must be 0 or more", file=sys.stderr)
         return EXIT_USAGE
-    dataset = checked_dataset(args.dataset, "nothing recommended")
+    _ = translator(args.lang)
+    dataset = checked_dataset(args.dataset, "nothing recommended", args.lang)
     if dataset is None:
         return EXIT_PROBLEMS
     try:
@@ -135,30 +138,31 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:  # a malformed --plugin-option
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
-    ran = run_pipeline(dataset, options)
+    ran = run_pipeline(dataset, options, args.lang)
     if isinstance(ran, int):
         return ran
     result, plugins, rulesets = ran
     # Recorded before any output: a decision that is shown has been recorded.
     if not args.no_audit and record_run(args.audit_db or default_audit_path(args.dataset), result, dataset,
-                                        rulesets, plugins) is None:
+                                        rulesets, plugins, lang=args.lang) is None:
         return EXIT_FAILURE
     if args.format == "xlsx":
         write_bytes(args.out, plan_workbook(result, args.lang))
-        print(f"{len(result.moves)} moves written to {args.out}", file=sys.stderr)
-        return _finish(result)
+        print(_("{count} moves written to {path}").format(count=len(result.moves), path=args.out), file=sys.stderr)
+        return _finish(result, args.lang)
     text = render(result, args.format, args.lang)
     if args.out:
         write_text(args.out, text)
-        print(f"{len(result.moves)} moves written to {args.out}", file=sys.stderr)
+        print(_("{count} moves written to {path}").format(count=len(result.moves), path=args.out), file=sys.stderr)
     else:
         sys.stdout.write(text)
-    return _finish(result)
+    return _finish(result, args.lang)
 
 
-def _finish(result: RecommendationResult) -> int:
+def _finish(result: RecommendationResult, lang: str = "id") -> int:
+    _ = translator(lang)
     for skipped in result.run.skipped_plugins:
-        print(f"plugin skipped: {skipped}", file=sys.stderr)
+        print(_("plugin skipped: {name}").format(name=skipped), file=sys.stderr)
     return EXIT_OK
 
 
