@@ -53,6 +53,8 @@ from .cellformats import (
     numeric_parts,
     parse_date_text,
     parse_decimal_text,
+    deterministic_xlsx,
+    fill_sheet,
     neutralise_formula,
     restore_formula_text,
 )
@@ -1738,8 +1740,6 @@ def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def _fill_sheet(sheet: Any, header: list[str], rows: list[list[Any]]) -> None:
-    from .spreadsheet import fill_sheet
-
     fill_sheet(sheet, header, ([f"{LIST_SEPARATOR} ".join(v) if isinstance(v, list) else v for v in row] for row in rows),
                text_format=True)
 
@@ -1747,8 +1747,6 @@ def _fill_sheet(sheet: Any, header: list[str], rows: list[list[Any]]) -> None:
 def _workbook_bytes(sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
     """An .xlsx with no timestamps anywhere, so equal data give equal bytes."""
     import openpyxl
-
-    from .spreadsheet import deterministic_xlsx
 
     book = openpyxl.Workbook()
     book.remove(book.active)

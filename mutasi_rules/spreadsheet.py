@@ -16,13 +16,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .canonical import ZIP_EPOCH, canonical_zip
-from .cellformats import FORMULA_STARTS, neutralise_formula
+from .cellformats import deterministic_xlsx, fill_sheet, neutralise_formula
 from .i18n import Lang, translator
 
 __all__ = [
@@ -39,7 +37,6 @@ CsvDialect = Literal["standard", "id"]
 #: regional settings opens directly: ``;``, decimal comma, UTF-8 with BOM, CRLF.
 CSV_DIALECTS: tuple[str, ...] = ("standard", "id")
 
-_MAX_WIDTH = 60
 
 
 @dataclass
@@ -50,72 +47,6 @@ class Sheet:
     header: Sequence[str]
     rows: list[list[Any]] = field(default_factory=list)
     number_formats: dict[int, str] = field(default_factory=dict)  # column index -> Excel number format
-
-
-def _display_width(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, float):
-        return len(f"{value:.4f}")
-    if isinstance(value, (dt.date, dt.datetime)):
-        return 10
-    return max((len(line) for line in str(value).splitlines()), default=0)
-
-
-def fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Any]],
-               number_formats: dict[int, str] | None = None, text_format: bool = False) -> None:
-    """Write a header and rows into an openpyxl worksheet: frozen header, sized columns, no formulas.
-
-    ``text_format``: give text cells the ``@`` (text) format, so ids and NIPs stay text when edited.
-    """
-    from openpyxl.cell.cell import TYPE_STRING
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    widths = [len(str(h)) for h in header]
-    sheet.append(list(header))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        if isinstance(cell.value, str):
-            cell.data_type = TYPE_STRING
-    formats = number_formats or {}
-    for r, values in enumerate(rows, start=2):
-        for c, value in enumerate(values, start=1):
-            if isinstance(value, (list, tuple)):
-                value = "; ".join(str(v) for v in value)
-            cell = sheet.cell(row=r, column=c)
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = TYPE_STRING  # a text is never a formula
-                if value[:1] in FORMULA_STARTS:
-                    cell.quotePrefix = True  # and stays text when a person edits it
-                if text_format:
-                    cell.number_format = "@"
-            elif isinstance(value, (dt.date, dt.datetime)):
-                cell.number_format = "yyyy-mm-dd"
-            elif c - 1 in formats and isinstance(value, (int, float)) and not isinstance(value, bool):
-                cell.number_format = formats[c - 1]
-            if c - 1 < len(widths):
-                widths[c - 1] = max(widths[c - 1], _display_width(value))
-            else:
-                widths.append(_display_width(value))
-    for i, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = min(_MAX_WIDTH, width + 2)
-    sheet.freeze_panes = "A2"
-
-
-def deterministic_xlsx(book: Any) -> bytes:
-    """The workbook's .xlsx bytes with no timestamps anywhere, so equal data give equal bytes."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    fixed = dt.datetime(*ZIP_EPOCH)
-    book.properties.created = fixed
-    book.properties.modified = fixed
-    book.properties.creator = "mutasi-rules"
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()  # save_workbook() would stamp the current time
-    return canonical_zip(raw.getvalue())  # zip entries otherwise carry the wall clock
 
 
 def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
