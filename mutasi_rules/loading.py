@@ -58,6 +58,7 @@ from .cellformats import (
     neutralise_formula,
     restore_formula_text,
 )
+from .integrity import parent_cycles
 from .models import (
     Dataset,
     DatasetMetadata,
@@ -1509,24 +1510,10 @@ def _check_references(records: dict[str, list[Record]], out: _Collector) -> None
 def _check_cycles(units: list[Record], parents: dict[str, str], out: _Collector) -> None:
     """Report each cycle of unit parents once, at its first unit in file order."""
     by_id = _first_by_key(units, "id")
-    done: set[str] = set()
-    for record in units:
-        start = record.key("id")
-        if start is None or start in done:
-            continue
-        path: list[str] = []
-        on_path: set[str] = set()
-        node: str | None = start
-        while node is not None and node not in done and node not in on_path:
-            path.append(node)
-            on_path.add(node)
-            node = parents.get(node)
-        if node is not None and node in on_path:
-            cycle = path[path.index(node):]
-            first = min(cycle, key=lambda u: units.index(by_id[u]))
-            rotated = cycle[cycle.index(first):] + cycle[: cycle.index(first)]
-            out.at(by_id[first], ("parent_id",), "unit.parent_cycle", "unit parents form a cycle: " + " -> ".join([*rotated, first]), parents[first])
-        done.update(path)
+    order = [uid for uid in (r.key("id") for r in units) if uid is not None]
+    for cycle in parent_cycles(order, parents):
+        first = cycle[0]
+        out.at(by_id[first], ("parent_id",), "unit.parent_cycle", "unit parents form a cycle: " + " -> ".join([*cycle, first]), parents[first])
 
 
 def _describe(record: Record) -> str:

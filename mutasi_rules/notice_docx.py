@@ -33,7 +33,7 @@ from .notices import (
 )
 from .plugins.types import NoticeContact
 from .recommendation import Move, RecommendationResult
-from .rulesets import Effect
+from .rulesets import EFFECTS
 from .settings import RegionSettings
 
 __all__ = ["DEFAULT_TEMPLATE", "notice_context", "notice_docx", "render_docx_notices", "write_docx_notices"]
@@ -57,7 +57,7 @@ def notice_context(move: Move, result: RecommendationResult, *, lang: Lang = "id
     basis = "dasar hukum" if lang == "id" else "legal basis"
     reasons = list(_workload_lines(move, result, lang, _plain))
     reasons += [f"{f.message.get(lang)} ({basis}: {f.legal_basis})" for f in move.findings
-                if f.effect in (Effect.SCORE, Effect.WARN, Effect.REQUIRE_TRAINING)]
+                if EFFECTS[f.effect].in_notice]
     reasons += _fit_lines(move, result, lang, _plain)
     trainings = []
     for need in move.trainings_required:

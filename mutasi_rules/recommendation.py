@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .canonical import sha256_of
-from .engine import Finding, RuleEngine
+from .engine import DURABLE, Finding, RuleEngine
 from .facts import (
     CandidateScope,
     DatasetIndex,
@@ -45,12 +45,13 @@ from .facts import (
     position_facts,
     unit_facts,
 )
+from .integrity import dataset_problems
 from .models import Dataset, Employee, Position
 from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
 from .plugins.types import ScoreComponent, TrainingOffer, Veto
 from .runtime import fewer_collections
-from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
+from .rulesets import EFFECTS, Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
 from .scoring import (
     ProfileScore,
     ScoreComponentResult,
@@ -271,7 +272,7 @@ def _ref(position: Position, index: DatasetIndex) -> PositionRef:
 
 
 def _blocking(findings: Sequence[Finding]) -> list[Finding]:
-    return [f for f in findings if f.effect is Effect.BLOCK]
+    return [f for f in findings if EFFECTS[f.effect].blocks]
 
 
 class RunContext:
@@ -319,8 +320,9 @@ class RunContext:
         self._units: dict[str, UnitFacts] = {}
         self._employees: dict[str, EmployeeFacts] = {}
 
-    def engine(self) -> RuleEngine:
-        return RuleEngine(self.rulesets, as_of=self.as_of, extensions=self.extensions)
+    def engine(self, as_of: dt.date | None = None) -> RuleEngine:
+        """An evaluator of the run's rule sets (on ``as_of``, default the run's) from the rule backend."""
+        return DURABLE.evaluator(self.rulesets, as_of or self.as_of, self.extensions)
 
     def enrich(self, entity: str, subject: str, record: Any, facts: Any) -> Any:
         if self.plugins is None:
@@ -740,7 +742,7 @@ class _Run:
         fired = {f.rule_key for f in entry["findings"]}
         needs: dict[str, TrainingNeed] = {}
         for finding in findings:
-            if finding.effect is Effect.REQUIRE_TRAINING:
+            if EFFECTS[finding.effect].conditional:
                 for name in finding.trainings:
                     key = name.casefold()
                     rules = needs[key].required_by if key in needs else []
@@ -914,8 +916,12 @@ def prepare(
     named by ``options.plugins`` are loaded (unless ``options.use_plugins`` is false).
     ``rulesets``: the exact rule sets to use (an audit replay passes the recorded ones);
     by default ``options.rules`` (or the bundled rules) plus every plugin's.
+    Raises :class:`~mutasi_rules.problems.InputError` when the dataset's records do not fit
+    together (an unknown position, a duplicate NIP …: :func:`mutasi_rules.integrity.dataset_problems`).
     """
     options = options or RecommendOptions()
+    # A dataset built in memory has not been through the file loader's cross-record checks.
+    dataset_problems(dataset).raise_if_errors(f"dataset {dataset.metadata.name!r}")
     if plugins is None and options.use_plugins:
         plugins = load_plugins(options.plugins)
     loaded = list(rulesets) if rulesets is not None else load_run_rulesets(options, plugins)

@@ -517,13 +517,13 @@ def test_audit_sinks_receive_each_recorded_decision(tmp_path):
 
 
 def test_cli_rule_engine_failure_is_an_exit_code_not_a_traceback(tmp_path, capsys, monkeypatch):
-    from mutasi_rules.cli import recommend as command
+    from mutasi_rules import recommendation
     from mutasi_rules.engine import EngineError
 
     def failing(*args, **kwargs):
         raise EngineError("durable_rules failed on a batch of 3 candidate facts: boom")
 
-    monkeypatch.setattr(command, "recommend", failing)
+    monkeypatch.setattr(recommendation, "recommend", failing)
     db = tmp_path / "audit.sqlite"
     assert main(["recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 3
     assert "rule engine failure: durable_rules failed" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """``mutasi-rules audit verify|replay|list``: check, re-run and list the recorded decisions.
 
-Also :func:`add_audit_arguments` and :func:`record_run`, used by ``recommend`` and ``demo``
-to record every run in the decision log (see docs/audit.md).
+Also :func:`add_audit_arguments`, the options of the commands that record their run (the
+service layer records it; see docs/audit.md).
 """
 
 from __future__ import annotations
@@ -14,20 +14,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ..i18n import translator
 from ..audit import (
     ENV_AUDIT_DB,
     AuditError,
     AuditLog,
-    DecisionRecord,
     default_audit_path,
     replay,
 )
 from ..canonical import canonical_json
-from ..models import Dataset
-from ..plugins.manager import PluginError, PluginManager
-from ..recommendation import RecommendationResult
-from ..rulesets import LoadedRuleSet
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 DB_HELP = (f"the decision log (default: ${ENV_AUDIT_DB} if set, else mutasi-rules-audit.sqlite in the folder that "
@@ -39,34 +33,6 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("audit", "Every run is recorded in an append-only, hash-chained decision log.")
     group.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
     group.add_argument("--no-audit", action="store_true", help="do not record this run")
-
-
-def record_run(path: str | os.PathLike[str], result: RecommendationResult, dataset: Dataset,
-               rulesets: list[LoadedRuleSet], plugins: PluginManager | None = None,
-               lang: str = "id") -> DecisionRecord | None:
-    """Append the run to the log at ``path`` and hand the record to the plugins' audit sinks.
-
-    Prints the run id, or why the run was not recorded (then returns None). A failing sink
-    (``mutasi_rules_decision_made``) is a plugin failure: the record stays in the log, and
-    the caller fails the run.
-    """
-    try:
-        with AuditLog(path) as log:
-            record = log.append(result, dataset, rulesets)
-    except AuditError as error:
-        print(f"audit: {error}", file=sys.stderr)
-        print(f"audit: the result was NOT recorded in {path}. Fix the log path "
-              f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", file=sys.stderr)
-        return None
-    print(translator(lang)("audit: recorded run {run_id} in {path}").format(run_id=record.run_id, path=path),
-          file=sys.stderr)
-    if plugins is not None:
-        try:
-            plugins.decision_made(record)
-        except PluginError as error:
-            print(f"plugin failure in an audit sink: {error}", file=sys.stderr)
-            return None
-    return record
 
 
 def register(subparsers: Any) -> None:
@@ -185,4 +151,4 @@ def run_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["add_audit_arguments", "record_run", "register"]
+__all__ = ["add_audit_arguments", "register"]

@@ -22,8 +22,7 @@ from ..explain import render_markdown, render_table
 from ..loading import validate_dataset
 from ..recommendation import RecommendationResult, RecommendOptions
 from ..workload import figures_report
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS
-from .audit import record_run
+from . import EXIT_OK, EXIT_PROBLEMS
 from .recommend import run_pipeline
 from .validate import format_problem
 
@@ -73,19 +72,16 @@ def run(args: argparse.Namespace) -> int:
     meta = dataset.metadata
     console.print(f"[bold]{meta.name}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
                   f"{len(dataset.positions)} positions, {len(dataset.employees)} employees; dataset valid")
-    options = RecommendOptions()
-    ran = run_pipeline(dataset, options)
+    out = Path(args.out_dir)
+    ran = run_pipeline(dataset, RecommendOptions(), out / AUDIT_FILE, lang=args.lang)
     if isinstance(ran, int):
         return ran
-    result, plugins, loaded = ran
+    result = ran.result
     plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
     ruleset_names = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
     console.print(f"rule sets: {ruleset_names}\nplugins: {plugin_names}")
     console.print(workload_table(result, dataset))
     render_table(result, console, args.lang)
-    out = Path(args.out_dir)
-    if record_run(out / AUDIT_FILE, result, dataset, loaded, plugins) is None:
-        return EXIT_FAILURE
     write_text(out / "plan.json", result.to_json(indent=2) + "\n")
     write_text(out / "plan.md", render_markdown(result, args.lang))
     write_bytes(out / "plan.xlsx", plan_workbook(result, args.lang))

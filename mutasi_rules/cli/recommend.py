@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from ..atomic import write_bytes, write_text
-from ..audit import default_audit_path
+from ..audit import ENV_AUDIT_DB, AuditError, default_audit_path
 from ..engine import EngineError
 from ..explain import render_markdown, render_table
-from ..models import Dataset
-from ..plugins.manager import PluginError, PluginManager, load_plugins
-from ..problems import InputError
-from ..recommendation import RecommendationResult, RecommendOptions, load_run_rulesets, recommend
-from ..rulesets import LoadedRuleSet
 from ..i18n import translator
+from ..models import Dataset
+from ..plugins.manager import PluginError
+from ..problems import InputError
+from ..recommendation import RecommendationResult, RecommendOptions
+from ..service import RunOutcome, Service
 from ..spreadsheet import plan_workbook
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
-from .audit import add_audit_arguments, record_run
+from .audit import add_audit_arguments
 from .plugins import add_plugin_arguments, settings_from_args
 from .validate import checked_dataset
 
@@ -64,14 +71,15 @@ def register(subparsers: Any) -> None:
                         help="xlsx: a workbook of moves, shortages, trainings, OPD balance and people excluded "
                         "(needs --out)")
     parser.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically) instead of stdout")
-    parser.add_argument("--lang", choices=("id", "en"), default="id", help="language of table, md and xlsx output")
+    parser.add_argument("--lang", choices=("id", "en"), default="id",
+                        help="language of the output and messages (default: id)")
     add_audit_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 @contextmanager
 def progress_reporter(enabled: bool, lang: str = "id") -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress bar on stderr for interactive runs, its labels in ``lang``; nothing when stderr is not a terminal."""
+    """A progress bar on stderr for interactive runs, labelled in ``lang``; nothing when stderr is not a terminal."""
     _ = translator(lang)
     if not enabled:
         yield None
@@ -88,18 +96,14 @@ def progress_reporter(enabled: bool, lang: str = "id") -> Iterator[Callable[[str
         yield report
 
 
-#: A pipeline run as the CLI needs it: the result and the plugins and rule sets it used (for the audit log).
-PipelineRun = tuple[RecommendationResult, PluginManager | None, list[LoadedRuleSet]]
-
-
-def run_pipeline(dataset: Dataset, options: RecommendOptions, lang: str = "id") -> PipelineRun | int:
-    """Load the plugins and rule sets (as prepare() would, so the audit log can store the rule sets)
-    and run the pipeline with a progress bar on a terminal; on failure, report it and return the exit code."""
+def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os.PathLike[str] | None,
+                 *, record: bool = True, lang: str = "id") -> RunOutcome | int:
+    """Run and record through the service, with a progress bar on a terminal; on failure, report it
+    and return the exit code. Recorded before any output: a decision that is shown has been recorded."""
+    service = Service(audit_db)
     try:
-        plugins = load_plugins(options.plugins) if options.use_plugins else None
-        rulesets = load_run_rulesets(options, plugins)
         with progress_reporter(sys.stderr.isatty(), lang) as progress:
-            result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
+            outcome = service.recommend(dataset, options, record=record, progress=progress)
     except InputError as error:
         print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
@@ -109,7 +113,15 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions, lang: str = "id") 
     except EngineError as error:
         print(f"rule engine failure: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    return result, plugins, rulesets
+    except AuditError as error:
+        print(f"audit: {error}", file=sys.stderr)
+        print(f"audit: the result was NOT recorded in {service.audit_path}. Fix the log path "
+              f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", file=sys.stderr)
+        return EXIT_FAILURE
+    if outcome.record is not None:
+        print(translator(lang)("audit: recorded run {run_id} in {path}").format(
+            run_id=outcome.record.run_id, path=service.audit_path), file=sys.stderr)
+    return outcome
 
 
 def render(result: RecommendationResult, fmt: str, lang: str) -> str:
@@ -123,13 +135,13 @@ def render(result: RecommendationResult, fmt: str, lang: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    _ = translator(args.lang)
     if args.format == "xlsx" and not args.out:
         print("--format xlsx writes a workbook: give --out FILE.xlsx", file=sys.stderr)
         return EXIT_USAGE
     if args.max_moves is not None and args.max_moves < 0:
         print("--max-moves must be 0 or more", file=sys.stderr)
         return EXIT_USAGE
-    _ = translator(args.lang)
     dataset = checked_dataset(args.dataset, "nothing recommended", args.lang)
     if dataset is None:
         return EXIT_PROBLEMS
@@ -138,29 +150,21 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:  # a malformed --plugin-option
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
-    ran = run_pipeline(dataset, options, args.lang)
+    ran = run_pipeline(dataset, options, args.audit_db or default_audit_path(args.dataset), record=not args.no_audit,
+                       lang=args.lang)
     if isinstance(ran, int):
         return ran
-    result, plugins, rulesets = ran
-    # Recorded before any output: a decision that is shown has been recorded.
-    if not args.no_audit and record_run(args.audit_db or default_audit_path(args.dataset), result, dataset,
-                                        rulesets, plugins, lang=args.lang) is None:
-        return EXIT_FAILURE
+    result = ran.result
     if args.format == "xlsx":
         write_bytes(args.out, plan_workbook(result, args.lang))
-        print(_("{count} moves written to {path}").format(count=len(result.moves), path=args.out), file=sys.stderr)
-        return _finish(result, args.lang)
-    text = render(result, args.format, args.lang)
-    if args.out:
-        write_text(args.out, text)
-        print(_("{count} moves written to {path}").format(count=len(result.moves), path=args.out), file=sys.stderr)
     else:
-        sys.stdout.write(text)
-    return _finish(result, args.lang)
-
-
-def _finish(result: RecommendationResult, lang: str = "id") -> int:
-    _ = translator(lang)
+        text = render(result, args.format, args.lang)
+        if not args.out:
+            sys.stdout.write(text)
+        else:
+            write_text(args.out, text)
+    if args.out:
+        print(_("{count} moves written to {path}").format(count=len(result.moves), path=args.out), file=sys.stderr)
     for skipped in result.run.skipped_plugins:
         print(_("plugin skipped: {name}").format(name=skipped), file=sys.stderr)
     return EXIT_OK

@@ -9,8 +9,8 @@ from typing import Any
 from ..engine import EngineError
 from ..plugins.manager import PluginError
 from ..problems import InputError
-from ..recommendation import prepare
-from ..whynot import UnknownSubject, WhyNot, WhyNotReport, check_subject, render_report
+from ..service import Service
+from ..whynot import UnknownSubject, render_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .recommend import add_run_arguments, options_from
 from .validate import checked_dataset
@@ -43,11 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if dataset is None:
         return EXIT_PROBLEMS
     try:
-        check_subject({e.nip for e in dataset.employees}, {p.id for p in dataset.positions},
-                      args.employee, args.position)  # before the run is prepared: a typo answers at once
-        ctx = prepare(dataset, options)
-        with WhyNot(ctx) as service:
-            report: WhyNotReport = service.query(args.employee, args.position)
+        with Service() as service:
+            report = service.why_not(dataset, args.employee, args.position, options)
     except UnknownSubject as error:
         print(f"{args.dataset}: {error}", file=sys.stderr)
         return EXIT_PROBLEMS

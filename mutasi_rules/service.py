@@ -1,0 +1,280 @@
+"""The service layer: the one entry point every front end calls.
+
+The command line, the HTTP API, the web application and batch runs do not assemble the
+pipeline themselves: they call a :class:`Service`, which
+
+* reads and checks datasets (files through :mod:`mutasi_rules.loading`, models built in
+  memory through :mod:`mutasi_rules.integrity`: the same problems with the same codes);
+* prepares runs (plugins, rule sets, labelled workload) and keeps prepared contexts, keyed by
+  what decides them (dataset hash, options, rule-set hashes, plugin versions), so repeated
+  why-not queries on one dataset do not prepare again;
+* runs the pipeline, records the decision in the hash-chained decision log and then hands
+  the record to the plugins' audit sinks (``mutasi_rules_decision_made``), in that order,
+  so a decision that is shown has been recorded and a sink never sees an unrecorded one;
+* reads recorded runs back for explanations, replays and verification.
+
+A host application embedding the library in Python uses it the same way::
+
+    from mutasi_rules.service import Service
+    service = Service(audit_db="/var/lib/simpeg/mutasi-audit.sqlite")
+    outcome = service.recommend(dataset, RecommendOptions(max_moves=20))
+    print(outcome.record.run_id, len(outcome.result.moves))
+
+The lower-level :func:`mutasi_rules.recommend` stays for callers that want a result without a
+record. A ``Service`` is safe to share between threads: the context cache is locked, and each
+prepared why-not engine answers one query at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .canonical import canonical_json, sha256_of
+from .integrity import dataset_problems
+from .models import Dataset
+from .problems import InputError, Problems
+
+if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs them: start-up stays cheap
+    from .audit import (
+        AuditLog,
+        DecisionRecord,
+        RecordSummary,
+        ReplayReport,
+        VerifyReport,
+    )
+    from .plugins.manager import PluginManager
+    from .recommendation import RecommendationResult, RecommendOptions, RunContext
+    from .rulesets import LoadedRuleSet
+    from .whynot import WhyNot, WhyNotReport
+    from .workload import WorkloadReport
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RunOutcome:
+    """A finished run: its result, its decision-log record (None when not recorded) and what it ran with."""
+
+    result: RecommendationResult
+    record: DecisionRecord | None
+    rulesets: list[LoadedRuleSet]
+    plugins: PluginManager | None
+    dataset: Dataset
+
+    @property
+    def run_id(self) -> str | None:
+        return self.record.run_id if self.record is not None else None
+
+
+@dataclass
+class _Prepared:
+    """A cached run context and its why-not service, used one query at a time."""
+
+    ctx: RunContext
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    whynot: WhyNot | None = None
+
+    def close(self) -> None:
+        if self.whynot is not None:
+            self.whynot.close()
+            self.whynot = None
+
+
+def dataset_sha256(dataset: Dataset) -> str:
+    """The dataset's id: SHA-256 of its canonical JSON (as the run record and the HTTP API name it)."""
+    return sha256_of(canonical_json(dataset.model_dump(mode="json")))
+
+
+class Service:
+    """Prepare, run, record and explain decisions; the layer under every front end.
+
+    ``audit_db``: the decision log (default: :func:`mutasi_rules.audit.default_audit_path`).
+    ``cache_size``: how many prepared run contexts are kept (least recently used go first).
+    ``clock``: the wall clock used only for a record's ``recorded_at`` (tests pass a fixed one);
+    decisions never read it.
+    """
+
+    def __init__(self, audit_db: str | os.PathLike[str] | None = None, *, cache_size: int = 4,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        self._audit_db = Path(audit_db) if audit_db is not None else None
+        self._clock = clock
+        self._cache_size = max(cache_size, 0)
+        self._cache: OrderedDict[str, _Prepared] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ datasets
+
+    @staticmethod
+    def read_dataset(path: str | os.PathLike[str]) -> tuple[Dataset | None, Problems]:
+        """Read a dataset file or folder: the dataset (None when it has errors) and every problem found."""
+        from .loading import validate_dataset
+
+        return validate_dataset(path)
+
+    @staticmethod
+    def load_dataset(path: str | os.PathLike[str]) -> Dataset:
+        """Read a dataset; raise :class:`InputError` with every problem if it has errors."""
+        dataset, problems = Service.read_dataset(path)
+        if dataset is None:
+            raise InputError(f"dataset {os.fspath(path)}", list(problems))
+        return dataset
+
+    @staticmethod
+    def check_dataset(dataset: Dataset) -> Problems:
+        """The cross-record problems of a dataset built in memory (the loader reports these for files)."""
+        return dataset_problems(dataset)
+
+    # ------------------------------------------------------------------ runs
+
+    def load_inputs(self, options: RecommendOptions) -> tuple[PluginManager | None, list[LoadedRuleSet]]:
+        """The plugins and rule sets a run with ``options`` uses (what the decision log stores)."""
+        from .plugins.manager import load_plugins
+        from .recommendation import load_run_rulesets
+
+        plugins = load_plugins(options.plugins) if options.use_plugins else None
+        return plugins, load_run_rulesets(options, plugins)
+
+    def recommend(self, dataset: Dataset, options: RecommendOptions | None = None, *, record: bool = True,
+                  progress: Progress | None = None) -> RunOutcome:
+        """Run the pipeline on ``dataset`` and (by default) record the decision.
+
+        Raises :class:`InputError` (bad data or rules), :class:`~mutasi_rules.plugins.manager.PluginError`,
+        :class:`~mutasi_rules.engine.EngineError` and :class:`~mutasi_rules.audit.AuditError`
+        (the run could not be recorded; nothing was recorded then). A failing audit sink is a
+        :class:`PluginError` raised after the record is in the log.
+        """
+        from .recommendation import RecommendOptions, recommend
+
+        options = options or RecommendOptions()
+        plugins, rulesets = self.load_inputs(options)
+        result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
+        recorded = self.record(result, dataset, rulesets, plugins) if record else None
+        return RunOutcome(result=result, record=recorded, rulesets=rulesets, plugins=plugins, dataset=dataset)
+
+    def record(self, result: RecommendationResult, dataset: Dataset, rulesets: list[LoadedRuleSet],
+               plugins: PluginManager | None) -> DecisionRecord:
+        """Append a run to the decision log, then hand the record to the plugins' audit sinks."""
+        with self.open_log(create=True) as log:
+            recorded = log.append(result, dataset, rulesets)
+        if plugins is not None:
+            plugins.decision_made(recorded)
+        return recorded
+
+    def prepare(self, dataset: Dataset, options: RecommendOptions | None = None) -> RunContext:
+        """A prepared run context (cached): what why-not queries and re-plans start from."""
+        return self._prepared(dataset, options).ctx
+
+    def why_not(self, dataset: Dataset, nip: str, position_id: str,
+                options: RecommendOptions | None = None) -> WhyNotReport:
+        """Every reason ``nip`` is not moved to ``position_id``, with verified counterfactuals.
+
+        Raises :class:`~mutasi_rules.whynot.UnknownSubject` for an unknown NIP or position
+        before anything is prepared.
+        """
+        from .whynot import WhyNot, check_subject
+
+        check_subject({e.nip for e in dataset.employees}, {p.id for p in dataset.positions}, nip, position_id)
+        prepared = self._prepared(dataset, options)
+        with prepared.lock:
+            if prepared.whynot is None:
+                prepared.whynot = WhyNot(prepared.ctx)
+            return prepared.whynot.query(nip, position_id)
+
+    def workload(self, dataset: Dataset, options: RecommendOptions | None = None) -> WorkloadReport:
+        """The labelled workload analysis the run with ``options`` starts from."""
+        return self._prepared(dataset, options).ctx.report
+
+    def _prepared(self, dataset: Dataset, options: RecommendOptions | None) -> _Prepared:
+        from .recommendation import RecommendOptions, prepare
+
+        options = options or RecommendOptions()
+        plugins, rulesets = self.load_inputs(options)
+        key = sha256_of(canonical_json({
+            "dataset": dataset_sha256(dataset),
+            "options": options.model_dump(mode="json"),
+            "rulesets": sorted([r.id, r.version, r.origin, r.sha256] for r in rulesets),
+            "plugins": sorted([i.name, i.version, i.status] for i in plugins.infos.values()) if plugins else [],
+        }))
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        prepared = _Prepared(prepare(dataset, options, plugins=plugins, rulesets=rulesets))
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:  # another thread prepared it meanwhile
+                return cached
+            if self._cache_size:
+                self._cache[key] = prepared
+                while len(self._cache) > self._cache_size:
+                    _, old = self._cache.popitem(last=False)
+                    with old.lock:
+                        old.close()
+        return prepared
+
+    def close(self) -> None:
+        """Free the prepared engines."""
+        with self._lock:
+            for prepared in self._cache.values():
+                with prepared.lock:
+                    prepared.close()
+            self._cache.clear()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ the decision log
+
+    @property
+    def audit_path(self) -> Path:
+        from .audit import default_audit_path
+
+        return self._audit_db if self._audit_db is not None else Path(default_audit_path())
+
+    def open_log(self, *, create: bool = False) -> AuditLog:
+        """The decision log; ``create=False`` (readers): a missing log is an error, never a new empty one."""
+        from .audit import AuditLog
+
+        return AuditLog(self.audit_path, create=create, clock=self._clock)
+
+    @contextmanager
+    def _log(self) -> Iterator[AuditLog]:
+        with self.open_log() as log:
+            yield log
+
+    def recorded_run(self, run_id: str) -> DecisionRecord:
+        """A recorded run (a unique prefix of its id will do); raises AuditError for an unknown one."""
+        with self._log() as log:
+            return log.get(run_id)
+
+    def runs(self) -> list[RecordSummary]:
+        """Every recorded run, in sequence order."""
+        with self._log() as log:
+            return list(log.summaries())
+
+    def verify(self) -> VerifyReport:
+        """Check every record's hashes and the chain."""
+        with self._log() as log:
+            return log.verify()
+
+    def replay(self, run_id: str) -> ReplayReport:
+        """Re-run a recorded decision from its stored inputs and compare byte for byte."""
+        from .audit import replay
+
+        with self._log() as log:
+            return replay(log, run_id)
+
+
+__all__ = ["RunOutcome", "Service", "dataset_sha256"]
