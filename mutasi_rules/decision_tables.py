@@ -396,7 +396,7 @@ class _SheetReader:
         except ExprSyntaxError as exc:
             self.error(cell.ref, "rule.syntax", f"{condition.header}: {exc.message} in {text!r}", cell.value)
             return False
-        _, found = check(expr, schema, engine_check=False)
+        _, found = check(expr, schema)  # the whole rule is compile-checked with the rule file checks
         for problem in found:
             if problem.severity == "error":
                 self.error(cell.ref, problem.code, f"{condition.header}: {problem.message} (in {text!r})", cell.value)

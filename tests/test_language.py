@@ -87,6 +87,13 @@ def test_workload_and_recommend_speak_indonesian_by_default(tmp_path, capsys):
     assert not english_in(text), english_in(text)
 
 
+def test_demo_speaks_indonesian(tmp_path, capsys):
+    assert main(["demo", str(EXAMPLE), "--out-dir", str(tmp_path)]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "data valid" in captured.out and "Beban kerja per OPD" in captured.out
+    assert not english_in(captured.out + captured.err), english_in(captured.out + captured.err)
+
+
 def test_english_with_lang_en(capsys):
     assert main(["workload", str(EXAMPLE), "--lang", "en"]) == EXIT_OK
     assert "Workload per OPD" in capsys.readouterr().out

@@ -169,5 +169,5 @@ def test_cli_demo_runs_the_whole_job_and_writes_the_plan(capsys, tmp_path):
 
 
 def test_cli_demo_on_bad_dataset_exits_1(capsys):
-    assert main(["demo", str(dataset_of(BAD / "nip_invalid"))]) == EXIT_PROBLEMS
+    assert main(["demo", "--lang", "en", str(dataset_of(BAD / "nip_invalid"))]) == EXIT_PROBLEMS
     assert "3 error(s)" in capsys.readouterr().err

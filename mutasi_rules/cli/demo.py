@@ -15,12 +15,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..atomic import write_bytes, write_text
-from ..spreadsheet import plan_workbook
 from ..explain import render_markdown, render_table
+from ..i18n import translator
 from ..loading import validate_dataset
 from ..recommendation import RecommendationResult, RecommendOptions
+from ..spreadsheet import plan_workbook
 from ..workload import figures_report
 from . import EXIT_OK, EXIT_PROBLEMS
 from .recommend import run_pipeline
@@ -45,12 +47,13 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def workload_table(result: RecommendationResult, dataset: Any) -> Table:
+def workload_table(result: RecommendationResult, dataset: Any, lang: str = "id") -> Table:
+    _ = translator(lang)
     report = figures_report(dataset)
     after = {u.unit_id: u.ej_after for u in result.units}
-    table = Table(title="Beban kerja per OPD / workload by agency")
-    for column in ("OPD", "pegawai", "kebutuhan", "EJ", "EJ sesudah"):
-        table.add_column(column, justify="left" if column == "OPD" else "right")
+    table = Table(title=_("Workload by agency"))
+    for i, column in enumerate((_("OPD"), _("Staff"), _("Staff needed"), _("EJ"), _("EJ after"))):
+        table.add_column(column, justify="left" if i == 0 else "right")
     for unit in sorted(report.opd_units(), key=lambda u: u.name):
         ej = "-" if unit.ej is None else f"{unit.ej:.2f}"
         ej_after = after.get(unit.unit_id)
@@ -62,28 +65,33 @@ def workload_table(result: RecommendationResult, dataset: Any) -> Table:
 def run(args: argparse.Namespace) -> int:
     # Piped output (CI logs, files) gets a width that fits the plan table, not the 80-column default.
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
+    _ = translator(args.lang)
     dataset, problems = validate_dataset(args.dataset)
     for problem in problems:
         print(format_problem(problem, args.lang), file=sys.stderr)
     if dataset is None:
-        print(f"dataset {args.dataset}: {len(problems.errors)} error(s); fix them first (mutasi-rules validate)",
-              file=sys.stderr)
+        print(_("dataset {path}: {errors} error(s); {consequence}").format(
+            path=args.dataset, errors=len(problems.errors), consequence=_("fix them first (mutasi-rules validate)")),
+            file=sys.stderr)
         return EXIT_PROBLEMS
     meta = dataset.metadata
-    console.print(f"[bold]{meta.name}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
-                  f"{len(dataset.positions)} positions, {len(dataset.employees)} employees; dataset valid")
+    console.print(Text(meta.name, style="bold") + _(", as_of {as_of}: {units} units, {positions} positions, "
+                                                  "{employees} employees; dataset valid").format(
+        as_of=meta.as_of.isoformat(), units=len(dataset.units), positions=len(dataset.positions),
+        employees=len(dataset.employees)))
     out = Path(args.out_dir)
     ran = run_pipeline(dataset, RecommendOptions(), out / AUDIT_FILE, lang=args.lang)
     if isinstance(ran, int):
         return ran
     result = ran.result
-    plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
+    plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or _("none")
     ruleset_names = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
-    console.print(f"rule sets: {ruleset_names}\nplugins: {plugin_names}")
-    console.print(workload_table(result, dataset))
+    console.print(Text(_("rule sets: {rulesets}\nplugins: {plugins}").format(rulesets=ruleset_names,
+                                                                          plugins=plugin_names)))
+    console.print(workload_table(result, dataset, args.lang))
     render_table(result, console, args.lang)
     write_text(out / "plan.json", result.to_json(indent=2) + "\n")
     write_text(out / "plan.md", render_markdown(result, args.lang))
     write_bytes(out / "plan.xlsx", plan_workbook(result, args.lang))
-    console.print(f"written: {out / 'plan.json'}, {out / 'plan.md'}, {out / 'plan.xlsx'}")
+    console.print(Text(_("written: {files}").format(files=f"{out / 'plan.json'}, {out / 'plan.md'}, {out / 'plan.xlsx'}")))
     return EXIT_OK
