@@ -102,10 +102,12 @@ _NUMBER = "0.00"
 _EJ = "0.000"
 
 
-def plan_workbook(result: Any, lang: Lang = "id") -> bytes:
+def plan_workbook(result: Any, lang: Lang = "id", workload: Any = None) -> bytes:
     """The transfer plan as a workbook: summary, moves, shortages, trainings, OPD balance, people excluded.
 
-    ``result`` is a :class:`~mutasi_rules.recommendation.RecommendationResult`.
+    ``result`` is a :class:`~mutasi_rules.recommendation.RecommendationResult`; with the run's
+    ``workload`` (:class:`~mutasi_rules.workload.WorkloadReport`) the balance sheet lists every
+    OPD, those the plan does not touch unchanged, else only the OPDs the plan touches.
     """
     _ = translator(lang)
     run = result.run
@@ -184,9 +186,14 @@ def plan_workbook(result: Any, lang: Lang = "id") -> bytes:
                     [_("Unit ID"), _("OPD"), _("Moves out"), _("Moves in"), _("EJ before"), _("EJ after"),
                      _("EJ change")],
                     number_formats={4: _EJ, 5: _EJ, 6: _EJ})
-    for unit in result.units:
-        change = None if unit.ej_before is None or unit.ej_after is None else round(unit.ej_after - unit.ej_before, 4)
-        balance.rows.append([unit.unit_id, unit.name, unit.moves_out, unit.moves_in, unit.ej_before, unit.ej_after,
+    touched = {unit.unit_id: unit for unit in result.units}
+    opds = [(u.unit_id, u.name, u.ej) for u in workload.opd_units()] if workload is not None else []
+    for unit_id, name, ej in sorted(opds + [(u.unit_id, u.name, u.ej_before) for u in result.units
+                                           if u.unit_id not in {o[0] for o in opds}]):
+        unit = touched.get(unit_id)
+        before, after = (unit.ej_before, unit.ej_after) if unit is not None else (ej, ej)
+        change = None if before is None or after is None else round(after - before, 4)
+        balance.rows.append([unit_id, name, unit.moves_out if unit else 0, unit.moves_in if unit else 0, before, after,
                              change])
 
     excluded = Sheet(_("Excluded"),

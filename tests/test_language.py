@@ -87,6 +87,14 @@ def test_workload_and_recommend_speak_indonesian_by_default(tmp_path, capsys):
     assert not english_in(text), english_in(text)
 
 
+def test_why_not_speaks_indonesian(capsys):
+    assert main(["why-not", str(EXAMPLE), "--employee", "197601222004071001", "--position",
+                 "sdn-01-selatan.guru-sd-pertama"]) in (EXIT_OK, EXIT_PROBLEMS)
+    captured = capsys.readouterr()
+    assert "Mengapa tidak" in captured.out
+    assert not english_in(captured.out + captured.err), english_in(captured.out + captured.err)
+
+
 def test_demo_speaks_indonesian(tmp_path, capsys):
     assert main(["demo", str(EXAMPLE), "--out-dir", str(tmp_path)]) == EXIT_OK
     captured = capsys.readouterr()

@@ -58,6 +58,21 @@ def test_plan_workbook_has_every_sheet_typed_and_frozen(example_run):
                          for need in result.trainings_total}
 
 
+def test_balance_sheet_lists_every_opd_with_the_workload(example_run):
+    from mutasi_rules.workload import figures_report
+
+    dataset, result = example_run
+    workload = figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
+    sheet = book_of(plan_workbook(result, "id", workload))["Keseimbangan OPD"]
+    rows = {row[0].value: [c.value for c in row] for row in sheet.iter_rows(min_row=2)}
+    assert set(rows) == {u.unit_id for u in workload.opd_units()}
+    for unit in result.units:  # the OPDs the plan touches: before and after from the plan
+        assert rows[unit.unit_id][2:6] == [unit.moves_out, unit.moves_in, unit.ej_before, unit.ej_after]
+    untouched = next(u for u in workload.opd_units() if u.unit_id not in {x.unit_id for x in result.units}
+                     and u.ej is not None)
+    assert rows[untouched.unit_id][2:] == [0, 0, untouched.ej, untouched.ej, 0]
+
+
 def test_plan_workbook_in_english_and_deterministic(example_run):
     _, result = example_run
     data = plan_workbook(result, "en")

@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     render_table(result, console, args.lang)
     write_text(out / "plan.json", result.to_json(indent=2) + "\n")
     write_text(out / "plan.md", render_markdown(result, args.lang))
-    write_bytes(out / "plan.xlsx", plan_workbook(result, args.lang))
+    write_bytes(out / "plan.xlsx", plan_workbook(result, args.lang, figures_report(dataset, as_of=result.run.as_of,
+                                                                                  settings=result.run.options.workload)))
     console.print(Text(_("written: {files}").format(files=f"{out / 'plan.json'}, {out / 'plan.md'}, {out / 'plan.xlsx'}")))
     return EXIT_OK

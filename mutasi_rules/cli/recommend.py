@@ -30,6 +30,7 @@ from ..problems import InputError
 from ..recommendation import RecommendationResult, RecommendOptions
 from ..service import RunOutcome, Service
 from ..spreadsheet import plan_workbook
+from ..workload import figures_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
 from .audit import add_audit_arguments
 from .plugins import add_plugin_arguments, settings_from_args
@@ -156,7 +157,8 @@ def run(args: argparse.Namespace) -> int:
         return ran
     result = ran.result
     if args.format == "xlsx":
-        write_bytes(args.out, plan_workbook(result, args.lang))
+        workload = figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
+        write_bytes(args.out, plan_workbook(result, args.lang, workload))
     else:
         text = render(result, args.format, args.lang)
         if not args.out:
