@@ -102,6 +102,17 @@ def test_demo_speaks_indonesian(tmp_path, capsys):
     assert not english_in(captured.out + captured.err), english_in(captured.out + captured.err)
 
 
+def test_a_bad_dataset_is_reported_in_indonesian_by_every_command(tmp_path, capsys):
+    dataset = next(p for p in sorted((BAD / "many_problems").iterdir()) if p.name.startswith("dataset"))
+    for command in (["workload", str(dataset)], ["recommend", str(dataset), "--no-audit"]):
+        assert main(command) == EXIT_PROBLEMS
+        err = capsys.readouterr().err
+        assert "kesalahan" in err
+        for line in err.splitlines():
+            message = re.split(r": (?:kesalahan|peringatan): ", line, maxsplit=1)[-1]
+            assert not english_in(message), (command[0], line, english_in(message))
+
+
 def test_english_with_lang_en(capsys):
     assert main(["workload", str(EXAMPLE), "--lang", "en"]) == EXIT_OK
     assert "Workload per OPD" in capsys.readouterr().out

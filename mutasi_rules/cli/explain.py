@@ -30,6 +30,7 @@ from ..canonical import canonical_json
 from ..explain import Lang, explain_employee, explain_result, explanation_json
 from ..loading import validate_dataset
 from ..models import Dataset
+from ..i18n import translator
 from ..notice_docx import write_docx_notices
 from ..notices import NoticeSettings, plugin_contacts, write_notices
 from ..plugins.manager import PluginError, PluginManager, load_plugins
@@ -88,6 +89,7 @@ class _Source:
         self.record = record
         self.dataset_path = dataset_path
         self.notes: list[str] = []
+        self.lang = "id"  # of the problems shown when the dataset does not load
 
     def dataset(self) -> Dataset | None:
         if self.record is not None:
@@ -97,7 +99,7 @@ class _Source:
         dataset, problems = validate_dataset(self.dataset_path)
         if dataset is None:
             for problem in problems.errors:
-                print(format_problem(problem), file=sys.stderr)
+                print(format_problem(problem, self.lang), file=sys.stderr)
             raise _Failure(EXIT_PROBLEMS, f"dataset {self.dataset_path}: {len(problems.errors)} error(s)")
         return dataset
 
@@ -183,17 +185,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    _ = translator(args.lang)
     region = region_from_args(args)
     if region is None:
         return EXIT_PROBLEMS
     source = _load(args)
+    source.lang = args.lang
     result = source.result
     writes = args.notices is not None or args.report is not None
     if not writes or args.employee or args.format or args.out:
         text = _explanation(source, args)
         if args.out:
             write_text(args.out, text)
-            print(f"explanation written to {args.out}", file=sys.stderr)
+            print(_("explanation written to {path}").format(path=args.out), file=sys.stderr)
         else:
             sys.stdout.write(text)
     dataset = source.dataset() if writes else None
@@ -208,12 +212,12 @@ def _run(args: argparse.Namespace) -> int:
             paths = write_notices(result, args.notices, langs=langs, contacts=contacts,
                                   settings=NoticeSettings.from_region(region, args.objection_days),
                                   run_id=source.run_id)
-        print(f"{len(paths)} notice(s) written to {args.notices}", file=sys.stderr)
+        print(_("{count} notice(s) written to {path}").format(count=len(paths), path=args.notices), file=sys.stderr)
     if args.report is not None:
         workload = (figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
                     if dataset is not None else None)
         write_report(result, args.report, lang=args.lang, run_id=source.run_id, workload=workload, region=region)
-        print(f"report written to {args.report}", file=sys.stderr)
+        print(_("report written to {path}").format(path=args.report), file=sys.stderr)
     for note in source.notes:
         print(f"note: {note}", file=sys.stderr)
     return EXIT_OK

@@ -25,6 +25,7 @@ from ..workload import (
     analyse_workload,
 )
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
+from .validate import format_problem
 
 CSV_COLUMNS = (
     "position_id",
@@ -120,8 +121,14 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         problems.append(exc)
     if problems or dataset is None or rulesets is None:
-        for exc in problems:
-            print(f"error: {exc}", file=sys.stderr)
+        _ = translator(args.lang)
+        for exc in problems:  # every problem, located and in the user's language
+            for problem in exc.problems:
+                print(format_problem(problem, args.lang), file=sys.stderr)
+            errors = sum(1 for p in exc.problems if p.severity == "error")
+            print(_("{what}: {errors} error(s); {consequence}").format(
+                what=translate_message(exc.what, args.lang), errors=errors, consequence=_("no workload analysed")),
+                file=sys.stderr)
         return EXIT_PROBLEMS
 
     if args.unit is not None and args.unit not in {u.id for u in dataset.units}:
