@@ -1716,14 +1716,30 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
+def _csv_text(header: list[str], rows: list[list[Any]], dialect: str = "standard") -> str:
+    """A table as CSV. ``id``: as Excel under Indonesian settings writes it (``;``, DD/MM/YYYY, decimal comma, BOM)."""
+    indonesian = dialect == "id"
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter=";" if indonesian else ",", lineterminator="\r\n" if indonesian else "\n")
     writer.writerow(header)
     for row in rows:
         # A text starting like a formula gets a leading apostrophe (read back as it was).
-        writer.writerow([neutralise_formula(v) if isinstance(v, str) else _csv_cell(v) for v in row])
-    return buffer.getvalue()
+        writer.writerow([neutralise_formula(v) if isinstance(v, str)
+                         else _id_csv_cell(v) if indonesian else _csv_cell(v) for v in row])
+    return ("\ufeff" if indonesian else "") + buffer.getvalue()
+
+
+def _id_csv_cell(value: Any) -> str:
+    """A cell as Indonesian Excel shows it: dates DD/MM/YYYY and a decimal comma (never a thousands separator)."""
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float):
+        return _csv_cell(value).replace(".", ",")
+    return _csv_cell(value)
+
+
+#: What a CSV dataset in the ``id`` dialect declares in its metadata, so it reads back unambiguously.
+ID_DIALECT_DECLARATIONS = [["date_format", "DD/MM/YYYY"], ["decimal_separator", ","]]
 
 
 def _fill_sheet(sheet: Any, header: list[str], rows: list[list[Any]]) -> None:
@@ -1742,12 +1758,15 @@ def _workbook_bytes(sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> byt
     return deterministic_xlsx(book)
 
 
-def save_dataset(dataset: Dataset, path: str | os.PathLike[str], fmt: SaveFormat | str) -> None:
+def save_dataset(dataset: Dataset, path: str | os.PathLike[str], fmt: SaveFormat | str,
+                 *, csv_dialect: str = "standard") -> None:
     """Write ``dataset`` atomically and deterministically.
 
     ``json`` / ``yaml``: one document at ``path``. ``csv``: a directory with one file per
-    table. ``xlsx``: one workbook when ``path`` ends in ``.xlsx``, else a directory with one
-    workbook per table. Records keep the dataset's order; child rows follow their parent.
+    table (``csv_dialect="id"``: for Excel under Indonesian settings, declared in the
+    metadata so it reads back to the same dataset). ``xlsx``: one workbook when ``path``
+    ends in ``.xlsx``, else a directory with one workbook per table. Records keep the
+    dataset's order; child rows follow their parent.
     """
     target = Path(path)
     if fmt == "json":
@@ -1773,9 +1792,11 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str], fmt: SaveFormat
                 raise ValueError(
                     f"{other} already holds table {other.stem}; writing {fmt} beside it would give the table twice"
                 )
+    if fmt == "csv" and csv_dialect == "id":
+        tables["metadata"] = tables["metadata"] + ID_DIALECT_DECLARATIONS
     for name, rows in tables.items():
         if fmt == "csv":
-            atomic.write_text(target / f"{name}.csv", _csv_text(headers[name], rows))
+            atomic.write_text(target / f"{name}.csv", _csv_text(headers[name], rows, csv_dialect))
         else:
             atomic.write_bytes(target / f"{name}.xlsx", _workbook_bytes({name: (headers[name], rows)}))
 

@@ -85,6 +85,16 @@ def test_example_saved_in_indonesian_excel_style_reads_to_the_same_dataset(origi
     assert "Windows-1252" in warnings[0].message
 
 
+def test_saving_in_the_indonesian_dialect_reads_back_the_same(original, tmp_path):
+    path, sha = original
+    dataset = load_dataset(path)
+    save_dataset(dataset, tmp_path / "id", "csv", csv_dialect="id")
+    raw = (tmp_path / "id" / "position_tasks.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b";7,5\r\n" in raw
+    assert b"date_format;DD/MM/YYYY" in (tmp_path / "id" / "metadata.csv").read_bytes()
+    assert sha256_of(load_dataset(tmp_path / "id").model_dump(mode="json")) == sha
+
+
 def test_an_ambiguous_date_column_without_declaration_is_one_problem(original, tmp_path):
     path, _ = original
     copy = tmp_path / "id"
