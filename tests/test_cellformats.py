@@ -69,6 +69,13 @@ def original(tmp_path_factory) -> tuple[Path, str]:
     return path, sha256_of(reread.model_dump(mode="json"))
 
 
+def test_the_bundled_example_as_indonesian_excel_saves_it_reads_to_the_same_dataset(tmp_path):
+    copy = tmp_path / "id"
+    indonesian_excel_copy(EXAMPLE, copy)
+    assert "17/07/2021" in (copy / "employee_certificates.csv").read_text(encoding="cp1252")
+    assert sha256_of(load_dataset(copy).model_dump(mode="json")) == sha256_of(load_dataset(EXAMPLE).model_dump(mode="json"))
+
+
 def test_example_saved_in_indonesian_excel_style_reads_to_the_same_dataset(original, tmp_path):
     path, sha = original
     copy = tmp_path / "id"
