@@ -583,7 +583,7 @@ def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | N
     delimiter = ";" if first.count(";") > first.count(",") else ","
     try:
         # restore_formula_text: a text this library wrote with a protective apostrophe reads as it was.
-        grid = [[restore_formula_text(cell) if cell.strip() else None for cell in row]
+        grid = [[(restore_formula_text(cell) if cell[:1] == "'" else cell) if cell.strip() else None for cell in row]
                 for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
         out.add("file.syntax", f"invalid CSV: {exc}", Where(file))
@@ -740,7 +740,7 @@ def _converter(column: Column) -> Converter:
             raise _BadValue(
                 "nip.not_text", "NIP is stored as a decimal number and has lost digits; format the column as text", value
             )
-        if isinstance(value, str):
+        if isinstance(value, str) and not (len(value) == 18 and value.isdigit()):
             value = normalise_nip(value)  # as printed, or kept text by a leading apostrophe
         return convert(value)
 
@@ -854,13 +854,10 @@ def _date_reader(order: DateOrder | None, style: ReadingStyle, ambiguous: bool) 
 
 def _date_texts(values: Iterable[Any]) -> list[str]:
     """The non-ISO date texts of a column (only these need the day/month order)."""
-    texts = []
-    for value in values:
-        if isinstance(value, str):
-            text = value.strip()
-            if text and not _DATE_RE.match(text):
-                texts.append(text)
-    return texts
+    # ISO-shaped texts never need the order (a malformed one is reported by the ISO reader).
+    return [text for value in values
+            if isinstance(value, str) and (text := value.strip()) and not (len(text) == 10 and text[4] == "-"
+                                                                         and text[7] == "-")]
 
 
 def _localised_date(texts: list[str], style: ReadingStyle, where: Where, out: _Collector) -> Converter:
