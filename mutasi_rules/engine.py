@@ -80,7 +80,7 @@ from .language.ast import (
 )
 from .models import OrderedEnum
 from .problems import InputError, Problem
-from .rulesets import LoadedRuleSet, message_paths
+from .rulesets import LoadedRuleSet, RuleSet, message_paths
 
 # --------------------------------------------------------------------------- fact encoding
 
@@ -382,7 +382,7 @@ class RuleEngine:
         plan = self._plans.get(scope)
         if plan is None:
             return []
-        replacers: dict[str, list[rulesets.RuleSet]] = {}
+        replacers: dict[str, list[RuleSet]] = {}
         for compiled in plan.rules:
             if compiled.rule.replaces:
                 replacers.setdefault(compiled.rule.replaces, []).append(compiled.loaded.ruleset)
