@@ -207,7 +207,7 @@ class _FactEncoder:
                 except (ValueError, TypeError, AttributeError) as error:
                     errors.append((path, str(error), raw))
                 continue
-            if shared is not None and is_frozen_model(type(raw)):
+            if shared is not None and is_frozen_model(type(raw)):  # type: ignore[arg-type]  # a class is hashable
                 cache_key = (id(child), id(raw))
                 hit = shared.get(cache_key)
                 if hit is None:
