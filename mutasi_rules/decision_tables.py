@@ -12,7 +12,7 @@ One sheet per rule set::
 
 Columns of the rules table: ``rule_id``, ``title_id``, ``title_en``, ``scope``, then
 condition columns, then ``effect``, ``training``, ``component``, ``points``, ``label``,
-``message_id``, ``message_en``, ``legal_basis``, ``overridable``, ``replaces`` (the
+``message_id``, ``message_en``, ``legal_basis``, ``basis_kind``, ``overridable``, ``replaces`` (the
 order is free). A condition column's header names a fact path and an operator
 (``employee.years_in_position <``, ``candidate.position.programmes contains``); each cell
 holds a value, typed by the fact schema (a text, a number, ``ya``/``tidak``, a date; for
@@ -81,6 +81,7 @@ RULE_COLUMNS: dict[str, tuple[str, ...]] = {
     "message_id": ("message", "id"),
     "message_en": ("message", "en"),
     "legal_basis": ("legal_basis",),
+    "basis_kind": ("basis_kind",),
     "overridable": ("overridable",),
     "replaces": ("replaces",),
 }

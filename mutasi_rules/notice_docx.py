@@ -29,6 +29,7 @@ from .notices import (
     _fit_lines,
     _t,
     _workload_lines,
+    applied_rulesets,
     long_date,
 )
 from .plugins.types import NoticeContact
@@ -67,7 +68,7 @@ def notice_context(move: Move, result: RecommendationResult, *, lang: Lang = "id
             detail = _t("no_offer", lang, **roles)
         trainings.append(f"{need.name}: {detail}")
     reference = [f"{_t('record', lang)} {run_id}"] if run_id else []
-    reference += [f"{r.id} {r.version}" for r in result.run.rulesets]
+    reference += [f"{r.id} {r.version}" for r in applied_rulesets(move, result)]
     return {
         "letterhead": {"government": region.region_name, "office": region.hr_office_full_name or region.hr_office,
                        "address": region.hr_office_address, "contact": region.hr_office_contact},

@@ -44,7 +44,8 @@ COLUMNS = [
     "candidate.employee.expired_certificates contains",
     "candidate.employee.expired_certificates not contains",
     "candidate.employee.ext.health_education ==",
-    "effect", "training", "component", "points", "message_id", "message_en", "legal_basis", "overridable",
+    "effect", "training", "component", "points", "message_id", "message_en", "legal_basis", "basis_kind",
+    "overridable",
 ]
 CONDITIONS = range(4, 11)
 
@@ -59,7 +60,7 @@ RULES = [
      "The post {candidate.position.name} runs the vaccination programme; the employee must first complete the "
      "vaccinator training (Pelatihan Vaksinator).",
      "Permenkes 12/2017 tentang Penyelenggaraan Imunisasi (pelayanan imunisasi oleh tenaga kesehatan yang "
-     "kompeten dan terlatih)", "tidak"],
+     "kompeten dan terlatih)", "agency_policy", "tidak"],
     ["str-expired", "STR sudah tidak berlaku", "STR no longer valid", "candidate",
      "-", "STR", "-", "STR", "STR", "-", "-",
      "block", None, None, None,
@@ -67,7 +68,7 @@ RULES = [
      "(sertifikat kedaluwarsa: {candidate.employee.expired_certificates}).",
      "The post {candidate.position.name} requires a valid STR (registration certificate); the employee's STR "
      "has expired (expired certificates: {candidate.employee.expired_certificates}).",
-     STR_BASIS, "tidak"],
+     STR_BASIS, "statutory", "tidak"],
     ["str-missing", "Belum memiliki STR", "No STR", "candidate",
      "-", "STR", "-", "STR", "-", "STR", "-",
      "block", None, None, None,
@@ -75,7 +76,7 @@ RULES = [
      "memiliki STR.",
      "The post {candidate.position.name} is a health profession and requires an STR (registration "
      "certificate); the employee has none.",
-     STR_BASIS, "tidak"],
+     STR_BASIS, "statutory", "tidak"],
     ["pendidikan-kesehatan", "Berlatar pendidikan kesehatan", "Health education background", "candidate",
      "-", "-", "-", "-", "-", "-", "ya",
      "score", None, "pendidikan_kesehatan", 10,
@@ -83,7 +84,7 @@ RULES = [
      "Kesehatan.",
      "Has a health education ({candidate.employee.education_field}); preferred for posts in the Health Office.",
      "Kebijakan kepegawaian Dinas Kesehatan Kota Pontianak (kesesuaian latar pendidikan; Peraturan BKN 5/2019)",
-     "tidak"],
+     "agency_policy", "tidak"],
 ]
 
 NOTES = [
@@ -119,7 +120,7 @@ def build() -> bytes:
     for rule in RULES:
         sheet.append(rule)
     widths = {"A": 26, "B": 38, "C": 38, "D": 11, "L": 17, "M": 22, "N": 22, "O": 8, "P": 60, "Q": 60, "R": 60,
-              "S": 12}
+              "S": 14, "T": 12}
     for letter in "EFGHIJK":
         widths[letter] = 22
     for letter, width in widths.items():

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from typing import TYPE_CHECKING
 
-from ..problems import InputError
-from ..settings import RegionSettings, load_settings
+if TYPE_CHECKING:
+    from ..settings import RegionSettings
 
 
 def add_settings_argument(parser: argparse.ArgumentParser) -> None:
@@ -16,13 +16,9 @@ def add_settings_argument(parser: argparse.ArgumentParser) -> None:
                              "template. Default: neutral words")
 
 
-def region_from_args(args: argparse.Namespace) -> RegionSettings | None:
-    """The settings named by ``--settings`` (neutral defaults without it); None, reported, when unreadable."""
+def region_from_args(args: argparse.Namespace) -> RegionSettings:
+    """The settings named by ``--settings`` (neutral defaults without it); raises InputError when unreadable."""
+    from ..settings import RegionSettings, load_settings
+
     path = getattr(args, "settings", None)
-    if path is None:
-        return RegionSettings()
-    try:
-        return load_settings(path)
-    except InputError as error:
-        print(str(error), file=sys.stderr)
-        return None
+    return RegionSettings() if path is None else load_settings(path)

@@ -6,32 +6,31 @@ import argparse
 import json
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+from . import EXIT_OK, EXIT_PROBLEMS, add_format_argument
 
-from ..i18n import LANGS, translate_message, translator
-from ..loading import validate_dataset
-from ..models import Dataset
-from ..problems import Problem, Problems
-from . import EXIT_OK, EXIT_PROBLEMS
+if TYPE_CHECKING:
+    from ..models import Dataset
+    from ..problems import Problem, Problems
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="check a dataset and list every problem",
-        description="Check a dataset (directory of tables, .json, .yaml or .xlsx) and list every problem found.",
+        description="Check a dataset (directory of tables, .json, .yaml or .xlsx) and list every problem found. "
+                    "With --format json: the list of problems on standard output (docs/schemas/validate.schema.json) "
+                    "and the counts on standard error.",
     )
     parser.add_argument("dataset", metavar="DATASET", help="dataset directory or file")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_format_argument(parser, ("text", "json"), "text")
     parser.add_argument(
         "--allow-extra-columns",
         action="store_true",
         help="report unknown columns as warnings instead of errors (their data is ignored)",
     )
-    parser.add_argument("--lang", choices=LANGS, default="id",
+    parser.add_argument("--lang", choices=("id", "en"), default="id",
                         help="language of the messages (default: id; --format json keeps the recorded English "
                              "message beside its code)")
     parser.set_defaults(handler=run)
@@ -39,6 +38,8 @@ def register(subparsers: Any) -> None:
 
 def format_problem(problem: Problem, lang: str = "id") -> str:
     """``file:row: field: message (value)``: one line per problem, as the user can locate it, in ``lang``."""
+    from ..i18n import translate_message, translator
+
     _ = translator(lang)
     where = problem.file or "<input>"
     if problem.record:
@@ -56,19 +57,20 @@ def format_problem(problem: Problem, lang: str = "id") -> str:
 
 def _translate_record(record: str, lang: str) -> str:
     """``row 7`` / ``sheet employees row 7`` in ``lang`` (sheet names are data and stay)."""
+    from ..i18n import translator
+
     _ = translator(lang)
     return re.sub(r"\b(sheet|row)\b", lambda m: _(m.group(1)), record)
 
 
-def checked_dataset(path: str, consequence: str, lang: str = "id") -> Dataset | None:
-    """The dataset at ``path``, or None after printing its errors and ``consequence`` to stderr."""
+def checked_dataset(path: str, consequence: str) -> Dataset:
+    """The dataset at ``path``; raises :class:`InputError` with every error (and ``consequence``) if it has any."""
+    from ..loading import validate_dataset
+    from ..problems import InputError
+
     dataset, problems = validate_dataset(path)
     if dataset is None:
-        _ = translator(lang)
-        for problem in problems.errors:
-            print(format_problem(problem, lang), file=sys.stderr)
-        print(_("dataset {path}: {errors} error(s); {consequence}").format(
-            path=path, errors=len(problems.errors), consequence=_(consequence)), file=sys.stderr)
+        raise InputError(f"dataset {path} ({consequence})", problems.errors, code="dataset.invalid")
     return dataset
 
 
@@ -83,6 +85,8 @@ def summary(dataset: Dataset | None, problems: Problems) -> dict[str, int | None
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..loading import validate_dataset
+
     dataset, problems = validate_dataset(args.dataset, allow_extra_columns=args.allow_extra_columns)
     counts = summary(dataset, problems)
     if args.format == "json":
@@ -90,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         print(json.dumps(counts, sort_keys=True), file=sys.stderr)
     else:
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..i18n import translator
+
         _ = translator(args.lang)
         for problem in problems:
             print(format_problem(problem, args.lang))

@@ -10,22 +10,13 @@ import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import atomic
-from ..canonical import canonical_json
-from ..i18n import LANGS, translate_message, translator
-from ..problems import InputError
-from ..spreadsheet import CSV_DIALECTS, csv_text, workload_rows, workload_workbook
-from ..workload import (
-    PositionWorkload,
-    UnitWorkload,
-    WorkloadReport,
-    WorkloadSettings,
-    analyse_workload,
-)
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
-from .validate import format_problem
+from ..errors import UsageError
+from . import EXIT_OK, add_format_argument, date_arg
+
+if TYPE_CHECKING:
+    from ..workload import PositionWorkload, UnitWorkload, WorkloadReport
 
 CSV_COLUMNS = (
     "position_id",
@@ -73,14 +64,14 @@ def register(subparsers: Any) -> None:
         "shortage/surplus labels from the staffing-norm rules, and the balance across OPD.",
     )
     parser.add_argument("dataset", metavar="DATASET", help="dataset file or directory")
-    parser.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table",
-                        help="table: per OPD (and positions of --unit); json: the full report; csv: one row "
-                        "per position; xlsx: a workbook of units, positions and the balance (needs --out) "
-                        "(default: table)")
-    parser.add_argument("--csv-dialect", choices=CSV_DIALECTS, default="standard",
+    add_format_argument(parser, ("table", "json", "csv", "xlsx"), "table",
+                        help="table: per OPD (and positions of --unit); json: the full report "
+                             "(docs/schemas/workload.schema.json); csv: one row per position; xlsx: a workbook of "
+                             "units, positions and the balance (needs --out) (default: table)")
+    parser.add_argument("--csv-dialect", choices=("standard", "id"), default="standard",
                         help="csv for: standard (',' and a decimal point) or id (Excel under Indonesian settings: "
                         "';', decimal comma, UTF-8 with BOM)")
-    parser.add_argument("--lang", choices=LANGS, default="id",
+    parser.add_argument("--lang", choices=("id", "en"), default="id",
                         help="language of the table, chart and xlsx headers (default: id)")
     parser.add_argument("--unit", metavar="ID", help="show the positions of this unit and its sub-units; "
                         "json and csv are limited to them")
@@ -99,19 +90,19 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and args.out is None:
-        print("error: --format xlsx writes a workbook: give --out FILE.xlsx", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--format xlsx writes a workbook: give --out FILE.xlsx")
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
-        print(f"error: --chart {args.chart}: the file name must end in .png or .svg", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"--chart {args.chart}: the file name must end in .png or .svg")
 
+    from .. import atomic
     from ..loading import load_dataset
+    from ..problems import InputError
     from ..rulesets import default_rules_dir, load_rulesets
+    from ..workload import WorkloadSettings, analyse_workload
 
+    # Both inputs are read before either is reported, so one run lists every problem.
     problems: list[InputError] = []
     dataset = rulesets = None
-    text: str | None
-    data = b""
     try:
         dataset = load_dataset(args.dataset)
     except InputError as exc:
@@ -121,53 +112,40 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         problems.append(exc)
     if problems or dataset is None or rulesets is None:
-        _ = translator(args.lang)
-        for exc in problems:  # every problem, located and in the user's language
-            for problem in exc.problems:
-                print(format_problem(problem, args.lang), file=sys.stderr)
-            errors = sum(1 for p in exc.problems if p.severity == "error")
-            print(_("{what}: {errors} error(s); {consequence}").format(
-                what=translate_message(exc.what, args.lang), errors=errors, consequence=_("no workload analysed")),
-                file=sys.stderr)
-        return EXIT_PROBLEMS
+        if len(problems) == 1:
+            raise problems[0]
+        raise InputError("; ".join(exc.what for exc in problems),
+                         [p for exc in problems for p in exc.problems])
 
     if args.unit is not None and args.unit not in {u.id for u in dataset.units}:
-        print(f"error: --unit {args.unit!r} is not a unit of the dataset", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"--unit {args.unit!r} is not a unit of the dataset")
 
     settings = WorkloadSettings(effective_hours_per_year=args.effective_hours, rounding=args.rounding)
-    try:
-        report = analyse_workload(dataset, rulesets, as_of=args.as_of, settings=settings)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    except Exception as exc:  # the engine or a rule failed at run time
-        print(f"error: workload analysis failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    report = analyse_workload(dataset, rulesets, as_of=args.as_of, settings=settings)
 
     if args.format == "json":
+        from ..canonical import canonical_json
+
         text = canonical_json(restrict(report, args.unit), indent=2) + "\n"
     elif args.format == "csv":
         text = render_csv(positions_in(report, args.unit), args.csv_dialect)
     elif args.format == "xlsx":
+        from ..spreadsheet import workload_workbook
+
         shown = restrict(report, args.unit)
+        atomic.write_bytes(args.out, workload_workbook(report, shown.positions, shown.units, CSV_COLUMNS, args.lang))
         text = None
-        data = workload_workbook(report, shown.positions, shown.units, CSV_COLUMNS, args.lang)
     else:
         text = render_table(report, args.unit, width=120 if args.out else None, lang=args.lang)
 
-    try:
-        if text is None:
-            atomic.write_bytes(args.out, data)
-        elif args.out is not None:
-            atomic.write_text(args.out, text)
-        else:
-            sys.stdout.write(text)
-        if args.chart is not None:
-            write_chart(report, args.chart, args.unit, args.lang)
-    except OSError as exc:
-        print(f"error: cannot write output: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    if text is None:
+        pass  # the workbook is written
+    elif args.out is not None:
+        atomic.write_text(args.out, text)
+    else:
+        sys.stdout.write(text)
+    if args.chart is not None:
+        write_chart(report, args.chart, args.unit, args.lang)
     return EXIT_OK
 
 
@@ -212,6 +190,8 @@ def restrict(report: WorkloadReport, unit_id: str | None) -> WorkloadReport:
 
 def render_csv(positions: Sequence[PositionWorkload], dialect: str = "standard") -> str:
     """One row per position; text that would start a formula is neutralised (see spreadsheet.csv_text)."""
+    from ..spreadsheet import csv_text, workload_rows
+
     return csv_text(CSV_COLUMNS, workload_rows(positions, CSV_COLUMNS), dialect)
 
 
@@ -245,6 +225,8 @@ def _unit_row(unit: UnitWorkload) -> list[str]:
 def render_table(report: WorkloadReport, unit_id: str | None, width: int | None = None, lang: str = "id") -> str:
     from rich.console import Console
     from rich.table import Table
+
+    from ..i18n import translate_message, translator
 
     _ = translator(lang)
     buffer = io.StringIO()
@@ -317,6 +299,8 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None, la
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from ..i18n import translator
+
     _ = translator(lang)
     units = chart_units(report, unit_id)
     shown = [u for u in units if u.ej is not None]
@@ -350,4 +334,6 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None, la
 
 
 def write_chart(report: WorkloadReport, path: Path, unit_id: str | None = None, lang: str = "id") -> None:
+    from .. import atomic
+
     atomic.write_bytes(path, chart_bytes(report, path.suffix.lower().lstrip("."), unit_id, lang))
