@@ -128,3 +128,15 @@ def test_a_plugin_contributes_an_xlsx_rule_set(extensions):
     national, _ = collect_rulesets([default_rules_dir()])
     contributed = manager.rulesets(national)
     assert [(r.id, r.origin) for r in contributed] == [("agency.dinkes-pontianak", "plugin:tabel-dinkes==1.0!dinkes")]
+
+
+def test_shipped_files_are_what_their_build_scripts_make():
+    """The example table and the notice template are rebuilt byte for byte by the scripts kept in tools/."""
+    import importlib.util
+
+    for script, target in (("build_decision_table_example.py", TABLE),
+                           ("build_notice_template.py", ROOT / "mutasi_rules" / "templates" / "notice.docx")):
+        spec = importlib.util.spec_from_file_location(script[:-3], ROOT / "tools" / script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert module.build() == target.read_bytes(), f"run: python tools/{script}"
