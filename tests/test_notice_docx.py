@@ -126,3 +126,12 @@ def test_a_template_broken_in_word_is_a_clear_problem(example_run, tmp_path):
         with pytest.raises(InputError) as error:
             render_docx_notices(result, region=load_settings(settings))
         assert [(p.code, p.file) for p in error.value.problems] == [(code, str(path))]
+
+
+def test_settings_refuse_yaml_aliases(tmp_path):
+    bomb = tmp_path / "bom.yaml"
+    bomb.write_text('a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
+                    'copies_to: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n', encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        load_settings(bomb)
+    assert "aliases" in error.value.problems[0].message
