@@ -49,6 +49,18 @@ def _why_not() -> dict[str, Any]:
     return WhyNotReport.model_json_schema(mode="serialization")
 
 
+def _review_decisions() -> dict[str, Any]:
+    from .decisions import DecisionsFile
+
+    return DecisionsFile.model_json_schema()
+
+
+def _diff() -> dict[str, Any]:
+    from .diff import RunDiff
+
+    return RunDiff.model_json_schema(mode="serialization")
+
+
 #: Target name -> (what it describes, schema builder). Other modules add their documents here.
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "dataset": ("a dataset document (input)", _dataset),
@@ -57,6 +69,8 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "result": ("a recommendation result (output of recommend)", _result),
     "workload": ("a workload report (output of workload --format json)", _workload),
     "why-not": ("a why-not report (output of why-not --format json)", _why_not),
+    "review-decisions": ("a review decisions file (input of review --decisions)", _review_decisions),
+    "diff": ("the difference between two runs (output of diff --format json)", _diff),
 }
 
 

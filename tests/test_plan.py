@@ -102,15 +102,13 @@ def test_fractional_relaxation_falls_back_to_the_integer_program(monkeypatch):
     )
     expected = solve(problem)
     calls = []
-    real = plan.milp
+    real = plan.PlanSolver._run
 
-    def fractional_relaxation(**kwargs):
-        calls.append(int(kwargs["integrality"].max()))
-        result = real(**kwargs)
-        if calls[-1] == 0:
-            result.x = np.full_like(result.x, 0.5)
-        return result
+    def fractional_relaxation(self, *, integer):
+        calls.append(integer)
+        x = real(self, integer=integer)
+        return x if integer else np.full_like(x, 0.5)
 
-    monkeypatch.setattr(plan, "milp", fractional_relaxation)
+    monkeypatch.setattr(plan.PlanSolver, "_run", fractional_relaxation)
     assert solve(problem) == expected
-    assert calls == [0, 1]
+    assert calls == [False, True]

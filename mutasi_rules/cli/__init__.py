@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "recommend",
     "whynot",
     "explain",
+    "review",
     "audit",
 )
 

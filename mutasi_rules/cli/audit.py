@@ -20,6 +20,7 @@ from ..audit import (
     AuditLog,
     default_audit_path,
     replay,
+    verify_with_reviews,
 )
 from ..canonical import canonical_json
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
@@ -89,7 +90,7 @@ def run_verify(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     try:
         with _open(path) as log:
-            report = log.verify()
+            report = verify_with_reviews(log)
     except AuditError as error:
         print(f"audit verify: BROKEN: {error}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -100,7 +101,8 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"{path}: {report.records} record(s), chain intact{head}")
         return EXIT_OK
     who = f" ({report.first_bad_run_id})" if report.first_bad_run_id else ""
-    print(f"{path}: TAMPERED OR BROKEN: first bad record seq {report.first_bad}{who}: {report.reason}")
+    where = f"first bad record seq {report.first_bad}{who}: " if report.first_bad is not None else ""
+    print(f"{path}: TAMPERED OR BROKEN: {where}{report.reason}")
     for problem in report.problems:
         print(f"  {problem}")
     return EXIT_PROBLEMS
