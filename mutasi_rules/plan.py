@@ -22,9 +22,13 @@ different amount than the first. A move's own score credits its first-arrival,
 first-departure effect (``balance_points``); the plan replaces that by piecewise-linear
 curves (``arrival_gain``, ``departure_gain``: the points of the 1st, 2nd, ... arrival at a
 target or departure from a source), so that the plan's value of k arrivals is the real
-sum of their marginal effects. A concave curve (falling gains, the usual case for a short
-post) is exact in the linear relaxation; a curve that is not concave gets ordering
-constraints (the k-th segment only after the (k-1)-th) and is exact in the integer program.
+sum of their marginal effects. The curves are concave (falling gains) for a short post,
+and the linear relaxation is then exact. A curve that is not concave -- a surplus post's
+departures relieve it by growing steps as it empties, until its release limit -- is
+replaced by its least concave majorant (:func:`concave_majorant`): the gains of such a run
+of departures are spread evenly over it, exact for the run as a whole, and the plan stays a
+linear programme whose optimum is integral (an exact integer model of a convex curve took
+HiGHS 20+ s at 7,000 employees, against 0.6 s).
 
 Ties are broken deterministically: among equal-value alternatives the solver is steered to
 the option that comes first by (employee NIP, target position id), through an objective
@@ -256,22 +260,18 @@ class PlanSolver:
             limit_row({i: 1.0 for i in range(n)}, problem.max_moves)
 
         # Piecewise-linear workload curves: segment variables s_k in [0, 1] with
-        # sum(moves into/out of the position) == sum(s_k); a non-concave curve also gets s_k <= s_(k-1).
-        self._curves: list[tuple[list[int], list[float]]] = []
-        for gains, groups in ((problem.arrival_gain, by_target), (problem.departure_gain, by_source)):
+        # sum(moves into/out of the position) == sum(s_k); concave, so s_k fill in order.
+        self.curves: dict[tuple[str, str], list[float]] = {}
+        for kind, gains, groups in (("arrival", problem.arrival_gain, by_target),
+                                    ("departure", problem.departure_gain, by_source)):
             for position_id in sorted(groups):
-                curve = list(gains.get(position_id, ()))
-                if not curve:
+                if not gains.get(position_id):
                     continue
                 members_ = groups[position_id]
-                curve += [0.0] * max(0, len(members_) - len(curve))
-                curve = curve[: len(members_)]
+                curve = concave_majorant(gains[position_id], len(members_))
                 segments = [add_col(g) for g in curve]
                 add_row([*((i, 1.0) for i in members_), *((s, -1.0) for s in segments)], 0.0, 0.0)
-                if not concave_gains(curve):
-                    for earlier, later in zip(segments, segments[1:], strict=False):
-                        add_row([(later, 1.0), (earlier, -1.0)], -inf, 0.0)
-                self._curves.append((segments, curve))
+                self.curves[(kind, position_id)] = curve
 
         self.num_col = len(costs)
         self.num_row = row
@@ -335,7 +335,10 @@ class PlanSolver:
         return PlanSolution(chosen=chosen, objective=self.value(chosen), status="optimal")
 
     def value(self, chosen: Iterable[Key]) -> float:
-        """The plan value of the moves ``chosen``: base scores plus the curves' gains of the counts they make."""
+        """The plan value of the moves ``chosen``: base scores plus the gains of the counts they make.
+
+        The gains are the model's curves (a non-concave curve's concave majorant).
+        """
         picked = [self.options[self.column[k]] for k in chosen]
         total = sum(o.score - o.balance_points for o in picked)
         arrivals: dict[str, int] = defaultdict(int)
@@ -343,9 +346,9 @@ class PlanSolver:
         for option in picked:
             arrivals[option.target_position_id] += 1
             departures[option.source_position_id] += 1
-        for gains, counts in ((self.problem.arrival_gain, arrivals), (self.problem.departure_gain, departures)):
+        for kind, counts in (("arrival", arrivals), ("departure", departures)):
             for position_id, count in counts.items():
-                total += sum(gains.get(position_id, [])[:count])
+                total += sum(self.curves.get((kind, position_id), [])[:count])
         return round(total, 6)
 
     def _set_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -396,5 +399,33 @@ def concave_gains(values: Sequence[float]) -> bool:
     return all(later <= earlier + 1e-12 for earlier, later in zip(values, values[1:], strict=False))
 
 
+def concave_majorant(gains: Sequence[float], length: int) -> list[float]:
+    """The gains of the least concave majorant of a curve, padded with 0 (or cut) to ``length`` steps.
+
+    The curve's value after k steps is the sum of its first k gains; the majorant is the upper
+    hull of those points, so its gains never rise, equal the curve's where the curve is
+    concave, and its value after a hull vertex equals the curve's.
+    """
+    curve = [*gains[:length], *[0.0] * max(0, length - len(gains))]
+    if concave_gains(curve):
+        return list(curve)
+    points = [(0, 0.0)]
+    total = 0.0
+    for k, gain in enumerate(curve, start=1):
+        total += gain
+        points.append((k, total))
+    hull: list[tuple[int, float]] = []
+    for point in points:
+        # Drop the last vertex while it lies on or below the chord to the new point.
+        while len(hull) >= 2 and ((hull[-1][1] - hull[-2][1]) * (point[0] - hull[-2][0])
+                                  <= (point[1] - hull[-2][1]) * (hull[-1][0] - hull[-2][0])):
+            hull.pop()
+        hull.append(point)
+    out: list[float] = []
+    for (k0, v0), (k1, v1) in zip(hull, hull[1:], strict=False):
+        out.extend([(v1 - v0) / (k1 - k0)] * (k1 - k0))
+    return out
+
+
 __all__ = ["MinStaff", "MoveOption", "PlanError", "PlanProblem", "PlanSolution", "PlanSolver", "concave_gains",
-           "solve"]
+           "concave_majorant", "solve"]
