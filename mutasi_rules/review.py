@@ -24,7 +24,7 @@ from .decisions import AppliedDecision, DecisionsFile, ReviewDecision
 from .engine import Finding
 from .problems import InputError, Problem, Problems
 from .recommendation import RunContext, pair_subject, rule_overridable
-from .rulesets import Effect, _compose, _pydantic_problems, _Source
+from .rulesets import EFFECTS, _compose, _pydantic_problems, _Source
 
 MAX_DECISIONS_FILE_BYTES = 5_000_000
 
@@ -139,7 +139,7 @@ def _check_pin(ctx: RunContext, engine, n: int, d: ReviewDecision, refuse) -> No
     person = engine.evaluate("employee", [ctx.employee_scope(nip)], [nip])[0]
     fact = ctx.candidate_scope(nip, target)
     pair = engine.evaluate("candidate", [fact], [pair_subject(nip, target)])[0]
-    blocking: list[Finding] = [f for f in [*person, *pair] if f.effect is Effect.BLOCK]
+    blocking: list[Finding] = [f for f in [*person, *pair] if EFFECTS[f.effect].blocks]
     hard = [f for f in blocking if not rule_overridable(ctx.rulesets, f)]
     if hard:
         rules = "; ".join(f"{f.rule_key} ({f.legal_basis}): {f.message.en}" for f in hard)
