@@ -380,8 +380,12 @@ class AuditLog:
     # ----------------------------------------------------------------- writing
 
     def append(self, result: RecommendationResult, dataset: Dataset, rulesets: Sequence[LoadedRuleSet],
-               options: RecommendOptions | None = None) -> DecisionRecord:
+               options: RecommendOptions | None = None, *, dataset_blob: bytes | None = None) -> DecisionRecord:
         """Record one run: its inputs (dataset, rule sets, options) and its result.
+
+        ``dataset_blob``: the zlib-compressed canonical JSON of ``dataset`` when the caller
+        already has it (a prepared context keeps it: re-plans of a city do not compress it
+        again); it is checked against the result's dataset hash like the dataset itself.
 
         The inputs must be the ones the result was computed from: the dataset's canonical
         SHA-256 and the rule sets' (id, version, origin, sha256) must match the result's
@@ -391,7 +395,11 @@ class AuditLog:
         options = options or run.options
         if options != run.options:
             raise AuditError("the options given are not the options the result was computed with")
-        dataset_text = canonical_json(dataset.model_dump(mode="json"))
+        try:
+            dataset_text = (zlib.decompress(dataset_blob).decode("utf-8") if dataset_blob is not None
+                            else canonical_json(dataset.model_dump(mode="json")))
+        except (zlib.error, UnicodeDecodeError) as exc:
+            raise AuditError(f"the dataset blob given cannot be decompressed ({exc})") from exc
         dataset_sha = sha256_of(dataset_text)
         if dataset_sha != run.dataset_sha256:
             raise AuditError(f"the dataset given (sha256 {dataset_sha}) is not the one the result was computed from "
@@ -401,7 +409,7 @@ class AuditLog:
         if given != used:
             raise AuditError(f"the rule sets given ({_refs(given)}) are not the ones the result was computed with "
                              f"({_refs(used)})")
-        blob = zlib.compress(dataset_text.encode("utf-8"), 9)
+        blob = dataset_blob if dataset_blob is not None else zlib.compress(dataset_text.encode("utf-8"), 9)
         rulesets_json = canonical_json([
             {"id": r.id, "version": r.version, "origin": r.origin, "sha256": r.sha256, "text": r.text}
             for r in rulesets

@@ -168,16 +168,20 @@ class Service:
         ctx = prepared.ctx
         with prepared.lock:
             result = run_prepared(ctx, progress=progress)
-        recorded = self.record(result, dataset, ctx.rulesets, ctx.plugins) if record else None
+        recorded = (self.record(result, dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob)
+                    if record else None)
         if recorded is not None:
             self._remember(recorded.run_id, key, None, ())
         return RunOutcome(result=result, record=recorded, rulesets=ctx.rulesets, plugins=ctx.plugins, dataset=dataset)
 
     def record(self, result: RecommendationResult, dataset: Dataset, rulesets: list[LoadedRuleSet],
-               plugins: PluginManager | None) -> DecisionRecord:
-        """Append a run to the decision log, then hand the record to the plugins' audit sinks."""
+               plugins: PluginManager | None, *, dataset_blob: bytes | None = None) -> DecisionRecord:
+        """Append a run to the decision log, then hand the record to the plugins' audit sinks.
+
+        ``dataset_blob``: the dataset as the log stores it, when a prepared context has it.
+        """
         with self.open_log(create=True) as log:
-            recorded = log.append(result, dataset, rulesets)
+            recorded = log.append(result, dataset, rulesets, dataset_blob=dataset_blob)
         if plugins is not None:
             plugins.decision_made(recorded)
         return recorded
@@ -402,7 +406,8 @@ class Service:
         ctx = prepared.ctx
         with prepared.lock:
             result = run_prepared(ctx, decisions=decisions, parent_run_id=parent.run_id, progress=progress)
-        recorded = self.record(result, ctx.dataset, ctx.rulesets, ctx.plugins) if record else None
+        recorded = (self.record(result, ctx.dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob)
+                    if record else None)
         if recorded is not None:
             self._remember(recorded.run_id, key, parent.run_id, decisions)
         return RunOutcome(result=result, record=recorded, rulesets=ctx.rulesets, plugins=ctx.plugins,

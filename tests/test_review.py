@@ -21,6 +21,7 @@ import pytest
 from mutasi_rules.audit import AuditLog, replay
 from mutasi_rules.cli import main
 from mutasi_rules.decisions import ReviewDecision
+from mutasi_rules.explain import explain_move
 from mutasi_rules.loading import load_dataset
 from mutasi_rules.problems import InputError
 from mutasi_rules.recommendation import recommend
@@ -97,6 +98,9 @@ def test_reject_hold_and_pin_over_an_overridable_rule(lineage):
     assert pinned.review.reason == "Kepala sekolah meminta guru berpengalaman"
     assert pinned.review.overridden == ["national.transfer-norms/min-time-in-post"]
     assert any(f.rule_id == "min-time-in-post" for f in pinned.findings)
+    text = explain_move(pinned, r2.result, "en")
+    assert "Sekretaris Daerah" in text and "Kepala sekolah meminta" in text
+    assert "Human override of the rules: national.transfer-norms/min-time-in-post" in text
     held = next(s for s in r2.result.shortages if s.position.position_id == HELD)
     assert held.received == 0 and "Menunggu penataan struktur" in held.unfilled_reason.en
     rejected = next(a for s in r2.result.shortages if s.position.position_id == REJECTED[1]
