@@ -105,10 +105,12 @@ class PlanProblem(BaseModel):
     min_staff: list[MinStaff] = Field(default_factory=list)
     max_moves: int | None = Field(default=None, ge=0)
     arrival_gain: dict[str, list[float]] = Field(
-        default_factory=dict, description="Target position -> points of its 1st, 2nd, ... arrival (0 beyond)"
+        default_factory=dict,
+        description="Target position -> points of its 1st, 2nd, ... arrival (the last repeats beyond)",
     )
     departure_gain: dict[str, list[float]] = Field(
-        default_factory=dict, description="Source position -> points of its 1st, 2nd, ... departure (0 beyond)"
+        default_factory=dict,
+        description="Source position -> points of its 1st, 2nd, ... departure (the last repeats beyond)",
     )
     forced: frozenset[Key] = Field(default_factory=frozenset, description="Moves that must be made (pins)")
     forbidden: frozenset[Key] = Field(default_factory=frozenset, description="Moves that must not be made")
@@ -267,10 +269,12 @@ class PlanSolver:
             for position_id in sorted(groups):
                 if not gains.get(position_id):
                     continue
-                members_ = groups[position_id]
-                curve = concave_majorant(gains[position_id], len(members_))
+                curve = concave_majorant(gains[position_id])
                 segments = [add_col(g) for g in curve]
-                add_row([*((i, 1.0) for i in members_), *((s, -1.0) for s in segments)], 0.0, 0.0)
+                # Moves beyond the curve (only forced ones exceed a limit) gain what its last step gains.
+                segments.append(add_col(curve[-1]))
+                col_upper[-1] = np.inf
+                add_row([*((i, 1.0) for i in groups[position_id]), *((s, -1.0) for s in segments)], 0.0, 0.0)
                 self.curves[(kind, position_id)] = curve
 
         self.num_col = len(costs)
@@ -322,7 +326,7 @@ class PlanSolver:
         self._set_bounds(lower, upper)
         self._set_limits(set(forced_cols))
         x = self._run(integer=False)
-        if x is None or np.any(np.minimum(x, 1 - x) > INTEGRALITY_TOLERANCE):
+        if x is None or np.any(np.abs(x - np.round(x)) > INTEGRALITY_TOLERANCE):
             # The plan is a b-matching with a few side constraints, whose linear relaxation is
             # almost always integral already (~15x faster than branch and bound on large cities);
             # otherwise the integer program is solved exactly.
@@ -348,7 +352,8 @@ class PlanSolver:
             departures[option.source_position_id] += 1
         for kind, counts in (("arrival", arrivals), ("departure", departures)):
             for position_id, count in counts.items():
-                total += sum(self.curves.get((kind, position_id), [])[:count])
+                curve = self.curves.get((kind, position_id), [])
+                total += sum(curve[:count]) + (max(0, count - len(curve)) * curve[-1] if curve else 0.0)
         return round(total, 6)
 
     def _set_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -399,14 +404,14 @@ def concave_gains(values: Sequence[float]) -> bool:
     return all(later <= earlier + 1e-12 for earlier, later in zip(values, values[1:], strict=False))
 
 
-def concave_majorant(gains: Sequence[float], length: int) -> list[float]:
-    """The gains of the least concave majorant of a curve, padded with 0 (or cut) to ``length`` steps.
+def concave_majorant(gains: Sequence[float]) -> list[float]:
+    """The gains of the least concave majorant of a curve.
 
     The curve's value after k steps is the sum of its first k gains; the majorant is the upper
     hull of those points, so its gains never rise, equal the curve's where the curve is
     concave, and its value after a hull vertex equals the curve's.
     """
-    curve = [*gains[:length], *[0.0] * max(0, length - len(gains))]
+    curve = list(gains)
     if concave_gains(curve):
         return list(curve)
     points = [(0, 0.0)]

@@ -45,10 +45,7 @@ def register(subparsers: Any) -> None:
                     "audit replay reproduces it.",
     )
     replan.add_argument("run_id", metavar="RUN_ID")
-    replan.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
-    replan.add_argument("--format", choices=("table", "json", "md"), default="table")
-    replan.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically) instead of stdout")
-    replan.add_argument("--lang", choices=("id", "en"), default="id", help="language of table and md output")
+    _output_arguments(replan)
     replan.set_defaults(handler=run_replan)
 
     diff = subparsers.add_parser(
@@ -58,11 +55,15 @@ def register(subparsers: Any) -> None:
     )
     diff.add_argument("run_a", metavar="RUN_A")
     diff.add_argument("run_b", metavar="RUN_B")
-    diff.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
-    diff.add_argument("--format", choices=("table", "json", "md"), default="table")
-    diff.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically) instead of stdout")
-    diff.add_argument("--lang", choices=("id", "en"), default="id", help="language of table and md output")
+    _output_arguments(diff)
     diff.set_defaults(handler=run_diff)
+
+
+def _output_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
+    parser.add_argument("--format", choices=("table", "json", "md"), default="table")
+    parser.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically) instead of stdout")
+    parser.add_argument("--lang", choices=("id", "en"), default="id", help="language of table and md output")
 
 
 def _failure(command: str, error: Exception) -> int:
