@@ -46,13 +46,14 @@ from __future__ import annotations
 
 import ctypes
 import os
-import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import MutasiRulesError
 
 SCORE_RESOLUTION = 1e-6
 INTEGRALITY_TOLERANCE = 1e-9
@@ -124,8 +125,11 @@ class PlanSolution(BaseModel):
     status: str
 
 
-class PlanError(RuntimeError):
+class PlanError(MutasiRulesError):
     """The plan cannot be made (the forced moves cannot all be made together, or the solver failed)."""
+
+    kind = "failure"
+    code = "plan.failed"
 
 
 _BANNER_LOCK = threading.Lock()
@@ -146,7 +150,8 @@ def _new_highs():  # type: ignore[no-untyped-def]
         if _BANNER_DONE:
             highs = highspy.Highs()
         else:
-            sys.stdout.flush()
+            # Python's own buffer is not flushed while descriptor 1 is redirected (constructing
+            # HiGHS runs no Python code), so nothing of the program's output is lost.
             saved = os.dup(1)
             try:
                 with open(os.devnull, "w") as null:

@@ -32,9 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"
 DAY = dt.date(2026, 12, 1)
 
-#: sha256 of the example's result JSON before review decisions existed (the objective fix left
-#: this plan unchanged): a run without review must stay byte-identical.
-EXAMPLE_RESULT_SHA256 = "6f1172f68f84b2d2c7d9fa9bcc73fc96ca438e4102b98080d7226d2271140ee9"
+#: sha256 of the example's result JSON on main before review decisions existed (main 4abd8fc; the
+#: objective fix left this plan unchanged): a run without review must stay byte-identical. A change
+#: to the pipeline that changes the example's result on purpose updates this value.
+EXAMPLE_RESULT_SHA256 = "59972dea11a51bc26012bda6125355fa2057f175c0560bbd8e4b2f63473afa27"
 
 REJECTED = ("198212092011122001", "sdn-01-barat.guru-sd-pertama")  # R1 moves her there
 HELD = "dinkes-p2p.epidemiolog-pertama"  # R1 fills it with 199005122023032001
