@@ -769,7 +769,7 @@ class _Run:
             if entry["vetoes"]:
                 raise PlanError(f"pin {decision.id}: {pair_subject(nip, target)} is vetoed by an agency plugin; "
                                 "a veto cannot be overridden")
-            overridden = [f for f in [*_blocking(review.employee_findings[nip]), *entry["blocked"]]]
+            overridden = [*_blocking(review.employee_findings[nip]), *entry["blocked"]]
             not_overridable = [f.rule_key for f in overridden if not rule_overridable(self.rulesets, f)]
             if not_overridable:
                 raise PlanError(f"pin {decision.id}: {pair_subject(nip, target)} is blocked by rules that cannot be "

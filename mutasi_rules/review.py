@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from .decisions import AppliedDecision, DecisionsFile, ReviewDecision
-from .engine import Finding
+from .engine import Finding, RuleEngine
 from .problems import InputError, Problem, Problems
 from .recommendation import RunContext, pair_subject, rule_overridable
 from .rulesets import EFFECTS, _compose, _pydantic_problems, _Source
@@ -131,7 +131,8 @@ def _conflict(new: ReviewDecision, old: ReviewDecision) -> str:
     return ""
 
 
-def _check_pin(ctx: RunContext, engine, n: int, d: ReviewDecision, refuse) -> None:  # type: ignore[no-untyped-def]
+def _check_pin(ctx: RunContext, engine: RuleEngine, n: int, d: ReviewDecision,
+               refuse: Callable[[int, str, str, str | None, object], None]) -> None:
     nip, target = d.pair  # type: ignore[misc]
     if ctx.employees[nip].position_id == target:
         refuse(n, "pin_own_position", f"{nip} already holds {target}", "position", target)
