@@ -229,3 +229,8 @@ def test_cli_review_replan_diff(lineage, tmp_path, capsys):
     assert "Moratorium" in capsys.readouterr().out
     assert main(["audit", "replay", "R000005", "--audit-db", str(copy)]) == 0
     assert main(["replan", "R999999", "--audit-db", str(copy)]) == 3
+    capsys.readouterr()
+    r2 = lineage["runs"][1].run_id
+    assert main(["explain", r2, "--audit-db", str(copy), "--employee", OVERRIDE[0], "--format", "json"]) == 0
+    explained = json.loads(capsys.readouterr().out)["employee"]
+    assert explained["review"]["overridden"] == ["national.transfer-norms/min-time-in-post"]
