@@ -758,8 +758,9 @@ class _Run:
             people = sorted({d.nip for d in outside if d.nip not in review.employee_findings})  # type: ignore[misc]
             found = engine.evaluate("employee", [self.ctx.employee_scope(n) for n in people], people)
             review.employee_findings.update(zip(people, found, strict=True))
+            # Pairs the engine never saw, and blocked ones (evaluated but never scored): again, scored.
             pairs = [(self.employees[d.nip], d.position) for d in outside  # type: ignore[index]
-                     if d.pair not in review.evaluated]
+                     if "pair_score" not in review.evaluated.get(d.pair, {})]  # type: ignore[arg-type]
             self.evaluate_pairs(engine, pairs, review.employee_findings, scratch, force=True)
         review.evaluated.update(scratch.evaluated)
         new_options = {o.key: o for o in scratch.options}

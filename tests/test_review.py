@@ -41,6 +41,8 @@ REJECTED = ("198212092011122001", "sdn-01-barat.guru-sd-pertama")  # R1 moves he
 HELD = "dinkes-p2p.epidemiolog-pertama"  # R1 fills it with 199005122023032001
 #: Blocked for R1 only by min-time-in-post (overridable: true), so a pin is a human override.
 OVERRIDE = ("197902122005121001", "smpn-02.guru-smp-pertama")
+#: A pair the engine evaluated for R1 and found blocked only by missing-competencies (overridable).
+PAIR_OVERRIDE = ("196907192000091001", "bappeda.analis-kebijakan-muda")
 EXCLUDED = "198408282008102001"  # moved in R1 and R2
 #: A CPNS: cpns-not-transferred allows no override.
 CPNS = "199111112025101001"
@@ -61,11 +63,12 @@ def lineage(tmp_path_factory):
         decision("reject", *REJECTED, reason="Diperlukan di SMPN 01 untuk akreditasi"),
         decision("pin", *OVERRIDE, reason="Kepala sekolah meminta guru berpengalaman", reviewer="Sekretaris Daerah"),
         decision("hold_position", position=HELD, reason="Menunggu penataan struktur"),
+        decision("pin", *PAIR_OVERRIDE, reason="Dibutuhkan untuk RPJMD", reviewer="Kepala Bappeda"),
     ])
     r2 = service.replan(r1.run_id)
     v2 = service.review(r2.run_id, [decision("exclude_employee", EXCLUDED, reason="Sedang tugas belajar")])
     r3 = service.replan(r2.run_id)
-    third = next(m for m in r3.result.moves if m.nip != OVERRIDE[0])
+    third = next(m for m in r3.result.moves if m.review is None)
     v3 = service.review(r3.run_id, [decision("reject", third.nip, third.to.position_id)])
     r4 = service.replan(r3.run_id)
     return {"path": path, "service": service, "runs": [r1, r2, r3, r4], "reviews": [v1, v2, v3],
@@ -102,6 +105,13 @@ def test_reject_hold_and_pin_over_an_overridable_rule(lineage):
     text = explain_move(pinned, r2.result, "en")
     assert "Sekretaris Daerah" in text and "Kepala sekolah meminta" in text
     assert "Human override of the rules: national.transfer-norms/min-time-in-post" in text
+    # A pair blocked by a candidate rule the engine had evaluated: the same override, another rule.
+    pair = next(m for m in r2.result.moves if m.nip == PAIR_OVERRIDE[0])
+    assert pair.to.position_id == PAIR_OVERRIDE[1] and pair.review.reviewer == "Kepala Bappeda"
+    assert pair.review.overridden == ["national.competency-prerequisites/missing-competencies"]
+    listed = next(a for s in r2.result.shortages if s.position.position_id == PAIR_OVERRIDE[1]
+                  for a in s.alternatives if a.nip == PAIR_OVERRIDE[0])
+    assert listed.outcome == "chosen"
     held = next(s for s in r2.result.shortages if s.position.position_id == HELD)
     assert held.received == 0 and "Menunggu penataan struktur" in held.unfilled_reason.en
     rejected = next(a for s in r2.result.shortages if s.position.position_id == REJECTED[1]
