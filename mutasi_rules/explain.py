@@ -76,6 +76,19 @@ def _status(move: Move, lang: Lang) -> str:
     return t(move.status, lang)
 
 
+def review_text(move: Move, lang: Lang) -> str:
+    """A pinned move's human decision: who, when, why, and every rule it overrides ('' when not pinned)."""
+    review = move.review
+    if review is None:
+        return ""
+    rules = ", ".join(review.overridden)
+    if lang == "en":
+        text = f"Pinned by {review.reviewer} ({review.date.isoformat()}, decision {review.decision}): {review.reason}."
+        return text + (f" Human override of the rules: {rules}." if rules else "")
+    text = f"Ditetapkan oleh {review.reviewer} ({review.date.isoformat()}, keputusan {review.decision}): {review.reason}."
+    return text + (f" Keputusan manusia mengesampingkan aturan: {rules}." if rules else "")
+
+
 def render_table(result: RecommendationResult, console: Console, lang: Lang = "id") -> None:
     """The plan, the balance and the shortages as terminal tables."""
     moves = Table(title=f"{t('plan', lang)}: {len(result.moves)} {t('moves_count', lang)}", show_lines=False)
@@ -86,6 +99,9 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
                       f"{move.score:.1f}", ", ".join(n.name for n in move.trainings_required) or "-")
     if result.moves:
         console.print(moves)
+        for move in result.moves:
+            if move.review is not None:
+                console.print(f"{move.nip}: {review_text(move, lang)}")
     else:
         console.print(t("no_moves", lang))
 
@@ -137,6 +153,8 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
             out += ["", f"### {move.name} ({move.nip})", ""]
             out.append(f"{_place(move, 'from')} → {_place(move, 'to')}: **{_status(move, lang)}**, "
                        f"{t('score', lang).lower()} {move.score:.1f}")
+            if move.review is not None:
+                out += ["", review_text(move, lang)]
             out.append("")
             for part in move.score_breakdown:
                 out.append(f"- {part.name}: {part.points:+.2f} ({part.source})")
@@ -473,6 +491,7 @@ def move_blocks(move: Move, result: RecommendationResult, lang: Lang = "id", *, 
         Heading(h, f"{move.name} ({move.nip})"),
         Para(inline(f"{_place(move, 'from')} → {_place(move, 'to')}: ", Span(_status(move, lang), "b"),
                     f", {t('score', lang).lower()} {number(move.score, 2, lang)}")),
+        *([Para(inline(review_text(move, lang)))] if move.review is not None else []),
         Heading(h + 1, x("effect_ej", lang)),
         ej_table(move, result, lang),
         Heading(h + 1, x("findings", lang)),
@@ -634,6 +653,7 @@ def move_json(move: Move, result: RecommendationResult, lang: Lang = "id") -> di
         "profile": move.profile.model_dump(mode="json"),
         "trainings_required": [n.model_dump(mode="json") for n in move.trainings_required],
         "ej_effect": effects,
+        **({"review": move.review.model_dump(mode="json")} if move.review is not None else {}),
     }
 
 

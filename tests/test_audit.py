@@ -543,7 +543,7 @@ def test_cli_rule_engine_failure_is_an_exit_code_not_a_traceback(tmp_path, capsy
     def failing(*args, **kwargs):
         raise EngineError("durable_rules failed on a batch of 3 candidate facts: boom")
 
-    monkeypatch.setattr(recommendation, "recommend", failing)
+    monkeypatch.setattr(recommendation, "run_prepared", failing)
     db = tmp_path / "audit.sqlite"
     assert main(["recommend", str(SMALL), "--lang", "en", "--audit-db", str(db)]) == 3
     assert "rule engine failure: durable_rules failed" in capsys.readouterr().err

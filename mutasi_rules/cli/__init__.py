@@ -50,6 +50,7 @@ COMMAND_MODULES = (
     "recommend",
     "whynot",
     "explain",
+    "review",
     "audit",
 )
 
