@@ -30,6 +30,7 @@ from .notices import (
     _t,
     _workload_lines,
     applied_rulesets,
+    check_notice_folder,
     long_date,
 )
 from .plugins.types import NoticeContact
@@ -50,8 +51,13 @@ def _plain(text: str) -> str:
 
 def notice_context(move: Move, result: RecommendationResult, *, lang: Lang = "id",
                    contact: NoticeContact | None = None, region: RegionSettings | None = None,
-                   objection_days: int | None = None, run_id: str | None = None) -> dict[str, Any]:
-    """Every field of the notice template for one moved employee (documented in docs/notices.md)."""
+                   objection_days: int | None = None, run_id: str | None = None,
+                   record_hash: str | None = None) -> dict[str, Any]:
+    """Every field of the notice template for one moved employee (documented in docs/notices.md).
+
+    ``record_hash``: the decision log record's hash, added to the reference line as the anchor
+    an auditor checks with ``mutasi-rules audit verify --expect-head``.
+    """
     region = region or RegionSettings()
     cfg = NoticeSettings.from_region(region, objection_days)
     office = contact or cfg.default_contact
@@ -69,6 +75,8 @@ def notice_context(move: Move, result: RecommendationResult, *, lang: Lang = "id
             detail = _t("no_offer", lang, **roles)
         trainings.append(f"{need.name}: {detail}")
     reference = [f"{_t('record', lang)} {run_id}"] if run_id else []
+    if record_hash:
+        reference.append(f"{_t('record_hash', lang)} {record_hash}")
     reference += [f"{r.id} {r.version}" for r in applied_rulesets(move, result)]
     return {
         "letterhead": {"government": region.region_name, "office": region.hr_office_full_name or region.hr_office,
@@ -138,7 +146,8 @@ def docx_filename(move: Move, lang: Lang) -> str:
 
 def render_docx_notices(result: RecommendationResult, *, langs: Sequence[Lang] = ("id",),
                         contacts: ContactLookup | None = None, region: RegionSettings | None = None,
-                        objection_days: int | None = None, run_id: str | None = None) -> dict[str, bytes]:
+                        objection_days: int | None = None, run_id: str | None = None,
+                        record_hash: str | None = None) -> dict[str, bytes]:
     """File name -> .docx letter for every moved employee and language (sorted by NIP)."""
     region = region or RegionSettings()
     template = region.template_path()
@@ -147,13 +156,14 @@ def render_docx_notices(result: RecommendationResult, *, langs: Sequence[Lang] =
         contact = contacts(move.from_.unit_id) if contacts else None
         for lang in langs:
             context = notice_context(move, result, lang=lang, contact=contact, region=region,
-                                     objection_days=objection_days, run_id=run_id)
+                                     objection_days=objection_days, run_id=run_id, record_hash=record_hash)
             letters[docx_filename(move, lang)] = notice_docx(context, template)
     return letters
 
 
 def write_docx_notices(result: RecommendationResult, directory: str | os.PathLike[str], **kwargs: Any) -> list[Path]:
     """Write :func:`render_docx_notices` into ``directory``, each file atomically; return the paths."""
+    check_notice_folder(directory)
     paths = []
     for name, data in render_docx_notices(result, **kwargs).items():
         path = Path(directory) / name

@@ -206,7 +206,8 @@ def run(args: argparse.Namespace) -> int:
             from ..notice_docx import write_docx_notices
 
             paths = write_docx_notices(result, args.notices, langs=langs, contacts=contacts, region=region,
-                                       objection_days=args.objection_days, run_id=source.run_id)
+                                       objection_days=args.objection_days, run_id=source.run_id,
+                                       record_hash=source.record_hash)
         else:
             paths = write_notices(result, args.notices, langs=langs, contacts=contacts,
                                   settings=settings, run_id=source.run_id, record_hash=source.record_hash)

@@ -140,3 +140,15 @@ def test_recommend_into_a_wiped_log_records_nothing_and_shows_nothing(tmp_path, 
     captured = capsys.readouterr()
     assert captured.out == "" and "empty file" in captured.err and "NOT recorded" in captured.err
     assert wiped.stat().st_size == 0
+
+
+def test_word_letters_carry_the_record_hash_too(log_copy, tmp_path):
+    import zipfile
+
+    row = _record(log_copy, 2)
+    letters = tmp_path / "docx"
+    assert main(["explain", row["run_id"], "--audit-db", str(log_copy), "--notices", str(letters),
+                 "--notice-format", "docx"]) == 0
+    letter = next(letters.iterdir())
+    with zipfile.ZipFile(letter) as archive:
+        assert row["record_hash"] in archive.read("word/document.xml").decode("utf-8")
