@@ -770,7 +770,8 @@ def replay(log: AuditLog, run_id: str) -> ReplayReport:
 
     Raises :class:`AuditError` for an unknown run id and :class:`ReplayError` when the run
     cannot be re-run (a recorded plugin is missing). The whole log is verified first: a
-    record failing its integrity checks, or a log whose chain or head is broken, is replayed when its inputs can still be read, and reported as not verifiable.
+    record failing its integrity checks, or a log whose chain or head is broken, is replayed
+    when its inputs can still be read, and reported as not verifiable.
     """
     record = log.get(run_id)
     # The chain first: a record rewritten with recomputed hashes is consistent in itself and

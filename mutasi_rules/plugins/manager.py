@@ -150,7 +150,8 @@ class PluginNameError(PluginError):
             close = difflib.get_close_matches(name, known, n=1)
             hints.append(repr(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
         listed = ", ".join(sorted(known)) or "none"
-        Exception.__init__(self, f"{where} names no plugin that was found: {', '.join(hints)} (known plugins: {listed})")
+        Exception.__init__(self, f"{where} names no plugin that was found: {', '.join(hints)} "
+                                 f"(known plugins: {listed})")
         self.plugin = names[0]
         self.hook = "load"
         self.reason = str(self)
