@@ -50,10 +50,10 @@ def format_problem(problem: Problem) -> str:
 
 def checked_dataset(path: str, consequence: str) -> Dataset:
     """The dataset at ``path``; raises :class:`InputError` with every error (and ``consequence``) if it has any."""
-    from ..loading import validate_dataset
     from ..problems import InputError
+    from ..service import Service
 
-    dataset, problems = validate_dataset(path)
+    dataset, problems = Service.read_dataset(path)
     if dataset is None:
         raise InputError(f"dataset {path} ({consequence})", problems.errors, code="dataset.invalid")
     return dataset
