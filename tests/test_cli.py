@@ -213,3 +213,24 @@ def test_audit_verify_json_reports_tampering_with_exit_1(tmp_path, capsys):
     assert main(["audit", "verify", "--format", "json", "--audit-db", str(db)]) == 1
     report = documents.AuditVerifyReport.model_validate(json.loads(capsys.readouterr().out))
     assert not report.ok and report.first_bad == 1
+
+
+def test_verbose_shows_library_log_messages(tmp_path, capsys):
+    db = tmp_path / "fresh" / "audit.sqlite"
+    assert main(["-v", "recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 0
+    assert f"INFO: created {db}, readable by its owner only" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_is_reported_without_a_traceback(monkeypatch, capsys):
+    from mutasi_rules.cli import validate
+
+    monkeypatch.delenv("MUTASI_RULES_TRACEBACK", raising=False)
+    def broken(args):
+        raise TypeError("boom")
+
+    monkeypatch.setattr(validate, "run", broken)
+    assert main(["validate", str(SMALL)]) == ExitCode.FAILURE
+    err = capsys.readouterr().err
+    assert "internal error" in err and "TypeError: boom" in err and "Traceback" not in err
+    assert main(["validate", str(SMALL), "--format", "json"]) == ExitCode.FAILURE
+    assert error_report(capsys)["code"] == "internal.error"
