@@ -234,3 +234,10 @@ def test_an_unexpected_error_is_reported_without_a_traceback(monkeypatch, capsys
     assert "internal error" in err and "TypeError: boom" in err and "Traceback" not in err
     assert main(["validate", str(SMALL), "--format", "json"]) == ExitCode.FAILURE
     assert error_report(capsys)["code"] == "internal.error"
+
+
+def test_validate_reads_standard_input_too(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"metadata": {"name": "x"}}'))
+    assert main(["validate", "-", "--format", "json"]) == 1
+    problems = json.loads(capsys.readouterr().out)
+    assert problems and {p["file"] for p in problems} == {"<stdin>"}
