@@ -28,6 +28,7 @@ prepared why-not engine answers one query at a time.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -57,6 +58,9 @@ if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs the
     from .workload import WorkloadReport
 
 Progress = Callable[[str, int, int], None]
+
+#: The library's messages (never printed: the host application or the CLI decides where they go).
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -156,6 +160,10 @@ class Service:
         options = options or RecommendOptions()
         plugins, rulesets = self.load_inputs(options)
         result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
+        for skipped in result.run.skipped_plugins:
+            logger.warning("plugin skipped: %s", skipped)
+        logger.info("recommended %d move(s) for %s, as of %s", len(result.moves), result.run.dataset,
+                    result.run.as_of.isoformat())
         recorded = self.record(result, dataset, rulesets, plugins) if record else None
         return RunOutcome(result=result, record=recorded, rulesets=rulesets, plugins=plugins, dataset=dataset)
 

@@ -241,3 +241,13 @@ def test_validate_reads_standard_input_too(monkeypatch, capsys):
     assert main(["validate", "-", "--format", "json"]) == 1
     problems = json.loads(capsys.readouterr().out)
     assert problems and {p["file"] for p in problems} == {"<stdin>"}
+
+
+def test_a_skipped_plugin_is_a_logged_warning(tmp_path, capsys, caplog):
+    broken = tmp_path / "broken_catalogue.py"
+    broken.write_text("def mutasi_rules_training_catalogue():\n    raise RuntimeError('catalogue offline')\n",
+                      encoding="utf-8")
+    argv = ["recommend", str(SMALL), "--plugin", str(broken), "--skip-broken-plugins", "--format", "json",
+            "--no-audit"]
+    assert main(argv) == 0
+    assert "WARNING: plugin skipped:" in capsys.readouterr().err and "catalogue offline" in caplog.text
