@@ -141,10 +141,10 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os
 
 
 def render(result: RecommendationResult, fmt: str, lang: str) -> str:
+    if fmt == "json":  # what programs ask for: no renderer (rich, explanations) is imported
+        return result.to_json(indent=2) + "\n"
     from ..explain import render_markdown, render_table
 
-    if fmt == "json":
-        return result.to_json(indent=2) + "\n"
     if fmt == "md":
         return render_markdown(result, lang)  # type: ignore[arg-type]
     import io
