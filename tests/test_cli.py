@@ -138,9 +138,11 @@ def test_help_imports_no_heavy_library():
 
 def test_the_cli_copies_of_library_constants_agree():
     from mutasi_rules import generator, loading
-    from mutasi_rules.cli import generate, plugins
+    from mutasi_rules.cli import explain, generate, plugins
+    from mutasi_rules.notices import NoticeSettings
     from mutasi_rules.plugins import manager
 
+    assert explain.DEFAULT_OBJECTION_DAYS == NoticeSettings().objection_days
     assert generate.MIN_EMPLOYEES == generator.MIN_EMPLOYEES
     assert generate.FORMATS == loading.FORMATS
     assert plugins.ENV_DISABLE == manager.ENV_DISABLE

@@ -19,6 +19,9 @@ from ..locations import default_audit_path
 from . import EXIT_OK, add_format_argument
 from .audit import DB_HELP
 
+#: notices.NoticeSettings().objection_days (a test pins it); written here so --help loads no notices code.
+DEFAULT_OBJECTION_DAYS = 14
+
 if TYPE_CHECKING:
     from ..audit import DecisionRecord
     from ..explain import Lang
@@ -54,7 +57,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--notice-lang", choices=("id", "en", "both"), default="id",
                         help="language of the letters (default: id)")
     parser.add_argument("--objection-days", type=int, metavar="N",
-                        help="days to raise an objection, stated in the letters (default: NoticeSettings', 14)")
+                        help=f"days to raise an objection, stated in the letters (default: {DEFAULT_OBJECTION_DAYS})")
     parser.add_argument("--report", metavar="FILE",
                         help="write the report for the head of the region: FILE.html (self-contained) or FILE.md")
     parser.set_defaults(handler=run)
