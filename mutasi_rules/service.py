@@ -160,8 +160,8 @@ class Service:
         options = options or RecommendOptions()
         plugins, rulesets = self.load_inputs(options)
         result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
-        for skipped in result.run.skipped_plugins:
-            logger.warning("plugin skipped: %s", skipped)
+        for skipped in result.run.skipped_plugins:  # also in the result; the CLI says it in the user's language
+            logger.info("plugin skipped: %s", skipped)
         logger.info("recommended %d move(s) for %s, as of %s", len(result.moves), result.run.dataset,
                     result.run.as_of.isoformat())
         recorded = self.record(result, dataset, rulesets, plugins) if record else None

@@ -16,3 +16,17 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 # cli.main reports a bug as "internal error" without a traceback (users never see one); in
 # the tests the traceback is wanted.
 os.environ.setdefault("MUTASI_RULES_TRACEBACK", "1")
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def example_run():
+    """The bundled example recommended with the installed agency plugins, computed once per session."""
+    from pathlib import Path
+
+    from mutasi_rules.loading import load_dataset
+    from mutasi_rules.recommendation import RecommendOptions, recommend
+
+    dataset = load_dataset(Path(__file__).parent.parent / "examples" / "pontianak")
+    return dataset, recommend(dataset, RecommendOptions())

@@ -245,11 +245,12 @@ def test_validate_reads_standard_input_too(monkeypatch, capsys):
     assert problems and {p["file"] for p in problems} == {"<stdin>"}
 
 
-def test_a_skipped_plugin_is_a_logged_warning(tmp_path, capsys, caplog):
+def test_a_skipped_plugin_is_logged_for_host_applications(tmp_path, capsys, caplog):
     broken = tmp_path / "broken_catalogue.py"
     broken.write_text("def mutasi_rules_training_catalogue():\n    raise RuntimeError('catalogue offline')\n",
                       encoding="utf-8")
-    argv = ["recommend", str(SMALL), "--plugin", str(broken), "--skip-broken-plugins", "--format", "json",
+    argv = ["-v", "recommend", str(SMALL), "--plugin", str(broken), "--skip-broken-plugins", "--format", "json",
             "--no-audit"]
     assert main(argv) == 0
-    assert "WARNING: plugin skipped:" in capsys.readouterr().err and "catalogue offline" in caplog.text
+    assert "catalogue offline" in capsys.readouterr().err
+    assert any(r.name == "mutasi_rules.service" and "catalogue offline" in r.getMessage() for r in caplog.records)
