@@ -55,6 +55,7 @@ COMMAND_MODULES = (
     "recommend",
     "whynot",
     "explain",
+    "review",
     "audit",
 )
 
