@@ -15,7 +15,7 @@ Exit codes (stable, documented in the README):
   2  usage error (bad arguments)
   3  runtime failure (a plugin or the engine failed; the message says which)
 
-Start-up is kept cheap (``--version`` and ``--help`` import no numpy, scipy, durable,
+Start-up is kept cheap (``--version`` and ``--help`` import no numpy, highspy, durable,
 pydantic models or rich): command modules import what they need inside their handlers.
 """
 
