@@ -695,7 +695,7 @@ def _create_log_file(path: Path) -> None:
             if path.exists():
                 return
             os.rename(tmp, path)
-        logger.info("created the decision log %s, readable by its owner only", path)
+        logger.info("created %s, readable by its owner only", path)
     except (OSError, sqlite3.Error) as exc:
         raise AuditError(f"audit log {path}: cannot create it: {exc}") from exc
     finally:
