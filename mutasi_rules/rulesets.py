@@ -233,22 +233,27 @@ def _align_scalar(text: str, node: yaml.ScalarNode) -> list[int]:
     return offsets
 
 
-def _compose(text: str, source: _Source, problems: Problems) -> Any:
-    """Parse YAML safely into plain data and record every node's position."""
+def _compose(text: str, source: _Source, problems: Problems, prefix: str = "rulefile") -> Any:
+    """Parse YAML safely into plain data and record every node's position.
+
+    ``prefix`` starts the problem codes (``rulefile.yaml``...): other YAML inputs located
+    the same way (scenario files) report under their own name.
+    """
+    what = "rule file" if prefix == "rulefile" else f"{prefix} file"
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
-            problems.error("rulefile.empty", "the file is empty", file=source.origin)
+            problems.error(f"{prefix}.empty", "the file is empty", file=source.origin)
             return None
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = f"{exc.context + ': ' if exc.context else ''}{exc.problem or exc}"
         if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in str(exc.problem):
-            message = f"YAML tag not allowed in a rule file (rule files are plain data): {exc.problem}"
+            message = f"YAML tag not allowed in a {what} ({what}s are plain data): {exc.problem}"
         problems.error(
-            "rulefile.yaml",
+            f"{prefix}.yaml",
             message,
             file=source.origin,
             line=mark.line + 1 if mark else None,
@@ -256,16 +261,16 @@ def _compose(text: str, source: _Source, problems: Problems) -> Any:
         )
         return None
     except yaml.YAMLError as exc:
-        problems.error("rulefile.yaml", f"not valid YAML: {exc}", file=source.origin)
+        problems.error(f"{prefix}.yaml", f"not valid YAML: {exc}", file=source.origin)
         return None
     finally:
         loader.dispose()
-    if not _index_nodes(root, source, problems):
+    if not _index_nodes(root, source, problems, prefix):
         return None
     return data
 
 
-def _index_nodes(root: yaml.Node, source: _Source, problems: Problems) -> bool:
+def _index_nodes(root: yaml.Node, source: _Source, problems: Problems, prefix: str = "rulefile") -> bool:
     """Record the node of every value path; report duplicate keys. False when too large."""
     stack: list[tuple[_YamlPath, yaml.Node | None, yaml.Node]] = [((), None, root)]
     seen = 0
@@ -274,7 +279,7 @@ def _index_nodes(root: yaml.Node, source: _Source, problems: Problems) -> bool:
         seen += 1
         if seen > MAX_YAML_VALUES:
             problems.error(
-                "rulefile.too_large",
+                f"{prefix}.too_large",
                 f"the file expands to more than {MAX_YAML_VALUES} values (YAML aliases?)",
                 file=source.origin,
             )
@@ -286,7 +291,7 @@ def _index_nodes(root: yaml.Node, source: _Source, problems: Problems) -> bool:
                 name = str(k.value) if isinstance(k, yaml.ScalarNode) else repr(k.value)
                 if name in keys:
                     problems.error(
-                        "rulefile.duplicate_key",
+                        f"{prefix}.duplicate_key",
                         f"key {name!r} appears twice in the same mapping",
                         file=source.origin,
                         line=k.start_mark.line + 1,
@@ -312,7 +317,8 @@ def _scalar(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, dt.date)) or value is None else None
 
 
-def _pydantic_problems(exc: ValidationError, source: _Source, problems: Problems) -> None:
+def _pydantic_problems(exc: ValidationError, source: _Source, problems: Problems,
+                       code: str = "rulefile.invalid") -> None:
     for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
         message = error["msg"]
@@ -331,7 +337,7 @@ def _pydantic_problems(exc: ValidationError, source: _Source, problems: Problems
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         problems.error(
-            "rulefile.invalid",
+            code,
             message,
             file=source.origin,
             line=line,
