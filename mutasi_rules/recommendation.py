@@ -51,7 +51,7 @@ from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
 from .plugins.types import ScoreComponent, TrainingOffer, Veto
 from .runtime import fewer_collections
-from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
+from .rulesets import EFFECTS, Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
 from .scoring import (
     ProfileScore,
     ScoreComponentResult,
@@ -289,7 +289,7 @@ def _ref(position: Position, index: DatasetIndex) -> PositionRef:
 
 
 def _blocking(findings: Sequence[Finding]) -> list[Finding]:
-    return [f for f in findings if f.effect is Effect.BLOCK]
+    return [f for f in findings if EFFECTS[f.effect].blocks]
 
 
 class RunContext:
@@ -799,7 +799,7 @@ class _Run:
         fired = {f.rule_key for f in entry["findings"]}
         needs: dict[str, TrainingNeed] = {}
         for finding in findings:
-            if finding.effect is Effect.REQUIRE_TRAINING:
+            if EFFECTS[finding.effect].conditional:
                 for name in finding.trainings:
                     key = name.casefold()
                     rules = needs[key].required_by if key in needs else []
