@@ -1597,6 +1597,10 @@ def _workbook_bytes(sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> byt
     return clean.getvalue()
 
 
+#: Tables (sheet name -> (header, rows)) as a deterministic .xlsx; also used for reports' workbooks.
+workbook_bytes = _workbook_bytes
+
+
 def save_dataset(dataset: Dataset, path: str | os.PathLike[str], fmt: SaveFormat | str) -> None:
     """Write ``dataset`` atomically and deterministically.
 

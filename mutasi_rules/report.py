@@ -41,6 +41,7 @@ from .explain import (
     t,
 )
 from .recommendation import RecommendationResult
+from .training_plan import TrainingPlan, training_plan
 from .workload import WorkloadReport
 
 #: Fixed salt for the ids matplotlib writes into SVG (default: random per process).
@@ -93,6 +94,20 @@ _R: dict[str, dict[Lang, str]] = {
     "provider": {"id": "Penyelenggara", "en": "Provider"},
     "not_offered": {"id": "belum ada di katalog", "en": "not in the catalogue"},
     "required_by": {"id": "Disyaratkan oleh", "en": "Required by"},
+    "schedule": {"id": "Jadwal pelatihan", "en": "Training schedule"},
+    "batches": {"id": "Angkatan", "en": "Batches"},
+    "capacity": {"id": "Kapasitas", "en": "Capacity"},
+    "latest_start": {"id": "Mulai paling lambat", "en": "Latest start"},
+    "completes": {"id": "Selesai", "en": "Completes"},
+    "schedule_status": {"id": "Status", "en": "Status"},
+    "status_on_time": {"id": "sebelum tanggal rencana", "en": "before the plan date"},
+    "status_late": {"id": "terlambat", "en": "late"},
+    "status_not_in_catalogue": {"id": "belum ada di katalog", "en": "not in the catalogue"},
+    "effective": {"id": "Tanggal berlaku mutasi bersyarat dan penugasan sementara",
+                  "en": "When conditional moves and time-bounded assignments take effect"},
+    "effective_date": {"id": "Berlaku", "en": "Effective"},
+    "assignment_until": {"id": "Penugasan sampai", "en": "Assignment until"},
+    "unscheduled": {"id": "menunggu jadwal pelatihan", "en": "awaiting a training schedule"},
     "provenance": {"id": "Aturan dan plugin yang digunakan", "en": "Rule sets and plugins used"},
     "ruleset": {"id": "Rule set", "en": "Rule set"},
     "version": {"id": "Versi", "en": "Version"},
@@ -279,6 +294,8 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
     else:
         blocks.append(Para(inline(r("none_trainings", lang))))
 
+    blocks.extend(_schedule_blocks(training_plan(result), lang))
+
     blocks.append(Heading(2, r("provenance", lang)))
     blocks.append(TableBlock(
         header=(r("ruleset", lang), r("version", lang), r("origin", lang), "SHA-256"),
@@ -297,6 +314,32 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
     if result.warnings:
         blocks.append(Heading(2, t("warnings", lang)))
         blocks.append(Bullets(tuple(Item(inline(w)) for w in result.warnings)))
+    return blocks
+
+
+def _schedule_blocks(plan: TrainingPlan, lang: Lang) -> list[ReportBlock]:
+    """When trainings run (batches before the plan date) and when each conditional or time-bounded move starts."""
+    blocks: list[ReportBlock] = []
+    if plan.trainings:
+        blocks.append(Heading(3, r("schedule", lang)))
+        blocks.append(TableBlock(
+            header=(r("training", lang), r("persons", lang), r("batches", lang), r("capacity", lang),
+                    r("latest_start", lang), r("completes", lang), r("schedule_status", lang)),
+            rows=tuple((s.name, str(len(s.participants)), str(len(s.batches)),
+                        str(s.capacity) if s.capacity else "-", str(s.latest_start or "-"), str(s.completes or "-"),
+                        r(f"status_{s.status}", lang)) for s in plan.trainings),
+            right=frozenset({1, 2, 3}),
+        ))
+    timed = [m for m in plan.moves if m.trainings or m.assignment_until]
+    if timed:
+        blocks.append(Heading(3, r("effective", lang)))
+        blocks.append(TableBlock(
+            header=(t("nip", lang), t("name", lang), r("effective_date", lang), r("assignment_until", lang)),
+            rows=tuple((m.nip, m.name, str(m.effective_date or r("unscheduled", lang)),
+                        str(m.assignment_until or "-")) for m in timed),
+        ))
+    if plan.warnings:
+        blocks.append(Bullets(tuple(Item(inline(w)) for w in plan.warnings)))
     return blocks
 
 

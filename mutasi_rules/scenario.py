@@ -135,11 +135,11 @@ class LoadedScenario(BaseModel):
 
 def load_scenario_text(text: str, origin: str) -> LoadedScenario:
     """Parse and check a scenario's YAML text; raise :class:`InputError` with every problem."""
-    from .rulesets import _compose, _pydantic_problems, _Source
+    from .yaml_source import YamlSource, compose, pydantic_problems
 
     problems = Problems()
-    source = _Source(text, origin)
-    data = _compose(text, source, problems, prefix="scenario")
+    source = YamlSource(text, origin)
+    data = compose(text, source, problems, prefix="scenario")
     if data is not None and not isinstance(data, dict):
         problems.error("scenario.invalid", "a scenario file is a mapping with 'name', 'description' and 'changes'",
                        file=origin, line=1, column=1)
@@ -148,7 +148,7 @@ def load_scenario_text(text: str, origin: str) -> LoadedScenario:
         try:
             scenario = Scenario.model_validate(data)
         except ValidationError as exc:
-            _pydantic_problems(exc, source, problems, code="scenario.invalid")
+            pydantic_problems(exc, source, problems, code="scenario.invalid")
     problems.raise_if_errors(f"scenario {origin}")
     assert scenario is not None
     locations: dict[str, tuple[int, int]] = {}

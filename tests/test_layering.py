@@ -20,13 +20,13 @@ LAYERS: list[tuple[str, ...]] = [
     # 0 foundations: no project imports but each other
     ("__init__", "canonical", "atomic", "runtime", "problems", "errors", "models", "settings"),
     # 1 data: reading, checking and generating datasets; the fact schema; the expression language
-    ("integrity", "loading", "generator", "facts", "language.", "i18n", "scenario"),
+    ("integrity", "loading", "generator", "facts", "language.", "i18n", "scenario", "yaml_source"),
     # 2 rules as data
     ("rulesets", "decision_tables", "plugins.types", "plugins.hookspecs", "plan"),
     # 3 evaluation: the engine adapter (the only durable importer) and what runs rules; the plugin manager
     ("engine", "screen", "ruletests", "plugins.manager", "plugins.__init__", "plugin", "workload", "scoring"),
     # 4 the pipeline and its explanations
-    ("recommendation", "whynot", "explain", "notices", "report", "training_plan", "trend", "spreadsheet",
+    ("recommendation", "whynot", "explain", "notices", "report", "training_plan", "trend", "spreadsheet", "comparison", "workbook",
      "charts", "review", "diff"),
     # 5 the record
     ("audit",),

@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "workload",
     "plugins",
     "recommend",
+    "scenario",
     "whynot",
     "explain",
     "audit",

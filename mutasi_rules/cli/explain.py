@@ -34,6 +34,10 @@ from ..notices import NoticeSettings, plugin_contacts, write_notices
 from ..plugins.manager import PluginError, PluginManager, load_plugins
 from ..recommendation import RecommendationResult
 from ..report import write_report
+from ..service import Service
+from ..training_plan import render_markdown as render_training_plan
+from ..training_plan import xlsx_rows as training_xlsx_rows
+from ..workbook import write_workbook
 from ..workload import figures_report
 from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .audit import DB_HELP
@@ -69,6 +73,9 @@ def register(subparsers: Any) -> None:
                         help="days to raise an objection, stated in the letters (default: %(default)s)")
     parser.add_argument("--report", metavar="FILE",
                         help="write the report for the head of the region: FILE.html (self-contained) or FILE.md")
+    parser.add_argument("--training-plan", metavar="FILE",
+                        help="write the training plan the run implies (participants, JP, provider, batches, latest "
+                             "start, effective dates): FILE.md, FILE.json or FILE.xlsx")
     parser.set_defaults(handler=run)
 
 
@@ -169,7 +176,23 @@ def _guarded(step: Callable[[], int]) -> int:
         return EXIT_FAILURE
 
 
+def _write_training_plan(result: RecommendationResult, path: str, lang: str) -> None:
+    suffix = Path(path).suffix.lower()
+    plan = Service.training_plan(result)
+    if suffix == ".json":
+        write_text(path, canonical_json(plan.model_dump(mode="json"), indent=2) + "\n")
+    elif suffix == ".xlsx":
+        write_workbook(path, training_xlsx_rows(plan))
+    else:
+        write_text(path, render_training_plan(plan, lang))
+    print(f"training plan written to {path}: {len(plan.trainings)} training(s), {plan.participants_total} "
+          "participant place(s)", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.training_plan is not None and Path(args.training_plan).suffix.lower() not in (".md", ".json", ".xlsx"):
+        print("--training-plan: the file name must end in .md, .json or .xlsx", file=sys.stderr)
+        return EXIT_USAGE
     if args.objection_days < 1:
         print("--objection-days must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
@@ -180,6 +203,9 @@ def _run(args: argparse.Namespace) -> int:
     source = _load(args)
     result = source.result
     writes = args.notices is not None or args.report is not None
+    if args.training_plan is not None:
+        _write_training_plan(result, args.training_plan, args.lang)
+        writes = True
     if not writes or args.employee or args.format or args.out:
         text = _explanation(source, args)
         if args.out:
@@ -187,7 +213,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"explanation written to {args.out}", file=sys.stderr)
         else:
             sys.stdout.write(text)
-    dataset = source.dataset() if writes else None
+    dataset = source.dataset() if args.notices is not None or args.report is not None else None
     if args.notices is not None:
         plugins = source.plugins()
         contacts = plugin_contacts(plugins, dataset) if plugins is not None and dataset is not None else None

@@ -70,7 +70,11 @@ def register(subparsers: Any) -> None:
         description="Workload analysis (ABK) of a dataset: staff needed, job efficiency (EJ) and its grade, "
         "shortage/surplus labels from the staffing-norm rules, and the balance across OPD.",
     )
-    parser.add_argument("dataset", metavar="DATASET", help="dataset file or directory")
+    parser.add_argument("dataset", metavar="DATASET", nargs="+",
+                        help="dataset file or directory; with --trend, two or more snapshots")
+    parser.add_argument("--trend", action="store_true",
+                        help="EJ per OPD across the DATASET snapshots, ordered by their as_of (table, json; "
+                        "--chart draws lines)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
                         help="table: per OPD (and positions of --unit); json: the full report; csv: one row "
                         "per position (default: table)")
@@ -93,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
         print(f"error: --chart {args.chart}: the file name must end in .png or .svg", file=sys.stderr)
         return EXIT_USAGE
+    if args.trend:
+        return run_trend(args)
+    if len(args.dataset) > 1:
+        print("error: several datasets are compared with --trend", file=sys.stderr)
+        return EXIT_USAGE
+    args.dataset = args.dataset[0]
 
     from ..loading import load_dataset
     from ..rulesets import default_rules_dir, load_rulesets
@@ -140,6 +150,46 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         if args.chart is not None:
             write_chart(report, args.chart, args.unit)
+    except OSError as exc:
+        print(f"error: cannot write output: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def run_trend(args: argparse.Namespace) -> int:
+    """``workload A B C --trend``: EJ per OPD across snapshots (mutasi_rules.trend)."""
+    if args.format == "csv" or args.unit is not None or args.rules or args.as_of is not None:
+        print("error: --trend gives a table or json, city-wide, each snapshot on its own as_of "
+              "(no csv, --unit, --rules or --as-of)", file=sys.stderr)
+        return EXIT_USAGE
+    from ..recommendation import RecommendOptions
+    from ..service import Service
+    from ..trend import chart_bytes, render_table as render_trend
+
+    datasets = []
+    failed = False
+    for path in args.dataset:
+        try:
+            datasets.append(Service.load_dataset(path))
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed = True
+    if failed:
+        return EXIT_PROBLEMS
+    settings = WorkloadSettings(effective_hours_per_year=args.effective_hours, rounding=args.rounding)
+    try:
+        trend = Service().trend(datasets, RecommendOptions(workload=settings), sources=list(args.dataset))
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    text = (canonical_json(trend, indent=2) + "\n") if args.format == "json" else render_trend(trend)
+    try:
+        if args.out is not None:
+            atomic.write_text(args.out, text)
+        else:
+            sys.stdout.write(text)
+        if args.chart is not None:
+            atomic.write_bytes(args.chart, chart_bytes(trend, args.chart.suffix.lower().lstrip(".")))
     except OSError as exc:
         print(f"error: cannot write output: {exc}", file=sys.stderr)
         return EXIT_FAILURE
