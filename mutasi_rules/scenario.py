@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .models import Dataset, Id, Name, Position, WorkloadTask
+from .models import Dataset, DatasetMetadata, Id, Name, Position, WorkloadTask
 from .problems import InputError, Problems
 
 SCENARIO_FORMAT = "mutasi-rules.scenario/1"
@@ -425,13 +425,15 @@ def apply_scenario(dataset: Dataset, loaded: LoadedScenario) -> tuple[Dataset, l
                                      tasks_changed=tasks_changed, temporary=temporary and action != "remove_position",
                                      from_=change.from_, until=change.until, note=change.note))
     problems.raise_if_errors(f"scenario {loaded.origin}")
-    name = f"{metadata.name} [skenario {scenario.name}]"[:200]
+    touched = {pid for change in applied for pid in change.positions}
+    # Changed records are validated again, so a change can never smuggle in an inconsistent one;
+    # the rest of the dataset is shared with the input, unchanged.
     result = dataset.model_copy(update={
-        "metadata": metadata.model_copy(update={"name": name}),
-        "positions": [positions[pid] for pid in order],
+        "metadata": DatasetMetadata.model_validate(
+            {**metadata.model_dump(), "name": f"{metadata.name} [skenario {scenario.name}]"[:200]}),
+        "positions": [Position.model_validate(positions[pid].model_dump()) if pid in touched else positions[pid]
+                      for pid in order],
     })
-    # The copy is re-validated so a change can never smuggle in an inconsistent record.
-    result = Dataset.model_validate(result.model_dump(mode="json"))
     return result, applied, problems
 
 

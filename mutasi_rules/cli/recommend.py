@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -32,6 +32,9 @@ from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
 from .audit import add_audit_arguments
 from .plugins import add_plugin_arguments, settings_from_args
 from .validate import checked_dataset
+
+
+T = TypeVar("T")
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,14 +93,11 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
         yield report
 
 
-def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os.PathLike[str] | None,
-                 *, record: bool = True) -> RunOutcome | int:
-    """Run and record through the service, with a progress bar on a terminal; on failure, report it
-    and return the exit code. Recorded before any output: a decision that is shown has been recorded."""
-    service = Service(audit_db)
+def run_guarded(step: Callable[[], T]) -> T | int:
+    """Run a service call; when the input has problems or a plugin or the engine fails, say so on
+    stderr and return the exit code (1 or 3) instead of a result."""
     try:
-        with progress_reporter(sys.stderr.isatty()) as progress:
-            outcome = service.recommend(dataset, options, record=record, progress=progress)
+        return step()
     except InputError as error:
         print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
@@ -107,11 +107,27 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os
     except EngineError as error:
         print(f"rule engine failure: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    except AuditError as error:
-        print(f"audit: {error}", file=sys.stderr)
-        print(f"audit: the result was NOT recorded in {service.audit_path}. Fix the log path "
-              f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", file=sys.stderr)
-        return EXIT_FAILURE
+
+
+def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os.PathLike[str] | None,
+                 *, record: bool = True) -> RunOutcome | int:
+    """Run and record through the service, with a progress bar on a terminal; on failure, report it
+    and return the exit code. Recorded before any output: a decision that is shown has been recorded."""
+    service = Service(audit_db)
+
+    def run() -> RunOutcome | int:
+        try:
+            return service.recommend(dataset, options, record=record, progress=progress)
+        except AuditError as error:
+            print(f"audit: {error}", file=sys.stderr)
+            print(f"audit: the result was NOT recorded in {service.audit_path}. Fix the log path "
+                  f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", file=sys.stderr)
+            return EXIT_FAILURE
+
+    with progress_reporter(sys.stderr.isatty()) as progress:
+        outcome = run_guarded(run)
+    if isinstance(outcome, int):
+        return outcome
     if outcome.record is not None:
         print(f"audit: recorded run {outcome.record.run_id} in {service.audit_path}", file=sys.stderr)
     return outcome
@@ -154,4 +170,4 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["add_run_arguments", "date_arg", "options_from", "register"]
+__all__ = ["add_run_arguments", "date_arg", "options_from", "register", "run_guarded"]

@@ -12,14 +12,12 @@ from rich.table import Table
 
 from ..atomic import write_text
 from ..comparison import ScenarioReport, render_markdown, xlsx_sheets
-from ..engine import EngineError
-from ..plugins.manager import PluginError
 from ..problems import InputError
 from ..scenario import load_scenarios
 from ..service import Service
 from ..workbook import write_workbook
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from .recommend import add_run_arguments, options_from, progress_reporter
+from . import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from .recommend import add_run_arguments, options_from, progress_reporter, run_guarded
 from .validate import checked_dataset
 
 
@@ -109,21 +107,10 @@ def run(args: argparse.Namespace) -> int:
     dataset = checked_dataset(args.dataset, "nothing planned")
     if failed or dataset is None:
         return EXIT_PROBLEMS
-    service = Service()
-    try:
-        with progress_reporter(sys.stderr.isatty()) as progress:
-            report = service.scenarios(dataset, scenarios, options, progress=progress)
-    except InputError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        print(f"{error.what}: nothing planned", file=sys.stderr)
-        return EXIT_PROBLEMS
-    except PluginError as error:
-        print(f"plugin failure: {error}", file=sys.stderr)
-        return EXIT_FAILURE
-    except EngineError as error:
-        print(f"rule engine failure: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    with progress_reporter(sys.stderr.isatty()) as progress:
+        report = run_guarded(lambda: Service().scenarios(dataset, scenarios, options, progress=progress))
+    if isinstance(report, int):
+        return report
     if args.format == "xlsx":
         write_workbook(args.out, xlsx_sheets(report))
         print(f"{len(report.scenarios)} scenario(s) written to {args.out}", file=sys.stderr)

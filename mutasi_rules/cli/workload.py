@@ -9,7 +9,7 @@ import argparse
 import csv
 import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -143,13 +143,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = render_table(report, args.unit, width=120 if args.out else None)
 
+    return _emit(text, args.out, lambda: write_chart(report, args.chart, args.unit) if args.chart else None)
+
+
+def _emit(text: str, out: Path | None, chart: Callable[[], None]) -> int:
+    """Write ``text`` to ``out`` (atomically) or stdout, then the chart; exit code."""
     try:
-        if args.out is not None:
-            atomic.write_text(args.out, text)
+        if out is not None:
+            atomic.write_text(out, text)
         else:
             sys.stdout.write(text)
-        if args.chart is not None:
-            write_chart(report, args.chart, args.unit)
+        chart()
     except OSError as exc:
         print(f"error: cannot write output: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -183,17 +187,8 @@ def run_trend(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     text = (canonical_json(trend, indent=2) + "\n") if args.format == "json" else render_trend(trend)
-    try:
-        if args.out is not None:
-            atomic.write_text(args.out, text)
-        else:
-            sys.stdout.write(text)
-        if args.chart is not None:
-            atomic.write_bytes(args.chart, chart_bytes(trend, args.chart.suffix.lower().lstrip(".")))
-    except OSError as exc:
-        print(f"error: cannot write output: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    return EXIT_OK
+    return _emit(text, args.out, lambda: atomic.write_bytes(args.chart, chart_bytes(
+        trend, args.chart.suffix.lower().lstrip("."))) if args.chart else None)
 
 
 # --------------------------------------------------------------------------- selection

@@ -609,9 +609,11 @@ class PluginManager:
                         [owner[key], info.name],
                         hook,
                         f"training {offer.name!r} offered differently: {previous.hours:g} h by {previous.provider} "
-                        f"vs {offer.hours:g} h by {offer.provider}, capacity {previous.capacity} vs {offer.capacity}, "
-                        f"{previous.duration_days} vs {offer.duration_days} days (names, hours, capacity and "
-                        "duration must agree to merge)",
+                        f"vs {offer.hours:g} h by {offer.provider}" + "".join(
+                            f", {label} {getattr(previous, field)} vs {getattr(offer, field)}"
+                            for field, label in (("capacity", "capacity"), ("duration_days", "days"))
+                            if getattr(previous, field) != getattr(offer, field))
+                        + " (names and hours must agree to merge, and capacity and days where both are stated)",
                     )
         return [offers[k] for k in sorted(offers)]
 
