@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .canonical import sha256_of
-from .engine import Finding, RuleEngine
+from .engine import DURABLE, Finding, RuleEngine
 from .facts import (
     CandidateScope,
     DatasetIndex,
@@ -337,8 +337,9 @@ class RunContext:
         self._units: dict[str, UnitFacts] = {}
         self._employees: dict[str, EmployeeFacts] = {}
 
-    def engine(self) -> RuleEngine:
-        return RuleEngine(self.rulesets, as_of=self.as_of, extensions=self.extensions)
+    def engine(self, as_of: dt.date | None = None) -> RuleEngine:
+        """An evaluator of the run's rule sets (on ``as_of``, default the run's) from the rule backend."""
+        return DURABLE.evaluator(self.rulesets, as_of or self.as_of, self.extensions)
 
     def enrich(self, entity: str, subject: str, record: Any, facts: Any) -> Any:
         if self.plugins is None:

@@ -223,7 +223,9 @@ def _check_when(
             "rule.syntax", exc.message, file=source.origin, line=line, column=column, field=where, value=text
         )
         return None
-    _, found = check(expr, schema)
+    from .durable_compile import compile_problem  # same layer; imported here: it imports this module
+
+    _, found = check(expr, schema, compile_check=compile_problem)
     for problem in found:
         line, column = _expression_position(source, path, problem.span.start)
         problems.add(

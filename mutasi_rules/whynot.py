@@ -515,7 +515,7 @@ class WhyNot:
             return self.engine
         key = self._in_force(day)
         if key not in self._engines:
-            self._engines[key] = RuleEngine(self.ctx.rulesets, as_of=day, extensions=self.ctx.extensions)
+            self._engines[key] = self.ctx.engine(day)
         return self._engines[key]
 
     # ------------------------------------------------------------------ facts
