@@ -83,7 +83,8 @@ class MoveSchedule(BaseModel):
     status: Literal["recommended", "conditional"]
     trainings: list[str]
     ready_on: dt.date | None = Field(description="Day after the person's last batch; null: a training is unscheduled")
-    effective_date: dt.date | None = Field(description="max(plan date, ready_on); null while a training is unscheduled")
+    effective_date: dt.date | None = Field(description="max(plan date, ready_on, the start of a time-bounded "
+                                                       "assignment); null while a training is unscheduled")
     assignment_until: dt.date | None = Field(default=None, description="End of a time-bounded assignment")
 
 
@@ -185,7 +186,8 @@ def training_plan(result: RecommendationResult) -> TrainingPlan:
         dates = ready.get(move.nip, [])
         ready_on = None if None in dates else max((d for d in dates if d is not None), default=None)
         unscheduled = None in dates
-        effective = None if unscheduled else max(plan_date, ready_on or plan_date)
+        start = move.assignment.start if move.assignment is not None else plan_date
+        effective = None if unscheduled else max(plan_date, start, ready_on or plan_date)
         moves.append(MoveSchedule(
             nip=move.nip, name=move.name, to_position_id=move.to.position_id, status=move.status,
             trainings=[n.name for n in move.trainings_required], ready_on=ready_on, effective_date=effective,
