@@ -57,6 +57,17 @@ def example_result():
                                record=False).result
 
 
+@pytest.fixture(scope="module")
+def example_surge():
+    """The bundled surge scenario's result: conditional moves into several posts, some time-bounded."""
+    from mutasi_rules.scenario import load_scenario
+
+    report = Service().scenarios(load_dataset(EXAMPLE), [load_scenario(EXAMPLE / "scenarios" /
+                                                                       "vaksinasi-lonjakan.yaml")],
+                                 RecommendOptions(plan_date=dt.date(2026, 8, 3)))
+    return report.scenarios[0].result
+
+
 def test_the_plan_lists_participants_hours_provider_and_latest_start(example_result):
     plan = training_plan(example_result)
     assert [t.name for t in plan.trainings] == ["Pelatihan Vaksinator"]
@@ -111,3 +122,33 @@ def test_explain_writes_the_training_plan_as_md_json_and_xlsx(tmp_path, capsys):
     report = (tmp_path / "r.md").read_text(encoding="utf-8")
     assert "Jadwal pelatihan" in report and "2026-07-29" in report
     assert main(["explain", run_id, "--audit-db", str(db), "--training-plan", str(tmp_path / "tp.txt")]) == 2
+
+
+@given(capacity=st.one_of(st.none(), st.integers(min_value=1, max_value=12)),
+       days=st.one_of(st.none(), st.integers(min_value=1, max_value=15)),
+       lead=st.integers(min_value=0, max_value=150))
+def test_any_catalogue_and_plan_date_give_batches_within_capacity_before_the_plan_date(example_surge, capacity, days,
+                                                                                      lead):
+    """The law on a whole result: every conditional move's person is in one batch within capacity, and
+    takes effect no earlier than the day after it; on-time trainings end before the plan date."""
+    plan_date = AS_OF + dt.timedelta(days=lead)
+    moves = [m.model_copy(update={"trainings_required": [
+        n.model_copy(update={"offer": n.offer.model_copy(update={"capacity": capacity, "duration_days": days})})
+        for n in m.trainings_required]}) for m in example_surge.moves]
+    result = example_surge.model_copy(update={"moves": moves, "run": example_surge.run.model_copy(
+        update={"plan_date": plan_date})})
+    plan = training_plan(result)
+    batch_end = {}
+    for training in plan.trainings:
+        placed = [nip for b in training.batches for nip in b.participants]
+        assert sorted(placed) == [p.nip for p in training.participants]
+        assert all(capacity is None or len(b.participants) <= capacity for b in training.batches)
+        assert all(b.start >= AS_OF for b in training.batches)
+        if training.status == "on_time":
+            assert training.completes < plan_date and training.latest_start >= AS_OF
+        batch_end.update({nip: b.end for b in training.batches for nip in b.participants})
+    for move in plan.moves:
+        if move.status == "conditional":
+            assert move.effective_date >= max(plan_date, batch_end[move.nip] + dt.timedelta(days=1))
+        else:
+            assert move.effective_date >= plan_date
