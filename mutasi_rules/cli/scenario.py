@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import io
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+from ..errors import UsageError
+from . import EXIT_OK, add_format_argument
+from .recommend import add_run_arguments, options_from, progress_reporter
 
-from ..atomic import write_text
-from ..comparison import ScenarioReport, render_markdown, xlsx_sheets
-from ..problems import InputError
-from ..scenario import load_scenarios
-from ..service import Service
-from ..workbook import write_workbook
-from . import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from .recommend import add_run_arguments, options_from, progress_reporter, run_guarded
-from .validate import checked_dataset
+if TYPE_CHECKING:
+    from ..comparison import ScenarioReport
 
 
 def register(subparsers: Any) -> None:
@@ -35,13 +28,19 @@ def register(subparsers: Any) -> None:
                         help="scenario file (repeatable)")
     add_run_arguments(parser)
     parser.add_argument("--max-moves", type=int, metavar="N", help="at most N moves in every plan")
-    parser.add_argument("--format", choices=("table", "json", "md", "xlsx"), default="table")
+    add_format_argument(parser, ("table", "json", "md", "xlsx"), "table",
+                        help="table (default), json (docs/schemas/scenarios.schema.json), md, or xlsx (needs --out)")
     parser.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically); required for xlsx")
     parser.add_argument("--lang", choices=("id", "en"), default="id", help="language of table and md output")
     parser.set_defaults(handler=run)
 
 
 def render_table(report: ScenarioReport, lang: str) -> str:
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
     en = lang == "en"
     console = Console(record=True, width=160, file=io.StringIO())
     summary = Table(title="Scenarios" if en else "Skenario")
@@ -86,32 +85,37 @@ def render_table(report: ScenarioReport, lang: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..atomic import write_text
+    from ..comparison import render_markdown, xlsx_sheets
+    from ..problems import InputError
+    from ..scenario import load_scenarios
+    from ..service import Service
+    from .validate import checked_dataset
+
     if args.format == "xlsx" and not args.out:
-        print("--format xlsx needs --out FILE.xlsx", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--format xlsx needs --out FILE.xlsx")
     if args.max_moves is not None and args.max_moves < 0:
-        print("--max-moves must be 0 or more", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        options = options_from(args, max_moves=args.max_moves)
-    except ValueError as error:  # a malformed --plugin-option
-        print(str(error), file=sys.stderr)
-        return EXIT_USAGE
-    failed = False
+        raise UsageError("--max-moves must be 0 or more")
+    options = options_from(args, max_moves=args.max_moves)
+    # The scenario files and the dataset are read before either is reported: one run lists every problem.
+    failures: list[InputError] = []
+    scenarios = dataset = None
     try:
         scenarios = load_scenarios(args.scenario)
     except InputError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        failed = True
-    dataset = checked_dataset(args.dataset, "nothing planned")
-    if failed or dataset is None:
-        return EXIT_PROBLEMS
+        failures.append(error)
+    try:
+        dataset = checked_dataset(args.dataset, "nothing planned")
+    except InputError as error:
+        failures.append(error)
+    if failures or scenarios is None or dataset is None:
+        raise failures[0] if len(failures) == 1 else InputError(
+            "; ".join(f.what for f in failures), [p for f in failures for p in f.problems])
     with progress_reporter(sys.stderr.isatty()) as progress:
-        report = run_guarded(lambda: Service().scenarios(dataset, scenarios, options, progress=progress))
-    if isinstance(report, int):
-        return report
+        report = Service().scenarios(dataset, scenarios, options, progress=progress)
     if args.format == "xlsx":
+        from ..workbook import write_workbook
+
         write_workbook(args.out, xlsx_sheets(report))
         print(f"{len(report.scenarios)} scenario(s) written to {args.out}", file=sys.stderr)
         return EXIT_OK
