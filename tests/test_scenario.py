@@ -312,6 +312,12 @@ def test_cli_scenario_problems_exit_1_with_locations(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{bad}:4:5" in err and "dinks" in err
     assert main(["scenario", str(EXAMPLE), "--scenario", str(SURGE), "--format", "xlsx"]) == 2
+    capsys.readouterr()
+    # With --format json a failure is the JSON problem document, every problem located.
+    assert main(["scenario", str(EXAMPLE), "--scenario", str(bad), "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["ok"] is False and document["exit_code"] == 1
+    assert [(p["code"], p["line"], p["column"]) for p in document["problems"]] == [("scenario.unknown_unit", 4, 5)]
 
 
 def test_scenario_output_is_deterministic(tripled, staffed_example):
