@@ -87,30 +87,17 @@ def render_table(report: ScenarioReport, lang: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..atomic import write_text
     from ..comparison import render_markdown, xlsx_sheets
-    from ..problems import InputError
     from ..scenario import load_scenarios
     from ..service import Service
-    from .validate import checked_dataset
+    from .validate import checked_dataset, read_all
 
     if args.format == "xlsx" and not args.out:
         raise UsageError("--format xlsx needs --out FILE.xlsx")
     if args.max_moves is not None and args.max_moves < 0:
         raise UsageError("--max-moves must be 0 or more")
     options = options_from(args, max_moves=args.max_moves)
-    # The scenario files and the dataset are read before either is reported: one run lists every problem.
-    failures: list[InputError] = []
-    scenarios = dataset = None
-    try:
-        scenarios = load_scenarios(args.scenario)
-    except InputError as error:
-        failures.append(error)
-    try:
-        dataset = checked_dataset(args.dataset, "nothing planned")
-    except InputError as error:
-        failures.append(error)
-    if failures or scenarios is None or dataset is None:
-        raise failures[0] if len(failures) == 1 else InputError(
-            "; ".join(f.what for f in failures), [p for f in failures for p in f.problems])
+    scenarios, dataset = read_all(lambda: load_scenarios(args.scenario),
+                                  lambda: checked_dataset(args.dataset, "nothing planned"))
     with progress_reporter(sys.stderr.isatty()) as progress:
         report = Service().scenarios(dataset, scenarios, options, progress=progress)
     if args.format == "xlsx":

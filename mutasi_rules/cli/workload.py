@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from . import EXIT_OK, add_format_argument, date_arg
+from .validate import read_all
 
 if TYPE_CHECKING:
     from ..workload import PositionWorkload, UnitWorkload, WorkloadReport
@@ -98,26 +99,11 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import atomic
     from ..loading import load_dataset
-    from ..problems import InputError
     from ..rulesets import default_rules_dir, load_rulesets
     from ..workload import WorkloadSettings, analyse_workload
 
-    # Both inputs are read before either is reported, so one run lists every problem.
-    problems: list[InputError] = []
-    dataset = rulesets = None
-    try:
-        dataset = load_dataset(args.dataset)
-    except InputError as exc:
-        problems.append(exc)
-    try:
-        rulesets = load_rulesets(args.rules or [default_rules_dir()])
-    except InputError as exc:
-        problems.append(exc)
-    if problems or dataset is None or rulesets is None:
-        if len(problems) == 1:
-            raise problems[0]
-        raise InputError("; ".join(exc.what for exc in problems),
-                         [p for exc in problems for p in exc.problems])
+    dataset, rulesets = read_all(lambda: load_dataset(args.dataset),
+                                 lambda: load_rulesets(args.rules or [default_rules_dir()]))
 
     if args.unit is not None and args.unit not in {u.id for u in dataset.units}:
         raise UsageError(f"--unit {args.unit!r} is not a unit of the dataset")
@@ -149,22 +135,13 @@ def run_trend(args: argparse.Namespace) -> int:
         raise UsageError("--trend gives a table or json, city-wide, each snapshot on its own as_of "
                          "(no csv, --unit, --rules or --as-of)")
     from .. import atomic
-    from ..problems import InputError
     from ..recommendation import RecommendOptions
     from ..service import Service
     from ..trend import chart_bytes
     from ..trend import render_table as render_trend
     from ..workload import WorkloadSettings
 
-    datasets, problems = [], []
-    for path in args.dataset:  # every snapshot is read before any problem is reported
-        try:
-            datasets.append(Service.load_dataset(path))
-        except InputError as exc:
-            problems.append(exc)
-    if problems:
-        raise problems[0] if len(problems) == 1 else InputError(
-            "; ".join(exc.what for exc in problems), [p for exc in problems for p in exc.problems])
+    datasets = read_all(*[lambda path=path: Service.load_dataset(path) for path in args.dataset])
     settings = WorkloadSettings(effective_hours_per_year=args.effective_hours, rounding=args.rounding)
     trend = Service().trend(datasets, RecommendOptions(workload=settings), sources=list(args.dataset))
     if args.format == "json":
