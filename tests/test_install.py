@@ -116,6 +116,9 @@ def test_the_wheels_hold_the_rule_files_byte_for_byte(installed):
         for name in EXAMPLE_TABLES:
             assert archive.read(f"mutasi_rules/data/examples/pontianak/{name}") == \
                 (ROOT / "examples" / "pontianak" / name).read_bytes()
+        for scenario in (ROOT / "examples" / "pontianak" / "scenarios").glob("*.yaml"):
+            assert archive.read(f"mutasi_rules/data/examples/pontianak/scenarios/{scenario.name}") == \
+                scenario.read_bytes()
         assert any(n.endswith("licenses/LICENSE") for n in archive.namelist())
     for plugin in PLUGINS:
         (plugin_wheel,) = installed.dist.glob(f"mutasi_rules_{plugin}-*.whl")
