@@ -58,14 +58,9 @@ def example_result():
 
 
 @pytest.fixture(scope="module")
-def example_surge():
+def example_surge(surge_report):
     """The bundled surge scenario's result: conditional moves into several posts, some time-bounded."""
-    from mutasi_rules.scenario import load_scenario
-
-    report = Service().scenarios(load_dataset(EXAMPLE), [load_scenario(EXAMPLE / "scenarios" /
-                                                                       "vaksinasi-lonjakan.yaml")],
-                                 RecommendOptions(plan_date=dt.date(2026, 8, 3)))
-    return report.scenarios[0].result
+    return surge_report.scenarios[0].result
 
 
 def test_the_plan_lists_participants_hours_provider_and_latest_start(example_result):
@@ -110,7 +105,9 @@ def test_explain_writes_the_training_plan_as_md_json_and_xlsx(tmp_path, capsys):
     assert main(["recommend", str(EXAMPLE), "--plan-date", "2026-08-03", "--audit-db", str(db),
                  "--out", str(tmp_path / "plan.txt")]) == 0
     run_id = capsys.readouterr().err.split("recorded run ")[1].split()[0]
-    for name in ("tp.md", "tp.json", "tp.xlsx"):
+    assert main(["explain", run_id, "--audit-db", str(db), "--training-plan", str(tmp_path / "tp.md"),
+                 "--report", str(tmp_path / "r.md")]) == 0
+    for name in ("tp.json", "tp.xlsx"):
         assert main(["explain", run_id, "--audit-db", str(db), "--training-plan", str(tmp_path / name)]) == 0
     assert "Pelatihan Vaksinator" in (tmp_path / "tp.md").read_text(encoding="utf-8")
     data = json.loads((tmp_path / "tp.json").read_text(encoding="utf-8"))
@@ -118,7 +115,6 @@ def test_explain_writes_the_training_plan_as_md_json_and_xlsx(tmp_path, capsys):
     from openpyxl import load_workbook
 
     assert load_workbook(tmp_path / "tp.xlsx").sheetnames == ["Pelatihan", "Angkatan", "Peserta", "Mutasi"]
-    assert main(["explain", run_id, "--audit-db", str(db), "--report", str(tmp_path / "r.md")]) == 0
     report = (tmp_path / "r.md").read_text(encoding="utf-8")
     assert "Jadwal pelatihan" in report and "2026-07-29" in report
     assert main(["explain", run_id, "--audit-db", str(db), "--training-plan", str(tmp_path / "tp.txt")]) == 2
