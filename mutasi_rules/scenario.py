@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import math
 import os
 import re
 from collections.abc import Sequence
@@ -440,12 +439,6 @@ def apply_scenario(dataset: Dataset, loaded: LoadedScenario) -> tuple[Dataset, l
 def scenario_json_schema() -> dict[str, Any]:
     """JSON Schema of a scenario file (``mutasi-rules schema scenario``)."""
     return Scenario.model_json_schema(by_alias=True)
-
-
-def total_temporary_hours(dataset: Dataset) -> float:
-    """Hours per year of temporary workload in ``dataset`` (0 for a dataset without a scenario)."""
-    return math.fsum(t.volume_per_year * t.norm_minutes / 60.0 for p in dataset.positions for t in p.tasks or ()
-                     if t.temporary_until is not None)
 
 
 __all__ = [
