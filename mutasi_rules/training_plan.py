@@ -181,6 +181,18 @@ def training_plan(result: RecommendationResult) -> TrainingPlan:
             total_hours=round(offer.hours * len(people), 4), batches=batches,
             latest_start=plan_date - dt.timedelta(days=days * len(batches)), completes=batches[-1].end,
             status="on_time" if on_time else "late", required_by=sorted(required[key])))
+    # Trainings are scheduled one by one: say so where one person's batches overlap.
+    periods: dict[str, list[tuple[dt.date, dt.date, str]]] = {}
+    for training in trainings:
+        for batch in training.batches:
+            for nip in batch.participants:
+                periods.setdefault(nip, []).append((batch.start, batch.end, training.name))
+    for nip in sorted(periods):
+        spans = sorted(periods[nip])
+        for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+            if start <= end:
+                warnings.append(f"{nip}: batches of {first!r} and {second!r} overlap ({start} to {end}); "
+                                "arrange one of them at another time")
     moves = []
     for move in sorted(result.moves, key=lambda m: m.nip):
         dates = ready.get(move.nip, [])
