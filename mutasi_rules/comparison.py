@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,9 @@ from .runtime import fewer_collections
 from .scenario import AppliedChange
 from .training_plan import TrainingPlan, training_plan
 from .workload import WorkloadCalculator, WorkloadSettings
+
+if TYPE_CHECKING:
+    from .spreadsheet import Sheet
 
 SCENARIO_REPORT_FORMAT = "mutasi-rules.scenarios/1"
 
@@ -285,32 +288,34 @@ def render_markdown(report: ScenarioReport, lang: str = "id") -> str:
     return "\n".join(lines)
 
 
-def xlsx_sheets(report: ScenarioReport) -> dict[str, list[list[object]]]:
-    """Sheet name -> rows of the comparison workbook (the full results are in the JSON)."""
-    summary: list[list[object]] = [["scenario", "moves", "time_bounded", "training_places", "training_jp",
-                                    "ej_spread_before", "ej_spread_after"]]
+def xlsx_sheets(report: ScenarioReport) -> list[Sheet]:
+    """The comparison as worksheets (the full results are in the JSON)."""
+    from .spreadsheet import Sheet
+
+    summary = Sheet("Ringkasan", ["scenario", "moves", "time_bounded", "training_places", "training_jp",
+                                  "ej_spread_before", "ej_spread_after"])
     base = report.baseline
-    summary.append(["(baseline)", len(base.moves), sum(1 for m in base.moves if m.assignment),
-                    report.baseline_training_plan.participants_total, report.baseline_training_plan.hours_total,
-                    base.balance_before.ej_std, base.balance_after.ej_std])
-    agencies: list[list[object]] = [["scenario", "unit_id", "name", "baseline_before", "baseline_after",
-                                     "scenario_before", "scenario_after"]]
-    moves: list[list[object]] = [["scenario", "change", "nip", "name", "from_position_id", "to_position_id",
-                                  "to_opd_id", "status", "assignment_until"]]
-    trainings: list[list[object]] = [["scenario", "training", "baseline_participants", "scenario_participants",
-                                      "added", "removed", "jp_added"]]
+    summary.rows.append(["(baseline)", len(base.moves), sum(1 for m in base.moves if m.assignment),
+                         report.baseline_training_plan.participants_total, report.baseline_training_plan.hours_total,
+                         base.balance_before.ej_std, base.balance_after.ej_std])
+    agencies = Sheet("EJ per OPD", ["scenario", "unit_id", "name", "baseline_before", "baseline_after",
+                                    "scenario_before", "scenario_after"])
+    moves = Sheet("Mutasi", ["scenario", "change", "nip", "name", "from_position_id", "to_position_id", "to_opd_id",
+                             "status", "assignment_until"])
+    trainings = Sheet("Pelatihan", ["scenario", "training", "baseline_participants", "scenario_participants",
+                                    "added", "removed", "jp_added"])
     for item in report.scenarios:
         c, r = item.comparison, item.result
-        summary.append([item.name, len(r.moves), c.time_bounded_assignments, c.training_participants_scenario,
-                        c.training_hours_scenario, r.balance_before.ej_std, r.balance_after.ej_std])
-        agencies += [[item.name, a.unit_id, a.name, a.baseline_before, a.baseline_after, a.scenario_before,
-                      a.scenario_after] for a in c.agencies]
+        summary.rows.append([item.name, len(r.moves), c.time_bounded_assignments, c.training_participants_scenario,
+                             c.training_hours_scenario, r.balance_before.ej_std, r.balance_after.ej_std])
+        agencies.rows += [[item.name, a.unit_id, a.name, a.baseline_before, a.baseline_after, a.scenario_before,
+                           a.scenario_after] for a in c.agencies]
         for label, refs in (("added", c.moves_added), ("removed", c.moves_removed), ("changed", c.moves_changed)):
-            moves += [[item.name, label, m.nip, m.name, m.from_position_id, m.to_position_id, m.to_opd_id, m.status,
-                       m.assignment_until] for m in refs]
-        trainings += [[item.name, t.name, t.baseline_participants, t.scenario_participants, len(t.added),
-                       len(t.removed), t.hours_added] for t in c.trainings]
-    return {"Ringkasan": summary, "EJ per OPD": agencies, "Mutasi": moves, "Pelatihan": trainings}
+            moves.rows += [[item.name, label, m.nip, m.name, m.from_position_id, m.to_position_id, m.to_opd_id,
+                            m.status, m.assignment_until] for m in refs]
+        trainings.rows += [[item.name, t.name, t.baseline_participants, t.scenario_participants, len(t.added),
+                            len(t.removed), t.hours_added] for t in c.trainings]
+    return [summary, agencies, moves, trainings]
 
 
 __all__ = [

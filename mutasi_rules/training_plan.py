@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .plugins.types import TrainingOffer
 from .recommendation import RecommendationResult
+
+if TYPE_CHECKING:
+    from .spreadsheet import Sheet
 
 TRAINING_PLAN_FORMAT = "mutasi-rules.training-plan/1"
 JP_PER_DAY = 8
@@ -281,26 +284,26 @@ def render_markdown(plan: TrainingPlan, lang: str = "id") -> str:
     return "\n".join(lines)
 
 
-def xlsx_rows(plan: TrainingPlan) -> dict[str, list[list[object]]]:
-    """Sheet name -> rows (first row the header) of the training plan as a workbook."""
-    trainings: list[list[object]] = [["training", "provider", "hours_jp", "participants", "capacity", "duration_days",
-                                      "batches", "latest_start", "completes", "status"]]
-    batches: list[list[object]] = [["training", "batch", "start", "end", "participants"]]
-    participants: list[list[object]] = [["training", "nip", "name", "to_position_id", "to_opd_id", "batch"]]
+def xlsx_sheets(plan: TrainingPlan) -> list[Sheet]:
+    """The training plan as worksheets: trainings, batches, participants, and when each move takes effect."""
+    from .spreadsheet import Sheet
+
+    trainings = Sheet("Pelatihan", ["training", "provider", "hours_jp", "participants", "capacity", "duration_days",
+                                    "batches", "latest_start", "completes", "status"])
+    batches = Sheet("Angkatan", ["training", "batch", "start", "end", "participants"])
+    participants = Sheet("Peserta", ["training", "nip", "name", "to_position_id", "to_opd_id", "batch"])
     for t in plan.trainings:
-        trainings.append([t.name, t.provider, t.hours, len(t.participants), t.capacity, t.duration_days,
-                          len(t.batches), t.latest_start, t.completes, t.status])
+        trainings.rows.append([t.name, t.provider, t.hours, len(t.participants), t.capacity, t.duration_days,
+                               len(t.batches), t.latest_start, t.completes, t.status])
         batch_of = {nip: b.number for b in t.batches for nip in b.participants}
-        for b in t.batches:
-            batches.append([t.name, b.number, b.start, b.end, len(b.participants)])
-        for p in t.participants:
-            participants.append([t.name, p.nip, p.name, p.to_position_id, p.to_opd_id, batch_of.get(p.nip)])
-    moves: list[list[object]] = [["nip", "name", "to_position_id", "status", "trainings", "ready_on",
-                                  "effective_date", "assignment_until"]]
-    for m in plan.moves:
-        moves.append([m.nip, m.name, m.to_position_id, m.status, "; ".join(m.trainings), m.ready_on,
-                      m.effective_date, m.assignment_until])
-    return {"Pelatihan": trainings, "Angkatan": batches, "Peserta": participants, "Mutasi": moves}
+        batches.rows += [[t.name, b.number, b.start, b.end, len(b.participants)] for b in t.batches]
+        participants.rows += [[t.name, p.nip, p.name, p.to_position_id, p.to_opd_id, batch_of.get(p.nip)]
+                              for p in t.participants]
+    moves = Sheet("Mutasi", ["nip", "name", "to_position_id", "status", "trainings", "ready_on", "effective_date",
+                             "assignment_until"],
+                  [[m.nip, m.name, m.to_position_id, m.status, "; ".join(m.trainings), m.ready_on, m.effective_date,
+                    m.assignment_until] for m in plan.moves])
+    return [trainings, batches, participants, moves]
 
 
 __all__ = [
@@ -314,5 +317,5 @@ __all__ = [
     "render_markdown",
     "schedule",
     "training_plan",
-    "xlsx_rows",
+    "xlsx_sheets",
 ]

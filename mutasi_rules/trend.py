@@ -12,13 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Dataset
 from .problems import InputError, Problem
 from .workload import WorkloadSettings, figures_report
+
+if TYPE_CHECKING:
+    from .spreadsheet import Sheet
 
 TREND_FORMAT = "mutasi-rules.workload-trend/1"
 
@@ -102,6 +105,19 @@ def render_table(trend: WorkloadTrend) -> str:
     return "\n".join(lines) + "\n"
 
 
+def xlsx_sheets(trend: WorkloadTrend) -> list[Sheet]:
+    """The trend as worksheets: EJ per OPD per snapshot, and the snapshots."""
+    from .spreadsheet import Sheet
+
+    dates = [s.as_of.isoformat() for s in trend.snapshots]
+    units = Sheet("EJ per OPD", ["unit_id", "name", *dates, "change"],
+                  [[u.unit_id, u.name, *u.ej, u.change] for u in trend.units])
+    snapshots = Sheet("Snapshot", ["as_of", "dataset", "source", "ej_mean", "ej_std", "outside_band"],
+                      [[s.as_of, s.dataset, s.source, s.ej_mean, s.ej_std, "; ".join(s.outside_band)]
+                       for s in trend.snapshots])
+    return [units, snapshots]
+
+
 def chart_bytes(trend: WorkloadTrend, fmt: str) -> bytes:
     """A line chart of EJ per OPD across the snapshots, balanced band shaded; same trend, same bytes."""
     import matplotlib
@@ -133,4 +149,4 @@ def chart_bytes(trend: WorkloadTrend, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-__all__ = ["Snapshot", "UnitTrend", "WorkloadTrend", "chart_bytes", "render_table", "workload_trend"]
+__all__ = ["Snapshot", "UnitTrend", "WorkloadTrend", "chart_bytes", "render_table", "workload_trend", "xlsx_sheets"]

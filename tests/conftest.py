@@ -16,6 +16,18 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(scope="session")
+def example_run():
+    """The bundled example recommended with the installed agency plugins, computed once per session."""
+    from pathlib import Path
+
+    from mutasi_rules.loading import load_dataset
+    from mutasi_rules.recommendation import RecommendOptions, recommend
+
+    dataset = load_dataset(Path(__file__).parent.parent / "examples" / "pontianak")
+    return dataset, recommend(dataset, RecommendOptions())
+
+
+@pytest.fixture(scope="session")
 def surge_report():
     """The bundled surge scenario (examples/pontianak/scenarios/vaksinasi-lonjakan.yaml) planned against the
     bundled example, plan date 2026-08-03: a baseline and one scenario, two pipeline runs shared by the suite."""

@@ -17,7 +17,7 @@ from mutasi_rules.models import Dataset, WorkloadTask
 from mutasi_rules.problems import InputError
 from mutasi_rules.scenario import apply_scenario, load_scenario, load_scenario_text, load_scenarios
 from mutasi_rules.service import Service, dataset_sha256
-from mutasi_rules.workbook import workbook_bytes
+from mutasi_rules.spreadsheet import workbook_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"
@@ -316,9 +316,9 @@ def test_cli_scenario_md_and_xlsx(surge, tmp_path, capsys):
 def test_cli_scenario_problems_exit_1_with_locations(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: a\nchanges:\n  - scale_volume: 2\n    select: {unit: dinks}\n", encoding="utf-8")
-    assert main(["scenario", str(EXAMPLE), "--scenario", str(bad)]) == 1
+    assert main(["scenario", str(EXAMPLE), "--scenario", str(bad), "--lang", "en"]) == 1
     err = capsys.readouterr().err
-    assert f"{bad}:4:5" in err and "dinks" in err
+    assert f"{bad}:4:5" in err and "changes[0].select" in err and "dinks" in err
     assert main(["scenario", str(EXAMPLE), "--scenario", str(SURGE), "--format", "xlsx"]) == 2
     capsys.readouterr()
     # With --format json a failure is the JSON problem document, every problem located.

@@ -105,7 +105,7 @@ def test_explain_writes_the_training_plan_as_md_json_and_xlsx(tmp_path, capsys):
     db = tmp_path / "audit.sqlite"
     assert main(["recommend", str(EXAMPLE), "--plan-date", "2026-08-03", "--audit-db", str(db),
                  "--out", str(tmp_path / "plan.txt")]) == 0
-    run_id = capsys.readouterr().err.split("recorded run ")[1].split()[0]
+    run_id = Service(db).runs()[-1].run_id
     assert main(["explain", run_id, "--audit-db", str(db), "--training-plan", str(tmp_path / "tp.md"),
                  "--report", str(tmp_path / "r.md")]) == 0
     for name in ("tp.json", "tp.xlsx"):

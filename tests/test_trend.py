@@ -51,5 +51,10 @@ def test_cli_trend_table_json_and_chart(snapshots, tmp_path, capsys):
     assert (tmp_path / "t.svg").read_bytes().startswith(b"<?xml")
     assert main(["workload", *paths, "--trend"]) == 0
     assert "2025-07-01" in capsys.readouterr().out
+    assert main(["workload", *paths, "--trend", "--format", "xlsx", "--out", str(tmp_path / "t.xlsx")]) == 0
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "t.xlsx")["EJ per OPD"]
+    assert [c.value for c in sheet[1]][2:5] == [d.isoformat() for d in sorted(DATES)]
     assert main(["workload", *paths]) == 2  # several datasets need --trend
     assert main(["workload", *paths, "--trend", "--format", "csv"]) == 2

@@ -101,9 +101,10 @@ def run(args: argparse.Namespace) -> int:
     with progress_reporter(sys.stderr.isatty()) as progress:
         report = Service().scenarios(dataset, scenarios, options, progress=progress)
     if args.format == "xlsx":
-        from ..workbook import write_workbook
+        from ..atomic import write_bytes
+        from ..spreadsheet import workbook_bytes
 
-        write_workbook(args.out, xlsx_sheets(report))
+        write_bytes(args.out, workbook_bytes(xlsx_sheets(report)))
         print(f"{len(report.scenarios)} scenario(s) written to {args.out}", file=sys.stderr)
         return EXIT_OK
     if args.format == "json":
