@@ -51,6 +51,7 @@ COMMAND_MODULES = (
     "scenario",
     "whynot",
     "explain",
+    "review",
     "audit",
 )
 
