@@ -28,6 +28,7 @@ prepared why-not engine answers one query at a time.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -60,6 +61,9 @@ if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs the
     from .workload import WorkloadReport
 
 Progress = Callable[[str, int, int], None]
+
+#: The library's messages (never printed: the host application or the CLI decides where they go).
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -168,6 +172,10 @@ class Service:
         ctx = prepared.ctx
         with prepared.lock:
             result = run_prepared(ctx, progress=progress)
+        for skipped in result.run.skipped_plugins:  # also in the result; the CLI says it in the user's language
+            logger.info("plugin skipped: %s", skipped)
+        logger.info("recommended %d move(s) for %s, as of %s", len(result.moves), result.run.dataset,
+                    result.run.as_of.isoformat())
         recorded = (self.record(result, dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob)
                     if record else None)
         if recorded is not None:
