@@ -53,6 +53,7 @@ COMMAND_MODULES = (
     "workload",
     "plugins",
     "recommend",
+    "scenario",
     "whynot",
     "explain",
     "review",
