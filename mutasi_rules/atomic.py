@@ -1,4 +1,10 @@
-"""Atomic file output: readers see the old file or the new one, never half of one."""
+"""Atomic file output: readers see the old file or the new one, never half of one.
+
+Every file is written readable by its owner only (0600): plans, letters, reports and
+workbooks name people (names, NIPs), and personal data is never world-readable on disk. A
+folder the writer creates is owner-only too (0700). Share a file on purpose (chmod, or a
+group the office controls), never by accident.
+"""
 
 from __future__ import annotations
 
@@ -44,12 +50,13 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
 def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Write to a temporary file beside ``path``; rename over it only when the block succeeds.
 
-    Raises :class:`OutputError` when ``path`` is a folder or a special file, or when its folder
-    cannot be created or written.
+    The file is owner-only (0600, new folders 0700). Raises :class:`OutputError` when ``path``
+    is a folder or a special file, or when its folder cannot be created or written.
     """
     target = check_output_path(path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.exists():
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise OutputError(f"{target}: cannot write into folder {target.parent}: {exc.strerror or exc}") from exc
@@ -59,12 +66,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | N
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp creates the file owner-only; give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
         try:
-            os.replace(tmp, target)
+            os.replace(tmp, target)  # mkstemp made it owner-only (0600); it stays so
         except OSError as exc:  # e.g. the target became a folder meanwhile
             raise OutputError(f"{target}: cannot be replaced: {exc.strerror or exc}") from exc
     except BaseException:
