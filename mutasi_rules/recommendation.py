@@ -874,8 +874,6 @@ class _Run:
         )
 
     def run_info(self) -> RunInfo:
-        plugins = [PluginRef(name=p.name, version=p.version, source=p.source)
-                   for p in (self.plugins.enabled if self.plugins else [])]
         skipped = [f"{s.plugin} ({s.hook}): {s.reason}" for s in (self.plugins.skipped if self.plugins else [])]
         return RunInfo(
             library_version=__version__,
@@ -887,10 +885,16 @@ class _Run:
                 (RuleSetRef(id=r.id, version=r.version, origin=r.origin, sha256=r.sha256) for r in self.rulesets),
                 key=lambda r: (r.id, r.version, r.origin),
             ),
-            plugins=sorted(plugins, key=lambda p: p.name),
+            plugins=plugin_refs(self.plugins),
             skipped_plugins=skipped,
             options=self.options,
         )
+
+
+def plugin_refs(plugins: PluginManager | None) -> list[PluginRef]:
+    """The enabled plugins as a run records them, sorted by name."""
+    refs = [PluginRef(name=p.name, version=p.version, source=p.source) for p in (plugins.enabled if plugins else [])]
+    return sorted(refs, key=lambda p: p.name)
 
 
 def load_run_rulesets(options: RecommendOptions, plugins: PluginManager | None) -> list[LoadedRuleSet]:
@@ -965,6 +969,7 @@ __all__ = [
     "TrainingNeed",
     "UnitChange",
     "pair_subject",
+    "plugin_refs",
     "prepare",
     "recommend",
 ]

@@ -61,13 +61,18 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass
 class RunOutcome:
-    """A finished run: its result, its decision-log record (None when not recorded) and what it ran with."""
+    """A finished run: its result, its decision-log record (None when not recorded) and what it ran with.
+
+    ``reused``: the run was already recorded for these inputs (``recommend(once=True)``); ``record``
+    is that earlier record and ``result`` its stored result.
+    """
 
     result: RecommendationResult
     record: DecisionRecord | None
     rulesets: list[LoadedRuleSet]
     plugins: PluginManager | None
     dataset: Dataset
+    reused: bool = False
 
     @property
     def run_id(self) -> str | None:
@@ -143,30 +148,54 @@ class Service:
         return plugins, load_run_rulesets(options, plugins)
 
     def recommend(self, dataset: Dataset, options: RecommendOptions | None = None, *, record: bool = True,
-                  progress: Progress | None = None) -> RunOutcome:
+                  progress: Progress | None = None, once: bool = False) -> RunOutcome:
         """Run the pipeline on ``dataset`` and (by default) record the decision.
+
+        ``once``: idempotent recording, for batches and retried tasks. If the decision log
+        already holds a run of the same inputs (dataset hash, rule sets, options, plugins,
+        library version: :meth:`AuditLog.find_run`), nothing runs and that record is returned
+        (``reused``); if an identical run is recorded by someone else while this one runs, this
+        one is not recorded again. A reused record is not handed to the audit sinks again.
 
         Raises :class:`InputError` (bad data or rules), :class:`~mutasi_rules.plugins.manager.PluginError`,
         :class:`~mutasi_rules.engine.EngineError` and :class:`~mutasi_rules.audit.AuditError`
         (the run could not be recorded; nothing was recorded then). A failing audit sink is a
         :class:`PluginError` raised after the record is in the log.
         """
-        from .recommendation import RecommendOptions, recommend
+        from .recommendation import RecommendOptions, plugin_refs, recommend
 
         options = options or RecommendOptions()
         plugins, rulesets = self.load_inputs(options)
+        if record and once:
+            with self.open_log(create=True) as log:
+                found = log.find_run(dataset_sha256(dataset), rulesets, options, plugin_refs(plugins))
+            if found is not None:
+                return RunOutcome(result=found.result(), record=found, rulesets=rulesets, plugins=plugins,
+                                  dataset=dataset, reused=True)
         result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
-        recorded = self.record(result, dataset, rulesets, plugins) if record else None
-        return RunOutcome(result=result, record=recorded, rulesets=rulesets, plugins=plugins, dataset=dataset)
+        if not record:
+            return RunOutcome(result=result, record=None, rulesets=rulesets, plugins=plugins, dataset=dataset)
+        recorded, created = self._record(result, dataset, rulesets, plugins, once=once)
+        if not created:  # recorded meanwhile by another attempt: its result is the one of record
+            result = recorded.result()
+        return RunOutcome(result=result, record=recorded, rulesets=rulesets, plugins=plugins, dataset=dataset,
+                          reused=not created)
 
     def record(self, result: RecommendationResult, dataset: Dataset, rulesets: list[LoadedRuleSet],
                plugins: PluginManager | None) -> DecisionRecord:
         """Append a run to the decision log, then hand the record to the plugins' audit sinks."""
+        return self._record(result, dataset, rulesets, plugins, once=False)[0]
+
+    def _record(self, result: RecommendationResult, dataset: Dataset, rulesets: list[LoadedRuleSet],
+                plugins: PluginManager | None, *, once: bool) -> tuple[DecisionRecord, bool]:
         with self.open_log(create=True) as log:
-            recorded = log.append(result, dataset, rulesets)
-        if plugins is not None:
+            if once:
+                recorded, created = log.append_once(result, dataset, rulesets)
+            else:
+                recorded, created = log.append(result, dataset, rulesets), True
+        if plugins is not None and created:
             plugins.decision_made(recorded)
-        return recorded
+        return recorded, created
 
     def prepare(self, dataset: Dataset, options: RecommendOptions | None = None) -> RunContext:
         """A prepared run context (cached): what why-not queries and re-plans start from."""

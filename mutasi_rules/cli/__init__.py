@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "workload",
     "plugins",
     "recommend",
+    "batch",
     "whynot",
     "explain",
     "audit",

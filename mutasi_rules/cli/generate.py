@@ -1,4 +1,7 @@
-"""``mutasi-rules generate``: write a synthetic Kota Pontianak dataset.
+"""``mutasi-rules generate``: write a synthetic Kota Pontianak dataset, or a province of regions.
+
+With ``--regions N --employees-total M`` it writes N region datasets of unequal sizes, one
+folder (or file) each under ``--out``: the input of ``mutasi-rules batch``.
 
 The dataset is built completely in memory first, so a failure leaves nothing behind.
 A new output directory is written beside its final place and renamed into it in one step;
@@ -16,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..generator import MIN_EMPLOYEES, generate_dataset
+from ..generator import MIN_EMPLOYEES, generate_dataset, generate_regions, region_sizes
 from ..loading import FORMATS, save_dataset
 from ..models import Dataset
 from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, date_arg
@@ -34,6 +37,16 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < MIN_EMPLOYEES:
         raise argparse.ArgumentTypeError(f"must be at least {MIN_EMPLOYEES} (every unit needs staff), got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
@@ -55,8 +68,13 @@ def register(subparsers: Any) -> None:
             "and Dinas Perhubungan have surplus pelaksana."
         ),
     )
-    parser.add_argument("--employees", type=_count, default=DEFAULT_EMPLOYEES, metavar="N",
+    parser.add_argument("--employees", type=_count, metavar="N",
                         help=f"number of employees (default: {DEFAULT_EMPLOYEES}, minimum {MIN_EMPLOYEES})")
+    parser.add_argument("--regions", type=_positive, metavar="N",
+                        help="write N regions of realistic, unequal sizes (Kalimantan Barat's names for up to 14), "
+                             "one folder each under --out; needs --employees-total")
+    parser.add_argument("--employees-total", type=_positive, metavar="M",
+                        help=f"employees of all regions together (at least {MIN_EMPLOYEES} per region)")
     parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED, metavar="S",
                         help=f"random seed (default: {DEFAULT_SEED})")
     parser.add_argument("--out", required=True, metavar="DIR",
@@ -107,6 +125,8 @@ def _umask() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.regions is not None or args.employees_total is not None:
+        return run_regions(args)
     target = output_path(args.out, args.format)
     wants_directory = is_directory_output(target, args.format)
     if target.exists() and target.is_dir() != wants_directory:
@@ -114,9 +134,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"mutasi-rules generate: {target} exists and is not a {kind}, which --format {args.format} writes",
               file=sys.stderr)
         return EXIT_USAGE
+    employees = args.employees if args.employees is not None else DEFAULT_EMPLOYEES
     try:
         dataset = generate_dataset(
-            args.employees, args.seed, args.as_of,
+            employees, args.seed, args.as_of,
             candidate_determination=args.candidate_determination, inauguration=args.inauguration,
         )
     except ValueError as exc:
@@ -131,4 +152,37 @@ def run(args: argparse.Namespace) -> int:
         f"generated {len(dataset.employees)} employees, {len(dataset.positions)} positions, {len(dataset.units)} units "
         f"(seed {args.seed}, as of {args.as_of.isoformat()}) into {target} ({args.format})"
     )
+    return EXIT_OK
+
+
+def run_regions(args: argparse.Namespace) -> int:
+    """``--regions N --employees-total M``: one dataset per region under ``--out``, written one at a time."""
+    if args.regions is None or args.employees_total is None:
+        print("mutasi-rules generate: --regions and --employees-total go together", file=sys.stderr)
+        return EXIT_USAGE
+    if args.employees is not None or args.candidate_determination or args.inauguration:
+        print("mutasi-rules generate: --employees, --candidate-determination and --inauguration are for one "
+              "dataset, not with --regions", file=sys.stderr)
+        return EXIT_USAGE
+    root = Path(args.out)
+    if root.exists() and not root.is_dir():
+        print(f"mutasi-rules generate: {root} exists and is not a directory", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        region_sizes(args.regions, args.employees_total, args.seed)
+    except ValueError as exc:
+        print(f"mutasi-rules generate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    count = 0
+    for plan, dataset in generate_regions(args.regions, args.employees_total, args.seed, args.as_of):
+        target = output_path(str(root / plan.slug), args.format)
+        try:
+            write(dataset, target, args.format)
+        except (OSError, ValueError) as exc:
+            print(f"mutasi-rules generate: cannot write {target}: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        count += len(dataset.employees)
+        print(f"  {plan.slug}: {len(dataset.employees)} employees", file=sys.stderr)
+    print(f"generated {args.regions} regions, {count} employees (seed {args.seed}, as of {args.as_of.isoformat()}) "
+          f"into {root} ({args.format})")
     return EXIT_OK
