@@ -31,4 +31,4 @@ clean:
 
 # Regenerate the published JSON Schemas after a change to a data model (tests check they are current).
 schemas: $(STAMP)
-	for t in dataset rules options result workload why-not; do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json; done
+	for t in dataset rules options result workload why-not batch-summary; do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json; done

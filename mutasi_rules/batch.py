@@ -346,6 +346,7 @@ def run_batch(
     workers: int | None = None,
     on_region: Callable[[RegionReport], None] | None = None,
     cluster_options: dict[str, Any] | None = None,
+    task: Callable[[Region, RecommendOptions, str, str], RegionReport] = run_region,
 ) -> BatchSummary:
     """Run every region as one Dask task and write the summary into ``out_dir``.
 
@@ -354,6 +355,8 @@ def run_batch(
     end; an address connects to a running scheduler, whose workers must see the same paths
     (docs/scale.md). ``audit_dir``: where the per-region decision logs are (default:
     ``<out_dir>/audit``). ``on_region`` is called in the client as each region finishes.
+    ``task``: the function run per region (a module-level function the workers can import;
+    the benchmark wraps :func:`run_region` to sample memory).
     Raises :class:`BatchEngineError` when Dask is missing or the scheduler cannot be reached.
     """
     try:
@@ -379,11 +382,13 @@ def run_batch(
         raise BatchEngineError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from exc
     reports: list[RegionReport] = []
     try:
+        # Largest first, in submission order too (the first tasks are placed before the rest arrive):
+        # a big region started last would be the batch's tail.
+        sized = sorted(((region_size(region), region) for region in regions), key=lambda p: (-p[0], p[1].name))
         futures = {
-            client.submit(run_region, region, options, str(out), str(audit), pure=False,
-                          priority=region_size(region), key=f"mutasi-region-{region.name}-{os.urandom(4).hex()}"):
-            region
-            for region in regions
+            client.submit(task, region, options, str(out), str(audit), pure=False, priority=size,
+                          key=f"mutasi-region-{region.name}-{os.urandom(4).hex()}"): region
+            for size, region in sized
         }
         for future in as_completed(futures):
             region = futures[future]

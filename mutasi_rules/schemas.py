@@ -49,6 +49,12 @@ def _why_not() -> dict[str, Any]:
     return WhyNotReport.model_json_schema(mode="serialization")
 
 
+def _batch_summary() -> dict[str, Any]:
+    from .batch import BatchSummary
+
+    return BatchSummary.model_json_schema(mode="serialization")
+
+
 #: Target name -> (what it describes, schema builder). Other modules add their documents here.
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "dataset": ("a dataset document (input)", _dataset),
@@ -57,6 +63,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "result": ("a recommendation result (output of recommend)", _result),
     "workload": ("a workload report (output of workload --format json)", _workload),
     "why-not": ("a why-not report (output of why-not --format json)", _why_not),
+    "batch-summary": ("the summary of a batch of regions (summary.json of batch)", _batch_summary),
 }
 
 
