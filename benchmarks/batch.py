@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import tempfile
 import threading
 import time
@@ -58,6 +59,7 @@ def _rss_mb() -> float:
 def measured_region(region: Region, options: RecommendOptions, out_dir: str, audit_dir: str) -> RegionReport:
     """:func:`run_region`, with the worker's RSS sampled while it runs (written beside the outputs)."""
     peak = base = _rss_mb()
+    cpu = resource.getrusage(resource.RUSAGE_THREAD)
     running = True
 
     def sample() -> None:
@@ -74,8 +76,11 @@ def measured_region(region: Region, options: RecommendOptions, out_dir: str, aud
         running = False
         sampler.join()
     peak = max(peak, _rss_mb())
+    used = resource.getrusage(resource.RUSAGE_THREAD)
+    cpu_seconds = (used.ru_utime - cpu.ru_utime) + (used.ru_stime - cpu.ru_stime)
     write_text(Path(out_dir) / f".memory-{region.name}.json",
-               json.dumps({"base_mb": round(base, 1), "peak_mb": round(peak, 1), "pid": os.getpid()}))
+               json.dumps({"base_mb": round(base, 1), "peak_mb": round(peak, 1), "cpu_seconds": round(cpu_seconds, 2),
+                           "pid": os.getpid()}))
     return report
 
 
@@ -105,9 +110,16 @@ def run_once(root: Path, workers: int) -> dict[str, Any]:
     bad = [r["region"] for r in per_region if r["status"] != "ok"]
     if bad:
         raise RuntimeError(f"regions did not run: {bad}")
-    return {"workers": workers, "cluster_startup_seconds": round(startup, 1), "wall_seconds": round(wall, 1), "load_1min_before": round(load_before, 2),
-            "load_1min_after": round(load_after, 2),
-            "task_seconds_total": round(sum(r["seconds"] for r in per_region), 1), "regions": per_region}
+    task_wall = sum(r["seconds"] for r in per_region)
+    task_cpu = sum(r["cpu_seconds"] for r in per_region)
+    return {"workers": workers, "cluster_startup_seconds": round(startup, 1), "wall_seconds": round(wall, 1),
+            "load_1min_before": round(load_before, 2), "load_1min_after": round(load_after, 2),
+            "task_seconds_total": round(task_wall, 1), "task_cpu_seconds_total": round(task_cpu, 1),
+            # How much of a core a task got while it ran: 1.0 on an idle machine, less when shared.
+            "cpu_share_of_tasks": round(task_cpu / task_wall, 2) if task_wall else None,
+            # Useful work per wall second: how many cores the batch kept busy.
+            "busy_cores": round(task_cpu / wall, 2) if wall else None,
+            "regions": per_region}
 
 
 def _fit_power(xs: list[float], ys: list[float]) -> tuple[float, float]:
@@ -139,12 +151,13 @@ def projection(one_worker: dict[str, Any], workers: list[int]) -> dict[str, Any]
     from mutasi_rules.generator import region_sizes
 
     rows = one_worker["regions"]
-    c, k = _fit_power([r["employees"] for r in rows], [r["seconds"] for r in rows])
+    # CPU seconds of each task: what the region costs on a core of its own, whatever the load of the day.
+    c, k = _fit_power([r["employees"] for r in rows], [r["cpu_seconds"] for r in rows])
     a, b = _fit_line([r["employees"] for r in rows], [r["peak_mb"] for r in rows])
     sizes = region_sizes(NATIONAL_REGIONS, NATIONAL_EMPLOYEES, seed=SEED)
     durations = [c * n**k for n in sizes]
     return {
-        "time_fit": f"seconds = {c:.3g} * employees^{k:.3f}",
+        "time_fit": f"CPU seconds = {c:.3g} * employees^{k:.3f}",
         "memory_fit": f"peak worker RSS MB = {a:.0f} + {b * 1000:.1f} per 1,000 employees",
         "regions": NATIONAL_REGIONS,
         "employees": NATIONAL_EMPLOYEES,

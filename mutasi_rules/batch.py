@@ -219,7 +219,7 @@ def run_region(region: Region, options: RecommendOptions, out_dir: str, audit_di
     """
     from .engine import EngineError
     from .plugins.manager import PluginError
-    from .service import Service, dataset_sha256
+    from .service import Service
 
     started = time.perf_counter()
     target = Path(out_dir) / region.name
@@ -253,7 +253,7 @@ def run_region(region: Region, options: RecommendOptions, out_dir: str, audit_di
     outputs = _write_region(target, result)
     record = outcome.record
     return done(status="ok", run_id=record.run_id if record else None, reused=outcome.reused,
-                dataset_sha256=dataset_sha256(dataset), outputs=[f"{region.name}/{name}" for name in outputs],
+                dataset_sha256=result.run.dataset_sha256, outputs=[f"{region.name}/{name}" for name in outputs],
                 **plan_figures(dataset, result, options))
 
 
