@@ -43,6 +43,7 @@ from .facts import (
     context_facts,
     employee_facts,
     position_facts,
+    read_path,
     unit_facts,
 )
 from .integrity import dataset_problems
@@ -58,6 +59,7 @@ from .scoring import (
     ScoringSettings,
     profile_score,
     profile_total,
+    profile_total_read,
     workload_benefit,
 )
 from .screen import PairScreen
@@ -401,8 +403,13 @@ def pair_subject(nip: str, position_id: str) -> str:
     return f"{nip}->{position_id}"
 
 
+_EMPLOYEE_PATH = "candidate.employee."
+_POSITION_PATH = "candidate.position."
+
 #: The vectorised candidate screen is on; tests switch it off per run (_Run(screen=False)).
 _SCREEN = True
+#: The screen also decides score rules for the pairs it lets through (see _Run.screen_scores).
+_SCREEN_SCORES = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,15 +422,18 @@ class _PairScore:
 
     profile: float  # profile-matching score, 0-5
     benefit: float  # EJ imbalance the move removes
-    rules: tuple[Finding, ...]  # score findings of the person and the pair
+    rule_points: tuple[float, ...]  # points of the score rules that fired for the person and the pair, in order
     plugins: tuple[ScoreComponent, ...]
     settings: ScoringSettings
+    #: The engine's score findings behind ``rule_points`` (for the breakdown); empty for a pair
+    #: scored by the screen, whose findings the engine supplies if the pair reaches the result.
+    rules: tuple[Finding, ...] = ()
 
     def points(self) -> list[float]:
         return [
             round(self.profile * self.settings.profile_points, 6),
             round(self.benefit * self.settings.workload_points, 6),
-            *(f.points for f in self.rules),  # type: ignore[misc]  # score rules carry points
+            *self.rule_points,
             *(c.points for c in self.plugins),
         ]
 
@@ -442,6 +452,8 @@ class _PairScore:
                                  detail={"imbalance_removed": self.benefit,
                                          "points_per_unit": self.settings.workload_points}),
         ]
+        if len(self.rules) != len(self.rule_points):
+            raise RuntimeError("a score breakdown needs the engine's findings (the pair was only screened)")
         parts.extend(
             ScoreComponentResult(
                 name=f.component or f.rule_id, origin="rule", points=f.points,  # type: ignore[arg-type]
@@ -476,9 +488,14 @@ class _Run:
         #: Pre-screen candidate pairs with the vectorised block rules (mutasi_rules.screen);
         #: off, every pair goes through the engine (the reference the screened run must equal).
         self.screen = _SCREEN if screen is None else screen
+        #: Score the screened-in pairs with the screen too (when it is exact), so that only
+        #: pairs that reach the result go through the engine; tests switch it off.
+        self.screen_scores = self.screen and _SCREEN_SCORES
         # Per-pair hooks no plugin implements are not called (a call costs ~2 to 60 us per pair).
         self.vetoing = bool(ctx.plugins and ctx.plugins.call_order("mutasi_rules_veto_candidate"))
         self.scoring_plugins = bool(ctx.plugins and ctx.plugins.call_order("mutasi_rules_score_candidate"))
+        #: Some plugin reads whole pair facts (a veto, a score or a pair attribute): build them for every pair.
+        self.needs_pair_facts = self.vetoing or self.scoring_plugins or ctx.enrich_candidates
         self.dataset = ctx.dataset
         self.options = ctx.options
         self.plugins = ctx.plugins
@@ -544,6 +561,13 @@ class _Run:
         after_units_list = self.calc.units(delta, list(after_positions.values()))
         after_units = {u.unit_id: u for u in after_units_list}
 
+        # Pairs the screen scored that reach the result (moves, listed alternatives) get the engine's findings.
+        shown = set(chosen)
+        for target in targets:
+            chosen_here, _, _, ranked = self.ranking(target, shortages[target], stage.by_target[target], evaluated,
+                                                     chosen, withheld)
+            shown.update((r[2], target) for r in ranked[: self.listed(len(chosen_here))])
+        self.confirm_pairs(sorted(shown), employee_findings, evaluated)
         moves = [
             self.move(nip, target, evaluated[(nip, target)], employee_findings[nip], candidate_rules,
                       pw, uw, after_positions, after_units, catalogue)
@@ -605,11 +629,16 @@ class _Run:
         inside = np.flatnonzero(own >= 0)
         pair[inside, own[inside]] = False  # nobody is a candidate for the post they hold
         screened = np.zeros((n, m), dtype=bool)
+        score_fires: dict[str, Any] = {}
+        screen: PairScreen | None = None
         if self.screen and n and m:
             self.progress("candidate screen", 0, m)
             screen = PairScreen(ctx, [e.nip for e in movable], targets)
-            for start, stop, blocked in screen.chunks():
+            score_fires = {key: np.zeros((n, m), dtype=bool) for key, _, _ in screen.score_rules}
+            for start, stop, (blocked, fired) in screen.evaluations():
                 screened[:, start:stop] = blocked
+                for key, where in fired.items():
+                    score_fires[key][:, start:stop] = where
                 self.progress("candidate screen", stop, m)
         screened &= pair
         rows, cols = np.nonzero(pair & ~screened)  # row-major: by NIP, then position id
@@ -619,7 +648,14 @@ class _Run:
         )
         survivors = [(movable[i], targets[j]) for i, j in zip(rows.tolist(), cols.tolist())]
         self.progress("candidate rules", 0, len(survivors))
-        self.evaluate_pairs(engine, survivors, employee_findings, stage)
+        if screen is not None and self.screen_scores and screen.exact:
+            # The screen decided every block and score rule exactly: the survivors are eligible
+            # (unless vetoed) and their rule points are known. The engine evaluates only the pairs
+            # that reach the result (confirm_pairs), and must agree.
+            points = [(p, score_fires[key][rows, cols]) for key, p, _ in screen.score_rules]
+            self.score_screened_pairs(survivors, points, employee_findings, stage)
+        else:
+            self.evaluate_pairs(engine, survivors, employee_findings, stage)
         self.progress("candidate rules", len(survivors), len(survivors))
         # Blocked alternatives a report may list: the first by NIP after the unblocked ones.
         extra: list[tuple[Employee, str]] = []
@@ -645,6 +681,65 @@ class _Run:
             stage.by_target[target].sort(key=lambda e: e.nip)
         return stage
 
+    def score_screened_pairs(self, pairs: Sequence[tuple[Employee, str]], points: list[tuple[float, Any]],
+                             employee_findings: dict[str, list[Finding]], stage: _CandidateStage) -> None:
+        """Vetoes, scores and plan options of pairs the screen found unblocked, without the engine.
+
+        ``points``: per candidate score rule (in the engine's finding order), its points and
+        where it fires among ``pairs``. The entry is marked ``screened``: its findings are
+        the engine's to supply if the pair reaches the result (:meth:`confirm_pairs`).
+        """
+        ctx = self.ctx
+        person_points = {nip: tuple(f.points for f in found if f.effect is Effect.SCORE and f.points is not None)
+                         for nip, found in employee_findings.items()}
+        fired = [(value, where.tolist()) for value, where in points]
+        for index, (employee, target) in enumerate(pairs):
+            # A pair's fact is built only for a plugin that reads it (veto, score, pair attributes).
+            fact = ctx.candidate_scope(employee.nip, target) if self.needs_pair_facts else None
+            rule_points = person_points[employee.nip] + tuple(value for value, where in fired if where[index])
+            self.add_entry(employee, target, fact, [], employee_findings, stage, rule_points=rule_points)
+
+    def pair_reader(self, nip: str, target: str) -> Callable[[str], Any]:
+        """Candidate-scope paths of a pair read from the person's and the target's facts, which
+        are the very objects a candidate fact holds (``candidate.employee``, ``candidate.position``);
+        any other path builds the pair's fact (once)."""
+        ctx = self.ctx
+        employee, position = ctx.employee_facts(nip), ctx.position_facts(target)
+        built: list[CandidateScope] = []
+
+        def read(path: str) -> Any:
+            if path.startswith(_EMPLOYEE_PATH):
+                return read_path(employee, path[len(_EMPLOYEE_PATH):])
+            if path.startswith(_POSITION_PATH):
+                return read_path(position, path[len(_POSITION_PATH):])
+            if not built:
+                built.append(ctx.candidate_scope(nip, target))
+            return read_path(built[0], path)
+
+        return read
+
+    def confirm_pairs(self, pairs: Sequence[tuple[str, str]], employee_findings: dict[str, list[Finding]],
+                      evaluated: dict[tuple[str, str], dict[str, Any]]) -> None:
+        """The engine's findings for screened pairs that reach the result; they must agree with the screen."""
+        pending = sorted(p for p in pairs if evaluated[p].get("screened"))
+        if not pending:
+            return
+        ctx = self.ctx
+        facts = [ctx.candidate_scope(nip, target) for nip, target in pending]
+        with ctx.engine() as engine:
+            found_all = engine.evaluate("candidate", facts, [pair_subject(nip, t) for nip, t in pending])
+        for (nip, target), fact, found in zip(pending, facts, found_all, strict=True):
+            entry = evaluated[(nip, target)]
+            score: _PairScore | None = entry.get("pair_score")
+            if _blocking(found) or score is None:
+                raise RuntimeError(f"screen error: the engine blocks {pair_subject(nip, target)}, which the screen "
+                                   "found eligible")
+            confirmed = self.pair_score(self.employees[nip], target, fact, [*employee_findings[nip], *found])
+            if confirmed.rule_points != score.rule_points or confirmed.total != entry["score"]:
+                raise RuntimeError(f"screen error: the score rules of {pair_subject(nip, target)} differ between "
+                                   "the screen and the engine")
+            entry.update(findings=found, pair_score=confirmed, screened=False)
+
     def evaluate_pairs(self, engine: RuleEngine, pairs: Sequence[tuple[Employee, str]],
                        employee_findings: dict[str, list[Finding]], stage: _CandidateStage) -> None:
         """Findings, vetoes and (when eligible) scores and plan options of ``pairs``, into ``stage``.
@@ -656,27 +751,39 @@ class _Run:
         facts = [ctx.candidate_scope(e.nip, t) for e, t in pairs]
         found_all = engine.evaluate("candidate", facts, [pair_subject(e.nip, t) for e, t in pairs])
         for (employee, target), fact, found in zip(pairs, facts, found_all, strict=True):
-            key = (employee.nip, target)
-            vetoes = (self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of)
-                      if self.plugins and self.vetoing else [])
-            blocked = _blocking(found)
-            entry: dict[str, Any] = {"findings": found, "vetoes": vetoes, "blocked": blocked}
-            stage.evaluated[key] = entry
-            stage.items.append(((employee, target), entry))
-            stage.by_target[target].append(employee)
-            if blocked or vetoes:
-                continue
-            pair_score = self.pair_score(employee, target, fact, [*employee_findings[employee.nip], *found])
-            entry["pair_score"], entry["score"] = pair_score, pair_score.total
-            source_position = self.index.positions[employee.position_id]
-            stage.options.append(MoveOption(
-                nip=employee.nip,
-                source_position_id=source_position.id,
-                source_unit_id=self.index.opd_of(source_position.unit_id),
-                target_position_id=target,
-                target_unit_id=self.index.opd_of(self.index.positions[target].unit_id),
-                score=entry["score"],
-            ))
+            self.add_entry(employee, target, fact, found, employee_findings, stage)
+
+    def add_entry(self, employee: Employee, target: str, fact: CandidateScope | None, found: list[Finding],
+                  employee_findings: dict[str, list[Finding]], stage: _CandidateStage,
+                  rule_points: tuple[float, ...] | None = None) -> None:
+        """One evaluated pair into ``stage``: vetoes, and for an eligible pair its score and plan option.
+
+        ``rule_points`` given: the screen decided the pair's rules (``found`` is empty).
+        """
+        key = (employee.nip, target)
+        vetoes = (self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of)  # type: ignore[union-attr]
+                  if self.plugins and self.vetoing else [])
+        blocked = _blocking(found)
+        entry: dict[str, Any] = {"findings": found, "vetoes": vetoes, "blocked": blocked,
+                                 "screened": rule_points is not None}
+        stage.evaluated[key] = entry
+        stage.items.append(((employee, target), entry))
+        stage.by_target[target].append(employee)
+        if blocked or vetoes:
+            return
+        person = employee_findings[employee.nip]
+        pair_score = self.pair_score(employee, target, fact, person if rule_points is not None else [*person, *found],
+                                     rule_points)
+        entry["pair_score"], entry["score"] = pair_score, pair_score.total
+        source_position = self.index.positions[employee.position_id]
+        stage.options.append(MoveOption(
+            nip=employee.nip,
+            source_position_id=source_position.id,
+            source_unit_id=self.index.opd_of(source_position.unit_id),
+            target_position_id=target,
+            target_unit_id=self.index.opd_of(self.index.positions[target].unit_id),
+            score=entry["score"],
+        ))
 
     def delta(self, chosen: set[tuple[str, str]]) -> dict[str, int]:
         """Change in staff per position if the moves ``chosen`` are made."""
@@ -713,20 +820,32 @@ class _Run:
             worst = min(sorted(chosen), key=lambda key: self.balance_key(chosen - {key}))
             withheld.add(worst)
 
-    def pair_score(self, employee: Employee, target: str, fact: CandidateScope, found: Sequence[Finding]) -> _PairScore:
-        """The score components of one eligible pair (``found``: the person's and the pair's findings)."""
+    def pair_score(self, employee: Employee, target: str, fact: CandidateScope | None, found: Sequence[Finding],
+                   rule_points: tuple[float, ...] | None = None) -> _PairScore:
+        """The score components of one eligible pair (``found``: the person's and the pair's findings).
+
+        ``rule_points``: the score rules' points when the screen, not the engine, decided
+        which fired (``found`` then holds the person's findings only). ``fact`` None: the
+        pair's facts are read from the person's and the position's (:meth:`pair_reader`).
+        """
         settings = self.options.scoring
+        rules = tuple(f for f in found if f.effect is Effect.SCORE and f.points is not None)
         source, goal = self.ctx.pw[employee.position_id], self.ctx.pw[target]
-        plugin_parts = (tuple(self.plugins.score_candidate(fact.candidate, self.dataset, self.as_of))
+        if fact is None and self.needs_pair_facts:
+            fact = self.ctx.candidate_scope(employee.nip, target)
+        plugin_parts = (tuple(self.plugins.score_candidate(fact.candidate, self.dataset, self.as_of))  # type: ignore[union-attr]
                         if self.plugins and self.scoring_plugins else ())
+        position = self.index.positions[target]
         return _PairScore(
-            profile=profile_total(fact, employee, self.index.positions[target], settings),
+            profile=(profile_total(fact, employee, position, settings) if fact is not None
+                     else profile_total_read(self.pair_reader(employee.nip, target), employee, position, settings)),
             benefit=workload_benefit(source.workload_hours, source.bezetting, goal.workload_hours, goal.bezetting,
                                      self.calc.hours),
             # Employee-scope score rules (e.g. due for rotation) count for every pair of the person.
-            rules=tuple(f for f in found if f.effect is Effect.SCORE and f.points is not None),
+            rule_points=tuple(f.points for f in rules) if rule_points is None else rule_points,  # type: ignore[misc]
             plugins=plugin_parts,
             settings=settings,
+            rules=rules,
         )
 
     def move(self, nip: str, target: str, entry: dict[str, Any], employee_found: list[Finding],
@@ -776,12 +895,53 @@ class _Run:
                         evaluated: dict[tuple[str, str], dict[str, Any]], chosen: set[tuple[str, str]],
                         withheld: set[tuple[str, str]], pw: dict[str, PositionWorkload],
                         after_p: dict[str, PositionWorkload]) -> ShortageReport:
-        """``considered``: pairs for ``target``; ``reported``: those the engine evaluated (see _CandidateStage).
+        """``considered``: pairs for ``target``; ``reported``: those evaluated (see _CandidateStage).
 
         Pairs the screen blocked and the engine never saw are blocked, so not eligible, and
         sort after every reported one (blocked last, by NIP): the truncated list is the same.
         """
         position = self.index.positions[target]
+        chosen_here, chosen_scores, moved_to, ranked = self.ranking(target, shortage, reported, evaluated, chosen,
+                                                                    withheld)
+        received = len(chosen_here)
+        alternatives = [
+            Alternative(nip=employee.nip, name=employee.name, from_position_id=employee.position_id,
+                        score=entry.get("score"), outcome=outcome,
+                        reason=self.alternative_reason(outcome, entry, moved_to.get(employee.nip), chosen_scores),
+                        blocking=entry["blocked"], vetoes=entry["vetoes"])
+            for _, _, _, employee, entry, outcome in ranked[: self.listed(received)]
+        ]
+        eligible = sum(1 for r in ranked if r[5] not in ("blocked", "vetoed"))
+        unfilled = None
+        if received < shortage:
+            if not considered:
+                unfilled = Localized(id="Tidak ada pegawai dari unit yang kelebihan pegawai untuk dipertimbangkan.",
+                                     en="No staff from surplus positions to consider.")
+            elif eligible == 0:
+                unfilled = Localized(id="Tidak ada calon yang memenuhi syarat.", en="No eligible candidate.")
+            else:
+                unfilled = Localized(id="Calon yang memenuhi syarat lebih dibutuhkan di tempat lain atau dibatasi "
+                                        "oleh batasan rencana.",
+                                     en="Eligible candidates were needed elsewhere or held back by plan constraints.")
+        return ShortageReport(
+            position=_ref(position, self.index),
+            shortage=shortage,
+            received=received,
+            remaining=shortage - received,
+            ej_before=pw[target].ej,
+            ej_after=after_p[target].ej,
+            candidates_considered=considered,
+            candidates_eligible=eligible,
+            alternatives=alternatives,
+            unfilled_reason=unfilled,
+        )
+
+    def ranking(self, target: str, shortage: int, reported: Sequence[Employee],
+                evaluated: dict[tuple[str, str], dict[str, Any]], chosen: set[tuple[str, str]],
+                withheld: set[tuple[str, str]]) -> tuple[list[str], list[float], dict[str, str], list[Any]]:
+        """The evaluated candidates of ``target`` with their outcomes, best first: chosen, then the
+        eligible by score, then vetoed, then blocked; ties by NIP. Also the NIPs and scores chosen
+        here and where each chosen person goes."""
         chosen_here = [nip for nip, t in chosen if t == target]
         chosen_scores = sorted(evaluated[(n, target)]["score"] for n in chosen_here)
         moved_to = {nip: t for nip, t in chosen}
@@ -808,38 +968,11 @@ class _Run:
                            employee, entry, outcome))
         # Sorted and cut before any model is built: a city has ~100,000 pairs, a report lists a few.
         ranked.sort(key=lambda r: r[:3])
-        received = len(chosen_here)
-        alternatives = [
-            Alternative(nip=employee.nip, name=employee.name, from_position_id=employee.position_id,
-                        score=entry.get("score"), outcome=outcome,
-                        reason=self.alternative_reason(outcome, entry, moved_to.get(employee.nip), chosen_scores),
-                        blocking=entry["blocked"], vetoes=entry["vetoes"])
-            for _, _, _, employee, entry, outcome in ranked[: max(self.options.alternatives_per_position, received)]
-        ]
-        eligible = sum(1 for r in ranked if r[5] not in ("blocked", "vetoed"))
-        unfilled = None
-        if received < shortage:
-            if not considered:
-                unfilled = Localized(id="Tidak ada pegawai dari unit yang kelebihan pegawai untuk dipertimbangkan.",
-                                     en="No staff from surplus positions to consider.")
-            elif eligible == 0:
-                unfilled = Localized(id="Tidak ada calon yang memenuhi syarat.", en="No eligible candidate.")
-            else:
-                unfilled = Localized(id="Calon yang memenuhi syarat lebih dibutuhkan di tempat lain atau dibatasi "
-                                        "oleh batasan rencana.",
-                                     en="Eligible candidates were needed elsewhere or held back by plan constraints.")
-        return ShortageReport(
-            position=_ref(position, self.index),
-            shortage=shortage,
-            received=received,
-            remaining=shortage - received,
-            ej_before=pw[target].ej,
-            ej_after=after_p[target].ej,
-            candidates_considered=considered,
-            candidates_eligible=eligible,
-            alternatives=alternatives,
-            unfilled_reason=unfilled,
-        )
+        return chosen_here, chosen_scores, moved_to, ranked
+
+    def listed(self, received: int) -> int:
+        """How many ranked alternatives a shortage report lists."""
+        return max(self.options.alternatives_per_position, received)
 
     @staticmethod
     def alternative_reason(outcome: Outcome, entry: dict[str, Any], placed: str | None,
