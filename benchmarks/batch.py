@@ -4,8 +4,11 @@ A generated province (cached as CSV under benchmarks/data/, which git ignores) r
 :func:`mutasi_rules.batch.run_batch` on a LocalCluster of 1, then 2, single-threaded
 worker processes, each run with fresh output and audit folders (so nothing is reused).
 The cluster's start-up is timed apart;
-the batch's wall time runs from submitting the tasks to the summary written. Per region: the task's wall seconds and the worker's peak RSS while it ran (sampled from
-/proc every 20 ms). Per run: the 1-minute load
+the batch's wall time runs from submitting the tasks to the summary written. Per region: the task's wall and CPU seconds (the task thread's rusage: what the region costs
+on a core of its own, whatever else runs on the machine) and the worker's RSS while it ran
+(sampled from /proc every 20 ms; a long-lived worker's RSS stays at the largest task it has
+run, so memory per task is measured apart: ``--memory-regions`` regions spread over the
+sizes, each run alone in a fresh process, peak ``ru_maxrss``). Per run: the 1-minute load
 average before and after (the machine is shared). Then the projection of
 docs/scale.md: per-region time and memory fitted to the region's size, applied to a country
 of generated region sizes, scheduled largest first on N workers.
@@ -28,7 +31,7 @@ from mutasi_rules.atomic import write_text
 from mutasi_rules.batch import Region, RegionReport, discover_regions, run_batch, run_region
 from mutasi_rules.recommendation import RecommendOptions
 
-from .__main__ import DATA, machine
+from .__main__ import DATA, _child, machine
 
 SEED = 7
 NATIONAL_EMPLOYEES = 4_300_000
@@ -122,6 +125,35 @@ def run_once(root: Path, workers: int) -> dict[str, Any]:
             "regions": per_region}
 
 
+_REGION_ALONE = """
+import json, resource, sys, tempfile, time
+from mutasi_rules.batch import Region, run_region
+from mutasi_rules.recommendation import RecommendOptions
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+with tempfile.TemporaryDirectory() as tmp:
+    started = time.process_time()
+    report = run_region(Region(sys.argv[1], sys.argv[2]), RecommendOptions(), tmp + "/out", tmp + "/audit")
+    cpu = time.process_time() - started
+print(json.dumps({"status": report.status, "employees": report.employees, "cpu_seconds": round(cpu, 2),
+                  "import_mb": round(baseline, 1),
+                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+"""
+
+
+def memory_alone(root: Path, count: int) -> list[dict[str, Any]]:
+    """Peak RSS of one region's task in a fresh process (a worker's first task), for ``count`` regions
+    spread over the sizes: in a long-lived worker, RSS stays at the largest task it has run."""
+    regions = sorted(discover_regions([root]), key=lambda r: sum(p.stat().st_size for p in Path(r.path).iterdir()))
+    picks = sorted({round(i * (len(regions) - 1) / max(count - 1, 1)) for i in range(count)})
+    out = []
+    for index in picks:
+        region = regions[index]
+        measured = _child(_REGION_ALONE, region.name, region.path)
+        print(f"  alone {region.name}: {measured}", flush=True)
+        out.append({"region": region.name, **measured})
+    return out
+
+
 def _fit_power(xs: list[float], ys: list[float]) -> tuple[float, float]:
     """y = c * x**k by least squares on logarithms: (c, k)."""
     lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
@@ -146,8 +178,9 @@ def _makespan(durations: list[float], workers: int) -> float:
     return max(loads)
 
 
-def projection(one_worker: dict[str, Any], workers: list[int]) -> dict[str, Any]:
-    """Wall time and memory per task for 4.3 million civil servants, from the 1-worker per-region figures."""
+def projection(one_worker: dict[str, Any], memory: list[dict[str, Any]], workers: list[int]) -> dict[str, Any]:
+    """Wall time and memory per task for 4.3 million civil servants, from the measured per-region figures
+    (CPU seconds from the 1-worker batch, peak RSS from regions run alone)."""
     from mutasi_rules.generator import region_sizes
 
     rows = one_worker["regions"]
@@ -176,6 +209,8 @@ def main() -> None:
     parser.add_argument("--employees-total", type=int, default=100_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--memory-regions", type=int, default=4, metavar="K",
+                        help="regions (spread over the sizes) run alone in fresh processes for memory per task")
     args = parser.parse_args()
     root = province_dir(args.regions, args.employees_total)
     runs = []
@@ -187,10 +222,12 @@ def main() -> None:
     by_workers = {r["workers"]: r for r in runs}
     report: dict[str, Any] = {"machine": machine(), "regions": args.regions, "employees_total": args.employees_total,
                               "runs": runs}
+    print("memory per task (regions alone, fresh processes):", flush=True)
+    report["memory_alone"] = memory_alone(root, args.memory_regions)
     if 1 in by_workers:
         base = by_workers[1]["wall_seconds"]
         report["speedup"] = {n: round(base / r["wall_seconds"], 2) for n, r in by_workers.items()}
-        report["projection"] = projection(by_workers[1], [1, 2, 8, 16, 32, 64, 128])
+        report["projection"] = projection(by_workers[1], report["memory_alone"], [1, 2, 8, 16, 32, 64, 128])
     print(json.dumps({k: v for k, v in report.items() if k != "runs"}, indent=2))
     if args.json:
         write_text(args.json, json.dumps(report, indent=2) + "\n")

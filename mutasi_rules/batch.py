@@ -76,19 +76,23 @@ def _is_dataset_folder(path: Path) -> bool:
                for p in path.iterdir())
 
 
-def discover_regions(paths: Iterable[str | os.PathLike[str]]) -> list[Region]:
+def discover_regions(paths: Iterable[str | os.PathLike[str]],
+                     exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Region]:
     """The regions named by ``paths``, sorted by name.
 
     A dataset folder (it holds a table file such as ``employees.csv``) or a dataset file
     (``.json``, ``.yaml``, ``.xlsx``) is one region; any other folder is a parent whose
-    sub-folders and dataset files are the regions. A path that does not exist is kept as a
-    region: its run reports the problem. Two regions of one name are a usage error.
+    sub-folders and dataset files are the regions, except the folders in ``exclude`` (the
+    batch's own output and log folders, when they sit beside the regions). A path that does
+    not exist is kept as a region: its run reports the problem. Two regions of one name are
+    a usage error.
     """
+    skip = {Path(p).absolute() for p in exclude}
     regions: list[Region] = []
     for given in paths:
         path = Path(given).absolute()
         if path.is_dir() and not _is_dataset_folder(path):
-            children = [c for c in sorted(path.iterdir()) if not c.name.startswith(".")
+            children = [c for c in sorted(path.iterdir()) if not c.name.startswith(".") and c not in skip
                         and (c.is_dir() or c.suffix.lower() in DOCUMENT_EXTENSIONS)]
             if not children:
                 raise BatchUsageError(f"{given}: neither a dataset nor a folder of regions (no sub-folders "

@@ -50,7 +50,7 @@ from .facts import (
     fact_schema,
     read_path,
 )
-from .rulesets import Effect
+from .rulesets import EFFECTS, Effect
 
 if TYPE_CHECKING:
     from .recommendation import RunContext
@@ -154,7 +154,7 @@ class PairScreen:
         self.schema = fact_schema("candidate", ctx.extensions)
         definition = compile_ruleset_json(ctx.rulesets, "candidate", ctx.as_of, ctx.extensions)
         blocks = {f"{loaded.id}/{rule.id}" for loaded in ctx.rulesets for rule in loaded.rules
-                  if rule.scope == "candidate" and rule.effect is Effect.BLOCK}
+                  if rule.scope == "candidate" and EFFECTS[rule.effect].blocks}
         scores = {f"{loaded.id}/{rule.id}": (loaded.id, rule.id, rule.points) for loaded in ctx.rulesets
                   for rule in loaded.rules if rule.scope == "candidate" and rule.effect is Effect.SCORE}
         compiled = sorted(next(iter(definition.values())).items())

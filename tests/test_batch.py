@@ -94,10 +94,12 @@ def test_cli_batch_on_two_workers_equals_one_by_one_and_reports_the_bad_region(p
     assert records_per_region(out / "audit") == {name: 1 for name in expected}
     assert "nothing run" in capsys.readouterr().err
 
-    # Run again: nothing is recorded twice, the results are the same bytes.
-    assert main(["batch", str(province), "--workers", "2", "--out", str(out)]) == 1
-    again = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert all(r["reused"] for r in again["regions"] if r["status"] == "ok")
+    # Run again (the tasks themselves, without a cluster): nothing is recorded twice, same bytes.
+    again = [run_region(region, RecommendOptions(), str(out), str(out / "audit"))
+             for region in discover_regions([province]) if region.name != BROKEN]
+    assert all(r.status == "ok" and r.reused for r in again)
+    assert {r.region: r.run_id for r in again} == {r["region"]: r["run_id"] for r in summary["regions"]
+                                                   if r["status"] == "ok"}
     assert records_per_region(out / "audit") == {name: 1 for name in expected}
     for name, text in expected.items():
         assert (out / name / "result.json").read_text(encoding="utf-8") == text
@@ -184,6 +186,8 @@ def test_regions_are_found_in_parent_folders_and_listed_datasets(province, tmp_p
     assert [r.name for r in single] == [BROKEN, "missing"]  # a missing path is a region that reports it
     with pytest.raises(BatchUsageError, match="two regions are named"):
         discover_regions([province, province / BROKEN])
+    beside = [r.name for r in discover_regions([province], exclude=[province / BROKEN])]
+    assert BROKEN not in beside and len(beside) == REGIONS  # the batch's output folder beside the regions
     (tmp_path / "empty").mkdir()
     with pytest.raises(BatchUsageError, match="neither a dataset nor a folder of regions"):
         discover_regions([tmp_path / "empty"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from ..batch import BatchEngineError, BatchUsageError, RegionReport, discover_regions, run_batch
@@ -72,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         print("--workers is for the local cluster; a running scheduler has its own workers", file=sys.stderr)
         return EXIT_USAGE
     try:
-        regions = discover_regions(args.regions)
+        out = Path(args.out)
+        regions = discover_regions(args.regions, exclude=[out, Path(args.audit_dir) if args.audit_dir else out / "audit"])
         options = options_from(args, max_moves=args.max_moves)
     except (BatchUsageError, ValueError) as error:
         print(f"mutasi-rules batch: {error}", file=sys.stderr)
