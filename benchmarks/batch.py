@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mutasi_rules.atomic import write_text
-from mutasi_rules.batch import Region, RegionReport, discover_regions, run_batch, run_region
+from mutasi_rules.batch import LOCAL_SCHEDULER, Region, RegionReport, discover_regions, run_batch, run_region
 from mutasi_rules.recommendation import RecommendOptions
 
 from .__main__ import DATA, _child, machine
@@ -96,7 +96,7 @@ def run_once(root: Path, workers: int) -> dict[str, Any]:
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None) as cluster:
+                          dashboard_address=None, scheduler_kwargs=LOCAL_SCHEDULER) as cluster:
             startup = time.perf_counter() - started
             started = time.perf_counter()
             summary = run_batch(regions, RecommendOptions(), Path(tmp) / "out", Path(tmp) / "audit",

@@ -48,6 +48,8 @@ SUMMARY_PROBLEMS = 50
 #: Output folders hold personal data (names, NIP): owner and group only.
 OUTPUT_DIR_MODE = 0o750
 DOCUMENT_EXTENSIONS = (".json", ".yaml", ".yml", ".xlsx")
+#: The local scheduler's HTTP endpoints (health, metrics; no dashboard) on 127.0.0.1 and a free port.
+LOCAL_SCHEDULER = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
 
 Status = Literal["ok", "invalid", "failed"]
 
@@ -376,7 +378,8 @@ def run_batch(
     try:
         if scheduler == "local":
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=None, **(cluster_options or {}))
+                                   host="127.0.0.1", dashboard_address=None,
+                                   scheduler_kwargs=LOCAL_SCHEDULER, **(cluster_options or {}))
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout="20s")
