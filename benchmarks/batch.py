@@ -186,12 +186,12 @@ def projection(one_worker: dict[str, Any], memory: list[dict[str, Any]], workers
     rows = one_worker["regions"]
     # CPU seconds of each task: what the region costs on a core of its own, whatever the load of the day.
     c, k = _fit_power([r["employees"] for r in rows], [r["cpu_seconds"] for r in rows])
-    a, b = _fit_line([r["employees"] for r in rows], [r["peak_mb"] for r in rows])
+    a, b = _fit_line([r["employees"] for r in memory], [r["peak_mb"] for r in memory])
     sizes = region_sizes(NATIONAL_REGIONS, NATIONAL_EMPLOYEES, seed=SEED)
     durations = [c * n**k for n in sizes]
     return {
         "time_fit": f"CPU seconds = {c:.3g} * employees^{k:.3f}",
-        "memory_fit": f"peak worker RSS MB = {a:.0f} + {b * 1000:.1f} per 1,000 employees",
+        "memory_fit": f"peak RSS of a task alone, MB = {a:.0f} + {b * 1000:.1f} per 1,000 employees",
         "regions": NATIONAL_REGIONS,
         "employees": NATIONAL_EMPLOYEES,
         "largest_region": max(sizes),
@@ -223,8 +223,8 @@ def main() -> None:
     report: dict[str, Any] = {"machine": machine(), "regions": args.regions, "employees_total": args.employees_total,
                               "runs": runs}
     print("memory per task (regions alone, fresh processes):", flush=True)
-    report["memory_alone"] = memory_alone(root, args.memory_regions)
-    if 1 in by_workers:
+    report["memory_alone"] = memory_alone(root, args.memory_regions) if args.memory_regions > 1 else []
+    if 1 in by_workers and report["memory_alone"]:
         base = by_workers[1]["wall_seconds"]
         report["speedup"] = {n: round(base / r["wall_seconds"], 2) for n, r in by_workers.items()}
         report["projection"] = projection(by_workers[1], report["memory_alone"], [1, 2, 8, 16, 32, 64, 128])
