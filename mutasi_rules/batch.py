@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .atomic import write_bytes, write_text
 from .canonical import canonical_json
+from .errors import MutasiRulesError, UsageError
 from .loading import ALL_TABLES, TABLE_EXTENSIONS
 from .problems import InputError, Problem
 from .recommendation import RecommendationResult, RecommendOptions
@@ -54,12 +55,17 @@ LOCAL_SCHEDULER = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
 Status = Literal["ok", "invalid", "failed"]
 
 
-class BatchUsageError(ValueError):
+class BatchUsageError(UsageError):
     """The regions or batch options given cannot make a batch (exit code 2)."""
 
+    code = "usage.batch"
 
-class BatchEngineError(RuntimeError):
+
+class BatchEngineError(MutasiRulesError):
     """Dask is not installed or the scheduler cannot be reached (exit code 3)."""
+
+    kind = "failure"
+    code = "batch.scheduler"
 
 
 # --------------------------------------------------------------------------- regions

@@ -6,11 +6,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..batch import BatchEngineError, BatchUsageError, RegionReport, discover_regions, run_batch
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from ..errors import UsageError
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, add_format_argument
 from .recommend import add_run_arguments, options_from
+
+if TYPE_CHECKING:
+    from ..batch import RegionReport
 
 DEFAULT_OUT = "mutasi-rules-batch"
 
@@ -38,7 +41,8 @@ def register(subparsers: Any) -> None:
         description="Run the whole pipeline for every region as one Dask task: a local cluster by default, or a "
                     "running Dask scheduler. Writes each region's result (JSON, Markdown) and a summary (JSON, "
                     "Markdown, xlsx). A region with bad data is reported and does not stop the others; each "
-                    "region's run is recorded once in its own decision log (docs/scale.md).",
+                    "region's run is recorded once in its own decision log (docs/scale.md). Exit code: 3 if a "
+                    "region failed, else 1 if a region's data has problems, else 0.",
     )
     parser.add_argument("regions", nargs="+", metavar="REGION",
                         help="a region's dataset (folder or file), or a folder whose sub-folders are regions")
@@ -52,6 +56,9 @@ def register(subparsers: Any) -> None:
                         help="folder of the per-region decision logs, <region>.sqlite (default: OUT/audit)")
     add_run_arguments(parser)
     parser.add_argument("--max-moves", type=int, metavar="N", help="at most N moves per region")
+    add_format_argument(parser, ("text", "json"), "text",
+                        help="text (default): a line per region on standard error and totals; json: the summary "
+                             "(batch-summary.schema.json) on standard output")
     parser.set_defaults(handler=run)
 
 
@@ -66,33 +73,25 @@ def _line(report: RegionReport) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..batch import discover_regions, run_batch
+
     if args.max_moves is not None and args.max_moves < 0:
-        print("--max-moves must be 0 or more", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--max-moves must be 0 or more")
     if args.workers is not None and args.scheduler != "local":
-        print("--workers is for the local cluster; a running scheduler has its own workers", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        out = Path(args.out)
-        regions = discover_regions(args.regions, exclude=[out, Path(args.audit_dir) if args.audit_dir else out / "audit"])
-        options = options_from(args, max_moves=args.max_moves)
-    except (BatchUsageError, ValueError) as error:
-        print(f"mutasi-rules batch: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--workers is for the local cluster; a running scheduler has its own workers")
+    out = Path(args.out)
+    regions = discover_regions(args.regions, exclude=[out, Path(args.audit_dir) if args.audit_dir else out / "audit"])
+    options = options_from(args, max_moves=args.max_moves)
     print(f"batch: {len(regions)} region(s) on {args.scheduler}", file=sys.stderr)
     started = time.perf_counter()
-    try:
-        summary = run_batch(regions, options, args.out, args.audit_dir, scheduler=args.scheduler,
-                            workers=args.workers, on_region=lambda r: print(_line(r), file=sys.stderr))
-    except BatchEngineError as error:
-        print(f"mutasi-rules batch: {error}", file=sys.stderr)
-        return EXIT_FAILURE
-    except OSError as error:
-        print(f"mutasi-rules batch: cannot write into {args.out}: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    summary = run_batch(regions, options, out, args.audit_dir, scheduler=args.scheduler, workers=args.workers,
+                        on_region=lambda r: print(_line(r), file=sys.stderr))
     totals = summary.totals
+    if args.format == "json":
+        sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
     print(f"{totals.regions_ok} of {totals.regions} region(s) ok, {totals.employees} employees, {totals.moves} moves "
-          f"in {time.perf_counter() - started:.1f} s; summary in {args.out}/summary.json, summary.md, summary.xlsx")
+          f"in {time.perf_counter() - started:.1f} s; summary in {out}/summary.json, summary.md, summary.xlsx",
+          file=sys.stderr if args.format == "json" else sys.stdout)
     if totals.regions_invalid:
         print(f"regions with data problems: {', '.join(totals.regions_invalid)}", file=sys.stderr)
     if totals.regions_failed:
