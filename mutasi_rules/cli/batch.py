@@ -9,23 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, add_format_argument
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, add_format_argument, positive_int
 from .recommend import add_run_arguments, options_from
 
 if TYPE_CHECKING:
     from ..batch import RegionReport
 
 DEFAULT_OUT = "mutasi-rules-batch"
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _scheduler(text: str) -> str:
@@ -48,7 +38,7 @@ def register(subparsers: Any) -> None:
                         help="a region's dataset (folder or file), or a folder whose sub-folders are regions")
     parser.add_argument("--scheduler", type=_scheduler, default="local", metavar="local|tcp://HOST:PORT",
                         help="'local' (default): a cluster on this machine; else a running scheduler's address")
-    parser.add_argument("--workers", type=_workers, metavar="N",
+    parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="worker processes of the local cluster (default: one per core)")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                         help=f"folder for the results and the summary (default: {DEFAULT_OUT})")

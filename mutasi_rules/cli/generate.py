@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from . import EXIT_OK, date_arg
+from . import EXIT_OK, date_arg, positive_int
 
 if TYPE_CHECKING:
     from ..models import Dataset
@@ -45,16 +45,6 @@ def _count(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -75,10 +65,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--employees", type=_count, metavar="N",
                         help=f"number of employees (default: {DEFAULT_EMPLOYEES}, minimum {MIN_EMPLOYEES})")
-    parser.add_argument("--regions", type=_positive, metavar="N",
+    parser.add_argument("--regions", type=positive_int, metavar="N",
                         help="write N regions of realistic, unequal sizes (Kalimantan Barat's names for up to 14), "
                              "one folder each under --out; needs --employees-total")
-    parser.add_argument("--employees-total", type=_positive, metavar="M",
+    parser.add_argument("--employees-total", type=positive_int, metavar="M",
                         help=f"employees of all regions together (at least {MIN_EMPLOYEES} per region)")
     parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED, metavar="S",
                         help=f"random seed (default: {DEFAULT_SEED})")
