@@ -730,9 +730,11 @@ class _Run:
         if not pending:
             return
         ctx = self.ctx
+        self.progress("result rules", 0, len(pending))
         facts = [ctx.candidate_scope(nip, target) for nip, target in pending]
         with ctx.engine() as engine:
             found_all = engine.evaluate("candidate", facts, [pair_subject(nip, t) for nip, t in pending])
+        self.progress("result rules", len(pending), len(pending))
         for (nip, target), fact, found in zip(pending, facts, found_all, strict=True):
             entry = evaluated[(nip, target)]
             score: _PairScore | None = entry.get("pair_score")
