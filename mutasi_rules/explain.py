@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
 
+from .i18n import translate_message
 from .engine import Finding
 from .recommendation import Move, RecommendationResult, TrainingNeed
 from .rulesets import (  # the display forms rule messages use
@@ -105,7 +106,7 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
                           report.unfilled_reason.get(lang) if report.unfilled_reason else "-")
     console.print(shortages)
     for warning in result.warnings:
-        console.print(f"[yellow]{t('warnings', lang)}:[/yellow] {warning}")
+        console.print(f"[yellow]{t('warnings', lang)}:[/yellow] {translate_message(warning, lang)}")
 
 
 def _md_row(cells: Iterable[object]) -> str:
@@ -149,7 +150,7 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
                             report.received, report.candidates_eligible,
                             report.unfilled_reason.get(lang) if report.unfilled_reason else "-"]))
     if result.warnings:
-        out += ["", f"## {t('warnings', lang)}", ""] + [f"- {w}" for w in result.warnings]
+        out += ["", f"## {t('warnings', lang)}", ""] + [f"- {translate_message(w, lang)}" for w in result.warnings]
     return "\n".join(out) + "\n"
 
 

@@ -29,6 +29,7 @@ from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
 from .recommendation import Move, RecommendationResult, RuleSetRef, ShortageReport
 from .rulesets import EFFECTS
+from .settings import RegionSettings
 
 #: unit id -> the office to contact, or None for the default.
 ContactLookup = Callable[[str], NoticeContact | None]
@@ -42,17 +43,29 @@ _MONTHS: dict[Lang, tuple[str, ...]] = {
 
 
 class NoticeSettings(BaseModel):
-    """Who proposes, who decides, the default contact and the objection period."""
+    """Who proposes, who decides, the default contact and the objection period.
+
+    The defaults are neutral words; a region's own come from its settings file
+    (:meth:`from_region`, ``--settings FILE``).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     objection_days: int = Field(default=14, ge=1, description="Days to raise an objection after receipt")
-    place: str = Field(default="Pontianak", min_length=1, description="Place written before the letter date")
-    proposer: str = Field(default="BKPSDM Kota Pontianak", min_length=1)
-    decision_maker: str = Field(default="Wali Kota Pontianak", min_length=1)
+    place: str = Field(default="..........", min_length=1, description="Place written before the letter date")
+    proposer: str = Field(default="BKPSDM", min_length=1)
+    decision_maker: str = Field(default="Kepala Daerah", min_length=1)
     default_contact: NoticeContact = Field(
-        default_factory=lambda: NoticeContact(office="BKPSDM Kota Pontianak, bidang yang menangani mutasi pegawai")
+        default_factory=lambda: NoticeContact(office="BKPSDM, bidang yang menangani mutasi pegawai")
     )
+
+    @classmethod
+    def from_region(cls, region: RegionSettings, objection_days: int | None = None) -> NoticeSettings:
+        """The notice settings of a region's settings file (``objection_days`` overrides its period)."""
+        office = region.objection_contact or f"{region.hr_office}, bidang yang menangani mutasi pegawai"
+        return cls(objection_days=objection_days or region.objection_days, place=region.place,
+                   proposer=region.hr_office, decision_maker=region.head_title,
+                   default_contact=NoticeContact(office=office, address=region.hr_office_address))
 
 
 def long_date(day: dt.date, lang: Lang) -> str:
@@ -107,15 +120,17 @@ def _shortage(result: RecommendationResult, position_id: str) -> ShortageReport 
     return next((s for s in result.shortages if s.position.position_id == position_id), None)
 
 
-def _workload_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str]:
+def _workload_lines(move: Move, result: RecommendationResult, lang: Lang,
+                    escape: Callable[[str], str] = md_escape) -> list[str]:
+    """The workload reasons in words; ``escape`` prepares data for the output (Markdown by default)."""
     src, dst = move.source_effect, move.target_effect
     report = _shortage(result, move.to.position_id)
-    to_opd, from_opd = md_escape(opd_name(result, move.to.opd_id)), md_escape(opd_name(result, move.from_.opd_id))
+    to_opd, from_opd = escape(opd_name(result, move.to.opd_id)), escape(opd_name(result, move.from_.opd_id))
     # The unit is named with the post: a teacher moved between schools holds a post of the
     # same name at both ends.
     at = "di" if lang == "id" else "at"
-    to_pos = f"{md_escape(move.to.position_name)} {at} {md_escape(move.to.unit_name)}"
-    from_pos = f"{md_escape(move.from_.position_name)} {at} {md_escape(move.from_.unit_name)}"
+    to_pos = f"{escape(move.to.position_name)} {at} {escape(move.to.unit_name)}"
+    from_pos = f"{escape(move.from_.position_name)} {at} {escape(move.from_.unit_name)}"
     lines = []
     if lang == "id":
         short = f"; jabatan ini kekurangan {report.shortage} orang pegawai" if report else ""
@@ -149,12 +164,13 @@ def _workload_lines(move: Move, result: RecommendationResult, lang: Lang) -> lis
     return lines
 
 
-def _fit_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str]:
+def _fit_lines(move: Move, result: RecommendationResult, lang: Lang,
+               escape: Callable[[str], str] = md_escape) -> list[str]:
     report = _shortage(result, move.to.position_id)
     score = number(move.profile.score, 1, lang)
     words = _profile_words(move.profile.score, lang)
     # Name only the aspects the data allowed to assess (an aspect without data has no score).
-    aspects = join_words([md_escape(a.aspect) for a in move.profile.aspects if a.score is not None], lang) or "-"
+    aspects = join_words([escape(a.aspect) for a in move.profile.aspects if a.score is not None], lang) or "-"
     if lang == "id":
         lines = [(f"Dari sisi {aspects}, profil Anda dinilai {words} dengan syarat jabatan tujuan "
                   f"(nilai kesesuaian {score} dari 5).")]

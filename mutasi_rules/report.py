@@ -40,6 +40,7 @@ from .explain import (
     number,
     t,
 )
+from .settings import RegionSettings
 from .recommendation import RecommendationResult
 from .workload import WorkloadReport
 
@@ -101,8 +102,8 @@ _R: dict[str, dict[Lang, str]] = {
     "no_plugins": {"id": "Tidak ada plugin.", "en": "No plugins."},
     "skipped": {"id": "Plugin dilewati", "en": "Plugins skipped"},
     "decision": {
-        "id": "Rencana ini adalah usulan untuk diputuskan oleh Wali Kota selaku Pejabat Pembina Kepegawaian (PPK).",
-        "en": "This plan is a proposal for the decision of the Wali Kota as the appointing official (PPK).",
+        "id": "Rencana ini adalah usulan untuk diputuskan oleh {head} selaku Pejabat Pembina Kepegawaian (PPK).",
+        "en": "This plan is a proposal for the decision of the {head} as the appointing official (PPK).",
     },
 }
 
@@ -186,8 +187,10 @@ def _place(name: str, unit: str) -> str:
 
 
 def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                  workload: WorkloadReport | None = None) -> list[ReportBlock]:
+                  workload: WorkloadReport | None = None, region: RegionSettings | None = None) -> list[ReportBlock]:
+    """The report's blocks; ``region`` names who decides (default: neutral words)."""
     run = result.run
+    region = region or RegionSettings()
     head = [f"{r('dataset', lang)}: {run.dataset}", f"{r('as_of', lang)}: {run.as_of.isoformat()}",
             f"{r('plan_date', lang)}: {run.plan_date.isoformat()}"]
     if run_id:
@@ -197,7 +200,7 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
     blocks: list[ReportBlock] = [
         Heading(1, r("title", lang)),
         Bullets(tuple(Item(inline(line)) for line in head)),
-        Para(inline(r("decision", lang))),
+        Para(inline(r("decision", lang, head=region.head_title))),
         Heading(2, r("summary", lang)),
         Para(inline(r("summary_text", lang, moves=len(result.moves), recommended=len(result.moves) - conditional,
                       conditional=conditional, opds=len(result.units), unfilled=len(unfilled),
@@ -374,24 +377,25 @@ def _html(blocks: Sequence[ReportBlock], lang: Lang, title: str) -> str:
 
 
 def report_markdown(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                    workload: WorkloadReport | None = None) -> str:
+                    workload: WorkloadReport | None = None, region: RegionSettings | None = None) -> str:
     """The report as Markdown (the chart as an inline ``<svg>`` HTML block)."""
-    return _markdown(report_blocks(result, lang=lang, run_id=run_id, workload=workload))
+    return _markdown(report_blocks(result, lang=lang, run_id=run_id, workload=workload, region=region))
 
 
 def report_html(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                workload: WorkloadReport | None = None) -> str:
+                workload: WorkloadReport | None = None, region: RegionSettings | None = None) -> str:
     """The report as one self-contained HTML file (inline CSS and SVG, no scripts)."""
     title = f"{r('title', lang)}: {result.run.dataset}"
-    return _html(report_blocks(result, lang=lang, run_id=run_id, workload=workload), lang, title)
+    return _html(report_blocks(result, lang=lang, run_id=run_id, workload=workload, region=region), lang, title)
 
 
 def write_report(result: RecommendationResult, path: str | os.PathLike[str], *, lang: Lang = "id",
-                 run_id: str | None = None, workload: WorkloadReport | None = None) -> Path:
+                 run_id: str | None = None, workload: WorkloadReport | None = None,
+                 region: RegionSettings | None = None) -> Path:
     """Write the report atomically; ``.html``/``.htm`` gives HTML, anything else Markdown."""
     target = Path(path)
     render = report_html if target.suffix.lower() in (".html", ".htm") else report_markdown
-    write_text(target, render(result, lang=lang, run_id=run_id, workload=workload))
+    write_text(target, render(result, lang=lang, run_id=run_id, workload=workload, region=region))
     return target
 
 

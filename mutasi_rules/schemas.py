@@ -55,6 +55,12 @@ def _batch_summary() -> dict[str, Any]:
     return BatchSummary.model_json_schema(mode="serialization")
 
 
+def _settings() -> dict[str, Any]:
+    from .settings import RegionSettings
+
+    return RegionSettings.model_json_schema()
+
+
 def _document(name: str) -> Callable[[], dict[str, Any]]:
     """The schema of a command's JSON output, from its model in :mod:`mutasi_rules.documents`."""
 
@@ -100,6 +106,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
                     _document("RuleCheckReport")),
     "rules-test": ("rule test results (output of rules test --format json)", _document("RuleTestSummary")),
     "error": ("the problem document of a failed command (any command with --format json)", _error),
+    "settings": ("a region's settings file (input of --settings)", _settings),
     "batch-summary": ("the summary of a batch of regions (summary.json of batch)", _batch_summary),
 }
 
