@@ -546,7 +546,7 @@ def test_cli_rule_engine_failure_is_an_exit_code_not_a_traceback(tmp_path, capsy
     monkeypatch.setattr(recommendation, "recommend", failing)
     db = tmp_path / "audit.sqlite"
     assert main(["recommend", str(SMALL), "--audit-db", str(db)]) == 3
-    assert "rule engine failure: durable_rules failed" in capsys.readouterr().err
+    assert "kegagalan mesin aturan: durable_rules failed" in capsys.readouterr().err  # Bahasa Indonesia by default
     assert main(["recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 3
     problem = json.loads(capsys.readouterr().out)  # with --format json: a problem document on stdout
     assert problem["code"] == "engine.failed" and problem["exit_code"] == 3
