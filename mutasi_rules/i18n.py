@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["LANGS", "Lang", "catalogue_path", "translate_message", "translator"]
+__all__ = ["LANGS", "NC_", "N_", "Lang", "catalogue_path", "localized", "translate_message", "translator"]
 
 Lang = Literal["id", "en"]
 LANGS: tuple[str, ...] = ("id", "en")
@@ -38,7 +38,9 @@ def _messages(lang: str) -> dict[str, str]:
 
     with catalogue_path(lang).open("rb") as handle:
         catalogue = read_po(handle, locale=lang, domain=DOMAIN)
-    return {str(m.id): str(m.string) for m in catalogue if m.id and m.string and not m.fuzzy}
+    # A text with a context (msgctxt) is keyed "context\x04text", as gettext stores it.
+    return {(f"{m.context}\x04{m.id}" if m.context else str(m.id)): str(m.string)
+            for m in catalogue if m.id and m.string and not m.fuzzy}
 
 
 def translator(lang: str) -> Callable[[str], str]:
@@ -55,7 +57,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
 @functools.cache
-def _patterns(lang: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+def _patterns(lang: str, short: bool) -> tuple[tuple[re.Pattern[str], str], ...]:
     """Catalogue entries with ``{name}`` placeholders as regular expressions, most specific first.
 
     Problems are recorded in English with their values in the text ("required column
@@ -64,7 +66,11 @@ def _patterns(lang: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     """
     entries = []
     for message, translation in _messages(lang).items():
-        if not _PLACEHOLDER.search(message):
+        # A whole message is identified only by texts with enough words of their own (not "{name}: {value}");
+        # short ones ("{file} row {number}") serve for the parts of a message (placeholders named *_text).
+        if "\x04" in message or not _PLACEHOLDER.search(message):
+            continue
+        if not short and len(_PLACEHOLDER.sub("", message)) < 8:
             continue
         pattern, last = "", 0
         for match in _PLACEHOLDER.finditer(message):
@@ -79,7 +85,7 @@ def _patterns(lang: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((pattern, translation) for _, pattern, translation in entries)
 
 
-def translate_message(message: str, lang: str) -> str:
+def translate_message(message: str, lang: str, *, part: bool = False) -> str:
     """A message recorded in English (a problem, a warning) in ``lang``: exact entry, else a pattern entry.
 
     A message the catalogue does not know is shown as it is.
@@ -89,10 +95,33 @@ def translate_message(message: str, lang: str) -> str:
     messages = _messages(lang)
     if message in messages:
         return messages[message]
-    for pattern, translation in _patterns(lang):
+    for pattern, translation in _patterns(lang, part):
         match = pattern.match(message)
         if match:
-            values = {name: translate_message(value, lang) if name.endswith("_text") else value
+            values = {name: translate_message(value, lang, part=True) if name.endswith("_text") else value
                       for name, value in match.groupdict().items()}
             return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), translation)
     return message
+
+
+# --------------------------------------------------------------------------- texts kept in tables
+
+def N_(message: str) -> str:
+    """Mark an English text for the catalogue where it is defined (translated where it is shown)."""
+    return message
+
+
+def NC_(context: str, message: str) -> tuple[str, str]:
+    """Like :func:`N_`, for a text whose translation depends on where it is used (gettext ``msgctxt``)."""
+    return (context, message)
+
+
+def localized(text: str | tuple[str, str], lang: str) -> str:
+    """A text marked with :func:`N_` or :func:`NC_`, in ``lang``."""
+    if lang == "en":
+        return text[1] if isinstance(text, tuple) else text
+    messages = _messages(lang)
+    if isinstance(text, tuple):
+        context, message = text
+        return messages.get(f"{context}\x04{message}", message)
+    return messages.get(text, text)

@@ -33,6 +33,7 @@ from .notices import (
     long_date,
 )
 from .plugins.types import NoticeContact
+from .problems import InputError, Problem
 from .recommendation import Move, RecommendationResult
 from .rulesets import EFFECTS
 from .settings import RegionSettings
@@ -104,12 +105,28 @@ def notice_context(move: Move, result: RecommendationResult, *, lang: Lang = "id
 
 def notice_docx(context: dict[str, Any], template: str | os.PathLike[str] | None = None) -> bytes:
     """The letter for one ``context`` as .docx bytes, from ``template`` (default: the shipped one)."""
-    from docxtpl import DocxTemplate
+    import zipfile
 
-    document = DocxTemplate(os.fspath(template or DEFAULT_TEMPLATE))
-    document.render(context, autoescape=True)
-    buffer = io.BytesIO()
-    document.save(buffer)
+    from docx.opc.exceptions import OpcError
+    from docxtpl import DocxTemplate
+    from jinja2 import TemplateError
+
+    path = os.fspath(template or DEFAULT_TEMPLATE)
+    try:
+        document = DocxTemplate(path)
+        document.render(context, autoescape=True)
+        buffer = io.BytesIO()
+        document.save(buffer)
+    except TemplateError as exc:  # a field or tag an office mistyped in Word
+        line = getattr(exc, "lineno", None)
+        raise InputError(f"notice template {path}", [Problem(
+            code="template.invalid", file=path, line=line,
+            message=f"the template's fields cannot be read: {exc.message or exc}; fields are written "
+                    "{{ name }} and tags {%p if ... %} alone in a paragraph (docs/notices.md)")]) from None
+    except (OSError, OpcError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InputError(f"notice template {path}", [Problem(
+            code="template.unreadable", file=path,
+            message=f"not a Word document (.docx) that can be read: {type(exc).__name__}: {exc}")]) from None
     return canonical_zip(buffer.getvalue())
 
 

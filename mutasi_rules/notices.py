@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .i18n import NC_, N_, localized
 from .atomic import write_text
 from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
@@ -186,48 +187,38 @@ def _fit_lines(move: Move, result: RecommendationResult, lang: Lang,
     return lines
 
 
-_T: dict[str, dict[Lang, str]] = {
-    "title": {"id": "Draf pemberitahuan rencana mutasi", "en": "Draft notice of a planned transfer"},
-    "to": {"id": "Kepada Yth.", "en": "To"},
-    "draft": {"id": "Surat ini adalah draf pemberitahuan rencana, belum merupakan keputusan. Rencana mutasi ini "
-                    "adalah usulan {proposer}; keputusan ditetapkan oleh {decision_maker} selaku Pejabat Pembina "
-                    "Kepegawaian (PPK).",
-              "en": "This is a draft notice of a plan, not a decision. The transfer is proposed by {proposer}; "
-                    "it is decided by the {decision_maker} as the civil-service appointing official (PPK)."},
-    "plan": {"id": "Rencana", "en": "The plan"},
-    "from": {"id": "Dari", "en": "From"},
-    "dest": {"id": "Ke", "en": "To"},
-    "status": {"id": "Status", "en": "Status"},
-    "recommended": {"id": "direkomendasikan", "en": "recommended"},
-    "conditional": {"id": "direkomendasikan dengan syarat mengikuti pelatihan lebih dulu",
-                    "en": "recommended on condition that you first complete training"},
-    "why": {"id": "Mengapa rencana ini disusun", "en": "Why this plan"},
-    "workload": {"id": "Beban kerja", "en": "Workload"},
-    "rules": {"id": "Pertimbangan aturan", "en": "What the rules say"},
-    "fit": {"id": "Kesesuaian dengan jabatan", "en": "How you fit the post"},
-    "training": {"id": "Pelatihan lebih dulu", "en": "Training first"},
-    "training_intro": {"id": "Sebelum mulai bertugas di jabatan baru, Anda lebih dulu mengikuti pelatihan berikut. "
-                             "Mutasi dilaksanakan setelah pelatihan selesai.",
-                       "en": "Before starting in the new post you will first take the following training. The "
-                             "transfer takes place once it is completed."},
-    "hours": {"id": "{hours} jam pelajaran, diselenggarakan oleh {provider}",
-              "en": "{hours} hours, provided by {provider}"},
-    "no_offer": {"id": "jadwal dan penyelenggara akan diberitahukan oleh {proposer}",
-                 "en": "schedule and provider will be announced by {proposer}"},
-    "objection": {"id": "Jika Anda keberatan", "en": "If you object"},
-    "objection_text": {"id": "Anda berhak menyampaikan keberatan (tertulis, dengan alasannya) dalam waktu {days} hari "
-                             "sejak pemberitahuan ini diterima, kepada:",
-                       "en": "You may raise an objection (in writing, with your reasons) within {days} days of "
-                             "receiving this notice, to:"},
-    "objection_after": {"id": "Keberatan Anda akan dipertimbangkan sebelum usulan disampaikan kepada {decision_maker}.",
-                        "en": "Your objection will be considered before the proposal goes to the {decision_maker}."},
-    "reference": {"id": "Rujukan", "en": "Reference"},
-    "record": {"id": "rekaman", "en": "record"},
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+_T: dict[str, str | tuple[str, str]] = {
+    "title": N_("Draft notice of a planned transfer"),
+    "to": NC_("letter", "To"),
+    "draft": N_("This is a draft notice of a plan, not a decision. The transfer is proposed by {proposer}; it is "
+                "decided by the {decision_maker} as the civil-service appointing official (PPK)."),
+    "plan": N_("The plan"),
+    "from": N_("From"),
+    "dest": N_("To"),
+    "status": N_("Status"),
+    "recommended": N_("recommended"),
+    "conditional": N_("recommended on condition that you first complete training"),
+    "why": N_("Why this plan"),
+    "workload": N_("Workload"),
+    "rules": N_("What the rules say"),
+    "fit": N_("How you fit the post"),
+    "training": N_("Training first"),
+    "training_intro": N_("Before starting in the new post you will first take the following training. The transfer "
+                         "takes place once it is completed."),
+    "hours": N_("{hours} hours, provided by {provider}"),
+    "no_offer": N_("schedule and provider will be announced by {proposer}"),
+    "objection": N_("If you object"),
+    "objection_text": N_("You may raise an objection (in writing, with your reasons) within {days} days of receiving "
+                         "this notice, to:"),
+    "objection_after": N_("Your objection will be considered before the proposal goes to the {decision_maker}."),
+    "reference": N_("Reference"),
+    "record": N_("record"),
 }
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    text = _T[key][lang]
+    text = localized(_T[key], lang)
     return text.format(**values) if values else text
 
 

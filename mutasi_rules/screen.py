@@ -50,7 +50,7 @@ from .facts import (
     fact_schema,
     read_path,
 )
-from .rulesets import EFFECTS, Effect
+from .rulesets import Effect
 
 if TYPE_CHECKING:
     from .recommendation import RunContext
@@ -154,21 +154,12 @@ class PairScreen:
         self.schema = fact_schema("candidate", ctx.extensions)
         definition = compile_ruleset_json(ctx.rulesets, "candidate", ctx.as_of, ctx.extensions)
         blocks = {f"{loaded.id}/{rule.id}" for loaded in ctx.rulesets for rule in loaded.rules
-                  if rule.scope == "candidate" and EFFECTS[rule.effect].blocks}
-        scores = {f"{loaded.id}/{rule.id}": (loaded.id, rule.id, rule.points) for loaded in ctx.rulesets
-                  for rule in loaded.rules if rule.scope == "candidate" and rule.effect is Effect.SCORE}
-        compiled = sorted(next(iter(definition.values())).items())
+                  if rule.scope == "candidate" and rule.effect is Effect.BLOCK}
         #: (rule key, compiled durable condition) of every block rule the engine registers.
-        self.rules: list[tuple[str, Any]] = [(key, body["all"][0]["m"]) for key, body in compiled if key in blocks]
-        #: (rule key, points, condition) of every candidate score rule, in the engine's finding
-        #: order (rule set id, rule id), so that points add up in the engine's order.
-        self.score_rules: list[tuple[str, float, Any]] = [
-            (key, float(scores[key][2]), body["all"][0]["m"])
-            for key, body in sorted(((k, b) for k, b in compiled if k in scores), key=lambda kb: scores[kb[0]][:2])
+        self.rules: list[tuple[str, Any]] = [
+            (key, body["all"][0]["m"]) for key, body in sorted(next(iter(definition.values())).items())
+            if key in blocks
         ]
-        #: Rules whose condition read an atom the screen cannot evaluate (taken as false): for
-        #: them the screen's answer is a lower bound, not the engine's answer.
-        self.inexact: set[str] = set()
         self.codes: dict[str, int] = {}
         rows = [ctx.employees[nip] for nip in self.employees]
         self._rows = rows
@@ -198,40 +189,14 @@ class PairScreen:
             stop = min(start + step, len(self.targets))
             yield start, stop, self.blocked(start, stop)
 
-    def evaluations(self) -> Iterator[tuple[int, int, tuple[Any, dict[str, Any]]]]:
-        """``(start, stop, (blocked, score rule -> where it fires))`` for consecutive target chunks."""
-        step = self.chunk_size()
-        for start in range(0, len(self.targets), step):
-            stop = min(start + step, len(self.targets))
-            yield start, stop, self.evaluate(start, stop)
-
     def blocked(self, start: int, stop: int) -> Any:
         """Boolean matrix: some block rule certainly fires for (employee, target) in ``targets[start:stop]``."""
-        return self.evaluate(start, stop, scores=False)[0]
-
-    def evaluate(self, start: int, stop: int, *, scores: bool = True) -> tuple[Any, dict[str, Any]]:
-        """``(blocked, score rule -> where it fires)`` for ``targets[start:stop]``; rules met with an
-        atom the screen cannot evaluate are added to :attr:`inexact`."""
         chunk = _Chunk(self, start, stop)
         shape = (len(self.employees), stop - start)
         out = np.zeros(shape, dtype=bool)
-        for key, condition in self.rules:
-            out |= np.broadcast_to(self._fires(chunk, key, condition), shape)
-        fired = {key: np.broadcast_to(self._fires(chunk, key, condition), shape)
-                 for key, _points, condition in (self.score_rules if scores else [])}
-        return out, fired
-
-    @property
-    def exact(self) -> bool:
-        """Every block and score rule evaluated so far is evaluated exactly (as the engine would)."""
-        return not self.inexact
-
-    def _fires(self, chunk: _Chunk, key: str, condition: Any) -> Any:
-        chunk.unsupported = False
-        fires = chunk.condition(condition)
-        if chunk.unsupported:
-            self.inexact.add(key)
-        return fires
+        for _key, condition in self.rules:
+            out |= np.broadcast_to(chunk.condition(condition), shape)
+        return out
 
     def fires(self, start: int, stop: int) -> dict[str, Any]:
         """Per block rule, where the screen says it fires (for tests and diagnostics)."""
@@ -275,8 +240,6 @@ class _Chunk:
         self.n = len(screen.employees)
         self.m = stop - start
         self._derived: dict[str, Any] = {}
-        #: Set when a condition met an atom it cannot evaluate (see PairScreen.inexact).
-        self.unsupported = False
 
     # ------------------------------------------------------------------ columns
 
@@ -416,7 +379,6 @@ class _Chunk:
         try:
             return self.atom(key, value)
         except _Unsupported:
-            self.unsupported = True
             return np.bool_(False)
 
     def atom(self, key: str, value: Any) -> Any:

@@ -24,6 +24,8 @@ from .problems import InputError, Problem
 
 __all__ = ["RegionSettings", "load_settings"]
 
+MAX_SETTINGS_CHARS = 200_000
+
 
 class Signatory(BaseModel):
     """Who signs the notices (usually the head of BKPSDM)."""
@@ -85,9 +87,20 @@ def load_settings(path: str | os.PathLike[str]) -> RegionSettings:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"settings {file}", [Problem(code="file.unreadable", message=f"cannot read: {exc}",
                                                        file=file)]) from None
+    if len(text) > MAX_SETTINGS_CHARS:
+        raise InputError(f"settings {file}", [Problem(code="file.too_large", file=file,
+                                                       message=f"a settings file has at most {MAX_SETTINGS_CHARS} "
+                                                               "characters")])
     try:
-        data = json.loads(text) if file.lower().endswith(".json") else yaml.load(text, Loader=yaml.CSafeLoader)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        if file.lower().endswith(".json"):
+            data = json.loads(text)
+        else:
+            # Settings never need YAML aliases; refusing them keeps an alias bomb from expanding.
+            if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.CSafeLoader)):
+                raise InputError(f"settings {file}", [Problem(code="file.syntax", file=file,
+                                                               message="YAML aliases (*name) are not allowed here")])
+            data = yaml.load(text, Loader=yaml.CSafeLoader)
+    except (json.JSONDecodeError, yaml.YAMLError, RecursionError) as exc:
         raise InputError(f"settings {file}", [Problem(code="file.syntax", message=f"invalid file: {exc}",
                                                        file=file)]) from None
     if not isinstance(data, dict):

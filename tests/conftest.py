@@ -13,6 +13,9 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+# cli.main reports a bug as "internal error" without a traceback (users never see one); in
+# the tests the traceback is wanted.
+os.environ.setdefault("MUTASI_RULES_TRACEBACK", "1")
 
 import pytest
 

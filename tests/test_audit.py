@@ -543,10 +543,12 @@ def test_cli_rule_engine_failure_is_an_exit_code_not_a_traceback(tmp_path, capsy
     def failing(*args, **kwargs):
         raise EngineError("durable_rules failed on a batch of 3 candidate facts: boom")
 
-    monkeypatch.setattr(recommendation, "recommend", failing)
+    monkeypatch.setattr(recommendation, "run_prepared", failing)
     db = tmp_path / "audit.sqlite"
-    assert main(["recommend", str(SMALL), "--audit-db", str(db)]) == 3
-    assert "kegagalan mesin aturan: durable_rules failed" in capsys.readouterr().err  # Bahasa Indonesia by default
+    assert main(["recommend", str(SMALL), "--lang", "en", "--audit-db", str(db)]) == 3
+    assert "rule engine failure: durable_rules failed" in capsys.readouterr().err
+    assert main(["recommend", str(SMALL), "--audit-db", str(db)]) == 3  # Bahasa Indonesia by default
+    assert "kegagalan mesin aturan: durable_rules failed" in capsys.readouterr().err
     assert main(["recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 3
     problem = json.loads(capsys.readouterr().out)  # with --format json: a problem document on stdout
     assert problem["code"] == "engine.failed" and problem["exit_code"] == 3

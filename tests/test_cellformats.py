@@ -213,3 +213,24 @@ def test_nip_as_printed():
     assert normalise_nip("19840828 200810 2 001") == "198408282008102001"
     assert normalise_nip("'198408282008102001") == "198408282008102001"
     assert normalise_nip("1984 0828") == "1984 0828"  # not a printed NIP: left for the NIP check to refuse
+
+
+def test_a_workbook_with_indonesian_text_dates_and_decimal_commas_reads_the_same(original, tmp_path):
+    import openpyxl
+
+    path, sha = original
+    book_path = tmp_path / "data.xlsx"
+    save_dataset(load_dataset(path), book_path, "xlsx")
+    book = openpyxl.load_workbook(book_path)
+    for sheet in book.worksheets:  # dates and decimals typed as text, the way they are pasted from elsewhere
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, dt.datetime):
+                    cell.value = f"{cell.value.day} {BULAN[cell.value.month - 1]} {cell.value.year}"
+                elif isinstance(cell.value, float) and not cell.value.is_integer():
+                    cell.value = str(cell.value).replace(".", ",")
+    book["metadata"].append(["decimal_separator", ","])
+    book.save(book_path)
+    dataset, problems = validate_dataset(book_path)
+    assert problems.errors == [] and dataset is not None
+    assert sha256_of(dataset.model_dump(mode="json")) == sha

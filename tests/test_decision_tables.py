@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import types
 from pathlib import Path
@@ -128,3 +129,41 @@ def test_a_plugin_contributes_an_xlsx_rule_set(extensions):
     national, _ = collect_rulesets([default_rules_dir()])
     contributed = manager.rulesets(national)
     assert [(r.id, r.origin) for r in contributed] == [("agency.dinkes-pontianak", "plugin:tabel-dinkes==1.0!dinkes")]
+
+
+def test_shipped_files_are_what_their_build_scripts_make():
+    """The example table and the notice template are rebuilt byte for byte by the scripts kept in tools/."""
+    import importlib.util
+
+    for script, target in (("build_decision_table_example.py", TABLE),
+                           ("build_notice_template.py", ROOT / "mutasi_rules" / "templates" / "notice.docx")):
+        spec = importlib.util.spec_from_file_location(script[:-3], ROOT / "tools" / script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert module.build() == target.read_bytes(), f"run: python tools/{script}"
+
+
+def test_a_run_with_a_decision_table_is_recorded_and_replays_identically(tmp_path, capsys):
+    path = tmp_path / "kebijakan.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "bkpsdm"
+    for row in (["ruleset_id", "agency.kebijakan-contoh"], ["version", "2026.1"], ["title_id", "Kebijakan contoh"],
+                ["title_en", "Example policy"], ["authority", "BKPSDM"], ["source", "uji"],
+                ["effective_from", "01/01/2024"], ["applies_to_units", "dinkes"], []):
+        sheet.append(row)
+    sheet.append(["rule_id", "title_id", "title_en", "scope", "candidate.employee.years_in_position >=", "effect",
+                  "component", "points", "message_id", "message_en", "legal_basis"])
+    sheet.append(["senior", "Berpengalaman", "Experienced", "candidate", 10, "score", "pengalaman", 2,
+                  "Sudah {candidate.employee.years_in_position:.0f} tahun di jabatan",
+                  "{candidate.employee.years_in_position:.0f} years in the post", "Kebijakan BKPSDM"])
+    book.save(path)
+    db = tmp_path / "audit.sqlite"
+    example = ROOT / "examples" / "pontianak"
+    assert main(["recommend", str(example), "--no-plugins", "--rules", str(default_rules_dir()), "--rules", str(path),
+                 "--format", "json", "--audit-db", str(db)]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert f"{path}!bkpsdm" in captured.out  # the table is named as the origin of its rule set
+    run_id = re.search(r"R\d{6}-[0-9a-f]{10}", captured.err).group(0)
+    assert main(["audit", "replay", run_id, "--audit-db", str(db)]) == EXIT_OK
+    assert "identical" in capsys.readouterr().out

@@ -67,9 +67,10 @@ def _build(*argv: str, cwd: Path = ROOT) -> None:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     base = tmp_path_factory.mktemp("install")
     dist = base / "dist"
-    _build("--outdir", str(dist), str(ROOT))  # the sdist, then the wheel built from the sdist
-    for plugin in PLUGINS:
-        _build("--wheel", "--outdir", str(dist), str(ROOT / "plugins" / plugin))
+    # Each: the sdist, then the wheel built from the unpacked sdist in a temporary folder (so the
+    # sdist is proven complete, and no stale build/ folder of the checkout can leak into a wheel).
+    for project in (ROOT, *(ROOT / "plugins" / plugin for plugin in PLUGINS)):
+        _build("--outdir", str(dist), str(project))
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     wheels = sorted(str(p) for p in dist.glob("*.whl"))

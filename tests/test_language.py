@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_file
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
 
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, main
@@ -51,12 +51,14 @@ def test_every_message_in_the_code_has_an_indonesian_translation():
     """Babel extracts every _("...") of the code; the catalogue must translate each."""
     with catalogue_path("id").open("rb") as handle:
         catalogue = read_po(handle)
-    translated = {str(m.id) for m in catalogue if m.id and m.string}
+    translated = {(m.context, str(m.id)) for m in catalogue if m.id and m.string}
+    keywords = {**DEFAULT_KEYWORDS, "NC_": ((1, "c"), 2)}  # texts kept in tables: N_("..."), NC_(context, "...")
     used = set()
     for path in sorted((ROOT / "mutasi_rules").rglob("*.py")):
-        for _, message, _, _ in extract_from_file("python", str(path)):
-            used.add(message if isinstance(message, str) else message[0])
-    assert used, "the code uses the catalogue"
+        for _, message, _, context in extract_from_file("python", str(path), keywords=keywords):
+            used.add((context, message if isinstance(message, str) else message[0]))
+    assert len(used) > 150, "the code uses the catalogue"
+    assert (None, "Transfer plan") in used and ("letter", "To") in used
     assert sorted(used - translated) == []
 
 

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mutasi_rules"
 LAYERS: list[tuple[str, ...]] = [
     # 0 foundations: no project imports but each other
     ("__init__", "_version", "canonical", "atomic", "runtime", "problems", "errors", "locations", "models",
-     "settings"),
+     "settings", "decisions"),
     # 1 data: reading, checking and generating datasets; the fact schema; the expression language
     ("integrity", "cellformats", "loading", "generator", "facts", "language.", "i18n", "scenario"),
     # 2 rules as data

@@ -11,6 +11,7 @@ import pytest
 
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, main
 from mutasi_rules.notice_docx import DEFAULT_TEMPLATE, notice_context, notice_docx, render_docx_notices
+from mutasi_rules.problems import InputError
 from mutasi_rules.settings import RegionSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,3 +109,29 @@ def test_bad_settings_are_reported_with_the_field(example_run, tmp_path, capsys)
 def test_settings_have_neutral_defaults():
     region = RegionSettings()
     assert "Pontianak" not in region.model_dump_json()
+
+
+def test_a_template_broken_in_word_is_a_clear_problem(example_run, tmp_path):
+    _, result = example_run
+    template = tmp_path / "rusak.docx"
+    shutil.copy(DEFAULT_TEMPLATE, template)
+    document = docx.Document(template)
+    document.paragraphs[0].runs[0].text = "{{ letterhead.government|upper "  # the closing braces deleted
+    document.save(template)
+    not_docx = tmp_path / "bukan.docx"
+    not_docx.write_text("not a zip", encoding="utf-8")
+    for path, code in ((template, "template.invalid"), (not_docx, "template.unreadable")):
+        settings = tmp_path / f"{path.stem}.yaml"
+        settings.write_text(f"notice_template: {path.name}\n", encoding="utf-8")
+        with pytest.raises(InputError) as error:
+            render_docx_notices(result, region=load_settings(settings))
+        assert [(p.code, p.file) for p in error.value.problems] == [(code, str(path))]
+
+
+def test_settings_refuse_yaml_aliases(tmp_path):
+    bomb = tmp_path / "bom.yaml"
+    bomb.write_text('a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
+                    'copies_to: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n', encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        load_settings(bomb)
+    assert "aliases" in error.value.problems[0].message

@@ -40,7 +40,7 @@ def test_plan_workbook_has_every_sheet_typed_and_frozen(example_run):
     first = dict(zip(header, (c.value for c in moves[2])))
     move = result.moves[0]
     assert first["NIP"] == move.nip and first["Nama"] == move.name
-    assert isinstance(first["Skor"], float) and first["Skor"] == pytest.approx(move.score)
+    assert isinstance(first["Nilai"], float) and first["Nilai"] == pytest.approx(move.score)
     assert moves.column_dimensions["B"].width >= len(move.name)
     summary = {row[0].value: row[1].value for row in book["Ringkasan"].iter_rows(min_row=2)}
     assert summary["Tanggal acuan (as_of)"] == dt.datetime.combine(result.run.as_of, dt.time())  # a real date cell

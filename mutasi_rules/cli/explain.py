@@ -20,6 +20,9 @@ from . import EXIT_OK, add_format_argument
 from .audit import DB_HELP
 from .settings import add_settings_argument, region_from_args
 
+#: notices.NoticeSettings().objection_days (a test pins it); written here so --help loads no notices code.
+DEFAULT_OBJECTION_DAYS = 14
+
 if TYPE_CHECKING:
     from ..audit import DecisionRecord
     from ..explain import Lang
@@ -58,7 +61,7 @@ def register(subparsers: Any) -> None:
                         help="letters as Markdown or as Word documents from the region's template (default: md)")
     parser.add_argument("--objection-days", type=int, metavar="N",
                         help="days to raise an objection, stated in the letters (default: the settings' period, "
-                             "else 14)")
+                             f"else {DEFAULT_OBJECTION_DAYS})")
     add_settings_argument(parser)
     parser.add_argument("--report", metavar="FILE",
                         help="write the report for the head of the region: FILE.html (self-contained) or FILE.md")
