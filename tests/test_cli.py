@@ -197,7 +197,7 @@ def test_json_outputs_match_their_published_models(tmp_path, capsys):
     plugins = documents.PluginList.model_validate(output("plugins", "list", "--format", "json"))
     assert {p.name for p in plugins.plugins} >= {"mutasi-rules-dinkes-pontianak"}
     check = documents.RuleCheckReport.model_validate(output("rules", "check", str(ROOT / "rules"), "--format", "json"))
-    assert check.ok and len(check.rulesets) == 4
+    assert check.ok and len(check.rulesets) == 5
     tests = documents.RuleTestSummary.model_validate(output("rules", "test", str(ROOT / "rules" / "national" /
                                                                                  "training.yaml"), "--format", "json"))
     assert tests.ok and tests.passed == len(tests.cases) > 0

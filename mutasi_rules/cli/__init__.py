@@ -54,6 +54,7 @@ COMMAND_MODULES = (
     "plugins",
     "recommend",
     "batch",
+    "scenario",
     "whynot",
     "explain",
     "review",

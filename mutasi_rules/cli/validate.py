@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import EXIT_OK, EXIT_PROBLEMS, add_format_argument
@@ -104,6 +105,26 @@ def checked_dataset(path: str, consequence: str) -> Dataset:
     if dataset is None:
         raise InputError(f"dataset {path} ({consequence})", problems.errors, code="dataset.invalid")
     return dataset
+
+
+def read_all(*readers: Callable[[], Any]) -> list[Any]:
+    """Call every reader, then raise one :class:`InputError` with the problems of all that failed.
+
+    Each input is read before any is reported, so one run lists every problem of every file.
+    """
+    from ..problems import InputError
+
+    values, failures = [], []
+    for reader in readers:
+        try:
+            values.append(reader())
+        except InputError as error:
+            failures.append(error)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise InputError("; ".join(f.what for f in failures), [p for f in failures for p in f.problems])
+    return values
 
 
 def summary(dataset: Dataset | None, problems: Problems) -> dict[str, int | None]:
