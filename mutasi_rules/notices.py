@@ -28,7 +28,7 @@ from .atomic import write_text
 from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
 from .recommendation import Move, RecommendationResult, RuleSetRef, ShortageReport
-from .rulesets import EFFECTS
+from .rulesets import EFFECTS, format_number, localize_number
 
 #: unit id -> the office to contact, or None for the default.
 ContactLookup = Callable[[str], NoticeContact | None]
@@ -151,7 +151,9 @@ def _workload_lines(move: Move, result: RecommendationResult, lang: Lang) -> lis
 
 def _fit_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str]:
     report = _shortage(result, move.to.position_id)
-    score = number(move.profile.score, 1, lang)
+    # Rounded down, as the word bands are read: 4.46 is "sesuai" and shows 4,4, never 4,5
+    # (the "sangat sesuai" band) next to the lower word.
+    score = localize_number(format_number(move.profile.score, ".1f down") or "-", lang)
     words = _profile_words(move.profile.score, lang)
     # Name only the aspects the data allowed to assess (an aspect without data has no score).
     aspects = join_words([md_escape(a.aspect) for a in move.profile.aspects if a.score is not None], lang) or "-"
