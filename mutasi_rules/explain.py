@@ -266,8 +266,10 @@ def ej_text(value: float | None, result: RecommendationResult, lang: Lang) -> st
     """An EJ value with its grade under the run's workload settings, e.g. ``1,70 (A)``."""
     if value is None:
         return "-"
-    grade = result.run.options.workload.grade(value)
-    return f"{number(value, 2, lang)} ({grade})" if grade else number(value, 2, lang)
+    settings = result.run.options.workload
+    grade = settings.grade(value)
+    shown = number(settings.ej_shown(value, 2), 2, lang)  # never on the far side of a grade edge
+    return f"{shown} ({grade})" if grade else shown
 
 
 # ----------------------------------------------------------------- document model

@@ -214,7 +214,12 @@ def _num(value: float | int | None, places: int = 2) -> str:
     return f"{value:,.{places}f}"
 
 
-def _unit_row(unit: UnitWorkload) -> list[str]:
+def _ej(value: float | None, settings: WorkloadSettings) -> str:
+    """An EJ on its own side of every grade and band edge (1.0004 is A: 1.001, not 1.000)."""
+    return _num(None if value is None else settings.ej_shown(value, 3), 3)
+
+
+def _unit_row(unit: UnitWorkload, settings: WorkloadSettings) -> list[str]:
     positions = str(unit.position_count)
     if unit.positions_without_data:
         positions += f" ({unit.positions_without_data} ?)"
@@ -227,7 +232,7 @@ def _unit_row(unit: UnitWorkload) -> list[str]:
         _num(unit.staff_needed),
         _num(unit.staff_needed_rounded),
         _num(unit.gap),
-        _num(unit.ej, 3),
+        _ej(unit.ej, settings),
         unit.ej_grade or "–",
         ", ".join(unit.labels) or "–",
     ]
@@ -247,7 +252,7 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
     for unit in report.opd_units():
-        table.add_row(*_unit_row(unit))
+        table.add_row(*_unit_row(unit, report.settings))
     console.print(table)
 
     b = report.balance
@@ -268,7 +273,7 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
             sub.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
         for u in report.units:
             if u.unit_id in units:
-                sub.add_row(*_unit_row(u))
+                sub.add_row(*_unit_row(u, report.settings))
         console.print(sub)
         positions = Table(title=f"Positions of {unit_id} and its sub-units")
         for i, header in enumerate(["Position", "Name", "Unit", "Bezetting", "Workload h", "Needed", "Rounded",
@@ -277,7 +282,7 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
         for p in positions_in(report, unit_id):
             positions.add_row(
                 p.position_id, p.name, p.unit_id, str(p.bezetting), _num(p.workload_hours, 0),
-                _num(p.staff_needed), _num(p.staff_needed_rounded), _num(p.gap), _num(p.ej, 3),
+                _num(p.staff_needed), _num(p.staff_needed_rounded), _num(p.gap), _ej(p.ej, report.settings),
                 p.ej_grade or ("vacant" if p.vacancy and p.has_workload_data else "–"),
                 ", ".join(p.labels) or "–",
             )
