@@ -31,4 +31,4 @@ clean:
 
 # Regenerate the published JSON Schemas after a change to a data model (tests check they are current).
 schemas: $(STAMP)
-	for t in dataset rules options result workload why-not; do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json; done
+	for t in $$($(BIN)/python -c 'from mutasi_rules.schemas import SCHEMAS; print(*SCHEMAS)'); do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json || exit 1; done

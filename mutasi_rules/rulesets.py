@@ -943,8 +943,10 @@ def rule_file_paths(paths: Iterable[str | os.PathLike[str]], problems: Problems)
 
 
 def default_rules_dir() -> Path:
-    """The bundled national rule sets: the repository's ``rules/`` directory."""
-    return Path(__file__).resolve().parent.parent / "rules"
+    """The national rule sets shipped inside the package (the repository's ``rules/``)."""
+    from .locations import bundled_rules_dir
+
+    return bundled_rules_dir()
 
 
 def rule_file_origin(path: Path, roots: Sequence[Path]) -> str:
