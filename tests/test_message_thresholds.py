@@ -188,7 +188,7 @@ def _date_values(path: str, limit: float, data: st.DataObject) -> tuple[float, d
     ("ruleset", "rule", "path", "op", "limit"), CASES,
     ids=[f"{r}/{rule.id}:{p}{op}{limit:g}" for r, rule, p, op, limit in CASES],
 )
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_a_shown_value_is_on_the_same_side_of_the_threshold(
     ruleset: str, rule: Rule, path: str, op: str, limit: float, data: st.DataObject
