@@ -80,7 +80,7 @@ from .language.ast import (
 )
 from .models import OrderedEnum
 from .problems import InputError, Problem
-from .rulesets import LoadedRuleSet, message_paths
+from .rulesets import LoadedRuleSet, RuleSet, message_paths
 
 # --------------------------------------------------------------------------- fact encoding
 
@@ -207,7 +207,7 @@ class _FactEncoder:
                 except (ValueError, TypeError, AttributeError) as error:
                     errors.append((path, str(error), raw))
                 continue
-            if shared is not None and is_frozen_model(type(raw)):
+            if shared is not None and is_frozen_model(type(raw)):  # type: ignore[arg-type]  # a class is hashable
                 cache_key = (id(child), id(raw))
                 hit = shared.get(cache_key)
                 if hit is None:
@@ -382,7 +382,7 @@ class RuleEngine:
         plan = self._plans.get(scope)
         if plan is None:
             return []
-        replacers: dict[str, list[rulesets.RuleSet]] = {}
+        replacers: dict[str, list[RuleSet]] = {}
         for compiled in plan.rules:
             if compiled.rule.replaces:
                 replacers.setdefault(compiled.rule.replaces, []).append(compiled.loaded.ruleset)

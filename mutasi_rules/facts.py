@@ -15,6 +15,7 @@ Nothing here reads the wall clock: every derived value comes from ``as_of``.
 
 from __future__ import annotations
 
+import builtins
 import calendar
 import datetime as dt
 import functools
@@ -330,7 +331,7 @@ class FieldSpec:
     path: str
     type: FieldType
     nullable: bool = False
-    enum: type[Enum] | None = None
+    enum: builtins.type[Enum] | None = None
     description: str = ""
 
     @property
@@ -694,9 +695,10 @@ def read_parts(facts: BaseModel | Mapping[str, Any], parts: tuple[str, ...]) -> 
         if current is None:
             return None
         cls = type(current)
-        if is_mapping(cls):
+        # typeshed types functools.cache arguments as Hashable, which mypy does not grant a class
+        if is_mapping(cls):  # type: ignore[arg-type]
             current = current.get(part)
-        elif is_model(cls):
+        elif is_model(cls):  # type: ignore[arg-type]
             current = getattr(current, part, None)
         else:
             return None

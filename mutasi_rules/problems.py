@@ -7,7 +7,7 @@ value and why it is bad, so that a person can fix all of them in one pass.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -113,7 +113,7 @@ class InputError(MutasiRulesError):
         super().__init__(f"{what}: {len(errors)} error(s)\n{lines}{more}", code=code)
 
 
-ERROR_FORMAT = "mutasi-rules.error/1"
+ERROR_FORMAT: Final = "mutasi-rules.error/1"
 
 
 class LocalizedSummary(BaseModel):
