@@ -604,7 +604,8 @@ def numeric_thresholds(expr: Expr, negated: bool = False) -> list[tuple[str, str
     if isinstance(expr, BoolOp):
         return [t for operand in expr.operands for t in numeric_thresholds(operand, negated)]
     if isinstance(expr, Compare):
-        op, left, right = expr.op, expr.left, expr.right
+        op: str = expr.op
+        left, right = expr.left, expr.right
         if isinstance(left, Literal_) and isinstance(right, FieldRef):
             op, left, right = _MIRRORED[op], right, left
         if (isinstance(left, FieldRef) and isinstance(right, Literal_) and isinstance(right.value, (int, float))

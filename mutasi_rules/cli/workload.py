@@ -17,7 +17,7 @@ from ..errors import UsageError
 from . import EXIT_OK, add_format_argument, date_arg
 
 if TYPE_CHECKING:
-    from ..workload import PositionWorkload, UnitWorkload, WorkloadReport
+    from ..workload import PositionWorkload, UnitWorkload, WorkloadReport, WorkloadSettings
 
 CSV_COLUMNS = (
     "position_id",
