@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .canonical import sha256_of
-from .facts import SCOPES, calendar_difference, ExtensionAttribute, FactSchema, FieldType, Scope, fact_schema, read_path
+from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, calendar_difference, fact_schema, read_path
 from .language.ast import BoolOp, Compare, Expr, FieldRef, Literal_, Not, field_paths
 from .language.checker import check, check_path, did_you_mean
 from .language.parser import ExprSyntaxError, parse
