@@ -45,8 +45,9 @@ def test_letter_says_where_why_training_and_how_to_object():
     # Why: the target's shortage and load, the source's surplus, in plain words (percent, not EJ formulas).
     shortage = next(s for s in result().shortages if s.position.position_id == move.to.position_id)
     assert f"kekurangan {shortage.shortage} orang pegawai" in letter
-    assert f"{round(move.target_effect.position_ej_before * 100)}%" in letter
-    assert f"{round(move.source_effect.position_ej_before * 100)}%" in letter and "kelebihan pegawai" in letter
+    shown = result().run.options.workload.ej_shown  # on its own side of every grade and band edge
+    assert f"{round(shown(move.target_effect.position_ej_before) * 100)}%" in letter
+    assert f"{round(shown(move.source_effect.position_ej_before) * 100)}%" in letter and "kelebihan pegawai" in letter
     assert "EJ =" not in letter and "×" not in letter
     # Key rule findings, in the person's language.
     for finding in move.findings:
@@ -179,3 +180,13 @@ def test_the_fit_score_and_its_word_never_disagree():
         (line, *_) = _fit_lines(move.model_copy(update={"profile": profile}), result(), "id")
         shown = float(line.split("nilai kesesuaian ")[1].split(" ")[0].replace(",", "."))
         assert f"dinilai {word}" in line and shown <= score and round(score - shown, 6) < 0.1, line
+
+
+def test_a_workload_share_is_never_rounded_across_the_balance_band():
+    from mutasi_rules.notices import _percent
+    from mutasi_rules.workload import WorkloadSettings
+
+    settings = WorkloadSettings()
+    assert _percent(0.896, settings) == "89%" and _percent(0.896) == "90%"  # surplus: below 90 %
+    assert _percent(1.104, settings) == "111%" and _percent(1.5, settings) == "150%"
+    assert _percent(None, settings) == "-"
