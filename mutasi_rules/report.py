@@ -181,10 +181,10 @@ class Svg:
 ReportBlock = Block | Svg
 
 
-
 def _ej(value: float | None, result: RecommendationResult, lang: Lang) -> str:
     """An EJ on its own side of every grade and balance-band edge (0.896, outside the band, is 0,89)."""
     return number(None if value is None else result.run.options.workload.ej_shown(value, 2), 2, lang)
+
 
 def _place(name: str, unit: str) -> str:
     return f"{name} ({unit})"
