@@ -41,6 +41,7 @@ from .rulesets import (
     _read,
     _Source,
     _YamlPath,
+    is_decision_table,
     is_test_file,
 )
 
@@ -325,10 +326,11 @@ def load_rule_tests(
 # --------------------------------------------------------------------------- running
 
 
-def _default_engine(rulesets: Sequence[LoadedRuleSet], as_of: dt.date) -> Any:
+def _default_engine(rulesets: Sequence[LoadedRuleSet], as_of: dt.date,
+                    extensions: Sequence[ExtensionAttribute] = ()) -> Any:
     from .engine import RuleEngine  # imported lazily: only running tests needs durable_rules
 
-    return RuleEngine(rulesets, as_of=as_of)
+    return RuleEngine(rulesets, as_of=as_of, extensions=extensions)
 
 
 def _problem_text(exc: BaseException) -> str:
@@ -350,7 +352,8 @@ def run_rule_tests(
     are reported per case (``CaseResult.error``), not raised.
     """
     tests = load_rule_tests(test_paths, rulesets, extensions=extensions)
-    factory = engine_factory or _default_engine
+    # The engine knows the plugins' attributes too, so agency rules reading ext.* can run.
+    factory = engine_factory or (lambda sets, day: _default_engine(sets, day, extensions))
     engines: dict[dt.date, Any] = {}
     failures: dict[dt.date, str] = {}
     report = RuleTestReport()
@@ -433,7 +436,7 @@ def find_test_inputs(
         path = Path(given)
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if found.is_file() and found.suffix in (".yaml", ".yml"):
+                if found.is_file() and (found.suffix in (".yaml", ".yml") or is_decision_table(found)):
                     (tests if is_test_file(found) else rules).setdefault(found, None)
         elif path.is_file():
             (tests if is_test_file(path) else rules).setdefault(path, None)
@@ -441,7 +444,7 @@ def find_test_inputs(
             problems.error("ruletest.not_found", "no such file or directory", file=str(path))
     for test in list(tests):
         stem = test.name.rsplit(".tests.", 1)[0]
-        for suffix in (".yaml", ".yml"):
+        for suffix in (".yaml", ".yml", ".xlsx"):
             beside = test.with_name(stem + suffix)
             if beside.is_file():
                 rules.setdefault(beside, None)
