@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..rulesets import Localized
 
-if TYPE_CHECKING:  # plan imports scipy; only needed when a constraint is turned into a MinStaff
+if TYPE_CHECKING:  # plan is only needed when a constraint is turned into a MinStaff
     from ..models import Dataset
     from ..plan import MinStaff
 
