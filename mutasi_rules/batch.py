@@ -47,7 +47,7 @@ SUMMARY_FORMAT = "mutasi-rules.batch-summary/1"
 #: Problems of an invalid region listed in the summary; all of them are in the region's problems.json.
 SUMMARY_PROBLEMS = 50
 #: Output folders hold personal data (names, NIP): owner and group only.
-OUTPUT_DIR_MODE = 0o750
+OUTPUT_DIR_MODE = 0o700  # results name people: owner only, as every output (atomic.py)
 DOCUMENT_EXTENSIONS = (".json", ".yaml", ".yml", ".xlsx")
 #: The local scheduler's HTTP endpoints (health, metrics; no dashboard) on 127.0.0.1 and a free port.
 LOCAL_SCHEDULER = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
