@@ -53,6 +53,7 @@ COMMAND_MODULES = (
     "workload",
     "plugins",
     "recommend",
+    "batch",
     "scenario",
     "whynot",
     "explain",
@@ -73,6 +74,17 @@ def date_arg(text: str) -> dt.date:
     if not low <= day <= high:
         raise argparse.ArgumentTypeError(f"{text} is not a plausible date ({low.isoformat()} to {high.isoformat()})")
     return day
+
+
+def positive_int(text: str) -> int:
+    """argparse type for a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 class ArgumentParser(argparse.ArgumentParser):
