@@ -29,6 +29,8 @@ test: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
 
-# Regenerate the published JSON Schemas after a change to a data model (tests check they are current).
+# Regenerate the published JSON Schemas and the HTTP API's OpenAPI document after a change to a data
+# model or a route (tests check they are current).
 schemas: $(STAMP)
 	for t in dataset rules options result workload why-not; do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json; done
+	$(BIN)/python -m mutasi_rules.http.openapi docs/openapi.json

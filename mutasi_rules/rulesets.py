@@ -235,7 +235,11 @@ def _align_scalar(text: str, node: yaml.ScalarNode) -> list[int]:
 
 def _compose(text: str, source: _Source, problems: Problems) -> Any:
     """Parse YAML safely into plain data and record every node's position."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # the reader refuses control characters here, before any parsing
+    except yaml.YAMLError as exc:
+        problems.error("rulefile.yaml", f"not valid YAML text: {exc}", file=source.origin)
+        return None
     try:
         root = loader.get_single_node()
         if root is None:
