@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 import threading
 import weakref
 from collections import OrderedDict
@@ -94,30 +95,40 @@ class _Prepared:
 _INPUTS_KEPT = 8
 
 
+@dataclass(frozen=True)
+class _KnownDataset:
+    """What is remembered of a dataset object while it lives: its id and its keys."""
+
+    ref: weakref.ref[Dataset]
+    sha256: str
+    nips: frozenset[str]
+    position_ids: frozenset[str]
+
+
 def _inputs_key(options: RecommendOptions) -> str:
     """What decides a run's plugins and rule sets: the options that name them and the files' stamps."""
     from .plugins.manager import ENV_DISABLE
     from .rulesets import default_rules_dir
 
-    stamps: list[list[object]] = []
-    paths = [Path(p) for p in options.rules] or [default_rules_dir()]
-    paths += [Path(p) for p in options.plugins.explicit if p.endswith(".py")]
-    for root in paths:
-        files = sorted(root.rglob("*")) if root.is_dir() else [root]
-        for file in files:
-            try:
-                info = file.stat()
-            except OSError:
-                stamps.append([str(file), None])
-                continue
-            stamps.append([str(file), info.st_mtime_ns, info.st_size])
-    return sha256_of(canonical_json({
-        "rules": options.rules,
-        "plugins": options.plugins.model_dump(mode="json"),
-        "use_plugins": options.use_plugins,
-        "disabled_by_environment": os.environ.get(ENV_DISABLE, ""),
-        "files": stamps,
-    }))
+    stamps: list[tuple[str, int, int]] = []
+
+    def stamp(path: str) -> None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            stamps.append((path, -1, -1))
+            return
+        stamps.append((path, info.st_mtime_ns, info.st_size))
+        if stat.S_ISDIR(info.st_mode):
+            with os.scandir(path) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    stamp(entry.path)
+
+    for root in [*(options.rules or [str(default_rules_dir())]),
+                 *(p for p in options.plugins.explicit if p.endswith(".py"))]:
+        stamp(os.fspath(root))
+    return repr((options.rules, options.plugins.model_dump_json(), options.use_plugins,
+                 os.environ.get(ENV_DISABLE, ""), stamps))
 
 
 def _is_test_name(name: str) -> bool:
@@ -147,7 +158,7 @@ class Service:
         self._cache_size = max(cache_size, 0)
         self._cache: OrderedDict[str, _Prepared] = OrderedDict()
         self._inputs: OrderedDict[str, tuple[PluginManager | None, list[LoadedRuleSet]]] = OrderedDict()
-        self._dataset_ids: dict[int, tuple[weakref.ref[Dataset], str]] = {}
+        self._datasets: dict[int, _KnownDataset] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ datasets
@@ -177,22 +188,26 @@ class Service:
 
         Datasets are immutable models, so an object's hash cannot change while it lives.
         """
+        return self._known(dataset).sha256
+
+    def _known(self, dataset: Dataset) -> _KnownDataset:
         key = id(dataset)
         with self._lock:
-            known = self._dataset_ids.get(key)
-            if known is not None and known[0]() is dataset:
-                return known[1]
-        ident = dataset_sha256(dataset)
+            known = self._datasets.get(key)
+            if known is not None and known.ref() is dataset:
+                return known
 
         def forget(_: object, key: int = key) -> None:
             with self._lock:
-                entry = self._dataset_ids.get(key)
-                if entry is not None and entry[0]() is None:
-                    del self._dataset_ids[key]
+                entry = self._datasets.get(key)
+                if entry is not None and entry.ref() is None:
+                    del self._datasets[key]
 
+        known = _KnownDataset(weakref.ref(dataset, forget), dataset_sha256(dataset),
+                              frozenset(e.nip for e in dataset.employees), frozenset(p.id for p in dataset.positions))
         with self._lock:
-            self._dataset_ids[key] = (weakref.ref(dataset, forget), ident)
-        return ident
+            self._datasets[key] = known
+        return known
 
     # ------------------------------------------------------------------ rule files
 
@@ -300,7 +315,8 @@ class Service:
         """
         from .whynot import WhyNot, check_subject
 
-        check_subject({e.nip for e in dataset.employees}, {p.id for p in dataset.positions}, nip, position_id)
+        known = self._known(dataset)
+        check_subject(known.nips, known.position_ids, nip, position_id)
         prepared = self._prepared(dataset, options)
         with prepared.lock:
             if prepared.whynot is None:
