@@ -52,6 +52,9 @@ _EXPORTS: dict[str, str] = {
     "load_plugins": "plugins.manager",
     "PluginSettings": "plugins.manager",
     "PluginError": "plugins.manager",
+    # the service layer: run, record, notify, query
+    "Service": "service",
+    "RunOutcome": "service",
     # schemas
     "schema_for": "schemas",
 }

@@ -20,6 +20,7 @@ from rich.table import Table
 from .engine import Finding
 from .recommendation import Move, RecommendationResult, TrainingNeed
 from .rulesets import (  # the display forms rule messages use
+    EFFECTS,
     Effect,
     display_text,
     localize_number,
@@ -220,14 +221,6 @@ _X: dict[str, dict[Lang, str]] = {
     "unknown_nip": {"id": "NIP {nip} tidak ada dalam rekaman ini.", "en": "NIP {nip} is not in this record."},
 }
 
-_EFFECT: dict[str, dict[Lang, str]] = {
-    "block": {"id": "menghalangi", "en": "blocks"},
-    "warn": {"id": "peringatan", "en": "warning"},
-    "require_training": {"id": "syarat pelatihan", "en": "training required"},
-    "score": {"id": "komponen nilai", "en": "score component"},
-    "classify": {"id": "klasifikasi", "en": "classification"},
-}
-
 _OUTCOME: dict[str, dict[Lang, str]] = {
     "chosen": {"id": "dipilih", "en": "chosen"},
     "outscored": {"id": "kalah nilai", "en": "outscored"},
@@ -425,7 +418,7 @@ def finding_item(finding: Finding, lang: Lang) -> Item:
     ]
     if finding.effect is Effect.SCORE and finding.points is not None:
         children.append(Item(inline(f"{t('score', lang)}: {signed(finding.points, 2, lang)} ({finding.component or '-'})")))
-    return Item(inline(Span(f"[{_EFFECT[finding.effect.value][lang]}] {finding.title.get(lang)}", "b"),
+    return Item(inline(Span(f"[{EFFECTS[finding.effect].label.get(lang)}] {finding.title.get(lang)}", "b"),
                        " — ", finding.message.get(lang)), tuple(children))
 
 

@@ -28,7 +28,7 @@ from .atomic import write_text
 from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
 from .recommendation import Move, RecommendationResult, ShortageReport
-from .rulesets import Effect
+from .rulesets import EFFECTS
 
 #: unit id -> the office to contact, or None for the default.
 ContactLookup = Callable[[str], NoticeContact | None]
@@ -229,7 +229,7 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
         *(f"- {line}" for line in _workload_lines(move, result, lang)),
         "",
     ]
-    reasons = [f for f in move.findings if f.effect in (Effect.SCORE, Effect.WARN, Effect.REQUIRE_TRAINING)]
+    reasons = [f for f in move.findings if EFFECTS[f.effect].in_notice]
     if reasons:
         out += [f"### {_t('rules', lang)}", ""]
         basis = "dasar hukum" if lang == "id" else "legal basis"

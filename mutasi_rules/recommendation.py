@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .canonical import sha256_of
-from .engine import Finding, RuleEngine
+from .engine import DURABLE, Finding, RuleEngine
 from .facts import (
     CandidateScope,
     DatasetIndex,
@@ -51,7 +51,7 @@ from .plan import MoveOption, PlanProblem, solve
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
 from .plugins.types import ScoreComponent, TrainingOffer, Veto
 from .runtime import fewer_collections
-from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
+from .rulesets import EFFECTS, Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
 from .scoring import (
     ProfileScore,
     ScoreComponentResult,
@@ -272,7 +272,7 @@ def _ref(position: Position, index: DatasetIndex) -> PositionRef:
 
 
 def _blocking(findings: Sequence[Finding]) -> list[Finding]:
-    return [f for f in findings if f.effect is Effect.BLOCK]
+    return [f for f in findings if EFFECTS[f.effect].blocks]
 
 
 class RunContext:
@@ -320,8 +320,9 @@ class RunContext:
         self._units: dict[str, UnitFacts] = {}
         self._employees: dict[str, EmployeeFacts] = {}
 
-    def engine(self) -> RuleEngine:
-        return RuleEngine(self.rulesets, as_of=self.as_of, extensions=self.extensions)
+    def engine(self, as_of: dt.date | None = None) -> RuleEngine:
+        """An evaluator of the run's rule sets (on ``as_of``, default the run's) from the rule backend."""
+        return DURABLE.evaluator(self.rulesets, as_of or self.as_of, self.extensions)
 
     def enrich(self, entity: str, subject: str, record: Any, facts: Any) -> Any:
         if self.plugins is None:
@@ -741,7 +742,7 @@ class _Run:
         fired = {f.rule_key for f in entry["findings"]}
         needs: dict[str, TrainingNeed] = {}
         for finding in findings:
-            if finding.effect is Effect.REQUIRE_TRAINING:
+            if EFFECTS[finding.effect].conditional:
                 for name in finding.trainings:
                     key = name.casefold()
                     rules = needs[key].required_by if key in needs else []

@@ -53,6 +53,45 @@ class Effect(str, Enum):
     CLASSIFY = "classify"
 
 
+@dataclass(frozen=True)
+class EffectSpec:
+    """What a rule effect needs and means: the one table that loading, the engine, the pipeline,
+    explanations, notices and the docs read. A new effect is one entry here (plus its use)."""
+
+    effect: Effect
+    parameters: tuple[str, ...]
+    label: Localized
+    meaning: Localized
+    #: The subject is not eligible (the pipeline's and why-not's "block").
+    blocks: bool = False
+    #: A move it fires on is conditional on something done first (a training).
+    conditional: bool = False
+    #: Told to the person moved, in the letter (reasons for the move, not hidden machinery).
+    in_notice: bool = False
+
+
+#: Rule keys that carry an effect's parameters; each effect needs exactly its own.
+EFFECT_PARAMETERS = ("training", "component", "points", "label")
+
+EFFECTS: dict[Effect, EffectSpec] = {spec.effect: spec for spec in (
+    EffectSpec(Effect.BLOCK, (), Localized(id="menghalangi", en="blocks"),
+               Localized(id="subjek tidak memenuhi syarat", en="the subject is not eligible"), blocks=True),
+    EffectSpec(Effect.WARN, (), Localized(id="peringatan", en="warning"),
+               Localized(id="memenuhi syarat, dengan peringatan dalam penjelasan",
+                         en="eligible, with a warning shown in the explanation"), in_notice=True),
+    EffectSpec(Effect.REQUIRE_TRAINING, ("training",), Localized(id="syarat pelatihan", en="training required"),
+               Localized(id="memenuhi syarat setelah pelatihan atau sertifikat yang disebut diperoleh",
+                         en="eligible once the named training or certificate is obtained"),
+               conditional=True, in_notice=True),
+    EffectSpec(Effect.SCORE, ("component", "points"), Localized(id="komponen nilai", en="score component"),
+               Localized(id="menambah poin pada komponen nilai yang disebut",
+                         en="adds points to a named score component"), in_notice=True),
+    EffectSpec(Effect.CLASSIFY, ("label",), Localized(id="klasifikasi", en="classification"),
+               Localized(id="melekatkan label (misalnya kekurangan, kelebihan, seimbang)",
+                         en="attaches a label (e.g. kekurangan, kelebihan, seimbang)")),
+)}
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -76,15 +115,11 @@ class Rule(BaseModel):
 
     @model_validator(mode="after")
     def _effect_parameters(self) -> "Rule":
-        needs = {
-            Effect.REQUIRE_TRAINING: ("training",),
-            Effect.SCORE: ("component", "points"),
-            Effect.CLASSIFY: ("label",),
-        }.get(self.effect, ())
+        needs = EFFECTS[self.effect].parameters
         for name in needs:
             if getattr(self, name) is None:
                 raise ValueError(f"effect {self.effect.value} needs '{name}'")
-        for name in ("training", "component", "points", "label"):
+        for name in EFFECT_PARAMETERS:
             if name not in needs and getattr(self, name) is not None:
                 raise ValueError(f"'{name}' does not apply to effect {self.effect.value}")
         return self
@@ -367,7 +402,9 @@ def _check_when(
             "rule.syntax", exc.message, file=source.origin, line=line, column=column, field=where, value=text
         )
         return None
-    _, found = check(expr, schema)
+    from .durable_compile import compile_problem  # same layer; imported here: it imports this module
+
+    _, found = check(expr, schema, compile_check=compile_problem)
     for problem in found:
         line, column = _expression_position(source, path, problem.span.start)
         problems.add(

@@ -86,7 +86,7 @@ from .models import (
 )
 from .plugins.types import Veto
 from .recommendation import SHORT_LABEL, SURPLUS_LABEL, PositionRef, RunContext, pair_subject
-from .rulesets import Effect, LoadedRuleSet, Localized
+from .rulesets import EFFECTS, Effect, LoadedRuleSet, Localized
 
 REPORT_FORMAT = "mutasi-rules.why-not/1"
 MAX_TERMS = 64  # ways out of one rule considered (disjunctive normal form is cut here)
@@ -515,7 +515,7 @@ class WhyNot:
             return self.engine
         key = self._in_force(day)
         if key not in self._engines:
-            self._engines[key] = RuleEngine(self.ctx.rulesets, as_of=day, extensions=self.ctx.extensions)
+            self._engines[key] = self.ctx.engine(day)
         return self._engines[key]
 
     # ------------------------------------------------------------------ facts
@@ -607,13 +607,13 @@ class WhyNot:
         vetoes = self._vetoes(candidate_scope, ctx.as_of)
 
         preconditions = self._preconditions(record, position_id, same)
-        blocks = [f for f in found if f.effect is Effect.BLOCK]
+        blocks = [f for f in found if EFFECTS[f.effect].blocks]
         reasons = [*preconditions, *(_finding_reason(f, "block") for f in blocks), *(_veto_reason(v) for v in vetoes)]
-        conditions = [_finding_reason(f, "require_training") for f in found if f.effect is Effect.REQUIRE_TRAINING]
+        conditions = [_finding_reason(f, "require_training") for f in found if EFFECTS[f.effect].conditional]
         warnings = [_finding_reason(f, "warn") for f in found if f.effect is Effect.WARN]
 
         counterfactuals = self._counterfactuals(
-            q, blocks, [f for f in found if f.effect is Effect.REQUIRE_TRAINING], not preconditions)
+            q, blocks, [f for f in found if EFFECTS[f.effect].conditional], not preconditions)
         resolved = {key for c in counterfactuals for key in c.resolves}
         return WhyNotReport(
             employee=PersonRef(nip=nip, name=record.name, status=record.status.value,
@@ -1008,8 +1008,8 @@ class WhyNot:
                     after[i] += found
         out: list[Counterfactual] = []
         for scenario, facts, found in zip(scenarios, built, after):
-            still = {f.rule_key for f in found if f.effect is Effect.BLOCK}
-            conditional = any(f.effect is Effect.REQUIRE_TRAINING for f in found)
+            still = {f.rule_key for f in found if EFFECTS[f.effect].blocks}
+            conditional = any(EFFECTS[f.effect].conditional for f in found)
             resolves = []
             for key, finding in blocking.items():
                 expr = self._rule(finding)
@@ -1076,7 +1076,7 @@ class WhyNot:
         if scenario.kind == "impossible":
             return Localized(id=f"Aturan «{title.id}» tidak dapat diatasi dalam keputusan ini: {how_id}.",
                              en=f"The rule «{title.en}» cannot be resolved within this decision: {how_en}.")
-        if finding is not None and finding.effect is Effect.REQUIRE_TRAINING:
+        if finding is not None and EFFECTS[finding.effect].conditional:
             when_id = f" (mulai {scenario.day.isoformat()})" if scenario.day else ""
             when_en = f" (from {scenario.day.isoformat()})" if scenario.day else ""
             return Localized(id=f"Syarat «{title.id}» terpenuhi {how_id}{when_id}.",

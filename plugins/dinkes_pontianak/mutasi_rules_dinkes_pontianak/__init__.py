@@ -17,9 +17,15 @@ from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from mutasi_rules.facts import ExtensionAttribute, FieldType
-from mutasi_rules.models import Dataset
-from mutasi_rules.plugins import NoticeContact, RuleSetContribution, TrainingOffer, hookimpl
+from mutasi_rules.plugin import (
+    Dataset,
+    ExtensionAttribute,
+    FieldType,
+    NoticeContact,
+    RuleSetContribution,
+    TrainingOffer,
+    hookimpl,
+)
 
 DISTRIBUTION = "mutasi-rules-dinkes-pontianak"
 try:
