@@ -28,11 +28,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("engine", "screen", "ruletests", "plugins.manager", "plugins.__init__", "plugin", "workload", "scoring"),
     # 4 the pipeline and its explanations
     ("recommendation", "whynot", "explain", "notices", "report", "training_plan", "trend", "spreadsheet",
-     "charts", "review", "diff"),
+     "charts", "review", "diff", "unitscope"),
     # 5 the record
     ("audit",),
     # 6 the service layer: the one entry point of the front ends
-    ("service", "schemas", "access", "datasets_store", "keys", "batch"),
+    ("service", "schemas", "access", "datasets_store", "keys", "batch", "hosted"),
     # 7 front ends
     ("cli.", "http.", "web.", "__main__"),
 ]
