@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .atomic import write_text
 from .plugins.manager import PluginSettings
 from .problems import InputError, Problem
 
@@ -43,7 +44,6 @@ KEY_PREFIX = "mrk"
 SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1
-CONFIG_MODE = 0o600
 DIRECTORY_MODE = 0o700
 
 
@@ -255,17 +255,7 @@ def write_config(path: str | os.PathLike[str], config: ServiceConfig) -> None:
     text = "# mutasi-rules service configuration: API keys are stored as scrypt hashes; keep this file 0600.\n"
     text += yaml.safe_dump(config.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
                            allow_unicode=True)
-    temporary = file.with_name(f".{file.name}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CONFIG_MODE)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, file)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_text(file, text, private=True)
 
 
 def add_key(config: ServiceConfig, name: str, role: Role, *, unit_id: str | None = None,

@@ -11,8 +11,12 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Write to a temporary file beside ``path``; rename over it only when the block succeeds."""
+def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8", *,
+                private: bool = False) -> Iterator[IO]:
+    """Write to a temporary file beside ``path``; rename over it only when the block succeeds.
+
+    ``private``: the file stays owner-only (0600) -- for files that hold personal data or keys.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -22,10 +26,10 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | N
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp creates the file owner-only; give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        if not private:  # mkstemp creates the file owner-only; give it the mode a plain open() would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -33,8 +37,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | N
         raise
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> None:
-    with atomic_open(path, "w") as handle:
+def write_text(path: str | os.PathLike[str], text: str, *, private: bool = False) -> None:
+    with atomic_open(path, "w", private=private) as handle:
         handle.write(text)
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .access import private_directory
+from .atomic import write_text
 from .canonical import canonical_json, sha256_of
 from .models import Dataset
 from .problems import Problems
@@ -221,17 +222,7 @@ class DatasetStore:
         ident = sha256_of(text)
         path = self._path(ident)
         if not path.exists():
-            temporary = path.with_name(f".{ident}.{threading.get_ident()}.tmp")
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temporary, path)
-            except BaseException:
-                temporary.unlink(missing_ok=True)
-                raise
+            write_text(path, text, private=True)
         self._remember(ident, dataset)
         return StoredDataset(ident, dataset)
 

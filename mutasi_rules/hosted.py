@@ -35,7 +35,7 @@ from .access import (
     default_data_dir,
     private_directory,
 )
-from .audit import DecisionRecord, RecordSummary, UnknownRun
+from .audit import DecisionRecord, RecordSummary, UnknownRun, VerifyReport
 from .datasets_store import DatasetStore, StoredDataset, UnknownDataset, UploadLimits, read_upload
 from .explain import explain_employee, explain_result, explanation_json, knows_employee
 from .models import Dataset
@@ -128,30 +128,6 @@ class ReplayView(BaseModel):
     recorded_sha256: str
     replayed_sha256: str | None
     differences: list[str]
-
-
-class VerifyView(BaseModel):
-    ok: bool
-    records: int
-    first_bad: int | None = None
-    first_bad_run_id: str | None = None
-    reason: str = ""
-    problems: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-    head_hash: str | None = None
-
-
-class RunSummaryView(BaseModel):
-    run_id: str
-    seq: int
-    recorded_at: str
-    as_of: str
-    plan_date: str
-    dataset_name: str
-    dataset_sha256: str
-    moves: int
-    library_version: str
-    record_hash: str
 
 
 class HostedService:
@@ -395,10 +371,9 @@ class HostedService:
         authorize(principal, Action.AUDIT_READ)
         return self.service.runs()
 
-    def verify(self, principal: Principal) -> VerifyView:
+    def verify(self, principal: Principal) -> VerifyReport:
         authorize(principal, Action.AUDIT_READ)
-        report = self.service.verify()
-        return VerifyView.model_validate(report, from_attributes=True)
+        return self.service.verify()
 
     def replay(self, principal: Principal, run_id: str) -> ReplayView:
         authorize(principal, Action.AUDIT_REPLAY)
@@ -433,7 +408,5 @@ __all__ = [
     "RulesCheckReport",
     "RulesTestReport",
     "RunOptions",
-    "RunSummaryView",
     "RunView",
-    "VerifyView",
 ]
