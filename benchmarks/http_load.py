@@ -7,7 +7,8 @@ Not a test: run ``.venv/bin/python benchmarks/http_load.py [--employees 7000] [-
 2. The server is started as a subprocess (the real CLI, a fresh configuration with one analyst
    key and a private data folder), the dataset is uploaded as JSON, and the run context is
    prepared by a first why-not query (timed).
-3. why-not latency with ``--clients`` concurrent clients (keep-alive connections), two ways:
+3. why-not latency: in process (``Service.why_not`` and the report's JSON, same queries), over
+   HTTP from one client, and with ``--clients`` concurrent clients (keep-alive connections), two ways:
    *paced* -- each client sends one query every ``--interval`` seconds (the offered load of an
    HR office: 20 people clicking), and *saturated* -- each client sends its next query as soon
    as the last is answered (the server's throughput; latency is then queueing).
@@ -132,6 +133,21 @@ def main(argv: list[str] | None = None) -> int:
             context = service.prepare(dataset, options)
             pool = sorted(e.nip for e in dataset.employees if e.position_id in context.surplus)
             short = sorted(context.shortages)
+            # The query population of benchmarks/whynot_latency.py: 3/4 a person in a surplus post asking
+            # about a short post (why was I not moved there?), 1/4 anyone asking about a short post.
+            rng = random.Random(args.seed)
+            nips = sorted(e.nip for e in dataset.employees)
+            count = max(args.queries, args.mixed)
+            pairs = [(rng.choice(pool), rng.choice(short)) for _ in range(count * 3 // 4)]
+            pairs += [(rng.choice(nips), rng.choice(short)) for _ in range(count - len(pairs))]
+            rng.shuffle(pairs)
+            service.why_not(dataset, *pairs[0], options)
+            local = []
+            for nip, position_id in pairs[:args.queries]:
+                started = time.perf_counter()
+                service.why_not(dataset, nip, position_id, options).to_json()
+                local.append((time.perf_counter() - started) * 1000)
+        figures["why_not_in_process"] = summary(local)
         figures["recommend_in_process_s"] = round(min(in_process), 2)
         figures["moves"] = len(outcome.result.moves)
 
@@ -165,15 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             figures["upload_mb"] = round(len(body) / 1e6, 1)
             dataset_id = answer.json()["id"]
 
-            # The query population of benchmarks/whynot_latency.py: 3/4 a person in a surplus post asking about
-            # a short post (why was I not moved there?), 1/4 anyone asking about a short post.
-            rng = random.Random(args.seed)
-            nips = sorted(e.nip for e in dataset.employees)
             positions = sorted(p.id for p in dataset.positions)
-            count = max(args.queries, args.mixed)
-            pairs = [(rng.choice(pool), rng.choice(short)) for _ in range(count * 3 // 4)]
-            pairs += [(rng.choice(nips), rng.choice(short)) for _ in range(count - len(pairs))]
-            rng.shuffle(pairs)
 
             def why_not(pair: tuple[str, str]) -> Call:
                 payload = {"dataset_id": dataset_id, "nip": pair[0], "position_id": pair[1]}
@@ -183,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
             http.post("/v1/why-not", json={"dataset_id": dataset_id, "nip": nips[0], "position_id": positions[0]})
             figures["first_why_not_prepare_s"] = round(time.perf_counter() - started, 2)
 
+            single, single_status, _ = drive(base, headers, [why_not(p) for p in pairs[:args.queries]], 1,
+                                             args.budget)
+            figures["why_not_one_client"] = {**summary(single), "statuses": dict(single_status)}
             paced, paced_status, paced_wall = drive(base, headers, [why_not(p) for p in pairs[:args.queries]],
                                                     args.clients, args.budget, args.interval)
             figures["why_not_paced"] = {**summary(paced), "offered_per_s": round(args.clients / args.interval, 1),
@@ -228,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
                                                 args.budget)
         figures["mixed"] = {**summary(mixed), "wall_s": round(mixed_wall, 1), "statuses": dict(mixed_status),
                             "by_kind": dict(Counter(kind for kind, _ in kinds))}
-        figures["server_errors"] = sum(n for status, n in (paced_status + hot_status + mixed_status).items()
+        figures["server_errors"] = sum(n for status, n in (single_status + paced_status + hot_status
+                                                           + mixed_status).items()
                                        if status >= 500)
     finally:
         if server is not None:

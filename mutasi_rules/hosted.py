@@ -43,7 +43,7 @@ from .problems import InputError, Problem, Problems
 from .recommendation import RecommendationResult, RecommendOptions
 from .scoring import ScoringSettings
 from .service import Service
-from .unitscope import OutOfScope, UnitScope, position_units
+from .unitscope import OutOfScope, UnitScope
 from .whynot import UnknownSubject, WhyNotReport
 from .workload import WorkloadReport, WorkloadSettings
 
@@ -281,7 +281,7 @@ class HostedService:
         result = self._result(record)
         scope = self._scope(principal, record.dataset_sha256, lambda: self._run_dataset(record))
         if scope is not None:
-            result = scope.result(result, position_units(self._run_dataset(record)))
+            result = scope.result(result)
         return _view(record, result)
 
     def _result(self, record: DecisionRecord) -> RecommendationResult:

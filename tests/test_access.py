@@ -29,7 +29,7 @@ from mutasi_rules.cli import main
 from mutasi_rules.loading import load_dataset
 from mutasi_rules.problems import InputError
 from mutasi_rules.recommendation import RecommendOptions, recommend
-from mutasi_rules.unitscope import OutOfScope, UnitScope, position_units, subtree
+from mutasi_rules.unitscope import OutOfScope, UnitScope, subtree
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"
@@ -152,9 +152,9 @@ def test_an_agency_sees_exactly_what_touches_its_subtree(pontianak, data: st.Dat
     assert {e.nip for e in view.employees} == {e.nip for e in dataset.employees if inside(e.unit_id)}
     assert {p.id for p in view.positions} == {p.id for p in dataset.positions if inside(p.unit_id)}
     assert all(u.parent_id is None or u.parent_id in scope.units for u in view.units)
-    cut = scope.result(result, position_units(dataset))
+    cut = scope.result(result)
     assert cut.moves == [m for m in result.moves if inside(m.from_.unit_id) or inside(m.to.unit_id)]
-    units = position_units(dataset)
+    units = {p.id: p.unit_id for p in dataset.positions}
     for shortage in cut.shortages:
         assert inside(shortage.position.unit_id)
         assert all(inside(units[a.from_position_id]) for a in shortage.alternatives)
