@@ -32,5 +32,5 @@ clean:
 # Regenerate the published JSON Schemas and the HTTP API's OpenAPI document after a change to a data
 # model or a route (tests check they are current).
 schemas: $(STAMP)
-	for t in dataset rules options result workload why-not; do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json; done
-	$(BIN)/python -m mutasi_rules.http.openapi docs/openapi.json
+	for t in $$($(BIN)/python -c 'from mutasi_rules.schemas import SCHEMAS; print(*SCHEMAS)'); do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json || exit 1; done
+	$(BIN)/python -c 'from mutasi_rules.http.openapi import write_openapi; write_openapi("docs/openapi.json")'

@@ -36,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .atomic import write_text
+from .errors import MutasiRulesError
 from .plugins.manager import PluginSettings
 from .problems import InputError, Problem
 
@@ -146,12 +147,18 @@ class Principal(BaseModel):
         return action in ROLE_ACTIONS[self.role]
 
 
-class AccessDenied(Exception):
+class AccessDenied(MutasiRulesError):
     """A known key whose role does not allow the action (HTTP 403)."""
 
+    kind = "usage"
+    code = "auth.forbidden"
 
-class NotAuthenticated(Exception):
+
+class NotAuthenticated(MutasiRulesError):
     """No key, an unknown or revoked key, or a key that does not match its hash (HTTP 401)."""
+
+    kind = "usage"
+    code = "auth.required"
 
 
 # --------------------------------------------------------------------------- hashing

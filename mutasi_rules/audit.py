@@ -20,7 +20,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from . import __version__
 from .canonical import canonical_json, sha256_of
+from .errors import MutasiRulesError
 from .facts import ExtensionAttribute
+from .locations import DEFAULT_AUDIT_FILENAME, ENV_AUDIT_DB, create_private_file, default_audit_path
 from .models import Dataset
 from .plugins.manager import PluginError, PluginManager, load_plugins
 from .problems import InputError
@@ -42,12 +43,8 @@ SCHEMA_VERSION = 1
 LOG_FORMAT = "mutasi-rules.audit"
 RECORD_FORMAT = "mutasi-rules.audit-record/1"
 GENESIS_HASH = "0" * 64
-ENV_AUDIT_DB = "MUTASI_RULES_AUDIT_DB"
-DEFAULT_FILENAME = "mutasi-rules-audit.sqlite"
+DEFAULT_FILENAME = DEFAULT_AUDIT_FILENAME
 BUSY_TIMEOUT_SECONDS = 30.0
-#: Test-only: a path; the writer creates it after INSERT and sleeps before COMMIT, so a test
-#: can kill the process inside the write transaction. Never set in production.
-ENV_TEST_HOLD = "MUTASI_RULES_AUDIT_TEST_HOLD"
 
 #: The fields of the hash input, in the order they are serialised (sorted, as canonical JSON is).
 HASH_FIELDS: tuple[str, ...] = (
@@ -111,16 +108,23 @@ _COLUMNS = (
 _PLUGINS = TypeAdapter(list[PluginRef])
 
 
-class AuditError(Exception):
-    """The decision log cannot be opened, read or written, or a run id is unknown."""
+class AuditError(MutasiRulesError):
+    """The decision log cannot be opened, read or written, or a run id is unknown (exit code 3)."""
+
+    kind = "audit"
+    code = "audit.failed"
 
 
 class UnknownRun(AuditError):
     """No recorded run has this id (or the prefix given names several)."""
 
+    code = "audit.unknown_run"
+
 
 class ReplayError(AuditError):
     """A recorded run cannot be replayed (a recorded plugin is missing or fails)."""
+
+    code = "audit.replay_failed"
 
 
 # --------------------------------------------------------------------------- records
@@ -261,22 +265,6 @@ def record_hash_of(fields: Mapping[str, Any]) -> str:
     return sha256_of(hash_input(fields))
 
 
-def default_audit_path(dataset: str | os.PathLike[str] | None = None,
-                       environ: Mapping[str, str] | None = None) -> Path:
-    """Where the decision log is when no path is given (see docs/audit.md).
-
-    ``$MUTASI_RULES_AUDIT_DB`` if set; else ``mutasi-rules-audit.sqlite`` in the folder that
-    holds the dataset (the parent of a dataset directory, the folder of a dataset file);
-    without a dataset, in the current directory.
-    """
-    env = os.environ if environ is None else environ
-    if env.get(ENV_AUDIT_DB):
-        return Path(env[ENV_AUDIT_DB])
-    if dataset is None:
-        return Path(DEFAULT_FILENAME)
-    return Path(os.path.abspath(os.fspath(dataset))).parent / DEFAULT_FILENAME
-
-
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -306,9 +294,9 @@ class AuditLog:
             raise AuditError(f"no audit log at {self.path}")
         if create:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                create_private_file(self.path)  # personal data: owner-only (0600), new folders 0700
             except OSError as exc:
-                raise AuditError(f"audit log {self.path}: cannot create its folder: {exc}") from exc
+                raise AuditError(f"audit log {self.path}: cannot create it: {exc}") from exc
         try:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
@@ -448,7 +436,6 @@ class AuditLog:
                                  (str(fields["seq"]),))
                 self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('head_hash', ?)",
                                  (fields["record_hash"],))
-                _test_hold()
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -635,13 +622,6 @@ def _split_sql(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return statements
-
-
-def _test_hold() -> None:
-    marker = os.environ.get(ENV_TEST_HOLD)
-    if marker:
-        Path(marker).write_text("inside the write transaction\n", encoding="utf-8")
-        time.sleep(60)
 
 
 # --------------------------------------------------------------------------- replay

@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .errors import MutasiRulesError
+
 if TYPE_CHECKING:
     from .facts import ExtensionAttribute, Scope
     from .findings import Finding
@@ -24,8 +26,11 @@ if TYPE_CHECKING:
 CompileCheck = Callable[["Expr"], "str | None"]
 
 
-class EngineError(RuntimeError):
-    """The engine cannot be built or run (a rule set it cannot compile, a durable failure)."""
+class EngineError(MutasiRulesError, RuntimeError):
+    """The engine cannot be built or run (a rule set it cannot compile, a durable failure; exit code 3)."""
+
+    kind = "engine"
+    code = "engine.failed"
 
 
 class RuleEvaluator(Protocol):

@@ -438,8 +438,8 @@ def _applies(ruleset: rulesets.RuleSet, scope: Scope, positive: bool) -> Cond:
         return _all([unit_cond, kind_cond])
     not_units: Cond = False
     if units:
-        items = [{"$neq": {"$i": u}} for u in units]
-        not_units = {"$iall": {unit_path: items[0] if len(items) == 1 else {"$and": items}}}
+        excluded: list[dict[str, Any]] = [{"$neq": {"$i": u}} for u in units]
+        not_units = {"$iall": {unit_path: excluded[0] if len(excluded) == 1 else {"$and": excluded}}}
     not_kinds = _all({"$neq": {kind_path: k}} for k in kinds) if kinds and kind_path else False
     return _any([not_units, not_kinds])
 

@@ -80,7 +80,7 @@ from .language.ast import (
 )
 from .models import OrderedEnum
 from .problems import InputError, Problem
-from .rulesets import LoadedRuleSet, message_paths
+from .rulesets import LoadedRuleSet, RuleSet, message_paths
 
 # --------------------------------------------------------------------------- fact encoding
 
@@ -207,7 +207,7 @@ class _FactEncoder:
                 except (ValueError, TypeError, AttributeError) as error:
                     errors.append((path, str(error), raw))
                 continue
-            if shared is not None and is_frozen_model(type(raw)):
+            if shared is not None and is_frozen_model(type(raw)):  # type: ignore[arg-type]  # a class is hashable
                 cache_key = (id(child), id(raw))
                 hit = shared.get(cache_key)
                 if hit is None:
@@ -373,6 +373,24 @@ class RuleEngine:
         """``<ruleset>/<rule>`` of every rule evaluated for ``scope``, in finding order."""
         plan = self._plans.get(scope)
         return [r.key for r in plan.rules] if plan else []
+
+    def applicable_rule_keys(self, scope: Scope, unit_path: Sequence[str], kind: str | None) -> list[str]:
+        """``<ruleset>/<rule>`` of the rules of ``scope`` that apply to a subject in ``unit_path``
+        with a position of ``kind``: its rule set covers the subject and no rule replacing it
+        does (what the compiled guards decide, for saying which rules a subject was checked
+        against)."""
+        plan = self._plans.get(scope)
+        if plan is None:
+            return []
+        replacers: dict[str, list[RuleSet]] = {}
+        for compiled in plan.rules:
+            if compiled.rule.replaces:
+                replacers.setdefault(compiled.rule.replaces, []).append(compiled.loaded.ruleset)
+        return [
+            compiled.key for compiled in plan.rules
+            if compiled.loaded.ruleset.applies_to.covers(unit_path, kind)
+            and not any(other.applies_to.covers(unit_path, kind) for other in replacers.get(compiled.key, []))
+        ]
 
     def ruleset_json(self, scope: Scope) -> dict[str, Any]:
         """The durable definition registered for ``scope`` (actions named by rule key)."""

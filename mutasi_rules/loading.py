@@ -153,7 +153,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "position_competencies",
-            (_c("position_id", "text", True), _c("name", "text", True), _c("kind"), _c("min_level")),
+            (_c("position_id", "text", True), _c("name", "text", True), _c("kind"), _c("min_level"), _c("factor")),
             parent="positions",
             key="position_id",
             list_path=("requirements", "competencies"),

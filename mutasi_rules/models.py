@@ -174,6 +174,14 @@ class CompetencyKind(str, Enum):
     SOSIAL_KULTURAL = "sosial_kultural"
 
 
+class ProfileFactor(str, Enum):
+    """Profile matching (GAP method): a core factor (faktor utama) weighs with the aspect's core
+    share (commonly 60 %), a secondary factor (faktor pendukung) with the rest."""
+
+    CORE = "core"
+    SECONDARY = "secondary"
+
+
 class SanctionLevel(str, Enum):
     """Disciplinary sanction severity (PP 94/2021)."""
 
@@ -273,6 +281,10 @@ class CompetencyRequirement(Model):
     name: Name
     kind: CompetencyKind = CompetencyKind.TEKNIS
     min_level: CompetencyLevel = CompetencyLevel.L1
+    factor: ProfileFactor = Field(
+        default=ProfileFactor.CORE,
+        description="Profile matching: a core or a secondary factor of the competency aspect",
+    )
 
 
 class Requirements(Model):

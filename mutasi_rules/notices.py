@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .atomic import write_text
 from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
-from .recommendation import Move, RecommendationResult, ShortageReport
+from .recommendation import Move, RecommendationResult, RuleSetRef, ShortageReport
 from .rulesets import EFFECTS
 
 #: unit id -> the office to contact, or None for the default.
@@ -86,6 +86,23 @@ def plugin_contacts(plugins: Any, dataset: Any) -> ContactLookup:
     return lookup
 
 
+def join_words(items: Sequence[str], lang: Lang) -> str:
+    """``a, b, dan c`` / ``a, b and c`` (``a dan b`` / ``a and b``), as a sentence lists them."""
+    if len(items) <= 1:
+        return "".join(items)
+    last = "dan" if lang == "id" else "and"
+    comma = "," if lang == "id" and len(items) > 2 else ""  # PUEBI: a comma before "dan" in a series
+    return f"{', '.join(items[:-1])}{comma} {last} {items[-1]}"
+
+
+def applied_rulesets(move: Move, result: RecommendationResult) -> list[RuleSetRef]:
+    """The rule sets that applied to this person's move: those whose rules fired for the person
+    or the pair, or were checked and passed (never another agency's rule set that did not
+    cover either post)."""
+    used = {f.ruleset_id for f in move.findings} | {key.split("/", 1)[0] for key in move.rules_passed}
+    return [r for r in result.run.rulesets if r.id in used]
+
+
 def _shortage(result: RecommendationResult, position_id: str) -> ShortageReport | None:
     return next((s for s in result.shortages if s.position.position_id == position_id), None)
 
@@ -94,7 +111,11 @@ def _workload_lines(move: Move, result: RecommendationResult, lang: Lang) -> lis
     src, dst = move.source_effect, move.target_effect
     report = _shortage(result, move.to.position_id)
     to_opd, from_opd = md_escape(opd_name(result, move.to.opd_id)), md_escape(opd_name(result, move.from_.opd_id))
-    to_pos, from_pos = md_escape(move.to.position_name), md_escape(move.from_.position_name)
+    # The unit is named with the post: a teacher moved between schools holds a post of the
+    # same name at both ends.
+    at = "di" if lang == "id" else "at"
+    to_pos = f"{md_escape(move.to.position_name)} {at} {md_escape(move.to.unit_name)}"
+    from_pos = f"{md_escape(move.from_.position_name)} {at} {md_escape(move.from_.unit_name)}"
     lines = []
     if lang == "id":
         short = f"; jabatan ini kekurangan {report.shortage} orang pegawai" if report else ""
@@ -133,7 +154,7 @@ def _fit_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str
     score = number(move.profile.score, 1, lang)
     words = _profile_words(move.profile.score, lang)
     # Name only the aspects the data allowed to assess (an aspect without data has no score).
-    aspects = ", ".join(md_escape(a.aspect) for a in move.profile.aspects if a.score is not None) or "-"
+    aspects = join_words([md_escape(a.aspect) for a in move.profile.aspects if a.score is not None], lang) or "-"
     if lang == "id":
         lines = [(f"Dari sisi {aspects}, profil Anda dinilai {words} dengan syarat jabatan tujuan "
                   f"(nilai kesesuaian {score} dari 5).")]
@@ -250,7 +271,7 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
     out += [f"- {e(value)}" for value in (office.address, office.email, office.phone) if value]
     out += ["", _t("objection_after", lang, **roles), "", "---", ""]
     reference = [f"{_t('record', lang)} {e(run_id)}"] if run_id else []
-    reference += [f"{e(r.id)} {e(r.version)}" for r in result.run.rulesets]
+    reference += [f"{e(r.id)} {e(r.version)}" for r in applied_rulesets(move, result)]
     out.append(f"{_t('reference', lang)}: " + "; ".join(reference) + ".")
     return "\n".join(out) + "\n"
 
@@ -290,6 +311,8 @@ def write_notices(result: RecommendationResult, directory: str | os.PathLike[str
 __all__ = [
     "ContactLookup",
     "NoticeSettings",
+    "applied_rulesets",
+    "join_words",
     "long_date",
     "notice_filename",
     "notice_markdown",

@@ -26,8 +26,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
 
 SCORE_RESOLUTION = 1e-6
 INTEGRALITY_TOLERANCE = 1e-9
@@ -83,6 +81,11 @@ class PlanSolution(BaseModel):
 
 
 def solve(problem: PlanProblem) -> PlanSolution:
+    # Imported here: scipy.optimize alone takes 0.6 s to import, which commands that only
+    # read results (audit, explain) should not pay.
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_array
+
     options = sorted(problem.options, key=lambda o: o.key)
     n = len(options)
     if n == 0:

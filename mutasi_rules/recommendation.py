@@ -140,7 +140,10 @@ class Move(BaseModel):
     score_breakdown: list[ScoreComponentResult]
     profile: ProfileScore
     findings: list[Finding] = Field(description="Every rule that fired for the person and the pair")
-    rules_passed: list[str] = Field(description="'<ruleset>/<rule>' evaluated for the pair that did not fire")
+    rules_passed: list[str] = Field(
+        description="'<ruleset>/<rule>' of the employee and candidate rules that apply to the person and "
+        "the pair and did not fire"
+    )
     trainings_required: list[TrainingNeed]
     source_effect: EjChange
     target_effect: EjChange
@@ -519,7 +522,6 @@ class _Run:
 
             targets = sorted(shortages)
             stage = self.candidate_stage(engine, movable, targets, employee_findings)
-            candidate_rules = engine.rule_keys("candidate")
         evaluated, options = stage.evaluated, stage.options
         catalogue = {o.name.casefold(): o for o in (self.plugins.training_catalogue() if self.plugins else [])}
 
@@ -546,7 +548,9 @@ class _Run:
         after_units = {u.unit_id: u for u in after_units_list}
 
         moves = [
-            self.move(nip, target, evaluated[(nip, target)], employee_findings[nip], candidate_rules,
+            # applicable_rule_keys reads only the compiled rules, so the closed engine still answers.
+            self.move(nip, target, evaluated[(nip, target)], employee_findings[nip],
+                      self.checked_rules(engine, nip, target),
                       pw, uw, after_positions, after_units, catalogue)
             for nip, target in sorted(chosen)
         ]
@@ -730,8 +734,19 @@ class _Run:
             settings=settings,
         )
 
+    def checked_rules(self, engine: RuleEngine, nip: str, target: str) -> list[str]:
+        """The rules a move was checked against: the employee rules that apply to the person's
+        post and the candidate rules that apply to the target (a teacher's move is not checked
+        against Dinas Kesehatan's rules, so it does not claim to pass them)."""
+        source = self.index.positions[self.employees[nip].position_id]
+        goal = self.index.positions[target]
+        return [
+            *engine.applicable_rule_keys("employee", self.index.unit_path(source.unit_id), source.kind.value),
+            *engine.applicable_rule_keys("candidate", self.index.unit_path(goal.unit_id), goal.kind.value),
+        ]
+
     def move(self, nip: str, target: str, entry: dict[str, Any], employee_found: list[Finding],
-             candidate_rules: list[str], pw: dict[str, PositionWorkload], uw: dict[str, UnitWorkload],
+             checked: list[str], pw: dict[str, PositionWorkload], uw: dict[str, UnitWorkload],
              after_p: dict[str, PositionWorkload], after_u: dict[str, UnitWorkload],
              catalogue: dict[str, TrainingOffer]) -> Move:
         employee = self.employees[nip]
@@ -739,7 +754,7 @@ class _Run:
         target_position = self.index.positions[target]
         findings: list[Finding] = sorted([*employee_found, *entry["findings"]],
                                          key=lambda f: (f.scope, f.ruleset_id, f.rule_id))
-        fired = {f.rule_key for f in entry["findings"]}
+        fired = {f.rule_key for f in findings}
         needs: dict[str, TrainingNeed] = {}
         for finding in findings:
             if EFFECTS[finding.effect].conditional:
@@ -764,7 +779,7 @@ class _Run:
             score_breakdown=pair_score.breakdown(),
             profile=profile,
             findings=findings,
-            rules_passed=sorted(set(candidate_rules) - fired),
+            rules_passed=sorted(set(checked) - fired),
             trainings_required=[needs[k] for k in sorted(needs)],
             source_effect=EjChange(position_ej_before=pw[source_position.id].ej,
                                    position_ej_after=after_p[source_position.id].ej,

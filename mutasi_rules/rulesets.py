@@ -15,15 +15,16 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .canonical import sha256_of
-from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, fact_schema, read_path
+from .facts import SCOPES, calendar_difference, ExtensionAttribute, FactSchema, FieldType, Scope, fact_schema, read_path
 from .language.ast import Expr, FieldRef, field_paths
 from .language.checker import check, check_path, did_you_mean
 from .language.parser import ExprSyntaxError, parse
@@ -92,6 +93,10 @@ EFFECTS: dict[Effect, EffectSpec] = {spec.effect: spec for spec in (
 )}
 
 
+#: What sets a rule's number or requirement (see docs/legal-basis.md).
+BasisKind = Literal["statutory", "convention", "agency_policy"]
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -105,7 +110,12 @@ class Rule(BaseModel):
     points: float | None = Field(default=None, description="score: points added when the condition holds")
     label: str | None = Field(default=None, description="classify: the label attached")
     message: Localized = Field(description="Shown when the rule fires; {path} placeholders read facts")
-    legal_basis: str = Field(min_length=1, description="Dasar hukum")
+    legal_basis: str = Field(min_length=1, description="Dasar hukum, at article level where the instrument has one")
+    basis_kind: BasisKind | None = Field(
+        default=None,
+        description="What sets the rule's number or requirement: the cited instrument itself ('statutory'), a "
+        "commonly applied convention ('convention'), or the agency's own policy ('agency_policy')",
+    )
     overridable: bool = Field(default=False, description="May an agency rule set replace this rule?")
     replaces: str | None = Field(
         default=None,
@@ -130,6 +140,15 @@ class AppliesTo(BaseModel):
 
     units: list[str] = Field(default_factory=list, description="Unit ids (with their sub-units); empty: all")
     position_kinds: list[JabatanKind] = Field(default_factory=list, description="Empty: all")
+
+    def covers(self, unit_path: Sequence[str], kind: JabatanKind | str | None) -> bool:
+        """Whether a subject in ``unit_path`` (the unit and its ancestors) holding a position
+        of ``kind`` is covered (the engine's guard, for reporting; None ignores the kind)."""
+        if self.units and not set(self.units) & set(unit_path):
+            return False
+        if self.position_kinds and kind is not None:
+            return JabatanKind(kind) in self.position_kinds
+        return True
 
 
 class RuleSet(BaseModel):
@@ -424,7 +443,15 @@ def _check_when(
 
 # --------------------------------------------------------------------------- messages
 
-_FORMAT_SPEC_RE = re.compile(r",?(?:\.[0-6][f%])?|,?d|\.[0-6]f")
+# Numeric specs: Python's, restricted; `up` / `down` round toward +inf / -inf, so a value
+# shown next to a strict threshold never lands on the threshold's other side
+# (EJ 1.1004 with `.2f up` shows 1.11, never "1.10 is above 1.10").
+_FORMAT_SPEC_RE = re.compile(r"(?:,?(?:\.[0-6][f%])?|,?d|\.[0-6]f)")
+_DIRECTED_RE = re.compile(r"(?P<spec>,?\.[0-6][f%]) (?P<mode>up|down)")
+# Duration specs on date fields: `since [REF]` is the calendar time from the date forward to
+# REF, `until [REF]` from the date back to REF (REF: a date path, default `as_of`).
+_DURATION_RE = re.compile(r"(?P<mode>since|until)(?: +(?P<ref>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*))?")
+DURATION_DEFAULT_REFERENCE = "as_of"
 
 
 @dataclass(frozen=True)
@@ -435,6 +462,20 @@ class Placeholder:
     format_spec: str
     start: int
     end: int
+
+    @functools.cached_property
+    def duration(self) -> tuple[str, str] | None:
+        """(``since``/``until``, reference path) for a duration spec, else None."""
+        match = _DURATION_RE.fullmatch(self.format_spec.strip())
+        if match is None:
+            return None
+        return match["mode"], match["ref"] or DURATION_DEFAULT_REFERENCE
+
+    @functools.cached_property
+    def reads(self) -> tuple[str, ...]:
+        """Every fact path the placeholder reads (a duration also reads its reference)."""
+        duration = self.duration
+        return (self.path, duration[1]) if duration else (self.path,)
 
 
 class TemplateError(ValueError):
@@ -487,7 +528,7 @@ def parse_template(template: str) -> tuple[str | Placeholder, ...]:
 def message_paths(template: str) -> list[str]:
     """The fact paths a message template reads (sorted, no repeats; [] if malformed)."""
     try:
-        return sorted({p.path for p in parse_template(template) if isinstance(p, Placeholder)})
+        return sorted({path for p in parse_template(template) if isinstance(p, Placeholder) for path in p.reads})
     except TemplateError:
         return []
 
@@ -523,18 +564,36 @@ def _check_template(
         for problem in found:
             report(problem.code, f"placeholder: {problem.message}", offset)
         if part.format_spec:
-            if not _FORMAT_SPEC_RE.fullmatch(part.format_spec):
-                report(
-                    "rule.message",
-                    f"format spec {part.format_spec!r} is not allowed (use .1f, .0f, d, ,d or none)",
-                    offset + len(part.path) + 1,
-                )
-            elif spec is not None and spec.type is not FieldType.NUMBER:
-                report(
-                    "rule.message",
-                    f"format spec {part.format_spec!r} applies to numbers; {part.path!r} is {spec.type_name}",
-                    offset + len(part.path) + 1,
-                )
+            _check_format_spec(part, spec, schema, report, offset + len(part.path) + 1)
+
+
+def _check_format_spec(
+    part: Placeholder, spec: Any, schema: FactSchema, report: Any, offset: int
+) -> None:
+    fmt = part.format_spec
+    duration = part.duration
+    if duration is not None:
+        if spec is not None and spec.type is not FieldType.DATE:
+            report("rule.message", f"duration format {fmt!r} applies to dates; {part.path!r} is {spec.type_name}", offset)
+        try:
+            ref_expr = parse(duration[1])
+        except ExprSyntaxError as exc:
+            report("rule.message", f"duration reference {duration[1]!r}: {exc.message}", offset)
+            return
+        ref_spec, found = check_path(ref_expr, schema) if isinstance(ref_expr, FieldRef) else (None, [])
+        for problem in found:
+            report(problem.code, f"duration reference: {problem.message}", offset)
+        if ref_spec is not None and ref_spec.type is not FieldType.DATE:
+            report("rule.message", f"duration reference {duration[1]!r} is {ref_spec.type_name}, not a date", offset)
+        return
+    if not (_FORMAT_SPEC_RE.fullmatch(fmt) or _DIRECTED_RE.fullmatch(fmt)):
+        report(
+            "rule.message",
+            f"format spec {fmt!r} is not allowed (use .1f, .0f, d, ,d, .2f up, .2f down, since, until or none)",
+            offset,
+        )
+    elif spec is not None and spec.type is not FieldType.NUMBER:
+        report("rule.message", f"format spec {fmt!r} applies to numbers; {part.path!r} is {spec.type_name}", offset)
 
 
 _BOOL_WORDS = {"id": ("ya", "tidak"), "en": ("yes", "no")}
@@ -573,26 +632,80 @@ def render_message(template: str, values: Mapping[str, Any] | BaseModel, lang: s
 
     ``values`` maps dotted paths to values, or is a (nested) fact mapping or model.
     Values are shown in display form: enum labels, ISO dates, lists joined by commas,
-    and ``-`` for a missing value. A format spec applies to numbers only. Booleans read
-    ``ya``/``tidak`` (``lang="id"``), ``yes``/``no`` (``"en"``), else ``true``/``false``.
+    and ``-`` for a missing value. A numeric spec (``.1f``, ``.2f up``...) applies to numbers,
+    a duration spec (``since``, ``until REF``) to dates. Booleans read ``ya``/``tidak``
+    (``lang="id"``), ``yes``/``no`` (``"en"``), else ``true``/``false``.
     """
     out: list[str] = []
     for part in parse_template(template):
         if isinstance(part, str):
             out.append(part)
             continue
-        if isinstance(values, Mapping) and part.path in values:
-            value = values[part.path]
-        else:
-            value = read_path(values, part.path)
+        value = _lookup(values, part.path)
+        duration = part.duration
+        if duration is not None:
+            out.append(format_duration(value, _lookup(values, duration[1]), duration[0], lang))
+            continue
         if part.format_spec and isinstance(value, (int, float)) and not isinstance(value, bool):
-            try:
-                out.append(localize_number(format(value, part.format_spec), lang))
+            text = format_number(value, part.format_spec)
+            if text is not None:
+                out.append(localize_number(text, lang))
                 continue
-            except ValueError:
-                pass  # e.g. "d" on a float: fall back to the plain display form
         out.append(display_text(value, lang))
     return "".join(out)
+
+
+def _lookup(values: Mapping[str, Any] | BaseModel, path: str) -> Any:
+    if isinstance(values, Mapping) and path in values:
+        return values[path]
+    return read_path(values, path)
+
+
+def format_number(value: float, spec: str) -> str | None:
+    """``value`` with an allowed numeric spec (None when the spec does not fit the value).
+
+    ``<spec> up`` / ``<spec> down`` round toward +inf / -inf at the spec's precision, from the
+    value's shortest decimal form (1.1 stays 1.1, not 1.1000000000000001).
+    """
+    directed = _DIRECTED_RE.fullmatch(spec)
+    if directed is None:
+        try:
+            return format(value, spec)
+        except ValueError:
+            return None  # e.g. "d" on a float: the caller falls back to the plain display form
+    base = directed["spec"]
+    places = int(base[-2])
+    exact = Decimal(repr(float(value)))
+    if base.endswith("%"):
+        exact *= 100
+        base = base[:-1] + "f"
+    rounding = ROUND_CEILING if directed["mode"] == "up" else ROUND_FLOOR
+    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+    text = format(rounded, base)
+    return text + "%" if directed["spec"].endswith("%") else text
+
+
+_DURATION_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "id": (("tahun", "tahun"), ("bulan", "bulan"), ("hari", "hari")),
+    "en": (("year", "years"), ("month", "months"), ("day", "days")),
+}
+
+
+def format_duration(value: Any, reference: Any, mode: str, lang: str | None = None) -> str:
+    """``1 tahun 11 bulan 27 hari`` / ``1 year 11 months 27 days`` between two dates, or ``-``.
+
+    Counted from ``value`` (the date the placeholder names): ``since`` forward to the later
+    ``reference``, ``until`` back to the earlier ``reference`` (see :func:`calendar_difference`).
+    Zero parts are left out (``2 tahun 3 hari``); no time at all reads ``0 hari``. A leading
+    ``-`` marks dates the other way round (``since`` a date after the reference).
+    """
+    if not isinstance(value, dt.date) or not isinstance(reference, dt.date):
+        return "-"
+    reversed_ = reference < value if mode == "since" else reference > value
+    words = _DURATION_WORDS["en" if lang == "en" else "id"]
+    parts = [f"{n} {one if n == 1 else many}"
+             for n, (one, many) in zip(calendar_difference(value, reference), words) if n]
+    return ("-" if reversed_ else "") + (" ".join(parts) if parts else f"0 {words[2][1]}")
 
 
 # --------------------------------------------------------------------------- one file
@@ -782,8 +895,10 @@ def rule_file_paths(paths: Iterable[str | os.PathLike[str]], problems: Problems)
 
 
 def default_rules_dir() -> Path:
-    """The bundled national rule sets: the repository's ``rules/`` directory."""
-    return Path(__file__).resolve().parent.parent / "rules"
+    """The national rule sets shipped inside the package (the repository's ``rules/``)."""
+    from .locations import bundled_rules_dir
+
+    return bundled_rules_dir()
 
 
 def rule_file_origin(path: Path, roots: Sequence[Path]) -> str:

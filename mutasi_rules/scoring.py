@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .facts import CandidateScope, FactSchema, FieldType, fact_schema, read_path
-from .models import Employee, Position
+from .models import Employee, Position, ProfileFactor
 
 #: Gap -> weight table of the profile-matching method (gaps beyond +-4 take the end value).
 GAP_WEIGHTS: dict[int, float] = {0: 5.0, 1: 4.5, -1: 4.0, 2: 3.5, -2: 3.0, 3: 2.5, -3: 2.0, 4: 1.5, -4: 1.0}
@@ -92,14 +92,31 @@ class Aspect(BaseModel):
     weight: float = Field(gt=0)
     factors: list[Factor] = Field(default_factory=list)
     competencies: bool = Field(
-        default=False, description="Add one core factor per competency the target position requires"
+        default=False,
+        description="Add one factor per competency the target position requires, core or secondary as the "
+        "position marks it (CompetencyRequirement.factor)",
     )
+
+
+#: How a gap above the target profile is weighed (ScoringSettings.above_target).
+AboveTarget = Literal["symmetric", "exact_match"]
+
+
+def factor_weight(gap: float, above_target: AboveTarget = "symmetric") -> float:
+    """The weight of a factor's gap under the ``above_target`` setting."""
+    return gap_weight(min(gap, 0.0) if above_target == "exact_match" else gap)
 
 
 class ScoringSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     core_share: float = Field(default=0.6, ge=0, le=1, description="p: share of core factors in an aspect")
+    above_target: AboveTarget = Field(
+        default="symmetric",
+        description="A candidate above the target profile: 'symmetric' weighs the gap as the published GAP "
+        "method does (+1 -> 4.5, +2 -> 3.5, ...); 'exact_match' counts meeting or exceeding the target as an "
+        "exact match (weight 5), as some HR offices ask",
+    )
     aspects: list[Aspect] = Field(
         default_factory=lambda: [
             Aspect(
@@ -221,14 +238,16 @@ def _profile(
             if value is None or goal is None:
                 continue
             gap = round((value - goal) / factor.scale, 6)
-            gaps.append(_Gap(factor.name, factor.core, _display(raw), _display(raw_target), gap, gap_weight(gap)))
+            gaps.append(_Gap(factor.name, factor.core, _display(raw), _display(raw_target), gap,
+                             factor_weight(gap, settings.above_target)))
         if aspect.competencies:
             held = {c.name: c.level for c in employee.competencies}
             for req in sorted(target.requirements.competencies, key=lambda c: c.name):
                 level = held[req.name].ordinal if req.name in held else 0
                 goal = req.min_level.ordinal
                 gap = float(level - goal)
-                gaps.append(_Gap(f"kompetensi:{req.name}", True, level, goal, gap, gap_weight(gap)))
+                gaps.append(_Gap(f"kompetensi:{req.name}", req.factor is ProfileFactor.CORE, level, goal, gap,
+                                 factor_weight(gap, settings.above_target)))
         aspects.append((aspect, gaps, _aspect_score(gaps, settings.core_share)))
     scored = [(aspect.weight, score) for aspect, _, score in aspects if score is not None]
     total_weight = sum(weight for weight, _ in scored)

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .canonical import canonical_json
 from .engine import Finding, RuleEngine
+from .errors import MutasiRulesError
 from .facts import (
     CandidateScope,
     EmployeeScope,
@@ -93,8 +94,11 @@ MAX_TERMS = 64  # ways out of one rule considered (disjunctive normal form is cu
 MAX_YEARS_AHEAD = 50  # a time counterfactual never looks further than this (or retirement)
 
 
-class UnknownSubject(LookupError):
-    """The NIP or position id of a query is not in the dataset (the message says which)."""
+class UnknownSubject(MutasiRulesError, LookupError):
+    """The NIP or position id of a query is not in the dataset (the message says which; exit code 1)."""
+
+    kind = "query"
+    code = "query.unknown_subject"
 
 
 def check_subject(nips: Collection[str], position_ids: Collection[str], nip: str, position_id: str) -> None:

@@ -106,7 +106,7 @@ def test_keys_commands_add_list_and_revoke(tmp_path: Path, capsys: pytest.Captur
     assert [k["id"] for k in listed] == [added["id"]] and "key" not in listed[0] and "hash" not in listed[0]
     assert main(["keys", "revoke", added["id"], "--config", str(path)]) == 0
     assert read_config(path).keys[0].revoked
-    assert main(["keys", "revoke", "000000000000", "--config", str(path)]) == 1
+    assert main(["keys", "revoke", "000000000000", "--config", str(path)]) == 1  # an unknown key: input
     capsys.readouterr()
     assert main(["serve", "--config", str(tmp_path / "missing.yaml")]) == 2
     assert "keys add" in capsys.readouterr().err

@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mutasi_rules"
 #: modules of its own layer or lower ones.
 LAYERS: list[tuple[str, ...]] = [
     # 0 foundations: no project imports but each other
-    ("__init__", "canonical", "atomic", "runtime", "problems", "errors", "models", "settings"),
+    ("__init__", "_version", "canonical", "atomic", "runtime", "problems", "errors", "locations", "models",
+     "settings"),
     # 1 data: reading, checking and generating datasets; the fact schema; the expression language
     ("integrity", "loading", "generator", "facts", "language.", "i18n", "scenario"),
     # 2 rules as data
@@ -32,7 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
     # 5 the record
     ("audit",),
     # 6 the service layer: the one entry point of the front ends
-    ("service", "schemas", "access", "datasets_store", "keys", "batch", "hosted"),
+    ("service", "schemas", "documents", "access", "datasets_store", "keys", "batch", "hosted"),
     # 7 front ends
     ("cli.", "http.", "web.", "__main__"),
 ]

@@ -304,3 +304,35 @@ def test_a_blank_required_metadata_value_is_reported_missing(small, tmp_path):
     assert [(p.code, p.file.endswith("metadata.yaml"), p.field) for p in problems.errors] == [
         ("field.missing", True, "name")
     ]
+
+
+def test_competencies_are_marked_core_or_secondary_in_csv(small, tmp_path):
+    import csv
+
+    from mutasi_rules.models import ProfileFactor
+
+    root = save(small, tmp_path, "csv")
+    path = root / "position_competencies.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    factor = header.index("factor") if "factor" in header else len(header)
+    if factor == len(header):
+        header.append("factor")
+        for row in rows[1:]:
+            row.append("")
+    rows[1][factor] = "secondary"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    dataset, problems = validate_dataset(root)
+    assert not problems.errors, [str(p) for p in problems.errors]
+    marked = [c.factor for p in dataset.positions for c in p.requirements.competencies]
+    assert marked.count(ProfileFactor.SECONDARY) == 1 and len(marked) >= 1
+
+    rows[1][factor] = "utama"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    dataset, problems = validate_dataset(root)
+    (problem,) = problems.errors
+    assert problem.file.endswith("position_competencies.csv") and problem.field == "factor"
+    assert problem.value == "utama" and "'core' or 'secondary'" in problem.message

@@ -126,3 +126,43 @@ def test_write_notices_one_file_per_person_and_language(tmp_path):
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no temporary files left
     odd = conditional_move().model_copy(update={"nip": "../../etc/passwd"})
     assert "/" not in notice_filename(odd, "id") and not notice_filename(odd, "id").startswith(".")
+
+
+def test_a_letter_cites_only_the_rule_sets_that_applied_to_that_person():
+    teacher = next(m for m in result().moves if m.to.position_name.startswith("Guru"))
+    health = next(m for m in result().moves if "Puskesmas" in m.to.unit_name or "Penyakit" in m.to.unit_name)
+    cited = lambda move: notice_markdown(move, result()).rsplit("Rujukan: ", 1)[1]  # noqa: E731
+    assert "agency.disdikbud-pontianak" in cited(teacher) and "agency.dinkes-pontianak" not in cited(teacher)
+    assert "agency.dinkes-pontianak" in cited(health) and "agency.disdikbud-pontianak" not in cited(health)
+    for move in (teacher, health):
+        assert "national.transfer-norms" in cited(move)
+        # A rule set is cited exactly when one of its rules fired for the person or was checked and passed.
+        used = {f.ruleset_id for f in move.findings} | {k.split("/")[0] for k in move.rules_passed}
+        assert {r.id for r in result().run.rulesets if r.id in cited(move)} == used
+
+
+def test_rules_passed_are_only_the_rules_that_cover_the_move():
+    teacher = next(m for m in result().moves if m.to.position_name.startswith("Guru"))
+    assert teacher.rules_passed and not any(k.startswith("agency.dinkes-pontianak/") for k in teacher.rules_passed)
+    assert "national.transfer-norms/min-time-in-post" in teacher.rules_passed  # checked for the person, passed
+
+
+def test_posts_of_the_same_name_are_told_apart_by_their_unit():
+    move = next(m for m in result().moves if m.to.position_name == m.from_.position_name)
+    letter = notice_markdown(move, result())
+    assert f"Beban kerja jabatan {move.to.position_name} di {move.to.unit_name} saat ini" in letter
+    assert f"Di jabatan Anda sekarang ({move.from_.position_name} di {move.from_.unit_name})" in letter
+    english = notice_markdown(move, result(), lang="en")
+    assert f"The workload of the post {move.to.position_name} at {move.to.unit_name} is now" in english
+
+
+def test_the_aspects_read_as_a_sentence_lists_them():
+    from mutasi_rules.notices import join_words
+
+    assert join_words(["kualifikasi", "kompetensi", "kinerja"], "id") == "kualifikasi, kompetensi, dan kinerja"
+    assert join_words(["kualifikasi", "kinerja"], "id") == "kualifikasi dan kinerja"
+    assert join_words(["qualification", "competence", "performance"], "en") == \
+        "qualification, competence and performance"
+    assert join_words(["kinerja"], "id") == "kinerja" and join_words([], "id") == ""
+    letter = notice_markdown(conditional_move(), result())
+    assert "Dari sisi kualifikasi, kompetensi, dan kinerja, profil Anda dinilai" in letter

@@ -14,13 +14,18 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..generator import MIN_EMPLOYEES, generate_dataset
-from ..loading import FORMATS, save_dataset
-from ..models import Dataset
-from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, date_arg
+from ..errors import UsageError
+from . import EXIT_OK, date_arg
 
+if TYPE_CHECKING:
+    from ..models import Dataset
+
+# The same values as generator.MIN_EMPLOYEES and loading.FORMATS (a test pins that), written
+# here so that --help does not import the generator and the loaders.
+MIN_EMPLOYEES = 150
+FORMATS = ("json", "yaml", "csv", "xlsx")
 DEFAULT_EMPLOYEES = 7000
 DEFAULT_SEED = 1
 DEFAULT_AS_OF = dt.date(2026, 7, 1)
@@ -62,7 +67,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="output directory (csv, xlsx); for json/yaml a file, or a directory to hold "
                              "dataset.json / dataset.yaml; for xlsx a path ending in .xlsx gives one workbook")
-    parser.add_argument("--format", choices=FORMATS, default="csv", help="output format (default: csv)")
+    parser.add_argument("--format", choices=FORMATS, default="csv",
+                        help="format of the dataset written (default: csv); with json, the summary line goes to "
+                             "standard error and a failure is a JSON problem document on standard output")
     parser.add_argument("--as-of", type=date_arg, default=DEFAULT_AS_OF, metavar="DATE",
                         help=f"date the data describe (default: {DEFAULT_AS_OF.isoformat()})")
     parser.add_argument("--candidate-determination", type=date_arg, metavar="DATE",
@@ -86,6 +93,8 @@ def is_directory_output(target: Path, fmt: str) -> bool:
 
 def write(dataset: Dataset, target: Path, fmt: str) -> None:
     """Save atomically: documents via ``save_dataset``; a new directory via a renamed sibling."""
+    from ..loading import save_dataset
+
     if not is_directory_output(target, fmt) or target.exists():
         save_dataset(dataset, target, fmt)
         return
@@ -111,24 +120,24 @@ def run(args: argparse.Namespace) -> int:
     wants_directory = is_directory_output(target, args.format)
     if target.exists() and target.is_dir() != wants_directory:
         kind = "directory" if wants_directory else "file"
-        print(f"mutasi-rules generate: {target} exists and is not a {kind}, which --format {args.format} writes",
-              file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"mutasi-rules generate: {target} exists and is not a {kind}, which --format "
+                         f"{args.format} writes", code="usage.output_kind")
+    from ..generator import generate_dataset
+
     try:
         dataset = generate_dataset(
             args.employees, args.seed, args.as_of,
             candidate_determination=args.candidate_determination, inauguration=args.inauguration,
         )
     except ValueError as exc:
-        print(f"mutasi-rules generate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"mutasi-rules generate: {exc}") from exc
     try:
         write(dataset, target, args.format)
-    except (OSError, ValueError) as exc:
-        print(f"mutasi-rules generate: cannot write {target}: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    except ValueError as exc:
+        raise OSError(f"mutasi-rules generate: cannot write {target}: {exc}") from exc
     print(
         f"generated {len(dataset.employees)} employees, {len(dataset.positions)} positions, {len(dataset.units)} units "
-        f"(seed {args.seed}, as of {args.as_of.isoformat()}) into {target} ({args.format})"
+        f"(seed {args.seed}, as of {args.as_of.isoformat()}) into {target} ({args.format})",
+        file=sys.stderr if args.format == "json" else sys.stdout,
     )
     return EXIT_OK

@@ -5,25 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+from . import EXIT_OK, EXIT_PROBLEMS, add_format_argument
 
-from ..loading import validate_dataset
-from ..models import Dataset
-from ..problems import Problem, Problems
-from . import EXIT_OK, EXIT_PROBLEMS
+if TYPE_CHECKING:
+    from ..models import Dataset
+    from ..problems import Problem, Problems
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="check a dataset and list every problem",
-        description="Check a dataset (directory of tables, .json, .yaml or .xlsx) and list every problem found.",
+        description="Check a dataset (directory of tables, .json, .yaml or .xlsx) and list every problem found. "
+                    "With --format json: the list of problems on standard output (docs/schemas/validate.schema.json) "
+                    "and the counts on standard error.",
     )
     parser.add_argument("dataset", metavar="DATASET", help="dataset directory or file")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_format_argument(parser, ("text", "json"), "text")
     parser.add_argument(
         "--allow-extra-columns",
         action="store_true",
@@ -48,13 +48,14 @@ def format_problem(problem: Problem) -> str:
     return text
 
 
-def checked_dataset(path: str, consequence: str) -> Dataset | None:
-    """The dataset at ``path``, or None after printing its errors and ``consequence`` to stderr."""
+def checked_dataset(path: str, consequence: str) -> Dataset:
+    """The dataset at ``path``; raises :class:`InputError` with every error (and ``consequence``) if it has any."""
+    from ..loading import validate_dataset
+    from ..problems import InputError
+
     dataset, problems = validate_dataset(path)
     if dataset is None:
-        for problem in problems.errors:
-            print(format_problem(problem), file=sys.stderr)
-        print(f"dataset {path}: {len(problems.errors)} error(s); {consequence}", file=sys.stderr)
+        raise InputError(f"dataset {path} ({consequence})", problems.errors, code="dataset.invalid")
     return dataset
 
 
@@ -69,6 +70,8 @@ def summary(dataset: Dataset | None, problems: Problems) -> dict[str, int | None
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..loading import validate_dataset
+
     dataset, problems = validate_dataset(args.dataset, allow_extra_columns=args.allow_extra_columns)
     counts = summary(dataset, problems)
     if args.format == "json":
@@ -76,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         print(json.dumps(counts, sort_keys=True), file=sys.stderr)
     else:
+        from rich.console import Console
+        from rich.table import Table
+
         for problem in problems:
             print(format_problem(problem))
         table = Table(title=f"Dataset {args.dataset}", show_header=True)

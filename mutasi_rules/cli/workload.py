@@ -11,19 +11,13 @@ import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import atomic
-from ..canonical import canonical_json
-from ..problems import InputError
-from ..workload import (
-    PositionWorkload,
-    UnitWorkload,
-    WorkloadReport,
-    WorkloadSettings,
-    analyse_workload,
-)
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
+from ..errors import UsageError
+from . import EXIT_OK, add_format_argument, date_arg
+
+if TYPE_CHECKING:
+    from ..workload import PositionWorkload, UnitWorkload, WorkloadReport
 
 CSV_COLUMNS = (
     "position_id",
@@ -71,9 +65,9 @@ def register(subparsers: Any) -> None:
         "shortage/surplus labels from the staffing-norm rules, and the balance across OPD.",
     )
     parser.add_argument("dataset", metavar="DATASET", help="dataset file or directory")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                        help="table: per OPD (and positions of --unit); json: the full report; csv: one row "
-                        "per position (default: table)")
+    add_format_argument(parser, ("table", "json", "csv"), "table",
+                        help="table: per OPD (and positions of --unit); json: the full report "
+                             "(docs/schemas/workload.schema.json); csv: one row per position (default: table)")
     parser.add_argument("--unit", metavar="ID", help="show the positions of this unit and its sub-units; "
                         "json and csv are limited to them")
     parser.add_argument("--rules", metavar="PATH", action="append", type=Path,
@@ -91,12 +85,15 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
-        print(f"error: --chart {args.chart}: the file name must end in .png or .svg", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"--chart {args.chart}: the file name must end in .png or .svg")
 
+    from .. import atomic
     from ..loading import load_dataset
+    from ..problems import InputError
     from ..rulesets import default_rules_dir, load_rulesets
+    from ..workload import WorkloadSettings, analyse_workload
 
+    # Both inputs are read before either is reported, so one run lists every problem.
     problems: list[InputError] = []
     dataset = rulesets = None
     try:
@@ -108,41 +105,32 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         problems.append(exc)
     if problems or dataset is None or rulesets is None:
-        for exc in problems:
-            print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
+        if len(problems) == 1:
+            raise problems[0]
+        raise InputError("; ".join(exc.what for exc in problems),
+                         [p for exc in problems for p in exc.problems])
 
     if args.unit is not None and args.unit not in {u.id for u in dataset.units}:
-        print(f"error: --unit {args.unit!r} is not a unit of the dataset", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"--unit {args.unit!r} is not a unit of the dataset")
 
     settings = WorkloadSettings(effective_hours_per_year=args.effective_hours, rounding=args.rounding)
-    try:
-        report = analyse_workload(dataset, rulesets, as_of=args.as_of, settings=settings)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    except Exception as exc:  # the engine or a rule failed at run time
-        print(f"error: workload analysis failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    report = analyse_workload(dataset, rulesets, as_of=args.as_of, settings=settings)
 
     if args.format == "json":
+        from ..canonical import canonical_json
+
         text = canonical_json(restrict(report, args.unit), indent=2) + "\n"
     elif args.format == "csv":
         text = render_csv(positions_in(report, args.unit))
     else:
         text = render_table(report, args.unit, width=120 if args.out else None)
 
-    try:
-        if args.out is not None:
-            atomic.write_text(args.out, text)
-        else:
-            sys.stdout.write(text)
-        if args.chart is not None:
-            write_chart(report, args.chart, args.unit)
-    except OSError as exc:
-        print(f"error: cannot write output: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    if args.out is not None:
+        atomic.write_text(args.out, text)
+    else:
+        sys.stdout.write(text)
+    if args.chart is not None:
+        write_chart(report, args.chart, args.unit)
     return EXIT_OK
 
 
@@ -337,4 +325,6 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None) ->
 
 
 def write_chart(report: WorkloadReport, path: Path, unit_id: str | None = None) -> None:
+    from .. import atomic
+
     atomic.write_bytes(path, chart_bytes(report, path.suffix.lower().lstrip("."), unit_id))

@@ -27,12 +27,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..access import Principal
 from ..audit import RecordSummary, VerifyReport
+from ..documents import Explanation, RuleCheckReport, RuleTestSummary
 from ..hosted import (
     DatasetInfo,
     HostedService,
     ReplayView,
-    RulesCheckReport,
-    RulesTestReport,
     RunOptions,
     RunView,
 )
@@ -341,7 +340,7 @@ def create_app(hosted: HostedService) -> FastAPI:
     @app.get("/v1/runs/{run_id}/explanation", tags=["runs"],
              summary="Why each move (or one person's) was recommended, as recorded",
              responses={**ERRORS, **NOT_FOUND, 200: {"content": {
-                 "application/json": {"schema": {"type": "object"}},
+                 "application/json": {"schema": {"$ref": "#/components/schemas/Explanation"}},
                  "text/markdown": {"schema": {"type": "string"}},
                  "text/plain": {"schema": {"type": "string"}}}}})
     async def explanation(run_id: RUN_ID, principal: Caller, lang: LANG = "id",
@@ -393,13 +392,13 @@ def create_app(hosted: HostedService) -> FastAPI:
     rules_body = _upload_body("Rule files (and *.tests.yaml test files) as JSON texts or multipart 'files'",
                               {"$ref": "#/components/schemas/RuleFilesRequest"}, "files", "rule and test files")
 
-    @app.post("/v1/rules/check", tags=["rules"], response_model=RulesCheckReport,
+    @app.post("/v1/rules/check", tags=["rules"], response_model=RuleCheckReport,
               summary="Check rule files against the fact schema and each other",
               responses={**ERRORS, 400: _PROBLEM, 415: _PROBLEM}, openapi_extra=rules_body)
     async def rules_check(request: Request, principal: Caller) -> Response:
         return _json(await limited(hosted.check_rules, principal, await rule_files(request)))
 
-    @app.post("/v1/rules/test", tags=["rules"], response_model=RulesTestReport,
+    @app.post("/v1/rules/test", tags=["rules"], response_model=RuleTestSummary,
               summary="Run the test cases of *.tests.yaml files against the rule files sent with them",
               responses={**ERRORS, 400: _PROBLEM, 415: _PROBLEM}, openapi_extra=rules_body)
     async def rules_test(request: Request, principal: Caller) -> Response:
@@ -430,7 +429,7 @@ def create_app(hosted: HostedService) -> FastAPI:
         document = get_openapi(title=app.title, version=app.version, description=app.description,
                                routes=app.routes)
         components = document.setdefault("components", {}).setdefault("schemas", {})
-        for model in (Dataset, RuleFilesRequest):
+        for model in (Dataset, RuleFilesRequest, Explanation):
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, definition in schema.pop("$defs", {}).items():
                 components.setdefault(name, definition)

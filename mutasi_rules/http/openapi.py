@@ -1,12 +1,10 @@
 """The published OpenAPI document (``docs/openapi.json``), generated from the app itself.
 
-``python -m mutasi_rules.http.openapi docs/openapi.json`` (``make schemas`` runs it); a test
-checks the published file is current.
+``make schemas`` writes it with :func:`write_openapi`; a test checks the published file is current.
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from typing import Any
 
@@ -31,14 +29,6 @@ def openapi_text() -> str:
     return canonical_json(openapi_document(), indent=2) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m mutasi_rules.http.openapi OUT.json", file=sys.stderr)
-        return 2
-    write_text(args[0], openapi_text())
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def write_openapi(path: str) -> None:
+    """Write the document, canonical JSON, atomically."""
+    write_text(path, openapi_text())

@@ -14,6 +14,7 @@ rejected when loaded rather than when run.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import difflib
 from collections.abc import Callable, Iterable
@@ -51,7 +52,7 @@ class TypeInfo:
     """
 
     type: FieldType
-    enum: type[Enum] | None = None
+    enum: builtins.type[Enum] | None = None
     nullable: bool = False
     reads_fact: bool = False
     item: FieldType | None = None

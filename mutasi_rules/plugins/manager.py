@@ -33,6 +33,7 @@ import pluggy
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter
 from pydantic import ValidationError
 
+from ..errors import MutasiRulesError
 from ..facts import ExtensionAttribute, ExtValue, FieldType
 from ..problems import InputError
 from . import hookspecs
@@ -112,8 +113,11 @@ class SkippedPlugin(NamedTuple):
     reason: str
 
 
-class PluginError(Exception):
-    """A plugin failed: it could not be loaded, raised, or returned something invalid."""
+class PluginError(MutasiRulesError):
+    """A plugin failed: it could not be loaded, raised, or returned something invalid (exit code 3)."""
+
+    kind = "plugin"
+    code = "plugin.failed"
 
     def __init__(self, plugin: str, hook: str, reason: str) -> None:
         self.plugin = plugin
@@ -121,9 +125,14 @@ class PluginError(Exception):
         self.reason = reason
         super().__init__(f"plugin {plugin!r}, hook {hook}: {reason}")
 
+    def details(self) -> dict[str, str]:
+        return {"plugin": self.plugin, "hook": self.hook}
+
 
 class PluginConflictError(PluginError):
     """Two plugins contributed incompatible things; not skippable, since neither is at fault alone."""
+
+    code = "plugin.conflict"
 
     def __init__(self, plugins: Sequence[str], hook: str, reason: str) -> None:
         self.plugins = tuple(plugins)
