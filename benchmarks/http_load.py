@@ -116,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mixed", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--budget", type=float, default=300.0, help="seconds per phase at most")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (serve --workers)")
     args = parser.parse_args(argv)
-    figures: dict[str, Any] = {"employees": args.employees, "clients": args.clients, "cpus": os.cpu_count()}
+    figures: dict[str, Any] = {"employees": args.employees, "clients": args.clients, "workers": args.workers,
+                               "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
 
     folder = Path(tempfile.mkdtemp(prefix="mutasi-http-bench-"))  # 0700: holds (synthetic) personal data
     server: subprocess.Popen[bytes] | None = None
@@ -158,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         base = f"http://127.0.0.1:{port}"
         log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed with the folder
         server = subprocess.Popen([sys.executable, "-m", "mutasi_rules", "serve", "--port", str(port), "--config",
-                                   str(config_path)], stdout=log, stderr=subprocess.STDOUT)
+                                   str(config_path), "--workers", str(args.workers)], stdout=log,
+                                  stderr=subprocess.STDOUT)
         headers = {"Authorization": f"Bearer {key}"}
         started = time.perf_counter()
         while True:
@@ -190,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             http.post("/v1/why-not", json={"dataset_id": dataset_id, "nip": nips[0], "position_id": positions[0]})
             figures["first_why_not_prepare_s"] = round(time.perf_counter() - started, 2)
+            if args.workers > 1:  # every worker prepares its own context: warm them all before measuring
+                drive(base, headers, [why_not(p) for p in pairs[:args.clients * 4]], args.clients, args.budget)
 
             single, single_status, _ = drive(base, headers, [why_not(p) for p in pairs[:args.queries]], 1,
                                              args.budget)

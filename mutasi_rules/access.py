@@ -41,6 +41,8 @@ from .plugins.manager import PluginSettings
 from .problems import InputError, Problem
 
 KEY_PREFIX = "mrk"
+#: The service configuration file when no --config is given (default: ./mutasi-rules-service.yaml).
+ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"
 #: scrypt cost: 2**14 x 8 x 1 takes ~20-40 ms and 16 MiB; strong enough for 256-bit random keys.
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -372,6 +374,7 @@ def authorize(principal: Principal, action: Action) -> None:
 
 
 __all__ = [
+    "ENV_CONFIG",
     "ROLE_ACTIONS",
     "AccessDenied",
     "Action",

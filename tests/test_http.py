@@ -529,3 +529,16 @@ def test_an_unexpected_failure_is_a_500_without_its_text(api: Api, monkeypatch: 
 def test_unknown_routes_and_methods_are_problem_documents(api: Api) -> None:
     assert_problem(api.client.get("/v1/nothing"), 404, "route.not_found")
     assert_problem(api.client.delete("/v1/health"), 405, "request.method_not_allowed")
+
+
+def test_a_worker_process_builds_its_app_from_the_configuration_file(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from mutasi_rules.access import ENV_CONFIG
+    from mutasi_rules.http.app import app_from_environment
+
+    local = Api(tmp_path)
+    local.hosted.close()
+    monkeypatch.setenv(ENV_CONFIG, str(local.config_path))
+    with TestClient(app_from_environment()) as client:  # the lifespan closes the hosted service at the end
+        assert client.get("/v1/audit/verify", headers=local.as_("auditor")).json()["ok"]
+        assert_problem(client.get("/v1/audit/verify"), 401, "auth.required")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 ROLES = ("analyst", "auditor", "agency", "admin")  # mutasi_rules.access.Role, without importing pydantic here
 
-ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"
+ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"  # mutasi_rules.access.ENV_CONFIG (not imported: start-up stays cheap)
 DEFAULT_CONFIG = "mutasi-rules-service.yaml"
 CONFIG_HELP = f"service configuration file (default: ${ENV_CONFIG} if set, else ./{DEFAULT_CONFIG})"
 
@@ -43,6 +43,9 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes (default: 1); each prepares its own run contexts, so concurrent "
+                            "why-not queries run in parallel at the cost of memory")
     add_format_argument(serve, ("text", "json"), "text",
                         help="with json, a failure to start is a JSON problem document on standard output")
     serve.set_defaults(handler=run_serve)
@@ -176,13 +179,16 @@ def run_serve(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as error:
         raise MissingExtra(f"the HTTP service needs the 'service' extra: pip install 'mutasi-rules[service]' "
                            f"({error.name} is missing)") from error
-    hosted = HostedService(config, config_path=path)
+    if args.workers < 1:
+        raise UsageError("--workers must be 1 or more", code="usage.arguments")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        uvicorn.run(create_app(hosted), host=args.host, port=args.port, access_log=False, log_level="info",
-                    server_header=False)
-    finally:
-        hosted.close()
+    common: dict[str, Any] = {"host": args.host, "port": args.port, "access_log": False, "log_level": "info",
+                              "server_header": False}
+    if args.workers > 1:  # each worker builds its app from the configuration file
+        os.environ[ENV_CONFIG] = str(path.resolve())
+        uvicorn.run("mutasi_rules.http.app:app_from_environment", factory=True, workers=args.workers, **common)
+    else:
+        uvicorn.run(create_app(HostedService(config, config_path=path)), **common)
     return EXIT_OK
 
 

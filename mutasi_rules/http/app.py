@@ -9,10 +9,12 @@ live in the library, where the web application finds the same functions.
 # No "from __future__ import annotations": FastAPI reads the routes' annotations at run time,
 # and some name types local to create_app.
 
+import contextlib
 import functools
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
@@ -209,9 +211,16 @@ def _upload_body(name: str, schema: dict[str, Any], multipart_field: str, multip
 
 
 def create_app(hosted: HostedService) -> FastAPI:
-    """The ASGI app over ``hosted`` (limits from its configuration)."""
+    """The ASGI app over ``hosted`` (limits from its configuration); ``hosted`` is closed at shutdown."""
     limits = hosted.config.limits
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        hosted.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="mutasi-rules",
         version=__version__,
         description="Explained, rule-based transfer (mutasi ASN) recommendations for regional HR systems. "
@@ -449,4 +458,14 @@ def create_app(hosted: HostedService) -> FastAPI:
     return app
 
 
-__all__ = ["create_app"]
+def app_from_environment() -> FastAPI:
+    """The app of one worker process (``mutasi-rules serve --workers N``): the configuration file is
+    named by ``$MUTASI_RULES_SERVICE_CONFIG``. Each worker prepares its own run contexts; datasets
+    (on disk) and the decision log (SQLite, appends serialised by its write lock) are shared."""
+    from ..access import ENV_CONFIG, read_config
+
+    path = os.environ[ENV_CONFIG]
+    return create_app(HostedService(read_config(path), config_path=path))
+
+
+__all__ = ["app_from_environment", "create_app"]
