@@ -155,7 +155,11 @@ def _renamed(problems: Problems, folder: Path, upload_name: str) -> Problems:
             return f"{upload_name}/{rest}" if rest else upload_name
         return upload_name
 
-    return Problems(p.model_copy(update={"file": name(p.file)}) for p in problems)
+    def text(message: str) -> str:  # an exception's text quoted in a message may hold the temporary path
+        return (message.replace(f"{prefix}/tables/", f"{upload_name}/").replace(f"{prefix}/tables", upload_name)
+                .replace(f"{prefix}/", "").replace(prefix, upload_name))
+
+    return Problems(p.model_copy(update={"file": name(p.file), "message": text(p.message)}) for p in problems)
 
 
 def read_upload(data: bytes, filename: str, *, kind: UploadKind | None = None,

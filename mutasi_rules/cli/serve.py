@@ -186,7 +186,11 @@ def run_serve(args: argparse.Namespace) -> int:
                               "server_header": False}
     if args.workers > 1:  # each worker builds its app from the configuration file
         os.environ[ENV_CONFIG] = str(path.resolve())
-        uvicorn.run("mutasi_rules.http.app:app_from_environment", factory=True, workers=args.workers, **common)
+        # uvicorn kills a worker that does not answer its health ping within this time; a worker busy with a
+        # recommend (seconds of work that may hold the interpreter lock) must not be killed mid-run.
+        patience = int(config.limits.request_timeout_seconds) + 60
+        uvicorn.run("mutasi_rules.http.app:app_from_environment", factory=True, workers=args.workers,
+                    timeout_worker_healthcheck=patience, **common)
     else:
         uvicorn.run(create_app(HostedService(config, config_path=path)), **common)
     return EXIT_OK
