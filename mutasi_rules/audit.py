@@ -30,6 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from . import __version__
 from .canonical import canonical_json, sha256_of
+from .decisions import AppliedDecision, ReviewDecision
 from .errors import MutasiRulesError
 from .facts import ExtensionAttribute
 from .locations import DEFAULT_AUDIT_FILENAME, ENV_AUDIT_DB, create_private_file, default_audit_path
@@ -371,8 +372,12 @@ class AuditLog:
     # ----------------------------------------------------------------- writing
 
     def append(self, result: RecommendationResult, dataset: Dataset, rulesets: Sequence[LoadedRuleSet],
-               options: RecommendOptions | None = None) -> DecisionRecord:
+               options: RecommendOptions | None = None, *, dataset_blob: bytes | None = None) -> DecisionRecord:
         """Record one run: its inputs (dataset, rule sets, options) and its result.
+
+        ``dataset_blob``: the zlib-compressed canonical JSON of ``dataset`` when the caller
+        already has it (a prepared context keeps it: re-plans of a city do not compress it
+        again); it is checked against the result's dataset hash like the dataset itself.
 
         The inputs must be the ones the result was computed from: the dataset's canonical
         SHA-256 and the rule sets' (id, version, origin, sha256) must match the result's
@@ -382,7 +387,11 @@ class AuditLog:
         options = options or run.options
         if options != run.options:
             raise AuditError("the options given are not the options the result was computed with")
-        dataset_text = canonical_json(dataset.model_dump(mode="json"))
+        try:
+            dataset_text = (zlib.decompress(dataset_blob).decode("utf-8") if dataset_blob is not None
+                            else canonical_json(dataset.model_dump(mode="json")))
+        except (zlib.error, UnicodeDecodeError) as exc:
+            raise AuditError(f"the dataset blob given cannot be decompressed ({exc})") from exc
         dataset_sha = sha256_of(dataset_text)
         if dataset_sha != run.dataset_sha256:
             raise AuditError(f"the dataset given (sha256 {dataset_sha}) is not the one the result was computed from "
@@ -392,7 +401,7 @@ class AuditLog:
         if given != used:
             raise AuditError(f"the rule sets given ({_refs(given)}) are not the ones the result was computed with "
                              f"({_refs(used)})")
-        blob = zlib.compress(dataset_text.encode("utf-8"), 9)
+        blob = dataset_blob if dataset_blob is not None else zlib.compress(dataset_text.encode("utf-8"), 9)
         rulesets_json = canonical_json([
             {"id": r.id, "version": r.version, "origin": r.origin, "sha256": r.sha256, "text": r.text}
             for r in rulesets
@@ -703,14 +712,17 @@ def replay(log: AuditLog, run_id: str) -> ReplayReport:
         return ReplayReport(run_id=record.run_id, identical=False, verifiable=False,
                             recorded_sha256=record.result_sha256, replayed_sha256=None,
                             differences=[*integrity, f"cannot replay: {exc}"])
+    decisions, parent_run_id, review_notes = recorded_review(log, record)
     try:
-        replayed = recommend(inputs.dataset, inputs.options, plugins=inputs.plugins, rulesets=inputs.rulesets)
+        replayed = recommend(inputs.dataset, inputs.options, plugins=inputs.plugins, rulesets=inputs.rulesets,
+                             decisions=decisions, parent_run_id=parent_run_id)
     except (InputError, PluginError) as exc:
         raise ReplayError(f"run {record.run_id}: the replay failed: {exc}") from exc
     replayed_json = replayed.to_json(indent=None)
     replayed_sha = sha256_of(replayed_json)
     same = replayed_sha == record.result_sha256 and replayed_json == record.result_json
-    differences = [*integrity, *inputs.notes]
+    differences = [*integrity, *inputs.notes, *review_notes]
+    same = same and not review_notes
     if not same:
         differences += result_differences(_json_loads(record.result_json), _json_loads(replayed_json))
     return ReplayReport(run_id=record.run_id, identical=same and not integrity, verifiable=not integrity,
@@ -779,6 +791,205 @@ class _Missing:
 _MISSING: Any = _Missing()
 
 
+# --------------------------------------------------------------------------- review decisions
+#
+# Review decisions are a second kind of record in the same file: table ``reviews``, its own
+# hash chain (``prev_hash`` of the review before, 64 zeros for the first), each record
+# bound to the run it reviews by that run's ``record_hash``. A changed, deleted or reordered
+# review, or one pointing at a run that is not (or no longer) in the log, is found by
+# :meth:`AuditLog.verify`. The table is created with the first review, so older logs stay
+# readable by older versions (which ignore it).
+
+REVIEW_FORMAT = "mutasi-rules.audit-review/1"
+REVIEW_HASH_FIELDS: tuple[str, ...] = (
+    "decisions_sha256", "format", "prev_hash", "recorded_at", "run_id", "run_record_hash", "seq",
+)
+_REVIEW_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    seq INTEGER PRIMARY KEY,
+    review_id TEXT NOT NULL UNIQUE,
+    run_id TEXT NOT NULL,
+    run_record_hash TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    decisions_json TEXT NOT NULL,
+    decisions_sha256 TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    record_hash TEXT NOT NULL UNIQUE
+);
+CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews
+BEGIN SELECT RAISE(ABORT, 'mutasi-rules review records are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews
+BEGIN SELECT RAISE(ABORT, 'mutasi-rules review records are append-only: DELETE refused'); END;
+"""
+_REVIEW_COLUMNS = ("seq", "review_id", "run_id", "run_record_hash", "recorded_at", "decisions_json",
+                   "decisions_sha256", "prev_hash", "record_hash")
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """One recorded review: the decisions given on one run, in the order given."""
+
+    review_id: str
+    seq: int
+    run_id: str
+    run_record_hash: str
+    recorded_at: str
+    decisions: list[AppliedDecision]
+    record_hash: str
+
+
+def review_id_for(seq: int, record_hash: str) -> str:
+    """``V<seq, 6 digits or more>-<first 10 hex digits of the review's record hash>``."""
+    return f"V{seq:06d}-{record_hash[:10]}"
+
+
+def review_hash_of(fields: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of exactly :data:`REVIEW_HASH_FIELDS` (``format``: :data:`REVIEW_FORMAT`)."""
+    values = {name: fields[name] for name in REVIEW_HASH_FIELDS if name != "format"}
+    return sha256_of(canonical_json({**values, "format": REVIEW_FORMAT}))
+
+
+def _review_record(row: Mapping[str, Any]) -> ReviewRecord:
+    try:
+        decisions = [AppliedDecision.model_validate({**d, "id": f"{row['review_id']}/{n}", "run_id": row["run_id"]})
+                     for n, d in enumerate(_json_loads(row["decisions_json"]), start=1)]
+    except (ValueError, TypeError) as exc:
+        raise AuditError(f"review record seq {row['seq']} ({row['review_id']}): its decisions cannot be read "
+                         f"({exc}); run mutasi-rules audit verify") from exc
+    return ReviewRecord(review_id=row["review_id"], seq=row["seq"], run_id=row["run_id"],
+                        run_record_hash=row["run_record_hash"], recorded_at=row["recorded_at"],
+                        decisions=decisions, record_hash=row["record_hash"])
+
+
+def _has_reviews(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reviews'").fetchone() is not None
+
+
+def append_review(log: AuditLog, run_id: str, decisions: Sequence[ReviewDecision]) -> ReviewRecord:
+    """Record ``decisions`` on the run ``run_id`` (a new link in the review chain, bound to the run's hash)."""
+    run = log.get(run_id)
+    db = log._db
+    decisions_json = canonical_json([d.model_dump(mode="json") for d in decisions])
+    fields: dict[str, Any] = {
+        "run_id": run.run_id,
+        "run_record_hash": run.record_hash,
+        "recorded_at": _timestamp(log.clock()),
+        "decisions_json": decisions_json,
+        "decisions_sha256": sha256_of(decisions_json),
+    }
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split_sql(_REVIEW_SCHEMA):
+                db.execute(statement)
+            head = db.execute("SELECT seq, record_hash FROM reviews ORDER BY seq DESC LIMIT 1").fetchone()
+            fields["seq"] = 1 if head is None else head[0] + 1
+            fields["prev_hash"] = GENESIS_HASH if head is None else head[1]
+            fields["record_hash"] = review_hash_of(fields)
+            fields["review_id"] = review_id_for(fields["seq"], fields["record_hash"])
+            db.execute(f"INSERT INTO reviews ({', '.join(_REVIEW_COLUMNS)}) "
+                       f"VALUES ({', '.join('?' for _ in _REVIEW_COLUMNS)})", [fields[c] for c in _REVIEW_COLUMNS])
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('review_head_seq', ?)", (str(fields["seq"]),))
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('review_head_hash', ?)",
+                       (fields["record_hash"],))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        raise AuditError(f"audit log {log.path}: cannot record the review: {exc}") from exc
+    return _review_record(fields)
+
+
+def reviews_of(log: AuditLog, run_ids: Sequence[str] | None = None) -> list[ReviewRecord]:
+    """The recorded reviews (of the runs ``run_ids``, or all), in the order recorded."""
+    db = log._db
+    if not _has_reviews(db):
+        return []
+    where, params = "", ()
+    if run_ids is not None:
+        if not run_ids:
+            return []
+        where = f"WHERE run_id IN ({', '.join('?' for _ in run_ids)})"
+        params = tuple(run_ids)
+    try:
+        rows = db.execute(f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM reviews {where} ORDER BY seq", params).fetchall()
+    except sqlite3.Error as exc:
+        raise AuditError(f"audit log {log.path}: cannot read reviews: {exc}") from exc
+    return [_review_record(dict(zip(_REVIEW_COLUMNS, row, strict=True))) for row in rows]
+
+
+def review_problems(log: AuditLog) -> list[tuple[int, str, str]]:
+    """Integrity problems of the review chain: (seq, review id, reason), in sequence order."""
+    db = log._db
+    if not _has_reviews(db):
+        return []
+    problems: list[tuple[int, str, str]] = []
+    runs = dict(db.execute("SELECT run_id, record_hash FROM records").fetchall())
+    expected, prev, last = 1, GENESIS_HASH, None
+    for row in db.execute(f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM reviews ORDER BY seq"):
+        fields = dict(zip(_REVIEW_COLUMNS, row, strict=True))
+        seq, rid = fields["seq"], fields["review_id"]
+        if seq != expected:
+            problems.append((seq, rid, f"review seq {seq} follows review seq {expected - 1} (deleted or reordered)"))
+        if fields["prev_hash"] != prev:
+            problems.append((seq, rid, "prev_hash is not the previous review's hash"))
+        text = fields["decisions_json"]
+        if not isinstance(text, str) or sha256_of(text) != fields["decisions_sha256"]:
+            problems.append((seq, rid, "decisions_json does not match decisions_sha256 (a decision was changed "
+                                       "after it was recorded)"))
+        if fields["record_hash"] != review_hash_of(fields):
+            problems.append((seq, rid, "record_hash is not the hash of the review's fields"))
+        if rid != review_id_for(seq, fields["record_hash"]):
+            problems.append((seq, rid, "review_id does not match seq and record_hash"))
+        if runs.get(fields["run_id"]) != fields["run_record_hash"]:
+            problems.append((seq, rid, f"the reviewed run {fields['run_id']} is not in the log with the hash the "
+                                       "review recorded"))
+        expected, prev, last = seq + 1, fields["record_hash"], (seq, fields["record_hash"])
+    meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    head = (meta.get("review_head_seq"), meta.get("review_head_hash"))
+    if head != ((str(last[0]), last[1]) if last else (None, None)):
+        problems.append(((last[0] if last else 0) + 1, "",
+                         f"the review chain ends at seq {last[0] if last else 0} but its head (meta) is seq {head[0]}: "
+                         "reviews at the end were removed, or the head was changed"))
+    return problems
+
+
+def recorded_review(log: AuditLog, record: DecisionRecord) -> tuple[list[AppliedDecision], str | None, list[str]]:
+    """The review decisions a recorded re-plan honoured and its parent run, as its result names them.
+
+    Each decision is checked against the review log: one that is not recorded there, or
+    differs from what was recorded, is returned as a note (the replay is then not identical).
+    """
+    run = _json_loads(record.result_json).get("run", {})
+    decisions = [AppliedDecision.model_validate(d) for d in run.get("review_decisions", [])]
+    if not decisions:
+        return [], run.get("parent_run_id"), []
+    recorded = {d.id: d for review in reviews_of(log) for d in review.decisions}
+    notes = [f"review decision {d.id} named by the result is not in the review log as recorded"
+             for d in decisions if recorded.get(d.id) != d]
+    return decisions, run.get("parent_run_id"), notes
+
+
+def verify_with_reviews(log: AuditLog) -> VerifyReport:
+    """:meth:`AuditLog.verify` of the runs, then the review chain: every problem, first bad record first."""
+    report = log.verify()
+    found = review_problems(log)
+    if not found:
+        return report
+    lines = [f"review seq {s}{' (' + r + ')' if r else ''}: {why}" for s, r, why in found]
+    if not report.ok:
+        return VerifyReport(ok=False, records=report.records, first_bad=report.first_bad,
+                            first_bad_run_id=report.first_bad_run_id, reason=report.reason,
+                            problems=[*report.problems, *lines], warnings=report.warnings,
+                            head_hash=report.head_hash)
+    seq, rid, why = found[0]
+    return VerifyReport(ok=False, records=report.records, first_bad=None, first_bad_run_id=rid or None,
+                        reason=f"review seq {seq}: {why}", problems=lines, warnings=report.warnings,
+                        head_hash=report.head_hash)
+
+
 __all__ = [
     "ENV_AUDIT_DB",
     "HASH_FIELDS",
@@ -801,4 +1012,11 @@ __all__ = [
     "replay_plugins",
     "result_differences",
     "run_id_for",
+    "REVIEW_FORMAT",
+    "ReviewRecord",
+    "append_review",
+    "review_id_for",
+    "review_problems",
+    "reviews_of",
+    "verify_with_reviews",
 ]

@@ -20,6 +20,7 @@ from .facts import Scope
 from .plugins.types import Veto
 from .problems import Problem
 from .audit import RecordSummary
+from .decisions import MoveReview
 from .recommendation import Outcome, PluginRef, PositionRef, RuleSetRef, TrainingNeed
 from .rulesets import Effect
 from .ruletests import CaseResult
@@ -202,6 +203,10 @@ class ExplainedMove(_Document):
     profile: ProfileScore
     trainings_required: list[TrainingNeed]
     ej_effect: dict[Literal["source", "target"], ExplainedEjChange]
+    review: MoveReview | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="A pinned move: reviewer, reason, date and every rule the pin overrides (docs/review.md)",
+    )
 
 
 class ExcludedAt(_Document):

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
 
+from .i18n import N_, localized, translate_message
 from .engine import Finding
 from .recommendation import Move, RecommendationResult, TrainingNeed
 from .rulesets import (  # the display forms rule messages use
@@ -29,36 +30,37 @@ from .scoring import ScoreComponentResult
 
 Lang = Literal["id", "en"]
 
-_TEXT: dict[str, dict[Lang, str]] = {
-    "plan": {"id": "Rencana mutasi", "en": "Transfer plan"},
-    "nip": {"id": "NIP", "en": "NIP"},
-    "name": {"id": "Nama", "en": "Name"},
-    "from": {"id": "Dari", "en": "From"},
-    "to": {"id": "Ke", "en": "To"},
-    "status": {"id": "Status", "en": "Status"},
-    "score": {"id": "Nilai", "en": "Score"},
-    "training": {"id": "Pelatihan lebih dulu", "en": "Training first"},
-    "recommended": {"id": "direkomendasikan", "en": "recommended"},
-    "conditional": {"id": "bersyarat pelatihan", "en": "conditional on training"},
-    "balance": {"id": "Keseimbangan beban kerja antar-OPD", "en": "Workload balance across agencies"},
-    "before": {"id": "Sebelum", "en": "Before"},
-    "after": {"id": "Sesudah", "en": "After"},
-    "ej_std": {"id": "Simpangan baku EJ", "en": "EJ standard deviation"},
-    "outside": {"id": "Porsi OPD di luar pita", "en": "Share of agencies outside the band"},
-    "shortages": {"id": "Jabatan kekurangan pegawai", "en": "Positions short of staff"},
-    "position": {"id": "Jabatan", "en": "Position"},
-    "short": {"id": "Kurang", "en": "Short"},
-    "received": {"id": "Diisi", "en": "Filled"},
-    "eligible": {"id": "Calon layak", "en": "Eligible"},
-    "why_unfilled": {"id": "Alasan belum terisi", "en": "Why not filled"},
-    "no_moves": {"id": "Tidak ada mutasi yang direkomendasikan.", "en": "No transfer is recommended."},
-    "warnings": {"id": "Peringatan", "en": "Warnings"},
-    "moves_count": {"id": "mutasi", "en": "moves"},
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+_TEXT: dict[str, str | tuple[str, str]] = {
+    "plan": N_("Transfer plan"),
+    "nip": N_("NIP"),
+    "name": N_("Name"),
+    "from": N_("From"),
+    "to": N_("To"),
+    "status": N_("Status"),
+    "score": N_("Score"),
+    "training": N_("Training first"),
+    "recommended": N_("recommended"),
+    "conditional": N_("conditional on training"),
+    "balance": N_("Workload balance across agencies"),
+    "before": N_("Before"),
+    "after": N_("After"),
+    "ej_std": N_("EJ standard deviation"),
+    "outside": N_("Share of agencies outside the band"),
+    "shortages": N_("Positions short of staff"),
+    "position": N_("Position"),
+    "short": N_("Short"),
+    "received": N_("Filled"),
+    "eligible": N_("Eligible"),
+    "why_unfilled": N_("Why not filled"),
+    "no_moves": N_("No transfer is recommended."),
+    "warnings": N_("Warnings"),
+    "moves_count": N_("moves"),
 }
 
 
 def t(key: str, lang: Lang) -> str:
-    return _TEXT[key][lang]
+    return localized(_TEXT[key], lang)
 
 
 def _fmt(value: float | None, places: int = 3) -> str:
@@ -74,6 +76,19 @@ def _status(move: Move, lang: Lang) -> str:
     return t(move.status, lang)
 
 
+def review_text(move: Move, lang: Lang) -> str:
+    """A pinned move's human decision: who, when, why, and every rule it overrides ('' when not pinned)."""
+    review = move.review
+    if review is None:
+        return ""
+    rules = ", ".join(review.overridden)
+    if lang == "en":
+        text = f"Pinned by {review.reviewer} ({review.date.isoformat()}, decision {review.decision}): {review.reason}."
+        return text + (f" Human override of the rules: {rules}." if rules else "")
+    text = f"Ditetapkan oleh {review.reviewer} ({review.date.isoformat()}, keputusan {review.decision}): {review.reason}."
+    return text + (f" Keputusan manusia mengesampingkan aturan: {rules}." if rules else "")
+
+
 def render_table(result: RecommendationResult, console: Console, lang: Lang = "id") -> None:
     """The plan, the balance and the shortages as terminal tables."""
     moves = Table(title=f"{t('plan', lang)}: {len(result.moves)} {t('moves_count', lang)}", show_lines=False)
@@ -84,6 +99,9 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
                       f"{move.score:.1f}", ", ".join(n.name for n in move.trainings_required) or "-")
     if result.moves:
         console.print(moves)
+        for move in result.moves:
+            if move.review is not None:
+                console.print(f"{move.nip}: {review_text(move, lang)}")
     else:
         console.print(t("no_moves", lang))
 
@@ -105,7 +123,7 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
                           report.unfilled_reason.get(lang) if report.unfilled_reason else "-")
     console.print(shortages)
     for warning in result.warnings:
-        console.print(f"[yellow]{t('warnings', lang)}:[/yellow] {warning}")
+        console.print(f"[yellow]{t('warnings', lang)}:[/yellow] {translate_message(warning, lang)}")
 
 
 def _md_row(cells: Iterable[object]) -> str:
@@ -135,6 +153,8 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
             out += ["", f"### {move.name} ({move.nip})", ""]
             out.append(f"{_place(move, 'from')} → {_place(move, 'to')}: **{_status(move, lang)}**, "
                        f"{t('score', lang).lower()} {move.score:.1f}")
+            if move.review is not None:
+                out += ["", review_text(move, lang)]
             out.append("")
             for part in move.score_breakdown:
                 out.append(f"- {part.name}: {part.points:+.2f} ({part.source})")
@@ -149,7 +169,7 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
                             report.received, report.candidates_eligible,
                             report.unfilled_reason.get(lang) if report.unfilled_reason else "-"]))
     if result.warnings:
-        out += ["", f"## {t('warnings', lang)}", ""] + [f"- {w}" for w in result.warnings]
+        out += ["", f"## {t('warnings', lang)}", ""] + [f"- {translate_message(w, lang)}" for w in result.warnings]
     return "\n".join(out) + "\n"
 
 
@@ -471,6 +491,7 @@ def move_blocks(move: Move, result: RecommendationResult, lang: Lang = "id", *, 
         Heading(h, f"{move.name} ({move.nip})"),
         Para(inline(f"{_place(move, 'from')} → {_place(move, 'to')}: ", Span(_status(move, lang), "b"),
                     f", {t('score', lang).lower()} {number(move.score, 2, lang)}")),
+        *([Para(inline(review_text(move, lang)))] if move.review is not None else []),
         Heading(h + 1, x("effect_ej", lang)),
         ej_table(move, result, lang),
         Heading(h + 1, x("findings", lang)),
@@ -632,6 +653,7 @@ def move_json(move: Move, result: RecommendationResult, lang: Lang = "id") -> di
         "profile": move.profile.model_dump(mode="json"),
         "trainings_required": [n.model_dump(mode="json") for n in move.trainings_required],
         "ej_effect": effects,
+        **({"review": move.review.model_dump(mode="json")} if move.review is not None else {}),
     }
 
 

@@ -24,11 +24,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .i18n import NC_, N_, localized
 from .atomic import write_text
 from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
 from .recommendation import Move, RecommendationResult, RuleSetRef, ShortageReport
 from .rulesets import EFFECTS
+from .settings import RegionSettings
 
 #: unit id -> the office to contact, or None for the default.
 ContactLookup = Callable[[str], NoticeContact | None]
@@ -42,17 +44,29 @@ _MONTHS: dict[Lang, tuple[str, ...]] = {
 
 
 class NoticeSettings(BaseModel):
-    """Who proposes, who decides, the default contact and the objection period."""
+    """Who proposes, who decides, the default contact and the objection period.
+
+    The defaults are neutral words; a region's own come from its settings file
+    (:meth:`from_region`, ``--settings FILE``).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     objection_days: int = Field(default=14, ge=1, description="Days to raise an objection after receipt")
-    place: str = Field(default="Pontianak", min_length=1, description="Place written before the letter date")
-    proposer: str = Field(default="BKPSDM Kota Pontianak", min_length=1)
-    decision_maker: str = Field(default="Wali Kota Pontianak", min_length=1)
+    place: str = Field(default="..........", min_length=1, description="Place written before the letter date")
+    proposer: str = Field(default="BKPSDM", min_length=1)
+    decision_maker: str = Field(default="Kepala Daerah", min_length=1)
     default_contact: NoticeContact = Field(
-        default_factory=lambda: NoticeContact(office="BKPSDM Kota Pontianak, bidang yang menangani mutasi pegawai")
+        default_factory=lambda: NoticeContact(office="BKPSDM, bidang yang menangani mutasi pegawai")
     )
+
+    @classmethod
+    def from_region(cls, region: RegionSettings, objection_days: int | None = None) -> NoticeSettings:
+        """The notice settings of a region's settings file (``objection_days`` overrides its period)."""
+        office = region.objection_contact or f"{region.hr_office}, bidang yang menangani mutasi pegawai"
+        return cls(objection_days=objection_days or region.objection_days, place=region.place,
+                   proposer=region.hr_office, decision_maker=region.head_title,
+                   default_contact=NoticeContact(office=office, address=region.hr_office_address))
 
 
 def long_date(day: dt.date, lang: Lang) -> str:
@@ -107,15 +121,17 @@ def _shortage(result: RecommendationResult, position_id: str) -> ShortageReport 
     return next((s for s in result.shortages if s.position.position_id == position_id), None)
 
 
-def _workload_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str]:
+def _workload_lines(move: Move, result: RecommendationResult, lang: Lang,
+                    escape: Callable[[str], str] = md_escape) -> list[str]:
+    """The workload reasons in words; ``escape`` prepares data for the output (Markdown by default)."""
     src, dst = move.source_effect, move.target_effect
     report = _shortage(result, move.to.position_id)
-    to_opd, from_opd = md_escape(opd_name(result, move.to.opd_id)), md_escape(opd_name(result, move.from_.opd_id))
+    to_opd, from_opd = escape(opd_name(result, move.to.opd_id)), escape(opd_name(result, move.from_.opd_id))
     # The unit is named with the post: a teacher moved between schools holds a post of the
     # same name at both ends.
     at = "di" if lang == "id" else "at"
-    to_pos = f"{md_escape(move.to.position_name)} {at} {md_escape(move.to.unit_name)}"
-    from_pos = f"{md_escape(move.from_.position_name)} {at} {md_escape(move.from_.unit_name)}"
+    to_pos = f"{escape(move.to.position_name)} {at} {escape(move.to.unit_name)}"
+    from_pos = f"{escape(move.from_.position_name)} {at} {escape(move.from_.unit_name)}"
     lines = []
     if lang == "id":
         short = f"; jabatan ini kekurangan {report.shortage} orang pegawai" if report else ""
@@ -149,12 +165,13 @@ def _workload_lines(move: Move, result: RecommendationResult, lang: Lang) -> lis
     return lines
 
 
-def _fit_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str]:
+def _fit_lines(move: Move, result: RecommendationResult, lang: Lang,
+               escape: Callable[[str], str] = md_escape) -> list[str]:
     report = _shortage(result, move.to.position_id)
     score = number(move.profile.score, 1, lang)
     words = _profile_words(move.profile.score, lang)
     # Name only the aspects the data allowed to assess (an aspect without data has no score).
-    aspects = join_words([md_escape(a.aspect) for a in move.profile.aspects if a.score is not None], lang) or "-"
+    aspects = join_words([escape(a.aspect) for a in move.profile.aspects if a.score is not None], lang) or "-"
     if lang == "id":
         lines = [(f"Dari sisi {aspects}, profil Anda dinilai {words} dengan syarat jabatan tujuan "
                   f"(nilai kesesuaian {score} dari 5).")]
@@ -170,48 +187,38 @@ def _fit_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str
     return lines
 
 
-_T: dict[str, dict[Lang, str]] = {
-    "title": {"id": "Draf pemberitahuan rencana mutasi", "en": "Draft notice of a planned transfer"},
-    "to": {"id": "Kepada Yth.", "en": "To"},
-    "draft": {"id": "Surat ini adalah draf pemberitahuan rencana, belum merupakan keputusan. Rencana mutasi ini "
-                    "adalah usulan {proposer}; keputusan ditetapkan oleh {decision_maker} selaku Pejabat Pembina "
-                    "Kepegawaian (PPK).",
-              "en": "This is a draft notice of a plan, not a decision. The transfer is proposed by {proposer}; "
-                    "it is decided by the {decision_maker} as the civil-service appointing official (PPK)."},
-    "plan": {"id": "Rencana", "en": "The plan"},
-    "from": {"id": "Dari", "en": "From"},
-    "dest": {"id": "Ke", "en": "To"},
-    "status": {"id": "Status", "en": "Status"},
-    "recommended": {"id": "direkomendasikan", "en": "recommended"},
-    "conditional": {"id": "direkomendasikan dengan syarat mengikuti pelatihan lebih dulu",
-                    "en": "recommended on condition that you first complete training"},
-    "why": {"id": "Mengapa rencana ini disusun", "en": "Why this plan"},
-    "workload": {"id": "Beban kerja", "en": "Workload"},
-    "rules": {"id": "Pertimbangan aturan", "en": "What the rules say"},
-    "fit": {"id": "Kesesuaian dengan jabatan", "en": "How you fit the post"},
-    "training": {"id": "Pelatihan lebih dulu", "en": "Training first"},
-    "training_intro": {"id": "Sebelum mulai bertugas di jabatan baru, Anda lebih dulu mengikuti pelatihan berikut. "
-                             "Mutasi dilaksanakan setelah pelatihan selesai.",
-                       "en": "Before starting in the new post you will first take the following training. The "
-                             "transfer takes place once it is completed."},
-    "hours": {"id": "{hours} jam pelajaran, diselenggarakan oleh {provider}",
-              "en": "{hours} hours, provided by {provider}"},
-    "no_offer": {"id": "jadwal dan penyelenggara akan diberitahukan oleh {proposer}",
-                 "en": "schedule and provider will be announced by {proposer}"},
-    "objection": {"id": "Jika Anda keberatan", "en": "If you object"},
-    "objection_text": {"id": "Anda berhak menyampaikan keberatan (tertulis, dengan alasannya) dalam waktu {days} hari "
-                             "sejak pemberitahuan ini diterima, kepada:",
-                       "en": "You may raise an objection (in writing, with your reasons) within {days} days of "
-                             "receiving this notice, to:"},
-    "objection_after": {"id": "Keberatan Anda akan dipertimbangkan sebelum usulan disampaikan kepada {decision_maker}.",
-                        "en": "Your objection will be considered before the proposal goes to the {decision_maker}."},
-    "reference": {"id": "Rujukan", "en": "Reference"},
-    "record": {"id": "rekaman", "en": "record"},
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+_T: dict[str, str | tuple[str, str]] = {
+    "title": N_("Draft notice of a planned transfer"),
+    "to": NC_("letter", "To"),
+    "draft": N_("This is a draft notice of a plan, not a decision. The transfer is proposed by {proposer}; it is "
+                "decided by the {decision_maker} as the civil-service appointing official (PPK)."),
+    "plan": N_("The plan"),
+    "from": N_("From"),
+    "dest": N_("To"),
+    "status": N_("Status"),
+    "recommended": N_("recommended"),
+    "conditional": N_("recommended on condition that you first complete training"),
+    "why": N_("Why this plan"),
+    "workload": N_("Workload"),
+    "rules": N_("What the rules say"),
+    "fit": N_("How you fit the post"),
+    "training": N_("Training first"),
+    "training_intro": N_("Before starting in the new post you will first take the following training. The transfer "
+                         "takes place once it is completed."),
+    "hours": N_("{hours} hours, provided by {provider}"),
+    "no_offer": N_("schedule and provider will be announced by {proposer}"),
+    "objection": N_("If you object"),
+    "objection_text": N_("You may raise an objection (in writing, with your reasons) within {days} days of receiving "
+                         "this notice, to:"),
+    "objection_after": N_("Your objection will be considered before the proposal goes to the {decision_maker}."),
+    "reference": N_("Reference"),
+    "record": N_("record"),
 }
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    text = _T[key][lang]
+    text = localized(_T[key], lang)
     return text.format(**values) if values else text
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import N_, localized
 from .atomic import write_text
 from .explain import (
     Block,
@@ -40,75 +41,66 @@ from .explain import (
     number,
     t,
 )
+from .settings import RegionSettings
 from .recommendation import RecommendationResult
 from .workload import WorkloadReport
 
 #: Fixed salt for the ids matplotlib writes into SVG (default: random per process).
 SVG_HASH_SALT = "mutasi-rules"
 
-_R: dict[str, dict[Lang, str]] = {
-    "title": {"id": "Laporan rencana mutasi untuk Kepala Daerah", "en": "Transfer plan report for the head of the region"},
-    "run": {"id": "Rekaman audit", "en": "Audit record"},
-    "dataset": {"id": "Data", "en": "Dataset"},
-    "as_of": {"id": "Data per tanggal", "en": "Data as of"},
-    "plan_date": {"id": "Tanggal rencana", "en": "Plan date"},
-    "summary": {"id": "Ringkasan", "en": "Summary"},
-    "summary_text": {
-        "id": "Rencana ini memuat {moves} mutasi ({recommended} langsung, {conditional} bersyarat pelatihan) yang "
-              "menyentuh {opds} OPD. {unfilled} dari {short} jabatan yang kekurangan pegawai belum dapat diisi.",
-        "en": "The plan holds {moves} transfers ({recommended} outright, {conditional} conditional on training) "
-              "touching {opds} agencies. {unfilled} of {short} positions short of staff remain unfilled.",
-    },
-    "by_opd": {"id": "Mutasi per OPD", "en": "Transfers by agency"},
-    "opd": {"id": "OPD", "en": "Agency"},
-    "in": {"id": "Masuk", "en": "In"},
-    "out": {"id": "Keluar", "en": "Out"},
-    "ej_before": {"id": "EJ sebelum", "en": "EJ before"},
-    "ej_after": {"id": "EJ sesudah", "en": "EJ after"},
-    "balance_intro": {
-        "id": "EJ (efisiensi jabatan) = beban kerja / (pegawai x jam kerja efektif). Pita wajar: {low} sampai {high}.",
-        "en": "EJ (job efficiency) = workload / (staff x effective hours). Normal band: {low} to {high}.",
-    },
-    "figure": {"id": "Ukuran", "en": "Figure"},
-    "ej_mean": {"id": "Rata-rata EJ", "en": "Mean EJ"},
-    "ej_min": {"id": "EJ terendah", "en": "Lowest EJ"},
-    "ej_max": {"id": "EJ tertinggi", "en": "Highest EJ"},
-    "outside_n": {"id": "OPD di luar pita", "en": "Agencies outside the band"},
-    "chart": {"id": "EJ per OPD sebelum dan sesudah", "en": "EJ by agency before and after"},
-    "chart_scope_all": {"id": "Semua OPD; garis putus-putus: batas pita wajar.",
-                        "en": "All agencies; dashed lines: the normal band."},
-    "chart_scope_touched": {"id": "OPD yang tersentuh rencana; garis putus-putus: batas pita wajar.",
-                            "en": "Agencies the plan touches; dashed lines: the normal band."},
-    "moves": {"id": "Daftar mutasi", "en": "Transfers"},
-    "unfilled": {"id": "Kekurangan pegawai yang belum terisi", "en": "Shortages left unfilled"},
-    "none_unfilled": {"id": "Semua kekurangan pegawai terisi.", "en": "Every shortage is filled."},
-    "remaining": {"id": "Sisa", "en": "Left"},
-    "considered": {"id": "Dipertimbangkan", "en": "Considered"},
-    "trainings": {"id": "Pelatihan yang dibutuhkan", "en": "Trainings needed"},
-    "none_trainings": {"id": "Tidak ada pelatihan yang dibutuhkan.", "en": "No training is needed."},
-    "training": {"id": "Pelatihan", "en": "Training"},
-    "persons": {"id": "Peserta", "en": "Participants"},
-    "hours_each": {"id": "JP per orang", "en": "Hours each"},
-    "hours_total": {"id": "JP total", "en": "Hours in total"},
-    "provider": {"id": "Penyelenggara", "en": "Provider"},
-    "not_offered": {"id": "belum ada di katalog", "en": "not in the catalogue"},
-    "required_by": {"id": "Disyaratkan oleh", "en": "Required by"},
-    "provenance": {"id": "Aturan dan plugin yang digunakan", "en": "Rule sets and plugins used"},
-    "ruleset": {"id": "Rule set", "en": "Rule set"},
-    "version": {"id": "Versi", "en": "Version"},
-    "origin": {"id": "Sumber", "en": "Origin"},
-    "plugin": {"id": "Plugin", "en": "Plugin"},
-    "no_plugins": {"id": "Tidak ada plugin.", "en": "No plugins."},
-    "skipped": {"id": "Plugin dilewati", "en": "Plugins skipped"},
-    "decision": {
-        "id": "Rencana ini adalah usulan untuk diputuskan oleh Wali Kota selaku Pejabat Pembina Kepegawaian (PPK).",
-        "en": "This plan is a proposal for the decision of the Wali Kota as the appointing official (PPK).",
-    },
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+_R: dict[str, str | tuple[str, str]] = {
+    "title": N_("Transfer plan report for the head of the region"),
+    "run": N_("Audit record"),
+    "dataset": N_("Dataset"),
+    "as_of": N_("Data as of"),
+    "plan_date": N_("Plan date"),
+    "summary": N_("Summary"),
+    "summary_text": N_("The plan holds {moves} transfers ({recommended} outright, {conditional} conditional on "
+                       "training) touching {opds} agencies. {unfilled} of {short} positions short of staff remain "
+                       "unfilled."),
+    "by_opd": N_("Transfers by agency"),
+    "opd": N_("Agency"),
+    "in": N_("In"),
+    "out": N_("Out"),
+    "ej_before": N_("EJ before"),
+    "ej_after": N_("EJ after"),
+    "balance_intro": N_("EJ (job efficiency) = workload / (staff x effective hours). Normal band: {low} to {high}."),
+    "figure": N_("Figure"),
+    "ej_mean": N_("Mean EJ"),
+    "ej_min": N_("Lowest EJ"),
+    "ej_max": N_("Highest EJ"),
+    "outside_n": N_("Agencies outside the band"),
+    "chart": N_("EJ by agency before and after"),
+    "chart_scope_all": N_("All agencies; dashed lines: the normal band."),
+    "chart_scope_touched": N_("Agencies the plan touches; dashed lines: the normal band."),
+    "moves": N_("Transfers"),
+    "unfilled": N_("Shortages left unfilled"),
+    "none_unfilled": N_("Every shortage is filled."),
+    "remaining": N_("Left"),
+    "considered": N_("Considered"),
+    "trainings": N_("Trainings needed"),
+    "none_trainings": N_("No training is needed."),
+    "training": N_("Training"),
+    "persons": N_("Participants"),
+    "hours_each": N_("Hours each"),
+    "hours_total": N_("Hours in total"),
+    "provider": N_("Provider"),
+    "not_offered": N_("not in the catalogue"),
+    "required_by": N_("Required by"),
+    "provenance": N_("Rule sets and plugins used"),
+    "ruleset": N_("Rule set"),
+    "version": N_("Version"),
+    "origin": N_("Origin"),
+    "plugin": N_("Plugin"),
+    "no_plugins": N_("No plugins."),
+    "skipped": N_("Plugins skipped"),
+    "decision": N_("This plan is a proposal for the decision of the {head} as the appointing official (PPK)."),
 }
 
 
 def r(key: str, lang: Lang, **values: object) -> str:
-    text = _R[key][lang]
+    text = localized(_R[key], lang)
     return text.format(**values) if values else text
 
 
@@ -186,8 +178,10 @@ def _place(name: str, unit: str) -> str:
 
 
 def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                  workload: WorkloadReport | None = None) -> list[ReportBlock]:
+                  workload: WorkloadReport | None = None, region: RegionSettings | None = None) -> list[ReportBlock]:
+    """The report's blocks; ``region`` names who decides (default: neutral words)."""
     run = result.run
+    region = region or RegionSettings()
     head = [f"{r('dataset', lang)}: {run.dataset}", f"{r('as_of', lang)}: {run.as_of.isoformat()}",
             f"{r('plan_date', lang)}: {run.plan_date.isoformat()}"]
     if run_id:
@@ -197,7 +191,7 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
     blocks: list[ReportBlock] = [
         Heading(1, r("title", lang)),
         Bullets(tuple(Item(inline(line)) for line in head)),
-        Para(inline(r("decision", lang))),
+        Para(inline(r("decision", lang, head=region.head_title))),
         Heading(2, r("summary", lang)),
         Para(inline(r("summary_text", lang, moves=len(result.moves), recommended=len(result.moves) - conditional,
                       conditional=conditional, opds=len(result.units), unfilled=len(unfilled),
@@ -374,24 +368,25 @@ def _html(blocks: Sequence[ReportBlock], lang: Lang, title: str) -> str:
 
 
 def report_markdown(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                    workload: WorkloadReport | None = None) -> str:
+                    workload: WorkloadReport | None = None, region: RegionSettings | None = None) -> str:
     """The report as Markdown (the chart as an inline ``<svg>`` HTML block)."""
-    return _markdown(report_blocks(result, lang=lang, run_id=run_id, workload=workload))
+    return _markdown(report_blocks(result, lang=lang, run_id=run_id, workload=workload, region=region))
 
 
 def report_html(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                workload: WorkloadReport | None = None) -> str:
+                workload: WorkloadReport | None = None, region: RegionSettings | None = None) -> str:
     """The report as one self-contained HTML file (inline CSS and SVG, no scripts)."""
     title = f"{r('title', lang)}: {result.run.dataset}"
-    return _html(report_blocks(result, lang=lang, run_id=run_id, workload=workload), lang, title)
+    return _html(report_blocks(result, lang=lang, run_id=run_id, workload=workload, region=region), lang, title)
 
 
 def write_report(result: RecommendationResult, path: str | os.PathLike[str], *, lang: Lang = "id",
-                 run_id: str | None = None, workload: WorkloadReport | None = None) -> Path:
+                 run_id: str | None = None, workload: WorkloadReport | None = None,
+                 region: RegionSettings | None = None) -> Path:
     """Write the report atomically; ``.html``/``.htm`` gives HTML, anything else Markdown."""
     target = Path(path)
     render = report_html if target.suffix.lower() in (".html", ".htm") else report_markdown
-    write_text(target, render(result, lang=lang, run_id=run_id, workload=workload))
+    write_text(target, render(result, lang=lang, run_id=run_id, workload=workload, region=region))
     return target
 
 

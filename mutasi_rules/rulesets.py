@@ -862,7 +862,16 @@ def _read(path: Path, problems: Problems) -> str | None:
 def load_ruleset_file(
     path: str | os.PathLike[str], *, extensions: Sequence[ExtensionAttribute] = (), origin: str | None = None
 ) -> LoadedRuleSet:
-    """Load and check one rule file; raise :class:`InputError` with every problem."""
+    """Load and check one rule file (YAML, or a decision table holding one rule set); raise :class:`InputError`."""
+    if is_decision_table(Path(path)):
+        from .decision_tables import load_decision_table
+
+        tables = load_decision_table(path, extensions=extensions, origin=origin)
+        if len(tables) != 1:
+            raise InputError(f"decision table {path}", [Problem(
+                code="rulefile.several_rulesets", file=str(path),
+                message=f"the workbook holds {len(tables)} rule sets; contribute one rule set per file")])
+        return tables[0]
     problems = Problems()
     text = _read(Path(path), problems)
     problems.raise_if_errors(f"rule file {path}")
@@ -874,15 +883,22 @@ def is_test_file(path: Path) -> bool:
     return path.name.endswith((".tests.yaml", ".tests.yml"))
 
 
+def is_decision_table(path: Path) -> bool:
+    """An Excel decision table (``mutasi_rules.decision_tables``); Excel's ``~$`` lock files are not."""
+    return path.suffix.lower() == ".xlsx" and not path.name.startswith("~$")
+
+
+def is_rule_file(path: Path) -> bool:
+    return (path.suffix in (".yaml", ".yml") and not is_test_file(path)) or is_decision_table(path)
+
+
 def rule_file_paths(paths: Iterable[str | os.PathLike[str]], problems: Problems) -> list[Path]:
     """Rule files named or found (recursively, sorted) under directories; tests files skipped."""
     found: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*")) if p.suffix in (".yaml", ".yml") and p.is_file() and not is_test_file(p)
-            )
+            found.extend(p for p in sorted(path.rglob("*")) if is_rule_file(p) and p.is_file())
         elif path.is_file():
             if not is_test_file(path):  # shell globs pick up the tests beside rule files
                 found.append(path)
@@ -925,6 +941,13 @@ def collect_rulesets(
     roots = [Path(p) for p in paths]
     texts: list[tuple[str, str]] = []
     for path in rule_file_paths(roots, problems):
+        if is_decision_table(path):
+            from .decision_tables import collect_decision_table
+
+            tables, found = collect_decision_table(path, extensions=extensions, origin=rule_file_origin(path, roots))
+            problems.extend(found)
+            loaded.extend(tables)
+            continue
         text = _read(path, problems)
         if text is not None:
             texts.append((rule_file_origin(path, roots), text))

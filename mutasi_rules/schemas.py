@@ -49,6 +49,12 @@ def _why_not() -> dict[str, Any]:
     return WhyNotReport.model_json_schema(mode="serialization")
 
 
+def _settings() -> dict[str, Any]:
+    from .settings import RegionSettings
+
+    return RegionSettings.model_json_schema()
+
+
 def _document(name: str) -> Callable[[], dict[str, Any]]:
     """The schema of a command's JSON output, from its model in :mod:`mutasi_rules.documents`."""
 
@@ -74,6 +80,18 @@ def _error() -> dict[str, Any]:
     return ErrorReport.model_json_schema(mode="serialization")
 
 
+def _review_decisions() -> dict[str, Any]:
+    from .decisions import DecisionsFile
+
+    return DecisionsFile.model_json_schema()
+
+
+def _diff() -> dict[str, Any]:
+    from .diff import RunDiff
+
+    return RunDiff.model_json_schema(mode="serialization")
+
+
 #: Target name -> (what it describes, schema builder). Other modules add their documents here.
 SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "dataset": ("a dataset document (input)", _dataset),
@@ -94,6 +112,9 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
                     _document("RuleCheckReport")),
     "rules-test": ("rule test results (output of rules test --format json)", _document("RuleTestSummary")),
     "error": ("the problem document of a failed command (any command with --format json)", _error),
+    "settings": ("a region's settings file (input of --settings)", _settings),
+    "review-decisions": ("a review decisions file (input of review --decisions)", _review_decisions),
+    "diff": ("the difference between two runs (output of diff --format json)", _diff),
 }
 
 

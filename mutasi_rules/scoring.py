@@ -301,6 +301,36 @@ def ej_after(workload_hours: float | None, bezetting: int, effective_hours: floa
     return workload_hours / (bezetting * effective_hours)
 
 
+def arrival_gain(hours: float | None, bezetting: int, effective_hours: float) -> float:
+    """Imbalance removed at a post holding ``bezetting`` people by one more arrival.
+
+    A vacancy that receives its first person counts as fully relieved (imbalance 1 -> the
+    new EJ's).
+    """
+    before = 1.0 if bezetting == 0 and hours else imbalance(ej_after(hours, bezetting, effective_hours))
+    return before - imbalance(ej_after(hours, bezetting + 1, effective_hours))
+
+
+def departure_gain(hours: float | None, bezetting: int, effective_hours: float) -> float:
+    """Imbalance removed at a post holding ``bezetting`` people by one departure.
+
+    A post left empty counts its whole workload as newly uncovered (imbalance 1).
+    """
+    after = 1.0 if bezetting - 1 == 0 and hours else imbalance(ej_after(hours, bezetting - 1, effective_hours))
+    return imbalance(ej_after(hours, bezetting, effective_hours)) - after
+
+
+def arrival_gains(hours: float | None, bezetting: int, count: int, effective_hours: float) -> list[float]:
+    """Imbalance removed by the 1st, 2nd, ... ``count``-th arrival at a post (the plan's concave curve)."""
+    return [arrival_gain(hours, bezetting + k, effective_hours) for k in range(count)]
+
+
+def departure_gains(hours: float | None, bezetting: int, count: int, effective_hours: float) -> list[float]:
+    """Imbalance removed by the 1st, 2nd, ... ``count``-th departure from a post (none once it is empty)."""
+    return [departure_gain(hours, bezetting - k, effective_hours) if bezetting - k > 0 else 0.0
+            for k in range(count)]
+
+
 def workload_benefit(
     source_hours: float | None,
     source_bezetting: int,
@@ -310,16 +340,12 @@ def workload_benefit(
 ) -> float:
     """Imbalance removed by moving one person from source to target (positive is better).
 
-    A vacancy that receives its first person counts as fully relieved (imbalance 1 -> the
-    new EJ's); a source left empty counts its whole workload as newly uncovered.
+    The effect of this move alone (the first arrival and the first departure); the plan
+    credits the k-th arrival and departure with their own marginal effects
+    (:func:`arrival_gains`, :func:`departure_gains`).
     """
-    before_t = 1.0 if target_bezetting == 0 and target_hours else imbalance(ej_after(target_hours, target_bezetting, effective_hours))
-    after_t = imbalance(ej_after(target_hours, target_bezetting + 1, effective_hours))
-    before_s = imbalance(ej_after(source_hours, source_bezetting, effective_hours))
-    after_s = 1.0 if source_bezetting - 1 == 0 and source_hours else imbalance(
-        ej_after(source_hours, source_bezetting - 1, effective_hours)
-    )
-    return round((before_t - after_t) + (before_s - after_s), 6)
+    return round(arrival_gain(target_hours, target_bezetting, effective_hours)
+                 + departure_gain(source_hours, source_bezetting, effective_hours), 6)
 
 
 ScoreOrigin = Literal["profile", "workload", "rule", "plugin"]

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from .canonical import canonical_json, sha256_of
 from .integrity import dataset_problems
 from .models import Dataset
-from .problems import InputError, Problems
+from .problems import InputError, Problem, Problems
 
 if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs them: start-up stays cheap
     from .audit import (
@@ -50,8 +50,11 @@ if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs the
         DecisionRecord,
         RecordSummary,
         ReplayReport,
+        ReviewRecord,
         VerifyReport,
     )
+    from .decisions import AppliedDecision, ReviewDecision
+    from .diff import RunDiff
     from .plugins.manager import PluginManager
     from .facts import ExtensionAttribute
     from .recommendation import RecommendationResult, RecommendOptions, RunContext
@@ -160,6 +163,10 @@ class Service:
         self._inputs: OrderedDict[str, tuple[PluginManager | None, list[LoadedRuleSet]]] = OrderedDict()
         self._datasets: dict[int, _KnownDataset] = {}
         self._lock = threading.Lock()
+        #: Recorded run id -> its prepared-context key (a re-plan of it reuses the context).
+        self._run_keys: dict[str, str] = {}
+        #: Recorded run id -> (parent run id, the decisions it honoured): its place in a lineage.
+        self._lineage: dict[str, tuple[str | None, tuple[AppliedDecision, ...]]] = {}
 
     # ------------------------------------------------------------------ datasets
 
@@ -198,10 +205,11 @@ class Service:
                 return known
 
         def forget(_: object, key: int = key) -> None:
-            with self._lock:
-                entry = self._datasets.get(key)
-                if entry is not None and entry.ref() is None:
-                    del self._datasets[key]
+            # Runs inside garbage collection, perhaps while this thread holds self._lock: it must not take
+            # it (a deadlock). Dict operations are atomic; at worst a live entry is dropped and recomputed.
+            entry = self._datasets.get(key)
+            if entry is not None and entry.ref() is None:
+                self._datasets.pop(key, None)
 
         known = _KnownDataset(weakref.ref(dataset, forget), dataset_sha256(dataset),
                               frozenset(e.nip for e in dataset.employees), frozenset(p.id for p in dataset.positions))
@@ -249,7 +257,7 @@ class Service:
             cases = load_rule_test_texts(tests, loaded, extensions=extensions)
         except InputError as error:
             return None, Problems([*problems, *error.problems])
-        return run_loaded_rule_tests(cases, loaded), problems
+        return run_loaded_rule_tests(cases, loaded, extensions=extensions), problems
 
     # ------------------------------------------------------------------ runs
 
@@ -285,19 +293,30 @@ class Service:
         (the run could not be recorded; nothing was recorded then). A failing audit sink is a
         :class:`PluginError` raised after the record is in the log.
         """
-        from .recommendation import RecommendOptions, recommend
+        from .recommendation import run_prepared
 
-        options = options or RecommendOptions()
-        plugins, rulesets = self.load_inputs(options)
-        result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
-        recorded = self.record(result, dataset, rulesets, plugins) if record else None
-        return RunOutcome(result=result, record=recorded, rulesets=rulesets, plugins=plugins, dataset=dataset)
+        if progress:
+            progress("workload", 0, 1)
+        key, prepared = self._prepared_entry(dataset, options)
+        if progress:
+            progress("workload", 1, 1)
+        ctx = prepared.ctx
+        with prepared.lock:
+            result = run_prepared(ctx, progress=progress)
+        recorded = (self.record(result, dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob)
+                    if record else None)
+        if recorded is not None:
+            self._remember(recorded.run_id, key, None, ())
+        return RunOutcome(result=result, record=recorded, rulesets=ctx.rulesets, plugins=ctx.plugins, dataset=dataset)
 
     def record(self, result: RecommendationResult, dataset: Dataset, rulesets: list[LoadedRuleSet],
-               plugins: PluginManager | None) -> DecisionRecord:
-        """Append a run to the decision log, then hand the record to the plugins' audit sinks."""
+               plugins: PluginManager | None, *, dataset_blob: bytes | None = None) -> DecisionRecord:
+        """Append a run to the decision log, then hand the record to the plugins' audit sinks.
+
+        ``dataset_blob``: the dataset as the log stores it, when a prepared context has it.
+        """
         with self.open_log(create=True) as log:
-            recorded = log.append(result, dataset, rulesets)
+            recorded = log.append(result, dataset, rulesets, dataset_blob=dataset_blob)
         if plugins is not None:
             plugins.decision_made(recorded)
         return recorded
@@ -328,6 +347,9 @@ class Service:
         return self._prepared(dataset, options).ctx.report
 
     def _prepared(self, dataset: Dataset, options: RecommendOptions | None) -> _Prepared:
+        return self._prepared_entry(dataset, options)[1]
+
+    def _prepared_entry(self, dataset: Dataset, options: RecommendOptions | None) -> tuple[str, _Prepared]:
         from .recommendation import RecommendOptions, prepare
 
         options = options or RecommendOptions()
@@ -338,12 +360,18 @@ class Service:
             "rulesets": sorted([r.id, r.version, r.origin, r.sha256] for r in rulesets),
             "plugins": sorted([i.name, i.version, i.status] for i in plugins.infos.values()) if plugins else [],
         }))
+        return key, self._cached(key, lambda: prepare(dataset, options, plugins=plugins, rulesets=rulesets))
+
+    def _cached(self, key: str, make: Callable[[], RunContext]) -> _Prepared:
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        prepared = _Prepared(prepare(dataset, options, plugins=plugins, rulesets=rulesets))
+        from .runtime import fewer_collections
+
+        with fewer_collections():
+            prepared = _Prepared(make())
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:  # another thread prepared it meanwhile
@@ -355,6 +383,28 @@ class Service:
                     with old.lock:
                         old.close()
         return prepared
+
+    def _prepared_for_run(self, record: DecisionRecord) -> tuple[str, _Prepared]:
+        """The prepared context of a recorded run: the cached one it ran on, or one prepared from its stored inputs."""
+        from .audit import replay_inputs
+        from .recommendation import prepare
+
+        key = self._run_keys.get(record.run_id) or sha256_of(canonical_json({
+            "recorded": [record.dataset_sha256, record.options.model_dump(mode="json"),
+                         sorted([r.id, r.version, r.origin, r.sha256] for r in record.rulesets),
+                         sorted([p.name, p.version, p.source] for p in record.plugins)],
+        }))
+
+        def make() -> RunContext:
+            inputs = replay_inputs(record)
+            return prepare(inputs.dataset, inputs.options, plugins=inputs.plugins, rulesets=inputs.rulesets)
+
+        return key, self._cached(key, make)
+
+    def _remember(self, run_id: str, key: str, parent: str | None, decisions: Sequence[AppliedDecision]) -> None:
+        with self._lock:
+            self._run_keys[run_id] = key
+            self._lineage[run_id] = (parent, tuple(decisions))
 
     def close(self) -> None:
         """Free the prepared engines."""
@@ -400,9 +450,11 @@ class Service:
             return list(log.summaries())
 
     def verify(self) -> VerifyReport:
-        """Check every record's hashes and the chain."""
+        """Check every record's hashes and the chain, the runs' and the reviews'."""
+        from .audit import verify_with_reviews
+
         with self._log() as log:
-            return log.verify()
+            return verify_with_reviews(log)
 
     def replay(self, run_id: str) -> ReplayReport:
         """Re-run a recorded decision from its stored inputs and compare byte for byte."""
@@ -410,6 +462,106 @@ class Service:
 
         with self._log() as log:
             return replay(log, run_id)
+
+    # ------------------------------------------------------------------ review and re-plan
+
+    def _place(self, log: AuditLog, run_id: str) -> tuple[str | None, tuple[AppliedDecision, ...]]:
+        """(parent run id, decisions honoured) of a recorded run, read from its result once."""
+        import json
+
+        from .decisions import AppliedDecision
+
+        with self._lock:
+            known = self._lineage.get(run_id)
+        if known is not None:
+            return known
+        run = json.loads(log.get(run_id).result_json).get("run", {})
+        place = (run.get("parent_run_id"), tuple(AppliedDecision.model_validate(d)
+                                                 for d in run.get("review_decisions", [])))
+        with self._lock:
+            self._lineage[run_id] = place
+        return place
+
+    def lineage(self, run_id: str) -> tuple[list[str], list[AppliedDecision]]:
+        """The run and its ancestors (oldest first), and every decision recorded in that lineage.
+
+        The decisions: those the runs honoured and those recorded on any of them since, each
+        once, by id.
+        """
+        from .audit import AuditError, reviews_of
+
+        with self._log() as log:
+            runs = [log.get(run_id).run_id]
+            decisions: dict[str, AppliedDecision] = {}
+            while True:
+                parent, honoured = self._place(log, runs[0])
+                decisions.update((d.id, d) for d in honoured)
+                if parent is None:
+                    break
+                if parent in runs:
+                    raise AuditError(f"run {run_id}: its lineage loops at {parent}")
+                runs.insert(0, parent)
+            for review in reviews_of(log, runs):
+                decisions.update((d.id, d) for d in review.decisions)
+        return runs, [decisions[k] for k in sorted(decisions)]
+
+    def review(self, run_id: str, decisions: Sequence[ReviewDecision], *, origin: str | None = None) -> ReviewRecord:
+        """Check ``decisions`` against the run and its lineage and record them, linked to the run.
+
+        Raises :class:`InputError` with every refused decision (nothing is recorded then) and
+        :class:`~mutasi_rules.audit.AuditError` for an unknown run or an unwritable log.
+        """
+        from .audit import append_review
+        from .review import check_decisions
+
+        if not decisions:
+            raise InputError(f"review of run {run_id}", [Problem(code="decisions.empty", message="no decisions given",
+                                                                 file=origin)])
+        record = self.recorded_run(run_id)
+        _, lineage = self.lineage(record.run_id)
+        _, prepared = self._prepared_for_run(record)
+        with prepared.lock:
+            problems = check_decisions(prepared.ctx, decisions, lineage, origin=origin)
+        problems.raise_if_errors(f"review of run {record.run_id}: decisions refused")
+        with self.open_log() as log:
+            return append_review(log, record.run_id, decisions)
+
+    def replan(self, run_id: str, *, record: bool = True, progress: Progress | None = None) -> RunOutcome:
+        """Make (and record) a new run that honours every decision in ``run_id``'s lineage.
+
+        It runs on the recorded run's inputs (stored dataset, rule-set texts, recorded plugins,
+        options), on the prepared context when the service has it (a warm start from the last
+        plan). Its result names the parent run and the decisions applied; ``audit replay``
+        reproduces it. Raises :class:`~mutasi_rules.plan.PlanError` when the pins cannot all be made.
+        """
+        from .recommendation import run_prepared
+
+        parent = self.recorded_run(run_id)
+        _, decisions = self.lineage(parent.run_id)
+        key, prepared = self._prepared_for_run(parent)
+        ctx = prepared.ctx
+        with prepared.lock:
+            result = run_prepared(ctx, decisions=decisions, parent_run_id=parent.run_id, progress=progress)
+        recorded = (self.record(result, ctx.dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob)
+                    if record else None)
+        if recorded is not None:
+            self._remember(recorded.run_id, key, parent.run_id, decisions)
+        return RunOutcome(result=result, record=recorded, rulesets=ctx.rulesets, plugins=ctx.plugins,
+                          dataset=ctx.dataset)
+
+    def reviews(self, run_id: str | None = None) -> list[ReviewRecord]:
+        """The recorded reviews (of one run, or all), in the order recorded."""
+        from .audit import reviews_of
+
+        with self._log() as log:
+            return reviews_of(log, [log.get(run_id).run_id] if run_id else None)
+
+    def diff(self, run_a: str, run_b: str) -> RunDiff:
+        """Moves added, removed and changed from run A to run B, each with its reason, and both balances."""
+        from .diff import diff_results
+
+        a, b = self.recorded_run(run_a), self.recorded_run(run_b)
+        return diff_results(a.run_id, a.result(), b.run_id, b.result())
 
 
 __all__ = ["RunOutcome", "Service", "dataset_sha256"]

@@ -452,7 +452,7 @@ def test_concurrent_writers_keep_one_chain(tmp_path, small_run):
 
 def test_cli_recommend_records_and_audit_commands(tmp_path, capsys):
     db = tmp_path / "audit.sqlite"
-    assert main(["recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 0
+    assert main(["recommend", str(SMALL), "--format", "json", "--lang", "en", "--audit-db", str(db)]) == 0
     captured = capsys.readouterr()
     run_id = re.search(r"recorded run (R\d{6}-[0-9a-f]{10})", captured.err).group(1)
     assert json.loads(captured.out)["format"] == "mutasi-rules.recommendation/1"
@@ -479,7 +479,7 @@ def test_cli_recommend_records_and_audit_commands(tmp_path, capsys):
 def test_cli_recommend_default_path_no_audit_and_write_failure(tmp_path, capsys, monkeypatch):
     db = tmp_path / "env.sqlite"
     monkeypatch.setenv("MUTASI_RULES_AUDIT_DB", str(db))
-    assert main(["recommend", str(SMALL), "--format", "json"]) == 0
+    assert main(["recommend", str(SMALL), "--format", "json", "--lang", "en"]) == 0
     assert f"in {db}" in capsys.readouterr().err and verify(db).records == 1
 
     monkeypatch.setenv("MUTASI_RULES_AUDIT_DB", str(tmp_path / "never.sqlite"))
@@ -543,10 +543,12 @@ def test_cli_rule_engine_failure_is_an_exit_code_not_a_traceback(tmp_path, capsy
     def failing(*args, **kwargs):
         raise EngineError("durable_rules failed on a batch of 3 candidate facts: boom")
 
-    monkeypatch.setattr(recommendation, "recommend", failing)
+    monkeypatch.setattr(recommendation, "run_prepared", failing)
     db = tmp_path / "audit.sqlite"
-    assert main(["recommend", str(SMALL), "--audit-db", str(db)]) == 3
+    assert main(["recommend", str(SMALL), "--lang", "en", "--audit-db", str(db)]) == 3
     assert "rule engine failure: durable_rules failed" in capsys.readouterr().err
+    assert main(["recommend", str(SMALL), "--audit-db", str(db)]) == 3  # Bahasa Indonesia by default
+    assert "kegagalan mesin aturan: durable_rules failed" in capsys.readouterr().err
     assert main(["recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 3
     problem = json.loads(capsys.readouterr().out)  # with --format json: a problem document on stdout
     assert problem["code"] == "engine.failed" and problem["exit_code"] == 3

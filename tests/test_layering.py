@@ -19,16 +19,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mutasi_rules"
 LAYERS: list[tuple[str, ...]] = [
     # 0 foundations: no project imports but each other
     ("__init__", "_version", "canonical", "atomic", "runtime", "problems", "errors", "locations", "models",
-     "settings"),
+     "settings", "decisions"),
     # 1 data: reading, checking and generating datasets; the fact schema; the expression language
-    ("integrity", "loading", "generator", "facts", "language.", "i18n", "scenario"),
+    ("integrity", "cellformats", "loading", "generator", "facts", "language.", "i18n", "scenario"),
     # 2 rules as data
     ("rulesets", "backend", "durable_compile", "findings", "decision_tables", "plugins.types", "plugins.hookspecs",
      "plan"),
     # 3 evaluation: the engine adapter (the only durable importer) and what runs rules; the plugin manager
     ("engine", "screen", "ruletests", "plugins.manager", "plugins.__init__", "plugin", "workload", "scoring"),
     # 4 the pipeline and its explanations
-    ("recommendation", "whynot", "explain", "notices", "report", "training_plan", "trend", "spreadsheet",
+    ("recommendation", "whynot", "explain", "notices", "notice_docx", "report", "training_plan", "trend", "spreadsheet",
      "charts", "review", "diff", "unitscope"),
     # 5 the record
     ("audit",),

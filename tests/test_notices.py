@@ -20,8 +20,11 @@ from mutasi_rules.notices import (
 from mutasi_rules.plugins.manager import load_plugins
 from mutasi_rules.plugins.types import NoticeContact
 from mutasi_rules.recommendation import RecommendationResult, recommend
+from mutasi_rules.settings import load_settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
+#: The example region's settings: nothing about Pontianak is in the code.
+PONTIANAK = NoticeSettings.from_region(load_settings(EXAMPLE.parent / "settings" / "pontianak.yaml"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,7 +38,7 @@ def conditional_move():
 
 def test_letter_says_where_why_training_and_how_to_object():
     move = conditional_move()
-    letter = notice_markdown(move, result())
+    letter = notice_markdown(move, result(), settings=PONTIANAK)
     assert letter.startswith("# Draf pemberitahuan rencana mutasi")
     assert f"NIP {move.nip}" in letter and move.name in letter
     # Where to and from.
@@ -66,7 +69,10 @@ def test_letter_says_where_why_training_and_how_to_object():
 def test_letter_date_follows_the_plan_date_and_output_is_deterministic():
     move = conditional_move()
     later = result().model_copy(update={"run": result().run.model_copy(update={"plan_date": dt.date(2026, 9, 15)})})
-    assert "Pontianak, 15 September 2026" in notice_markdown(move, later)
+    assert "Pontianak, 15 September 2026" in notice_markdown(move, later, settings=PONTIANAK)
+    neutral = notice_markdown(move, later)  # without settings: neutral words, no city in the code
+    assert ".........., 15 September 2026" in neutral and "oleh Kepala Daerah selaku" in neutral
+    assert "Wali Kota" not in neutral and "usulan BKPSDM;" in neutral
     assert notice_markdown(move, result()) == notice_markdown(move, result())
     assert render_notices(result(), langs=("id", "en")) == render_notices(result(), langs=("id", "en"))
 

@@ -432,7 +432,7 @@ def test_csv_has_one_row_per_position_with_empty_unknowns(dataset: Dataset) -> N
 
 
 def test_table_shows_opd_balance_and_unit_positions(dataset: Dataset) -> None:
-    text = render_table(figures_report(dataset), "DINKES.P2P")
+    text = render_table(figures_report(dataset), "DINKES.P2P", lang="en")
     assert "DISDIK" in text and "spread (sd) 0.3375" in text
     assert "DINKES.P2P-VAK" in text and "DISDIK-GURU" not in text
 

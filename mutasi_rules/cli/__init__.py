@@ -50,6 +50,7 @@ COMMAND_MODULES = (
     "recommend",
     "whynot",
     "explain",
+    "review",
     "audit",
     "serve",
 )
@@ -103,8 +104,12 @@ def wants_json(argv: Sequence[str]) -> bool:
     return False
 
 
-def report_failure(error: BaseException, as_json: bool) -> int:
-    """Tell the user (or the calling program) what failed; return the exit code. The one place that does."""
+def report_failure(error: BaseException, as_json: bool, lang: str | None = None) -> int:
+    """Tell the user (or the calling program) what failed; return the exit code. The one place that does.
+
+    ``lang``: the command's ``--lang``; in Bahasa Indonesia, problems and prefixes are shown from the
+    message catalogue (commands without ``--lang`` report as recorded, in English).
+    """
     code = exit_code_of(error)
     if as_json:
         from ..canonical import canonical_json
@@ -113,6 +118,9 @@ def report_failure(error: BaseException, as_json: bool) -> int:
         sys.stdout.write(canonical_json(ErrorReport.of(error).model_dump(mode="json"), indent=2) + "\n")
         sys.stdout.flush()
         return code
+    if lang is not None and lang != "en":
+        print(_localised_failure(error, lang), file=sys.stderr)
+        return code
     if isinstance(error, MutasiRulesError):
         prefix = TEXT_PREFIXES.get(error.kind)
         text = str(error) or SUMMARIES[error.kind]["en"]
@@ -120,6 +128,27 @@ def report_failure(error: BaseException, as_json: bool) -> int:
         prefix, text = "error", str(error)
     print(f"{prefix}: {text}" if prefix else text, file=sys.stderr)
     return code
+
+
+def _localised_failure(error: BaseException, lang: str) -> str:
+    """The failure as text in ``lang``: every problem located and translated, then what it means."""
+    from ..i18n import translate_message, translator
+    from ..problems import InputError
+    from .validate import format_problem
+
+    _ = translator(lang)
+    if isinstance(error, InputError) and error.problems:
+        errors = [p for p in error.problems if p.severity == "error"]
+        lines = [format_problem(p, lang) for p in errors[:50]]
+        if len(errors) > 50:
+            lines.append(_("... and {count} more").format(count=len(errors) - 50))
+        summary = _("{what}: {errors} error(s)").format(what=translate_message(error.what, lang), errors=len(errors))
+        return "\n".join([*lines, summary])
+    if isinstance(error, MutasiRulesError):
+        prefix = TEXT_PREFIXES.get(error.kind)
+        text = translate_message(str(error), lang) if str(error) else SUMMARIES[error.kind].get(lang, "")
+        return f"{_(prefix)}: {text}" if prefix else text
+    return f"{_('error')}: {error}"
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -147,6 +176,7 @@ def _quiet_closed_pipe() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     as_json = wants_json(argv)
+    lang: str | None = None  # the command's --lang, once the arguments are parsed
     try:
         parser = build_parser()
         try:
@@ -162,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return report_failure(UsageError("no command given; see mutasi-rules --help"), True)
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        lang = getattr(args, "lang", None)
         code = int(handler(args))
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below
         return code
@@ -169,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _quiet_closed_pipe()
     except (MutasiRulesError, OSError) as error:
         try:
-            return report_failure(error, as_json)
+            return report_failure(error, as_json, lang)
         except BrokenPipeError:
             return _quiet_closed_pipe()
     except KeyboardInterrupt:

@@ -90,14 +90,14 @@ def _emit(document: Any) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from ..audit import AuditError, VerifyReport
+    from ..audit import AuditError, VerifyReport, verify_with_reviews
 
     path = _path(args)
     if not os.path.exists(path):
         raise AuditError(f"audit verify: no audit log at {path}", code="audit.not_found")
     try:
         with _open(path) as log:
-            report = log.verify()
+            report = verify_with_reviews(log)
     except AuditError as error:  # the log cannot even be read: broken, as far as anyone can tell
         report = VerifyReport(ok=False, records=0, reason=f"BROKEN: {error}", problems=[str(error)])
     if args.format == "json":
@@ -115,7 +115,8 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"audit verify: {report.reason}", file=sys.stderr)
         return EXIT_PROBLEMS
     who = f" ({report.first_bad_run_id})" if report.first_bad_run_id else ""
-    print(f"{path}: TAMPERED OR BROKEN: first bad record seq {report.first_bad}{who}: {report.reason}")
+    where = f"first bad record seq {report.first_bad}{who}: " if report.first_bad is not None else ""
+    print(f"{path}: TAMPERED OR BROKEN: {where}{report.reason}")
     for problem in report.problems:
         print(f"  {problem}")
     return EXIT_PROBLEMS

@@ -42,16 +42,18 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def workload_table(result: RecommendationResult, dataset: Any) -> Table:
+def workload_table(result: RecommendationResult, dataset: Any, lang: str = "id") -> Table:
     from rich.table import Table
 
+    from ..i18n import translator
     from ..workload import figures_report
 
+    _ = translator(lang)
     report = figures_report(dataset)
     after = {u.unit_id: u.ej_after for u in result.units}
-    table = Table(title="Beban kerja per OPD / workload by agency")
-    for column in ("OPD", "pegawai", "kebutuhan", "EJ", "EJ sesudah"):
-        table.add_column(column, justify="left" if column == "OPD" else "right")
+    table = Table(title=_("Workload by agency"))
+    for i, column in enumerate((_("OPD"), _("Staff"), _("Staff needed"), _("EJ"), _("EJ after"))):
+        table.add_column(column, justify="left" if i == 0 else "right")
     for unit in sorted(report.opd_units(), key=lambda u: u.name):
         ej = "-" if unit.ej is None else f"{unit.ej:.2f}"
         ej_after = after.get(unit.unit_id)
@@ -62,34 +64,45 @@ def workload_table(result: RecommendationResult, dataset: Any) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.text import Text
 
-    from ..atomic import write_text
+    from ..atomic import write_bytes, write_text
     from ..explain import render_markdown, render_table
+    from ..i18n import translator
+    from ..spreadsheet import plan_workbook
+    from ..workload import figures_report
     from ..locations import bundled_example_dir
     from ..recommendation import RecommendOptions
     from .recommend import run_pipeline
     from .validate import checked_dataset
 
+    _ = translator(args.lang)
     as_json = args.format == "json"
     # Piped output (CI logs, files) gets a width that fits the plan table, not the 80-column default.
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150, stderr=as_json)
     dataset_path = args.dataset or str(bundled_example_dir())
     dataset = checked_dataset(dataset_path, "fix them first (mutasi-rules validate)")
     meta = dataset.metadata
-    console.print(f"[bold]{meta.name}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
-                  f"{len(dataset.positions)} positions, {len(dataset.employees)} employees; dataset valid")
+    console.print(Text(meta.name, style="bold") + _(", as_of {as_of}: {units} units, {positions} positions, "
+                                                  "{employees} employees; dataset valid").format(
+        as_of=meta.as_of.isoformat(), units=len(dataset.units), positions=len(dataset.positions),
+        employees=len(dataset.employees)))
     out = Path(args.out_dir)
-    result = run_pipeline(dataset, RecommendOptions(), out / AUDIT_FILE).result
-    plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
+    result = run_pipeline(dataset, RecommendOptions(), out / AUDIT_FILE, lang=args.lang).result
+    plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or _("none")
     ruleset_names = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
-    console.print(f"rule sets: {ruleset_names}\nplugins: {plugin_names}")
+    console.print(Text(_("rule sets: {rulesets}\nplugins: {plugins}").format(rulesets=ruleset_names,
+                                                                          plugins=plugin_names)))
     if not as_json:
-        console.print(workload_table(result, dataset))
+        console.print(workload_table(result, dataset, args.lang))
         render_table(result, console, args.lang)
     plan_json = result.to_json(indent=2) + "\n"
     write_text(out / "plan.json", plan_json)
     write_text(out / "plan.md", render_markdown(result, args.lang))
-    console.print(f"written: {out / 'plan.json'}, {out / 'plan.md'}")
+    workload = figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
+    write_bytes(out / "plan.xlsx", plan_workbook(result, args.lang, workload))
+    console.print(Text(_("written: {files}").format(files=f"{out / 'plan.json'}, {out / 'plan.md'}, "
+                                                          f"{out / 'plan.xlsx'}")))
     if as_json:
         sys.stdout.write(plan_json)
     return EXIT_OK

@@ -18,6 +18,7 @@ from ..errors import UsageError
 from ..locations import default_audit_path
 from . import EXIT_OK, add_format_argument
 from .audit import DB_HELP
+from .settings import add_settings_argument, region_from_args
 
 if TYPE_CHECKING:
     from ..audit import DecisionRecord
@@ -53,8 +54,12 @@ def register(subparsers: Any) -> None:
                              "with --notice-lang both)")
     parser.add_argument("--notice-lang", choices=("id", "en", "both"), default="id",
                         help="language of the letters (default: id)")
+    parser.add_argument("--notice-format", choices=("md", "docx"), default="md",
+                        help="letters as Markdown or as Word documents from the region's template (default: md)")
     parser.add_argument("--objection-days", type=int, metavar="N",
-                        help="days to raise an objection, stated in the letters (default: NoticeSettings', 14)")
+                        help="days to raise an objection, stated in the letters (default: the settings' period, "
+                             "else 14)")
+    add_settings_argument(parser)
     parser.add_argument("--report", metavar="FILE",
                         help="write the report for the head of the region: FILE.html (self-contained) or FILE.md")
     parser.set_defaults(handler=run)
@@ -157,11 +162,14 @@ def _explanation(source: _Source, args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..atomic import write_text
+    from ..i18n import translator
     from ..notices import NoticeSettings, plugin_contacts, write_notices
 
+    _ = translator(args.lang)
     if args.objection_days is not None and args.objection_days < 1:
         raise UsageError("--objection-days must be 1 or more")
-    settings = NoticeSettings() if args.objection_days is None else NoticeSettings(objection_days=args.objection_days)
+    region = region_from_args(args)  # before any output: bad settings write nothing
+    settings = NoticeSettings.from_region(region, args.objection_days)
     source = _load(args)
     result = source.result
     writes = args.notices is not None or args.report is not None
@@ -169,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         text = _explanation(source, args)
         if args.out:
             write_text(args.out, text)
-            print(f"explanation written to {args.out}", file=sys.stderr)
+            print(_("explanation written to {path}").format(path=args.out), file=sys.stderr)
         else:
             sys.stdout.write(text)
     dataset = source.dataset() if writes else None
@@ -177,17 +185,23 @@ def run(args: argparse.Namespace) -> int:
         plugins = source.plugins()
         contacts = plugin_contacts(plugins, dataset) if plugins is not None and dataset is not None else None
         langs: tuple[Lang, ...] = ("id", "en") if args.notice_lang == "both" else (args.notice_lang,)
-        paths = write_notices(result, args.notices, langs=langs, contacts=contacts,
-                              settings=settings, run_id=source.run_id)
-        print(f"{len(paths)} notice(s) written to {args.notices}", file=sys.stderr)
+        if args.notice_format == "docx":
+            from ..notice_docx import write_docx_notices
+
+            paths = write_docx_notices(result, args.notices, langs=langs, contacts=contacts, region=region,
+                                       objection_days=args.objection_days, run_id=source.run_id)
+        else:
+            paths = write_notices(result, args.notices, langs=langs, contacts=contacts,
+                                  settings=settings, run_id=source.run_id)
+        print(_("{count} notice(s) written to {path}").format(count=len(paths), path=args.notices), file=sys.stderr)
     if args.report is not None:
         from ..report import write_report
         from ..workload import figures_report
 
         workload = (figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
                     if dataset is not None else None)
-        write_report(result, args.report, lang=args.lang, run_id=source.run_id, workload=workload)
-        print(f"report written to {args.report}", file=sys.stderr)
+        write_report(result, args.report, lang=args.lang, run_id=source.run_id, workload=workload, region=region)
+        print(_("report written to {path}").format(path=args.report), file=sys.stderr)
     for note in source.notes:
         print(f"note: {note}", file=sys.stderr)
     return EXIT_OK

@@ -70,6 +70,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--format", choices=FORMATS, default="csv",
                         help="format of the dataset written (default: csv); with json, the summary line goes to "
                              "standard error and a failure is a JSON problem document on standard output")
+    parser.add_argument("--csv-dialect", choices=("standard", "id"), default="standard",
+                        help="csv for: standard (',' and ISO dates) or id (Excel under Indonesian settings: ';', "
+                             "DD/MM/YYYY, decimal comma, BOM; declared in metadata.csv)")
     parser.add_argument("--as-of", type=date_arg, default=DEFAULT_AS_OF, metavar="DATE",
                         help=f"date the data describe (default: {DEFAULT_AS_OF.isoformat()})")
     parser.add_argument("--candidate-determination", type=date_arg, metavar="DATE",
@@ -91,17 +94,17 @@ def is_directory_output(target: Path, fmt: str) -> bool:
     return fmt == "csv" or (fmt == "xlsx" and target.suffix.lower() != ".xlsx")
 
 
-def write(dataset: Dataset, target: Path, fmt: str) -> None:
+def write(dataset: Dataset, target: Path, fmt: str, csv_dialect: str = "standard") -> None:
     """Save atomically: documents via ``save_dataset``; a new directory via a renamed sibling."""
     from ..loading import save_dataset
 
     if not is_directory_output(target, fmt) or target.exists():
-        save_dataset(dataset, target, fmt)
+        save_dataset(dataset, target, fmt, csv_dialect=csv_dialect)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
-        save_dataset(dataset, staging, fmt)
+        save_dataset(dataset, staging, fmt, csv_dialect=csv_dialect)
         os.chmod(staging, 0o777 & ~_umask())
         os.rename(staging, target)
     except BaseException:
@@ -132,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"mutasi-rules generate: {exc}") from exc
     try:
-        write(dataset, target, args.format)
+        write(dataset, target, args.format, args.csv_dialect)
     except ValueError as exc:
         raise OSError(f"mutasi-rules generate: cannot write {target}: {exc}") from exc
     print(

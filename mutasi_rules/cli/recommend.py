@@ -94,20 +94,28 @@ def register(subparsers: Any) -> None:
                         help="dataset directory or file, or - for a JSON dataset document on standard input")
     add_run_arguments(parser)
     parser.add_argument("--max-moves", type=int, metavar="N", help="at most N moves")
-    add_format_argument(parser, ("table", "json", "md"), "table")
+    add_format_argument(parser, ("table", "json", "md", "xlsx"), "table",
+                        help="output format (default: table); xlsx: a workbook of moves, shortages, trainings, OPD "
+                             "balance and people excluded (needs --out); with json, a failure is a JSON problem "
+                             "document on standard output")
     parser.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically) instead of stdout")
-    parser.add_argument("--lang", choices=("id", "en"), default="id", help="language of table and md output")
+    parser.add_argument("--lang", choices=("id", "en"), default="id",
+                        help="language of the output and messages (default: id)")
     add_audit_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 @contextmanager
-def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress bar on stderr for interactive runs; nothing when stderr is not a terminal."""
+def progress_reporter(enabled: bool, lang: str = "id") -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr for interactive runs, labelled in ``lang``; nothing when stderr is not a terminal."""
     if not enabled:
         yield None
         return
     from rich.console import Console
+
+    from ..i18n import translator
+
+    _ = translator(lang)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -116,28 +124,30 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int], None]
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+                tasks[stage] = bar.add_task(_(stage), total=max(total, 1))
             bar.update(tasks[stage], completed=done, total=max(total, 1))
 
         yield report
 
 
 def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os.PathLike[str] | None,
-                 *, record: bool = True) -> RunOutcome:
+                 *, record: bool = True, lang: str = "id") -> RunOutcome:
     """Run and record through the service, with a progress bar on a terminal; failures raise
     (cli.main reports them). Recorded before any output: a decision that is shown has been recorded."""
     from ..audit import AuditError
+    from ..i18n import translator
     from ..service import Service
 
     service = Service(audit_db)
     try:
-        with progress_reporter(sys.stderr.isatty()) as progress:
+        with progress_reporter(sys.stderr.isatty(), lang) as progress:
             outcome = service.recommend(dataset, options, record=record, progress=progress)
     except AuditError as error:
         raise AuditError(f"{error}\naudit: the result was NOT recorded in {service.audit_path}. Fix the log path "
                          f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", code=error.code) from error
     if outcome.record is not None:
-        print(f"audit: recorded run {outcome.record.run_id} in {service.audit_path}", file=sys.stderr)
+        print(translator(lang)("audit: recorded run {run_id} in {path}").format(
+            run_id=outcome.record.run_id, path=service.audit_path), file=sys.stderr)
     return outcome
 
 
@@ -176,24 +186,36 @@ def render(result: RecommendationResult, fmt: str, lang: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atomic import write_text
+    from ..atomic import write_bytes, write_text
     from ..errors import UsageError
+    from ..i18n import translator
     from .validate import checked_dataset
 
+    _ = translator(args.lang)
+    if args.format == "xlsx" and not args.out:
+        raise UsageError("--format xlsx writes a workbook: give --out FILE.xlsx")
     if args.max_moves is not None and args.max_moves < 0:
         raise UsageError("--max-moves must be 0 or more")
     options = options_from(args, max_moves=args.max_moves)
     dataset = (stdin_dataset("nothing recommended") if args.dataset == STDIN
                else checked_dataset(args.dataset, "nothing recommended"))
-    result = run_pipeline(dataset, options, args.audit_db, record=not args.no_audit).result
-    text = render(result, args.format, args.lang)
-    if args.out:
-        write_text(args.out, text)
-        print(f"{len(result.moves)} moves written to {args.out}", file=sys.stderr)
+    result = run_pipeline(dataset, options, args.audit_db, record=not args.no_audit, lang=args.lang).result
+    if args.format == "xlsx":
+        from ..spreadsheet import plan_workbook
+        from ..workload import figures_report
+
+        workload = figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
+        write_bytes(args.out, plan_workbook(result, args.lang, workload))
     else:
-        sys.stdout.write(text)
+        text = render(result, args.format, args.lang)
+        if not args.out:
+            sys.stdout.write(text)
+        else:
+            write_text(args.out, text)
+    if args.out:
+        print(_("{count} moves written to {path}").format(count=len(result.moves), path=args.out), file=sys.stderr)
     for skipped in result.run.skipped_plugins:
-        print(f"plugin skipped: {skipped}", file=sys.stderr)
+        print(_("plugin skipped: {name}").format(name=skipped), file=sys.stderr)
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -29,23 +30,37 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="report unknown columns as warnings instead of errors (their data is ignored)",
     )
+    parser.add_argument("--lang", choices=("id", "en"), default="id",
+                        help="language of the messages (default: id; --format json keeps the recorded English "
+                             "message beside its code)")
     parser.set_defaults(handler=run)
 
 
-def format_problem(problem: Problem) -> str:
-    """``file:row: field: message (value)``: one line per problem, as the user can locate it."""
+def format_problem(problem: Problem, lang: str = "id") -> str:
+    """``file:row: field: message (value)``: one line per problem, as the user can locate it, in ``lang``."""
+    from ..i18n import translate_message, translator
+
+    _ = translator(lang)
     where = problem.file or "<input>"
     if problem.record:
-        where += f":{problem.record}"
+        where += f":{_translate_record(problem.record, lang)}"
     if problem.line is not None:
-        where += f":line {problem.line}"
+        where += ":" + _("line {number}").format(number=problem.line)
     text = f"{where}: "
     if problem.field:
         text += f"{problem.field}: "
-    text += f"{problem.severity}: {problem.message}"
+    text += f"{_(problem.severity)}: {translate_message(problem.message, lang)}"
     if problem.value is not None:
         text += f" ({problem.value!r})"
     return text
+
+
+def _translate_record(record: str, lang: str) -> str:
+    """``row 7`` / ``sheet employees row 7`` in ``lang`` (sheet names are data and stay)."""
+    from ..i18n import translator
+
+    _ = translator(lang)
+    return re.sub(r"\b(sheet|row)\b", lambda m: _(m.group(1)), record)
 
 
 def checked_dataset(path: str, consequence: str) -> Dataset:
@@ -82,14 +97,18 @@ def run(args: argparse.Namespace) -> int:
         from rich.console import Console
         from rich.table import Table
 
+        from ..i18n import translator
+
+        _ = translator(args.lang)
         for problem in problems:
-            print(format_problem(problem))
-        table = Table(title=f"Dataset {args.dataset}", show_header=True)
-        table.add_column("what")
-        table.add_column("count", justify="right")
+            print(format_problem(problem, args.lang))
+        table = Table(title=_("Dataset {path}").format(path=args.dataset), show_header=True)
+        table.add_column(_("what"))
+        table.add_column(_("count"), justify="right")
         for key, value in counts.items():
-            table.add_row(key, "-" if value is None else str(value))
+            table.add_row(_(key), "-" if value is None else str(value))
         Console(soft_wrap=True).print(table)
-        verdict = "invalid" if problems.errors else "valid"
-        print(f"dataset is {verdict}: {counts['errors']} error(s), {counts['warnings']} warning(s)")
+        verdict = _("dataset is invalid") if problems.errors else _("dataset is valid")
+        print(_("{verdict}: {errors} error(s), {warnings} warning(s)").format(
+            verdict=verdict, errors=counts["errors"], warnings=counts["warnings"]))
     return EXIT_PROBLEMS if problems.errors else EXIT_OK

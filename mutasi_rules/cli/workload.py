@@ -6,7 +6,6 @@ See docs/workload.md for the figures and the JSON layout.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import sys
 from collections.abc import Sequence
@@ -65,9 +64,15 @@ def register(subparsers: Any) -> None:
         "shortage/surplus labels from the staffing-norm rules, and the balance across OPD.",
     )
     parser.add_argument("dataset", metavar="DATASET", help="dataset file or directory")
-    add_format_argument(parser, ("table", "json", "csv"), "table",
+    add_format_argument(parser, ("table", "json", "csv", "xlsx"), "table",
                         help="table: per OPD (and positions of --unit); json: the full report "
-                             "(docs/schemas/workload.schema.json); csv: one row per position (default: table)")
+                             "(docs/schemas/workload.schema.json); csv: one row per position; xlsx: a workbook of "
+                             "units, positions and the balance (needs --out) (default: table)")
+    parser.add_argument("--csv-dialect", choices=("standard", "id"), default="standard",
+                        help="csv for: standard (',' and a decimal point) or id (Excel under Indonesian settings: "
+                        "';', decimal comma, UTF-8 with BOM)")
+    parser.add_argument("--lang", choices=("id", "en"), default="id",
+                        help="language of the table, chart and xlsx headers (default: id)")
     parser.add_argument("--unit", metavar="ID", help="show the positions of this unit and its sub-units; "
                         "json and csv are limited to them")
     parser.add_argument("--rules", metavar="PATH", action="append", type=Path,
@@ -84,6 +89,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "xlsx" and args.out is None:
+        raise UsageError("--format xlsx writes a workbook: give --out FILE.xlsx")
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
         raise UsageError(f"--chart {args.chart}: the file name must end in .png or .svg")
 
@@ -121,16 +128,24 @@ def run(args: argparse.Namespace) -> int:
 
         text = canonical_json(restrict(report, args.unit), indent=2) + "\n"
     elif args.format == "csv":
-        text = render_csv(positions_in(report, args.unit))
-    else:
-        text = render_table(report, args.unit, width=120 if args.out else None)
+        text = render_csv(positions_in(report, args.unit), args.csv_dialect)
+    elif args.format == "xlsx":
+        from ..spreadsheet import workload_workbook
 
-    if args.out is not None:
+        shown = restrict(report, args.unit)
+        atomic.write_bytes(args.out, workload_workbook(report, shown.positions, shown.units, CSV_COLUMNS, args.lang))
+        text = None
+    else:
+        text = render_table(report, args.unit, width=120 if args.out else None, lang=args.lang)
+
+    if text is None:
+        pass  # the workbook is written
+    elif args.out is not None:
         atomic.write_text(args.out, text)
     else:
         sys.stdout.write(text)
     if args.chart is not None:
-        write_chart(report, args.chart, args.unit)
+        write_chart(report, args.chart, args.unit, args.lang)
     return EXIT_OK
 
 
@@ -173,25 +188,11 @@ def restrict(report: WorkloadReport, unit_id: str | None) -> WorkloadReport:
 # --------------------------------------------------------------------------- renderers
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return str(getattr(value, "value", value))
+def render_csv(positions: Sequence[PositionWorkload], dialect: str = "standard") -> str:
+    """One row per position; text that would start a formula is neutralised (see spreadsheet.csv_text)."""
+    from ..spreadsheet import csv_text, workload_rows
 
-
-def render_csv(positions: Sequence[PositionWorkload]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for position in positions:
-        writer.writerow([_cell(getattr(position, column)) for column in CSV_COLUMNS])
-    return buffer.getvalue()
+    return csv_text(CSV_COLUMNS, workload_rows(positions, CSV_COLUMNS), dialect)
 
 
 def _num(value: float | int | None, places: int = 2) -> str:
@@ -221,17 +222,20 @@ def _unit_row(unit: UnitWorkload) -> list[str]:
     ]
 
 
-def render_table(report: WorkloadReport, unit_id: str | None, width: int | None = None) -> str:
+def render_table(report: WorkloadReport, unit_id: str | None, width: int | None = None, lang: str = "id") -> str:
     from rich.console import Console
     from rich.table import Table
 
+    from ..i18n import translate_message, translator
+
+    _ = translator(lang)
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or 160, color_system=None, force_terminal=False,
                       highlight=False, emoji=False)
-    headers = ["Unit", "Name", "Positions", "Bezetting", "Workload h", "Needed", "Rounded", "Gap",
-               "EJ", "Grade", "Label"]
-    table = Table(title=f"Workload per OPD: {report.dataset}, {report.as_of.isoformat()}, "
-                  f"{report.effective_hours_per_year:g} effective h/year")
+    headers = [_("Unit"), _("Name"), _("Positions"), _("Bezetting"), _("Workload h"), _("Needed"), _("Rounded"),
+               _("Gap"), _("EJ"), _("Grade"), _("Label")]
+    table = Table(title=_("Workload per OPD: {dataset}, {as_of}, {hours} effective h/year").format(
+        dataset=report.dataset, as_of=report.as_of.isoformat(), hours=f"{report.effective_hours_per_year:g}"))
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
     for unit in report.opd_units():
@@ -239,39 +243,41 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
     console.print(table)
 
     b = report.balance
-    console.print(
-        f"Balance over {b.units_considered} OPD with an EJ: mean {_num(b.ej_mean, 4)}, "
-        f"spread (sd) {_num(b.ej_std, 4)}, min {_num(b.ej_min, 4)} ({b.ej_min_unit or '–'}), "
-        f"max {_num(b.ej_max, 4)} ({b.ej_max_unit or '–'}); outside [{b.band_low:g}, {b.band_high:g}]: "
-        f"{len(b.outside_band)} ({_num(None if b.outside_band_share is None else b.outside_band_share * 100, 1)}%)"
-    )
+    console.print(_(
+        "Balance over {count} OPD with an EJ: mean {mean}, spread (sd) {sd}, min {min} ({min_unit}), "
+        "max {max} ({max_unit}); outside [{low}, {high}]: {outside} ({share}%)").format(
+        count=b.units_considered, mean=_num(b.ej_mean, 4), sd=_num(b.ej_std, 4), min=_num(b.ej_min, 4),
+        min_unit=b.ej_min_unit or "–", max=_num(b.ej_max, 4), max_unit=b.ej_max_unit or "–",
+        low=f"{b.band_low:g}", high=f"{b.band_high:g}", outside=len(b.outside_band),
+        share=_num(None if b.outside_band_share is None else b.outside_band_share * 100, 1)))
     if b.units_excluded:
-        console.print(f"OPD without an EJ (unknown workload or no staff): {', '.join(b.units_excluded)}")
+        console.print(_("OPD without an EJ (unknown workload or no staff): {units}").format(
+            units=", ".join(b.units_excluded)))
 
     if unit_id is not None:
         unit = report.unit(unit_id)
         units = subtree(report, unit_id)
-        sub = Table(title=f"Units in {unit_id}" if unit else unit_id)
+        sub = Table(title=_("Units in {unit}").format(unit=unit_id) if unit else unit_id)
         for i, header in enumerate(headers):
             sub.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
         for u in report.units:
             if u.unit_id in units:
                 sub.add_row(*_unit_row(u))
         console.print(sub)
-        positions = Table(title=f"Positions of {unit_id} and its sub-units")
-        for i, header in enumerate(["Position", "Name", "Unit", "Bezetting", "Workload h", "Needed", "Rounded",
-                                    "Gap", "EJ", "Grade", "Label"]):
+        positions = Table(title=_("Positions of {unit} and its sub-units").format(unit=unit_id))
+        for i, header in enumerate([_("Position"), _("Name"), _("Unit"), _("Bezetting"), _("Workload h"),
+                                    _("Needed"), _("Rounded"), _("Gap"), _("EJ"), _("Grade"), _("Label")]):
             positions.add_column(header, justify="left" if i < 3 or i >= 9 else "right")
         for p in positions_in(report, unit_id):
             positions.add_row(
                 p.position_id, p.name, p.unit_id, str(p.bezetting), _num(p.workload_hours, 0),
                 _num(p.staff_needed), _num(p.staff_needed_rounded), _num(p.gap), _num(p.ej, 3),
-                p.ej_grade or ("vacant" if p.vacancy and p.has_workload_data else "–"),
+                p.ej_grade or (_("vacant") if p.vacancy and p.has_workload_data else "–"),
                 ", ".join(p.labels) or "–",
             )
         console.print(positions)
     for warning in report.warnings:
-        console.print(f"note: {warning}")
+        console.print(_("note: {text}").format(text=translate_message(warning, lang)))
     return buffer.getvalue()
 
 
@@ -286,13 +292,16 @@ def chart_units(report: WorkloadReport, unit_id: str | None) -> list[UnitWorkloa
     return children or [u for u in report.units if u.unit_id == unit_id]
 
 
-def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None) -> bytes:
+def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None, lang: str = "id") -> bytes:
     """A bar chart of EJ per unit with the balanced band shaded; same report, same bytes."""
     import matplotlib
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from ..i18n import translator
+
+    _ = translator(lang)
     units = chart_units(report, unit_id)
     shown = [u for u in units if u.ej is not None]
     missing = len(units) - len(shown)
@@ -303,7 +312,7 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None) ->
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
         axes.axhspan(band.band_low, band.band_high, color="#27ae60", alpha=0.15, lw=0,
-                     label=f"balanced {band.band_low:g}-{band.band_high:g}")
+                     label=_("balanced {low}-{high}").format(low=f"{band.band_low:g}", high=f"{band.band_high:g}"))
         axes.axhline(1.0, color="#555555", lw=0.8, ls="--")
         positions = list(range(len(shown)))
         colours = [LABEL_COLOURS.get(u.labels[0], OTHER_COLOUR) if len(u.labels) == 1 else OTHER_COLOUR
@@ -311,10 +320,10 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None) ->
         bars = axes.bar(positions, [u.ej for u in shown], color=colours)
         axes.bar_label(bars, labels=[f"{u.ej:.2f}" for u in shown], fontsize=7, padding=2)
         axes.set_xticks(positions, [u.unit_id for u in shown], rotation=90, fontsize=8)
-        axes.set_ylabel("EJ (efisiensi jabatan)")
-        title = f"EJ per unit: {report.dataset}, {report.as_of.isoformat()}"
+        axes.set_ylabel(_("EJ (job efficiency)"))
+        title = _("EJ per unit: {dataset}, {as_of}").format(dataset=report.dataset, as_of=report.as_of.isoformat())
         if missing:
-            title += f" ({missing} without EJ not shown)"
+            title += " " + _("({count} without EJ not shown)").format(count=missing)
         axes.set_title(title, fontsize=10)
         axes.legend(loc="upper right", fontsize=8)
         figure.tight_layout()
@@ -324,7 +333,7 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None) ->
     return buffer.getvalue()
 
 
-def write_chart(report: WorkloadReport, path: Path, unit_id: str | None = None) -> None:
+def write_chart(report: WorkloadReport, path: Path, unit_id: str | None = None, lang: str = "id") -> None:
     from .. import atomic
 
-    atomic.write_bytes(path, chart_bytes(report, path.suffix.lower().lstrip("."), unit_id))
+    atomic.write_bytes(path, chart_bytes(report, path.suffix.lower().lstrip("."), unit_id, lang))
