@@ -938,8 +938,8 @@ def collect_rulesets(
     Returns the rule sets that loaded and every problem (of all files, and across them).
     """
     problems = Problems()
+    loaded: list[LoadedRuleSet] = []
     roots = [Path(p) for p in paths]
-    texts: list[tuple[str, str]] = []
     for path in rule_file_paths(roots, problems):
         if is_decision_table(path):
             from .decision_tables import collect_decision_table
@@ -950,9 +950,8 @@ def collect_rulesets(
             continue
         text = _read(path, problems)
         if text is not None:
-            texts.append((rule_file_origin(path, roots), text))
-    loaded, found = collect_ruleset_texts(texts, extensions=extensions)
-    problems.extend(found)
+            _collect_text(rule_file_origin(path, roots), text, extensions, loaded, problems)
+    problems.extend(check_rulesets(loaded))
     return loaded, problems
 
 
@@ -971,12 +970,17 @@ def collect_ruleset_texts(
             problems.error("rulefile.too_large", f"the file is {size} bytes; the limit is {MAX_RULE_FILE_BYTES}",
                            file=origin)
             continue
-        one, found = _load_text(text, origin, tuple(extensions))
-        problems.extend(found)
-        if one is not None:
-            loaded.append(one)
+        _collect_text(origin, text, extensions, loaded, problems)
     problems.extend(check_rulesets(loaded))
     return loaded, problems
+
+
+def _collect_text(origin: str, text: str, extensions: Sequence[ExtensionAttribute], loaded: list[LoadedRuleSet],
+                  problems: Problems) -> None:
+    one, found = _load_text(text, origin, tuple(extensions))
+    problems.extend(found)
+    if one is not None:
+        loaded.append(one)
 
 
 def load_rulesets(
