@@ -31,6 +31,9 @@ _EXPORTS: dict[str, str] = {
     "bundled_example_dir": "locations",
     "InputError": "problems",
     "Problem": "problems",
+    # errors: every error raised on purpose derives from MutasiRulesError
+    "MutasiRulesError": "errors",
+    "EngineError": "backend",
     # rules
     "load_rulesets": "rulesets",
     "default_rules_dir": "rulesets",

@@ -264,7 +264,7 @@ def write_config(path: str | os.PathLike[str], config: ServiceConfig) -> None:
     text = "# mutasi-rules service configuration: API keys are stored as scrypt hashes; keep this file 0600.\n"
     text += yaml.safe_dump(config.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
                            allow_unicode=True)
-    write_text(file, text, private=True)
+    write_text(file, text)  # atomic outputs are owner-only (0600)
 
 
 def add_key(config: ServiceConfig, name: str, role: Role, *, unit_id: str | None = None,

@@ -1,4 +1,10 @@
-"""Atomic file output: readers see the old file or the new one, never half of one."""
+"""Atomic file output: readers see the old file or the new one, never half of one.
+
+Every file is written readable by its owner only (0600): plans, letters, reports and
+workbooks name people (names, NIPs), and personal data is never world-readable on disk. A
+folder the writer creates is owner-only too (0700). Share a file on purpose (chmod, or a
+group the office controls), never by accident.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,11 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8", *,
-                private: bool = False) -> Iterator[IO]:
-    """Write to a temporary file beside ``path``; rename over it only when the block succeeds.
-
-    ``private``: the file stays owner-only (0600) -- for files that hold personal data or keys.
-    """
+def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Write to a temporary file beside ``path``; rename over it only when the block succeeds."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.exists():
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         binary = "b" in mode
@@ -26,19 +29,15 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | N
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        if not private:  # mkstemp creates the file owner-only; give it the mode a plain open() would.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+        os.replace(tmp, target)  # mkstemp made it owner-only (0600); it stays so
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
 
 
-def write_text(path: str | os.PathLike[str], text: str, *, private: bool = False) -> None:
-    with atomic_open(path, "w", private=private) as handle:
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    with atomic_open(path, "w") as handle:
         handle.write(text)
 
 

@@ -226,7 +226,7 @@ class DatasetStore:
         ident = sha256_of(text)
         path = self._path(ident)
         if not path.exists():
-            write_text(path, text, private=True)
+            write_text(path, text)  # owner-only (0600), as every atomic output
         self._remember(ident, dataset)
         return StoredDataset(ident, dataset)
 

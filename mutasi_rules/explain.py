@@ -73,7 +73,11 @@ def _place(move: Move, side: Literal["from", "to"]) -> str:
 
 
 def _status(move: Move, lang: Lang) -> str:
-    return t(move.status, lang)
+    if move.assignment is None:
+        return t(move.status, lang)
+    until = move.assignment.until.isoformat()
+    return t(move.status, lang) + (f"; time-bounded assignment until {until}" if lang == "en"
+                                   else f"; penugasan sementara sampai {until}")
 
 
 def review_text(move: Move, lang: Lang) -> str:

@@ -19,6 +19,7 @@ import builtins
 import calendar
 import datetime as dt
 import functools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -238,6 +239,10 @@ class PositionFacts(FactModel):
     ej: float | None = Field(default=None, description="Efisiensi jabatan")
     ej_grade: str | None = None
     vacancy: bool = Field(default=False, description="No current staff")
+    temporary_until: dt.date | None = Field(
+        default=None, description="End of the position's temporary (surge) workload, the latest if several; "
+        "null: all its workload is permanent")
+    temporary_workload_hours: float = Field(default=0.0, description="Hours per year of temporary (surge) tasks")
     ext: dict[str, ExtValue] = Field(default_factory=dict)
 
 
@@ -563,6 +568,7 @@ def position_facts(
 ) -> PositionFacts:
     req = position.requirements
     figures = figures or WorkloadFigures(bezetting=index.bezetting.get(position.id, 0))
+    temporary = [t for t in position.tasks or () if t.temporary_until is not None]
     return PositionFacts(
         id=position.id,
         name=position.name,
@@ -589,6 +595,8 @@ def position_facts(
         ej=figures.ej,
         ej_grade=figures.ej_grade,
         vacancy=figures.bezetting == 0,
+        temporary_until=max((t.temporary_until for t in temporary), default=None),
+        temporary_workload_hours=round(math.fsum(t.volume_per_year * t.norm_minutes / 60.0 for t in temporary), 4),
     )
 
 

@@ -17,7 +17,15 @@ import re
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 # --------------------------------------------------------------------------- enums
 
@@ -311,6 +319,36 @@ class WorkloadTask(Model):
     name: Name
     volume_per_year: NonNegative = Field(description="Beban kerja: units of output per year")
     norm_minutes: NonNegative = Field(description="Norma waktu: minutes to produce one unit")
+    temporary_from: dt.date | None = Field(
+        default=None, description="A temporary task (a surge): its workload starts on this date; null: already running"
+    )
+    temporary_until: dt.date | None = Field(
+        default=None,
+        description="A temporary task (a surge): its workload ends on this date; null: permanent. Moves that "
+        "only serve temporary work may become time-bounded assignments (docs/scenarios.md)",
+    )
+
+    @model_validator(mode="after")
+    def _period_ordered(self) -> "WorkloadTask":
+        if self.temporary_from is not None and self.temporary_until is None:
+            raise ValueError("temporary_from needs temporary_until (a temporary task ends)")
+        if self.temporary_from and self.temporary_until and self.temporary_until < self.temporary_from:
+            raise ValueError(f"temporary_until {self.temporary_until} is before temporary_from {self.temporary_from}")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_period(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # A permanent task serialises exactly as before these fields existed, so the canonical
+        # hash of every existing dataset (recorded in results and the decision log) is unchanged.
+        data: dict[str, object] = handler(self)
+        for key in ("temporary_from", "temporary_until"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+    @property
+    def is_temporary(self) -> bool:
+        return self.temporary_until is not None
 
 
 class Position(Model):

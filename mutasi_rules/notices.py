@@ -249,6 +249,7 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
         (f"- {_t('dest', lang)}: **{e(move.to.position_name)}, {e(move.to.unit_name)} "
          f"({e(opd_name(result, move.to.opd_id))})**"),
         f"- {_t('status', lang)}: {_t(move.status, lang)}",
+        *([f"- {assignment_text(move, lang)}"] if move.assignment is not None else []),
         "",
         f"## {_t('why', lang)}",
         "",
@@ -284,6 +285,17 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
 
 
 _SAFE_NAME = re.compile(r"[^0-9A-Za-z._-]")
+
+
+def assignment_text(move: Move, lang: Lang) -> str:
+    """The sentence that says a move is a time-bounded assignment: until when, and back to which post."""
+    a = move.assignment
+    assert a is not None
+    if lang == "en":
+        return (f"Time-bounded assignment from {long_date(a.start, lang)} to {long_date(a.until, lang)}; you keep "
+                f"your post {a.return_to.position_name} ({a.return_to.unit_name}) and return to it afterwards.")
+    return (f"Penugasan sementara {long_date(a.start, lang)} sampai {long_date(a.until, lang)}; jabatan Anda "
+            f"{a.return_to.position_name} ({a.return_to.unit_name}) tetap dan Anda kembali ke sana sesudahnya.")
 
 
 def notice_filename(move: Move, lang: Lang) -> str:

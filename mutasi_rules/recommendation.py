@@ -133,6 +133,21 @@ class TrainingNeed(BaseModel):
     offer: TrainingOffer | None = Field(description="From the plugins' training catalogue, if offered")
 
 
+TEMPORARY_LABEL = "penugasan_sementara"
+"""The ``classify`` label of a candidate rule that allows a move to be a time-bounded assignment."""
+
+
+class TimeBoundedAssignment(BaseModel):
+    """A move that serves temporary workload only: the person returns to ``return_to`` after ``until``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: dt.date = Field(description="The plan date, or the start of the temporary workload if later")
+    until: dt.date = Field(description="End of the target post's temporary workload; the assignment ends then")
+    return_to: PositionRef = Field(description="The person's own post, kept and returned to")
+    allowed_by: list[str] = Field(description="'<ruleset>/<rule>' of the classify rules that allowed it")
+
+
 class Move(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
@@ -152,6 +167,9 @@ class Move(BaseModel):
     trainings_required: list[TrainingNeed]
     source_effect: EjChange
     target_effect: EjChange
+    assignment: TimeBoundedAssignment | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="Present when the move is a time-bounded assignment rather than a transfer")
     review: MoveReview | None = Field(
         default=None, exclude_if=lambda value: value is None,
         description="Present when a reviewer pinned the move: who, why, and every rule the pin overrides",
@@ -668,6 +686,7 @@ class _Run:
                       pw, uw, after_positions, after_units, catalogue, review.pins.get((nip, target)))
             for nip, target in sorted(chosen)
         ]
+        moves = self.time_bounded(moves)
         shortage_reports = [
             self.shortage_report(target, shortages[target], planning.stage.considered[target],
                                  review.by_target.get(target, planning.stage.by_target[target]),
@@ -708,6 +727,46 @@ class _Run:
             trainings_total=[totals[k] for k in sorted(totals)],
             warnings=warnings,
         )
+
+    def time_bounded(self, moves: list[Move]) -> list[Move]:
+        """Mark the moves that serve only a target's temporary workload as time-bounded assignments.
+
+        A post with temporary tasks keeps as permanent transfers the moves its permanent
+        workload alone would take (:func:`receive_limit` on the figures without the
+        temporary tasks), the best scores first (ties: NIP); each further move into it
+        becomes a time-bounded assignment, if a candidate rule labelled the pair
+        ``penugasan_sementara`` (``national.temporary-assignment``; an agency may forbid it
+        by replacing that rule). Otherwise it stays a transfer.
+        """
+        by_target: dict[str, list[Move]] = defaultdict(list)
+        for move in moves:
+            by_target[move.to.position_id].append(move)
+        assigned: dict[str, TimeBoundedAssignment] = {}
+        for target, into in by_target.items():
+            position = self.index.positions[target]
+            temporary = [t for t in position.tasks or () if t.temporary_until is not None]
+            figures = self.ctx.pw[target]
+            if not temporary or figures.workload_hours is None:
+                continue
+            permanent_hours = figures.workload_hours - math.fsum(t.volume_per_year * t.norm_minutes / 60.0
+                                                                 for t in temporary)
+            needed = max(0.0, permanent_hours) / self.calc.hours
+            rounded = self.options.workload.round_staff(needed) or 0
+            permanent = receive_limit(figures.model_copy(update={"staff_needed": needed,
+                                                                  "gap": rounded - figures.bezetting}),
+                                      self.options.workload.band_low)
+            until = max(t.temporary_until for t in temporary if t.temporary_until is not None)
+            starts = [t.temporary_from for t in temporary if t.temporary_from is not None]
+            start = max(self.plan_date, min(starts)) if len(starts) == len(temporary) else self.plan_date
+            ranked = sorted(into, key=lambda m: (-m.score, m.nip))
+            for move in ranked[permanent:]:
+                allowed = sorted(f.rule_key for f in move.findings
+                                 if f.effect is Effect.CLASSIFY and f.label == TEMPORARY_LABEL
+                                 and f.scope == "candidate")
+                if allowed and until > start:
+                    assigned[move.nip] = TimeBoundedAssignment(start=start, until=until, return_to=move.from_,
+                                                               allowed_by=allowed)
+        return [m.model_copy(update={"assignment": assigned[m.nip]}) if m.nip in assigned else m for m in moves]
 
     def apply_review(self, planning: _Planning) -> _Review:
         """The plan problem with the review decisions: rejected, held and excluded moves forbidden, pins forced.
@@ -1232,6 +1291,8 @@ __all__ = [
     "RecommendationResult",
     "RunContext",
     "ShortageReport",
+    "TEMPORARY_LABEL",
+    "TimeBoundedAssignment",
     "TrainingNeed",
     "UnitChange",
     "pair_subject",

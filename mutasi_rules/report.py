@@ -43,6 +43,7 @@ from .explain import (
 )
 from .settings import RegionSettings
 from .recommendation import RecommendationResult
+from .training_plan import TrainingPlan, training_plan
 from .workload import WorkloadReport
 
 #: Fixed salt for the ids matplotlib writes into SVG (default: random per process).
@@ -88,6 +89,19 @@ _R: dict[str, str | tuple[str, str]] = {
     "provider": N_("Provider"),
     "not_offered": N_("not in the catalogue"),
     "required_by": N_("Required by"),
+    "schedule": N_("Training schedule"),
+    "batches": N_("Batches"),
+    "capacity": N_("Capacity"),
+    "latest_start": N_("Latest start"),
+    "completes": N_("Completes"),
+    "schedule_status": N_("Status"),
+    "status_on_time": N_("before the plan date"),
+    "status_late": N_("late"),
+    "status_not_in_catalogue": N_("not in the catalogue"),
+    "effective": N_("When conditional moves and time-bounded assignments take effect"),
+    "effective_date": N_("Effective"),
+    "assignment_until": N_("Assignment until"),
+    "unscheduled": N_("awaiting a training schedule"),
     "provenance": N_("Rule sets and plugins used"),
     "ruleset": N_("Rule set"),
     "version": N_("Version"),
@@ -273,6 +287,8 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
     else:
         blocks.append(Para(inline(r("none_trainings", lang))))
 
+    blocks.extend(_schedule_blocks(training_plan(result), lang))
+
     blocks.append(Heading(2, r("provenance", lang)))
     blocks.append(TableBlock(
         header=(r("ruleset", lang), r("version", lang), r("origin", lang), "SHA-256"),
@@ -291,6 +307,32 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
     if result.warnings:
         blocks.append(Heading(2, t("warnings", lang)))
         blocks.append(Bullets(tuple(Item(inline(w)) for w in result.warnings)))
+    return blocks
+
+
+def _schedule_blocks(plan: TrainingPlan, lang: Lang) -> list[ReportBlock]:
+    """When trainings run (batches before the plan date) and when each conditional or time-bounded move starts."""
+    blocks: list[ReportBlock] = []
+    if plan.trainings:
+        blocks.append(Heading(3, r("schedule", lang)))
+        blocks.append(TableBlock(
+            header=(r("training", lang), r("persons", lang), r("batches", lang), r("capacity", lang),
+                    r("latest_start", lang), r("completes", lang), r("schedule_status", lang)),
+            rows=tuple((s.name, str(len(s.participants)), str(len(s.batches)),
+                        str(s.capacity) if s.capacity else "-", str(s.latest_start or "-"), str(s.completes or "-"),
+                        r(f"status_{s.status}", lang)) for s in plan.trainings),
+            right=frozenset({1, 2, 3}),
+        ))
+    timed = [m for m in plan.moves if m.trainings or m.assignment_until]
+    if timed:
+        blocks.append(Heading(3, r("effective", lang)))
+        blocks.append(TableBlock(
+            header=(t("nip", lang), t("name", lang), r("effective_date", lang), r("assignment_until", lang)),
+            rows=tuple((m.nip, m.name, str(m.effective_date or r("unscheduled", lang)),
+                        str(m.assignment_until or "-")) for m in timed),
+        ))
+    if plan.warnings:
+        blocks.append(Bullets(tuple(Item(inline(w)) for w in plan.warnings)))
     return blocks
 
 

@@ -49,6 +49,30 @@ def _why_not() -> dict[str, Any]:
     return WhyNotReport.model_json_schema(mode="serialization")
 
 
+def _scenario() -> dict[str, Any]:
+    from .scenario import scenario_json_schema
+
+    return scenario_json_schema()
+
+
+def _scenarios() -> dict[str, Any]:
+    from .comparison import ScenarioReport
+
+    return ScenarioReport.model_json_schema(by_alias=True, mode="serialization")
+
+
+def _training_plan() -> dict[str, Any]:
+    from .training_plan import TrainingPlan
+
+    return TrainingPlan.model_json_schema(mode="serialization")
+
+
+def _workload_trend() -> dict[str, Any]:
+    from .trend import WorkloadTrend
+
+    return WorkloadTrend.model_json_schema(mode="serialization")
+
+
 def _settings() -> dict[str, Any]:
     from .settings import RegionSettings
 
@@ -100,6 +124,10 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "result": ("a recommendation result (output of recommend)", _result),
     "workload": ("a workload report (output of workload --format json)", _workload),
     "why-not": ("a why-not report (output of why-not --format json)", _why_not),
+    "scenario": ("a scenario file (input of scenario --scenario)", _scenario),
+    "scenarios": ("a baseline and scenarios compared (output of scenario --format json)", _scenarios),
+    "training-plan": ("a training plan (output of explain --training-plan FILE.json)", _training_plan),
+    "workload-trend": ("EJ per agency across snapshots (output of workload --trend --format json)", _workload_trend),
     "explain": ("an explanation of a recorded run (output of explain --format json)", _document("Explanation")),
     "validate": ("the problems of a dataset (output of validate --format json)", _validate),
     "audit-list": ("the recorded runs (output of audit list --format json)", _document("AuditList")),

@@ -28,6 +28,7 @@ prepared why-not engine answers one query at a time.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import stat
 import threading
@@ -59,11 +60,18 @@ if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs the
     from .facts import ExtensionAttribute
     from .recommendation import RecommendationResult, RecommendOptions, RunContext
     from .rulesets import LoadedRuleSet
+    from .comparison import ScenarioReport
+    from .scenario import LoadedScenario
+    from .training_plan import TrainingPlan
+    from .trend import WorkloadTrend
     from .ruletests import RuleTestReport
     from .whynot import WhyNot, WhyNotReport
     from .workload import WorkloadReport
 
 Progress = Callable[[str, int, int], None]
+
+#: The library's messages (never printed: the host application or the CLI decides where they go).
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -303,6 +311,10 @@ class Service:
         ctx = prepared.ctx
         with prepared.lock:
             result = run_prepared(ctx, progress=progress)
+        for skipped in result.run.skipped_plugins:  # also in the result; the CLI says it in the user's language
+            logger.info("plugin skipped: %s", skipped)
+        logger.info("recommended %d move(s) for %s, as of %s", len(result.moves), result.run.dataset,
+                    result.run.as_of.isoformat())
         recorded = (self.record(result, dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob)
                     if record else None)
         if recorded is not None:
@@ -345,6 +357,68 @@ class Service:
     def workload(self, dataset: Dataset, options: RecommendOptions | None = None) -> WorkloadReport:
         """The labelled workload analysis the run with ``options`` starts from."""
         return self._prepared(dataset, options).ctx.report
+
+    # ------------------------------------------------------------------ scenarios, training, trends
+
+    def scenarios(self, dataset: Dataset, scenarios: Sequence[LoadedScenario],
+                  options: RecommendOptions | None = None, *, progress: Progress | None = None) -> ScenarioReport:
+        """Plan the baseline and each scenario with the same rules and options, and compare them.
+
+        Every scenario is applied to ``dataset`` first (all problems of all scenarios are
+        raised together as one :class:`InputError`, before anything is planned). The runs
+        are what-if analyses and are not recorded in the decision log.
+        """
+        from .comparison import ScenarioReport, outcome
+        from .recommendation import RecommendOptions, recommend
+        from .scenario import apply_scenario
+        from .training_plan import training_plan
+
+        options = options or RecommendOptions()
+        problems: list[Problem] = []
+        applied = []
+        names: dict[str, str] = {}
+        for loaded in scenarios:
+            name = loaded.scenario.name
+            if name in names:
+                problems.append(Problem(code="scenario.duplicate_name", file=loaded.origin, field="name", value=name,
+                                        message=f"scenario name {name!r} is also used by {names[name]}"))
+            names.setdefault(name, loaded.origin)
+            try:
+                applied.append((loaded, *apply_scenario(dataset, loaded)))
+            except InputError as error:
+                problems.extend(error.problems)
+        if any(p.severity == "error" for p in problems):
+            raise InputError("scenarios", problems)
+        plugins, rulesets = self.load_inputs(options)
+        baseline = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
+        baseline_plan = training_plan(baseline)
+        outcomes = []
+        for loaded, changed, changes, warnings in applied:
+            result = recommend(changed, options, plugins=plugins, rulesets=rulesets, progress=progress)
+            scenario = loaded.scenario
+            outcomes.append(outcome(scenario.name, scenario.title, scenario.description, loaded.origin, changes,
+                                    [str(w) for w in warnings], dataset, baseline, baseline_plan, changed, result))
+        return ScenarioReport(baseline=baseline, baseline_training_plan=baseline_plan, scenarios=outcomes)
+
+    @staticmethod
+    def training_plan(result: RecommendationResult) -> TrainingPlan:
+        """The training plan ``result`` implies: participants, JP, provider, batches, latest start, effective dates."""
+        from .training_plan import training_plan
+
+        return training_plan(result)
+
+    def recorded_training_plan(self, run_id: str) -> TrainingPlan:
+        """The training plan of a recorded run."""
+        return self.training_plan(self.recorded_run(run_id).result())
+
+    def trend(self, datasets: Sequence[Dataset], options: RecommendOptions | None = None,
+              sources: Sequence[str] | None = None) -> WorkloadTrend:
+        """EJ per agency across dataset snapshots, ordered by their ``as_of`` (see :mod:`mutasi_rules.trend`)."""
+        from .recommendation import RecommendOptions
+        from .trend import workload_trend
+
+        options = options or RecommendOptions()
+        return workload_trend(datasets, options.workload, sources=sources)
 
     def _prepared(self, dataset: Dataset, options: RecommendOptions | None) -> _Prepared:
         return self._prepared_entry(dataset, options)[1]

@@ -138,9 +138,11 @@ def test_help_imports_no_heavy_library():
 
 def test_the_cli_copies_of_library_constants_agree():
     from mutasi_rules import generator, loading
-    from mutasi_rules.cli import generate, plugins
+    from mutasi_rules.cli import explain, generate, plugins
+    from mutasi_rules.notices import NoticeSettings
     from mutasi_rules.plugins import manager
 
+    assert explain.DEFAULT_OBJECTION_DAYS == NoticeSettings().objection_days
     assert generate.MIN_EMPLOYEES == generator.MIN_EMPLOYEES
     assert generate.FORMATS == loading.FORMATS
     assert plugins.ENV_DISABLE == manager.ENV_DISABLE
@@ -195,7 +197,7 @@ def test_json_outputs_match_their_published_models(tmp_path, capsys):
     plugins = documents.PluginList.model_validate(output("plugins", "list", "--format", "json"))
     assert {p.name for p in plugins.plugins} >= {"mutasi-rules-dinkes-pontianak"}
     check = documents.RuleCheckReport.model_validate(output("rules", "check", str(ROOT / "rules"), "--format", "json"))
-    assert check.ok and len(check.rulesets) == 4
+    assert check.ok and len(check.rulesets) == 5
     tests = documents.RuleTestSummary.model_validate(output("rules", "test", str(ROOT / "rules" / "national" /
                                                                                  "training.yaml"), "--format", "json"))
     assert tests.ok and tests.passed == len(tests.cases) > 0
@@ -213,3 +215,42 @@ def test_audit_verify_json_reports_tampering_with_exit_1(tmp_path, capsys):
     assert main(["audit", "verify", "--format", "json", "--audit-db", str(db)]) == 1
     report = documents.AuditVerifyReport.model_validate(json.loads(capsys.readouterr().out))
     assert not report.ok and report.first_bad == 1
+
+
+def test_verbose_shows_library_log_messages(tmp_path, capsys):
+    db = tmp_path / "fresh" / "audit.sqlite"
+    assert main(["-v", "recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 0
+    assert f"INFO: created {db}, readable by its owner only" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_is_reported_without_a_traceback(monkeypatch, capsys):
+    from mutasi_rules.cli import validate
+
+    monkeypatch.delenv("MUTASI_RULES_TRACEBACK", raising=False)
+    def broken(args):
+        raise TypeError("boom")
+
+    monkeypatch.setattr(validate, "run", broken)
+    assert main(["validate", str(SMALL)]) == ExitCode.FAILURE
+    err = capsys.readouterr().err
+    assert "internal error" in err and "TypeError: boom" in err and "Traceback" not in err
+    assert main(["validate", str(SMALL), "--format", "json"]) == ExitCode.FAILURE
+    assert error_report(capsys)["code"] == "internal.error"
+
+
+def test_validate_reads_standard_input_too(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"metadata": {"name": "x"}}'))
+    assert main(["validate", "-", "--format", "json"]) == 1
+    problems = json.loads(capsys.readouterr().out)
+    assert problems and {p["file"] for p in problems} == {"<stdin>"}
+
+
+def test_a_skipped_plugin_is_logged_for_host_applications(tmp_path, capsys, caplog):
+    broken = tmp_path / "broken_catalogue.py"
+    broken.write_text("def mutasi_rules_training_catalogue():\n    raise RuntimeError('catalogue offline')\n",
+                      encoding="utf-8")
+    argv = ["-v", "recommend", str(SMALL), "--plugin", str(broken), "--skip-broken-plugins", "--format", "json",
+            "--no-audit"]
+    assert main(argv) == 0
+    assert "catalogue offline" in capsys.readouterr().err
+    assert any(r.name == "mutasi_rules.service" and "catalogue offline" in r.getMessage() for r in caplog.records)

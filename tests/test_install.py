@@ -67,9 +67,10 @@ def _build(*argv: str, cwd: Path = ROOT) -> None:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     base = tmp_path_factory.mktemp("install")
     dist = base / "dist"
-    _build("--outdir", str(dist), str(ROOT))  # the sdist, then the wheel built from the sdist
-    for plugin in PLUGINS:
-        _build("--wheel", "--outdir", str(dist), str(ROOT / "plugins" / plugin))
+    # Each: the sdist, then the wheel built from the unpacked sdist in a temporary folder (so the
+    # sdist is proven complete, and no stale build/ folder of the checkout can leak into a wheel).
+    for project in (ROOT, *(ROOT / "plugins" / plugin for plugin in PLUGINS)):
+        _build("--outdir", str(dist), str(project))
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     wheels = sorted(str(p) for p in dist.glob("*.whl"))
@@ -116,6 +117,9 @@ def test_the_wheels_hold_the_rule_files_byte_for_byte(installed):
         for name in EXAMPLE_TABLES:
             assert archive.read(f"mutasi_rules/data/examples/pontianak/{name}") == \
                 (ROOT / "examples" / "pontianak" / name).read_bytes()
+        for scenario in (ROOT / "examples" / "pontianak" / "scenarios").glob("*.yaml"):
+            assert archive.read(f"mutasi_rules/data/examples/pontianak/scenarios/{scenario.name}") == \
+                scenario.read_bytes()
         assert any(n.endswith("licenses/LICENSE") for n in archive.namelist())
     for plugin in PLUGINS:
         (plugin_wheel,) = installed.dist.glob(f"mutasi_rules_{plugin}-*.whl")
@@ -162,7 +166,7 @@ def test_rules_check_and_plugins_list(installed):
     bundled = installed.run(installed.bin("python"), "-c",
                             "from mutasi_rules.rulesets import default_rules_dir; print(default_rules_dir())")
     report = json.loads(installed.cli("rules", "check", bundled.stdout.strip(), "--format", "json").stdout)
-    assert report["ok"] and len(report["rulesets"]) == 4
+    assert report["ok"] and len(report["rulesets"]) == 5
     plugins = json.loads(installed.cli("plugins", "list", "--format", "json").stdout)["plugins"]
     assert {p["name"]: p["status"] for p in plugins} == {"mutasi-rules-dinkes-pontianak": "enabled",
                                                         "mutasi-rules-disdikbud-pontianak": "enabled"}

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("__init__", "_version", "canonical", "atomic", "runtime", "problems", "errors", "locations", "models",
      "settings", "decisions"),
     # 1 data: reading, checking and generating datasets; the fact schema; the expression language
-    ("integrity", "cellformats", "loading", "generator", "facts", "language.", "i18n", "scenario"),
+    ("integrity", "cellformats", "loading", "generator", "facts", "language.", "i18n", "scenario", "yaml_source"),
     # 2 rules as data
     ("rulesets", "backend", "durable_compile", "findings", "decision_tables", "plugins.types", "plugins.hookspecs",
      "plan"),
@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("engine", "screen", "ruletests", "plugins.manager", "plugins.__init__", "plugin", "workload", "scoring"),
     # 4 the pipeline and its explanations
     ("recommendation", "whynot", "explain", "notices", "notice_docx", "report", "training_plan", "trend", "spreadsheet",
-     "charts", "review", "diff", "unitscope"),
+     "comparison", "charts", "review", "diff", "unitscope"),
     # 5 the record
     ("audit",),
     # 6 the service layer: the one entry point of the front ends

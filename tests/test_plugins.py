@@ -174,6 +174,22 @@ def test_unmarked_hook_functions_count_and_unknown_hooks_are_rejected():
     assert err.value.plugin == "typo" and "did you mean mutasi_rules_score_candidate" in str(err.value)
 
 
+def test_catalogue_entries_merge_batch_capacity_and_duration_or_conflict():
+    def offer(**figures):
+        class Plugin:
+            @hookimpl
+            def mutasi_rules_training_catalogue(self):
+                return [TrainingOffer(name="Diklat X", hours=8, provider="BKPSDM", **figures)]
+
+        return Plugin()
+
+    # One plugin states the capacity, the other the duration: the entry has both.
+    merged = manager((offer(capacity=20), "a"), (offer(duration_days=2), "b")).training_catalogue()
+    assert [(o.capacity, o.duration_days) for o in merged] == [(20, 2)]
+    with pytest.raises(PluginConflictError, match="capacity 25 vs 20"):
+        manager((offer(capacity=20), "a"), (offer(capacity=25), "b")).training_catalogue()
+
+
 def test_hook_wrappers_are_rejected():
     class Wrapper:
         @hookimpl(wrapper=True)

@@ -32,10 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"
 DAY = dt.date(2026, 12, 1)
 
-#: sha256 of the example's result JSON on main before review decisions existed (main 4abd8fc; the
-#: objective fix left this plan unchanged): a run without review must stay byte-identical. A change
-#: to the pipeline that changes the example's result on purpose updates this value.
-EXAMPLE_RESULT_SHA256 = "59972dea11a51bc26012bda6125355fa2057f175c0560bbd8e4b2f63473afa27"
+#: The example's result is pinned byte for byte in tests/data/golden.json (tests/test_golden.py);
+#: a run made and recorded through the review-aware service, with no review, must give exactly it.
+GOLDEN = ROOT / "tests" / "data" / "golden.json"
 
 REJECTED = ("198212092011122001", "sdn-01-barat.guru-sd-pertama")  # R1 moves her there
 HELD = "dinkes-p2p.epidemiolog-pertama"  # R1 fills it with 199005122023032001
@@ -81,8 +80,9 @@ def moved(outcome) -> dict[str, str]:
 
 def test_a_run_without_review_is_unchanged(lineage):
     r1 = lineage["runs"][0]
+    pinned = json.loads(GOLDEN.read_text(encoding="utf-8"))["example"]["result.json"]
+    assert hashlib.sha256(r1.result.to_json().encode()).hexdigest() == pinned
     text = r1.result.to_json(indent=None)
-    assert hashlib.sha256(text.encode()).hexdigest() == EXAMPLE_RESULT_SHA256
     run = json.loads(text)["run"]
     assert "parent_run_id" not in run and "review_decisions" not in run
     assert all("review" not in m for m in json.loads(text)["moves"])

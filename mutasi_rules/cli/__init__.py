@@ -15,7 +15,7 @@ Exit codes (stable, documented in the README):
   2  usage error (bad arguments)
   3  runtime failure (a plugin or the engine failed; the message says which)
 
-Start-up is kept cheap (``--version`` and ``--help`` import no numpy, scipy, durable,
+Start-up is kept cheap (``--version`` and ``--help`` import no numpy, highspy, durable,
 pydantic models or rich): command modules import what they need inside their handlers.
 """
 
@@ -27,11 +27,16 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import NoReturn
 
 from .._version import __version__
 from ..errors import SUMMARIES, TEXT_PREFIXES, ExitCode, MutasiRulesError, UsageError, exit_code_of
+
+#: Set to 1 to see the traceback of an internal error (a bug) instead of only its message.
+ENV_TRACEBACK = "MUTASI_RULES_TRACEBACK"
 
 EXIT_OK = ExitCode.OK
 EXIT_PROBLEMS = ExitCode.PROBLEMS
@@ -48,6 +53,7 @@ COMMAND_MODULES = (
     "workload",
     "plugins",
     "recommend",
+    "scenario",
     "whynot",
     "explain",
     "review",
@@ -151,16 +157,24 @@ def _localised_failure(error: BaseException, lang: str) -> str:
     return f"{_('error')}: {error}"
 
 
-def _configure_logging(verbosity: int) -> None:
-    """The library logs to ``mutasi_rules`` and prints nothing; the command line shows warnings (more with -v)."""
+@contextmanager
+def _cli_logging(verbosity: int) -> Iterator[None]:
+    """Show the library's log messages on standard error while a command runs (warnings; more with -v).
+
+    The library only logs (logger ``mutasi_rules``); the handler is the command line's and is
+    removed again afterwards, so a host program that calls :func:`main` keeps its own logging.
+    """
     logger = logging.getLogger("mutasi_rules")
-    if any(getattr(h, "_mutasi_rules_cli", False) for h in logger.handlers):
-        return
-    handler = logging.StreamHandler()  # standard error at the time of the call
-    handler._mutasi_rules_cli = True  # type: ignore[attr-defined]
+    handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    previous_level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
 
 
 def _quiet_closed_pipe() -> int:
@@ -185,7 +199,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not as_json:
                 sys.stderr.write(getattr(error, "usage", ""))
             return report_failure(error, as_json)
-        _configure_logging(args.verbose)
         handler = getattr(args, "handler", None)
         if handler is None:
             if as_json:
@@ -193,8 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         lang = getattr(args, "lang", None)
-        code = int(handler(args))
-        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        with _cli_logging(args.verbose):
+            code = int(handler(args))
+            sys.stdout.flush()  # a closed pipe shows here, inside the handler below
         return code
     except BrokenPipeError:
         return _quiet_closed_pipe()
@@ -206,6 +220,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except Exception as error:  # a bug: still no traceback for the user (MUTASI_RULES_TRACEBACK=1 shows it)
+        if os.environ.get(ENV_TRACEBACK):
+            traceback.print_exc()
+        internal = MutasiRulesError(f"internal error (a bug; please report it with the traceback that "
+                                    f"{ENV_TRACEBACK}=1 shows): {type(error).__name__}: {error}",
+                                    code="internal.error")
+        try:
+            return report_failure(internal, as_json)
+        except BrokenPipeError:
+            return _quiet_closed_pipe()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -95,11 +95,13 @@ def run_verify(args: argparse.Namespace) -> int:
     path = _path(args)
     if not os.path.exists(path):
         raise AuditError(f"audit verify: no audit log at {path}", code="audit.not_found")
+    unreadable: AuditError | None = None
     try:
         with _open(path) as log:
             report = verify_with_reviews(log)
     except AuditError as error:  # the log cannot even be read: broken, as far as anyone can tell
-        report = VerifyReport(ok=False, records=0, reason=f"BROKEN: {error}", problems=[str(error)])
+        unreadable = error
+        report = VerifyReport(ok=False, records=0, reason=f"the log cannot be read: {error}", problems=[str(error)])
     if args.format == "json":
         from ..documents import AuditVerifyReport
 
@@ -111,8 +113,8 @@ def run_verify(args: argparse.Namespace) -> int:
         head = f"; head hash {report.head_hash}" if report.head_hash else ""
         print(f"{path}: {report.records} record(s), chain intact{head}")
         return EXIT_OK
-    if report.records == 0 and report.reason.startswith("BROKEN: "):
-        print(f"audit verify: {report.reason}", file=sys.stderr)
+    if unreadable is not None:
+        print(f"audit verify: BROKEN: {unreadable}", file=sys.stderr)
         return EXIT_PROBLEMS
     who = f" ({report.first_bad_run_id})" if report.first_bad_run_id else ""
     where = f"first bad record seq {report.first_bad}{who}: " if report.first_bad is not None else ""

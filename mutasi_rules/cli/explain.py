@@ -20,6 +20,9 @@ from . import EXIT_OK, add_format_argument
 from .audit import DB_HELP
 from .settings import add_settings_argument, region_from_args
 
+#: notices.NoticeSettings().objection_days (a test pins it); written here so --help loads no notices code.
+DEFAULT_OBJECTION_DAYS = 14
+
 if TYPE_CHECKING:
     from ..audit import DecisionRecord
     from ..explain import Lang
@@ -58,10 +61,14 @@ def register(subparsers: Any) -> None:
                         help="letters as Markdown or as Word documents from the region's template (default: md)")
     parser.add_argument("--objection-days", type=int, metavar="N",
                         help="days to raise an objection, stated in the letters (default: the settings' period, "
-                             "else 14)")
+                             f"else {DEFAULT_OBJECTION_DAYS})")
     add_settings_argument(parser)
     parser.add_argument("--report", metavar="FILE",
                         help="write the report for the head of the region: FILE.html (self-contained) or FILE.md")
+    parser.add_argument("--training-plan", metavar="FILE",
+                        help="write the training plan the run implies (participants, JP, provider, batches, latest "
+                             "start, effective dates): FILE.md, FILE.json (docs/schemas/training-plan.schema.json) "
+                             "or FILE.xlsx")
     parser.set_defaults(handler=run)
 
 
@@ -160,6 +167,30 @@ def _explanation(source: _Source, args: argparse.Namespace) -> str:
     return explain_result(source.result, lang, fmt, run_id=source.run_id)
 
 
+def _write_training_plan(result: RecommendationResult, path: str, lang: str) -> None:
+    from ..atomic import write_text
+    from ..service import Service
+
+    plan = Service.training_plan(result)
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        from ..canonical import canonical_json
+
+        write_text(path, canonical_json(plan, indent=2) + "\n")
+    elif suffix == ".xlsx":
+        from ..atomic import write_bytes
+        from ..spreadsheet import workbook_bytes
+        from ..training_plan import xlsx_sheets
+
+        write_bytes(path, workbook_bytes(xlsx_sheets(plan)))
+    else:
+        from ..training_plan import render_markdown
+
+        write_text(path, render_markdown(plan, lang))
+    print(f"training plan written to {path}: {len(plan.trainings)} training(s), {plan.participants_total} "
+          "participant place(s)", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..atomic import write_text
     from ..i18n import translator
@@ -168,12 +199,16 @@ def run(args: argparse.Namespace) -> int:
     _ = translator(args.lang)
     if args.objection_days is not None and args.objection_days < 1:
         raise UsageError("--objection-days must be 1 or more")
+    if args.training_plan is not None and Path(args.training_plan).suffix.lower() not in (".md", ".json", ".xlsx"):
+        raise UsageError("--training-plan: the file name must end in .md, .json or .xlsx")
     region = region_from_args(args)  # before any output: bad settings write nothing
     settings = NoticeSettings.from_region(region, args.objection_days)
     source = _load(args)
     result = source.result
+    if args.training_plan is not None:
+        _write_training_plan(result, args.training_plan, args.lang)
     writes = args.notices is not None or args.report is not None
-    if not writes or args.employee or args.format or args.out:
+    if not (writes or args.training_plan) or args.employee or args.format or args.out:
         text = _explanation(source, args)
         if args.out:
             write_text(args.out, text)

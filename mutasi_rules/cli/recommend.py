@@ -19,13 +19,12 @@ from ..locations import ENV_AUDIT_DB
 from . import EXIT_OK, add_format_argument, date_arg
 from .audit import add_audit_arguments
 from .plugins import add_plugin_arguments, settings_from_args
+from .validate import STDIN
 
 if TYPE_CHECKING:
     from ..models import Dataset
     from ..recommendation import RecommendationResult, RecommendOptions
     from ..service import RunOutcome
-
-STDIN = "-"
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -151,29 +150,11 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os
     return outcome
 
 
-def stdin_dataset(consequence: str) -> Dataset:
-    """A JSON dataset document from standard input, checked exactly as a dataset file is."""
-    import tempfile
-
-    from ..loading import validate_dataset
-    from ..problems import InputError
-
-    text = sys.stdin.read()
-    with tempfile.TemporaryDirectory(prefix="mutasi-rules-stdin-") as folder:
-        path = Path(folder) / "dataset.json"
-        path.write_text(text, encoding="utf-8")
-        dataset, problems = validate_dataset(path)
-    if dataset is None:
-        located = [p.model_copy(update={"file": "<stdin>"}) if p.file == str(path) else p for p in problems.errors]
-        raise InputError(f"dataset on standard input ({consequence})", located, code="dataset.invalid")
-    return dataset
-
-
 def render(result: RecommendationResult, fmt: str, lang: str) -> str:
+    if fmt == "json":  # what programs ask for: no renderer (rich, explanations) is imported
+        return result.to_json(indent=2) + "\n"
     from ..explain import render_markdown, render_table
 
-    if fmt == "json":
-        return result.to_json(indent=2) + "\n"
     if fmt == "md":
         return render_markdown(result, lang)  # type: ignore[arg-type]
     import io
@@ -189,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     from ..atomic import write_bytes, write_text
     from ..errors import UsageError
     from ..i18n import translator
-    from .validate import checked_dataset
+    from .validate import checked_dataset, stdin_dataset
 
     _ = translator(args.lang)
     if args.format == "xlsx" and not args.out:
@@ -219,4 +200,4 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["add_run_arguments", "date_arg", "options_from", "register", "run_pipeline", "stdin_dataset"]
+__all__ = ["add_run_arguments", "date_arg", "options_from", "register", "run_pipeline"]

@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import EXIT_OK, EXIT_PROBLEMS, add_format_argument
@@ -23,7 +24,8 @@ def register(subparsers: Any) -> None:
                     "With --format json: the list of problems on standard output (docs/schemas/validate.schema.json) "
                     "and the counts on standard error.",
     )
-    parser.add_argument("dataset", metavar="DATASET", help="dataset directory or file")
+    parser.add_argument("dataset", metavar="DATASET",
+                        help="dataset directory or file, or - for a JSON dataset document on standard input")
     add_format_argument(parser, ("text", "json"), "text")
     parser.add_argument(
         "--allow-extra-columns",
@@ -63,15 +65,66 @@ def _translate_record(record: str, lang: str) -> str:
     return re.sub(r"\b(sheet|row)\b", lambda m: _(m.group(1)), record)
 
 
-def checked_dataset(path: str, consequence: str) -> Dataset:
-    """The dataset at ``path``; raises :class:`InputError` with every error (and ``consequence``) if it has any."""
-    from ..loading import validate_dataset
+STDIN = "-"
+
+
+def read_stdin_dataset() -> tuple[Dataset | None, Problems]:
+    """A JSON dataset document from standard input, checked exactly as a dataset file is
+    (problems name the file ``<stdin>``)."""
+    import tempfile
+    from pathlib import Path
+
+    from ..problems import Problems
+    from ..service import Service
+
+    text = sys.stdin.read()
+    with tempfile.TemporaryDirectory(prefix="mutasi-rules-stdin-") as folder:
+        path = Path(folder) / "dataset.json"
+        path.write_text(text, encoding="utf-8")
+        dataset, problems = Service.read_dataset(path)
+    return dataset, Problems(p.model_copy(update={"file": "<stdin>"}) if p.file == str(path) else p
+                             for p in problems)
+
+
+def stdin_dataset(consequence: str) -> Dataset:
+    """The dataset on standard input; raises :class:`InputError` with every error if it has any."""
     from ..problems import InputError
 
-    dataset, problems = validate_dataset(path)
+    dataset, problems = read_stdin_dataset()
+    if dataset is None:
+        raise InputError(f"dataset on standard input ({consequence})", problems.errors, code="dataset.invalid")
+    return dataset
+
+
+def checked_dataset(path: str, consequence: str) -> Dataset:
+    """The dataset at ``path``; raises :class:`InputError` with every error (and ``consequence``) if it has any."""
+    from ..problems import InputError
+    from ..service import Service
+
+    dataset, problems = Service.read_dataset(path)
     if dataset is None:
         raise InputError(f"dataset {path} ({consequence})", problems.errors, code="dataset.invalid")
     return dataset
+
+
+def read_all(*readers: Callable[[], Any]) -> list[Any]:
+    """Call every reader, then raise one :class:`InputError` with the problems of all that failed.
+
+    Each input is read before any is reported, so one run lists every problem of every file.
+    """
+    from ..problems import InputError
+
+    values, failures = [], []
+    for reader in readers:
+        try:
+            values.append(reader())
+        except InputError as error:
+            failures.append(error)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise InputError("; ".join(f.what for f in failures), [p for f in failures for p in f.problems])
+    return values
 
 
 def summary(dataset: Dataset | None, problems: Problems) -> dict[str, int | None]:
@@ -87,7 +140,10 @@ def summary(dataset: Dataset | None, problems: Problems) -> dict[str, int | None
 def run(args: argparse.Namespace) -> int:
     from ..loading import validate_dataset
 
-    dataset, problems = validate_dataset(args.dataset, allow_extra_columns=args.allow_extra_columns)
+    if args.dataset == STDIN:
+        dataset, problems = read_stdin_dataset()
+    else:
+        dataset, problems = validate_dataset(args.dataset, allow_extra_columns=args.allow_extra_columns)
     counts = summary(dataset, problems)
     if args.format == "json":
         payload = [p.model_dump(mode="json") for p in problems]

@@ -7,7 +7,8 @@ import sys
 from typing import Any
 
 from . import EXIT_OK, add_format_argument
-from .recommend import STDIN, add_run_arguments, options_from
+from .recommend import add_run_arguments, options_from
+from .validate import STDIN
 
 
 def register(subparsers: Any) -> None:
@@ -31,8 +32,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..service import Service
     from ..whynot import UnknownSubject, render_report
-    from .recommend import stdin_dataset
-    from .validate import checked_dataset
+    from .validate import checked_dataset, stdin_dataset
 
     options = options_from(args)
     dataset = (stdin_dataset("no query answered") if args.dataset == STDIN

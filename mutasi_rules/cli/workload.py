@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from . import EXIT_OK, add_format_argument, date_arg
+from .validate import read_all
 
 if TYPE_CHECKING:
     from ..workload import PositionWorkload, UnitWorkload, WorkloadReport
@@ -63,7 +64,11 @@ def register(subparsers: Any) -> None:
         description="Workload analysis (ABK) of a dataset: staff needed, job efficiency (EJ) and its grade, "
         "shortage/surplus labels from the staffing-norm rules, and the balance across OPD.",
     )
-    parser.add_argument("dataset", metavar="DATASET", help="dataset file or directory")
+    parser.add_argument("dataset", metavar="DATASET", nargs="+",
+                        help="dataset file or directory; with --trend, two or more snapshots")
+    parser.add_argument("--trend", action="store_true",
+                        help="EJ per OPD across the DATASET snapshots, ordered by their as_of (table, json: "
+                        "docs/schemas/workload-trend.schema.json, or xlsx; --chart draws lines)")
     add_format_argument(parser, ("table", "json", "csv", "xlsx"), "table",
                         help="table: per OPD (and positions of --unit); json: the full report "
                              "(docs/schemas/workload.schema.json); csv: one row per position; xlsx: a workbook of "
@@ -93,29 +98,19 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--format xlsx writes a workbook: give --out FILE.xlsx")
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
         raise UsageError(f"--chart {args.chart}: the file name must end in .png or .svg")
+    if args.trend:
+        return run_trend(args)
+    if len(args.dataset) > 1:
+        raise UsageError("several datasets are compared with --trend")
+    args.dataset = args.dataset[0]
 
     from .. import atomic
     from ..loading import load_dataset
-    from ..problems import InputError
     from ..rulesets import default_rules_dir, load_rulesets
     from ..workload import WorkloadSettings, analyse_workload
 
-    # Both inputs are read before either is reported, so one run lists every problem.
-    problems: list[InputError] = []
-    dataset = rulesets = None
-    try:
-        dataset = load_dataset(args.dataset)
-    except InputError as exc:
-        problems.append(exc)
-    try:
-        rulesets = load_rulesets(args.rules or [default_rules_dir()])
-    except InputError as exc:
-        problems.append(exc)
-    if problems or dataset is None or rulesets is None:
-        if len(problems) == 1:
-            raise problems[0]
-        raise InputError("; ".join(exc.what for exc in problems),
-                         [p for exc in problems for p in exc.problems])
+    dataset, rulesets = read_all(lambda: load_dataset(args.dataset),
+                                 lambda: load_rulesets(args.rules or [default_rules_dir()]))
 
     if args.unit is not None and args.unit not in {u.id for u in dataset.units}:
         raise UsageError(f"--unit {args.unit!r} is not a unit of the dataset")
@@ -146,6 +141,41 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if args.chart is not None:
         write_chart(report, args.chart, args.unit, args.lang)
+    return EXIT_OK
+
+
+def run_trend(args: argparse.Namespace) -> int:
+    """``workload A B C --trend``: EJ per OPD across snapshots (mutasi_rules.trend)."""
+    if args.format == "csv" or args.unit is not None or args.rules or args.as_of is not None:
+        raise UsageError("--trend gives a table, json or xlsx, city-wide, each snapshot on its own as_of "
+                         "(no csv, --unit, --rules or --as-of)")
+    from .. import atomic
+    from ..recommendation import RecommendOptions
+    from ..service import Service
+    from ..trend import chart_bytes, xlsx_sheets
+    from ..trend import render_table as render_trend
+    from ..workload import WorkloadSettings
+
+    datasets = read_all(*[lambda path=path: Service.load_dataset(path) for path in args.dataset])
+    settings = WorkloadSettings(effective_hours_per_year=args.effective_hours, rounding=args.rounding)
+    trend = Service().trend(datasets, RecommendOptions(workload=settings), sources=list(args.dataset))
+    if args.format == "xlsx":
+        from ..spreadsheet import workbook_bytes
+
+        atomic.write_bytes(args.out, workbook_bytes(xlsx_sheets(trend)))
+    else:
+        if args.format == "json":
+            from ..canonical import canonical_json
+
+            text = canonical_json(trend, indent=2) + "\n"
+        else:
+            text = render_trend(trend)
+        if args.out is not None:
+            atomic.write_text(args.out, text)
+        else:
+            sys.stdout.write(text)
+    if args.chart is not None:
+        atomic.write_bytes(args.chart, chart_bytes(trend, args.chart.suffix.lower().lstrip(".")))
     return EXIT_OK
 
 

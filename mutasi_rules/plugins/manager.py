@@ -602,15 +602,27 @@ class PluginManager:
                 if previous is None:
                     offers[key] = offer.model_copy(update={"sources": (info.origin,)})
                     owner[key] = info.name
-                elif (previous.name, previous.hours, previous.provider) == (offer.name, offer.hours, offer.provider):
+                elif ((previous.name, previous.hours, previous.provider) == (offer.name, offer.hours, offer.provider)
+                      and _agree(previous.capacity, offer.capacity) and _agree(previous.duration_days,
+                                                                                offer.duration_days)):
+                    # One plugin may state the batch size or duration the other leaves open.
+                    merged = previous.model_copy(update={
+                        "capacity": previous.capacity or offer.capacity,
+                        "duration_days": previous.duration_days or offer.duration_days,
+                    })
                     if info.origin not in previous.sources:
-                        offers[key] = previous.model_copy(update={"sources": (*previous.sources, info.origin)})
+                        merged = merged.model_copy(update={"sources": (*previous.sources, info.origin)})
+                    offers[key] = merged
                 else:
                     raise PluginConflictError(
                         [owner[key], info.name],
                         hook,
                         f"training {offer.name!r} offered differently: {previous.hours:g} h by {previous.provider} "
-                        f"vs {offer.hours:g} h by {offer.provider} (names and hours must agree to merge)",
+                        f"vs {offer.hours:g} h by {offer.provider}" + "".join(
+                            f", {label} {getattr(previous, field)} vs {getattr(offer, field)}"
+                            for field, label in (("capacity", "capacity"), ("duration_days", "days"))
+                            if getattr(previous, field) != getattr(offer, field))
+                        + " (names and hours must agree to merge, and capacity and days where both are stated)",
                     )
         return [offers[k] for k in sorted(offers)]
 
@@ -642,6 +654,11 @@ def load_plugins(
 ) -> PluginManager:
     """A :class:`PluginManager` with installed and explicit plugins registered."""
     return PluginManager(settings, environ=environ).load()
+
+
+def _agree(a: int | None, b: int | None) -> bool:
+    """Two catalogue figures agree when equal or when one of them is not stated."""
+    return a is None or b is None or a == b
 
 
 __all__ = [

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..rulesets import Localized
 
-if TYPE_CHECKING:  # plan imports scipy; only needed when a constraint is turned into a MinStaff
+if TYPE_CHECKING:  # plan is only needed when a constraint is turned into a MinStaff
     from ..models import Dataset
     from ..plan import MinStaff
 
@@ -83,6 +83,11 @@ class TrainingOffer(_Value):
     hours: float = Field(gt=0, description="Jam pelajaran (JP) or hours")
     provider: str = Field(min_length=1)
     description: str = ""
+    capacity: int | None = Field(default=None, ge=1,
+                                 description="Participants per batch (angkatan); null: no limit, one batch")
+    duration_days: int | None = Field(default=None, ge=1,
+                                      description="Calendar days one batch takes; null: hours / 8 JP per day, "
+                                      "rounded up")
     sources: tuple[str, ...] = Field(default=(), description="Plugins offering it (set by the manager)")
 
 

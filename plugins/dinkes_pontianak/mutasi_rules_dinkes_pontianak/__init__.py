@@ -101,6 +101,8 @@ def mutasi_rules_training_catalogue() -> list[TrainingOffer]:
             hours=40,
             provider="Bapelkes Kalimantan Barat / Dinas Kesehatan Kota Pontianak",
             description="Pelatihan imunisasi bagi vaksinator puskesmas (contoh katalog; jam pelajaran per kurikulum).",
+            capacity=30,
+            duration_days=5,
         )
     ]
 
