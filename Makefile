@@ -14,7 +14,7 @@ $(BIN)/python:
 
 # Reinstall when the project's packaging changes.
 $(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml)
-	$(BIN)/python -m pip install --quiet -e '.[dev,service]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,service,scale]'
 	for p in plugins/*/; do if [ -f "$$p/pyproject.toml" ]; then $(BIN)/python -m pip install --quiet -e "$$p" || exit 1; fi; done
 	touch $(STAMP)
 

@@ -94,6 +94,7 @@ CREATE TABLE IF NOT EXISTS records (
     prev_hash TEXT NOT NULL,
     record_hash TEXT NOT NULL UNIQUE
 );
+CREATE INDEX IF NOT EXISTS records_inputs ON records (dataset_sha256, options_sha256);
 CREATE TRIGGER IF NOT EXISTS records_no_update BEFORE UPDATE ON records
 BEGIN SELECT RAISE(ABORT, 'mutasi-rules audit records are append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
@@ -107,6 +108,9 @@ _COLUMNS = (
     "options_json", "options_sha256", "moves", "result_json", "result_sha256", "prev_hash", "record_hash",
 )
 _PLUGINS = TypeAdapter(list[PluginRef])
+#: What makes two runs the same run (find_run, append_once): equal inputs give an equal result.
+_RUN_KEY = ("dataset_sha256", "options_sha256", "rulesets_sha256", "plugins_sha256", "library_version")
+_FIND_RUN = f"SELECT seq FROM records WHERE {' AND '.join(f'{c} = ?' for c in _RUN_KEY)} ORDER BY seq LIMIT 1"
 
 
 class AuditError(MutasiRulesError):
@@ -253,6 +257,25 @@ def run_id_for(seq: int, record_hash: str) -> str:
     return f"R{seq:06d}-{record_hash[:10]}"
 
 
+def run_inputs(rulesets: Sequence[LoadedRuleSet], options: RecommendOptions,
+               plugins: Sequence[PluginRef]) -> dict[str, str]:
+    """The stored JSON (and its SHA-256) of a run's rule sets, plugins and options, as recorded."""
+    rulesets_json = canonical_json([
+        {"id": r.id, "version": r.version, "origin": r.origin, "sha256": r.sha256, "text": r.text}
+        for r in rulesets
+    ])
+    plugins_json = canonical_json([p.model_dump(mode="json") for p in plugins])
+    options_json = canonical_json(options.model_dump(mode="json"))
+    return {
+        "rulesets_json": rulesets_json,
+        "rulesets_sha256": sha256_of(rulesets_json),
+        "plugins_json": plugins_json,
+        "plugins_sha256": sha256_of(plugins_json),
+        "options_json": options_json,
+        "options_sha256": sha256_of(options_json),
+    }
+
+
 def hash_input(fields: Mapping[str, Any]) -> str:
     """The text whose SHA-256 is the record hash: canonical JSON of exactly :data:`HASH_FIELDS`.
 
@@ -383,6 +406,38 @@ class AuditLog:
         SHA-256 and the rule sets' (id, version, origin, sha256) must match the result's
         run info, and ``options`` (default: the result's) must equal the result's.
         """
+        return self._append(self._fields(result, dataset, rulesets, options, dataset_blob), once=False)[0]
+
+    def append_once(self, result: RecommendationResult, dataset: Dataset, rulesets: Sequence[LoadedRuleSet],
+                    options: RecommendOptions | None = None, *,
+                    dataset_blob: bytes | None = None) -> tuple[DecisionRecord, bool]:
+        """Record a run unless a run of the same inputs is already recorded: ``(record, created)``.
+
+        "The same inputs" is :meth:`find_run`'s key. The check and the insert happen in one
+        write transaction, so two workers finishing the same run (a task Dask retried while the
+        first attempt was still alive) record it once; the second gets the first's record.
+        """
+        return self._append(self._fields(result, dataset, rulesets, options, dataset_blob), once=True)
+
+    def find_run(self, dataset_sha256: str, rulesets: Sequence[LoadedRuleSet], options: RecommendOptions,
+                 plugins: Sequence[PluginRef], library_version: str = __version__) -> DecisionRecord | None:
+        """The first recorded run of exactly these inputs, or None.
+
+        The key: the dataset's canonical SHA-256, the rule sets (their stored texts), the
+        options, the enabled plugins (name, version, source) and the library version: a run
+        with all of them equal is deterministic and gives the same result (docs/audit.md).
+        """
+        inputs = run_inputs(rulesets, options, plugins)
+        try:
+            row = self._db.execute(_FIND_RUN, (dataset_sha256, inputs["options_sha256"], inputs["rulesets_sha256"],
+                                               inputs["plugins_sha256"], library_version)).fetchone()
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: cannot read records: {exc}") from exc
+        return None if row is None else _record(self.raw(row[0]))
+
+    def _fields(self, result: RecommendationResult, dataset: Dataset, rulesets: Sequence[LoadedRuleSet],
+                options: RecommendOptions | None, dataset_blob: bytes | None) -> dict[str, Any]:
+        """The columns of a new record except seq, prev_hash, record_hash and run_id (set under the lock)."""
         run = result.run
         options = options or run.options
         if options != run.options:
@@ -402,14 +457,8 @@ class AuditLog:
             raise AuditError(f"the rule sets given ({_refs(given)}) are not the ones the result was computed with "
                              f"({_refs(used)})")
         blob = dataset_blob if dataset_blob is not None else zlib.compress(dataset_text.encode("utf-8"), 9)
-        rulesets_json = canonical_json([
-            {"id": r.id, "version": r.version, "origin": r.origin, "sha256": r.sha256, "text": r.text}
-            for r in rulesets
-        ])
-        plugins_json = canonical_json([p.model_dump(mode="json") for p in run.plugins])
-        options_json = canonical_json(options.model_dump(mode="json"))
         result_json = result.to_json(indent=None)
-        fields: dict[str, Any] = {
+        return {
             "recorded_at": _timestamp(self.clock()),
             "as_of": run.as_of.isoformat(),
             "plan_date": run.plan_date.isoformat(),
@@ -418,19 +467,21 @@ class AuditLog:
             "dataset_sha256": dataset_sha,
             "dataset_blob": blob,
             "dataset_blob_sha256": sha256_of(blob),
-            "rulesets_json": rulesets_json,
-            "rulesets_sha256": sha256_of(rulesets_json),
-            "plugins_json": plugins_json,
-            "plugins_sha256": sha256_of(plugins_json),
-            "options_json": options_json,
-            "options_sha256": sha256_of(options_json),
+            **run_inputs(rulesets, options, run.plugins),
             "moves": len(result.moves),
             "result_json": result_json,
             "result_sha256": sha256_of(result_json),
         }
+
+    def _append(self, fields: dict[str, Any], *, once: bool) -> tuple[DecisionRecord, bool]:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if once:  # inside the write lock: nobody can record the same run between the check and the insert
+                    found = self._db.execute(_FIND_RUN, [fields[c] for c in _RUN_KEY]).fetchone()
+                    if found is not None:
+                        self._db.execute("ROLLBACK")
+                        return _record(self.raw(found[0])), False
                 # Read the head inside the write lock: two writers cannot both extend the same record.
                 head = self._db.execute("SELECT seq, record_hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
                 fields["seq"] = 1 if head is None else head[0] + 1
@@ -452,7 +503,7 @@ class AuditLog:
                 raise
         except sqlite3.Error as exc:
             raise AuditError(f"audit log {self.path}: cannot record the run: {exc}") from exc
-        return _record(fields)
+        return _record(fields), True
 
     # ----------------------------------------------------------------- reading
 
@@ -1019,4 +1070,5 @@ __all__ = [
     "review_problems",
     "reviews_of",
     "verify_with_reviews",
+    "run_inputs",
 ]

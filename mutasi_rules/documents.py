@@ -170,6 +170,7 @@ class ExplainedFinding(_Document):
     title: str | None
     message: str | None
     legal_basis: str
+    basis_kind: str | None = Field(default=None, description="statutory, convention or agency_policy")
     facts_read: dict[str, Any]
     trainings: list[str]
     points: float | None

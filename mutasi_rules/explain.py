@@ -197,6 +197,10 @@ _X: dict[str, dict[Lang, str]] = {
     "no_findings": {"id": "Tidak ada aturan yang terpicu.", "en": "No rule fired."},
     "read": {"id": "Nilai yang dibaca", "en": "Values read"},
     "basis": {"id": "Dasar hukum", "en": "Legal basis"},
+    # What sets the rule's number or requirement (Rule.basis_kind; docs/legal-basis.md).
+    "basis_statutory": {"id": "ditetapkan peraturan perundang-undangan", "en": "set by law"},
+    "basis_convention": {"id": "konvensi, bukan ketentuan peraturan", "en": "a convention, not set by law"},
+    "basis_agency_policy": {"id": "kebijakan instansi", "en": "agency policy"},
     "rule": {"id": "Aturan", "en": "Rule"},
     "version": {"id": "versi", "en": "version"},
     "source": {"id": "sumber", "en": "source"},
@@ -290,8 +294,10 @@ def ej_text(value: float | None, result: RecommendationResult, lang: Lang) -> st
     """An EJ value with its grade under the run's workload settings, e.g. ``1,70 (A)``."""
     if value is None:
         return "-"
-    grade = result.run.options.workload.grade(value)
-    return f"{number(value, 2, lang)} ({grade})" if grade else number(value, 2, lang)
+    settings = result.run.options.workload
+    grade = settings.grade(value)
+    shown = number(settings.ej_shown(value, 2), 2, lang)  # never on the far side of a grade edge
+    return f"{shown} ({grade})" if grade else shown
 
 
 # ----------------------------------------------------------------- document model
@@ -435,7 +441,8 @@ def finding_item(finding: Finding, lang: Lang) -> Item:
     read = "; ".join(f"{path} = {display_text(value, lang)}" for path, value in sorted(finding.facts_read.items()))
     children = [
         Item(inline(f"{x('read', lang)}: ", read or "-")),
-        Item(inline(f"{x('basis', lang)}: {finding.legal_basis}")),
+        Item(inline(f"{x('basis', lang)}: {finding.legal_basis}"
+                    + (f" ({x('basis_' + finding.basis_kind, lang)})" if finding.basis_kind else ""))),
         Item(inline(f"{x('rule', lang)}: ", Span(finding.rule_key, "code"),
                     f" ({x('version', lang)} {finding.ruleset_version}, {x('source', lang)}: {finding.source})"
                     + (f"; {x('replaces', lang)} {finding.replaces}" if finding.replaces else ""))),
@@ -626,6 +633,7 @@ def _finding_json(finding: Finding, lang: Lang) -> dict[str, Any]:
         "title": finding.title.get(lang),
         "message": finding.message.get(lang),
         "legal_basis": finding.legal_basis,
+        "basis_kind": finding.basis_kind,
         "facts_read": finding.facts_read,
         "trainings": finding.trainings,
         "points": finding.points,

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .facts import Scope, display_value, read_parts
-from .rulesets import Effect, LoadedRuleSet, Localized, Rule, render_message
+from .rulesets import BasisKind, Effect, LoadedRuleSet, Localized, Rule, render_message
 
 #: Rendered messages kept per renderer (many subjects share placeholder values).
 MESSAGE_CACHE_SIZE = 50_000
@@ -40,6 +40,9 @@ class Finding(BaseModel):
     title: Localized
     message: Localized
     legal_basis: str
+    basis_kind: BasisKind | None = Field(
+        default=None, description="What sets the rule's number or requirement: statutory, convention, agency_policy"
+    )
     facts_read: dict[str, Any] = Field(description="Display value of every path the condition reads")
     replaces: str | None = Field(default=None, description="'<ruleset>/<rule>' this rule overrode")
 
@@ -86,6 +89,7 @@ class FindingRenderer:
             title=rule.title,
             message=message,
             legal_basis=rule.legal_basis,
+            basis_kind=rule.basis_kind,
             facts_read={path: display_value(read_parts(fact, parts)) for path, parts in reads},
             replaces=rule.replaces,
         )

@@ -29,8 +29,9 @@ from .atomic import write_text
 from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
 from .recommendation import Move, RecommendationResult, RuleSetRef, ShortageReport
-from .rulesets import EFFECTS
+from .rulesets import EFFECTS, format_number, localize_number
 from .settings import RegionSettings
+from .workload import WorkloadSettings
 
 #: unit id -> the office to contact, or None for the default.
 ContactLookup = Callable[[str], NoticeContact | None]
@@ -74,8 +75,12 @@ def long_date(day: dt.date, lang: Lang) -> str:
     return f"{day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
 
 
-def _percent(ej: float | None) -> str:
-    return "-" if ej is None else f"{round(ej * 100)}%"
+def _percent(ej: float | None, settings: WorkloadSettings | None = None) -> str:
+    """An EJ as a share of what the staff can carry; with the run's ``settings`` rounded toward
+    its own side of every grade and band edge (EJ 0.896 has surplus staff: 89 %, not 90 %)."""
+    if ej is None:
+        return "-"
+    return f"{round((settings.ej_shown(ej, 2) if settings else ej) * 100)}%"
 
 
 def _profile_words(score: float, lang: Lang) -> str:
@@ -125,6 +130,11 @@ def _workload_lines(move: Move, result: RecommendationResult, lang: Lang,
                     escape: Callable[[str], str] = md_escape) -> list[str]:
     """The workload reasons in words; ``escape`` prepares data for the output (Markdown by default)."""
     src, dst = move.source_effect, move.target_effect
+    settings = result.run.options.workload
+
+    def pct(ej: float | None) -> str:
+        return _percent(ej, settings)
+
     report = _shortage(result, move.to.position_id)
     to_opd, from_opd = escape(opd_name(result, move.to.opd_id)), escape(opd_name(result, move.from_.opd_id))
     # The unit is named with the post: a teacher moved between schools holds a post of the
@@ -135,29 +145,29 @@ def _workload_lines(move: Move, result: RecommendationResult, lang: Lang,
     lines = []
     if lang == "id":
         short = f"; jabatan ini kekurangan {report.shortage} orang pegawai" if report else ""
-        lines.append(f"Beban kerja jabatan {to_pos} saat ini sekitar {_percent(dst.position_ej_before)} dari "
+        lines.append(f"Beban kerja jabatan {to_pos} saat ini sekitar {pct(dst.position_ej_before)} dari "
                      f"kemampuan pegawai yang ada{short}. Dengan kepindahan Anda, beban itu menjadi sekitar "
-                     f"{_percent(dst.position_ej_after)}.")
-        lines.append(f"Di jabatan Anda sekarang ({from_pos}), beban kerja sekitar {_percent(src.position_ej_before)} "
+                     f"{pct(dst.position_ej_after)}.")
+        lines.append(f"Di jabatan Anda sekarang ({from_pos}), beban kerja sekitar {pct(src.position_ej_before)} "
                      f"dari kemampuan pegawai yang ada: ada kelebihan pegawai. Setelah Anda pindah, beban kerja "
-                     f"rekan yang tetap di sana menjadi sekitar {_percent(src.position_ej_after)}.")
+                     f"rekan yang tetap di sana menjadi sekitar {pct(src.position_ej_after)}.")
         if move.to.opd_id != move.from_.opd_id:
-            lines.append(f"Secara keseluruhan, beban kerja {to_opd} berubah dari {_percent(dst.opd_ej_before)} "
-                         f"menjadi {_percent(dst.opd_ej_after)}, dan {from_opd} dari {_percent(src.opd_ej_before)} "
-                         f"menjadi {_percent(src.opd_ej_after)}.")
+            lines.append(f"Secara keseluruhan, beban kerja {to_opd} berubah dari {pct(dst.opd_ej_before)} "
+                         f"menjadi {pct(dst.opd_ej_after)}, dan {from_opd} dari {pct(src.opd_ej_before)} "
+                         f"menjadi {pct(src.opd_ej_after)}.")
     else:
         people = "person" if report and report.shortage == 1 else "people"
         short = f"; the post is {report.shortage} {people} short" if report else ""
-        lines.append(f"The workload of the post {to_pos} is now about {_percent(dst.position_ej_before)} of what "
+        lines.append(f"The workload of the post {to_pos} is now about {pct(dst.position_ej_before)} of what "
                      f"its current staff can carry{short}. With you there it becomes about "
-                     f"{_percent(dst.position_ej_after)}.")
-        lines.append(f"In your current post ({from_pos}) the workload is about {_percent(src.position_ej_before)} "
+                     f"{pct(dst.position_ej_after)}.")
+        lines.append(f"In your current post ({from_pos}) the workload is about {pct(src.position_ej_before)} "
                      f"of what its staff can carry: there are more staff than needed. After you move, the "
-                     f"colleagues who stay carry about {_percent(src.position_ej_after)}.")
+                     f"colleagues who stay carry about {pct(src.position_ej_after)}.")
         if move.to.opd_id != move.from_.opd_id:
-            lines.append(f"Overall, the workload of {to_opd} goes from {_percent(dst.opd_ej_before)} to "
-                         f"{_percent(dst.opd_ej_after)}, and that of {from_opd} from {_percent(src.opd_ej_before)} to "
-                         f"{_percent(src.opd_ej_after)}.")
+            lines.append(f"Overall, the workload of {to_opd} goes from {pct(dst.opd_ej_before)} to "
+                         f"{pct(dst.opd_ej_after)}, and that of {from_opd} from {pct(src.opd_ej_before)} to "
+                         f"{pct(src.opd_ej_after)}.")
     before, after = result.balance_before.ej_std, result.balance_after.ej_std
     if before is not None and after is not None and after < before:
         lines.append("Rencana mutasi secara keseluruhan membuat beban kerja antar-OPD lebih merata." if lang == "id"
@@ -168,7 +178,9 @@ def _workload_lines(move: Move, result: RecommendationResult, lang: Lang,
 def _fit_lines(move: Move, result: RecommendationResult, lang: Lang,
                escape: Callable[[str], str] = md_escape) -> list[str]:
     report = _shortage(result, move.to.position_id)
-    score = number(move.profile.score, 1, lang)
+    # Rounded down, as the word bands are read: 4.46 is "sesuai" and shows 4,4, never 4,5
+    # (the "sangat sesuai" band) next to the lower word.
+    score = localize_number(format_number(move.profile.score, ".1f down") or "-", lang)
     words = _profile_words(move.profile.score, lang)
     # Name only the aspects the data allowed to assess (an aspect without data has no score).
     aspects = join_words([escape(a.aspect) for a in move.profile.aspects if a.score is not None], lang) or "-"

@@ -1185,8 +1185,6 @@ class _Run:
         )
 
     def run_info(self) -> RunInfo:
-        plugins = [PluginRef(name=p.name, version=p.version, source=p.source)
-                   for p in (self.plugins.enabled if self.plugins else [])]
         skipped = [f"{s.plugin} ({s.hook}): {s.reason}" for s in (self.plugins.skipped if self.plugins else [])]
         return RunInfo(
             library_version=__version__,
@@ -1198,12 +1196,18 @@ class _Run:
                 (RuleSetRef(id=r.id, version=r.version, origin=r.origin, sha256=r.sha256) for r in self.rulesets),
                 key=lambda r: (r.id, r.version, r.origin),
             ),
-            plugins=sorted(plugins, key=lambda p: p.name),
+            plugins=plugin_refs(self.plugins),
             skipped_plugins=skipped,
             options=self.options,
             parent_run_id=self.parent_run_id,
             review_decisions=list(self.decisions),
         )
+
+
+def plugin_refs(plugins: PluginManager | None) -> list[PluginRef]:
+    """The enabled plugins as a run records them, sorted by name."""
+    refs = [PluginRef(name=p.name, version=p.version, source=p.source) for p in (plugins.enabled if plugins else [])]
+    return sorted(refs, key=lambda p: p.name)
 
 
 def load_run_rulesets(options: RecommendOptions, plugins: PluginManager | None) -> list[LoadedRuleSet]:
@@ -1296,6 +1300,7 @@ __all__ = [
     "TrainingNeed",
     "UnitChange",
     "pair_subject",
+    "plugin_refs",
     "prepare",
     "recommend",
     "rule_overridable",

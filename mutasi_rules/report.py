@@ -187,6 +187,11 @@ class Svg:
 ReportBlock = Block | Svg
 
 
+def _ej(value: float | None, result: RecommendationResult, lang: Lang) -> str:
+    """An EJ on its own side of every grade and balance-band edge (0.896, outside the band, is 0,89)."""
+    return number(None if value is None else result.run.options.workload.ej_shown(value, 2), 2, lang)
+
+
 def _place(name: str, unit: str) -> str:
     return f"{name} ({unit})"
 
@@ -213,8 +218,8 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
         Heading(3, r("by_opd", lang)),
         TableBlock(
             header=(r("opd", lang), r("in", lang), r("out", lang), r("ej_before", lang), r("ej_after", lang)),
-            rows=tuple((u.name, str(u.moves_in), str(u.moves_out), number(u.ej_before, 2, lang),
-                        number(u.ej_after, 2, lang)) for u in result.units),
+            rows=tuple((u.name, str(u.moves_in), str(u.moves_out), _ej(u.ej_before, result, lang),
+                        _ej(u.ej_after, result, lang)) for u in result.units),
             right=frozenset({1, 2, 3, 4}),
         ),
         Heading(2, t("balance", lang)),
@@ -224,7 +229,7 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
                                 high=number(b.band_high, 2, lang)))))
 
     def extreme(value: float | None, unit: str | None) -> str:
-        return number(value, 2, lang) + (f" ({unit})" if unit else "")
+        return _ej(value, result, lang) + (f" ({unit})" if unit else "")
 
     blocks.append(TableBlock(
         header=(r("figure", lang), t("before", lang), t("after", lang)),
@@ -261,7 +266,7 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
             header=(t("position", lang), t("short", lang), t("received", lang), r("remaining", lang), "EJ",
                     r("considered", lang), t("eligible", lang), t("why_unfilled", lang)),
             rows=tuple((_place(s.position.position_name, s.position.unit_name), str(s.shortage), str(s.received),
-                        str(s.remaining), number(s.ej_after, 2, lang), str(s.candidates_considered),
+                        str(s.remaining), _ej(s.ej_after, result, lang), str(s.candidates_considered),
                         str(s.candidates_eligible), s.unfilled_reason.get(lang) if s.unfilled_reason else "-")
                        for s in unfilled),
             right=frozenset({1, 2, 3, 4, 5, 6}),

@@ -23,8 +23,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .canonical import sha256_of
-from .facts import SCOPES, calendar_difference, ExtensionAttribute, FactSchema, FieldType, Scope, fact_schema, read_path
-from .language.ast import Expr, FieldRef, field_paths
+from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, calendar_difference, fact_schema, read_path
+from .language.ast import BoolOp, Compare, Expr, FieldRef, Literal_, Not, field_paths
 from .language.checker import check, check_path, did_you_mean
 from .language.parser import ExprSyntaxError, parse
 from .models import JabatanKind
@@ -417,6 +417,56 @@ def _check_format_spec(
         report("rule.message", f"format spec {fmt!r} applies to numbers; {part.path!r} is {spec.type_name}", offset)
 
 
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def numeric_thresholds(expr: Expr, negated: bool = False) -> list[tuple[str, str, float]]:
+    """``(path, operator, number)`` of every ``path OP number`` comparison in a condition, with
+    ``not`` pushed down: the comparison as it holds when the rule fires through it."""
+    if isinstance(expr, Not):
+        return numeric_thresholds(expr.operand, not negated)
+    if isinstance(expr, BoolOp):
+        return [t for operand in expr.operands for t in numeric_thresholds(operand, negated)]
+    if isinstance(expr, Compare):
+        op: str = expr.op
+        left, right = expr.left, expr.right
+        if isinstance(left, Literal_) and isinstance(right, FieldRef):
+            op, left, right = _MIRRORED[op], right, left
+        if (isinstance(left, FieldRef) and isinstance(right, Literal_) and isinstance(right.value, (int, float))
+                and not isinstance(right.value, bool)):
+            return [(left.path, _NEGATED[op] if negated else op, float(right.value))]
+    return []
+
+
+def _check_rounding(expr: Expr, template: str, path: _YamlPath, source: _Source, problems: Problems) -> None:
+    """Warn where a message shows a thresholded number with a spec that can round it across
+    the threshold (``{x:.1f}`` for ``x < 2`` shows 1.99 as "2.0")."""
+    try:
+        parts = [p for p in parse_template(template) if isinstance(p, Placeholder)]
+    except TemplateError:
+        return
+    for field_path, op, limit in numeric_thresholds(expr):
+        for part in parts:
+            if part.path != field_path or not part.format_spec or _DIRECTED_RE.fullmatch(part.format_spec):
+                continue
+            spec = part.format_spec
+            places = int(spec[-2]) if re.search(r"\.\d[f%]$", spec) else 0
+            scaled = limit * 100 if spec.endswith("%") else limit
+            exact = round(scaled, places) == scaled
+            if op in ("<", ">") or not exact:
+                direction = "down" if op in ("<", "<=") else "up"
+                line, column = _expression_position(source, path, part.start + 1)
+                problems.warning(
+                    "rule.message_rounding",
+                    f"{{{part.path}:{spec}}} can round {part.path} across the threshold of "
+                    f"'{part.path} {op} {limit:g}' (the message would contradict the rule); write "
+                    f"'{spec if _FORMAT_SPEC_RE.fullmatch(spec) and '.' in spec else '.1f'} {direction}', "
+                    "or a duration (since/until) of the dates it is computed from",
+                    file=source.origin, line=line, column=column, field=_dotted(path), value=template,
+                )
+
+
 _BOOL_WORDS = {"id": ("ya", "tidak"), "en": ("yes", "no")}
 
 
@@ -577,6 +627,7 @@ def _load_text(
             continue  # reported by validation; without a scope nothing can be checked
         schema = schemas.get(scope) or schemas.setdefault(scope, fact_schema(scope, extensions))
         when = rule.get("when")
+        expr = None
         if isinstance(when, str) and when.strip():
             expr = _check_when(index, when, schema, source, problems)
             if expr is not None and isinstance(rule_id, str):
@@ -590,6 +641,8 @@ def _load_text(
                 template = message.get(lang)
                 if isinstance(template, str):
                     _check_template(template, schema, ("rules", index, "message", lang), source, problems)
+                    if expr is not None:
+                        _check_rounding(expr, template, ("rules", index, "message", lang), source, problems)
 
     if problems.errors or rule_file is None:
         return None, problems

@@ -49,6 +49,12 @@ def _why_not() -> dict[str, Any]:
     return WhyNotReport.model_json_schema(mode="serialization")
 
 
+def _batch_summary() -> dict[str, Any]:
+    from .batch import BatchSummary
+
+    return BatchSummary.model_json_schema(mode="serialization")
+
+
 def _scenario() -> dict[str, Any]:
     from .scenario import scenario_json_schema
 
@@ -143,6 +149,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "settings": ("a region's settings file (input of --settings)", _settings),
     "review-decisions": ("a review decisions file (input of review --decisions)", _review_decisions),
     "diff": ("the difference between two runs (output of diff --format json)", _diff),
+    "batch-summary": ("the summary of a batch of regions (summary.json of batch)", _batch_summary),
 }
 
 

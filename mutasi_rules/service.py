@@ -76,13 +76,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class RunOutcome:
-    """A finished run: its result, its decision-log record (None when not recorded) and what it ran with."""
+    """A finished run: its result, its decision-log record (None when not recorded) and what it ran with.
+
+    ``reused``: the run was already recorded for these inputs (``recommend(once=True)``); ``record``
+    is that earlier record and ``result`` its stored result.
+    """
 
     result: RecommendationResult
     record: DecisionRecord | None
     rulesets: list[LoadedRuleSet]
     plugins: PluginManager | None
     dataset: Dataset
+    reused: bool = False
 
     @property
     def run_id(self) -> str | None:
@@ -293,15 +298,21 @@ class Service:
         return loaded
 
     def recommend(self, dataset: Dataset, options: RecommendOptions | None = None, *, record: bool = True,
-                  progress: Progress | None = None) -> RunOutcome:
+                  progress: Progress | None = None, once: bool = False) -> RunOutcome:
         """Run the pipeline on ``dataset`` and (by default) record the decision.
+
+        ``once``: idempotent recording, for batches and retried tasks. If the decision log
+        already holds a run of the same inputs (dataset hash, rule sets, options, plugins,
+        library version: :meth:`AuditLog.find_run`), nothing runs and that record is returned
+        (``reused``); if an identical run is recorded by someone else while this one runs, this
+        one is not recorded again. A reused record is not handed to the audit sinks again.
 
         Raises :class:`InputError` (bad data or rules), :class:`~mutasi_rules.plugins.manager.PluginError`,
         :class:`~mutasi_rules.engine.EngineError` and :class:`~mutasi_rules.audit.AuditError`
         (the run could not be recorded; nothing was recorded then). A failing audit sink is a
         :class:`PluginError` raised after the record is in the log.
         """
-        from .recommendation import run_prepared
+        from .recommendation import plugin_refs, run_prepared
 
         if progress:
             progress("workload", 0, 1)
@@ -309,17 +320,27 @@ class Service:
         if progress:
             progress("workload", 1, 1)
         ctx = prepared.ctx
+        if record and once:
+            with self.open_log(create=True) as log:
+                found = log.find_run(ctx.dataset_sha256, ctx.rulesets, ctx.options, plugin_refs(ctx.plugins))
+            if found is not None:
+                return RunOutcome(result=found.result(), record=found, rulesets=ctx.rulesets, plugins=ctx.plugins,
+                                  dataset=dataset, reused=True)
         with prepared.lock:
             result = run_prepared(ctx, progress=progress)
         for skipped in result.run.skipped_plugins:  # also in the result; the CLI says it in the user's language
             logger.info("plugin skipped: %s", skipped)
         logger.info("recommended %d move(s) for %s, as of %s", len(result.moves), result.run.dataset,
                     result.run.as_of.isoformat())
-        recorded = (self.record(result, dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob)
-                    if record else None)
-        if recorded is not None:
-            self._remember(recorded.run_id, key, None, ())
-        return RunOutcome(result=result, record=recorded, rulesets=ctx.rulesets, plugins=ctx.plugins, dataset=dataset)
+        if not record:
+            return RunOutcome(result=result, record=None, rulesets=ctx.rulesets, plugins=ctx.plugins, dataset=dataset)
+        recorded, created = self._record(result, dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob,
+                                         once=once)
+        if not created:  # recorded meanwhile by another attempt: its result is the one of record
+            result = recorded.result()
+        self._remember(recorded.run_id, key, None, ())
+        return RunOutcome(result=result, record=recorded, rulesets=ctx.rulesets, plugins=ctx.plugins, dataset=dataset,
+                          reused=not created)
 
     def record(self, result: RecommendationResult, dataset: Dataset, rulesets: list[LoadedRuleSet],
                plugins: PluginManager | None, *, dataset_blob: bytes | None = None) -> DecisionRecord:
@@ -327,11 +348,19 @@ class Service:
 
         ``dataset_blob``: the dataset as the log stores it, when a prepared context has it.
         """
+        return self._record(result, dataset, rulesets, plugins, dataset_blob=dataset_blob, once=False)[0]
+
+    def _record(self, result: RecommendationResult, dataset: Dataset, rulesets: list[LoadedRuleSet],
+                plugins: PluginManager | None, *, dataset_blob: bytes | None,
+                once: bool) -> tuple[DecisionRecord, bool]:
         with self.open_log(create=True) as log:
-            recorded = log.append(result, dataset, rulesets, dataset_blob=dataset_blob)
-        if plugins is not None:
+            if once:
+                recorded, created = log.append_once(result, dataset, rulesets, dataset_blob=dataset_blob)
+            else:
+                recorded, created = log.append(result, dataset, rulesets, dataset_blob=dataset_blob), True
+        if plugins is not None and created:
             plugins.decision_made(recorded)
-        return recorded
+        return recorded, created
 
     def prepare(self, dataset: Dataset, options: RecommendOptions | None = None) -> RunContext:
         """A prepared run context (cached): what why-not queries and re-plans start from."""

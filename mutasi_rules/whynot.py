@@ -140,6 +140,7 @@ class Reason(BaseModel):
     message: Localized
     facts_read: dict[str, Any] = Field(default_factory=dict, description="Display value of every path read")
     legal_basis: str = ""
+    basis_kind: str | None = Field(default=None, description="Findings: statutory, convention or agency_policy")
     source: str = Field(default="", description="Rule-set origin (file or plugin:<name>==<version>) or plugin")
     ruleset_version: str | None = None
     trainings: list[str] = Field(default_factory=list, description="require_training: the trainings named")
@@ -1142,7 +1143,8 @@ def _combined(actions: Sequence[_Action]) -> _Action | None:
 
 def _finding_reason(finding: Finding, kind: ReasonKind) -> Reason:
     return Reason(kind=kind, code=finding.rule_key, scope=finding.scope, title=finding.title, message=finding.message,
-                  facts_read=finding.facts_read, legal_basis=finding.legal_basis, source=finding.source,
+                  facts_read=finding.facts_read, legal_basis=finding.legal_basis, basis_kind=finding.basis_kind,
+                  source=finding.source,
                   ruleset_version=finding.ruleset_version, trainings=list(finding.trainings))
 
 

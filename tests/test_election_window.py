@@ -14,12 +14,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from engine_support import employee
 
 from mutasi_rules import facts as F
 from mutasi_rules.engine import RuleEngine
 from mutasi_rules.rulesets import load_rulesets
-
-from engine_support import employee
 
 ROOT = Path(__file__).resolve().parent.parent
 D = dt.date

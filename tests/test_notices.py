@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from pathlib import Path
 
 from mutasi_rules.explain import number
@@ -47,14 +48,16 @@ def test_letter_says_where_why_training_and_how_to_object():
     # Why: the target's shortage and load, the source's surplus, in plain words (percent, not EJ formulas).
     shortage = next(s for s in result().shortages if s.position.position_id == move.to.position_id)
     assert f"kekurangan {shortage.shortage} orang pegawai" in letter
-    assert f"{round(move.target_effect.position_ej_before * 100)}%" in letter
-    assert f"{round(move.source_effect.position_ej_before * 100)}%" in letter and "kelebihan pegawai" in letter
+    shown = result().run.options.workload.ej_shown  # on its own side of every grade and band edge
+    assert f"{round(shown(move.target_effect.position_ej_before) * 100)}%" in letter
+    assert f"{round(shown(move.source_effect.position_ej_before) * 100)}%" in letter and "kelebihan pegawai" in letter
     assert "EJ =" not in letter and "×" not in letter
     # Key rule findings, in the person's language.
     for finding in move.findings:
         if finding.effect.value in ("score", "require_training"):
             assert finding.message.id in letter
-    assert f"nilai kesesuaian {number(move.profile.score, 1, 'id')} dari 5" in letter
+    shown = math.floor(move.profile.score * 10) / 10  # rounded down, as the word bands are read
+    assert f"nilai kesesuaian {number(shown, 1, 'id')} dari 5" in letter
     # The training offered first.
     offer = move.trainings_required[0].offer
     assert "## Pelatihan lebih dulu" in letter
@@ -172,3 +175,24 @@ def test_the_aspects_read_as_a_sentence_lists_them():
     assert join_words(["kinerja"], "id") == "kinerja" and join_words([], "id") == ""
     letter = notice_markdown(conditional_move(), result())
     assert "Dari sisi kualifikasi, kompetensi, dan kinerja, profil Anda dinilai" in letter
+
+
+def test_the_fit_score_and_its_word_never_disagree():
+    from mutasi_rules.notices import _fit_lines
+
+    move = conditional_move()
+    for score, word in ((4.46, "sesuai dengan"), (4.5, "sangat sesuai"), (3.49, "cukup sesuai"), (2.49, "kurang sesuai")):
+        profile = move.profile.model_copy(update={"score": score})
+        (line, *_) = _fit_lines(move.model_copy(update={"profile": profile}), result(), "id")
+        shown = float(line.split("nilai kesesuaian ")[1].split(" ")[0].replace(",", "."))
+        assert f"dinilai {word}" in line and shown <= score and round(score - shown, 6) < 0.1, line
+
+
+def test_a_workload_share_is_never_rounded_across_the_balance_band():
+    from mutasi_rules.notices import _percent
+    from mutasi_rules.workload import WorkloadSettings
+
+    settings = WorkloadSettings()
+    assert _percent(0.896, settings) == "89%" and _percent(0.896) == "90%"  # surplus: below 90 %
+    assert _percent(1.104, settings) == "111%" and _percent(1.5, settings) == "150%"
+    assert _percent(None, settings) == "-"

@@ -53,6 +53,7 @@ COMMAND_MODULES = (
     "workload",
     "plugins",
     "recommend",
+    "batch",
     "scenario",
     "whynot",
     "explain",
@@ -68,6 +69,17 @@ def date_arg(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type for a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 class ArgumentParser(argparse.ArgumentParser):

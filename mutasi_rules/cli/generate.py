@@ -1,4 +1,7 @@
-"""``mutasi-rules generate``: write a synthetic Kota Pontianak dataset.
+"""``mutasi-rules generate``: write a synthetic Kota Pontianak dataset, or a province of regions.
+
+With ``--regions N --employees-total M`` it writes N region datasets of unequal sizes, one
+folder (or file) each under ``--out``: the input of ``mutasi-rules batch``.
 
 The dataset is built completely in memory first, so a failure leaves nothing behind.
 A new output directory is written beside its final place and renamed into it in one step;
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from . import EXIT_OK, date_arg
+from . import EXIT_OK, date_arg, positive_int
 
 if TYPE_CHECKING:
     from ..models import Dataset
@@ -60,8 +63,13 @@ def register(subparsers: Any) -> None:
             "and Dinas Perhubungan have surplus pelaksana."
         ),
     )
-    parser.add_argument("--employees", type=_count, default=DEFAULT_EMPLOYEES, metavar="N",
+    parser.add_argument("--employees", type=_count, metavar="N",
                         help=f"number of employees (default: {DEFAULT_EMPLOYEES}, minimum {MIN_EMPLOYEES})")
+    parser.add_argument("--regions", type=positive_int, metavar="N",
+                        help="write N regions of realistic, unequal sizes (Kalimantan Barat's names for up to 14), "
+                             "one folder each under --out; needs --employees-total")
+    parser.add_argument("--employees-total", type=positive_int, metavar="M",
+                        help=f"employees of all regions together (at least {MIN_EMPLOYEES} per region)")
     parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED, metavar="S",
                         help=f"random seed (default: {DEFAULT_SEED})")
     parser.add_argument("--out", required=True, metavar="DIR",
@@ -119,6 +127,8 @@ def _umask() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.regions is not None or args.employees_total is not None:
+        return run_regions(args)
     target = output_path(args.out, args.format)
     wants_directory = is_directory_output(target, args.format)
     if target.exists() and target.is_dir() != wants_directory:
@@ -127,9 +137,11 @@ def run(args: argparse.Namespace) -> int:
                          f"{args.format} writes", code="usage.output_kind")
     from ..generator import generate_dataset
 
+    employees = args.employees if args.employees is not None else DEFAULT_EMPLOYEES
+
     try:
         dataset = generate_dataset(
-            args.employees, args.seed, args.as_of,
+            employees, args.seed, args.as_of,
             candidate_determination=args.candidate_determination, inauguration=args.inauguration,
         )
     except ValueError as exc:
@@ -143,4 +155,34 @@ def run(args: argparse.Namespace) -> int:
         f"(seed {args.seed}, as of {args.as_of.isoformat()}) into {target} ({args.format})",
         file=sys.stderr if args.format == "json" else sys.stdout,
     )
+    return EXIT_OK
+
+
+def run_regions(args: argparse.Namespace) -> int:
+    """``--regions N --employees-total M``: one dataset per region under ``--out``, written one at a time."""
+    if args.regions is None or args.employees_total is None:
+        raise UsageError("mutasi-rules generate: --regions and --employees-total go together")
+    if args.employees is not None or args.candidate_determination or args.inauguration:
+        raise UsageError("mutasi-rules generate: --employees, --candidate-determination and --inauguration are "
+                         "for one dataset, not with --regions")
+    root = Path(args.out)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"mutasi-rules generate: {root} exists and is not a directory", code="usage.output_kind")
+    from ..generator import generate_regions, region_sizes
+
+    try:
+        region_sizes(args.regions, args.employees_total, args.seed)
+    except ValueError as exc:
+        raise UsageError(f"mutasi-rules generate: {exc}") from exc
+    count = 0
+    for plan, dataset in generate_regions(args.regions, args.employees_total, args.seed, args.as_of):
+        target = output_path(str(root / plan.slug), args.format)
+        try:
+            write(dataset, target, args.format, args.csv_dialect)
+        except ValueError as exc:
+            raise OSError(f"mutasi-rules generate: cannot write {target}: {exc}") from exc
+        count += len(dataset.employees)
+        print(f"  {plan.slug}: {len(dataset.employees)} employees", file=sys.stderr)
+    print(f"generated {args.regions} regions, {count} employees (seed {args.seed}, as of {args.as_of.isoformat()}) "
+          f"into {root} ({args.format})", file=sys.stderr if args.format == "json" else sys.stdout)
     return EXIT_OK

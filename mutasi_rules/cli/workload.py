@@ -17,7 +17,7 @@ from . import EXIT_OK, add_format_argument, date_arg
 from .validate import read_all
 
 if TYPE_CHECKING:
-    from ..workload import PositionWorkload, UnitWorkload, WorkloadReport
+    from ..workload import PositionWorkload, UnitWorkload, WorkloadReport, WorkloadSettings
 
 CSV_COLUMNS = (
     "position_id",
@@ -233,7 +233,12 @@ def _num(value: float | int | None, places: int = 2) -> str:
     return f"{value:,.{places}f}"
 
 
-def _unit_row(unit: UnitWorkload) -> list[str]:
+def _ej(value: float | None, settings: WorkloadSettings) -> str:
+    """An EJ on its own side of every grade and band edge (1.0004 is A: 1.001, not 1.000)."""
+    return _num(None if value is None else settings.ej_shown(value, 3), 3)
+
+
+def _unit_row(unit: UnitWorkload, settings: WorkloadSettings) -> list[str]:
     positions = str(unit.position_count)
     if unit.positions_without_data:
         positions += f" ({unit.positions_without_data} ?)"
@@ -246,7 +251,7 @@ def _unit_row(unit: UnitWorkload) -> list[str]:
         _num(unit.staff_needed),
         _num(unit.staff_needed_rounded),
         _num(unit.gap),
-        _num(unit.ej, 3),
+        _ej(unit.ej, settings),
         unit.ej_grade or "–",
         ", ".join(unit.labels) or "–",
     ]
@@ -269,7 +274,7 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
     for unit in report.opd_units():
-        table.add_row(*_unit_row(unit))
+        table.add_row(*_unit_row(unit, report.settings))
     console.print(table)
 
     b = report.balance
@@ -292,7 +297,7 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
             sub.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
         for u in report.units:
             if u.unit_id in units:
-                sub.add_row(*_unit_row(u))
+                sub.add_row(*_unit_row(u, report.settings))
         console.print(sub)
         positions = Table(title=_("Positions of {unit} and its sub-units").format(unit=unit_id))
         for i, header in enumerate([_("Position"), _("Name"), _("Unit"), _("Bezetting"), _("Workload h"),
@@ -301,7 +306,7 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
         for p in positions_in(report, unit_id):
             positions.add_row(
                 p.position_id, p.name, p.unit_id, str(p.bezetting), _num(p.workload_hours, 0),
-                _num(p.staff_needed), _num(p.staff_needed_rounded), _num(p.gap), _num(p.ej, 3),
+                _num(p.staff_needed), _num(p.staff_needed_rounded), _num(p.gap), _ej(p.ej, report.settings),
                 p.ej_grade or (_("vacant") if p.vacancy and p.has_workload_data else "–"),
                 ", ".join(p.labels) or "–",
             )
