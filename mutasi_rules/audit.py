@@ -125,6 +125,12 @@ class AuditError(MutasiRulesError):
     code = "audit.failed"
 
 
+class UnknownRun(AuditError):
+    """No recorded run has this id (or the prefix given names several)."""
+
+    code = "audit.unknown_run"
+
+
 class ReplayError(AuditError):
     """A recorded run cannot be replayed (a recorded plugin is missing or fails)."""
 
@@ -517,7 +523,7 @@ class AuditLog:
             count = len(self)
             known = "the log is empty" if not count else f"it holds {count} run(s), {self._first_last()}"
             what = "is ambiguous" if rows else "is not in the audit log"
-            raise AuditError(f"run id {run_id!r} {what} {self.path} ({known}; see: mutasi-rules audit list)")
+            raise UnknownRun(f"run id {run_id!r} {what} {self.path} ({known}; see: mutasi-rules audit list)")
         return _record(rows[0])
 
     def _first_last(self) -> str:
@@ -1129,6 +1135,7 @@ __all__ = [
     "ReplayReport",
     "RuleSetRecord",
     "TamperedLogError",
+    "UnknownRun",
     "VerifyReport",
     "default_audit_path",
     "hash_input",

@@ -10,6 +10,7 @@ output against it catches any drift between the output and its published schema.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +28,7 @@ from .scoring import ProfileScore, ScoreComponentResult
 
 if TYPE_CHECKING:
     from .plugins.manager import PluginInfo
+    from .rulesets import LoadedRuleSet
     from .ruletests import RuleTestReport
 
 
@@ -72,11 +74,29 @@ class RuleSetSummary(_Document):
 
 
 class RuleCheckReport(_Document):
-    """``mutasi-rules rules check --format json``."""
+    """``mutasi-rules rules check --format json`` (and ``POST /v1/rules/check``)."""
 
     ok: bool = Field(description="True when no problem is an error")
     rulesets: list[RuleSetSummary]
     problems: list[Problem]
+
+    @classmethod
+    def of(cls, loaded: Sequence[LoadedRuleSet], problems: Sequence[Problem]) -> RuleCheckReport:
+        return cls(
+            ok=not any(p.severity == "error" for p in problems),
+            rulesets=[
+                RuleSetSummary(id=one.id, version=one.version, effective_from=one.ruleset.effective_from,
+                               effective_until=one.ruleset.effective_until, origin=one.origin, sha256=one.sha256,
+                               rules=len(one.rules), effects=rule_effects(one))
+                for one in sorted(loaded, key=lambda r: (r.id, r.version))
+            ],
+            problems=list(problems),
+        )
+
+
+def rule_effects(loaded: LoadedRuleSet) -> dict[str, int]:
+    """Number of rules of a rule set by effect, by effect name."""
+    return dict(sorted(Counter(rule.effect.value for rule in loaded.rules).items()))
 
 
 class UnexercisedRule(_Document):

@@ -828,14 +828,38 @@ def collect_rulesets(
             loaded.extend(tables)
             continue
         text = _read(path, problems)
-        if text is None:
-            continue
-        one, found = _load_text(text, rule_file_origin(path, roots), tuple(extensions))
-        problems.extend(found)
-        if one is not None:
-            loaded.append(one)
+        if text is not None:
+            _collect_text(rule_file_origin(path, roots), text, extensions, loaded, problems)
     problems.extend(check_rulesets(loaded))
     return loaded, problems
+
+
+def collect_ruleset_texts(
+    texts: Iterable[tuple[str, str]], *, extensions: Sequence[ExtensionAttribute] = ()
+) -> tuple[list[LoadedRuleSet], Problems]:
+    """Load rule files given as (name, text) -- e.g. posted to the HTTP service -- and check them together.
+
+    As :func:`collect_rulesets`, never raises; problems name the given names.
+    """
+    problems = Problems()
+    loaded: list[LoadedRuleSet] = []
+    for origin, text in texts:
+        size = len(text.encode("utf-8"))
+        if size > MAX_RULE_FILE_BYTES:
+            problems.error("rulefile.too_large", f"the file is {size} bytes; the limit is {MAX_RULE_FILE_BYTES}",
+                           file=origin)
+            continue
+        _collect_text(origin, text, extensions, loaded, problems)
+    problems.extend(check_rulesets(loaded))
+    return loaded, problems
+
+
+def _collect_text(origin: str, text: str, extensions: Sequence[ExtensionAttribute], loaded: list[LoadedRuleSet],
+                  problems: Problems) -> None:
+    one, found = _load_text(text, origin, tuple(extensions))
+    problems.extend(found)
+    if one is not None:
+        loaded.append(one)
 
 
 def load_rulesets(

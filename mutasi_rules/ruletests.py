@@ -308,13 +308,27 @@ def load_rule_tests(
 ) -> list[LoadedTestFile]:
     """Load test files and check them against the rule sets; raise InputError with all problems."""
     problems = Problems()
-    loaded: list[LoadedTestFile] = []
+    texts: list[tuple[str, str]] = []
     for given in paths:
         path = Path(given)
         text = _read(path, problems)
-        if text is None:
-            continue
-        test, found = load_rule_test_text(text, str(path), extensions=extensions)
+        if text is not None:
+            texts.append((str(path), text))
+    return load_rule_test_texts(texts, rulesets, extensions=extensions, problems=problems)
+
+
+def load_rule_test_texts(
+    texts: Iterable[tuple[str, str]],
+    rulesets: Sequence[LoadedRuleSet],
+    *,
+    extensions: Sequence[ExtensionAttribute] = (),
+    problems: Problems | None = None,
+) -> list[LoadedTestFile]:
+    """Load test files given as (name, text) and check them against the rule sets; raise InputError with all problems."""
+    problems = problems if problems is not None else Problems()
+    loaded: list[LoadedTestFile] = []
+    for origin, text in texts:
+        test, found = load_rule_test_text(text, origin, extensions=extensions)
         problems.extend(found)
         if test is not None:
             _check_expectations(test, rulesets, problems)
@@ -351,7 +365,18 @@ def run_rule_tests(
     Raises :class:`InputError` when a test file has problems (all of them). Engine failures
     are reported per case (``CaseResult.error``), not raised.
     """
-    tests = load_rule_tests(test_paths, rulesets, extensions=extensions)
+    return run_loaded_rule_tests(load_rule_tests(test_paths, rulesets, extensions=extensions), rulesets,
+                                 extensions=extensions, engine_factory=engine_factory)
+
+
+def run_loaded_rule_tests(
+    tests: Sequence[LoadedTestFile],
+    rulesets: Sequence[LoadedRuleSet],
+    *,
+    extensions: Sequence[ExtensionAttribute] = (),
+    engine_factory: EngineFactory | None = None,
+) -> RuleTestReport:
+    """Run the cases of loaded test files (:func:`load_rule_test_texts`); engine failures are per case."""
     # The engine knows the plugins' attributes too, so agency rules reading ext.* can run.
     factory = engine_factory or (lambda sets, day: _default_engine(sets, day, extensions))
     engines: dict[dt.date, Any] = {}
@@ -466,6 +491,8 @@ __all__ = [
     "RuleTestReport",
     "find_test_inputs",
     "load_rule_test_text",
+    "load_rule_test_texts",
     "load_rule_tests",
+    "run_loaded_rule_tests",
     "run_rule_tests",
 ]

@@ -30,7 +30,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import stat
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -55,12 +57,14 @@ if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs the
     from .decisions import AppliedDecision, ReviewDecision
     from .diff import RunDiff
     from .plugins.manager import PluginManager
+    from .facts import ExtensionAttribute
     from .recommendation import RecommendationResult, RecommendOptions, RunContext
     from .rulesets import LoadedRuleSet
     from .comparison import ScenarioReport
     from .scenario import LoadedScenario
     from .training_plan import TrainingPlan
     from .trend import WorkloadTrend
+    from .ruletests import RuleTestReport
     from .whynot import WhyNot, WhyNotReport
     from .workload import WorkloadReport
 
@@ -104,6 +108,51 @@ class _Prepared:
             self.whynot = None
 
 
+_INPUTS_KEPT = 8
+
+
+@dataclass(frozen=True)
+class _KnownDataset:
+    """What is remembered of a dataset object while it lives: its id and its keys."""
+
+    ref: weakref.ref[Dataset]
+    sha256: str
+    nips: frozenset[str]
+    position_ids: frozenset[str]
+
+
+def _inputs_key(options: RecommendOptions) -> str:
+    """What decides a run's plugins and rule sets: the options that name them and the files' stamps."""
+    from .plugins.manager import ENV_DISABLE
+    from .rulesets import default_rules_dir
+
+    stamps: list[tuple[str, int, int]] = []
+
+    def stamp(path: str) -> None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            stamps.append((path, -1, -1))
+            return
+        stamps.append((path, info.st_mtime_ns, info.st_size))
+        if stat.S_ISDIR(info.st_mode):
+            with os.scandir(path) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    stamp(entry.path)
+
+    for root in [*(options.rules or [str(default_rules_dir())]),
+                 *(p for p in options.plugins.explicit if p.endswith(".py"))]:
+        stamp(os.fspath(root))
+    return repr((options.rules, options.plugins.model_dump_json(), options.use_plugins,
+                 os.environ.get(ENV_DISABLE, ""), stamps))
+
+
+def _is_test_name(name: str) -> bool:
+    from .rulesets import is_test_file
+
+    return is_test_file(Path(name))
+
+
 def dataset_sha256(dataset: Dataset) -> str:
     """The dataset's id: SHA-256 of its canonical JSON (as the run record and the HTTP API name it)."""
     return sha256_of(canonical_json(dataset.model_dump(mode="json")))
@@ -124,6 +173,8 @@ class Service:
         self._clock = clock
         self._cache_size = max(cache_size, 0)
         self._cache: OrderedDict[str, _Prepared] = OrderedDict()
+        self._inputs: OrderedDict[str, tuple[PluginManager | None, list[LoadedRuleSet]]] = OrderedDict()
+        self._datasets: dict[int, _KnownDataset] = {}
         self._lock = threading.Lock()
         #: Recorded run id -> its prepared-context key (a re-plan of it reuses the context).
         self._run_keys: dict[str, str] = {}
@@ -152,15 +203,99 @@ class Service:
         """The cross-record problems of a dataset built in memory (the loader reports these for files)."""
         return dataset_problems(dataset)
 
+    def dataset_id(self, dataset: Dataset) -> str:
+        """:func:`dataset_sha256`, remembered while the dataset object lives (hashing 7,000 employees takes ~1 s).
+
+        Datasets are immutable models, so an object's hash cannot change while it lives.
+        """
+        return self._known(dataset).sha256
+
+    def _known(self, dataset: Dataset) -> _KnownDataset:
+        key = id(dataset)
+        with self._lock:
+            known = self._datasets.get(key)
+            if known is not None and known.ref() is dataset:
+                return known
+
+        def forget(_: object, key: int = key) -> None:
+            # Runs inside garbage collection, perhaps while this thread holds self._lock: it must not take
+            # it (a deadlock). Dict operations are atomic; at worst a live entry is dropped and recomputed.
+            entry = self._datasets.get(key)
+            if entry is not None and entry.ref() is None:
+                self._datasets.pop(key, None)
+
+        known = _KnownDataset(weakref.ref(dataset, forget), dataset_sha256(dataset),
+                              frozenset(e.nip for e in dataset.employees), frozenset(p.id for p in dataset.positions))
+        with self._lock:
+            self._datasets[key] = known
+        return known
+
+    # ------------------------------------------------------------------ rule files
+
+    def _extensions(self, options: RecommendOptions | None) -> list[ExtensionAttribute]:
+        from .recommendation import RecommendOptions
+
+        plugins, _ = self.load_inputs(options or RecommendOptions())
+        return plugins.fact_attributes() if plugins is not None else []
+
+    def check_rules(self, files: Sequence[tuple[str, str]],
+                    options: RecommendOptions | None = None) -> tuple[list[LoadedRuleSet], Problems]:
+        """Check rule files given as (name, text) together, against the fact schema with the plugins' attributes.
+
+        Test files (``*.tests.yaml``) among them are skipped, as ``rules check`` skips them.
+        """
+        from .rulesets import collect_ruleset_texts
+
+        rules = [(name, text) for name, text in files if not _is_test_name(name)]
+        return collect_ruleset_texts(rules, extensions=self._extensions(options))
+
+    def test_rules(self, files: Sequence[tuple[str, str]],
+                   options: RecommendOptions | None = None) -> tuple[RuleTestReport | None, Problems]:
+        """Run the test files (``*.tests.yaml``) among ``files`` against the rule files among them.
+
+        The report is None when the files have errors (then every problem is returned).
+        """
+        from .rulesets import collect_ruleset_texts
+        from .ruletests import load_rule_test_texts, run_loaded_rule_tests
+
+        extensions = self._extensions(options)
+        tests = [(name, text) for name, text in files if _is_test_name(name)]
+        rules = [(name, text) for name, text in files if not _is_test_name(name)]
+        loaded, problems = collect_ruleset_texts(rules, extensions=extensions)
+        if not tests:
+            problems.error("ruletest.none", "no test files (*.tests.yaml) among the files given")
+        if problems.errors:
+            return None, problems
+        try:
+            cases = load_rule_test_texts(tests, loaded, extensions=extensions)
+        except InputError as error:
+            return None, Problems([*problems, *error.problems])
+        return run_loaded_rule_tests(cases, loaded, extensions=extensions), problems
+
     # ------------------------------------------------------------------ runs
 
     def load_inputs(self, options: RecommendOptions) -> tuple[PluginManager | None, list[LoadedRuleSet]]:
-        """The plugins and rule sets a run with ``options`` uses (what the decision log stores)."""
+        """The plugins and rule sets a run with ``options`` uses (what the decision log stores).
+
+        Kept while the rule files (and explicit plugin files) are unchanged on disk: loading
+        and checking them takes ~50 ms, more than a why-not query.
+        """
         from .plugins.manager import load_plugins
         from .recommendation import load_run_rulesets
 
+        key = _inputs_key(options)
+        with self._lock:
+            cached = self._inputs.get(key)
+            if cached is not None:
+                self._inputs.move_to_end(key)
+                return cached
         plugins = load_plugins(options.plugins) if options.use_plugins else None
-        return plugins, load_run_rulesets(options, plugins)
+        loaded = plugins, load_run_rulesets(options, plugins)
+        with self._lock:
+            self._inputs[key] = loaded
+            while len(self._inputs) > _INPUTS_KEPT:
+                self._inputs.popitem(last=False)
+        return loaded
 
     def recommend(self, dataset: Dataset, options: RecommendOptions | None = None, *, record: bool = True,
                   progress: Progress | None = None, once: bool = False) -> RunOutcome:
@@ -240,7 +375,8 @@ class Service:
         """
         from .whynot import WhyNot, check_subject
 
-        check_subject({e.nip for e in dataset.employees}, {p.id for p in dataset.positions}, nip, position_id)
+        known = self._known(dataset)
+        check_subject(known.nips, known.position_ids, nip, position_id)
         prepared = self._prepared(dataset, options)
         with prepared.lock:
             if prepared.whynot is None:
@@ -322,7 +458,7 @@ class Service:
         options = options or RecommendOptions()
         plugins, rulesets = self.load_inputs(options)
         key = sha256_of(canonical_json({
-            "dataset": dataset_sha256(dataset),
+            "dataset": self.dataset_id(dataset),
             "options": options.model_dump(mode="json"),
             "rulesets": sorted([r.id, r.version, r.origin, r.sha256] for r in rulesets),
             "plugins": sorted([i.name, i.version, i.status] for i in plugins.infos.values()) if plugins else [],

@@ -101,7 +101,11 @@ def compose(text: str, source: YamlSource, problems: Problems, prefix: str = "ru
     the same way (scenario files) report under their own name.
     """
     what = "rule file" if prefix == "rulefile" else f"{prefix} file"
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # the reader refuses control characters here, before any parsing
+    except yaml.YAMLError as exc:
+        problems.error(f"{prefix}.yaml", f"not valid YAML text: {exc}", file=source.origin)
+        return None
     try:
         with limits.nesting_guard():
             root = loader.get_single_node()

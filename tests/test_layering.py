@@ -29,11 +29,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("engine", "screen", "ruletests", "plugins.manager", "plugins.__init__", "plugin", "workload", "scoring"),
     # 4 the pipeline and its explanations
     ("recommendation", "whynot", "explain", "notices", "notice_docx", "report", "training_plan", "trend", "spreadsheet",
-     "comparison", "charts", "review", "diff"),
+     "comparison", "charts", "review", "diff", "unitscope"),
     # 5 the record
     ("audit",),
     # 6 the service layer: the one entry point of the front ends
-    ("service", "schemas", "documents", "access", "datasets_store", "keys", "batch"),
+    ("service", "schemas", "documents", "access", "datasets_store", "keys", "batch", "hosted"),
     # 7 front ends
     ("cli.", "http.", "web.", "__main__"),
 ]

@@ -59,6 +59,7 @@ COMMAND_MODULES = (
     "explain",
     "review",
     "audit",
+    "serve",
 )
 
 

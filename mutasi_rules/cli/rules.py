@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,18 +123,16 @@ def _validity(loaded: LoadedRuleSet) -> str:
     return f"{r.effective_from.isoformat()} – {r.effective_until.isoformat() if r.effective_until else 'open'}"
 
 
-def _effects(loaded: LoadedRuleSet) -> dict[str, int]:
-    return dict(sorted(Counter(rule.effect.value for rule in loaded.rules).items()))
-
-
 def _summary_table(loaded: Sequence[LoadedRuleSet]) -> Table:
     from ..escaping import DataTable as Table
+
+    from ..documents import rule_effects
 
     table = Table(title="Rule sets", show_lines=False)
     for name in ("id", "version", "validity", "origin", "rules", "by effect"):
         table.add_column(name, overflow="fold")
     for one in sorted(loaded, key=lambda r: (r.id, r.version)):
-        effects = ", ".join(f"{effect} {count}" for effect, count in _effects(one).items())
+        effects = ", ".join(f"{effect} {count}" for effect, count in rule_effects(one).items())
         table.add_row(one.id, one.version, _validity(one), one.origin, str(len(one.rules)), effects)
     return table
 
@@ -157,19 +154,9 @@ def run_check(args: argparse.Namespace) -> int:
     errors = problems.errors
     if args.format == "json":
         from ..canonical import canonical_json
-        from ..documents import RuleCheckReport, RuleSetSummary
+        from ..documents import RuleCheckReport
 
-        document = RuleCheckReport(
-            ok=not errors,
-            rulesets=[
-                RuleSetSummary(id=one.id, version=one.version, effective_from=one.ruleset.effective_from,
-                               effective_until=one.ruleset.effective_until, origin=one.origin, sha256=one.sha256,
-                               rules=len(one.rules), effects=_effects(one))
-                for one in sorted(loaded, key=lambda r: (r.id, r.version))
-            ],
-            problems=list(problems),
-        )
-        data = document.model_dump(mode="json")
+        data = RuleCheckReport.of(loaded, list(problems)).model_dump(mode="json")
         data["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in problems]  # only what is known
         sys.stdout.write(canonical_json(data, indent=2) + "\n")
         return EXIT_PROBLEMS if errors else EXIT_OK
