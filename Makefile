@@ -18,7 +18,7 @@ $(BIN)/python:
 
 # Reinstall when the project's packaging changes.
 $(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml)
-	$(BIN)/python -m pip install --quiet -e '.[dev,service]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,service,scale]'
 	for p in plugins/*/; do if [ -f "$$p/pyproject.toml" ]; then $(BIN)/python -m pip install --quiet -e "$$p" || exit 1; fi; done
 	touch $(STAMP)
 
@@ -40,6 +40,8 @@ test: $(STAMP) browser
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
 
-# Regenerate the published JSON Schemas after a change to a data model (tests check they are current).
+# Regenerate the published JSON Schemas and the HTTP API's OpenAPI document after a change to a data
+# model or a route (tests check they are current).
 schemas: $(STAMP)
-	for t in dataset rules options result workload why-not; do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json; done
+	for t in $$($(BIN)/python -c 'from mutasi_rules.schemas import SCHEMAS; print(*SCHEMAS)'); do $(BIN)/mutasi-rules schema $$t --out docs/schemas/$$t.schema.json || exit 1; done
+	$(BIN)/python -c 'from mutasi_rules.http.openapi import write_openapi; write_openapi("docs/openapi.json")'

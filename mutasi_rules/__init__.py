@@ -2,9 +2,9 @@
 
 The public API for embedding, importable from the package itself::
 
-    from mutasi_rules import load_dataset, recommend, RecommendOptions
+    from mutasi_rules import bundled_example_dir, load_dataset, recommend, RecommendOptions
 
-    result = recommend(load_dataset("examples/pontianak"), RecommendOptions(max_moves=10))
+    result = recommend(load_dataset(bundled_example_dir()), RecommendOptions(max_moves=10))
     print(result.to_json())
 
 Names are resolved lazily so that ``import mutasi_rules`` stays cheap.
@@ -13,13 +13,9 @@ Names are resolved lazily so that ``import mutasi_rules`` stays cheap.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:
-    __version__ = version("mutasi-rules")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+source"
+from ._version import __version__
 
 #: Public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -32,8 +28,12 @@ _EXPORTS: dict[str, str] = {
     "save_dataset": "loading",
     "validate_dataset": "loading",
     "generate_dataset": "generator",
+    "bundled_example_dir": "locations",
     "InputError": "problems",
     "Problem": "problems",
+    # errors: every error raised on purpose derives from MutasiRulesError
+    "MutasiRulesError": "errors",
+    "EngineError": "backend",
     # rules
     "load_rulesets": "rulesets",
     "default_rules_dir": "rulesets",
@@ -52,6 +52,9 @@ _EXPORTS: dict[str, str] = {
     "load_plugins": "plugins.manager",
     "PluginSettings": "plugins.manager",
     "PluginError": "plugins.manager",
+    # the service layer: run, record, notify, query
+    "Service": "service",
+    "RunOutcome": "service",
     # schemas
     "schema_for": "schemas",
 }

@@ -35,15 +35,18 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .atomic import write_text
+from .errors import MutasiRulesError
 from .plugins.manager import PluginSettings
 from .problems import InputError, Problem
 
 KEY_PREFIX = "mrk"
+#: The service configuration file when no --config is given (default: ./mutasi-rules-service.yaml).
+ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"
 #: scrypt cost: 2**14 x 8 x 1 takes ~20-40 ms and 16 MiB; strong enough for 256-bit random keys.
 SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1
-CONFIG_MODE = 0o600
 DIRECTORY_MODE = 0o700
 
 
@@ -146,12 +149,18 @@ class Principal(BaseModel):
         return action in ROLE_ACTIONS[self.role]
 
 
-class AccessDenied(Exception):
+class AccessDenied(MutasiRulesError):
     """A known key whose role does not allow the action (HTTP 403)."""
 
+    kind = "usage"
+    code = "auth.forbidden"
 
-class NotAuthenticated(Exception):
+
+class NotAuthenticated(MutasiRulesError):
     """No key, an unknown or revoked key, or a key that does not match its hash (HTTP 401)."""
+
+    kind = "usage"
+    code = "auth.required"
 
 
 # --------------------------------------------------------------------------- hashing
@@ -255,17 +264,7 @@ def write_config(path: str | os.PathLike[str], config: ServiceConfig) -> None:
     text = "# mutasi-rules service configuration: API keys are stored as scrypt hashes; keep this file 0600.\n"
     text += yaml.safe_dump(config.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
                            allow_unicode=True)
-    temporary = file.with_name(f".{file.name}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CONFIG_MODE)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, file)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_text(file, text)  # atomic outputs are owner-only (0600)
 
 
 def add_key(config: ServiceConfig, name: str, role: Role, *, unit_id: str | None = None,
@@ -375,6 +374,7 @@ def authorize(principal: Principal, action: Action) -> None:
 
 
 __all__ = [
+    "ENV_CONFIG",
     "ROLE_ACTIONS",
     "AccessDenied",
     "Action",

@@ -40,3 +40,22 @@ def sha256_of(value: Any) -> str:
     else:
         data = canonical_json(value).encode("utf-8")
     return hashlib.sha256(data).hexdigest()
+
+
+#: The date every member of a zip this library writes carries (an office file is a zip).
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def canonical_zip(data: bytes) -> bytes:
+    """A zip (.xlsx, .docx) re-packed with a fixed date and mode on every member: same content, same bytes."""
+    import io
+    import zipfile
+
+    clean = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(clean, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o600 << 16
+            target.writestr(member, source.read(info.filename))
+    return clean.getvalue()

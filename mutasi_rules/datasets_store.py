@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .access import private_directory
+from .atomic import write_text
 from .canonical import canonical_json, sha256_of
 from .models import Dataset
 from .problems import Problems
@@ -154,7 +155,11 @@ def _renamed(problems: Problems, folder: Path, upload_name: str) -> Problems:
             return f"{upload_name}/{rest}" if rest else upload_name
         return upload_name
 
-    return Problems(p.model_copy(update={"file": name(p.file)}) for p in problems)
+    def text(message: str) -> str:  # an exception's text quoted in a message may hold the temporary path
+        return (message.replace(f"{prefix}/tables/", f"{upload_name}/").replace(f"{prefix}/tables", upload_name)
+                .replace(f"{prefix}/", "").replace(prefix, upload_name))
+
+    return Problems(p.model_copy(update={"file": name(p.file), "message": text(p.message)}) for p in problems)
 
 
 def read_upload(data: bytes, filename: str, *, kind: UploadKind | None = None,
@@ -221,17 +226,7 @@ class DatasetStore:
         ident = sha256_of(text)
         path = self._path(ident)
         if not path.exists():
-            temporary = path.with_name(f".{ident}.{threading.get_ident()}.tmp")
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temporary, path)
-            except BaseException:
-                temporary.unlink(missing_ok=True)
-                raise
+            write_text(path, text)  # owner-only (0600), as every atomic output
         self._remember(ident, dataset)
         return StoredDataset(ident, dataset)
 

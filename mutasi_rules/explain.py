@@ -16,10 +16,14 @@ from rich import box
 from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
+from rich.text import Text
 
+from .i18n import N_, localized, translate_message
 from .engine import Finding
+from .escaping import DataTable, md_escape, plain
 from .recommendation import Move, RecommendationResult, TrainingNeed
 from .rulesets import (  # the display forms rule messages use
+    EFFECTS,
     Effect,
     display_text,
     localize_number,
@@ -28,36 +32,37 @@ from .scoring import ScoreComponentResult
 
 Lang = Literal["id", "en"]
 
-_TEXT: dict[str, dict[Lang, str]] = {
-    "plan": {"id": "Rencana mutasi", "en": "Transfer plan"},
-    "nip": {"id": "NIP", "en": "NIP"},
-    "name": {"id": "Nama", "en": "Name"},
-    "from": {"id": "Dari", "en": "From"},
-    "to": {"id": "Ke", "en": "To"},
-    "status": {"id": "Status", "en": "Status"},
-    "score": {"id": "Nilai", "en": "Score"},
-    "training": {"id": "Pelatihan lebih dulu", "en": "Training first"},
-    "recommended": {"id": "direkomendasikan", "en": "recommended"},
-    "conditional": {"id": "bersyarat pelatihan", "en": "conditional on training"},
-    "balance": {"id": "Keseimbangan beban kerja antar-OPD", "en": "Workload balance across agencies"},
-    "before": {"id": "Sebelum", "en": "Before"},
-    "after": {"id": "Sesudah", "en": "After"},
-    "ej_std": {"id": "Simpangan baku EJ", "en": "EJ standard deviation"},
-    "outside": {"id": "Porsi OPD di luar pita", "en": "Share of agencies outside the band"},
-    "shortages": {"id": "Jabatan kekurangan pegawai", "en": "Positions short of staff"},
-    "position": {"id": "Jabatan", "en": "Position"},
-    "short": {"id": "Kurang", "en": "Short"},
-    "received": {"id": "Diisi", "en": "Filled"},
-    "eligible": {"id": "Calon layak", "en": "Eligible"},
-    "why_unfilled": {"id": "Alasan belum terisi", "en": "Why not filled"},
-    "no_moves": {"id": "Tidak ada mutasi yang direkomendasikan.", "en": "No transfer is recommended."},
-    "warnings": {"id": "Peringatan", "en": "Warnings"},
-    "moves_count": {"id": "mutasi", "en": "moves"},
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+_TEXT: dict[str, str | tuple[str, str]] = {
+    "plan": N_("Transfer plan"),
+    "nip": N_("NIP"),
+    "name": N_("Name"),
+    "from": N_("From"),
+    "to": N_("To"),
+    "status": N_("Status"),
+    "score": N_("Score"),
+    "training": N_("Training first"),
+    "recommended": N_("recommended"),
+    "conditional": N_("conditional on training"),
+    "balance": N_("Workload balance across agencies"),
+    "before": N_("Before"),
+    "after": N_("After"),
+    "ej_std": N_("EJ standard deviation"),
+    "outside": N_("Share of agencies outside the band"),
+    "shortages": N_("Positions short of staff"),
+    "position": N_("Position"),
+    "short": N_("Short"),
+    "received": N_("Filled"),
+    "eligible": N_("Eligible"),
+    "why_unfilled": N_("Why not filled"),
+    "no_moves": N_("No transfer is recommended."),
+    "warnings": N_("Warnings"),
+    "moves_count": N_("moves"),
 }
 
 
 def t(key: str, lang: Lang) -> str:
-    return _TEXT[key][lang]
+    return localized(_TEXT[key], lang)
 
 
 def _fmt(value: float | None, places: int = 3) -> str:
@@ -70,12 +75,29 @@ def _place(move: Move, side: Literal["from", "to"]) -> str:
 
 
 def _status(move: Move, lang: Lang) -> str:
-    return t(move.status, lang)
+    if move.assignment is None:
+        return t(move.status, lang)
+    until = move.assignment.until.isoformat()
+    return t(move.status, lang) + (f"; time-bounded assignment until {until}" if lang == "en"
+                                   else f"; penugasan sementara sampai {until}")
+
+
+def review_text(move: Move, lang: Lang) -> str:
+    """A pinned move's human decision: who, when, why, and every rule it overrides ('' when not pinned)."""
+    review = move.review
+    if review is None:
+        return ""
+    rules = ", ".join(review.overridden)
+    if lang == "en":
+        text = f"Pinned by {review.reviewer} ({review.date.isoformat()}, decision {review.decision}): {review.reason}."
+        return text + (f" Human override of the rules: {rules}." if rules else "")
+    text = f"Ditetapkan oleh {review.reviewer} ({review.date.isoformat()}, keputusan {review.decision}): {review.reason}."
+    return text + (f" Keputusan manusia mengesampingkan aturan: {rules}." if rules else "")
 
 
 def render_table(result: RecommendationResult, console: Console, lang: Lang = "id") -> None:
-    """The plan, the balance and the shortages as terminal tables."""
-    moves = Table(title=f"{t('plan', lang)}: {len(result.moves)} {t('moves_count', lang)}", show_lines=False)
+    """The plan, the balance and the shortages as terminal tables (data shown as it is, never as markup)."""
+    moves = DataTable(title=f"{t('plan', lang)}: {len(result.moves)} {t('moves_count', lang)}", show_lines=False)
     for key in ("nip", "name", "from", "to", "status", "score", "training"):
         moves.add_column(t(key, lang), overflow="fold")
     for move in result.moves:
@@ -83,10 +105,13 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
                       f"{move.score:.1f}", ", ".join(n.name for n in move.trainings_required) or "-")
     if result.moves:
         console.print(moves)
+        for move in result.moves:
+            if move.review is not None:
+                console.print(f"{move.nip}: {review_text(move, lang)}")
     else:
-        console.print(t("no_moves", lang))
+        console.print(plain(t("no_moves", lang)))
 
-    balance = Table(title=t("balance", lang))
+    balance = DataTable(title=t("balance", lang))
     balance.add_column("")
     balance.add_column(t("before", lang), justify="right")
     balance.add_column(t("after", lang), justify="right")
@@ -95,7 +120,7 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
     balance.add_row(t("outside", lang), _fmt(b.outside_band_share), _fmt(a.outside_band_share))
     console.print(balance)
 
-    shortages = Table(title=t("shortages", lang))
+    shortages = DataTable(title=t("shortages", lang))
     for key in ("position", "short", "received", "eligible", "why_unfilled"):
         shortages.add_column(t(key, lang), overflow="fold")
     for report in result.shortages:
@@ -104,18 +129,20 @@ def render_table(result: RecommendationResult, console: Console, lang: Lang = "i
                           report.unfilled_reason.get(lang) if report.unfilled_reason else "-")
     console.print(shortages)
     for warning in result.warnings:
-        console.print(f"[yellow]{t('warnings', lang)}:[/yellow] {warning}")
+        console.print(Text.assemble((f"{t('warnings', lang)}:", "yellow"), " ", translate_message(warning, lang)))
 
 
 def _md_row(cells: Iterable[object]) -> str:
-    return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+    """A Markdown table row of cells already escaped (or written by us)."""
+    return "| " + " | ".join(str(c).replace("\n", " ") for c in cells) + " |"
 
 
 def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
-    """The plan as a Markdown document, with each move's reasons."""
-    out = [f"# {t('plan', lang)}: {result.run.dataset}", ""]
+    """The plan as a Markdown document, with each move's reasons (every data value escaped by md_escape)."""
+    e = md_escape
+    out = [f"# {t('plan', lang)}: {e(result.run.dataset)}", ""]
     out.append(f"as_of: {result.run.as_of.isoformat()} · plan: {result.run.plan_date.isoformat()} · "
-               f"mutasi-rules {result.run.library_version}")
+               f"mutasi-rules {e(result.run.library_version)}")
     out += ["", f"## {t('balance', lang)}", "", _md_row(["", t("before", lang), t("after", lang)]),
             _md_row(["---", "---:", "---:"])]
     out.append(_md_row([t("ej_std", lang), _fmt(result.balance_before.ej_std), _fmt(result.balance_after.ej_std)]))
@@ -128,27 +155,30 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
         out.append(_md_row([t(k, lang) for k in ("nip", "name", "from", "to", "status", "score", "training")]))
         out.append(_md_row(["---"] * 7))
         for move in result.moves:
-            out.append(_md_row([move.nip, move.name, _place(move, "from"), _place(move, "to"), _status(move, lang),
-                                f"{move.score:.1f}", ", ".join(n.name for n in move.trainings_required) or "-"]))
+            out.append(_md_row([e(move.nip), e(move.name), e(_place(move, "from")), e(_place(move, "to")),
+                                _status(move, lang), f"{move.score:.1f}",
+                                e(", ".join(n.name for n in move.trainings_required) or "-")]))
         for move in result.moves:
-            out += ["", f"### {move.name} ({move.nip})", ""]
-            out.append(f"{_place(move, 'from')} → {_place(move, 'to')}: **{_status(move, lang)}**, "
+            out += ["", f"### {e(move.name)} ({e(move.nip)})", ""]
+            out.append(f"{e(_place(move, 'from'))} → {e(_place(move, 'to'))}: **{_status(move, lang)}**, "
                        f"{t('score', lang).lower()} {move.score:.1f}")
+            if move.review is not None:
+                out += ["", review_text(move, lang)]
             out.append("")
             for part in move.score_breakdown:
-                out.append(f"- {part.name}: {part.points:+.2f} ({part.source})")
+                out.append(f"- {e(part.name)}: {part.points:+.2f} ({e(part.source)})")
             for finding in move.findings:
-                out.append(f"- [{finding.effect.value}] {finding.message.get(lang)} "
-                           f"— {finding.legal_basis} (`{finding.rule_key}`, {finding.source})")
+                out.append(f"- \\[{finding.effect.value}\\] {e(finding.message.get(lang))} "
+                           f"— {e(finding.legal_basis)} (`{finding.rule_key.replace('`', '')}`, {e(finding.source)})")
     out += ["", f"## {t('shortages', lang)}", "",
             _md_row([t(k, lang) for k in ("position", "short", "received", "eligible", "why_unfilled")]),
             _md_row(["---", "---:", "---:", "---:", "---"])]
     for report in result.shortages:
-        out.append(_md_row([f"{report.position.position_name} ({report.position.unit_name})", report.shortage,
+        out.append(_md_row([e(f"{report.position.position_name} ({report.position.unit_name})"), report.shortage,
                             report.received, report.candidates_eligible,
-                            report.unfilled_reason.get(lang) if report.unfilled_reason else "-"]))
+                            e(report.unfilled_reason.get(lang)) if report.unfilled_reason else "-"]))
     if result.warnings:
-        out += ["", f"## {t('warnings', lang)}", ""] + [f"- {w}" for w in result.warnings]
+        out += ["", f"## {t('warnings', lang)}", ""] + [f"- {e(translate_message(w, lang))}" for w in result.warnings]
     return "\n".join(out) + "\n"
 
 
@@ -172,6 +202,10 @@ _X: dict[str, dict[Lang, str]] = {
     "no_findings": {"id": "Tidak ada aturan yang terpicu.", "en": "No rule fired."},
     "read": {"id": "Nilai yang dibaca", "en": "Values read"},
     "basis": {"id": "Dasar hukum", "en": "Legal basis"},
+    # What sets the rule's number or requirement (Rule.basis_kind; docs/legal-basis.md).
+    "basis_statutory": {"id": "ditetapkan peraturan perundang-undangan", "en": "set by law"},
+    "basis_convention": {"id": "konvensi, bukan ketentuan peraturan", "en": "a convention, not set by law"},
+    "basis_agency_policy": {"id": "kebijakan instansi", "en": "agency policy"},
     "rule": {"id": "Aturan", "en": "Rule"},
     "version": {"id": "versi", "en": "version"},
     "source": {"id": "sumber", "en": "source"},
@@ -220,14 +254,6 @@ _X: dict[str, dict[Lang, str]] = {
     "unknown_nip": {"id": "NIP {nip} tidak ada dalam rekaman ini.", "en": "NIP {nip} is not in this record."},
 }
 
-_EFFECT: dict[str, dict[Lang, str]] = {
-    "block": {"id": "menghalangi", "en": "blocks"},
-    "warn": {"id": "peringatan", "en": "warning"},
-    "require_training": {"id": "syarat pelatihan", "en": "training required"},
-    "score": {"id": "komponen nilai", "en": "score component"},
-    "classify": {"id": "klasifikasi", "en": "classification"},
-}
-
 _OUTCOME: dict[str, dict[Lang, str]] = {
     "chosen": {"id": "dipilih", "en": "chosen"},
     "outscored": {"id": "kalah nilai", "en": "outscored"},
@@ -273,8 +299,10 @@ def ej_text(value: float | None, result: RecommendationResult, lang: Lang) -> st
     """An EJ value with its grade under the run's workload settings, e.g. ``1,70 (A)``."""
     if value is None:
         return "-"
-    grade = result.run.options.workload.grade(value)
-    return f"{number(value, 2, lang)} ({grade})" if grade else number(value, 2, lang)
+    settings = result.run.options.workload
+    grade = settings.grade(value)
+    shown = number(settings.ej_shown(value, 2), 2, lang)  # never on the far side of a grade edge
+    return f"{shown} ({grade})" if grade else shown
 
 
 # ----------------------------------------------------------------- document model
@@ -325,14 +353,6 @@ Block = Heading | Para | Bullets | TableBlock
 
 def inline(*parts: str | Span) -> Inline:
     return tuple(p if isinstance(p, Span) else Span(p) for p in parts)
-
-
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*[]#|"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"})
-
-
-def md_escape(text: str) -> str:
-    """Text from data, safe inside Markdown: no emphasis, links, tables or raw HTML."""
-    return text.translate(_MD_SPECIAL).replace("\n", " ")
 
 
 def _md_inline(parts: Inline) -> str:
@@ -418,14 +438,15 @@ def finding_item(finding: Finding, lang: Lang) -> Item:
     read = "; ".join(f"{path} = {display_text(value, lang)}" for path, value in sorted(finding.facts_read.items()))
     children = [
         Item(inline(f"{x('read', lang)}: ", read or "-")),
-        Item(inline(f"{x('basis', lang)}: {finding.legal_basis}")),
+        Item(inline(f"{x('basis', lang)}: {finding.legal_basis}"
+                    + (f" ({x('basis_' + finding.basis_kind, lang)})" if finding.basis_kind else ""))),
         Item(inline(f"{x('rule', lang)}: ", Span(finding.rule_key, "code"),
                     f" ({x('version', lang)} {finding.ruleset_version}, {x('source', lang)}: {finding.source})"
                     + (f"; {x('replaces', lang)} {finding.replaces}" if finding.replaces else ""))),
     ]
     if finding.effect is Effect.SCORE and finding.points is not None:
         children.append(Item(inline(f"{t('score', lang)}: {signed(finding.points, 2, lang)} ({finding.component or '-'})")))
-    return Item(inline(Span(f"[{_EFFECT[finding.effect.value][lang]}] {finding.title.get(lang)}", "b"),
+    return Item(inline(Span(f"[{EFFECTS[finding.effect].label.get(lang)}] {finding.title.get(lang)}", "b"),
                        " — ", finding.message.get(lang)), tuple(children))
 
 
@@ -478,6 +499,7 @@ def move_blocks(move: Move, result: RecommendationResult, lang: Lang = "id", *, 
         Heading(h, f"{move.name} ({move.nip})"),
         Para(inline(f"{_place(move, 'from')} → {_place(move, 'to')}: ", Span(_status(move, lang), "b"),
                     f", {t('score', lang).lower()} {number(move.score, 2, lang)}")),
+        *([Para(inline(review_text(move, lang)))] if move.review is not None else []),
         Heading(h + 1, x("effect_ej", lang)),
         ej_table(move, result, lang),
         Heading(h + 1, x("findings", lang)),
@@ -608,6 +630,7 @@ def _finding_json(finding: Finding, lang: Lang) -> dict[str, Any]:
         "title": finding.title.get(lang),
         "message": finding.message.get(lang),
         "legal_basis": finding.legal_basis,
+        "basis_kind": finding.basis_kind,
         "facts_read": finding.facts_read,
         "trainings": finding.trainings,
         "points": finding.points,
@@ -639,6 +662,7 @@ def move_json(move: Move, result: RecommendationResult, lang: Lang = "id") -> di
         "profile": move.profile.model_dump(mode="json"),
         "trainings_required": [n.model_dump(mode="json") for n in move.trainings_required],
         "ej_effect": effects,
+        **({"review": move.review.model_dump(mode="json")} if move.review is not None else {}),
     }
 
 

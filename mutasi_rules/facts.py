@@ -15,9 +15,11 @@ Nothing here reads the wall clock: every derived value comes from ``as_of``.
 
 from __future__ import annotations
 
+import builtins
 import calendar
 import datetime as dt
 import functools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -86,6 +88,47 @@ def elapsed_years(start: dt.date, end: dt.date) -> float:
     return round(whole + fraction, 6)
 
 
+def calendar_difference(anchor: dt.date, other: dt.date) -> tuple[int, int, int]:
+    """Whole years, months and days between two dates, counted on the calendar from ``anchor``.
+
+    Counted as HR documents and statutes count (a *masa kerja* from its TMT; "6 bulan
+    sebelum tanggal penetapan" back from the determination): whole months from ``anchor``
+    towards ``other`` first (forward when ``other`` is later, backward when earlier; a month
+    from 31 January is the last day of February, as :func:`add_months` clamps), then
+    the days left. Forward, ``years >= n`` exactly when ``other >= add_years(anchor, n)``, the
+    edge of :func:`elapsed_years`, so a duration shown never disagrees with a
+    threshold on the fact.
+    """
+    step = 1 if other >= anchor else -1
+    months = _whole_months(anchor, other)
+    years, months_left = divmod(months, 12)
+    return years, months_left, abs((other - add_months(anchor, step * months)).days)
+
+
+def _whole_months(anchor: dt.date, other: dt.date) -> int:
+    """Whole calendar months from ``anchor`` towards ``other`` (either direction)."""
+    step = 1 if other >= anchor else -1
+    months = abs((other.year - anchor.year) * 12 + other.month - anchor.month)
+    while months > 0 and (add_months(anchor, step * months) - other).days * step > 0:
+        months -= 1
+    return months
+
+
+def calendar_months(anchor: dt.date, other: dt.date) -> float:
+    """Signed calendar months from ``anchor`` to ``other`` (negative when ``other`` is earlier).
+
+    Counted from ``anchor`` as a statute counts "6 bulan sebelum / sejak tanggal X": whole
+    months, then the fraction of the next month, so ``abs(calendar_months(a, o)) <= n`` holds
+    exactly while ``o`` lies within ``add_months(a, +-n)``. Rounded to 6 places.
+    """
+    step = 1 if other >= anchor else -1
+    whole = _whole_months(anchor, other)
+    base, following = add_months(anchor, step * whole), add_months(anchor, step * (whole + 1))
+    fraction = abs((other - base).days) / abs((following - base).days)
+    return step * round(whole + fraction, 6)
+
+
+
 def whole_years(start: dt.date, end: dt.date) -> int:
     """Completed years (age in the everyday sense)."""
     return int(elapsed_years(start, end)) if end >= start else -int(elapsed_years(end, start))
@@ -108,10 +151,14 @@ class ContextFacts(FactModel):
     )
     inauguration: dt.date | None = Field(default=None, description="Election: pelantikan kepala daerah, if any")
     months_to_candidate_determination: float | None = Field(
-        default=None, description="Months from plan_date to candidate determination (negative: past)"
+        default=None,
+        description="Calendar months from plan_date to the candidate determination, counted back from the "
+        "determination (negative: past)",
     )
     months_since_inauguration: float | None = Field(
-        default=None, description="Months from inauguration to plan_date (negative: not yet)"
+        default=None,
+        description="Calendar months from the inauguration to plan_date, counted from the inauguration "
+        "(negative: not yet)",
     )
 
 
@@ -192,6 +239,10 @@ class PositionFacts(FactModel):
     ej: float | None = Field(default=None, description="Efisiensi jabatan")
     ej_grade: str | None = None
     vacancy: bool = Field(default=False, description="No current staff")
+    temporary_until: dt.date | None = Field(
+        default=None, description="End of the position's temporary (surge) workload, the latest if several; "
+        "null: all its workload is permanent")
+    temporary_workload_hours: float = Field(default=0.0, description="Hours per year of temporary (surge) tasks")
     ext: dict[str, ExtValue] = Field(default_factory=dict)
 
 
@@ -285,7 +336,7 @@ class FieldSpec:
     path: str
     type: FieldType
     nullable: bool = False
-    enum: type[Enum] | None = None
+    enum: builtins.type[Enum] | None = None
     description: str = ""
 
     @property
@@ -446,18 +497,15 @@ def context_facts(as_of: dt.date, dataset: Dataset, plan_date: dt.date | None = 
     plan = plan_date or as_of
     election = dataset.metadata.election
 
-    def months(start: dt.date, end: dt.date) -> float:
-        return round(elapsed_years(start, end) * 12, 6)
-
     return ContextFacts(
         as_of=as_of,
         plan_date=plan,
         candidate_determination=election.candidate_determination,
         inauguration=election.inauguration,
         months_to_candidate_determination=(
-            months(plan, election.candidate_determination) if election.candidate_determination else None
+            -calendar_months(election.candidate_determination, plan) if election.candidate_determination else None
         ),
-        months_since_inauguration=months(election.inauguration, plan) if election.inauguration else None,
+        months_since_inauguration=calendar_months(election.inauguration, plan) if election.inauguration else None,
     )
 
 
@@ -520,6 +568,7 @@ def position_facts(
 ) -> PositionFacts:
     req = position.requirements
     figures = figures or WorkloadFigures(bezetting=index.bezetting.get(position.id, 0))
+    temporary = [t for t in position.tasks or () if t.temporary_until is not None]
     return PositionFacts(
         id=position.id,
         name=position.name,
@@ -546,6 +595,8 @@ def position_facts(
         ej=figures.ej,
         ej_grade=figures.ej_grade,
         vacancy=figures.bezetting == 0,
+        temporary_until=max((t.temporary_until for t in temporary), default=None),
+        temporary_workload_hours=round(math.fsum(t.volume_per_year * t.norm_minutes / 60.0 for t in temporary), 4),
     )
 
 
@@ -652,9 +703,10 @@ def read_parts(facts: BaseModel | Mapping[str, Any], parts: tuple[str, ...]) -> 
         if current is None:
             return None
         cls = type(current)
-        if is_mapping(cls):
+        # typeshed types functools.cache arguments as Hashable, which mypy does not grant a class
+        if is_mapping(cls):  # type: ignore[arg-type]
             current = current.get(part)
-        elif is_model(cls):
+        elif is_model(cls):  # type: ignore[arg-type]
             current = getattr(current, part, None)
         else:
             return None

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,7 +55,11 @@ __all__ = [
     "PROGRAMME_VAKSINASI",
     "SURPLUS_OPD",
     "SHORTAGE_OPD",
+    "GeneratedRegion",
+    "KALIMANTAN_BARAT",
     "generate_dataset",
+    "generate_regions",
+    "region_sizes",
 ]
 
 DATASET_NAME = "Kota Pontianak (contoh sintetis)"
@@ -1715,3 +1719,74 @@ def _generate(
         "positions": [_position_record(p) for p in positions],
         "employees": people,
     })
+
+
+# --------------------------------------------------------------------------- many regions
+
+
+#: The 14 regencies and cities of Kalimantan Barat: the names of a generated province's regions.
+KALIMANTAN_BARAT = (
+    "Kabupaten Bengkayang", "Kabupaten Kapuas Hulu", "Kabupaten Kayong Utara", "Kabupaten Ketapang",
+    "Kabupaten Kubu Raya", "Kabupaten Landak", "Kabupaten Melawi", "Kabupaten Mempawah", "Kabupaten Sambas",
+    "Kabupaten Sanggau", "Kabupaten Sekadau", "Kabupaten Sintang", "Kota Pontianak", "Kota Singkawang",
+)
+#: Spread of regional civil-service sizes: log-normal, so that a few regions are three to five
+#: times the median and most are near it, as the size of regional governments is.
+REGION_SIZE_SIGMA = 0.55
+
+
+@dataclass(frozen=True)
+class GeneratedRegion:
+    """One region of a generated province or country: folder name, display name, size, seed."""
+
+    slug: str
+    name: str
+    employees: int
+    seed: int
+
+
+def region_sizes(regions: int, employees_total: int, seed: int) -> list[int]:
+    """Unequal region sizes summing to ``employees_total``, each at least :data:`MIN_EMPLOYEES`."""
+    if regions < 1:
+        raise ValueError(f"regions must be at least 1, got {regions}")
+    if employees_total < regions * MIN_EMPLOYEES:
+        raise ValueError(f"{employees_total} employees cannot staff {regions} regions: each needs at least "
+                         f"{MIN_EMPLOYEES} (so at least {regions * MIN_EMPLOYEES} in all)")
+    rng = random.Random(f"region-sizes:{seed}")
+    weights = [rng.lognormvariate(0.0, REGION_SIZE_SIGMA) for _ in range(regions)]
+    return apportion(employees_total, weights, [MIN_EMPLOYEES] * regions)
+
+
+def plan_regions(regions: int, employees_total: int, seed: int) -> list[GeneratedRegion]:
+    """The regions :func:`generate_regions` makes: Kalimantan Barat's names first, then numbered ones."""
+    width = len(str(regions))
+    plans = []
+    for i, size in enumerate(region_sizes(regions, employees_total, seed)):
+        name = KALIMANTAN_BARAT[i] if regions <= len(KALIMANTAN_BARAT) else f"Wilayah Sintetis {i + 1:0{width}d}"
+        plans.append(GeneratedRegion(slug=f"{i + 1:0{width}d}-{_slug(name)}", name=name, employees=size,
+                                     seed=seed * 1_000_003 + i + 1))
+    return plans
+
+
+def generate_regions(regions: int, employees_total: int, seed: int = 1, as_of: dt.date = dt.date(2026, 7, 1),
+                     ) -> Iterator[tuple[GeneratedRegion, Dataset]]:
+    """A synthetic province or country: one dataset per region, generated one at a time.
+
+    Each region is a Kota Pontianak-shaped government (the same OPDs, programmes and
+    surplus/shortage pattern) of its own size and seed, named after the region; the same
+    arguments give the same regions and bytes.
+    """
+    plans = plan_regions(regions, employees_total, seed)
+    for i, plan in enumerate(plans):
+        dataset = generate_dataset(plan.employees, plan.seed, as_of)
+        metadata = dataset.metadata.model_copy(update={
+            "name": f"{plan.name} (contoh sintetis)",
+            "description": (
+                f"Data sintetis {plan.name}: {plan.employees} pegawai, wilayah {i + 1} dari {regions} "
+                f"({employees_total} pegawai seluruhnya), disusun dengan pola Kota Pontianak. "
+                "Nama dan data pribadi rekaan."
+            ),
+            "source": (f"mutasi_rules.generator.generate_regions(regions={regions}, "
+                       f"employees_total={employees_total}, seed={seed}, as_of={as_of}) region {i + 1}"),
+        })
+        yield plan, dataset.model_copy(update={"metadata": metadata})

@@ -35,7 +35,9 @@ from .access import (
     default_data_dir,
     private_directory,
 )
-from .audit import DecisionRecord, RecordSummary, UnknownRun
+from .audit import DecisionRecord, RecordSummary, UnknownRun, VerifyReport
+from .documents import RuleCheckReport, RuleTestSummary
+from .errors import MutasiRulesError
 from .datasets_store import DatasetStore, StoredDataset, UnknownDataset, UploadLimits, read_upload
 from .explain import explain_employee, explain_result, explanation_json, knows_employee
 from .models import Dataset
@@ -43,15 +45,23 @@ from .problems import InputError, Problem, Problems
 from .recommendation import RecommendationResult, RecommendOptions
 from .scoring import ScoringSettings
 from .service import Service
-from .unitscope import OutOfScope, UnitScope, position_units
+from .unitscope import OutOfScope, UnitScope
 from .whynot import UnknownSubject, WhyNotReport
 from .workload import WorkloadReport, WorkloadSettings
 
 Lang = Literal["id", "en"]
 
 
-class NotFound(LookupError):
-    """An unknown dataset, run, person or position -- or one outside the caller's unit subtree."""
+class NotFound(MutasiRulesError, LookupError):
+    """An unknown dataset, run, person or position -- or one outside the caller's unit subtree.
+
+    ``code`` says what was not found (``dataset.unknown``, ``audit.unknown_run``,
+    ``query.unknown_subject``); what lies outside an agency's subtree gets the same code and
+    wording as what does not exist.
+    """
+
+    kind = "query"
+    code = "query.not_found"
 
 
 class RunOptions(BaseModel):
@@ -94,64 +104,15 @@ class RunView(BaseModel):
     result: RecommendationResult
 
 
-class RulesCheckReport(BaseModel):
-    ok: bool
-    rulesets: list[dict[str, Any]]
-    problems: list[Problem]
-
-
-class RuleCaseOutcome(BaseModel):
-    ruleset: str
-    name: str
-    scope: str
-    location: str
-    passed: bool
-    error: bool
-    reasons: list[str]
-    fired: list[str]
-
-
-class RulesTestReport(BaseModel):
-    ok: bool
-    passed: int
-    failed: int
-    errors: int
-    cases: list[RuleCaseOutcome]
-    unexercised: list[str] = Field(description="'<ruleset>/<rule>' no case exercises")
-    problems: list[Problem] = Field(description="Warnings found while loading")
-
-
 class ReplayView(BaseModel):
+    """A replay's outcome (the command line's ``AuditReplayReport`` names the log's path: a server's is not shown)."""
+
     run_id: str
     identical: bool
     verifiable: bool
     recorded_sha256: str
     replayed_sha256: str | None
     differences: list[str]
-
-
-class VerifyView(BaseModel):
-    ok: bool
-    records: int
-    first_bad: int | None = None
-    first_bad_run_id: str | None = None
-    reason: str = ""
-    problems: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-    head_hash: str | None = None
-
-
-class RunSummaryView(BaseModel):
-    run_id: str
-    seq: int
-    recorded_at: str
-    as_of: str
-    plan_date: str
-    dataset_name: str
-    dataset_sha256: str
-    moves: int
-    library_version: str
-    record_hash: str
 
 
 class HostedService:
@@ -178,6 +139,7 @@ class HostedService:
         self._lock = threading.Lock()
         self._scopes: OrderedDict[tuple[str, str], UnitScope] = OrderedDict()
         self._results: OrderedDict[str, RecommendationResult] = OrderedDict()
+        self._default_options: RecommendOptions | None = None
 
     def close(self) -> None:
         self.service.close()
@@ -189,9 +151,14 @@ class HostedService:
 
     def options(self, options: RunOptions | None) -> RecommendOptions:
         """The full run options: the client's choices with the host's rule files and plugins."""
+        if options is None and self._default_options is not None:
+            return self._default_options
         chosen = (options or RunOptions()).model_dump()
-        return RecommendOptions(rules=self.config.rules, plugins=self.config.plugins,
+        full = RecommendOptions(rules=self.config.rules, plugins=self.config.plugins,
                                 use_plugins=self.config.use_plugins, **chosen)
+        if options is None:
+            self._default_options = full  # immutable; most requests use it
+        return full
 
     def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any, keep: int = 16) -> None:
         with self._lock:
@@ -211,7 +178,8 @@ class HostedService:
             try:
                 scope = UnitScope.of(dataset(), principal.unit_id)
             except OutOfScope as error:
-                raise NotFound(f"dataset {dataset_sha256} is not known") from error
+                raise NotFound(f"dataset {dataset_sha256} is not known; upload it first (POST /v1/datasets)",
+                               code="dataset.unknown") from error
             self._remember(self._scopes, key, scope, keep=64)
         return scope
 
@@ -221,7 +189,8 @@ class HostedService:
         try:
             return self.store.get(dataset_id)
         except UnknownDataset:
-            raise NotFound(f"dataset {dataset_id} is not known; upload it first (POST /v1/datasets)") from None
+            raise NotFound(f"dataset {dataset_id} is not known; upload it first (POST /v1/datasets)",
+                           code="dataset.unknown") from None
 
     def add_dataset(self, principal: Principal, data: bytes, filename: str, *,
                     kind: str | None = None) -> DatasetInfo:
@@ -304,7 +273,7 @@ class HostedService:
                 scope.require(nip=nip, position_id=position_id)
             return self.service.why_not(stored.dataset, nip, position_id, self.options(options))
         except (OutOfScope, UnknownSubject) as error:
-            raise NotFound(str(error)) from error
+            raise NotFound(str(error), code=UnknownSubject.code) from error
 
     # ------------------------------------------------------------------ recorded runs
 
@@ -312,16 +281,19 @@ class HostedService:
         try:
             return self.service.recorded_run(run_id)
         except UnknownRun:
-            raise NotFound(f"run {run_id!r} is not in the decision log") from None
+            raise NotFound(f"run {run_id!r} is not in the decision log", code=UnknownRun.code) from None
 
     def run(self, principal: Principal, run_id: str) -> RunView:
         """A recorded run; an agency sees the moves, shortages and exclusions that touch its subtree."""
         authorize(principal, Action.RUN_READ)
         record = self._record(run_id)
         result = self._result(record)
-        scope = self._scope(principal, record.dataset_sha256, lambda: self._run_dataset(record))
+        try:
+            scope = self._scope(principal, record.dataset_sha256, lambda: self._run_dataset(record))
+        except NotFound:  # the agency's unit is not in this run's dataset: the run does not exist for it
+            raise NotFound(f"run {run_id!r} is not in the decision log", code=UnknownRun.code) from None
         if scope is not None:
-            result = scope.result(result, position_units(self._run_dataset(record)))
+            result = scope.result(result)
         return _view(record, result)
 
     def _result(self, record: DecisionRecord) -> RecommendationResult:
@@ -343,7 +315,7 @@ class HostedService:
         view = self.run(principal, run_id)
         result = view.result
         if nip is not None and not knows_employee(result, nip):
-            raise NotFound(f"NIP {nip} is not named in run {view.run_id}")
+            raise NotFound(f"employee NIP {nip!r} is not named in run {view.run_id}", code=UnknownSubject.code)
         if fmt == "json":
             return explanation_json(result, nip=nip, lang=lang, run_id=view.run_id)
         if nip is not None:
@@ -368,33 +340,20 @@ class HostedService:
 
     # ------------------------------------------------------------------ rules
 
-    def check_rules(self, principal: Principal, files: Sequence[tuple[str, str]]) -> RulesCheckReport:
+    def check_rules(self, principal: Principal, files: Sequence[tuple[str, str]]) -> RuleCheckReport:
         authorize(principal, Action.RULES_CHECK)
         self._rule_file_count(files)
         loaded, problems = self.service.check_rules(files, self.options(None))
-        return RulesCheckReport(
-            ok=not problems.errors,
-            rulesets=[{"id": one.id, "version": one.version, "origin": one.origin, "sha256": one.sha256,
-                       "effective_from": one.ruleset.effective_from.isoformat(),
-                       "effective_until": one.ruleset.effective_until.isoformat()
-                       if one.ruleset.effective_until else None, "rules": len(one.rules)}
-                      for one in sorted(loaded, key=lambda r: (r.id, r.version))],
-            problems=list(problems))
+        return RuleCheckReport.of(loaded, list(problems))
 
-    def test_rules(self, principal: Principal, files: Sequence[tuple[str, str]]) -> RulesTestReport:
+    def test_rules(self, principal: Principal, files: Sequence[tuple[str, str]]) -> RuleTestSummary:
         """Run the posted test files against the posted rule files; InputError when they do not load."""
         authorize(principal, Action.RULES_CHECK)
         self._rule_file_count(files)
         report, problems = self.service.test_rules(files, self.options(None))
         if report is None:
             raise InputError("rule tests", list(problems))
-        return RulesTestReport(
-            ok=report.ok, passed=report.passed, failed=report.failed, errors=report.errors,
-            cases=[RuleCaseOutcome(ruleset=c.ruleset, name=c.name, scope=c.scope, location=c.location,
-                                   passed=c.passed, error=c.error, reasons=list(c.reasons), fired=list(c.fired))
-                   for c in report.cases],
-            unexercised=[f"{ruleset}/{rule}" for ruleset, rule in report.unexercised],
-            problems=list(problems))
+        return RuleTestSummary.of(report, list(problems))
 
     def _rule_file_count(self, files: Sequence[tuple[str, str]]) -> None:
         problems = Problems()
@@ -426,10 +385,9 @@ class HostedService:
             runs = visible
         return sorted(runs, key=lambda summary: -summary.seq)
 
-    def verify(self, principal: Principal) -> VerifyView:
+    def verify(self, principal: Principal) -> VerifyReport:
         authorize(principal, Action.AUDIT_READ)
-        report = self.service.verify()
-        return VerifyView.model_validate(report, from_attributes=True)
+        return self.service.verify()
 
     def replay(self, principal: Principal, run_id: str) -> ReplayView:
         authorize(principal, Action.AUDIT_REPLAY)
@@ -460,11 +418,6 @@ __all__ = [
     "HostedService",
     "NotFound",
     "ReplayView",
-    "RuleCaseOutcome",
-    "RulesCheckReport",
-    "RulesTestReport",
     "RunOptions",
-    "RunSummaryView",
     "RunView",
-    "VerifyView",
 ]

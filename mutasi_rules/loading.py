@@ -30,7 +30,6 @@ import json
 import math
 import os
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +39,25 @@ from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from . import atomic
+from . import atomic, limits
 from .canonical import canonical_json
+from .cellformats import (
+    DATE_FORMATS,
+    DECIMAL_SEPARATORS,
+    DateOrder,
+    DateTextError,
+    NumberTextError,
+    decode_text,
+    detect_date_order,
+    normalise_nip,
+    numeric_parts,
+    parse_date_text,
+    parse_decimal_text,
+    deterministic_xlsx,
+    fill_sheet,
+    neutralise_formula,
+    restore_formula_text,
+)
 from .integrity import parent_cycles
 from .models import (
     Dataset,
@@ -153,7 +169,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "position_competencies",
-            (_c("position_id", "text", True), _c("name", "text", True), _c("kind"), _c("min_level")),
+            (_c("position_id", "text", True), _c("name", "text", True), _c("kind"), _c("min_level"), _c("factor")),
             parent="positions",
             key="position_id",
             list_path=("requirements", "competencies"),
@@ -366,7 +382,8 @@ class _Collector:
         self.add(code, message, record.where(loc), value)
 
     def reject(self, bad: _BadValue, where: Where) -> None:
-        self.add(bad.code, bad.message, where, bad.value)
+        if not bad.silent:  # silent: one problem for the whole column says why
+            self.add(bad.code, bad.message, where, bad.value)
 
     def unknown(self, what: str, name: str, known: Iterable[str], where: Where) -> None:
         """An unknown column or key: an error unless extra columns are allowed."""
@@ -439,26 +456,51 @@ class _Document:
         return None
 
 
-def _read_document(path: Path, fmt: str, name: str, out: _Collector) -> _Document | None:
+def _within_size_limit(path: Path, name: str, out: _Collector) -> bool:
+    """Whether a text file is within the size limit (it is read whole); a located problem when not."""
+    lim = limits.current()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        size = path.stat().st_size
+    except OSError:
+        return True  # reading it reports why it cannot be read
+    if size <= lim.text_file_mb * 2**20:
+        return True
+    out.add("file.too_large", f"the file is {size / 2**20:,.0f} MB, more than the limit of {lim.text_file_mb:,} MB; "
+            f"{limits.how_to_raise('text_file_mb')}", Where(name))
+    return False
+
+
+def _read_text_file(path: Path, name: str, out: _Collector) -> str | None:
+    """The text of a JSON or YAML dataset file, after checking its size against the limit."""
+    if not _within_size_limit(path, name, out):
+        return None
+    try:
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         out.add("file.unreadable", f"cannot read file: {exc}", Where(name))
         return None
-    if fmt == "json":
-        try:
-            return _Document(text, json.loads(text), None)
-        except json.JSONDecodeError as exc:
-            out.add("file.syntax", f"invalid JSON: {exc.msg} (column {exc.colno})", Where(name, line=exc.lineno))
-            return None
+
+
+def _read_document(path: Path, fmt: str, name: str, out: _Collector) -> _Document | None:
+    text = _read_text_file(path, name, out)
+    if text is None:
+        return None
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-        return _Document(text, data, node)
+        with limits.nesting_guard():
+            if fmt == "json":
+                data = json.loads(text)
+                limits.check_nesting(data)
+                return _Document(text, data, None)
+            loader = _Loader(text)
+            try:
+                node = loader.get_single_node()
+                limits.check_yaml_node(node)  # before constructing: an alias bomb is refused, not expanded
+                data = loader.construct_document(node) if node is not None else None
+            finally:
+                loader.dispose()
+            return _Document(text, data, node)
+    except json.JSONDecodeError as exc:
+        out.add("file.syntax", f"invalid JSON: {exc.msg} (column {exc.colno})", Where(name, line=exc.lineno))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(str(x) for x in (exc.context, exc.problem) if x)
@@ -466,6 +508,8 @@ def _read_document(path: Path, fmt: str, name: str, out: _Collector) -> _Documen
         out.add("file.syntax", f"invalid YAML: {reason}{column}", Where(name, line=mark.line + 1 if mark else None))
     except yaml.YAMLError as exc:
         out.add("file.syntax", f"invalid YAML: {exc}", Where(name))
+    except limits.LimitExceeded as exc:
+        out.add("file.too_large", str(exc), Where(name))
     return None
 
 
@@ -499,6 +543,7 @@ class RawTable:
     rows: list[Row]
     header: dict[str, str] | None  # None for JSON/YAML tables (no header row)
     header_where: Where
+    delimiter: str | None = None  # CSV only: ';' is what Excel writes under Indonesian settings
 
 
 def _norm_header(name: Any) -> str:
@@ -549,25 +594,53 @@ def _rows_from_grid(
 
 
 def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | None:
+    if not _within_size_limit(path, file, out):
+        return None
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text, encoding = decode_text(path.read_bytes())
+    except OSError as exc:
         out.add("file.unreadable", f"cannot read CSV file: {exc}", Where(file))
         return None
+    except UnicodeDecodeError as exc:
+        out.add("file.unreadable", f"cannot read CSV file: neither UTF-8 nor Windows-1252 ({exc.reason} at byte {exc.start})", Where(file))
+        return None
+    if encoding != "UTF-8":
+        out.add("file.encoding", f"read as {encoding}, not UTF-8; save as 'CSV UTF-8' to be sure every letter is kept",
+                Where(file), encoding, "warning")
     first = text.split("\n", 1)[0]
     # Spreadsheets in the Indonesian locale save CSV with ';' between cells.
-    delimiter = ";" if ";" in first and "," not in first else ","
+    delimiter = ";" if first.count(";") > first.count(",") else ","
     try:
-        grid = [[cell if cell.strip() else None for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        # restore_formula_text: a text this library wrote with a protective apostrophe reads as it was.
+        grid = [[(restore_formula_text(cell) if cell[:1] == "'" else cell) if cell.strip() else None for cell in row]
+                for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
         out.add("file.syntax", f"invalid CSV: {exc}", Where(file))
         return None
-    return _rows_from_grid(grid, name, file, "", out)
+    table = _rows_from_grid(grid, name, file, "", out)
+    table.delimiter = delimiter
+    return table
 
 
 def _open_workbook(path: Path, file: str, out: _Collector) -> Any:
+    import zipfile
+
     import openpyxl  # imported here: only spreadsheet users pay for it
 
+    # Before openpyxl reads anything (it reads all shared strings when opening): the sizes the
+    # archive declares bound what zipfile will ever decompress, so a zip bomb stops here.
+    lim = limits.current()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            uncompressed = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        out.add("file.unreadable", f"cannot read Excel workbook: not a valid .xlsx (zip) file: {exc}", Where(file))
+        return None
+    if uncompressed > lim.xlsx_uncompressed_mb * 2**20:
+        out.add("file.too_large", f"the workbook unpacks to {uncompressed / 2**20:,.0f} MB, more than the limit of "
+                f"{lim.xlsx_uncompressed_mb:,} MB (a zip bomb?); {limits.how_to_raise('xlsx_uncompressed_mb')}",
+                Where(file))
+        return None
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds (zip, XML, KeyError) for a damaged file
@@ -575,8 +648,91 @@ def _open_workbook(path: Path, file: str, out: _Collector) -> Any:
         return None
 
 
+class _UncachedFormula:
+    """A formula cell saved without its computed value (written by a program that does not calculate).
+
+    openpyxl reads such a cell as empty: ``=TRUE()`` in ``under_investigation`` would become
+    false. It is reported instead, naming the cell.
+    """
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+
+def _sheet_grid(sheet: Any, file: str, prefix: str, out: _Collector) -> Iterator[list[Any]]:
+    """The rows of a read-only sheet as lists of values, within the limits, formula cells checked.
+
+    Reads the sheet XML with openpyxl's own parser (cached values, dates, shared strings),
+    but sees the formula of a cell that has no cached value. Missing rows come as ``[]``
+    so that row numbers stay those of the sheet.
+    """
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["value"] = _UncachedFormula(element.findtext(FORMULA_TAG) or "")
+            return cell
+
+    lim = limits.current()
+    book = sheet.parent
+    header: list[Any] = []
+    expected = 1
+    with sheet._get_source() as source:
+        parser = Parser(source, sheet._shared_strings, data_only=True, epoch=book.epoch,
+                        date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        for index, cells in parser.parse():
+            if index > lim.rows + 1:  # the header row and at most lim.rows data rows
+                out.add("file.too_large", f"the sheet has more than {lim.rows:,} data rows; "
+                        f"{limits.how_to_raise('rows')}", Where(file, f"{prefix}row {index}"))
+                return
+            while expected < index:
+                yield []
+                expected += 1
+            expected = index + 1
+            values: list[Any] = []
+            for cell in cells:
+                column, value = cell["column"], cell["value"]
+                if column > lim.columns:
+                    if value is not None:
+                        out.add("file.too_large", f"cell {get_column_letter(min(column, 16384))}{index} is beyond "
+                                f"column {lim.columns:,}; {limits.how_to_raise('columns')}",
+                                Where(file, f"{prefix}row {index}"))
+                    break
+                if type(value) is _UncachedFormula or (type(value) is str and len(value) > lim.cell_chars):
+                    value = _cell_problem(value, index, column, header, file, prefix, lim, out)
+                if column > len(values) + 1:
+                    values.extend([None] * (column - 1 - len(values)))
+                values.append(value)
+            if index == 1:
+                header = values
+            yield values
+
+
+def _cell_problem(value: Any, row: int, column: int, header: list[Any], file: str, prefix: str,
+                  lim: limits.Limits, out: _Collector) -> None:
+    """Report a formula cell without a saved value, or a cell longer than the limit; the cell reads as empty."""
+    from openpyxl.utils import get_column_letter
+
+    coordinate = f"{get_column_letter(column)}{row}"
+    named = header[column - 1] if row > 1 and column <= len(header) and header[column - 1] else None
+    where = Where(file, f"{prefix}row {row}", None, str(named) if named is not None else None)
+    if isinstance(value, _UncachedFormula):
+        out.add("cell.formula_without_value",
+                f"cell {coordinate} holds the formula ={value.formula} without a saved value: save the workbook in "
+                "a spreadsheet program (which calculates it) or type the value", where, f"={value.formula}")
+    else:
+        out.add("cell.too_long", f"cell {coordinate} holds {len(value):,} characters, more than {lim.cell_chars:,}; "
+                f"{limits.how_to_raise('cell_chars')}", where, value)
+    return None
+
+
 def _read_sheet(sheet: Any, name: str, file: str, prefix: str, out: _Collector) -> RawTable:
-    return _rows_from_grid(sheet.iter_rows(values_only=True), name, file, prefix, out)
+    return _rows_from_grid(_sheet_grid(sheet, file, prefix, out), name, file, prefix, out)
 
 
 def _table_from_document(doc: _Document, name: str, file: str, out: _Collector) -> RawTable | None:
@@ -601,11 +757,12 @@ def _table_from_document(doc: _Document, name: str, file: str, out: _Collector) 
 class _BadValue(ValueError):
     """A cell value its column cannot take; whoever knows where the cell is reports it."""
 
-    def __init__(self, code: str, message: str, value: Any) -> None:
+    def __init__(self, code: str, message: str, value: Any, silent: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.value = value
+        self.silent = silent
 
 
 #: Normalises one present (non-blank, stripped) cell value for a column; raises :class:`_BadValue`.
@@ -711,6 +868,8 @@ def _converter(column: Column) -> Converter:
             raise _BadValue(
                 "nip.not_text", "NIP is stored as a decimal number and has lost digits; format the column as text", value
             )
+        if isinstance(value, str) and not (len(value) == 18 and value.isdigit()):
+            value = normalise_nip(value)  # as printed, or kept text by a leading apostrophe
         return convert(value)
 
     return nip
@@ -739,6 +898,130 @@ def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     for part in path[:-1]:
         target = target.setdefault(part, {})
     target[path[-1]] = value
+
+
+# --------------------------------------------------------------------------- regional settings of a file
+
+
+@dataclass(frozen=True)
+class ReadingStyle:
+    """How the metadata declares cells are written (keys ``date_format`` and ``decimal_separator``).
+
+    These keys say how to read the files, not what the data are: they never reach the
+    dataset, so a file saved under Indonesian settings reads to the same dataset as the original.
+    """
+
+    date_format: str | None = None
+    decimal_comma: bool | None = None  # None: not declared; a ';'-separated file then means a comma
+
+    @property
+    def date_order(self) -> DateOrder | None:
+        return DATE_FORMATS[self.date_format] if self.date_format else None
+
+
+#: Metadata keys that describe how the files are written rather than the data.
+READING_KEYS = ("date_format", "decimal_separator")
+
+
+def _reading_style(pairs: list[tuple[str, Any, Where]], out: _Collector) -> ReadingStyle:
+    """The declared date format and decimal separator among the metadata pairs (removed from them)."""
+    declared: dict[str, Any] = {}
+    for key, value, where in [p for p in pairs if p[0] in READING_KEYS]:
+        pairs.remove((key, value, where))
+        text = _csv_cell(value).strip()
+        if not text:
+            continue
+        if key in declared:
+            out.add("metadata.duplicate_key", f"metadata key {key!r} is given twice", where, value)
+        elif key == "date_format" and text.upper() not in DATE_FORMATS:
+            out.add("metadata.date_format", f"unknown date_format; one of {', '.join(DATE_FORMATS)}", where, value)
+        elif key == "decimal_separator" and text not in DECIMAL_SEPARATORS:
+            out.add("metadata.decimal_separator", "decimal_separator is '.' or ','", where, value)
+        else:
+            declared[key] = text.upper() if key == "date_format" else text
+    return ReadingStyle(declared.get("date_format"), declared["decimal_separator"] == "," if "decimal_separator" in declared else None)
+
+
+def _number_reader(convert: Converter, decimal_comma: bool) -> Converter:
+    """A float column's converter that reads the file's decimal separator and refuses thousands separators."""
+
+    def read(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = parse_decimal_text(value, decimal_comma)
+            except NumberTextError as exc:
+                raise _BadValue("number.separator", str(exc), value) from None
+        return convert(value)
+
+    return read
+
+
+def _date_reader(order: DateOrder | None, style: ReadingStyle, ambiguous: bool) -> Converter:
+    """A date column's converter for ISO, named-month and (in ``order``) numeric dates.
+
+    ``ambiguous``: the column's numeric dates read both ways and one problem for the whole
+    column says so; its cells are then not reported one by one.
+    """
+
+    def read(value: Any) -> Any:
+        if not isinstance(value, str):
+            return _to_date(value)
+        fast = _iso_date(value)
+        if fast is not None:
+            return fast
+        numeric = numeric_parts(value) is not None
+        if numeric and style.date_format and order not in ("dmy", "mdy"):
+            raise _BadValue("date.invalid", f"expected a date written {style.date_format}, as the metadata declares", value)
+        try:
+            return parse_date_text(value, order)
+        except DateTextError as exc:
+            raise _BadValue("date.invalid", str(exc), value, silent=ambiguous and numeric) from None
+
+    return read
+
+
+def _date_texts(values: Iterable[Any]) -> list[str]:
+    """The non-ISO date texts of a column (only these need the day/month order)."""
+    # ISO-shaped texts never need the order (a malformed one is reported by the ISO reader).
+    return [text for value in values
+            if isinstance(value, str) and (text := value.strip()) and not (len(text) == 10 and text[4] == "-"
+                                                                         and text[7] == "-")]
+
+
+def _localised_date(texts: list[str], style: ReadingStyle, where: Where, out: _Collector) -> Converter:
+    """The converter for one date column, detecting its day/month order unless declared; one problem if ambiguous."""
+    order = style.date_order
+    ambiguous = False
+    if order is None:
+        detected = detect_date_order(texts)
+        order = detected.order
+        if detected.ambiguous:
+            ambiguous = True
+            out.add(
+                "date.ambiguous",
+                f"{detected.numeric} date(s) such as {texts[0]!r} read both as day/month and as month/day "
+                "(no part above 12); declare the order in the metadata: date_format DD/MM/YYYY or MM/DD/YYYY",
+                where,
+                texts[0],
+            )
+    return _date_reader(order, style, ambiguous)
+
+
+def _localised(cells: tuple[CellPlan, ...], spec: Table, table: RawTable, style: ReadingStyle, out: _Collector) -> tuple[CellPlan, ...]:
+    """A table's cell plans with date and number converters for how this file is written."""
+    decimal_comma = style.decimal_comma if style.decimal_comma is not None else table.delimiter == ";"
+    result: list[CellPlan] = []
+    for name, path, convert in cells:
+        column = spec.column(name)
+        if column is not None and column.kind == "float":
+            convert = _number_reader(convert, decimal_comma)
+        elif column is not None and column.kind == "date":
+            texts = _date_texts(row.cells.get(name) for row in table.rows)
+            if texts:
+                header = table.header.get(name, name) if table.header is not None else name
+                convert = _localised_date(texts, style, Where(table.file, table.header_where.record, field=header), out)
+        result.append((name, path, convert))
+    return tuple(result)
 
 
 # --------------------------------------------------------------------------- assembling records from tables
@@ -818,13 +1101,16 @@ def _records_from_tables(tables: dict[str, RawTable], out: _Collector) -> tuple[
     for name, table in tables.items():
         missing_cols[name] = _check_header(table, TABLES.get(name), out)
 
-    metadata = _metadata_from_table(tables["metadata"], missing_cols["metadata"], out) if "metadata" in tables else None
+    metadata, style = (
+        _metadata_from_table(tables["metadata"], missing_cols["metadata"], out) if "metadata" in tables else (None, ReadingStyle())
+    )
 
     for name in PARENT_TABLES:
         if name not in tables:
             continue
         plan = _table_plan(TABLES[name])
         cells, missing_paths = plan.reading(missing_cols[name])
+        cells = _localised(cells, TABLES[name], tables[name], style, out)
         for row in tables[name].rows:
             data, reported = _row_record(row, cells, missing_paths, out)
             records[name].append(Record(name, data, row.where, reported=reported, rows={(): (row, plan.paths)}))
@@ -849,6 +1135,7 @@ def _records_from_tables(tables: dict[str, RawTable], out: _Collector) -> tuple[
             continue
         plan = _table_plan(spec)
         cells, missing_paths = plan.reading(missing_cols[name])
+        cells = _localised(cells, spec, tables[name], style, out)
         for row in tables[name].rows:
             data, reported = _row_record(row, cells, missing_paths, out)
             key = data.pop(spec.key) if spec.key in data else None
@@ -938,8 +1225,8 @@ def _attach_workload_marker(record: Record, n_tasks: int, out: _Collector) -> No
             )
 
 
-def _metadata_from_table(table: RawTable, missing: set[str], out: _Collector) -> Record | None:
-    """The metadata table: key/value rows (CSV, sheet) or one mapping (JSON/YAML)."""
+def _metadata_from_table(table: RawTable, missing: set[str], out: _Collector) -> tuple[Record, ReadingStyle]:
+    """The metadata table: key/value rows (CSV, sheet) or one mapping (JSON/YAML), and how the files are written."""
     data: dict[str, Any] = {}
     fieldmap: dict[tuple[str | int, ...], Where] = {}
     reported: set[tuple[str | int, ...]] = set()
@@ -954,6 +1241,13 @@ def _metadata_from_table(table: RawTable, missing: set[str], out: _Collector) ->
                 out.add("field.missing", "metadata row has no key", Where(table.file, row.record, field="key"))
                 continue
             pairs.append((_norm_header(key), row.cells.get("value"), Where(table.file, row.record, field=str(key).strip())))
+    style = _reading_style(pairs, out)
+    decimal_comma = style.decimal_comma if style.decimal_comma is not None else table.delimiter == ";"
+    # The metadata's dates (as_of, election dates) count as one column for the day/month order.
+    dates = [(value, where) for key, value, where in pairs if key in METADATA_KEYS and METADATA_KEYS[key].kind == "date"]
+    texts = _date_texts(value for value, _ in dates)
+    first = next((where for value, where in dates if _date_texts([value])), None)
+    read_date = _localised_date(texts, style, first, out) if first is not None else None
     for key, value, where in pairs:
         column = METADATA_KEYS.get(key)
         if column is None:
@@ -968,15 +1262,20 @@ def _metadata_from_table(table: RawTable, missing: set[str], out: _Collector) ->
                 out.add("dataset.schema_version", "unsupported schema_version; this library reads version 1", where, value)
             continue
         fieldmap[column.target] = where
+        convert = _converter(column)
+        if column.kind == "date" and read_date is not None:
+            convert = read_date
+        elif column.kind == "float":
+            convert = _number_reader(convert, decimal_comma)
         try:
-            converted = _cell_value(value, _converter(column))
+            converted = _cell_value(value, convert)
         except _BadValue as bad:
             out.reject(bad, where)
             reported.add(column.target)
             continue
         if converted is not _ABSENT:  # a blank value is absent: a required key is then reported missing
             _put(data, column.target, converted)
-    return Record("metadata", data, Where(table.file), fieldmap, None, reported)
+    return Record("metadata", data, Where(table.file), fieldmap, None, reported), style
 
 
 # --------------------------------------------------------------------------- whole documents
@@ -1206,8 +1505,29 @@ def _validate_record(record: Record, model: type[BaseModel], out: _Collector) ->
                 value = value.get(named) if isinstance(value, dict) else None
             if isinstance(value, dict):
                 value = None
+            if err["type"] == "string_pattern_mismatch" and isinstance(value, str):
+                control = _control_character(value)
+                if control is not None:
+                    code, message = "text.control_character", control
+            elif code == "value.out_of_range" and loc and loc[-1] in _PLAUSIBLE_FIELDS:
+                message += " (outside the plausible range, see docs/data-format.md; a decimal point for thousands?)"
             out.add(code, message, record.where(loc), value)
         return None
+
+
+#: Fields with plausible bounds (models.py); a value outside them is most often a typing slip.
+_PLAUSIBLE_FIELDS = {"effective_hours_per_year", "volume_per_year", "norm_minutes", "hours"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # never allowed
+_LINE_CONTROL = re.compile(r"[\t\n\r]")  # allowed in free text, not in names
+
+
+def _control_character(text: str) -> str | None:
+    """Why ``text`` is refused when it holds a control character (None when it holds none)."""
+    found = _CONTROL.search(text) or _LINE_CONTROL.search(text)
+    if found is None:
+        return None
+    return (f"holds the control character U+{ord(found.group()):04X} at character {found.start() + 1}; text must "
+            "be printable (control characters would reach letters, reports and terminals)")
 
 
 def _field_in_message(record: Record, loc: tuple[str | int, ...], message: str) -> str | None:
@@ -1542,67 +1862,57 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
+def _csv_text(header: list[str], rows: list[list[Any]], dialect: str = "standard") -> str:
+    """A table as CSV. ``id``: as Excel under Indonesian settings writes it (``;``, DD/MM/YYYY, decimal comma, BOM)."""
+    indonesian = dialect == "id"
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter=";" if indonesian else ",", lineterminator="\r\n" if indonesian else "\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
-    return buffer.getvalue()
+        # A text starting like a formula gets a leading apostrophe (read back as it was).
+        writer.writerow([neutralise_formula(v) if isinstance(v, str)
+                         else _id_csv_cell(v) if indonesian else _csv_cell(v) for v in row])
+    return ("\ufeff" if indonesian else "") + buffer.getvalue()
 
 
-_XLSX_EPOCH = (1980, 1, 1, 0, 0, 0)
+def _id_csv_cell(value: Any) -> str:
+    """A cell as Indonesian Excel shows it: dates DD/MM/YYYY and a decimal comma (never a thousands separator)."""
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float):
+        return _csv_cell(value).replace(".", ",")
+    return _csv_cell(value)
+
+
+#: What a CSV dataset in the ``id`` dialect declares in its metadata, so it reads back unambiguously.
+ID_DIALECT_DECLARATIONS = [["date_format", "DD/MM/YYYY"], ["decimal_separator", ","]]
 
 
 def _fill_sheet(sheet: Any, header: list[str], rows: list[list[Any]]) -> None:
-    from openpyxl.cell.cell import TYPE_STRING
-
-    sheet.append(header)
-    for row in rows:
-        sheet.append([f"{LIST_SEPARATOR} ".join(v) if isinstance(v, list) else v for v in row])
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = TYPE_STRING  # a name starting with "=" is text, not a formula
-                cell.number_format = "@"  # keeps NIPs and ids as text when edited
-            elif isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
+    fill_sheet(sheet, header, ([f"{LIST_SEPARATOR} ".join(v) if isinstance(v, list) else v for v in row] for row in rows),
+               text_format=True)
 
 
 def _workbook_bytes(sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
     """An .xlsx with no timestamps anywhere, so equal data give equal bytes."""
     import openpyxl
-    from openpyxl.writer.excel import ExcelWriter
 
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, (header, rows) in sheets.items():
         _fill_sheet(book.create_sheet(name), header, rows)
-    fixed = dt.datetime(*_XLSX_EPOCH)
-    book.properties.created = fixed
-    book.properties.modified = fixed
-    book.properties.creator = "mutasi-rules"
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()  # save_workbook() would stamp the current time
-    # Re-pack with a fixed date on every member: zip entries otherwise carry the wall clock.
-    clean = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(clean, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=_XLSX_EPOCH)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o600 << 16
-            target.writestr(member, source.read(info.filename))
-    return clean.getvalue()
+    return deterministic_xlsx(book)
 
 
-def save_dataset(dataset: Dataset, path: str | os.PathLike[str], fmt: SaveFormat | str) -> None:
+def save_dataset(dataset: Dataset, path: str | os.PathLike[str], fmt: SaveFormat | str,
+                 *, csv_dialect: str = "standard") -> None:
     """Write ``dataset`` atomically and deterministically.
 
     ``json`` / ``yaml``: one document at ``path``. ``csv``: a directory with one file per
-    table. ``xlsx``: one workbook when ``path`` ends in ``.xlsx``, else a directory with one
-    workbook per table. Records keep the dataset's order; child rows follow their parent.
+    table (``csv_dialect="id"``: for Excel under Indonesian settings, declared in the
+    metadata so it reads back to the same dataset). ``xlsx``: one workbook when ``path``
+    ends in ``.xlsx``, else a directory with one workbook per table. Records keep the
+    dataset's order; child rows follow their parent.
     """
     target = Path(path)
     if fmt == "json":
@@ -1628,9 +1938,11 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str], fmt: SaveFormat
                 raise ValueError(
                     f"{other} already holds table {other.stem}; writing {fmt} beside it would give the table twice"
                 )
+    if fmt == "csv" and csv_dialect == "id":
+        tables["metadata"] = tables["metadata"] + ID_DIALECT_DECLARATIONS
     for name, rows in tables.items():
         if fmt == "csv":
-            atomic.write_text(target / f"{name}.csv", _csv_text(headers[name], rows))
+            atomic.write_text(target / f"{name}.csv", _csv_text(headers[name], rows, csv_dialect))
         else:
             atomic.write_bytes(target / f"{name}.xlsx", _workbook_bytes({name: (headers[name], rows)}))
 

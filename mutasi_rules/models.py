@@ -17,7 +17,15 @@ import re
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 # --------------------------------------------------------------------------- enums
 
@@ -174,6 +182,14 @@ class CompetencyKind(str, Enum):
     SOSIAL_KULTURAL = "sosial_kultural"
 
 
+class ProfileFactor(str, Enum):
+    """Profile matching (GAP method): a core factor (faktor utama) weighs with the aspect's core
+    share (commonly 60 %), a secondary factor (faktor pendukung) with the rest."""
+
+    CORE = "core"
+    SECONDARY = "secondary"
+
+
 class SanctionLevel(str, Enum):
     """Disciplinary sanction severity (PP 94/2021)."""
 
@@ -250,8 +266,38 @@ class Model(BaseModel):
 
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-NonNegative = Annotated[float, Field(ge=0)]
+#: No control characters (NUL, escape sequences, C1 controls) in names: they reach letters,
+#: reports and terminals. Checked by pattern (fast, and published in the JSON Schema).
+NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+#: Free text may hold tabs and line breaks, nothing else of the control range.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_CONTROL_PATTERN)]
+Text = Annotated[str, Field(max_length=10_000, pattern=TEXT_PATTERN)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+# Plausible bounds (docs/data-format.md, "Plausible values"). A value outside them is a located
+# problem, never silently used: ``1.250`` (Indonesian for 1,250) read as 1.25 hours would make
+# every job efficiency absurd while the dataset "is valid".
+#: Effective working hours per person-year (PermenPANRB 1/2020 sets 1,250).
+EFFECTIVE_HOURS_RANGE = (500.0, 3000.0)
+#: Units of output of one task per year (a large city's yearly civil registrations fit easily).
+MAX_VOLUME_PER_YEAR = 100_000_000.0
+#: Minutes to produce one unit of output (about 13 working years of one person).
+MAX_NORM_MINUTES = 1_000_000.0
+#: Hours of one training.
+MAX_TRAINING_HOURS = 10_000.0
+
+#: Dates a run may be computed for (``as_of``, ``plan_date``): anything else is a typing slip,
+#: and ``9999-12-31`` would overflow every date computed from it.
+PLAUSIBLE_RUN_DATES = (dt.date(1950, 1, 1), dt.date(2200, 12, 31))
+
+#: Score points of one rule or plugin component, either sign: finite and of a plausible size
+#: (the built-in scores are a few dozen points; 1e308 would break the plan optimiser).
+MAX_SCORE_POINTS = 10_000.0
+ScorePoints = Annotated[float, Field(ge=-MAX_SCORE_POINTS, le=MAX_SCORE_POINTS, allow_inf_nan=False)]
+
+EffectiveHours = Annotated[float, Field(ge=EFFECTIVE_HOURS_RANGE[0], le=EFFECTIVE_HOURS_RANGE[1],
+                                        allow_inf_nan=False)]
 
 
 # --------------------------------------------------------------------------- units
@@ -273,6 +319,10 @@ class CompetencyRequirement(Model):
     name: Name
     kind: CompetencyKind = CompetencyKind.TEKNIS
     min_level: CompetencyLevel = CompetencyLevel.L1
+    factor: ProfileFactor = Field(
+        default=ProfileFactor.CORE,
+        description="Profile matching: a core or a secondary factor of the competency aspect",
+    )
 
 
 class Requirements(Model):
@@ -297,8 +347,40 @@ class WorkloadTask(Model):
     """One task of a position in workload analysis (ABK, PermenPANRB 1/2020)."""
 
     name: Name
-    volume_per_year: NonNegative = Field(description="Beban kerja: units of output per year")
-    norm_minutes: NonNegative = Field(description="Norma waktu: minutes to produce one unit")
+    volume_per_year: NonNegative = Field(le=MAX_VOLUME_PER_YEAR,
+                                         description="Beban kerja: units of output per year (plausible: 0 to 1e8)")
+    norm_minutes: NonNegative = Field(le=MAX_NORM_MINUTES,
+                                      description="Norma waktu: minutes to produce one unit (plausible: 0 to 1e6)")
+    temporary_from: dt.date | None = Field(
+        default=None, description="A temporary task (a surge): its workload starts on this date; null: already running"
+    )
+    temporary_until: dt.date | None = Field(
+        default=None,
+        description="A temporary task (a surge): its workload ends on this date; null: permanent. Moves that "
+        "only serve temporary work may become time-bounded assignments (docs/scenarios.md)",
+    )
+
+    @model_validator(mode="after")
+    def _period_ordered(self) -> "WorkloadTask":
+        if self.temporary_from is not None and self.temporary_until is None:
+            raise ValueError("temporary_from needs temporary_until (a temporary task ends)")
+        if self.temporary_from and self.temporary_until and self.temporary_until < self.temporary_from:
+            raise ValueError(f"temporary_until {self.temporary_until} is before temporary_from {self.temporary_from}")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_period(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # A permanent task serialises exactly as before these fields existed, so the canonical
+        # hash of every existing dataset (recorded in results and the decision log) is unchanged.
+        data: dict[str, object] = handler(self)
+        for key in ("temporary_from", "temporary_until"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+    @property
+    def is_temporary(self) -> bool:
+        return self.temporary_until is not None
 
 
 class Position(Model):
@@ -348,7 +430,7 @@ class Training(Model):
     name: Name
     completed: dt.date
     expires: dt.date | None = None
-    hours: NonNegative | None = None
+    hours: Annotated[float, Field(ge=0, le=MAX_TRAINING_HOURS, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _expiry_after_completion(self) -> "Training":
@@ -369,7 +451,7 @@ class Sanction(Model):
     """A disciplinary sanction (hukuman disiplin) and the period it runs."""
 
     level: SanctionLevel
-    description: str = ""
+    description: Text = ""
     start: dt.date
     end: dt.date | None = Field(default=None, description="Null: open-ended")
 
@@ -481,10 +563,10 @@ class ElectionCalendar(Model):
 class DatasetMetadata(Model):
     name: Name
     as_of: dt.date = Field(description="Date every derived value is computed for")
-    description: str = ""
-    source: str = ""
-    effective_hours_per_year: float = Field(
-        default=1250.0, gt=0, description="Jam kerja efektif per person-year (PermenPANRB 1/2020)"
+    description: Text = ""
+    source: Text = ""
+    effective_hours_per_year: EffectiveHours = Field(
+        default=1250.0, description="Jam kerja efektif per person-year (PermenPANRB 1/2020; plausible: 500 to 3000)"
     )
     election: ElectionCalendar = Field(default_factory=ElectionCalendar)
 

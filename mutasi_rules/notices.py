@@ -24,11 +24,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .atomic import write_text
+from .i18n import NC_, N_, localized
+from .atomic import OutputError, write_text
 from .explain import Lang, md_escape, number, opd_name
 from .plugins.types import NoticeContact
-from .recommendation import Move, RecommendationResult, ShortageReport
-from .rulesets import Effect
+from .recommendation import Move, RecommendationResult, RuleSetRef, ShortageReport
+from .rulesets import EFFECTS, format_number, localize_number
+from .settings import RegionSettings
+from .workload import WorkloadSettings
 
 #: unit id -> the office to contact, or None for the default.
 ContactLookup = Callable[[str], NoticeContact | None]
@@ -42,17 +45,29 @@ _MONTHS: dict[Lang, tuple[str, ...]] = {
 
 
 class NoticeSettings(BaseModel):
-    """Who proposes, who decides, the default contact and the objection period."""
+    """Who proposes, who decides, the default contact and the objection period.
+
+    The defaults are neutral words; a region's own come from its settings file
+    (:meth:`from_region`, ``--settings FILE``).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     objection_days: int = Field(default=14, ge=1, description="Days to raise an objection after receipt")
-    place: str = Field(default="Pontianak", min_length=1, description="Place written before the letter date")
-    proposer: str = Field(default="BKPSDM Kota Pontianak", min_length=1)
-    decision_maker: str = Field(default="Wali Kota Pontianak", min_length=1)
+    place: str = Field(default="..........", min_length=1, description="Place written before the letter date")
+    proposer: str = Field(default="BKPSDM", min_length=1)
+    decision_maker: str = Field(default="Kepala Daerah", min_length=1)
     default_contact: NoticeContact = Field(
-        default_factory=lambda: NoticeContact(office="BKPSDM Kota Pontianak, bidang yang menangani mutasi pegawai")
+        default_factory=lambda: NoticeContact(office="BKPSDM, bidang yang menangani mutasi pegawai")
     )
+
+    @classmethod
+    def from_region(cls, region: RegionSettings, objection_days: int | None = None) -> NoticeSettings:
+        """The notice settings of a region's settings file (``objection_days`` overrides its period)."""
+        office = region.objection_contact or f"{region.hr_office}, bidang yang menangani mutasi pegawai"
+        return cls(objection_days=objection_days or region.objection_days, place=region.place,
+                   proposer=region.hr_office, decision_maker=region.head_title,
+                   default_contact=NoticeContact(office=office, address=region.hr_office_address))
 
 
 def long_date(day: dt.date, lang: Lang) -> str:
@@ -60,8 +75,12 @@ def long_date(day: dt.date, lang: Lang) -> str:
     return f"{day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
 
 
-def _percent(ej: float | None) -> str:
-    return "-" if ej is None else f"{round(ej * 100)}%"
+def _percent(ej: float | None, settings: WorkloadSettings | None = None) -> str:
+    """An EJ as a share of what the staff can carry; with the run's ``settings`` rounded toward
+    its own side of every grade and band edge (EJ 0.896 has surplus staff: 89 %, not 90 %)."""
+    if ej is None:
+        return "-"
+    return f"{round((settings.ej_shown(ej, 2) if settings else ej) * 100)}%"
 
 
 def _profile_words(score: float, lang: Lang) -> str:
@@ -86,41 +105,69 @@ def plugin_contacts(plugins: Any, dataset: Any) -> ContactLookup:
     return lookup
 
 
+def join_words(items: Sequence[str], lang: Lang) -> str:
+    """``a, b, dan c`` / ``a, b and c`` (``a dan b`` / ``a and b``), as a sentence lists them."""
+    if len(items) <= 1:
+        return "".join(items)
+    last = "dan" if lang == "id" else "and"
+    comma = "," if lang == "id" and len(items) > 2 else ""  # PUEBI: a comma before "dan" in a series
+    return f"{', '.join(items[:-1])}{comma} {last} {items[-1]}"
+
+
+def applied_rulesets(move: Move, result: RecommendationResult) -> list[RuleSetRef]:
+    """The rule sets that applied to this person's move: those whose rules fired for the person
+    or the pair, or were checked and passed (never another agency's rule set that did not
+    cover either post)."""
+    used = {f.ruleset_id for f in move.findings} | {key.split("/", 1)[0] for key in move.rules_passed}
+    return [r for r in result.run.rulesets if r.id in used]
+
+
 def _shortage(result: RecommendationResult, position_id: str) -> ShortageReport | None:
     return next((s for s in result.shortages if s.position.position_id == position_id), None)
 
 
-def _workload_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str]:
+def _workload_lines(move: Move, result: RecommendationResult, lang: Lang,
+                    escape: Callable[[str], str] = md_escape) -> list[str]:
+    """The workload reasons in words; ``escape`` prepares data for the output (Markdown by default)."""
     src, dst = move.source_effect, move.target_effect
+    settings = result.run.options.workload
+
+    def pct(ej: float | None) -> str:
+        return _percent(ej, settings)
+
     report = _shortage(result, move.to.position_id)
-    to_opd, from_opd = md_escape(opd_name(result, move.to.opd_id)), md_escape(opd_name(result, move.from_.opd_id))
-    to_pos, from_pos = md_escape(move.to.position_name), md_escape(move.from_.position_name)
+    to_opd, from_opd = escape(opd_name(result, move.to.opd_id)), escape(opd_name(result, move.from_.opd_id))
+    # The unit is named with the post: a teacher moved between schools holds a post of the
+    # same name at both ends.
+    at = "di" if lang == "id" else "at"
+    to_pos = f"{escape(move.to.position_name)} {at} {escape(move.to.unit_name)}"
+    from_pos = f"{escape(move.from_.position_name)} {at} {escape(move.from_.unit_name)}"
     lines = []
     if lang == "id":
         short = f"; jabatan ini kekurangan {report.shortage} orang pegawai" if report else ""
-        lines.append(f"Beban kerja jabatan {to_pos} saat ini sekitar {_percent(dst.position_ej_before)} dari "
+        lines.append(f"Beban kerja jabatan {to_pos} saat ini sekitar {pct(dst.position_ej_before)} dari "
                      f"kemampuan pegawai yang ada{short}. Dengan kepindahan Anda, beban itu menjadi sekitar "
-                     f"{_percent(dst.position_ej_after)}.")
-        lines.append(f"Di jabatan Anda sekarang ({from_pos}), beban kerja sekitar {_percent(src.position_ej_before)} "
+                     f"{pct(dst.position_ej_after)}.")
+        lines.append(f"Di jabatan Anda sekarang ({from_pos}), beban kerja sekitar {pct(src.position_ej_before)} "
                      f"dari kemampuan pegawai yang ada: ada kelebihan pegawai. Setelah Anda pindah, beban kerja "
-                     f"rekan yang tetap di sana menjadi sekitar {_percent(src.position_ej_after)}.")
+                     f"rekan yang tetap di sana menjadi sekitar {pct(src.position_ej_after)}.")
         if move.to.opd_id != move.from_.opd_id:
-            lines.append(f"Secara keseluruhan, beban kerja {to_opd} berubah dari {_percent(dst.opd_ej_before)} "
-                         f"menjadi {_percent(dst.opd_ej_after)}, dan {from_opd} dari {_percent(src.opd_ej_before)} "
-                         f"menjadi {_percent(src.opd_ej_after)}.")
+            lines.append(f"Secara keseluruhan, beban kerja {to_opd} berubah dari {pct(dst.opd_ej_before)} "
+                         f"menjadi {pct(dst.opd_ej_after)}, dan {from_opd} dari {pct(src.opd_ej_before)} "
+                         f"menjadi {pct(src.opd_ej_after)}.")
     else:
         people = "person" if report and report.shortage == 1 else "people"
         short = f"; the post is {report.shortage} {people} short" if report else ""
-        lines.append(f"The workload of the post {to_pos} is now about {_percent(dst.position_ej_before)} of what "
+        lines.append(f"The workload of the post {to_pos} is now about {pct(dst.position_ej_before)} of what "
                      f"its current staff can carry{short}. With you there it becomes about "
-                     f"{_percent(dst.position_ej_after)}.")
-        lines.append(f"In your current post ({from_pos}) the workload is about {_percent(src.position_ej_before)} "
+                     f"{pct(dst.position_ej_after)}.")
+        lines.append(f"In your current post ({from_pos}) the workload is about {pct(src.position_ej_before)} "
                      f"of what its staff can carry: there are more staff than needed. After you move, the "
-                     f"colleagues who stay carry about {_percent(src.position_ej_after)}.")
+                     f"colleagues who stay carry about {pct(src.position_ej_after)}.")
         if move.to.opd_id != move.from_.opd_id:
-            lines.append(f"Overall, the workload of {to_opd} goes from {_percent(dst.opd_ej_before)} to "
-                         f"{_percent(dst.opd_ej_after)}, and that of {from_opd} from {_percent(src.opd_ej_before)} to "
-                         f"{_percent(src.opd_ej_after)}.")
+            lines.append(f"Overall, the workload of {to_opd} goes from {pct(dst.opd_ej_before)} to "
+                         f"{pct(dst.opd_ej_after)}, and that of {from_opd} from {pct(src.opd_ej_before)} to "
+                         f"{pct(src.opd_ej_after)}.")
     before, after = result.balance_before.ej_std, result.balance_after.ej_std
     if before is not None and after is not None and after < before:
         lines.append("Rencana mutasi secara keseluruhan membuat beban kerja antar-OPD lebih merata." if lang == "id"
@@ -128,12 +175,15 @@ def _workload_lines(move: Move, result: RecommendationResult, lang: Lang) -> lis
     return lines
 
 
-def _fit_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str]:
+def _fit_lines(move: Move, result: RecommendationResult, lang: Lang,
+               escape: Callable[[str], str] = md_escape) -> list[str]:
     report = _shortage(result, move.to.position_id)
-    score = number(move.profile.score, 1, lang)
+    # Rounded down, as the word bands are read: 4.46 is "sesuai" and shows 4,4, never 4,5
+    # (the "sangat sesuai" band) next to the lower word.
+    score = localize_number(format_number(move.profile.score, ".1f down") or "-", lang)
     words = _profile_words(move.profile.score, lang)
     # Name only the aspects the data allowed to assess (an aspect without data has no score).
-    aspects = ", ".join(md_escape(a.aspect) for a in move.profile.aspects if a.score is not None) or "-"
+    aspects = join_words([escape(a.aspect) for a in move.profile.aspects if a.score is not None], lang) or "-"
     if lang == "id":
         lines = [(f"Dari sisi {aspects}, profil Anda dinilai {words} dengan syarat jabatan tujuan "
                   f"(nilai kesesuaian {score} dari 5).")]
@@ -149,55 +199,50 @@ def _fit_lines(move: Move, result: RecommendationResult, lang: Lang) -> list[str
     return lines
 
 
-_T: dict[str, dict[Lang, str]] = {
-    "title": {"id": "Draf pemberitahuan rencana mutasi", "en": "Draft notice of a planned transfer"},
-    "to": {"id": "Kepada Yth.", "en": "To"},
-    "draft": {"id": "Surat ini adalah draf pemberitahuan rencana, belum merupakan keputusan. Rencana mutasi ini "
-                    "adalah usulan {proposer}; keputusan ditetapkan oleh {decision_maker} selaku Pejabat Pembina "
-                    "Kepegawaian (PPK).",
-              "en": "This is a draft notice of a plan, not a decision. The transfer is proposed by {proposer}; "
-                    "it is decided by the {decision_maker} as the civil-service appointing official (PPK)."},
-    "plan": {"id": "Rencana", "en": "The plan"},
-    "from": {"id": "Dari", "en": "From"},
-    "dest": {"id": "Ke", "en": "To"},
-    "status": {"id": "Status", "en": "Status"},
-    "recommended": {"id": "direkomendasikan", "en": "recommended"},
-    "conditional": {"id": "direkomendasikan dengan syarat mengikuti pelatihan lebih dulu",
-                    "en": "recommended on condition that you first complete training"},
-    "why": {"id": "Mengapa rencana ini disusun", "en": "Why this plan"},
-    "workload": {"id": "Beban kerja", "en": "Workload"},
-    "rules": {"id": "Pertimbangan aturan", "en": "What the rules say"},
-    "fit": {"id": "Kesesuaian dengan jabatan", "en": "How you fit the post"},
-    "training": {"id": "Pelatihan lebih dulu", "en": "Training first"},
-    "training_intro": {"id": "Sebelum mulai bertugas di jabatan baru, Anda lebih dulu mengikuti pelatihan berikut. "
-                             "Mutasi dilaksanakan setelah pelatihan selesai.",
-                       "en": "Before starting in the new post you will first take the following training. The "
-                             "transfer takes place once it is completed."},
-    "hours": {"id": "{hours} jam pelajaran, diselenggarakan oleh {provider}",
-              "en": "{hours} hours, provided by {provider}"},
-    "no_offer": {"id": "jadwal dan penyelenggara akan diberitahukan oleh {proposer}",
-                 "en": "schedule and provider will be announced by {proposer}"},
-    "objection": {"id": "Jika Anda keberatan", "en": "If you object"},
-    "objection_text": {"id": "Anda berhak menyampaikan keberatan (tertulis, dengan alasannya) dalam waktu {days} hari "
-                             "sejak pemberitahuan ini diterima, kepada:",
-                       "en": "You may raise an objection (in writing, with your reasons) within {days} days of "
-                             "receiving this notice, to:"},
-    "objection_after": {"id": "Keberatan Anda akan dipertimbangkan sebelum usulan disampaikan kepada {decision_maker}.",
-                        "en": "Your objection will be considered before the proposal goes to the {decision_maker}."},
-    "reference": {"id": "Rujukan", "en": "Reference"},
-    "record": {"id": "rekaman", "en": "record"},
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+_T: dict[str, str | tuple[str, str]] = {
+    "title": N_("Draft notice of a planned transfer"),
+    "to": NC_("letter", "To"),
+    "draft": N_("This is a draft notice of a plan, not a decision. The transfer is proposed by {proposer}; it is "
+                "decided by the {decision_maker} as the civil-service appointing official (PPK)."),
+    "plan": N_("The plan"),
+    "from": N_("From"),
+    "dest": N_("To"),
+    "status": N_("Status"),
+    "recommended": N_("recommended"),
+    "conditional": N_("recommended on condition that you first complete training"),
+    "why": N_("Why this plan"),
+    "workload": N_("Workload"),
+    "rules": N_("What the rules say"),
+    "fit": N_("How you fit the post"),
+    "training": N_("Training first"),
+    "training_intro": N_("Before starting in the new post you will first take the following training. The transfer "
+                         "takes place once it is completed."),
+    "hours": N_("{hours} hours, provided by {provider}"),
+    "no_offer": N_("schedule and provider will be announced by {proposer}"),
+    "objection": N_("If you object"),
+    "objection_text": N_("You may raise an objection (in writing, with your reasons) within {days} days of receiving "
+                         "this notice, to:"),
+    "objection_after": N_("Your objection will be considered before the proposal goes to the {decision_maker}."),
+    "reference": N_("Reference"),
+    "record": N_("record"),
+    "record_hash": N_("record hash"),
 }
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    text = _T[key][lang]
+    text = localized(_T[key], lang)
     return text.format(**values) if values else text
 
 
 def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "id",
                     contact: NoticeContact | None = None, settings: NoticeSettings | None = None,
-                    run_id: str | None = None) -> str:
-    """The letter draft for one moved employee, as Markdown (every data value escaped)."""
+                    run_id: str | None = None, record_hash: str | None = None) -> str:
+    """The letter draft for one moved employee, as Markdown (every data value escaped).
+
+    ``record_hash``: the decision log record's hash, printed as the anchor an auditor checks
+    with ``mutasi-rules audit verify --expect-head``.
+    """
     cfg = settings or NoticeSettings()
     office = contact or cfg.default_contact
     e = md_escape
@@ -221,6 +266,7 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
         (f"- {_t('dest', lang)}: **{e(move.to.position_name)}, {e(move.to.unit_name)} "
          f"({e(opd_name(result, move.to.opd_id))})**"),
         f"- {_t('status', lang)}: {_t(move.status, lang)}",
+        *([f"- {assignment_text(move, lang)}"] if move.assignment is not None else []),
         "",
         f"## {_t('why', lang)}",
         "",
@@ -229,7 +275,7 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
         *(f"- {line}" for line in _workload_lines(move, result, lang)),
         "",
     ]
-    reasons = [f for f in move.findings if f.effect in (Effect.SCORE, Effect.WARN, Effect.REQUIRE_TRAINING)]
+    reasons = [f for f in move.findings if EFFECTS[f.effect].in_notice]
     if reasons:
         out += [f"### {_t('rules', lang)}", ""]
         basis = "dasar hukum" if lang == "id" else "legal basis"
@@ -250,12 +296,25 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
     out += [f"- {e(value)}" for value in (office.address, office.email, office.phone) if value]
     out += ["", _t("objection_after", lang, **roles), "", "---", ""]
     reference = [f"{_t('record', lang)} {e(run_id)}"] if run_id else []
-    reference += [f"{e(r.id)} {e(r.version)}" for r in result.run.rulesets]
+    if record_hash:
+        reference.append(f"{_t('record_hash', lang)} {e(record_hash)}")
+    reference += [f"{e(r.id)} {e(r.version)}" for r in applied_rulesets(move, result)]
     out.append(f"{_t('reference', lang)}: " + "; ".join(reference) + ".")
     return "\n".join(out) + "\n"
 
 
 _SAFE_NAME = re.compile(r"[^0-9A-Za-z._-]")
+
+
+def assignment_text(move: Move, lang: Lang) -> str:
+    """The sentence that says a move is a time-bounded assignment: until when, and back to which post."""
+    a = move.assignment
+    assert a is not None
+    if lang == "en":
+        return (f"Time-bounded assignment from {long_date(a.start, lang)} to {long_date(a.until, lang)}; you keep "
+                f"your post {a.return_to.position_name} ({a.return_to.unit_name}) and return to it afterwards.")
+    return (f"Penugasan sementara {long_date(a.start, lang)} sampai {long_date(a.until, lang)}; jabatan Anda "
+            f"{a.return_to.position_name} ({a.return_to.unit_name}) tetap dan Anda kembali ke sana sesudahnya.")
 
 
 def notice_filename(move: Move, lang: Lang) -> str:
@@ -266,19 +325,32 @@ def notice_filename(move: Move, lang: Lang) -> str:
 
 def render_notices(result: RecommendationResult, *, langs: Sequence[Lang] = ("id",),
                    contacts: ContactLookup | None = None, settings: NoticeSettings | None = None,
-                   run_id: str | None = None) -> dict[str, str]:
+                   run_id: str | None = None, record_hash: str | None = None) -> dict[str, str]:
     """File name -> letter, for every moved employee and language (sorted by NIP)."""
     letters: dict[str, str] = {}
     for move in result.moves:
         contact = contacts(move.from_.unit_id) if contacts else None
         for lang in langs:
             letters[notice_filename(move, lang)] = notice_markdown(move, result, lang=lang, contact=contact,
-                                                                   settings=settings, run_id=run_id)
+                                                                   settings=settings, run_id=run_id,
+                                                                   record_hash=record_hash)
     return letters
 
 
+def check_notice_folder(directory: str | os.PathLike[str]) -> Path:
+    """``directory`` when letters can go there (a folder, or nothing yet); else :class:`OutputError`."""
+    folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: is a file, not a folder; the letters go into a folder (one file per person)")
+    return folder
+
+
 def write_notices(result: RecommendationResult, directory: str | os.PathLike[str], **kwargs: Any) -> list[Path]:
-    """Write :func:`render_notices` into ``directory``, each file atomically; return the paths."""
+    """Write :func:`render_notices` into ``directory``, each file atomically; return the paths.
+
+    Raises :class:`~mutasi_rules.atomic.OutputError` when ``directory`` is an existing file.
+    """
+    check_notice_folder(directory)
     paths = []
     for name, text in render_notices(result, **kwargs).items():
         path = Path(directory) / name
@@ -289,7 +361,10 @@ def write_notices(result: RecommendationResult, directory: str | os.PathLike[str
 
 __all__ = [
     "ContactLookup",
+    "check_notice_folder",
     "NoticeSettings",
+    "applied_rulesets",
+    "join_words",
     "long_date",
     "notice_filename",
     "notice_markdown",

@@ -19,7 +19,9 @@ with :func:`mutasi_rules.canonical.canonical_json`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +32,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
-from .canonical import sha256_of
-from .engine import Finding, RuleEngine
+from .canonical import canonical_json, sha256_of
+from .decisions import AppliedDecision, MoveReview
+from .engine import DURABLE, Finding, RuleEngine
 from .facts import (
     CandidateScope,
     DatasetIndex,
@@ -46,16 +49,19 @@ from .facts import (
     unit_facts,
 )
 from .integrity import dataset_problems
-from .models import Dataset, Employee, Position
-from .plan import MoveOption, PlanProblem, solve
+from .models import PLAUSIBLE_RUN_DATES, Dataset, Employee, Position
+from .plan import MoveOption, PlanError, PlanProblem, PlanSolver
 from .plugins.manager import PluginManager, PluginSettings, load_plugins
 from .plugins.types import ScoreComponent, TrainingOffer, Veto
+from .problems import Problems
 from .runtime import fewer_collections
-from .rulesets import Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
+from .rulesets import EFFECTS, Effect, LoadedRuleSet, Localized, default_rules_dir, load_rulesets
 from .scoring import (
     ProfileScore,
     ScoreComponentResult,
     ScoringSettings,
+    arrival_gains,
+    departure_gains,
     profile_score,
     profile_total,
     workload_benefit,
@@ -128,6 +134,21 @@ class TrainingNeed(BaseModel):
     offer: TrainingOffer | None = Field(description="From the plugins' training catalogue, if offered")
 
 
+TEMPORARY_LABEL = "penugasan_sementara"
+"""The ``classify`` label of a candidate rule that allows a move to be a time-bounded assignment."""
+
+
+class TimeBoundedAssignment(BaseModel):
+    """A move that serves temporary workload only: the person returns to ``return_to`` after ``until``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: dt.date = Field(description="The plan date, or the start of the temporary workload if later")
+    until: dt.date = Field(description="End of the target post's temporary workload; the assignment ends then")
+    return_to: PositionRef = Field(description="The person's own post, kept and returned to")
+    allowed_by: list[str] = Field(description="'<ruleset>/<rule>' of the classify rules that allowed it")
+
+
 class Move(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
@@ -140,20 +161,31 @@ class Move(BaseModel):
     score_breakdown: list[ScoreComponentResult]
     profile: ProfileScore
     findings: list[Finding] = Field(description="Every rule that fired for the person and the pair")
-    rules_passed: list[str] = Field(description="'<ruleset>/<rule>' evaluated for the pair that did not fire")
+    rules_passed: list[str] = Field(
+        description="'<ruleset>/<rule>' of the employee and candidate rules that apply to the person and "
+        "the pair and did not fire"
+    )
     trainings_required: list[TrainingNeed]
     source_effect: EjChange
     target_effect: EjChange
+    assignment: TimeBoundedAssignment | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="Present when the move is a time-bounded assignment rather than a transfer")
+    review: MoveReview | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="Present when a reviewer pinned the move: who, why, and every rule the pin overrides",
+    )
 
 
 Outcome = Literal[
-    "chosen", "outscored", "chosen_elsewhere", "withheld_for_balance", "constraint", "blocked", "vetoed"
+    "chosen", "outscored", "chosen_elsewhere", "withheld_for_balance", "constraint", "blocked", "vetoed",
+    "review",
 ]
 
 
 #: Alternatives are listed chosen first, then the eligible by score, then vetoed, then blocked.
 _OUTCOME_ORDER: dict[str, int] = {"chosen": 0, "outscored": 1, "chosen_elsewhere": 1, "withheld_for_balance": 1,
-                                  "constraint": 1, "vetoed": 2, "blocked": 3}
+                                  "constraint": 1, "review": 1, "vetoed": 2, "blocked": 3}
 
 
 class Alternative(BaseModel):
@@ -235,6 +267,14 @@ class RunInfo(BaseModel):
     plugins: list[PluginRef]
     skipped_plugins: list[str] = Field(default_factory=list)
     options: RecommendOptions
+    parent_run_id: str | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="A re-plan: the run it was re-made from (absent for a first plan)",
+    )
+    review_decisions: list[AppliedDecision] = Field(
+        default_factory=list, exclude_if=lambda value: not value,
+        description="A re-plan: every review decision of its lineage it honours, by id (absent for a first plan)",
+    )
 
 
 class RecommendationResult(BaseModel):
@@ -272,7 +312,33 @@ def _ref(position: Position, index: DatasetIndex) -> PositionRef:
 
 
 def _blocking(findings: Sequence[Finding]) -> list[Finding]:
-    return [f for f in findings if f.effect is Effect.BLOCK]
+    return [f for f in findings if EFFECTS[f.effect].blocks]
+
+
+def run_date_problems(dataset: Dataset, options: RecommendOptions) -> Problems:
+    """Problems of the dates a run is computed for: implausible, a plan before ``as_of``, nobody born yet.
+
+    Checked by :class:`RunContext` (an :class:`InputError`); front ends check first and
+    report a usage error.
+    """
+    problems = Problems()
+    as_of = options.as_of or dataset.metadata.as_of
+    plan_date = options.plan_date or as_of
+    low, high = PLAUSIBLE_RUN_DATES
+    for name, day in (("as_of", as_of), ("plan_date", plan_date)):
+        if not low <= day <= high:
+            problems.error("options.date_implausible", f"{name} {day.isoformat()} is not a plausible date for a run "
+                           f"({low.isoformat()} to {high.isoformat()})", field=name, value=day.isoformat())
+    if plan_date < as_of:
+        problems.error("options.plan_before_as_of", f"plan_date {plan_date.isoformat()} is before as_of "
+                       f"{as_of.isoformat()}: a transfer is planned on or after the day the data describes",
+                       field="plan_date", value=plan_date.isoformat())
+    births = [e.birth_date for e in dataset.employees]
+    if births and as_of < min(births):
+        problems.error("options.as_of_before_births", f"as_of {as_of.isoformat()} is before every employee's birth "
+                       f"date (the earliest is {min(births).isoformat()}): a typing slip?", field="as_of",
+                       value=as_of.isoformat())
+    return problems
 
 
 class RunContext:
@@ -290,6 +356,7 @@ class RunContext:
         self.options = options
         self.plugins = plugins
         self.rulesets = rulesets
+        run_date_problems(dataset, options).raise_if_errors("run dates")
         self.as_of = options.as_of or dataset.metadata.as_of
         self.plan_date = options.plan_date or self.as_of
         self.index = DatasetIndex(dataset)
@@ -316,12 +383,30 @@ class RunContext:
             pid: limit for pid, p in self.pw.items()
             if SURPLUS_LABEL in p.labels and (limit := release_limit(p, settings.band_high)) >= 1
         }
+        #: Per screen setting: the decision-independent part of a run (see _Run.planning).
+        self.planning: dict[bool, _Planning] = {}
         self._positions: dict[str, PositionFacts] = {}
         self._units: dict[str, UnitFacts] = {}
         self._employees: dict[str, EmployeeFacts] = {}
 
-    def engine(self) -> RuleEngine:
-        return RuleEngine(self.rulesets, as_of=self.as_of, extensions=self.extensions)
+    @functools.cached_property
+    def dataset_json(self) -> str:
+        """The dataset's canonical JSON (~1 s at 7,000 employees: built once per context)."""
+        return canonical_json(self.dataset.model_dump(mode="json"))
+
+    @functools.cached_property
+    def dataset_sha256(self) -> str:
+        """SHA-256 of the dataset's canonical JSON (the result's ``run.dataset_sha256``)."""
+        return sha256_of(self.dataset_json)
+
+    @functools.cached_property
+    def dataset_blob(self) -> bytes:
+        """The canonical JSON zlib-compressed, as the decision log stores it (re-plans record it again)."""
+        return zlib.compress(self.dataset_json.encode("utf-8"), 9)
+
+    def engine(self, as_of: dt.date | None = None) -> RuleEngine:
+        """An evaluator of the run's rule sets (on ``as_of``, default the run's) from the rule backend."""
+        return DURABLE.evaluator(self.rulesets, as_of or self.as_of, self.extensions)
 
     def enrich(self, entity: str, subject: str, record: Any, facts: Any) -> Any:
         if self.plugins is None:
@@ -396,6 +481,14 @@ def release_limit(position: PositionWorkload, band_high: float) -> int:
     return max(0, min(int(-position.gap), position.bezetting - keep))
 
 
+def rule_overridable(rulesets: Sequence[LoadedRuleSet], finding: Finding) -> bool:
+    """Whether the rule behind ``finding`` allows an override (``overridable: true``): a reviewer's pin may set it aside."""
+    for loaded in rulesets:
+        if loaded.id == finding.ruleset_id and loaded.version == finding.ruleset_version:
+            return any(rule.overridable for rule in loaded.rules if rule.id == finding.rule_id)
+    return False
+
+
 def pair_subject(nip: str, position_id: str) -> str:
     """The subject id of a candidate pair in findings."""
     return f"{nip}->{position_id}"
@@ -468,11 +561,59 @@ class _CandidateStage:
     options: list[MoveOption] = field(default_factory=list)
 
 
-class _Run:
-    """One pipeline run over a prepared :class:`RunContext` (kept out of the public API)."""
+@dataclass
+class _Planning:
+    """The part of a run review decisions do not change, prepared once per context and reused by re-plans.
 
-    def __init__(self, ctx: RunContext, progress: Progress | None, *, screen: bool | None = None) -> None:
+    Employee rules, the candidate stage (every pair's findings and score), the plan problem
+    and, once solved, the solver holding its last basis (a re-plan warm-starts from it).
+    """
+
+    employee_findings: dict[str, list[Finding]]
+    excluded: list[ExcludedEmployee]
+    targets: list[str]
+    stage: _CandidateStage
+    engine: RuleEngine  # closed; still answers which rules apply (Move.rules_passed)
+    problem: PlanProblem
+    solver: PlanSolver | None = None
+
+    def options_by(self, what: Literal["nip", "target"]) -> dict[str, list[tuple[str, str]]]:
+        found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for option in self.problem.options:
+            found[option.nip if what == "nip" else option.target_position_id].append(option.key)
+        return found
+
+    def option_keys(self) -> set[tuple[str, str]]:
+        return {option.key for option in self.problem.options}
+
+
+@dataclass
+class _Review:
+    """The review decisions of one run applied to its planning: what the plan must and must not do."""
+
+    evaluated: dict[tuple[str, str], dict[str, Any]]
+    employee_findings: dict[str, list[Finding]]
+    by_target: dict[str, list[Employee]]  # shortage lists that gained a pinned person
+    forced: set[tuple[str, str]] = field(default_factory=set)
+    forbidden: set[tuple[str, str]] = field(default_factory=set)
+    reasons: dict[tuple[str, str], AppliedDecision] = field(default_factory=dict)  # why a move is forbidden
+    held: dict[str, AppliedDecision] = field(default_factory=dict)
+    pins: dict[tuple[str, str], MoveReview] = field(default_factory=dict)
+    solver: PlanSolver | None = None
+
+
+class _Run:
+    """One pipeline run over a prepared :class:`RunContext` (kept out of the public API).
+
+    ``decisions``: review decisions to honour (a re-plan); ``parent_run_id``: the run re-planned.
+    """
+
+    def __init__(self, ctx: RunContext, progress: Progress | None, *, screen: bool | None = None,
+                 decisions: Sequence[AppliedDecision] = (), parent_run_id: str | None = None) -> None:
         self.ctx = ctx
+        self.decisions = sorted(decisions, key=lambda d: d.id)
+        self.parent_run_id = parent_run_id
+        self.warnings: list[str] = []
         #: Pre-screen candidate pairs with the vectorised block rules (mutasi_rules.screen);
         #: off, every pair goes through the engine (the reference the screened run must equal).
         self.screen = _SCREEN if screen is None else screen
@@ -490,12 +631,17 @@ class _Run:
         self.calc = ctx.calc
         self.employees = ctx.employees
 
-    def run(self) -> RecommendationResult:
+    def planning(self) -> _Planning:
+        """The decision-independent part of the run, computed once per context (re-plans reuse it)."""
+        cached = self.ctx.planning.get(self.screen)
+        if cached is None:
+            cached = self.ctx.planning[self.screen] = self.make_planning()
+        return cached
+
+    def make_planning(self) -> _Planning:
         opts = self.options
         ctx = self.ctx
-        report, pw, uw = ctx.report, ctx.pw, ctx.uw
-        shortages, surplus = ctx.shortages, ctx.surplus
-
+        report, shortages, surplus = ctx.report, ctx.shortages, ctx.surplus
         # Candidate pool: staff of surplus positions who are not candidates for appointment.
         pool = sorted(
             (e for e in self.dataset.employees if e.position_id in surplus),
@@ -518,26 +664,43 @@ class _Run:
 
             targets = sorted(shortages)
             stage = self.candidate_stage(engine, movable, targets, employee_findings)
-            candidate_rules = engine.rule_keys("candidate")
-        evaluated, options = stage.evaluated, stage.options
-        catalogue = {o.name.casefold(): o for o in (self.plugins.training_catalogue() if self.plugins else [])}
-
-        # Plan.
         unit_release = {
             u.unit_id: max(0, int(u.bezetting_with_data - (u.staff_needed_rounded or 0)))
             for u in report.units if u.is_opd and u.staff_needed_rounded is not None
         }
         constraints = self.plugins.plan_constraints(self.dataset, self.as_of) if self.plugins else []
         problem = PlanProblem(
-            options=options,
+            options=stage.options,
             receive_limit=shortages,
             release_limit=surplus,
             unit_release_limit=unit_release,
             min_staff=[c.to_min_staff(self.dataset, self.index.bezetting) for c in constraints],
             max_moves=opts.max_moves,
+            arrival_gain={t: self.gain_points(t, n, arrival=True) for t, n in shortages.items()},
+            departure_gain={s: self.gain_points(s, n, arrival=False) for s, n in surplus.items()},
         )
+        return _Planning(employee_findings=employee_findings, excluded=excluded, targets=targets, stage=stage,
+                         engine=engine, problem=problem)
+
+    def gain_points(self, position_id: str, count: int, *, arrival: bool) -> list[float]:
+        """Points of the 1st, 2nd, ... ``count``-th arrival at (or departure from) a position."""
+        figures = self.ctx.pw[position_id]
+        curve = arrival_gains if arrival else departure_gains
+        points = self.options.scoring.workload_points
+        return [round(g * points, 6)
+                for g in curve(figures.workload_hours, figures.bezetting, count, self.calc.hours)]
+
+    def run(self) -> RecommendationResult:
+        ctx = self.ctx
+        report, pw, uw = ctx.report, ctx.pw, ctx.uw
+        shortages = ctx.shortages
+        planning = self.planning()
+        review = self.apply_review(planning)
+        evaluated, employee_findings = review.evaluated, review.employee_findings
+        catalogue = {o.name.casefold(): o for o in (self.plugins.training_catalogue() if self.plugins else [])}
+
         self.progress("plan", 0, 1)
-        chosen, withheld = self.balanced_plan(problem, report.balance)
+        chosen, withheld = self.balanced_plan(review.solver, review.forced, review.forbidden, report.balance)
         self.progress("plan", 1, 1)
         delta = self.delta(chosen)
         after_positions = {p.position_id: p for p in self.calc.positions(delta)}
@@ -545,14 +708,18 @@ class _Run:
         after_units = {u.unit_id: u for u in after_units_list}
 
         moves = [
-            self.move(nip, target, evaluated[(nip, target)], employee_findings[nip], candidate_rules,
-                      pw, uw, after_positions, after_units, catalogue)
+            # applicable_rule_keys reads only the compiled rules, so the closed engine still answers.
+            self.move(nip, target, evaluated[(nip, target)], employee_findings[nip],
+                      self.checked_rules(planning.engine, nip, target),
+                      pw, uw, after_positions, after_units, catalogue, review.pins.get((nip, target)))
             for nip, target in sorted(chosen)
         ]
+        moves = self.time_bounded(moves)
         shortage_reports = [
-            self.shortage_report(target, shortages[target], stage.considered[target], stage.by_target[target],
-                                 evaluated, chosen, withheld, pw, after_positions)
-            for target in targets
+            self.shortage_report(target, shortages[target], planning.stage.considered[target],
+                                 review.by_target.get(target, planning.stage.by_target[target]),
+                                 evaluated, chosen, withheld, pw, after_positions, review)
+            for target in planning.targets
         ]
         touched = sorted({m.from_.opd_id for m in moves} | {m.to.opd_id for m in moves})
         units = [
@@ -576,6 +743,7 @@ class _Run:
         warnings = list(report.warnings)
         if not shortages:
             warnings.append("no position is short of staff by the staffing-norm rules: nothing to plan")
+        warnings.extend(self.warnings)
         return RecommendationResult(
             run=self.run_info(),
             balance_before=report.balance,
@@ -583,9 +751,154 @@ class _Run:
             moves=moves,
             shortages=shortage_reports,
             units=units,
-            excluded=excluded,
+            excluded=planning.excluded,
             trainings_total=[totals[k] for k in sorted(totals)],
             warnings=warnings,
+        )
+
+    def time_bounded(self, moves: list[Move]) -> list[Move]:
+        """Mark the moves that serve only a target's temporary workload as time-bounded assignments.
+
+        A post with temporary tasks keeps as permanent transfers the moves its permanent
+        workload alone would take (:func:`receive_limit` on the figures without the
+        temporary tasks), the best scores first (ties: NIP); each further move into it
+        becomes a time-bounded assignment, if a candidate rule labelled the pair
+        ``penugasan_sementara`` (``national.temporary-assignment``; an agency may forbid it
+        by replacing that rule). Otherwise it stays a transfer.
+        """
+        by_target: dict[str, list[Move]] = defaultdict(list)
+        for move in moves:
+            by_target[move.to.position_id].append(move)
+        assigned: dict[str, TimeBoundedAssignment] = {}
+        for target, into in by_target.items():
+            position = self.index.positions[target]
+            temporary = [t for t in position.tasks or () if t.temporary_until is not None]
+            figures = self.ctx.pw[target]
+            if not temporary or figures.workload_hours is None:
+                continue
+            permanent_hours = figures.workload_hours - math.fsum(t.volume_per_year * t.norm_minutes / 60.0
+                                                                 for t in temporary)
+            needed = max(0.0, permanent_hours) / self.calc.hours
+            rounded = self.options.workload.round_staff(needed) or 0
+            permanent = receive_limit(figures.model_copy(update={"staff_needed": needed,
+                                                                  "gap": rounded - figures.bezetting}),
+                                      self.options.workload.band_low)
+            until = max(t.temporary_until for t in temporary if t.temporary_until is not None)
+            starts = [t.temporary_from for t in temporary if t.temporary_from is not None]
+            start = max(self.plan_date, min(starts)) if len(starts) == len(temporary) else self.plan_date
+            ranked = sorted(into, key=lambda m: (-m.score, m.nip))
+            for move in ranked[permanent:]:
+                allowed = sorted(f.rule_key for f in move.findings
+                                 if f.effect is Effect.CLASSIFY and f.label == TEMPORARY_LABEL
+                                 and f.scope == "candidate")
+                if allowed and until > start:
+                    assigned[move.nip] = TimeBoundedAssignment(start=start, until=until, return_to=move.from_,
+                                                               allowed_by=allowed)
+        return [m.model_copy(update={"assignment": assigned[m.nip]}) if m.nip in assigned else m for m in moves]
+
+    def apply_review(self, planning: _Planning) -> _Review:
+        """The plan problem with the review decisions: rejected, held and excluded moves forbidden, pins forced.
+
+        A pin on a pair that is already a plan option only forces it, and the prepared solver
+        is reused (a warm start). A pin on any other pair (blocked by overridable rules only,
+        or outside the surplus/shortage pool) is evaluated here through the engine, scored and
+        added as an option; its blocking rules become the recorded human override.
+        """
+        review = _Review(evaluated=planning.stage.evaluated, employee_findings=planning.employee_findings,
+                         by_target={})
+        options_of_person: dict[str, list[tuple[str, str]]] = planning.options_by("nip")
+        options_to: dict[str, list[tuple[str, str]]] = planning.options_by("target")
+        pin_decisions: list[AppliedDecision] = []
+        for decision in self.decisions:
+            if decision.action == "reject":
+                review.reasons.setdefault(decision.pair, decision)  # type: ignore[arg-type]
+                review.forbidden.add(decision.pair)  # type: ignore[arg-type]
+            elif decision.action == "exclude_employee":
+                for key in options_of_person.get(decision.nip, ()):  # type: ignore[arg-type]
+                    review.reasons.setdefault(key, decision)
+                    review.forbidden.add(key)
+            elif decision.action == "hold_position":
+                review.held[decision.position] = decision  # type: ignore[index]
+                for key in options_to.get(decision.position, ()):  # type: ignore[arg-type]
+                    review.reasons.setdefault(key, decision)
+                    review.forbidden.add(key)
+            else:
+                pin_decisions.append(decision)
+        known = planning.option_keys()
+        outside = [d for d in pin_decisions if d.pair not in known]
+        for decision in pin_decisions:
+            review.forced.add(decision.pair)  # type: ignore[arg-type]
+        review.forbidden -= review.forced  # validation refuses such conflicts; a pin wins if one slips through
+        if not outside:
+            if planning.solver is None:
+                planning.solver = PlanSolver(planning.problem)
+            review.solver = planning.solver
+            for decision in pin_decisions:
+                review.pins[decision.pair] = MoveReview(  # type: ignore[index]
+                    decision=decision.id, reviewer=decision.reviewer, reason=decision.reason, date=decision.date)
+            return review
+        # Pins outside the prepared options: evaluate and score them, then solve a model that includes them.
+        review.evaluated = dict(planning.stage.evaluated)
+        review.employee_findings = dict(planning.employee_findings)
+        scratch = _CandidateStage(considered={}, by_target=defaultdict(list))
+        with self.ctx.engine() as engine:
+            people = sorted({d.nip for d in outside if d.nip not in review.employee_findings})  # type: ignore[misc]
+            found = engine.evaluate("employee", [self.ctx.employee_scope(n) for n in people], people)
+            review.employee_findings.update(zip(people, found, strict=True))
+            # Pairs the engine never saw, and blocked ones (evaluated but never scored): again, scored.
+            pairs = [(self.employees[d.nip], d.position) for d in outside  # type: ignore[index]
+                     if "pair_score" not in review.evaluated.get(d.pair, {})]  # type: ignore[arg-type]
+            self.evaluate_pairs(engine, pairs, review.employee_findings, scratch, force=True)
+        review.evaluated.update(scratch.evaluated)
+        new_options = {o.key: o for o in scratch.options}
+        for decision in pin_decisions:
+            nip, target = decision.pair  # type: ignore[misc]
+            entry = review.evaluated[(nip, target)]
+            if entry["vetoes"]:
+                raise PlanError(f"pin {decision.id}: {pair_subject(nip, target)} is vetoed by an agency plugin; "
+                                "a veto cannot be overridden")
+            overridden = [*_blocking(review.employee_findings[nip]), *entry["blocked"]]
+            not_overridable = [f.rule_key for f in overridden if not rule_overridable(self.rulesets, f)]
+            if not_overridable:
+                raise PlanError(f"pin {decision.id}: {pair_subject(nip, target)} is blocked by rules that cannot be "
+                                f"overridden: {', '.join(not_overridable)}")
+            if (nip, target) not in known and (nip, target) not in new_options:
+                new_options[(nip, target)] = self.option(self.employees[nip], target, entry)
+            review.pins[(nip, target)] = MoveReview(
+                decision=decision.id, reviewer=decision.reviewer, reason=decision.reason, date=decision.date,
+                overridden=sorted({f.rule_key for f in overridden}))
+            if target in planning.stage.by_target and (nip, target) not in known:
+                listed = review.by_target.setdefault(target, list(planning.stage.by_target[target]))
+                if all(e.nip != nip for e in listed):
+                    listed.append(self.employees[nip])
+                    listed.sort(key=lambda e: e.nip)
+        problem = planning.problem
+        arrival, departure = dict(problem.arrival_gain), dict(problem.departure_gain)
+        for option in new_options.values():
+            pinned_to = sum(1 for d in pin_decisions if d.position == option.target_position_id)
+            pinned_from = sum(1 for d in pin_decisions
+                              if self.employees[d.nip].position_id == option.source_position_id)  # type: ignore[index]
+            target, source = option.target_position_id, option.source_position_id
+            arrival[target] = self.gain_points(target, problem.receive_limit.get(target, 0) + pinned_to, arrival=True)
+            departure[source] = self.gain_points(source, problem.release_limit.get(source, 0) + pinned_from,
+                                                 arrival=False)
+        review.solver = PlanSolver(problem.model_copy(update={
+            "options": [*problem.options, *new_options.values()], "arrival_gain": arrival,
+            "departure_gain": departure,
+        }))
+        return review
+
+    def option(self, employee: Employee, target: str, entry: dict[str, Any]) -> MoveOption:
+        pair_score: _PairScore = entry["pair_score"]
+        source_position = self.index.positions[employee.position_id]
+        return MoveOption(
+            nip=employee.nip,
+            source_position_id=source_position.id,
+            source_unit_id=self.index.opd_of(source_position.unit_id),
+            target_position_id=target,
+            target_unit_id=self.index.opd_of(self.index.positions[target].unit_id),
+            score=entry["score"],
+            balance_points=pair_score.points()[1],
         )
 
     def candidate_stage(self, engine: RuleEngine, movable: list[Employee], targets: list[str],
@@ -646,11 +959,13 @@ class _Run:
         return stage
 
     def evaluate_pairs(self, engine: RuleEngine, pairs: Sequence[tuple[Employee, str]],
-                       employee_findings: dict[str, list[Finding]], stage: _CandidateStage) -> None:
+                       employee_findings: dict[str, list[Finding]], stage: _CandidateStage, *,
+                       force: bool = False) -> None:
         """Findings, vetoes and (when eligible) scores and plan options of ``pairs``, into ``stage``.
 
         An eligible pair keeps its score as numbers (:class:`_PairScore`); the pydantic
-        breakdown is built only for the pairs that become moves (:meth:`move`).
+        breakdown is built only for the pairs that become moves (:meth:`move`). ``force``
+        (pinned pairs): a blocked pair is scored too, and no option is added.
         """
         ctx = self.ctx
         facts = [ctx.candidate_scope(e.nip, t) for e, t in pairs]
@@ -664,19 +979,12 @@ class _Run:
             stage.evaluated[key] = entry
             stage.items.append(((employee, target), entry))
             stage.by_target[target].append(employee)
-            if blocked or vetoes:
+            if vetoes or (blocked and not force):
                 continue
             pair_score = self.pair_score(employee, target, fact, [*employee_findings[employee.nip], *found])
             entry["pair_score"], entry["score"] = pair_score, pair_score.total
-            source_position = self.index.positions[employee.position_id]
-            stage.options.append(MoveOption(
-                nip=employee.nip,
-                source_position_id=source_position.id,
-                source_unit_id=self.index.opd_of(source_position.unit_id),
-                target_position_id=target,
-                target_unit_id=self.index.opd_of(self.index.positions[target].unit_id),
-                score=entry["score"],
-            ))
+            if not blocked and not force:
+                stage.options.append(self.option(employee, target, entry))
 
     def delta(self, chosen: set[tuple[str, str]]) -> dict[str, int]:
         """Change in staff per position if the moves ``chosen`` are made."""
@@ -690,7 +998,7 @@ class _Run:
         after = self.calc.balance(self.delta(chosen))
         return (after.ej_std or 0.0, after.outside_band_share or 0.0)
 
-    def balanced_plan(self, problem: PlanProblem,
+    def balanced_plan(self, solver: PlanSolver, forced: set[tuple[str, str]], forbidden: set[tuple[str, str]],
                       before: BalanceFigure) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
         """The optimal plan that does not make the city balance worse.
 
@@ -698,19 +1006,25 @@ class _Run:
         moves can still widen the spread between agencies (a move into a post that is short
         inside an agency that is in surplus overall). When the optimum would worsen the
         balance figure (EJ spread or the share of agencies outside the band), the move whose
-        removal helps the balance most is withheld and the plan solved again. The empty plan
-        never worsens the balance, so this ends; ties go to the lowest (NIP, position) key.
+        removal helps the balance most is withheld and the plan solved again, from the last
+        basis (a warm start). The empty plan never worsens the balance, so this ends; ties go
+        to the lowest (NIP, position) key. Pinned moves are never withheld: when they alone
+        worsen the balance, the plan keeps them and says so in a warning.
         """
         limit = (before.ej_std or 0.0, before.outside_band_share or 0.0)
         tolerance = 1e-9
         withheld: set[tuple[str, str]] = set()
         while True:
-            options = [o for o in problem.options if o.key not in withheld]
-            chosen = set(solve(problem.model_copy(update={"options": options})).chosen)
+            chosen = set(solver.solve(forced, forbidden | withheld).chosen)
             std, share = self.balance_key(chosen)
             if std <= limit[0] + tolerance and share <= limit[1] + tolerance:
                 return chosen, withheld
-            worst = min(sorted(chosen), key=lambda key: self.balance_key(chosen - {key}))
+            optional = sorted(chosen - forced)
+            if not optional:
+                self.warnings.append("the pinned moves worsen the workload balance across agencies; they are kept "
+                                     "as the reviewers decided")
+                return chosen, withheld
+            worst = min(optional, key=lambda key: self.balance_key(chosen - {key}))
             withheld.add(worst)
 
     def pair_score(self, employee: Employee, target: str, fact: CandidateScope, found: Sequence[Finding]) -> _PairScore:
@@ -729,19 +1043,30 @@ class _Run:
             settings=settings,
         )
 
+    def checked_rules(self, engine: RuleEngine, nip: str, target: str) -> list[str]:
+        """The rules a move was checked against: the employee rules that apply to the person's
+        post and the candidate rules that apply to the target (a teacher's move is not checked
+        against Dinas Kesehatan's rules, so it does not claim to pass them)."""
+        source = self.index.positions[self.employees[nip].position_id]
+        goal = self.index.positions[target]
+        return [
+            *engine.applicable_rule_keys("employee", self.index.unit_path(source.unit_id), source.kind.value),
+            *engine.applicable_rule_keys("candidate", self.index.unit_path(goal.unit_id), goal.kind.value),
+        ]
+
     def move(self, nip: str, target: str, entry: dict[str, Any], employee_found: list[Finding],
-             candidate_rules: list[str], pw: dict[str, PositionWorkload], uw: dict[str, UnitWorkload],
+             checked: list[str], pw: dict[str, PositionWorkload], uw: dict[str, UnitWorkload],
              after_p: dict[str, PositionWorkload], after_u: dict[str, UnitWorkload],
-             catalogue: dict[str, TrainingOffer]) -> Move:
+             catalogue: dict[str, TrainingOffer], review: MoveReview | None = None) -> Move:
         employee = self.employees[nip]
         source_position = self.index.positions[employee.position_id]
         target_position = self.index.positions[target]
         findings: list[Finding] = sorted([*employee_found, *entry["findings"]],
                                          key=lambda f: (f.scope, f.ruleset_id, f.rule_id))
-        fired = {f.rule_key for f in entry["findings"]}
+        fired = {f.rule_key for f in findings}
         needs: dict[str, TrainingNeed] = {}
         for finding in findings:
-            if finding.effect is Effect.REQUIRE_TRAINING:
+            if EFFECTS[finding.effect].conditional:
                 for name in finding.trainings:
                     key = name.casefold()
                     rules = needs[key].required_by if key in needs else []
@@ -763,19 +1088,20 @@ class _Run:
             score_breakdown=pair_score.breakdown(),
             profile=profile,
             findings=findings,
-            rules_passed=sorted(set(candidate_rules) - fired),
+            rules_passed=sorted(set(checked) - fired),
             trainings_required=[needs[k] for k in sorted(needs)],
             source_effect=EjChange(position_ej_before=pw[source_position.id].ej,
                                    position_ej_after=after_p[source_position.id].ej,
                                    opd_ej_before=uw[src_opd].ej, opd_ej_after=after_u[src_opd].ej),
             target_effect=EjChange(position_ej_before=pw[target].ej, position_ej_after=after_p[target].ej,
                                    opd_ej_before=uw[dst_opd].ej, opd_ej_after=after_u[dst_opd].ej),
+            review=review,
         )
 
     def shortage_report(self, target: str, shortage: int, considered: int, reported: Sequence[Employee],
                         evaluated: dict[tuple[str, str], dict[str, Any]], chosen: set[tuple[str, str]],
                         withheld: set[tuple[str, str]], pw: dict[str, PositionWorkload],
-                        after_p: dict[str, PositionWorkload]) -> ShortageReport:
+                        after_p: dict[str, PositionWorkload], review: _Review) -> ShortageReport:
         """``considered``: pairs for ``target``; ``reported``: those the engine evaluated (see _CandidateStage).
 
         Pairs the screen blocked and the engine never saw are blocked, so not eligible, and
@@ -796,6 +1122,8 @@ class _Run:
                 outcome = "blocked"
             elif entry["vetoes"]:
                 outcome = "vetoed"
+            elif (employee.nip, target) in review.reasons:
+                outcome = "review"
             elif (employee.nip, target) in withheld:
                 outcome = "withheld_for_balance"
             elif employee.nip in moved_to:
@@ -812,14 +1140,21 @@ class _Run:
         alternatives = [
             Alternative(nip=employee.nip, name=employee.name, from_position_id=employee.position_id,
                         score=entry.get("score"), outcome=outcome,
-                        reason=self.alternative_reason(outcome, entry, moved_to.get(employee.nip), chosen_scores),
+                        reason=self.alternative_reason(outcome, entry, moved_to.get(employee.nip), chosen_scores,
+                                                       review.reasons.get((employee.nip, target))),
                         blocking=entry["blocked"], vetoes=entry["vetoes"])
             for _, _, _, employee, entry, outcome in ranked[: max(self.options.alternatives_per_position, received)]
         ]
         eligible = sum(1 for r in ranked if r[5] not in ("blocked", "vetoed"))
         unfilled = None
         if received < shortage:
-            if not considered:
+            if target in review.held:
+                held = review.held[target]
+                unfilled = Localized(id=f"Ditahan oleh keputusan peninjauan {held.id} ({held.reviewer}, "
+                                        f"{held.date.isoformat()}): {held.reason}",
+                                     en=f"Held by review decision {held.id} ({held.reviewer}, "
+                                        f"{held.date.isoformat()}): {held.reason}")
+            elif not considered:
                 unfilled = Localized(id="Tidak ada pegawai dari unit yang kelebihan pegawai untuk dipertimbangkan.",
                                      en="No staff from surplus positions to consider.")
             elif eligible == 0:
@@ -843,8 +1178,12 @@ class _Run:
 
     @staticmethod
     def alternative_reason(outcome: Outcome, entry: dict[str, Any], placed: str | None,
-                           chosen_scores: list[float]) -> Localized:
+                           chosen_scores: list[float], decision: AppliedDecision | None = None) -> Localized:
         """Why an alternative ended as it did, in both languages."""
+        if outcome == "review" and decision is not None:
+            said = f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): {decision.reason}"
+            return Localized(id=f"Tidak dipilih karena keputusan peninjauan {said}",
+                             en=f"Not chosen because of review decision {said}")
         if outcome == "chosen":
             return Localized(id="Dipilih dalam rencana mutasi.", en="Chosen in the transfer plan.")
         if outcome == "blocked":
@@ -874,23 +1213,29 @@ class _Run:
         )
 
     def run_info(self) -> RunInfo:
-        plugins = [PluginRef(name=p.name, version=p.version, source=p.source)
-                   for p in (self.plugins.enabled if self.plugins else [])]
         skipped = [f"{s.plugin} ({s.hook}): {s.reason}" for s in (self.plugins.skipped if self.plugins else [])]
         return RunInfo(
             library_version=__version__,
             dataset=self.dataset.metadata.name,
-            dataset_sha256=sha256_of(self.dataset.model_dump(mode="json")),
+            dataset_sha256=self.ctx.dataset_sha256,
             as_of=self.as_of,
             plan_date=self.plan_date,
             rulesets=sorted(
                 (RuleSetRef(id=r.id, version=r.version, origin=r.origin, sha256=r.sha256) for r in self.rulesets),
                 key=lambda r: (r.id, r.version, r.origin),
             ),
-            plugins=sorted(plugins, key=lambda p: p.name),
+            plugins=plugin_refs(self.plugins),
             skipped_plugins=skipped,
             options=self.options,
+            parent_run_id=self.parent_run_id,
+            review_decisions=list(self.decisions),
         )
+
+
+def plugin_refs(plugins: PluginManager | None) -> list[PluginRef]:
+    """The enabled plugins as a run records them, sorted by name."""
+    refs = [PluginRef(name=p.name, version=p.version, source=p.source) for p in (plugins.enabled if plugins else [])]
+    return sorted(refs, key=lambda p: p.name)
 
 
 def load_run_rulesets(options: RecommendOptions, plugins: PluginManager | None) -> list[LoadedRuleSet]:
@@ -934,12 +1279,14 @@ def recommend(
     plugins: PluginManager | None = None,
     rulesets: Sequence[LoadedRuleSet] | None = None,
     progress: Progress | None = None,
+    decisions: Sequence[AppliedDecision] = (),
+    parent_run_id: str | None = None,
 ) -> RecommendationResult:
     """Run the whole pipeline on ``dataset``: the main entry point for embedding.
 
-    See :func:`prepare` for ``plugins`` and ``rulesets``. Raises
-    :class:`~mutasi_rules.problems.InputError` for bad rules and
-    :class:`~mutasi_rules.plugins.manager.PluginError` for a failing plugin.
+    See :func:`prepare` for ``plugins`` and ``rulesets``, :func:`run_prepared` for
+    ``decisions`` and ``parent_run_id``. Raises :class:`~mutasi_rules.problems.InputError`
+    for bad rules and :class:`~mutasi_rules.plugins.manager.PluginError` for a failing plugin.
     """
     with fewer_collections():
         if progress:
@@ -947,7 +1294,21 @@ def recommend(
         ctx = prepare(dataset, options, plugins=plugins, rulesets=rulesets)
         if progress:
             progress("workload", 1, 1)
-        return _Run(ctx, progress).run()
+        return _Run(ctx, progress, decisions=decisions, parent_run_id=parent_run_id).run()
+
+
+def run_prepared(ctx: RunContext, *, decisions: Sequence[AppliedDecision] = (), parent_run_id: str | None = None,
+                 progress: Progress | None = None) -> RecommendationResult:
+    """Run the pipeline over a prepared context, honouring review ``decisions`` (a re-plan of ``parent_run_id``).
+
+    The rules, candidates and scores are computed once per context and kept in it; a later
+    run with other decisions re-solves the plan from the last basis. The result is the one
+    :func:`recommend` gives for the same inputs and decisions. Not thread-safe: one run per
+    context at a time (the service holds the context's lock). Raises
+    :class:`~mutasi_rules.plan.PlanError` when the pins cannot be honoured.
+    """
+    with fewer_collections():
+        return _Run(ctx, progress, decisions=decisions, parent_run_id=parent_run_id).run()
 
 
 
@@ -962,9 +1323,14 @@ __all__ = [
     "RecommendationResult",
     "RunContext",
     "ShortageReport",
+    "TEMPORARY_LABEL",
+    "TimeBoundedAssignment",
     "TrainingNeed",
     "UnitChange",
     "pair_subject",
+    "plugin_refs",
     "prepare",
     "recommend",
+    "rule_overridable",
+    "run_prepared",
 ]

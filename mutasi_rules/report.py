@@ -24,7 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_text
+from .i18n import N_, localized
+from .atomic import OutputError, check_output_path, write_text
 from .explain import (
     Block,
     Bullets,
@@ -40,75 +41,81 @@ from .explain import (
     number,
     t,
 )
+from .settings import RegionSettings
 from .recommendation import RecommendationResult
+from .training_plan import TrainingPlan, training_plan
 from .workload import WorkloadReport
 
 #: Fixed salt for the ids matplotlib writes into SVG (default: random per process).
 SVG_HASH_SALT = "mutasi-rules"
 
-_R: dict[str, dict[Lang, str]] = {
-    "title": {"id": "Laporan rencana mutasi untuk Kepala Daerah", "en": "Transfer plan report for the head of the region"},
-    "run": {"id": "Rekaman audit", "en": "Audit record"},
-    "dataset": {"id": "Data", "en": "Dataset"},
-    "as_of": {"id": "Data per tanggal", "en": "Data as of"},
-    "plan_date": {"id": "Tanggal rencana", "en": "Plan date"},
-    "summary": {"id": "Ringkasan", "en": "Summary"},
-    "summary_text": {
-        "id": "Rencana ini memuat {moves} mutasi ({recommended} langsung, {conditional} bersyarat pelatihan) yang "
-              "menyentuh {opds} OPD. {unfilled} dari {short} jabatan yang kekurangan pegawai belum dapat diisi.",
-        "en": "The plan holds {moves} transfers ({recommended} outright, {conditional} conditional on training) "
-              "touching {opds} agencies. {unfilled} of {short} positions short of staff remain unfilled.",
-    },
-    "by_opd": {"id": "Mutasi per OPD", "en": "Transfers by agency"},
-    "opd": {"id": "OPD", "en": "Agency"},
-    "in": {"id": "Masuk", "en": "In"},
-    "out": {"id": "Keluar", "en": "Out"},
-    "ej_before": {"id": "EJ sebelum", "en": "EJ before"},
-    "ej_after": {"id": "EJ sesudah", "en": "EJ after"},
-    "balance_intro": {
-        "id": "EJ (efisiensi jabatan) = beban kerja / (pegawai x jam kerja efektif). Pita wajar: {low} sampai {high}.",
-        "en": "EJ (job efficiency) = workload / (staff x effective hours). Normal band: {low} to {high}.",
-    },
-    "figure": {"id": "Ukuran", "en": "Figure"},
-    "ej_mean": {"id": "Rata-rata EJ", "en": "Mean EJ"},
-    "ej_min": {"id": "EJ terendah", "en": "Lowest EJ"},
-    "ej_max": {"id": "EJ tertinggi", "en": "Highest EJ"},
-    "outside_n": {"id": "OPD di luar pita", "en": "Agencies outside the band"},
-    "chart": {"id": "EJ per OPD sebelum dan sesudah", "en": "EJ by agency before and after"},
-    "chart_scope_all": {"id": "Semua OPD; garis putus-putus: batas pita wajar.",
-                        "en": "All agencies; dashed lines: the normal band."},
-    "chart_scope_touched": {"id": "OPD yang tersentuh rencana; garis putus-putus: batas pita wajar.",
-                            "en": "Agencies the plan touches; dashed lines: the normal band."},
-    "moves": {"id": "Daftar mutasi", "en": "Transfers"},
-    "unfilled": {"id": "Kekurangan pegawai yang belum terisi", "en": "Shortages left unfilled"},
-    "none_unfilled": {"id": "Semua kekurangan pegawai terisi.", "en": "Every shortage is filled."},
-    "remaining": {"id": "Sisa", "en": "Left"},
-    "considered": {"id": "Dipertimbangkan", "en": "Considered"},
-    "trainings": {"id": "Pelatihan yang dibutuhkan", "en": "Trainings needed"},
-    "none_trainings": {"id": "Tidak ada pelatihan yang dibutuhkan.", "en": "No training is needed."},
-    "training": {"id": "Pelatihan", "en": "Training"},
-    "persons": {"id": "Peserta", "en": "Participants"},
-    "hours_each": {"id": "JP per orang", "en": "Hours each"},
-    "hours_total": {"id": "JP total", "en": "Hours in total"},
-    "provider": {"id": "Penyelenggara", "en": "Provider"},
-    "not_offered": {"id": "belum ada di katalog", "en": "not in the catalogue"},
-    "required_by": {"id": "Disyaratkan oleh", "en": "Required by"},
-    "provenance": {"id": "Aturan dan plugin yang digunakan", "en": "Rule sets and plugins used"},
-    "ruleset": {"id": "Rule set", "en": "Rule set"},
-    "version": {"id": "Versi", "en": "Version"},
-    "origin": {"id": "Sumber", "en": "Origin"},
-    "plugin": {"id": "Plugin", "en": "Plugin"},
-    "no_plugins": {"id": "Tidak ada plugin.", "en": "No plugins."},
-    "skipped": {"id": "Plugin dilewati", "en": "Plugins skipped"},
-    "decision": {
-        "id": "Rencana ini adalah usulan untuk diputuskan oleh Wali Kota selaku Pejabat Pembina Kepegawaian (PPK).",
-        "en": "This plan is a proposal for the decision of the Wali Kota as the appointing official (PPK).",
-    },
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+_R: dict[str, str | tuple[str, str]] = {
+    "title": N_("Transfer plan report for the head of the region"),
+    "run": N_("Audit record"),
+    "record_hash": N_("Record hash (check: mutasi-rules audit verify --expect-head)"),
+    "dataset": N_("Dataset"),
+    "as_of": N_("Data as of"),
+    "plan_date": N_("Plan date"),
+    "summary": N_("Summary"),
+    "summary_text": N_("The plan holds {moves} transfers ({recommended} outright, {conditional} conditional on "
+                       "training) touching {opds} agencies. {unfilled} of {short} positions short of staff remain "
+                       "unfilled."),
+    "by_opd": N_("Transfers by agency"),
+    "opd": N_("Agency"),
+    "in": N_("In"),
+    "out": N_("Out"),
+    "ej_before": N_("EJ before"),
+    "ej_after": N_("EJ after"),
+    "balance_intro": N_("EJ (job efficiency) = workload / (staff x effective hours). Normal band: {low} to {high}."),
+    "figure": N_("Figure"),
+    "ej_mean": N_("Mean EJ"),
+    "ej_min": N_("Lowest EJ"),
+    "ej_max": N_("Highest EJ"),
+    "outside_n": N_("Agencies outside the band"),
+    "chart": N_("EJ by agency before and after"),
+    "chart_scope_all": N_("All agencies; dashed lines: the normal band."),
+    "chart_scope_touched": N_("Agencies the plan touches; dashed lines: the normal band."),
+    "moves": N_("Transfers"),
+    "unfilled": N_("Shortages left unfilled"),
+    "none_unfilled": N_("Every shortage is filled."),
+    "remaining": N_("Left"),
+    "considered": N_("Considered"),
+    "trainings": N_("Trainings needed"),
+    "none_trainings": N_("No training is needed."),
+    "training": N_("Training"),
+    "persons": N_("Participants"),
+    "hours_each": N_("Hours each"),
+    "hours_total": N_("Hours in total"),
+    "provider": N_("Provider"),
+    "not_offered": N_("not in the catalogue"),
+    "required_by": N_("Required by"),
+    "schedule": N_("Training schedule"),
+    "batches": N_("Batches"),
+    "capacity": N_("Capacity"),
+    "latest_start": N_("Latest start"),
+    "completes": N_("Completes"),
+    "schedule_status": N_("Status"),
+    "status_on_time": N_("before the plan date"),
+    "status_late": N_("late"),
+    "status_not_in_catalogue": N_("not in the catalogue"),
+    "effective": N_("When conditional moves and time-bounded assignments take effect"),
+    "effective_date": N_("Effective"),
+    "assignment_until": N_("Assignment until"),
+    "unscheduled": N_("awaiting a training schedule"),
+    "provenance": N_("Rule sets and plugins used"),
+    "ruleset": N_("Rule set"),
+    "version": N_("Version"),
+    "origin": N_("Origin"),
+    "plugin": N_("Plugin"),
+    "no_plugins": N_("No plugins."),
+    "skipped": N_("Plugins skipped"),
+    "decision": N_("This plan is a proposal for the decision of the {head} as the appointing official (PPK)."),
 }
 
 
 def r(key: str, lang: Lang, **values: object) -> str:
-    text = _R[key][lang]
+    text = localized(_R[key], lang)
     return text.format(**values) if values else text
 
 
@@ -181,23 +188,33 @@ class Svg:
 ReportBlock = Block | Svg
 
 
+def _ej(value: float | None, result: RecommendationResult, lang: Lang) -> str:
+    """An EJ on its own side of every grade and balance-band edge (0.896, outside the band, is 0,89)."""
+    return number(None if value is None else result.run.options.workload.ej_shown(value, 2), 2, lang)
+
+
 def _place(name: str, unit: str) -> str:
     return f"{name} ({unit})"
 
 
 def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                  workload: WorkloadReport | None = None) -> list[ReportBlock]:
+                  workload: WorkloadReport | None = None, region: RegionSettings | None = None,
+                  record_hash: str | None = None) -> list[ReportBlock]:
+    """The report's blocks; ``region`` names who decides (default: neutral words)."""
     run = result.run
+    region = region or RegionSettings()
     head = [f"{r('dataset', lang)}: {run.dataset}", f"{r('as_of', lang)}: {run.as_of.isoformat()}",
             f"{r('plan_date', lang)}: {run.plan_date.isoformat()}"]
     if run_id:
         head.append(f"{r('run', lang)}: {run_id}")
+    if record_hash:
+        head.append(f"{r('record_hash', lang)}: {record_hash}")
     unfilled = [s for s in result.shortages if s.remaining > 0]
     conditional = sum(1 for m in result.moves if m.status == "conditional")
     blocks: list[ReportBlock] = [
         Heading(1, r("title", lang)),
         Bullets(tuple(Item(inline(line)) for line in head)),
-        Para(inline(r("decision", lang))),
+        Para(inline(r("decision", lang, head=region.head_title))),
         Heading(2, r("summary", lang)),
         Para(inline(r("summary_text", lang, moves=len(result.moves), recommended=len(result.moves) - conditional,
                       conditional=conditional, opds=len(result.units), unfilled=len(unfilled),
@@ -205,8 +222,8 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
         Heading(3, r("by_opd", lang)),
         TableBlock(
             header=(r("opd", lang), r("in", lang), r("out", lang), r("ej_before", lang), r("ej_after", lang)),
-            rows=tuple((u.name, str(u.moves_in), str(u.moves_out), number(u.ej_before, 2, lang),
-                        number(u.ej_after, 2, lang)) for u in result.units),
+            rows=tuple((u.name, str(u.moves_in), str(u.moves_out), _ej(u.ej_before, result, lang),
+                        _ej(u.ej_after, result, lang)) for u in result.units),
             right=frozenset({1, 2, 3, 4}),
         ),
         Heading(2, t("balance", lang)),
@@ -216,7 +233,7 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
                                 high=number(b.band_high, 2, lang)))))
 
     def extreme(value: float | None, unit: str | None) -> str:
-        return number(value, 2, lang) + (f" ({unit})" if unit else "")
+        return _ej(value, result, lang) + (f" ({unit})" if unit else "")
 
     blocks.append(TableBlock(
         header=(r("figure", lang), t("before", lang), t("after", lang)),
@@ -253,7 +270,7 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
             header=(t("position", lang), t("short", lang), t("received", lang), r("remaining", lang), "EJ",
                     r("considered", lang), t("eligible", lang), t("why_unfilled", lang)),
             rows=tuple((_place(s.position.position_name, s.position.unit_name), str(s.shortage), str(s.received),
-                        str(s.remaining), number(s.ej_after, 2, lang), str(s.candidates_considered),
+                        str(s.remaining), _ej(s.ej_after, result, lang), str(s.candidates_considered),
                         str(s.candidates_eligible), s.unfilled_reason.get(lang) if s.unfilled_reason else "-")
                        for s in unfilled),
             right=frozenset({1, 2, 3, 4, 5, 6}),
@@ -279,6 +296,8 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
     else:
         blocks.append(Para(inline(r("none_trainings", lang))))
 
+    blocks.extend(_schedule_blocks(training_plan(result), lang))
+
     blocks.append(Heading(2, r("provenance", lang)))
     blocks.append(TableBlock(
         header=(r("ruleset", lang), r("version", lang), r("origin", lang), "SHA-256"),
@@ -297,6 +316,32 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
     if result.warnings:
         blocks.append(Heading(2, t("warnings", lang)))
         blocks.append(Bullets(tuple(Item(inline(w)) for w in result.warnings)))
+    return blocks
+
+
+def _schedule_blocks(plan: TrainingPlan, lang: Lang) -> list[ReportBlock]:
+    """When trainings run (batches before the plan date) and when each conditional or time-bounded move starts."""
+    blocks: list[ReportBlock] = []
+    if plan.trainings:
+        blocks.append(Heading(3, r("schedule", lang)))
+        blocks.append(TableBlock(
+            header=(r("training", lang), r("persons", lang), r("batches", lang), r("capacity", lang),
+                    r("latest_start", lang), r("completes", lang), r("schedule_status", lang)),
+            rows=tuple((s.name, str(len(s.participants)), str(len(s.batches)),
+                        str(s.capacity) if s.capacity else "-", str(s.latest_start or "-"), str(s.completes or "-"),
+                        r(f"status_{s.status}", lang)) for s in plan.trainings),
+            right=frozenset({1, 2, 3}),
+        ))
+    timed = [m for m in plan.moves if m.trainings or m.assignment_until]
+    if timed:
+        blocks.append(Heading(3, r("effective", lang)))
+        blocks.append(TableBlock(
+            header=(t("nip", lang), t("name", lang), r("effective_date", lang), r("assignment_until", lang)),
+            rows=tuple((m.nip, m.name, str(m.effective_date or r("unscheduled", lang)),
+                        str(m.assignment_until or "-")) for m in timed),
+        ))
+    if plan.warnings:
+        blocks.append(Bullets(tuple(Item(inline(w)) for w in plan.warnings)))
     return blocks
 
 
@@ -374,24 +419,50 @@ def _html(blocks: Sequence[ReportBlock], lang: Lang, title: str) -> str:
 
 
 def report_markdown(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                    workload: WorkloadReport | None = None) -> str:
+                    workload: WorkloadReport | None = None, region: RegionSettings | None = None,
+                    record_hash: str | None = None) -> str:
     """The report as Markdown (the chart as an inline ``<svg>`` HTML block)."""
-    return _markdown(report_blocks(result, lang=lang, run_id=run_id, workload=workload))
+    return _markdown(report_blocks(result, lang=lang, run_id=run_id, workload=workload, region=region,
+                                   record_hash=record_hash))
 
 
 def report_html(result: RecommendationResult, *, lang: Lang = "id", run_id: str | None = None,
-                workload: WorkloadReport | None = None) -> str:
+                workload: WorkloadReport | None = None, region: RegionSettings | None = None,
+                record_hash: str | None = None) -> str:
     """The report as one self-contained HTML file (inline CSS and SVG, no scripts)."""
     title = f"{r('title', lang)}: {result.run.dataset}"
-    return _html(report_blocks(result, lang=lang, run_id=run_id, workload=workload), lang, title)
+    blocks = report_blocks(result, lang=lang, run_id=run_id, workload=workload, region=region,
+                           record_hash=record_hash)
+    return _html(blocks, lang, title)
+
+
+REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+
+
+def check_report_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` when a report can be written there: an HTML or Markdown name, not a folder or device.
+
+    Raises :class:`~mutasi_rules.atomic.OutputError` otherwise.
+    """
+    target = check_output_path(path)
+    if target.suffix.lower() not in REPORT_SUFFIXES:
+        raise OutputError(f"{target}: a report file name ends in .html, .htm, .md or .markdown "
+                          f"(not {target.suffix or 'no suffix'!r}); the report is HTML or Markdown")
+    return target
 
 
 def write_report(result: RecommendationResult, path: str | os.PathLike[str], *, lang: Lang = "id",
-                 run_id: str | None = None, workload: WorkloadReport | None = None) -> Path:
-    """Write the report atomically; ``.html``/``.htm`` gives HTML, anything else Markdown."""
-    target = Path(path)
-    render = report_html if target.suffix.lower() in (".html", ".htm") else report_markdown
-    write_text(target, render(result, lang=lang, run_id=run_id, workload=workload))
+                 run_id: str | None = None, workload: WorkloadReport | None = None,
+                 region: RegionSettings | None = None, record_hash: str | None = None) -> Path:
+    """Write the report atomically: ``.html``/``.htm`` gives HTML, ``.md``/``.markdown`` Markdown.
+
+    Any other suffix (``.pdf``, ``.docx``...) is an :class:`~mutasi_rules.atomic.OutputError`:
+    writing Markdown into a file that claims to be something else is refused.
+    """
+    target = check_report_path(path)
+    render = report_html if REPORT_SUFFIXES[target.suffix.lower()] == "html" else report_markdown
+    write_text(target, render(result, lang=lang, run_id=run_id, workload=workload, region=region,
+                              record_hash=record_hash))
     return target
 
 
@@ -399,6 +470,7 @@ __all__ = [
     "SVG_HASH_SALT",
     "OpdEj",
     "chart_rows",
+    "check_report_path",
     "ej_chart_svg",
     "report_blocks",
     "report_html",

@@ -7,7 +7,6 @@ rule set that loads is a rule set the engine can run.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime as dt
 import functools
@@ -15,20 +14,27 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .canonical import sha256_of
-from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, fact_schema, read_path
-from .language.ast import Expr, FieldRef, field_paths
+from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, calendar_difference, fact_schema, read_path
+from .language.ast import BoolOp, Compare, Expr, FieldRef, Literal_, Not, field_paths
 from .language.checker import check, check_path, did_you_mean
 from .language.parser import ExprSyntaxError, parse
-from .models import JabatanKind
+from .models import JabatanKind, ScorePoints
 from .problems import InputError, Problem, Problems
+from .yaml_source import MAX_YAML_VALUES as MAX_YAML_VALUES
+from .yaml_source import YamlPath as _YamlPath
+from .yaml_source import YamlSource as _Source
+from .yaml_source import compose as _compose
+from .yaml_source import dotted as _dotted
+from .yaml_source import pydantic_problems as _pydantic_problems
 
 RuleId = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
 
@@ -53,6 +59,49 @@ class Effect(str, Enum):
     CLASSIFY = "classify"
 
 
+@dataclass(frozen=True)
+class EffectSpec:
+    """What a rule effect needs and means: the one table that loading, the engine, the pipeline,
+    explanations, notices and the docs read. A new effect is one entry here (plus its use)."""
+
+    effect: Effect
+    parameters: tuple[str, ...]
+    label: Localized
+    meaning: Localized
+    #: The subject is not eligible (the pipeline's and why-not's "block").
+    blocks: bool = False
+    #: A move it fires on is conditional on something done first (a training).
+    conditional: bool = False
+    #: Told to the person moved, in the letter (reasons for the move, not hidden machinery).
+    in_notice: bool = False
+
+
+#: Rule keys that carry an effect's parameters; each effect needs exactly its own.
+EFFECT_PARAMETERS = ("training", "component", "points", "label")
+
+EFFECTS: dict[Effect, EffectSpec] = {spec.effect: spec for spec in (
+    EffectSpec(Effect.BLOCK, (), Localized(id="menghalangi", en="blocks"),
+               Localized(id="subjek tidak memenuhi syarat", en="the subject is not eligible"), blocks=True),
+    EffectSpec(Effect.WARN, (), Localized(id="peringatan", en="warning"),
+               Localized(id="memenuhi syarat, dengan peringatan dalam penjelasan",
+                         en="eligible, with a warning shown in the explanation"), in_notice=True),
+    EffectSpec(Effect.REQUIRE_TRAINING, ("training",), Localized(id="syarat pelatihan", en="training required"),
+               Localized(id="memenuhi syarat setelah pelatihan atau sertifikat yang disebut diperoleh",
+                         en="eligible once the named training or certificate is obtained"),
+               conditional=True, in_notice=True),
+    EffectSpec(Effect.SCORE, ("component", "points"), Localized(id="komponen nilai", en="score component"),
+               Localized(id="menambah poin pada komponen nilai yang disebut",
+                         en="adds points to a named score component"), in_notice=True),
+    EffectSpec(Effect.CLASSIFY, ("label",), Localized(id="klasifikasi", en="classification"),
+               Localized(id="melekatkan label (misalnya kekurangan, kelebihan, seimbang)",
+                         en="attaches a label (e.g. kekurangan, kelebihan, seimbang)")),
+)}
+
+
+#: What sets a rule's number or requirement (see docs/legal-basis.md).
+BasisKind = Literal["statutory", "convention", "agency_policy"]
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -63,10 +112,16 @@ class Rule(BaseModel):
     effect: Effect
     training: str | None = Field(default=None, description="require_training: the training or certificate")
     component: str | None = Field(default=None, description="score: the score component")
-    points: float | None = Field(default=None, description="score: points added when the condition holds")
+    points: ScorePoints | None = Field(default=None, description="score: points added when the condition holds "
+                                                                   "(finite, -10000 to 10000)")
     label: str | None = Field(default=None, description="classify: the label attached")
     message: Localized = Field(description="Shown when the rule fires; {path} placeholders read facts")
-    legal_basis: str = Field(min_length=1, description="Dasar hukum")
+    legal_basis: str = Field(min_length=1, description="Dasar hukum, at article level where the instrument has one")
+    basis_kind: BasisKind | None = Field(
+        default=None,
+        description="What sets the rule's number or requirement: the cited instrument itself ('statutory'), a "
+        "commonly applied convention ('convention'), or the agency's own policy ('agency_policy')",
+    )
     overridable: bool = Field(default=False, description="May an agency rule set replace this rule?")
     replaces: str | None = Field(
         default=None,
@@ -76,15 +131,11 @@ class Rule(BaseModel):
 
     @model_validator(mode="after")
     def _effect_parameters(self) -> "Rule":
-        needs = {
-            Effect.REQUIRE_TRAINING: ("training",),
-            Effect.SCORE: ("component", "points"),
-            Effect.CLASSIFY: ("label",),
-        }.get(self.effect, ())
+        needs = EFFECTS[self.effect].parameters
         for name in needs:
             if getattr(self, name) is None:
                 raise ValueError(f"effect {self.effect.value} needs '{name}'")
-        for name in ("training", "component", "points", "label"):
+        for name in EFFECT_PARAMETERS:
             if name not in needs and getattr(self, name) is not None:
                 raise ValueError(f"'{name}' does not apply to effect {self.effect.value}")
         return self
@@ -95,6 +146,15 @@ class AppliesTo(BaseModel):
 
     units: list[str] = Field(default_factory=list, description="Unit ids (with their sub-units); empty: all")
     position_kinds: list[JabatanKind] = Field(default_factory=list, description="Empty: all")
+
+    def covers(self, unit_path: Sequence[str], kind: JabatanKind | str | None) -> bool:
+        """Whether a subject in ``unit_path`` (the unit and its ancestors) holding a position
+        of ``kind`` is covered (the engine's guard, for reporting; None ignores the kind)."""
+        if self.units and not set(self.units) & set(unit_path):
+            return False
+        if self.position_kinds and kind is not None:
+            return JabatanKind(kind) in self.position_kinds
+        return True
 
 
 class RuleSet(BaseModel):
@@ -159,187 +219,7 @@ class LoadedRuleSet:
 # maps back to file:line:column.
 
 MAX_RULE_FILE_BYTES = 2_000_000
-MAX_YAML_VALUES = 200_000  # aliases can make a small file a huge tree; refuse, do not hang
 MAX_FACT_PATHS_PER_SCOPE = 200  # durable_rules carries at most 255 properties per message
-
-_YamlPath = tuple[str | int, ...]
-
-
-class _Source:
-    """The text of one rule file and the YAML nodes of every value in it."""
-
-    def __init__(self, text: str, origin: str) -> None:
-        self.text = text
-        self.origin = origin
-        self.line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-        # path -> (key node or None for the root / list items, value node)
-        self.nodes: dict[_YamlPath, tuple[yaml.Node | None, yaml.Node]] = {}
-
-    def position(self, index: int) -> tuple[int, int]:
-        """1-based (line, column) of a character index of the text."""
-        index = max(0, min(index, len(self.text)))
-        line = bisect.bisect_right(self.line_starts, index) - 1
-        return line + 1, index - self.line_starts[line] + 1
-
-    def locate(self, path: _YamlPath, *, key: bool = True) -> tuple[int | None, int | None]:
-        """Position of the deepest known prefix of ``path`` (its key, if it has one)."""
-        for cut in range(len(path), -1, -1):
-            found = self.nodes.get(path[:cut])
-            if found is None:
-                continue
-            key_node, value_node = found
-            node = key_node if (key and key_node is not None and cut == len(path)) else value_node
-            return node.start_mark.line + 1, node.start_mark.column + 1
-        return None, None
-
-    def value_offsets(self, path: _YamlPath) -> list[int] | None:
-        """For a scalar, the text index of each character of its value (best effort)."""
-        found = self.nodes.get(path)
-        if found is None or not isinstance(found[1], yaml.ScalarNode):
-            return None
-        return _align_scalar(self.text, found[1])
-
-
-def _align_scalar(text: str, node: yaml.ScalarNode) -> list[int]:
-    """Map each character of a scalar's value to its index in the source text.
-
-    Plain and quoted scalars on one line map exactly; folded lines, escapes and block
-    scalars are aligned greedily (each value character is matched to the next equal
-    source character, whitespace to whitespace), which is exact for expressions that do
-    not contain escapes.
-    """
-    value: str = node.value
-    start, end = node.start_mark.index, node.end_mark.index
-    p = start
-    if node.style in ("'", '"'):
-        p += 1
-    elif node.style in ("|", ">"):
-        newline = text.find("\n", start, end)
-        p = end if newline < 0 else newline + 1
-    offsets: list[int] = []
-    for ch in value:
-        q = p
-        if ch.isspace():
-            while q < end and not text[q].isspace():
-                q += 1
-        else:
-            while q < end and text[q] != ch:
-                q += 1
-        if q >= end:  # not found (escape sequences): stay where we are
-            offsets.append(min(p, max(start, end - 1)))
-            continue
-        offsets.append(q)
-        p = q + 1
-    return offsets
-
-
-def _compose(text: str, source: _Source, problems: Problems) -> Any:
-    """Parse YAML safely into plain data and record every node's position."""
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            problems.error("rulefile.empty", "the file is empty", file=source.origin)
-            return None
-        data = loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = f"{exc.context + ': ' if exc.context else ''}{exc.problem or exc}"
-        if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in str(exc.problem):
-            message = f"YAML tag not allowed in a rule file (rule files are plain data): {exc.problem}"
-        problems.error(
-            "rulefile.yaml",
-            message,
-            file=source.origin,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        )
-        return None
-    except yaml.YAMLError as exc:
-        problems.error("rulefile.yaml", f"not valid YAML: {exc}", file=source.origin)
-        return None
-    finally:
-        loader.dispose()
-    if not _index_nodes(root, source, problems):
-        return None
-    return data
-
-
-def _index_nodes(root: yaml.Node, source: _Source, problems: Problems) -> bool:
-    """Record the node of every value path; report duplicate keys. False when too large."""
-    stack: list[tuple[_YamlPath, yaml.Node | None, yaml.Node]] = [((), None, root)]
-    seen = 0
-    while stack:
-        path, key_node, node = stack.pop()
-        seen += 1
-        if seen > MAX_YAML_VALUES:
-            problems.error(
-                "rulefile.too_large",
-                f"the file expands to more than {MAX_YAML_VALUES} values (YAML aliases?)",
-                file=source.origin,
-            )
-            return False
-        source.nodes.setdefault(path, (key_node, node))
-        if isinstance(node, yaml.MappingNode):
-            keys: set[str] = set()
-            for k, v in node.value:
-                name = str(k.value) if isinstance(k, yaml.ScalarNode) else repr(k.value)
-                if name in keys:
-                    problems.error(
-                        "rulefile.duplicate_key",
-                        f"key {name!r} appears twice in the same mapping",
-                        file=source.origin,
-                        line=k.start_mark.line + 1,
-                        column=k.start_mark.column + 1,
-                        field=_dotted(path + (name,)),
-                    )
-                keys.add(name)
-                stack.append((path + (name,), k, v))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                stack.append((path + (i,), None, item))
-    return True
-
-
-def _dotted(path: Sequence[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _scalar(value: Any) -> Any:
-    return value if isinstance(value, (str, int, float, bool, dt.date)) or value is None else None
-
-
-def _pydantic_problems(exc: ValidationError, source: _Source, problems: Problems) -> None:
-    for error in exc.errors(include_url=False):
-        loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
-        message = error["msg"]
-        if error["type"] == "missing":
-            line, column = source.locate(loc[:-1], key=False)
-            message = f"required key {loc[-1]!r} is missing" if loc else message
-        else:
-            line, column = source.locate(loc)
-        if error["type"] == "extra_forbidden" and loc:
-            message = f"unknown key {loc[-1]!r}"
-        elif error["type"] == "string_type" and isinstance(error.get("input"), (int, float)):
-            message += " (quote the value in YAML: it was read as a number)"
-        elif error["type"] in ("literal_error", "enum") and isinstance(error.get("input"), str):
-            allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
-            message += did_you_mean(error["input"], allowed, quote="'")
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        problems.error(
-            "rulefile.invalid",
-            message,
-            file=source.origin,
-            line=line,
-            column=column,
-            field=_dotted(loc) or None,
-            value=_scalar(error.get("input")),
-        )
-
 
 def _expression_position(source: _Source, path: _YamlPath, offset: int) -> tuple[int | None, int | None]:
     offsets = source.value_offsets(path)
@@ -363,7 +243,9 @@ def _check_when(
             "rule.syntax", exc.message, file=source.origin, line=line, column=column, field=where, value=text
         )
         return None
-    _, found = check(expr, schema)
+    from .durable_compile import compile_problem  # same layer; imported here: it imports this module
+
+    _, found = check(expr, schema, compile_check=compile_problem)
     for problem in found:
         line, column = _expression_position(source, path, problem.span.start)
         problems.add(
@@ -383,7 +265,15 @@ def _check_when(
 
 # --------------------------------------------------------------------------- messages
 
-_FORMAT_SPEC_RE = re.compile(r",?(?:\.[0-6][f%])?|,?d|\.[0-6]f")
+# Numeric specs: Python's, restricted; `up` / `down` round toward +inf / -inf, so a value
+# shown next to a strict threshold never lands on the threshold's other side
+# (EJ 1.1004 with `.2f up` shows 1.11, never "1.10 is above 1.10").
+_FORMAT_SPEC_RE = re.compile(r"(?:,?(?:\.[0-6][f%])?|,?d|\.[0-6]f)")
+_DIRECTED_RE = re.compile(r"(?P<spec>,?\.[0-6][f%]) (?P<mode>up|down)")
+# Duration specs on date fields: `since [REF]` is the calendar time from the date forward to
+# REF, `until [REF]` from the date back to REF (REF: a date path, default `as_of`).
+_DURATION_RE = re.compile(r"(?P<mode>since|until)(?: +(?P<ref>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*))?")
+DURATION_DEFAULT_REFERENCE = "as_of"
 
 
 @dataclass(frozen=True)
@@ -394,6 +284,20 @@ class Placeholder:
     format_spec: str
     start: int
     end: int
+
+    @functools.cached_property
+    def duration(self) -> tuple[str, str] | None:
+        """(``since``/``until``, reference path) for a duration spec, else None."""
+        match = _DURATION_RE.fullmatch(self.format_spec.strip())
+        if match is None:
+            return None
+        return match["mode"], match["ref"] or DURATION_DEFAULT_REFERENCE
+
+    @functools.cached_property
+    def reads(self) -> tuple[str, ...]:
+        """Every fact path the placeholder reads (a duration also reads its reference)."""
+        duration = self.duration
+        return (self.path, duration[1]) if duration else (self.path,)
 
 
 class TemplateError(ValueError):
@@ -446,7 +350,7 @@ def parse_template(template: str) -> tuple[str | Placeholder, ...]:
 def message_paths(template: str) -> list[str]:
     """The fact paths a message template reads (sorted, no repeats; [] if malformed)."""
     try:
-        return sorted({p.path for p in parse_template(template) if isinstance(p, Placeholder)})
+        return sorted({path for p in parse_template(template) if isinstance(p, Placeholder) for path in p.reads})
     except TemplateError:
         return []
 
@@ -482,17 +386,85 @@ def _check_template(
         for problem in found:
             report(problem.code, f"placeholder: {problem.message}", offset)
         if part.format_spec:
-            if not _FORMAT_SPEC_RE.fullmatch(part.format_spec):
-                report(
-                    "rule.message",
-                    f"format spec {part.format_spec!r} is not allowed (use .1f, .0f, d, ,d or none)",
-                    offset + len(part.path) + 1,
-                )
-            elif spec is not None and spec.type is not FieldType.NUMBER:
-                report(
-                    "rule.message",
-                    f"format spec {part.format_spec!r} applies to numbers; {part.path!r} is {spec.type_name}",
-                    offset + len(part.path) + 1,
+            _check_format_spec(part, spec, schema, report, offset + len(part.path) + 1)
+
+
+def _check_format_spec(
+    part: Placeholder, spec: Any, schema: FactSchema, report: Any, offset: int
+) -> None:
+    fmt = part.format_spec
+    duration = part.duration
+    if duration is not None:
+        if spec is not None and spec.type is not FieldType.DATE:
+            report("rule.message", f"duration format {fmt!r} applies to dates; {part.path!r} is {spec.type_name}", offset)
+        try:
+            ref_expr = parse(duration[1])
+        except ExprSyntaxError as exc:
+            report("rule.message", f"duration reference {duration[1]!r}: {exc.message}", offset)
+            return
+        ref_spec, found = check_path(ref_expr, schema) if isinstance(ref_expr, FieldRef) else (None, [])
+        for problem in found:
+            report(problem.code, f"duration reference: {problem.message}", offset)
+        if ref_spec is not None and ref_spec.type is not FieldType.DATE:
+            report("rule.message", f"duration reference {duration[1]!r} is {ref_spec.type_name}, not a date", offset)
+        return
+    if not (_FORMAT_SPEC_RE.fullmatch(fmt) or _DIRECTED_RE.fullmatch(fmt)):
+        report(
+            "rule.message",
+            f"format spec {fmt!r} is not allowed (use .1f, .0f, d, ,d, .2f up, .2f down, since, until or none)",
+            offset,
+        )
+    elif spec is not None and spec.type is not FieldType.NUMBER:
+        report("rule.message", f"format spec {fmt!r} applies to numbers; {part.path!r} is {spec.type_name}", offset)
+
+
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def numeric_thresholds(expr: Expr, negated: bool = False) -> list[tuple[str, str, float]]:
+    """``(path, operator, number)`` of every ``path OP number`` comparison in a condition, with
+    ``not`` pushed down: the comparison as it holds when the rule fires through it."""
+    if isinstance(expr, Not):
+        return numeric_thresholds(expr.operand, not negated)
+    if isinstance(expr, BoolOp):
+        return [t for operand in expr.operands for t in numeric_thresholds(operand, negated)]
+    if isinstance(expr, Compare):
+        op: str = expr.op
+        left, right = expr.left, expr.right
+        if isinstance(left, Literal_) and isinstance(right, FieldRef):
+            op, left, right = _MIRRORED[op], right, left
+        if (isinstance(left, FieldRef) and isinstance(right, Literal_) and isinstance(right.value, (int, float))
+                and not isinstance(right.value, bool)):
+            return [(left.path, _NEGATED[op] if negated else op, float(right.value))]
+    return []
+
+
+def _check_rounding(expr: Expr, template: str, path: _YamlPath, source: _Source, problems: Problems) -> None:
+    """Warn where a message shows a thresholded number with a spec that can round it across
+    the threshold (``{x:.1f}`` for ``x < 2`` shows 1.99 as "2.0")."""
+    try:
+        parts = [p for p in parse_template(template) if isinstance(p, Placeholder)]
+    except TemplateError:
+        return
+    for field_path, op, limit in numeric_thresholds(expr):
+        for part in parts:
+            if part.path != field_path or not part.format_spec or _DIRECTED_RE.fullmatch(part.format_spec):
+                continue
+            spec = part.format_spec
+            places = int(spec[-2]) if re.search(r"\.\d[f%]$", spec) else 0
+            scaled = limit * 100 if spec.endswith("%") else limit
+            exact = round(scaled, places) == scaled
+            if op in ("<", ">") or not exact:
+                direction = "down" if op in ("<", "<=") else "up"
+                line, column = _expression_position(source, path, part.start + 1)
+                problems.warning(
+                    "rule.message_rounding",
+                    f"{{{part.path}:{spec}}} can round {part.path} across the threshold of "
+                    f"'{part.path} {op} {limit:g}' (the message would contradict the rule); write "
+                    f"'{spec if _FORMAT_SPEC_RE.fullmatch(spec) and '.' in spec else '.1f'} {direction}', "
+                    "or a duration (since/until) of the dates it is computed from",
+                    file=source.origin, line=line, column=column, field=_dotted(path), value=template,
                 )
 
 
@@ -532,26 +504,80 @@ def render_message(template: str, values: Mapping[str, Any] | BaseModel, lang: s
 
     ``values`` maps dotted paths to values, or is a (nested) fact mapping or model.
     Values are shown in display form: enum labels, ISO dates, lists joined by commas,
-    and ``-`` for a missing value. A format spec applies to numbers only. Booleans read
-    ``ya``/``tidak`` (``lang="id"``), ``yes``/``no`` (``"en"``), else ``true``/``false``.
+    and ``-`` for a missing value. A numeric spec (``.1f``, ``.2f up``...) applies to numbers,
+    a duration spec (``since``, ``until REF``) to dates. Booleans read ``ya``/``tidak``
+    (``lang="id"``), ``yes``/``no`` (``"en"``), else ``true``/``false``.
     """
     out: list[str] = []
     for part in parse_template(template):
         if isinstance(part, str):
             out.append(part)
             continue
-        if isinstance(values, Mapping) and part.path in values:
-            value = values[part.path]
-        else:
-            value = read_path(values, part.path)
+        value = _lookup(values, part.path)
+        duration = part.duration
+        if duration is not None:
+            out.append(format_duration(value, _lookup(values, duration[1]), duration[0], lang))
+            continue
         if part.format_spec and isinstance(value, (int, float)) and not isinstance(value, bool):
-            try:
-                out.append(localize_number(format(value, part.format_spec), lang))
+            text = format_number(value, part.format_spec)
+            if text is not None:
+                out.append(localize_number(text, lang))
                 continue
-            except ValueError:
-                pass  # e.g. "d" on a float: fall back to the plain display form
         out.append(display_text(value, lang))
     return "".join(out)
+
+
+def _lookup(values: Mapping[str, Any] | BaseModel, path: str) -> Any:
+    if isinstance(values, Mapping) and path in values:
+        return values[path]
+    return read_path(values, path)
+
+
+def format_number(value: float, spec: str) -> str | None:
+    """``value`` with an allowed numeric spec (None when the spec does not fit the value).
+
+    ``<spec> up`` / ``<spec> down`` round toward +inf / -inf at the spec's precision, from the
+    value's shortest decimal form (1.1 stays 1.1, not 1.1000000000000001).
+    """
+    directed = _DIRECTED_RE.fullmatch(spec)
+    if directed is None:
+        try:
+            return format(value, spec)
+        except ValueError:
+            return None  # e.g. "d" on a float: the caller falls back to the plain display form
+    base = directed["spec"]
+    places = int(base[-2])
+    exact = Decimal(repr(float(value)))
+    if base.endswith("%"):
+        exact *= 100
+        base = base[:-1] + "f"
+    rounding = ROUND_CEILING if directed["mode"] == "up" else ROUND_FLOOR
+    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+    text = format(rounded, base)
+    return text + "%" if directed["spec"].endswith("%") else text
+
+
+_DURATION_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "id": (("tahun", "tahun"), ("bulan", "bulan"), ("hari", "hari")),
+    "en": (("year", "years"), ("month", "months"), ("day", "days")),
+}
+
+
+def format_duration(value: Any, reference: Any, mode: str, lang: str | None = None) -> str:
+    """``1 tahun 11 bulan 27 hari`` / ``1 year 11 months 27 days`` between two dates, or ``-``.
+
+    Counted from ``value`` (the date the placeholder names): ``since`` forward to the later
+    ``reference``, ``until`` back to the earlier ``reference`` (see :func:`calendar_difference`).
+    Zero parts are left out (``2 tahun 3 hari``); no time at all reads ``0 hari``. A leading
+    ``-`` marks dates the other way round (``since`` a date after the reference).
+    """
+    if not isinstance(value, dt.date) or not isinstance(reference, dt.date):
+        return "-"
+    reversed_ = reference < value if mode == "since" else reference > value
+    words = _DURATION_WORDS["en" if lang == "en" else "id"]
+    parts = [f"{n} {one if n == 1 else many}"
+             for n, (one, many) in zip(calendar_difference(value, reference), words) if n]
+    return ("-" if reversed_ else "") + (" ".join(parts) if parts else f"0 {words[2][1]}")
 
 
 # --------------------------------------------------------------------------- one file
@@ -602,6 +628,7 @@ def _load_text(
             continue  # reported by validation; without a scope nothing can be checked
         schema = schemas.get(scope) or schemas.setdefault(scope, fact_schema(scope, extensions))
         when = rule.get("when")
+        expr = None
         if isinstance(when, str) and when.strip():
             expr = _check_when(index, when, schema, source, problems)
             if expr is not None and isinstance(rule_id, str):
@@ -615,6 +642,8 @@ def _load_text(
                 template = message.get(lang)
                 if isinstance(template, str):
                     _check_template(template, schema, ("rules", index, "message", lang), source, problems)
+                    if expr is not None:
+                        _check_rounding(expr, template, ("rules", index, "message", lang), source, problems)
 
     if problems.errors or rule_file is None:
         return None, problems
@@ -708,7 +737,16 @@ def _read(path: Path, problems: Problems) -> str | None:
 def load_ruleset_file(
     path: str | os.PathLike[str], *, extensions: Sequence[ExtensionAttribute] = (), origin: str | None = None
 ) -> LoadedRuleSet:
-    """Load and check one rule file; raise :class:`InputError` with every problem."""
+    """Load and check one rule file (YAML, or a decision table holding one rule set); raise :class:`InputError`."""
+    if is_decision_table(Path(path)):
+        from .decision_tables import load_decision_table
+
+        tables = load_decision_table(path, extensions=extensions, origin=origin)
+        if len(tables) != 1:
+            raise InputError(f"decision table {path}", [Problem(
+                code="rulefile.several_rulesets", file=str(path),
+                message=f"the workbook holds {len(tables)} rule sets; contribute one rule set per file")])
+        return tables[0]
     problems = Problems()
     text = _read(Path(path), problems)
     problems.raise_if_errors(f"rule file {path}")
@@ -720,15 +758,26 @@ def is_test_file(path: Path) -> bool:
     return path.name.endswith((".tests.yaml", ".tests.yml"))
 
 
+def is_decision_table(path: Path) -> bool:
+    """An Excel decision table (``mutasi_rules.decision_tables``); Excel's ``~$`` lock files are not."""
+    return path.suffix.lower() == ".xlsx" and not path.name.startswith("~$")
+
+
+def is_rule_file(path: Path) -> bool:
+    return (path.suffix in (".yaml", ".yml") and not is_test_file(path)) or is_decision_table(path)
+
+
 def rule_file_paths(paths: Iterable[str | os.PathLike[str]], problems: Problems) -> list[Path]:
     """Rule files named or found (recursively, sorted) under directories; tests files skipped."""
     found: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*")) if p.suffix in (".yaml", ".yml") and p.is_file() and not is_test_file(p)
-            )
+            inside = [p for p in sorted(path.rglob("*")) if is_rule_file(p) and p.is_file()]
+            if not inside:  # an empty or wrong folder must not mean "no rules, everything allowed"
+                problems.error("rulefile.none", "the folder holds no rule files (*.yaml, *.yml, *.xlsx)",
+                               file=str(path))
+            found.extend(inside)
         elif path.is_file():
             if not is_test_file(path):  # shell globs pick up the tests beside rule files
                 found.append(path)
@@ -741,8 +790,10 @@ def rule_file_paths(paths: Iterable[str | os.PathLike[str]], problems: Problems)
 
 
 def default_rules_dir() -> Path:
-    """The bundled national rule sets: the repository's ``rules/`` directory."""
-    return Path(__file__).resolve().parent.parent / "rules"
+    """The national rule sets shipped inside the package (the repository's ``rules/``)."""
+    from .locations import bundled_rules_dir
+
+    return bundled_rules_dir()
 
 
 def rule_file_origin(path: Path, roots: Sequence[Path]) -> str:
@@ -766,14 +817,20 @@ def collect_rulesets(
     Returns the rule sets that loaded and every problem (of all files, and across them).
     """
     problems = Problems()
+    loaded: list[LoadedRuleSet] = []
     roots = [Path(p) for p in paths]
-    texts: list[tuple[str, str]] = []
     for path in rule_file_paths(roots, problems):
+        if is_decision_table(path):
+            from .decision_tables import collect_decision_table
+
+            tables, found = collect_decision_table(path, extensions=extensions, origin=rule_file_origin(path, roots))
+            problems.extend(found)
+            loaded.extend(tables)
+            continue
         text = _read(path, problems)
         if text is not None:
-            texts.append((rule_file_origin(path, roots), text))
-    loaded, found = collect_ruleset_texts(texts, extensions=extensions)
-    problems.extend(found)
+            _collect_text(rule_file_origin(path, roots), text, extensions, loaded, problems)
+    problems.extend(check_rulesets(loaded))
     return loaded, problems
 
 
@@ -792,12 +849,17 @@ def collect_ruleset_texts(
             problems.error("rulefile.too_large", f"the file is {size} bytes; the limit is {MAX_RULE_FILE_BYTES}",
                            file=origin)
             continue
-        one, found = _load_text(text, origin, tuple(extensions))
-        problems.extend(found)
-        if one is not None:
-            loaded.append(one)
+        _collect_text(origin, text, extensions, loaded, problems)
     problems.extend(check_rulesets(loaded))
     return loaded, problems
+
+
+def _collect_text(origin: str, text: str, extensions: Sequence[ExtensionAttribute], loaded: list[LoadedRuleSet],
+                  problems: Problems) -> None:
+    one, found = _load_text(text, origin, tuple(extensions))
+    problems.extend(found)
+    if one is not None:
+        loaded.append(one)
 
 
 def load_rulesets(

@@ -41,6 +41,7 @@ from .rulesets import (
     _read,
     _Source,
     _YamlPath,
+    is_decision_table,
     is_test_file,
 )
 
@@ -339,10 +340,11 @@ def load_rule_test_texts(
 # --------------------------------------------------------------------------- running
 
 
-def _default_engine(rulesets: Sequence[LoadedRuleSet], as_of: dt.date) -> Any:
+def _default_engine(rulesets: Sequence[LoadedRuleSet], as_of: dt.date,
+                    extensions: Sequence[ExtensionAttribute] = ()) -> Any:
     from .engine import RuleEngine  # imported lazily: only running tests needs durable_rules
 
-    return RuleEngine(rulesets, as_of=as_of)
+    return RuleEngine(rulesets, as_of=as_of, extensions=extensions)
 
 
 def _problem_text(exc: BaseException) -> str:
@@ -364,14 +366,19 @@ def run_rule_tests(
     are reported per case (``CaseResult.error``), not raised.
     """
     return run_loaded_rule_tests(load_rule_tests(test_paths, rulesets, extensions=extensions), rulesets,
-                                 engine_factory=engine_factory)
+                                 extensions=extensions, engine_factory=engine_factory)
 
 
 def run_loaded_rule_tests(
-    tests: Sequence[LoadedTestFile], rulesets: Sequence[LoadedRuleSet], *, engine_factory: EngineFactory | None = None
+    tests: Sequence[LoadedTestFile],
+    rulesets: Sequence[LoadedRuleSet],
+    *,
+    extensions: Sequence[ExtensionAttribute] = (),
+    engine_factory: EngineFactory | None = None,
 ) -> RuleTestReport:
     """Run the cases of loaded test files (:func:`load_rule_test_texts`); engine failures are per case."""
-    factory = engine_factory or _default_engine
+    # The engine knows the plugins' attributes too, so agency rules reading ext.* can run.
+    factory = engine_factory or (lambda sets, day: _default_engine(sets, day, extensions))
     engines: dict[dt.date, Any] = {}
     failures: dict[dt.date, str] = {}
     report = RuleTestReport()
@@ -454,7 +461,7 @@ def find_test_inputs(
         path = Path(given)
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if found.is_file() and found.suffix in (".yaml", ".yml"):
+                if found.is_file() and (found.suffix in (".yaml", ".yml") or is_decision_table(found)):
                     (tests if is_test_file(found) else rules).setdefault(found, None)
         elif path.is_file():
             (tests if is_test_file(path) else rules).setdefault(path, None)
@@ -462,7 +469,7 @@ def find_test_inputs(
             problems.error("ruletest.not_found", "no such file or directory", file=str(path))
     for test in list(tests):
         stem = test.name.rsplit(".tests.", 1)[0]
-        for suffix in (".yaml", ".yml"):
+        for suffix in (".yaml", ".yml", ".xlsx"):
             beside = test.with_name(stem + suffix)
             if beside.is_file():
                 rules.setdefault(beside, None)

@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .facts import CandidateScope, FactSchema, FieldType, fact_schema, read_path
-from .models import Employee, Position
+from .models import Employee, Position, ProfileFactor, ScorePoints
 
 #: Gap -> weight table of the profile-matching method (gaps beyond +-4 take the end value).
 GAP_WEIGHTS: dict[int, float] = {0: 5.0, 1: 4.5, -1: 4.0, 2: 3.5, -2: 3.0, 3: 2.5, -3: 2.0, 4: 1.5, -4: 1.0}
@@ -92,14 +92,31 @@ class Aspect(BaseModel):
     weight: float = Field(gt=0)
     factors: list[Factor] = Field(default_factory=list)
     competencies: bool = Field(
-        default=False, description="Add one core factor per competency the target position requires"
+        default=False,
+        description="Add one factor per competency the target position requires, core or secondary as the "
+        "position marks it (CompetencyRequirement.factor)",
     )
+
+
+#: How a gap above the target profile is weighed (ScoringSettings.above_target).
+AboveTarget = Literal["symmetric", "exact_match"]
+
+
+def factor_weight(gap: float, above_target: AboveTarget = "symmetric") -> float:
+    """The weight of a factor's gap under the ``above_target`` setting."""
+    return gap_weight(min(gap, 0.0) if above_target == "exact_match" else gap)
 
 
 class ScoringSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     core_share: float = Field(default=0.6, ge=0, le=1, description="p: share of core factors in an aspect")
+    above_target: AboveTarget = Field(
+        default="symmetric",
+        description="A candidate above the target profile: 'symmetric' weighs the gap as the published GAP "
+        "method does (+1 -> 4.5, +2 -> 3.5, ...); 'exact_match' counts meeting or exceeding the target as an "
+        "exact match (weight 5), as some HR offices ask",
+    )
     aspects: list[Aspect] = Field(
         default_factory=lambda: [
             Aspect(
@@ -124,8 +141,8 @@ class ScoringSettings(BaseModel):
             ),
         ]
     )
-    profile_points: float = Field(default=20.0, description="Points per unit of profile score (0-5)")
-    workload_points: float = Field(default=50.0, description="Points per unit of EJ imbalance removed")
+    profile_points: ScorePoints = Field(default=20.0, description="Points per unit of profile score (0-5)")
+    workload_points: ScorePoints = Field(default=50.0, description="Points per unit of EJ imbalance removed")
 
 
 class FactorScore(BaseModel):
@@ -221,14 +238,16 @@ def _profile(
             if value is None or goal is None:
                 continue
             gap = round((value - goal) / factor.scale, 6)
-            gaps.append(_Gap(factor.name, factor.core, _display(raw), _display(raw_target), gap, gap_weight(gap)))
+            gaps.append(_Gap(factor.name, factor.core, _display(raw), _display(raw_target), gap,
+                             factor_weight(gap, settings.above_target)))
         if aspect.competencies:
             held = {c.name: c.level for c in employee.competencies}
             for req in sorted(target.requirements.competencies, key=lambda c: c.name):
                 level = held[req.name].ordinal if req.name in held else 0
                 goal = req.min_level.ordinal
                 gap = float(level - goal)
-                gaps.append(_Gap(f"kompetensi:{req.name}", True, level, goal, gap, gap_weight(gap)))
+                gaps.append(_Gap(f"kompetensi:{req.name}", req.factor is ProfileFactor.CORE, level, goal, gap,
+                                 factor_weight(gap, settings.above_target)))
         aspects.append((aspect, gaps, _aspect_score(gaps, settings.core_share)))
     scored = [(aspect.weight, score) for aspect, _, score in aspects if score is not None]
     total_weight = sum(weight for weight, _ in scored)
@@ -282,6 +301,36 @@ def ej_after(workload_hours: float | None, bezetting: int, effective_hours: floa
     return workload_hours / (bezetting * effective_hours)
 
 
+def arrival_gain(hours: float | None, bezetting: int, effective_hours: float) -> float:
+    """Imbalance removed at a post holding ``bezetting`` people by one more arrival.
+
+    A vacancy that receives its first person counts as fully relieved (imbalance 1 -> the
+    new EJ's).
+    """
+    before = 1.0 if bezetting == 0 and hours else imbalance(ej_after(hours, bezetting, effective_hours))
+    return before - imbalance(ej_after(hours, bezetting + 1, effective_hours))
+
+
+def departure_gain(hours: float | None, bezetting: int, effective_hours: float) -> float:
+    """Imbalance removed at a post holding ``bezetting`` people by one departure.
+
+    A post left empty counts its whole workload as newly uncovered (imbalance 1).
+    """
+    after = 1.0 if bezetting - 1 == 0 and hours else imbalance(ej_after(hours, bezetting - 1, effective_hours))
+    return imbalance(ej_after(hours, bezetting, effective_hours)) - after
+
+
+def arrival_gains(hours: float | None, bezetting: int, count: int, effective_hours: float) -> list[float]:
+    """Imbalance removed by the 1st, 2nd, ... ``count``-th arrival at a post (the plan's concave curve)."""
+    return [arrival_gain(hours, bezetting + k, effective_hours) for k in range(count)]
+
+
+def departure_gains(hours: float | None, bezetting: int, count: int, effective_hours: float) -> list[float]:
+    """Imbalance removed by the 1st, 2nd, ... ``count``-th departure from a post (none once it is empty)."""
+    return [departure_gain(hours, bezetting - k, effective_hours) if bezetting - k > 0 else 0.0
+            for k in range(count)]
+
+
 def workload_benefit(
     source_hours: float | None,
     source_bezetting: int,
@@ -291,16 +340,12 @@ def workload_benefit(
 ) -> float:
     """Imbalance removed by moving one person from source to target (positive is better).
 
-    A vacancy that receives its first person counts as fully relieved (imbalance 1 -> the
-    new EJ's); a source left empty counts its whole workload as newly uncovered.
+    The effect of this move alone (the first arrival and the first departure); the plan
+    credits the k-th arrival and departure with their own marginal effects
+    (:func:`arrival_gains`, :func:`departure_gains`).
     """
-    before_t = 1.0 if target_bezetting == 0 and target_hours else imbalance(ej_after(target_hours, target_bezetting, effective_hours))
-    after_t = imbalance(ej_after(target_hours, target_bezetting + 1, effective_hours))
-    before_s = imbalance(ej_after(source_hours, source_bezetting, effective_hours))
-    after_s = 1.0 if source_bezetting - 1 == 0 and source_hours else imbalance(
-        ej_after(source_hours, source_bezetting - 1, effective_hours)
-    )
-    return round((before_t - after_t) + (before_s - after_s), 6)
+    return round(arrival_gain(target_hours, target_bezetting, effective_hours)
+                 + departure_gain(source_hours, source_bezetting, effective_hours), 6)
 
 
 ScoreOrigin = Literal["profile", "workload", "rule", "plugin"]

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .engine import LIST_SENTINEL, compile_ruleset_json
+from .durable_compile import LIST_SENTINEL, compile_ruleset_json  # the durable backend's compiled form
 from .facts import (
     FieldType,
     add_months,

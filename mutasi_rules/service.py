@@ -28,7 +28,9 @@ prepared why-not engine answers one query at a time.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import stat
 import threading
 import weakref
 from collections import OrderedDict
@@ -41,7 +43,7 @@ from typing import TYPE_CHECKING
 from .canonical import canonical_json, sha256_of
 from .integrity import dataset_problems
 from .models import Dataset
-from .problems import InputError, Problems
+from .problems import InputError, Problem, Problems
 
 if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs them: start-up stays cheap
     from .audit import (
@@ -49,28 +51,43 @@ if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs the
         DecisionRecord,
         RecordSummary,
         ReplayReport,
+        ReviewRecord,
         VerifyReport,
     )
+    from .decisions import AppliedDecision, ReviewDecision
+    from .diff import RunDiff
     from .plugins.manager import PluginManager
     from .facts import ExtensionAttribute
     from .recommendation import RecommendationResult, RecommendOptions, RunContext
     from .rulesets import LoadedRuleSet
+    from .comparison import ScenarioReport
+    from .scenario import LoadedScenario
+    from .training_plan import TrainingPlan
+    from .trend import WorkloadTrend
     from .ruletests import RuleTestReport
     from .whynot import WhyNot, WhyNotReport
     from .workload import WorkloadReport
 
 Progress = Callable[[str, int, int], None]
 
+#: The library's messages (never printed: the host application or the CLI decides where they go).
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class RunOutcome:
-    """A finished run: its result, its decision-log record (None when not recorded) and what it ran with."""
+    """A finished run: its result, its decision-log record (None when not recorded) and what it ran with.
+
+    ``reused``: the run was already recorded for these inputs (``recommend(once=True)``); ``record``
+    is that earlier record and ``result`` its stored result.
+    """
 
     result: RecommendationResult
     record: DecisionRecord | None
     rulesets: list[LoadedRuleSet]
     plugins: PluginManager | None
     dataset: Dataset
+    reused: bool = False
 
     @property
     def run_id(self) -> str | None:
@@ -94,30 +111,40 @@ class _Prepared:
 _INPUTS_KEPT = 8
 
 
+@dataclass(frozen=True)
+class _KnownDataset:
+    """What is remembered of a dataset object while it lives: its id and its keys."""
+
+    ref: weakref.ref[Dataset]
+    sha256: str
+    nips: frozenset[str]
+    position_ids: frozenset[str]
+
+
 def _inputs_key(options: RecommendOptions) -> str:
     """What decides a run's plugins and rule sets: the options that name them and the files' stamps."""
     from .plugins.manager import ENV_DISABLE
     from .rulesets import default_rules_dir
 
-    stamps: list[list[object]] = []
-    paths = [Path(p) for p in options.rules] or [default_rules_dir()]
-    paths += [Path(p) for p in options.plugins.explicit if p.endswith(".py")]
-    for root in paths:
-        files = sorted(root.rglob("*")) if root.is_dir() else [root]
-        for file in files:
-            try:
-                info = file.stat()
-            except OSError:
-                stamps.append([str(file), None])
-                continue
-            stamps.append([str(file), info.st_mtime_ns, info.st_size])
-    return sha256_of(canonical_json({
-        "rules": options.rules,
-        "plugins": options.plugins.model_dump(mode="json"),
-        "use_plugins": options.use_plugins,
-        "disabled_by_environment": os.environ.get(ENV_DISABLE, ""),
-        "files": stamps,
-    }))
+    stamps: list[tuple[str, int, int]] = []
+
+    def stamp(path: str) -> None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            stamps.append((path, -1, -1))
+            return
+        stamps.append((path, info.st_mtime_ns, info.st_size))
+        if stat.S_ISDIR(info.st_mode):
+            with os.scandir(path) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    stamp(entry.path)
+
+    for root in [*(options.rules or [str(default_rules_dir())]),
+                 *(p for p in options.plugins.explicit if p.endswith(".py"))]:
+        stamp(os.fspath(root))
+    return repr((options.rules, options.plugins.model_dump_json(), options.use_plugins,
+                 os.environ.get(ENV_DISABLE, ""), stamps))
 
 
 def _is_test_name(name: str) -> bool:
@@ -147,8 +174,12 @@ class Service:
         self._cache_size = max(cache_size, 0)
         self._cache: OrderedDict[str, _Prepared] = OrderedDict()
         self._inputs: OrderedDict[str, tuple[PluginManager | None, list[LoadedRuleSet]]] = OrderedDict()
-        self._dataset_ids: dict[int, tuple[weakref.ref[Dataset], str]] = {}
+        self._datasets: dict[int, _KnownDataset] = {}
         self._lock = threading.Lock()
+        #: Recorded run id -> its prepared-context key (a re-plan of it reuses the context).
+        self._run_keys: dict[str, str] = {}
+        #: Recorded run id -> (parent run id, the decisions it honoured): its place in a lineage.
+        self._lineage: dict[str, tuple[str | None, tuple[AppliedDecision, ...]]] = {}
 
     # ------------------------------------------------------------------ datasets
 
@@ -177,22 +208,27 @@ class Service:
 
         Datasets are immutable models, so an object's hash cannot change while it lives.
         """
+        return self._known(dataset).sha256
+
+    def _known(self, dataset: Dataset) -> _KnownDataset:
         key = id(dataset)
         with self._lock:
-            known = self._dataset_ids.get(key)
-            if known is not None and known[0]() is dataset:
-                return known[1]
-        ident = dataset_sha256(dataset)
+            known = self._datasets.get(key)
+            if known is not None and known.ref() is dataset:
+                return known
 
         def forget(_: object, key: int = key) -> None:
-            with self._lock:
-                entry = self._dataset_ids.get(key)
-                if entry is not None and entry[0]() is None:
-                    del self._dataset_ids[key]
+            # Runs inside garbage collection, perhaps while this thread holds self._lock: it must not take
+            # it (a deadlock). Dict operations are atomic; at worst a live entry is dropped and recomputed.
+            entry = self._datasets.get(key)
+            if entry is not None and entry.ref() is None:
+                self._datasets.pop(key, None)
 
+        known = _KnownDataset(weakref.ref(dataset, forget), dataset_sha256(dataset),
+                              frozenset(e.nip for e in dataset.employees), frozenset(p.id for p in dataset.positions))
         with self._lock:
-            self._dataset_ids[key] = (weakref.ref(dataset, forget), ident)
-        return ident
+            self._datasets[key] = known
+        return known
 
     # ------------------------------------------------------------------ rule files
 
@@ -234,7 +270,7 @@ class Service:
             cases = load_rule_test_texts(tests, loaded, extensions=extensions)
         except InputError as error:
             return None, Problems([*problems, *error.problems])
-        return run_loaded_rule_tests(cases, loaded), problems
+        return run_loaded_rule_tests(cases, loaded, extensions=extensions), problems
 
     # ------------------------------------------------------------------ runs
 
@@ -262,30 +298,69 @@ class Service:
         return loaded
 
     def recommend(self, dataset: Dataset, options: RecommendOptions | None = None, *, record: bool = True,
-                  progress: Progress | None = None) -> RunOutcome:
+                  progress: Progress | None = None, once: bool = False) -> RunOutcome:
         """Run the pipeline on ``dataset`` and (by default) record the decision.
+
+        ``once``: idempotent recording, for batches and retried tasks. If the decision log
+        already holds a run of the same inputs (dataset hash, rule sets, options, plugins,
+        library version: :meth:`AuditLog.find_run`), nothing runs and that record is returned
+        (``reused``); if an identical run is recorded by someone else while this one runs, this
+        one is not recorded again. A reused record is not handed to the audit sinks again.
 
         Raises :class:`InputError` (bad data or rules), :class:`~mutasi_rules.plugins.manager.PluginError`,
         :class:`~mutasi_rules.engine.EngineError` and :class:`~mutasi_rules.audit.AuditError`
         (the run could not be recorded; nothing was recorded then). A failing audit sink is a
         :class:`PluginError` raised after the record is in the log.
         """
-        from .recommendation import RecommendOptions, recommend
+        from .recommendation import plugin_refs, run_prepared
 
-        options = options or RecommendOptions()
-        plugins, rulesets = self.load_inputs(options)
-        result = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
-        recorded = self.record(result, dataset, rulesets, plugins) if record else None
-        return RunOutcome(result=result, record=recorded, rulesets=rulesets, plugins=plugins, dataset=dataset)
+        if progress:
+            progress("workload", 0, 1)
+        key, prepared = self._prepared_entry(dataset, options)
+        if progress:
+            progress("workload", 1, 1)
+        ctx = prepared.ctx
+        if record and once:
+            with self.open_log(create=True) as log:
+                found = log.find_run(ctx.dataset_sha256, ctx.rulesets, ctx.options, plugin_refs(ctx.plugins))
+            if found is not None:
+                return RunOutcome(result=found.result(), record=found, rulesets=ctx.rulesets, plugins=ctx.plugins,
+                                  dataset=dataset, reused=True)
+        with prepared.lock:
+            result = run_prepared(ctx, progress=progress)
+        for skipped in result.run.skipped_plugins:  # also in the result; the CLI says it in the user's language
+            logger.info("plugin skipped: %s", skipped)
+        logger.info("recommended %d move(s) for %s, as of %s", len(result.moves), result.run.dataset,
+                    result.run.as_of.isoformat())
+        if not record:
+            return RunOutcome(result=result, record=None, rulesets=ctx.rulesets, plugins=ctx.plugins, dataset=dataset)
+        recorded, created = self._record(result, dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob,
+                                         once=once)
+        if not created:  # recorded meanwhile by another attempt: its result is the one of record
+            result = recorded.result()
+        self._remember(recorded.run_id, key, None, ())
+        return RunOutcome(result=result, record=recorded, rulesets=ctx.rulesets, plugins=ctx.plugins, dataset=dataset,
+                          reused=not created)
 
     def record(self, result: RecommendationResult, dataset: Dataset, rulesets: list[LoadedRuleSet],
-               plugins: PluginManager | None) -> DecisionRecord:
-        """Append a run to the decision log, then hand the record to the plugins' audit sinks."""
+               plugins: PluginManager | None, *, dataset_blob: bytes | None = None) -> DecisionRecord:
+        """Append a run to the decision log, then hand the record to the plugins' audit sinks.
+
+        ``dataset_blob``: the dataset as the log stores it, when a prepared context has it.
+        """
+        return self._record(result, dataset, rulesets, plugins, dataset_blob=dataset_blob, once=False)[0]
+
+    def _record(self, result: RecommendationResult, dataset: Dataset, rulesets: list[LoadedRuleSet],
+                plugins: PluginManager | None, *, dataset_blob: bytes | None,
+                once: bool) -> tuple[DecisionRecord, bool]:
         with self.open_log(create=True) as log:
-            recorded = log.append(result, dataset, rulesets)
-        if plugins is not None:
+            if once:
+                recorded, created = log.append_once(result, dataset, rulesets, dataset_blob=dataset_blob)
+            else:
+                recorded, created = log.append(result, dataset, rulesets, dataset_blob=dataset_blob), True
+        if plugins is not None and created:
             plugins.decision_made(recorded)
-        return recorded
+        return recorded, created
 
     def prepare(self, dataset: Dataset, options: RecommendOptions | None = None) -> RunContext:
         """A prepared run context (cached): what why-not queries and re-plans start from."""
@@ -300,7 +375,8 @@ class Service:
         """
         from .whynot import WhyNot, check_subject
 
-        check_subject({e.nip for e in dataset.employees}, {p.id for p in dataset.positions}, nip, position_id)
+        known = self._known(dataset)
+        check_subject(known.nips, known.position_ids, nip, position_id)
         prepared = self._prepared(dataset, options)
         with prepared.lock:
             if prepared.whynot is None:
@@ -311,7 +387,72 @@ class Service:
         """The labelled workload analysis the run with ``options`` starts from."""
         return self._prepared(dataset, options).ctx.report
 
+    # ------------------------------------------------------------------ scenarios, training, trends
+
+    def scenarios(self, dataset: Dataset, scenarios: Sequence[LoadedScenario],
+                  options: RecommendOptions | None = None, *, progress: Progress | None = None) -> ScenarioReport:
+        """Plan the baseline and each scenario with the same rules and options, and compare them.
+
+        Every scenario is applied to ``dataset`` first (all problems of all scenarios are
+        raised together as one :class:`InputError`, before anything is planned). The runs
+        are what-if analyses and are not recorded in the decision log.
+        """
+        from .comparison import ScenarioReport, outcome
+        from .recommendation import RecommendOptions, recommend
+        from .scenario import apply_scenario
+        from .training_plan import training_plan
+
+        options = options or RecommendOptions()
+        problems: list[Problem] = []
+        applied = []
+        names: dict[str, str] = {}
+        for loaded in scenarios:
+            name = loaded.scenario.name
+            if name in names:
+                problems.append(Problem(code="scenario.duplicate_name", file=loaded.origin, field="name", value=name,
+                                        message=f"scenario name {name!r} is also used by {names[name]}"))
+            names.setdefault(name, loaded.origin)
+            try:
+                applied.append((loaded, *apply_scenario(dataset, loaded)))
+            except InputError as error:
+                problems.extend(error.problems)
+        if any(p.severity == "error" for p in problems):
+            raise InputError("scenarios", problems)
+        plugins, rulesets = self.load_inputs(options)
+        baseline = recommend(dataset, options, plugins=plugins, rulesets=rulesets, progress=progress)
+        baseline_plan = training_plan(baseline)
+        outcomes = []
+        for loaded, changed, changes, warnings in applied:
+            result = recommend(changed, options, plugins=plugins, rulesets=rulesets, progress=progress)
+            scenario = loaded.scenario
+            outcomes.append(outcome(scenario.name, scenario.title, scenario.description, loaded.origin, changes,
+                                    [str(w) for w in warnings], dataset, baseline, baseline_plan, changed, result))
+        return ScenarioReport(baseline=baseline, baseline_training_plan=baseline_plan, scenarios=outcomes)
+
+    @staticmethod
+    def training_plan(result: RecommendationResult) -> TrainingPlan:
+        """The training plan ``result`` implies: participants, JP, provider, batches, latest start, effective dates."""
+        from .training_plan import training_plan
+
+        return training_plan(result)
+
+    def recorded_training_plan(self, run_id: str) -> TrainingPlan:
+        """The training plan of a recorded run."""
+        return self.training_plan(self.recorded_run(run_id).result())
+
+    def trend(self, datasets: Sequence[Dataset], options: RecommendOptions | None = None,
+              sources: Sequence[str] | None = None) -> WorkloadTrend:
+        """EJ per agency across dataset snapshots, ordered by their ``as_of`` (see :mod:`mutasi_rules.trend`)."""
+        from .recommendation import RecommendOptions
+        from .trend import workload_trend
+
+        options = options or RecommendOptions()
+        return workload_trend(datasets, options.workload, sources=sources)
+
     def _prepared(self, dataset: Dataset, options: RecommendOptions | None) -> _Prepared:
+        return self._prepared_entry(dataset, options)[1]
+
+    def _prepared_entry(self, dataset: Dataset, options: RecommendOptions | None) -> tuple[str, _Prepared]:
         from .recommendation import RecommendOptions, prepare
 
         options = options or RecommendOptions()
@@ -322,12 +463,18 @@ class Service:
             "rulesets": sorted([r.id, r.version, r.origin, r.sha256] for r in rulesets),
             "plugins": sorted([i.name, i.version, i.status] for i in plugins.infos.values()) if plugins else [],
         }))
+        return key, self._cached(key, lambda: prepare(dataset, options, plugins=plugins, rulesets=rulesets))
+
+    def _cached(self, key: str, make: Callable[[], RunContext]) -> _Prepared:
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        prepared = _Prepared(prepare(dataset, options, plugins=plugins, rulesets=rulesets))
+        from .runtime import fewer_collections
+
+        with fewer_collections():
+            prepared = _Prepared(make())
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:  # another thread prepared it meanwhile
@@ -339,6 +486,28 @@ class Service:
                     with old.lock:
                         old.close()
         return prepared
+
+    def _prepared_for_run(self, record: DecisionRecord) -> tuple[str, _Prepared]:
+        """The prepared context of a recorded run: the cached one it ran on, or one prepared from its stored inputs."""
+        from .audit import replay_inputs
+        from .recommendation import prepare
+
+        key = self._run_keys.get(record.run_id) or sha256_of(canonical_json({
+            "recorded": [record.dataset_sha256, record.options.model_dump(mode="json"),
+                         sorted([r.id, r.version, r.origin, r.sha256] for r in record.rulesets),
+                         sorted([p.name, p.version, p.source] for p in record.plugins)],
+        }))
+
+        def make() -> RunContext:
+            inputs = replay_inputs(record)
+            return prepare(inputs.dataset, inputs.options, plugins=inputs.plugins, rulesets=inputs.rulesets)
+
+        return key, self._cached(key, make)
+
+    def _remember(self, run_id: str, key: str, parent: str | None, decisions: Sequence[AppliedDecision]) -> None:
+        with self._lock:
+            self._run_keys[run_id] = key
+            self._lineage[run_id] = (parent, tuple(decisions))
 
     def close(self) -> None:
         """Free the prepared engines."""
@@ -373,20 +542,30 @@ class Service:
         with self.open_log() as log:
             yield log
 
-    def recorded_run(self, run_id: str) -> DecisionRecord:
-        """A recorded run (a unique prefix of its id will do); raises AuditError for an unknown one."""
+    def recorded_run(self, run_id: str, *, expect_head: str | None = None) -> DecisionRecord:
+        """A recorded run (a unique prefix of its id will do), read only from a log that verifies.
+
+        Raises :class:`~mutasi_rules.audit.TamperedLogError` when the log fails verification
+        (hashes, chain, head, or the ``expect_head`` anchor) and AuditError for an unknown run id:
+        explanations, letters, reports, reviews and re-plans are never built from an edited record.
+        """
+        from .audit import verified_record
+
         with self._log() as log:
-            return log.get(run_id)
+            return verified_record(log, run_id, expect_head=expect_head)
 
     def runs(self) -> list[RecordSummary]:
         """Every recorded run, in sequence order."""
         with self._log() as log:
             return list(log.summaries())
 
-    def verify(self) -> VerifyReport:
-        """Check every record's hashes and the chain."""
+    def verify(self, expect_head: str | None = None) -> VerifyReport:
+        """Check every record's hashes and the chain, the runs' and the reviews' (and that the log still holds
+        ``expect_head``, an anchor printed on a letter or report)."""
+        from .audit import verify_with_reviews
+
         with self._log() as log:
-            return log.verify()
+            return verify_with_reviews(log, expect_head=expect_head)
 
     def replay(self, run_id: str) -> ReplayReport:
         """Re-run a recorded decision from its stored inputs and compare byte for byte."""
@@ -394,6 +573,106 @@ class Service:
 
         with self._log() as log:
             return replay(log, run_id)
+
+    # ------------------------------------------------------------------ review and re-plan
+
+    def _place(self, log: AuditLog, run_id: str) -> tuple[str | None, tuple[AppliedDecision, ...]]:
+        """(parent run id, decisions honoured) of a recorded run, read from its result once."""
+        import json
+
+        from .decisions import AppliedDecision
+
+        with self._lock:
+            known = self._lineage.get(run_id)
+        if known is not None:
+            return known
+        run = json.loads(log.get(run_id).result_json).get("run", {})
+        place = (run.get("parent_run_id"), tuple(AppliedDecision.model_validate(d)
+                                                 for d in run.get("review_decisions", [])))
+        with self._lock:
+            self._lineage[run_id] = place
+        return place
+
+    def lineage(self, run_id: str) -> tuple[list[str], list[AppliedDecision]]:
+        """The run and its ancestors (oldest first), and every decision recorded in that lineage.
+
+        The decisions: those the runs honoured and those recorded on any of them since, each
+        once, by id.
+        """
+        from .audit import AuditError, reviews_of
+
+        with self._log() as log:
+            runs = [log.get(run_id).run_id]
+            decisions: dict[str, AppliedDecision] = {}
+            while True:
+                parent, honoured = self._place(log, runs[0])
+                decisions.update((d.id, d) for d in honoured)
+                if parent is None:
+                    break
+                if parent in runs:
+                    raise AuditError(f"run {run_id}: its lineage loops at {parent}")
+                runs.insert(0, parent)
+            for review in reviews_of(log, runs):
+                decisions.update((d.id, d) for d in review.decisions)
+        return runs, [decisions[k] for k in sorted(decisions)]
+
+    def review(self, run_id: str, decisions: Sequence[ReviewDecision], *, origin: str | None = None) -> ReviewRecord:
+        """Check ``decisions`` against the run and its lineage and record them, linked to the run.
+
+        Raises :class:`InputError` with every refused decision (nothing is recorded then) and
+        :class:`~mutasi_rules.audit.AuditError` for an unknown run or an unwritable log.
+        """
+        from .audit import append_review
+        from .review import check_decisions
+
+        if not decisions:
+            raise InputError(f"review of run {run_id}", [Problem(code="decisions.empty", message="no decisions given",
+                                                                 file=origin)])
+        record = self.recorded_run(run_id)
+        _, lineage = self.lineage(record.run_id)
+        _, prepared = self._prepared_for_run(record)
+        with prepared.lock:
+            problems = check_decisions(prepared.ctx, decisions, lineage, origin=origin)
+        problems.raise_if_errors(f"review of run {record.run_id}: decisions refused")
+        with self.open_log() as log:
+            return append_review(log, record.run_id, decisions)
+
+    def replan(self, run_id: str, *, record: bool = True, progress: Progress | None = None) -> RunOutcome:
+        """Make (and record) a new run that honours every decision in ``run_id``'s lineage.
+
+        It runs on the recorded run's inputs (stored dataset, rule-set texts, recorded plugins,
+        options), on the prepared context when the service has it (a warm start from the last
+        plan). Its result names the parent run and the decisions applied; ``audit replay``
+        reproduces it. Raises :class:`~mutasi_rules.plan.PlanError` when the pins cannot all be made.
+        """
+        from .recommendation import run_prepared
+
+        parent = self.recorded_run(run_id)
+        _, decisions = self.lineage(parent.run_id)
+        key, prepared = self._prepared_for_run(parent)
+        ctx = prepared.ctx
+        with prepared.lock:
+            result = run_prepared(ctx, decisions=decisions, parent_run_id=parent.run_id, progress=progress)
+        recorded = (self.record(result, ctx.dataset, ctx.rulesets, ctx.plugins, dataset_blob=ctx.dataset_blob)
+                    if record else None)
+        if recorded is not None:
+            self._remember(recorded.run_id, key, parent.run_id, decisions)
+        return RunOutcome(result=result, record=recorded, rulesets=ctx.rulesets, plugins=ctx.plugins,
+                          dataset=ctx.dataset)
+
+    def reviews(self, run_id: str | None = None) -> list[ReviewRecord]:
+        """The recorded reviews (of one run, or all), in the order recorded."""
+        from .audit import reviews_of
+
+        with self._log() as log:
+            return reviews_of(log, [log.get(run_id).run_id] if run_id else None)
+
+    def diff(self, run_a: str, run_b: str) -> RunDiff:
+        """Moves added, removed and changed from run A to run B, each with its reason, and both balances."""
+        from .diff import diff_results
+
+        a, b = self.recorded_run(run_a), self.recorded_run(run_b)
+        return diff_results(a.run_id, a.result(), b.run_id, b.result())
 
 
 __all__ = ["RunOutcome", "Service", "dataset_sha256"]

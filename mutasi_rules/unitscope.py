@@ -96,20 +96,12 @@ class UnitScope:
             "positions": [p for p in report.positions if p.position_id in self.positions],
         })
 
-    def result(self, result: RecommendationResult, position_units: Mapping[str, str]) -> RecommendationResult:
-        """The moves, shortages, units and exclusions that touch the subtree.
-
-        ``position_units``: position id -> unit id of the run's dataset (an alternative names
-        only the position the person holds).
-        """
+    def result(self, result: RecommendationResult) -> RecommendationResult:
+        """The moves, shortages, units and exclusions that touch the subtree (of the run's dataset)."""
         inside = self.units
-
-        def ours(position_id: str) -> bool:
-            return position_units.get(position_id) in inside
-
         shortages = [
             shortage.model_copy(update={"alternatives": [a for a in shortage.alternatives
-                                                         if ours(a.from_position_id)]})
+                                                         if a.from_position_id in self.positions]})
             for shortage in result.shortages if shortage.position.unit_id in inside
         ]
         moves = [m for m in result.moves if m.from_.unit_id in inside or m.to.unit_id in inside]
@@ -118,7 +110,7 @@ class UnitScope:
             "moves": moves,
             "shortages": shortages,
             "units": [u for u in result.units if u.unit_id in inside],
-            "excluded": [x for x in result.excluded if ours(x.position_id)],
+            "excluded": [x for x in result.excluded if x.position_id in self.positions],
             "trainings_total": [t for t in result.trainings_total if t.name in needed],
         })
 
@@ -128,8 +120,4 @@ class UnitScope:
         return report
 
 
-def position_units(dataset: Dataset) -> dict[str, str]:
-    return {p.id: p.unit_id for p in dataset.positions}
-
-
-__all__ = ["OutOfScope", "UnitScope", "position_units", "subtree"]
+__all__ = ["OutOfScope", "UnitScope", "subtree"]

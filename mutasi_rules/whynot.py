@@ -43,6 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .canonical import canonical_json
 from .engine import Finding, RuleEngine
+from .escaping import md_escape
+from .errors import MutasiRulesError
 from .facts import (
     CandidateScope,
     EmployeeScope,
@@ -86,15 +88,18 @@ from .models import (
 )
 from .plugins.types import Veto
 from .recommendation import SHORT_LABEL, SURPLUS_LABEL, PositionRef, RunContext, pair_subject
-from .rulesets import Effect, LoadedRuleSet, Localized
+from .rulesets import EFFECTS, Effect, LoadedRuleSet, Localized
 
 REPORT_FORMAT = "mutasi-rules.why-not/1"
 MAX_TERMS = 64  # ways out of one rule considered (disjunctive normal form is cut here)
 MAX_YEARS_AHEAD = 50  # a time counterfactual never looks further than this (or retirement)
 
 
-class UnknownSubject(LookupError):
-    """The NIP or position id of a query is not in the dataset (the message says which)."""
+class UnknownSubject(MutasiRulesError, LookupError):
+    """The NIP or position id of a query is not in the dataset (the message says which; exit code 1)."""
+
+    kind = "query"
+    code = "query.unknown_subject"
 
 
 def check_subject(nips: Collection[str], position_ids: Collection[str], nip: str, position_id: str) -> None:
@@ -136,6 +141,7 @@ class Reason(BaseModel):
     message: Localized
     facts_read: dict[str, Any] = Field(default_factory=dict, description="Display value of every path read")
     legal_basis: str = ""
+    basis_kind: str | None = Field(default=None, description="Findings: statutory, convention or agency_policy")
     source: str = Field(default="", description="Rule-set origin (file or plugin:<name>==<version>) or plugin")
     ruleset_version: str | None = None
     trainings: list[str] = Field(default_factory=list, description="require_training: the trainings named")
@@ -515,7 +521,7 @@ class WhyNot:
             return self.engine
         key = self._in_force(day)
         if key not in self._engines:
-            self._engines[key] = RuleEngine(self.ctx.rulesets, as_of=day, extensions=self.ctx.extensions)
+            self._engines[key] = self.ctx.engine(day)
         return self._engines[key]
 
     # ------------------------------------------------------------------ facts
@@ -607,13 +613,13 @@ class WhyNot:
         vetoes = self._vetoes(candidate_scope, ctx.as_of)
 
         preconditions = self._preconditions(record, position_id, same)
-        blocks = [f for f in found if f.effect is Effect.BLOCK]
+        blocks = [f for f in found if EFFECTS[f.effect].blocks]
         reasons = [*preconditions, *(_finding_reason(f, "block") for f in blocks), *(_veto_reason(v) for v in vetoes)]
-        conditions = [_finding_reason(f, "require_training") for f in found if f.effect is Effect.REQUIRE_TRAINING]
+        conditions = [_finding_reason(f, "require_training") for f in found if EFFECTS[f.effect].conditional]
         warnings = [_finding_reason(f, "warn") for f in found if f.effect is Effect.WARN]
 
         counterfactuals = self._counterfactuals(
-            q, blocks, [f for f in found if f.effect is Effect.REQUIRE_TRAINING], not preconditions)
+            q, blocks, [f for f in found if EFFECTS[f.effect].conditional], not preconditions)
         resolved = {key for c in counterfactuals for key in c.resolves}
         return WhyNotReport(
             employee=PersonRef(nip=nip, name=record.name, status=record.status.value,
@@ -1008,8 +1014,8 @@ class WhyNot:
                     after[i] += found
         out: list[Counterfactual] = []
         for scenario, facts, found in zip(scenarios, built, after):
-            still = {f.rule_key for f in found if f.effect is Effect.BLOCK}
-            conditional = any(f.effect is Effect.REQUIRE_TRAINING for f in found)
+            still = {f.rule_key for f in found if EFFECTS[f.effect].blocks}
+            conditional = any(EFFECTS[f.effect].conditional for f in found)
             resolves = []
             for key, finding in blocking.items():
                 expr = self._rule(finding)
@@ -1076,7 +1082,7 @@ class WhyNot:
         if scenario.kind == "impossible":
             return Localized(id=f"Aturan «{title.id}» tidak dapat diatasi dalam keputusan ini: {how_id}.",
                              en=f"The rule «{title.en}» cannot be resolved within this decision: {how_en}.")
-        if finding is not None and finding.effect is Effect.REQUIRE_TRAINING:
+        if finding is not None and EFFECTS[finding.effect].conditional:
             when_id = f" (mulai {scenario.day.isoformat()})" if scenario.day else ""
             when_en = f" (from {scenario.day.isoformat()})" if scenario.day else ""
             return Localized(id=f"Syarat «{title.id}» terpenuhi {how_id}{when_id}.",
@@ -1138,7 +1144,8 @@ def _combined(actions: Sequence[_Action]) -> _Action | None:
 
 def _finding_reason(finding: Finding, kind: ReasonKind) -> Reason:
     return Reason(kind=kind, code=finding.rule_key, scope=finding.scope, title=finding.title, message=finding.message,
-                  facts_read=finding.facts_read, legal_basis=finding.legal_basis, source=finding.source,
+                  facts_read=finding.facts_read, legal_basis=finding.legal_basis, basis_kind=finding.basis_kind,
+                  source=finding.source,
                   ruleset_version=finding.ruleset_version, trainings=list(finding.trainings))
 
 
@@ -1187,7 +1194,6 @@ def _label(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]#|"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"})
 
 
 def _shown(value: Any) -> str:
@@ -1203,7 +1209,7 @@ def _shown(value: Any) -> str:
 def render_report(report: WhyNotReport, lang: str = "id", fmt: Literal["text", "md"] = "text") -> str:
     """The report as plain text or Markdown (data values escaped in Markdown)."""
     md = fmt == "md"
-    esc = (lambda text: text.translate(_MD_SPECIAL).replace("\n", " ")) if md else (lambda text: text)
+    esc = md_escape if md else (lambda text: text)
     out: list[str] = []
 
     def heading(text: str, level: int) -> None:

@@ -39,7 +39,7 @@ from .facts import (
     unit_facts,
 )
 from .engine import Finding, RuleEngine
-from .models import Dataset, JabatanKind, UnitKind
+from .models import Dataset, EffectiveHours, JabatanKind, UnitKind
 from .problems import Problems
 from .rulesets import Effect
 
@@ -84,10 +84,9 @@ class WorkloadSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    effective_hours_per_year: float | None = Field(
+    effective_hours_per_year: EffectiveHours | None = Field(
         default=None,
-        gt=0,
-        description="Jam kerja efektif per person-year; null: the dataset metadata's value "
+        description="Jam kerja efektif per person-year (plausible: 500 to 3000); null: the dataset metadata's value "
         f"(default {DEFAULT_EFFECTIVE_HOURS:g}, PermenPANRB 1/2020)",
     )
     rounding: Rounding = Field(
@@ -124,6 +123,20 @@ class WorkloadSettings(BaseModel):
     def hours_for(self, dataset: Dataset) -> float:
         """The effective hours used for ``dataset``: this setting, else the dataset's."""
         return self.effective_hours_per_year or dataset.metadata.effective_hours_per_year
+
+    def ej_shown(self, ej: float, places: int = 2) -> float:
+        """``ej`` rounded to ``places`` for people, on its own side of every grade and balance-band
+        edge: a figure shown next to its grade or label never reads as the neighbouring one
+        (1.004 is grade A, "above 1.00": shown 1.01, not 1.00; 0.8996 is C: 0.89, not 0.90)."""
+        nearest = round(ej, places)
+        if self._sides(nearest) == self._sides(ej):
+            return nearest
+        step = Decimal(1).scaleb(-places)
+        toward = ROUND_FLOOR if nearest > ej else ROUND_CEILING
+        return float(Decimal(repr(ej)).quantize(step, rounding=toward))
+
+    def _sides(self, ej: float) -> tuple[str | None, bool, bool]:
+        return self.grade(ej), ej < self.band_low, ej > self.band_high
 
     def grade(self, ej: float | None) -> str | None:
         """The grade of an EJ value (None for an unknown EJ)."""

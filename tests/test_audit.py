@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import sqlite3
 import subprocess
 import sys
@@ -178,12 +179,24 @@ def test_schema_version_and_foreign_files(tmp_path, log_path):
     assert not (tmp_path / "missing.sqlite").exists()
 
 
-def test_default_path_is_beside_the_dataset_unless_the_environment_says(tmp_path):
-    assert default_audit_path(tmp_path / "data" / "2026-07", environ={}) == tmp_path / "data" / "mutasi-rules-audit.sqlite"
-    assert default_audit_path(tmp_path / "d.yaml", environ={}) == tmp_path / "mutasi-rules-audit.sqlite"
-    assert default_audit_path(None, environ={}) == Path("mutasi-rules-audit.sqlite")
-    env = {"MUTASI_RULES_AUDIT_DB": str(tmp_path / "x.sqlite")}
-    assert default_audit_path(tmp_path / "d.yaml", environ=env) == tmp_path / "x.sqlite"
+def test_default_path_is_the_users_data_folder_unless_the_environment_says(tmp_path):
+    home = {"HOME": str(tmp_path / "home")}
+    assert default_audit_path(environ=home) == tmp_path / "home" / ".local" / "share" / "mutasi-rules" / \
+        "mutasi-rules-audit.sqlite"
+    xdg = {**home, "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    assert default_audit_path(environ=xdg) == tmp_path / "xdg" / "mutasi-rules" / "mutasi-rules-audit.sqlite"
+    assert default_audit_path(environ={**home, "XDG_DATA_HOME": "relative"}).is_relative_to(tmp_path / "home")
+    env = {**xdg, "MUTASI_RULES_AUDIT_DB": str(tmp_path / "x.sqlite")}
+    assert default_audit_path(environ=env) == tmp_path / "x.sqlite"
+
+
+def test_a_new_log_and_its_folders_are_private(tmp_path, small_run):
+    path = tmp_path / "new" / "deeper" / "log.sqlite"
+    with AuditLog(path) as log:
+        log.append(*small_run)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
 
 
 def test_documented_hash_recipe_recomputes_every_record_hash(log_path):
@@ -368,11 +381,18 @@ def test_result_differences_lists_moves_then_paths():
 # --------------------------------------------------------------------------- crash and concurrency
 
 APPEND_SCRIPT = textwrap.dedent("""
-    import sys, time
+    import os, sys, time
     from pathlib import Path
     from mutasi_rules.audit import AuditLog
     db, count, ready, others = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
     log = AuditLog(db)
+    hold = os.environ.get("HOLD_BEFORE_COMMIT")
+    if hold:  # stop inside the write transaction (after INSERT, before COMMIT) so the test can kill us
+        def trace(statement):
+            if statement == "COMMIT":
+                Path(hold).write_text("inside the write transaction", encoding="utf-8")
+                time.sleep(60)
+        log._db.set_trace_callback(trace)
     first = next(log.records())
     inputs = (first.result(), first.dataset(), first.loaded_rulesets())
     Path(ready).touch()
@@ -398,7 +418,7 @@ def _small_log(tmp_path: Path, small_run) -> Path:
 def test_a_writer_killed_inside_the_transaction_leaves_a_log_that_verifies(tmp_path, small_run):
     db = _small_log(tmp_path, small_run)
     marker = tmp_path / "inside"
-    proc = _writer(db, 1, tmp_path / "ready", env={audit.ENV_TEST_HOLD: str(marker)})
+    proc = _writer(db, 1, tmp_path / "ready", env={"HOLD_BEFORE_COMMIT": str(marker)})
     try:
         deadline = time.monotonic() + 30
         while not marker.exists():
@@ -432,7 +452,7 @@ def test_concurrent_writers_keep_one_chain(tmp_path, small_run):
 
 def test_cli_recommend_records_and_audit_commands(tmp_path, capsys):
     db = tmp_path / "audit.sqlite"
-    assert main(["recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 0
+    assert main(["recommend", str(SMALL), "--format", "json", "--lang", "en", "--audit-db", str(db)]) == 0
     captured = capsys.readouterr()
     run_id = re.search(r"recorded run (R\d{6}-[0-9a-f]{10})", captured.err).group(1)
     assert json.loads(captured.out)["format"] == "mutasi-rules.recommendation/1"
@@ -459,7 +479,7 @@ def test_cli_recommend_records_and_audit_commands(tmp_path, capsys):
 def test_cli_recommend_default_path_no_audit_and_write_failure(tmp_path, capsys, monkeypatch):
     db = tmp_path / "env.sqlite"
     monkeypatch.setenv("MUTASI_RULES_AUDIT_DB", str(db))
-    assert main(["recommend", str(SMALL), "--format", "json"]) == 0
+    assert main(["recommend", str(SMALL), "--format", "json", "--lang", "en"]) == 0
     assert f"in {db}" in capsys.readouterr().err and verify(db).records == 1
 
     monkeypatch.setenv("MUTASI_RULES_AUDIT_DB", str(tmp_path / "never.sqlite"))
@@ -523,9 +543,15 @@ def test_cli_rule_engine_failure_is_an_exit_code_not_a_traceback(tmp_path, capsy
     def failing(*args, **kwargs):
         raise EngineError("durable_rules failed on a batch of 3 candidate facts: boom")
 
-    monkeypatch.setattr(recommendation, "recommend", failing)
+    monkeypatch.setattr(recommendation, "run_prepared", failing)
     db = tmp_path / "audit.sqlite"
-    assert main(["recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 3
+    assert main(["recommend", str(SMALL), "--lang", "en", "--audit-db", str(db)]) == 3
     assert "rule engine failure: durable_rules failed" in capsys.readouterr().err
+    assert main(["recommend", str(SMALL), "--audit-db", str(db)]) == 3  # Bahasa Indonesia by default
+    assert "kegagalan mesin aturan: durable_rules failed" in capsys.readouterr().err
+    assert main(["recommend", str(SMALL), "--format", "json", "--audit-db", str(db)]) == 3
+    problem = json.loads(capsys.readouterr().out)  # with --format json: a problem document on stdout
+    assert problem["code"] == "engine.failed" and problem["exit_code"] == 3
+    assert "durable_rules failed" in problem["detail"] and problem["message"]["id"]
     assert not db.exists()  # nothing is recorded for a run that did not finish
     assert main(["demo", str(SMALL), "--out", str(tmp_path / "out")]) == 3

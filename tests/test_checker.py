@@ -13,7 +13,7 @@ from mutasi_rules.language.parser import parse
 
 
 def problems(text: str, scope: str = "employee", **kwargs: object) -> list[ExprProblem]:
-    return check(parse(text), fact_schema(scope), engine_check=False, **kwargs)[1]  # type: ignore[arg-type]
+    return check(parse(text), fact_schema(scope), **kwargs)[1]  # type: ignore[arg-type]
 
 
 def only(text: str, scope: str = "employee") -> ExprProblem:
@@ -41,7 +41,7 @@ def only(text: str, scope: str = "employee") -> ExprProblem:
     ],
 )
 def test_valid_employee_conditions(text: str) -> None:
-    info, found = check(parse(text), fact_schema("employee"), engine_check=False)
+    info, found = check(parse(text), fact_schema("employee"))
     assert found == []
     assert info is not None and info.type is FieldType.BOOL
 
@@ -139,27 +139,28 @@ def test_problems_are_all_collected_and_do_not_cascade() -> None:
 def test_extension_attributes() -> None:
     ext = ExtensionAttribute("employee", "distance_km", FieldType.NUMBER, source="geo")
     schema = fact_schema("employee", [ext])
-    assert check(parse("employee.ext.distance_km > 10"), schema, engine_check=False)[1] == []
-    assert check(parse("candidate.employee.ext.distance_km > 10"), fact_schema("candidate", [ext]), engine_check=False)[1] == []
-    found = check(parse("employee.ext.distanse_km > 10"), schema, engine_check=False)[1]
+    assert check(parse("employee.ext.distance_km > 10"), schema)[1] == []
+    assert check(parse("candidate.employee.ext.distance_km > 10"), fact_schema("candidate", [ext]))[1] == []
+    found = check(parse("employee.ext.distanse_km > 10"), schema)[1]
     assert "did you mean employee.ext.distance_km" in found[0].message
-    found = check(parse("employee.ext.unknown > 10"), fact_schema("employee"), engine_check=False)[1]
+    found = check(parse("employee.ext.unknown > 10"), fact_schema("employee"))[1]
     assert "declared by a plugin" in found[0].message
 
 
-def test_engine_compile_problem_is_consulted(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("mutasi_rules.engine")
-    fake.compile_problem = lambda expr: "two fields in one arithmetic side"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mutasi_rules.engine", fake)
-    import mutasi_rules
+def test_the_backend_compile_check_is_consulted() -> None:
+    asked: list[str] = []
 
-    monkeypatch.setattr(mutasi_rules, "engine", fake, raising=False)
-    found = check(parse("employee.age + employee.kelas > 3"), fact_schema("employee"))[1]
+    def compile_check(expr: object) -> str:
+        asked.append("asked")
+        return "two fields in one arithmetic side"
+
+    found = check(parse("employee.age + employee.kelas > 3"), fact_schema("employee"), compile_check=compile_check)[1]
     assert [p.code for p in found] == ["rule.not_compilable"]
     assert "two fields" in found[0].message
     # not consulted when the expression already has errors
-    found = check(parse("employee.agee > 3"), fact_schema("employee"))[1]
-    assert [p.code for p in found] == ["rule.unknown_field"]
+    found = check(parse("employee.agee > 3"), fact_schema("employee"), compile_check=compile_check)[1]
+    assert [p.code for p in found] == ["rule.unknown_field"] and asked == ["asked"]
+
 
 
 def test_engine_without_hook_is_tolerated(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,8 +201,37 @@ def test_checker_types_any_parsable_expression_without_crashing(text: str) -> No
         expr = parse(text)
     except ExprSyntaxError:
         return
-    info, found = check(expr, _schema, engine_check=False)
+    info, found = check(expr, _schema)
     for problem in found:
         assert 0 <= problem.span.start <= len(text) and problem.message
     if not any(p.severity == "error" for p in found):
         assert info is not None and info.type is FieldType.BOOL
+
+
+def test_the_rule_loader_hands_the_checker_the_backend_compile_check() -> None:
+    """A rule the durable backend cannot run is refused at load time, located, not when the engine is built."""
+    from mutasi_rules.problems import InputError
+    from mutasi_rules.rulesets import load_ruleset_text
+
+    text = """\
+ruleset:
+  id: t
+  version: "1"
+  title: {id: t, en: t}
+  authority: test
+  source: test
+  effective_from: 2020-01-01
+rules:
+  - id: product
+    title: {id: t, en: t}
+    scope: employee
+    when: employee.age * employee.years_in_position > 3
+    effect: warn
+    message: {id: m, en: m}
+    legal_basis: test
+"""
+    with pytest.raises(InputError) as caught:
+        load_ruleset_text(text, "product.yaml")
+    (problem,) = caught.value.problems
+    assert problem.code == "rule.not_compilable" and "linear" in problem.message
+    assert (problem.file, problem.line, problem.column) == ("product.yaml", 12, 11)

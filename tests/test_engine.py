@@ -249,6 +249,19 @@ def test_override_replaces_the_rule_only_where_the_replacing_rule_set_applies() 
     assert results[2][0].replaces is None
 
 
+def test_applicable_rule_keys_say_what_a_subject_is_checked_against() -> None:
+    kinds = ruleset("kinds", [rule("guru-only", "employee.years_in_position > 1")], kinds=["fungsional"])
+    with RuleEngine([*_override_rulesets(), kinds], AS_OF) as engine:
+        assert engine.applicable_rule_keys("employee", ["puskesmas-1", "dinkes"], "fungsional") == [
+            "dinkes.local/max-time", "kinds/guru-only"]  # the national rule is replaced there
+        assert engine.applicable_rule_keys("employee", ["setda"], "pelaksana") == ["national/max-time"]
+        assert engine.applicable_rule_keys("candidate", ["setda"], "pelaksana") == []
+    # The same answer the compiled guards give: the agency rule fires only inside its units.
+    with RuleEngine(_override_rulesets(), AS_OF) as engine:
+        (found,) = engine.evaluate("employee", [employee_scope(years_in_position=9)], ["x"])
+        assert [f.rule_key for f in found] == engine.applicable_rule_keys("employee", ["setda"], None)
+
+
 def test_override_by_a_rule_set_not_in_force_changes_nothing() -> None:
     in_dinkes = employee_scope(years_in_position=6, unit_id="puskesmas-1", unit_path=["puskesmas-1", "dinkes"])
     assert fired(_override_rulesets(agency_from=dt.date(2025, 1, 1)), "employee", [in_dinkes]) == [["national/max-time"]]

@@ -232,3 +232,22 @@ def test_cli_result_file_and_errors(audit_db, tmp_path, capsys):
     bad.write_text("{}", encoding="utf-8")
     assert main(["explain", "--result", str(bad)]) == 1
     assert "not a mutasi-rules result" in capsys.readouterr().err
+
+
+def test_each_finding_says_whether_its_basis_is_law_or_convention():
+    findings = [f for m in result().moves for f in m.findings] + \
+        [f for e in result().excluded for f in e.findings]
+    kinds = {f.basis_kind for f in findings}
+    assert None not in kinds and len(kinds) >= 2  # every bundled rule says what sets it
+    move = next(m for m in result().moves if any(f.basis_kind for f in m.findings))
+    text = explain_move(move, result(), lang="id", fmt="md")
+    english = explain_move(move, result(), lang="en", fmt="md")
+    words = {"statutory": ("ditetapkan peraturan perundang-undangan", "set by law"),
+             "convention": ("konvensi, bukan ketentuan peraturan", "a convention, not set by law"),
+             "agency_policy": ("kebijakan instansi", "agency policy")}
+    for finding in move.findings:
+        indonesian, en = words[finding.basis_kind]
+        assert f"{finding.legal_basis} ({indonesian})" in text.replace("\\", "")
+        assert f"{finding.legal_basis} ({en})" in english.replace("\\", "")
+    person = explanation_json(result(), nip=move.nip, lang="id")["employee"]
+    assert [f["basis_kind"] for f in person["findings"]] == [f.basis_kind for f in move.findings]

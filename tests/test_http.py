@@ -40,7 +40,7 @@ PROBLEM = "application/problem+json"
 def pontianak_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for table in sorted(EXAMPLE.iterdir()):
+        for table in sorted(f for f in EXAMPLE.iterdir() if f.is_file()):
             archive.write(table, f"pontianak/{table.name}")
     return buffer.getvalue()
 
@@ -233,7 +233,7 @@ def _zip(entries: dict[str, bytes], *, link: str | None = None) -> bytes:
 
 
 def test_a_csv_row_problem_names_the_uploaded_file_and_row(api: Api) -> None:
-    tables = {f.name: f.read_bytes() for f in EXAMPLE.iterdir()}
+    tables = {f.name: f.read_bytes() for f in EXAMPLE.iterdir() if f.is_file()}
     rows = list(csv.reader(io.StringIO(tables["employees.csv"].decode())))
     rows[3][rows[0].index("birth_date")] = "31-31-1999"
     text = io.StringIO()
@@ -325,8 +325,8 @@ def test_an_agency_sees_only_its_unit_subtree_of_a_dataset(api: Api, dataset_id:
     assert {e["nip"] for e in mine["employees"]} == {e["nip"] for e in full["employees"] if under(e["unit_id"])}
     assert 0 < len(mine["employees"]) < len(full["employees"])
     assert_problem(api.client.get(f"/v1/datasets/{dataset_id}", headers=api.as_("agency_elsewhere")), 404,
-                   "not_found")
-    assert_problem(api.client.get(f"/v1/datasets/{'f' * 64}", headers=api.as_("analyst")), 404, "not_found")
+                   "dataset.unknown")
+    assert_problem(api.client.get(f"/v1/datasets/{'f' * 64}", headers=api.as_("analyst")), 404, "dataset.unknown")
     assert_problem(api.client.get("/v1/datasets/not-a-sha", headers=api.as_("analyst")), 422, "request.invalid")
 
 
@@ -361,7 +361,7 @@ def test_recommend_options_are_the_clients_and_rule_files_the_hosts(api: Api, da
                            json={"dataset_id": dataset_id, "dataset": {"metadata": {}}})
     assert assert_problem(both, 422, "input.invalid")["problems"][0]["code"] == "request.dataset"
     assert_problem(api.client.post("/v1/recommend", headers=api.as_("analyst"), json={"dataset_id": "e" * 64}),
-                   404, "not_found")
+                   404, "dataset.unknown")
 
 
 def test_recommend_on_an_inline_dataset_stores_it_too(api: Api) -> None:
@@ -383,9 +383,9 @@ def test_an_agency_sees_the_moves_that_touch_its_subtree(api: Api, run: dict) ->
     outsider = next(m for m in run["result"]["moves"] if m not in touching)
     answer = api.client.get(f"/v1/runs/{run['run_id']}/explanation", headers=api.as_("agency"),
                             params={"nip": outsider["nip"]})
-    assert_problem(answer, 404, "not_found")
+    assert_problem(answer, 404, "query.unknown_subject")
     assert_problem(api.client.get(f"/v1/runs/{run['run_id']}", headers=api.as_("agency_elsewhere")), 404,
-                   "not_found")
+                   "audit.unknown_run")
 
 
 def test_explanations_notices_and_report(api: Api, run: dict) -> None:
@@ -400,14 +400,14 @@ def test_explanations_notices_and_report(api: Api, run: dict) -> None:
     text = api.client.get(path + "/explanation", headers=api.as_("analyst"), params={"format": "text"})
     assert text.headers["content-type"].startswith("text/plain")
     assert_problem(api.client.get(path + "/explanation", headers=api.as_("analyst"),
-                                  params={"nip": "199901012020011001"}), 404, "not_found")
+                                  params={"nip": "199901012020011001"}), 404, "query.unknown_subject")
     assert_problem(api.client.get(path + "/explanation", headers=api.as_("analyst"), params={"lang": "fr"}),
                    422, "request.invalid")
     notices = api.client.get(path + "/notices", headers=api.as_("analyst")).json()["notices"]
     assert len(notices) == run["moves"] and any(moved in name for name in notices)
     html = api.client.get(path + "/report", headers=api.as_("analyst"), params={"format": "html"})
     assert html.headers["content-type"].startswith("text/html") and "<svg" in html.text
-    assert_problem(api.client.get("/v1/runs/R999999/report", headers=api.as_("analyst")), 404, "not_found")
+    assert_problem(api.client.get("/v1/runs/R999999/report", headers=api.as_("analyst")), 404, "audit.unknown_run")
 
 
 def test_why_not_and_an_agencys_view_of_it(api: Api, dataset_id: str, run: dict) -> None:
@@ -424,9 +424,10 @@ def test_why_not_and_an_agencys_view_of_it(api: Api, dataset_id: str, run: dict)
     assert report["format"] == "mutasi-rules.why-not/1" and report["employee"]["nip"] == inside.nip
     assert api.client.post("/v1/why-not", headers=api.as_("agency"), json=query).json() == report
     hidden = assert_problem(api.client.post("/v1/why-not", headers=api.as_("agency"),
-                                            json={**query, "nip": outside.nip}), 404, "not_found")
+                                            json={**query, "nip": outside.nip}), 404, "query.unknown_subject")
     unknown = assert_problem(api.client.post("/v1/why-not", headers=api.as_("analyst"),
-                                             json={**query, "nip": "199901012020011001"}), 404, "not_found")
+                                             json={**query, "nip": "199901012020011001"}), 404,
+                             "query.unknown_subject")
     assert hidden["detail"].split(" is ")[1] == unknown["detail"].split(" is ")[1].split(";")[0]
 
 
@@ -480,7 +481,7 @@ def test_audit_list_verify_and_replay(api: Api, run: dict) -> None:
     assert verify["ok"] and verify["records"] == len(runs)
     replay = api.client.post(f"/v1/audit/replay/{run['run_id']}", headers=api.as_("auditor")).json()
     assert replay["identical"] and replay["verifiable"]
-    assert_problem(api.client.post("/v1/audit/replay/R999999", headers=api.as_("admin")), 404, "not_found")
+    assert_problem(api.client.post("/v1/audit/replay/R999999", headers=api.as_("admin")), 404, "audit.unknown_run")
 
 
 def test_concurrent_recommends_keep_the_decision_log_chain(api: Api) -> None:
@@ -528,3 +529,16 @@ def test_an_unexpected_failure_is_a_500_without_its_text(api: Api, monkeypatch: 
 def test_unknown_routes_and_methods_are_problem_documents(api: Api) -> None:
     assert_problem(api.client.get("/v1/nothing"), 404, "route.not_found")
     assert_problem(api.client.delete("/v1/health"), 405, "request.method_not_allowed")
+
+
+def test_a_worker_process_builds_its_app_from_the_configuration_file(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from mutasi_rules.access import ENV_CONFIG
+    from mutasi_rules.http.app import app_from_environment
+
+    local = Api(tmp_path)
+    local.hosted.close()
+    monkeypatch.setenv(ENV_CONFIG, str(local.config_path))
+    with TestClient(app_from_environment()) as client:  # the lifespan closes the hosted service at the end
+        assert client.get("/v1/audit/verify", headers=local.as_("auditor")).json()["ok"]
+        assert_problem(client.get("/v1/audit/verify"), 401, "auth.required")

@@ -262,9 +262,9 @@ def variants(draw, base: Dataset) -> Dataset:
         positions.append(p.model_copy(update={"name": draw(text), "tasks": tasks, "requirements": req, "programmes": draw(st.lists(text, max_size=2))}))
     employees = []
     for e in base.employees:
-        trainings = draw(st.lists(st.builds(Training, name=text, completed=day, expires=st.none(), hours=st.one_of(st.none(), number)), max_size=2))
+        trainings = draw(st.lists(st.builds(Training, name=text, completed=day, expires=st.none(), hours=st.one_of(st.none(), st.integers(0, 10**6).map(lambda n: n / 100))), max_size=2))
         employees.append(e.model_copy(update={"name": draw(text), "trainings": trainings, "under_investigation": draw(st.booleans())}))
-    meta = base.metadata.model_copy(update={"description": draw(st.one_of(st.just(""), text)), "effective_hours_per_year": draw(st.integers(100, 300000).map(lambda n: n / 100))})
+    meta = base.metadata.model_copy(update={"description": draw(st.one_of(st.just(""), text)), "effective_hours_per_year": draw(st.integers(50000, 300000).map(lambda n: n / 100))})
     return Dataset.model_validate(
         {"metadata": meta, "units": units, "positions": positions, "employees": employees}
     )
@@ -304,3 +304,35 @@ def test_a_blank_required_metadata_value_is_reported_missing(small, tmp_path):
     assert [(p.code, p.file.endswith("metadata.yaml"), p.field) for p in problems.errors] == [
         ("field.missing", True, "name")
     ]
+
+
+def test_competencies_are_marked_core_or_secondary_in_csv(small, tmp_path):
+    import csv
+
+    from mutasi_rules.models import ProfileFactor
+
+    root = save(small, tmp_path, "csv")
+    path = root / "position_competencies.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    factor = header.index("factor") if "factor" in header else len(header)
+    if factor == len(header):
+        header.append("factor")
+        for row in rows[1:]:
+            row.append("")
+    rows[1][factor] = "secondary"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    dataset, problems = validate_dataset(root)
+    assert not problems.errors, [str(p) for p in problems.errors]
+    marked = [c.factor for p in dataset.positions for c in p.requirements.competencies]
+    assert marked.count(ProfileFactor.SECONDARY) == 1 and len(marked) >= 1
+
+    rows[1][factor] = "utama"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    dataset, problems = validate_dataset(root)
+    (problem,) = problems.errors
+    assert problem.file.endswith("position_competencies.csv") and problem.field == "factor"
+    assert problem.value == "utama" and "'core' or 'secondary'" in problem.message

@@ -19,6 +19,7 @@ from mutasi_rules.plugins import (
     NoticeContact,
     PlanConstraint,
     PluginConflictError,
+    PluginNameError,
     PluginError,
     PluginManager,
     PluginSettings,
@@ -147,9 +148,12 @@ def test_disabled_only_and_environment():
     assert [i.name for i in m.enabled] == [DISDIKBUD]
     assert m.call_order("mutasi_rules_rulesets") == [DISDIKBUD]
 
-    m = load_plugins(PluginSettings(), environ={"MUTASI_RULES_DISABLE_PLUGINS": f" {DISDIKBUD} ,other"})
+    m = load_plugins(PluginSettings(), environ={"MUTASI_RULES_DISABLE_PLUGINS": f" {DISDIKBUD} ,"})
     assert m.get(DISDIKBUD).status == "disabled" and m.get(DINKES).status == "enabled"
-    assert m.settings.disabled == [DISDIKBUD, "other"]
+    assert m.settings.disabled == [DISDIKBUD]
+    # A name that matches no plugin is an error, not ignored (issue #21).
+    with pytest.raises(PluginNameError, match="MUTASI_RULES_DISABLE_PLUGINS.*'other'"):
+        load_plugins(PluginSettings(), environ={"MUTASI_RULES_DISABLE_PLUGINS": f"{DISDIKBUD},other"})
 
     # Disabling by module name works too; 'only' keeps just the listed ones.
     m = load_plugins(PluginSettings(disabled=["mutasi_rules_dinkes_pontianak"]), environ={})
@@ -172,6 +176,22 @@ def test_unmarked_hook_functions_count_and_unknown_hooks_are_rejected():
     with pytest.raises(PluginError) as err:
         manager((Typo(), "typo"))
     assert err.value.plugin == "typo" and "did you mean mutasi_rules_score_candidate" in str(err.value)
+
+
+def test_catalogue_entries_merge_batch_capacity_and_duration_or_conflict():
+    def offer(**figures):
+        class Plugin:
+            @hookimpl
+            def mutasi_rules_training_catalogue(self):
+                return [TrainingOffer(name="Diklat X", hours=8, provider="BKPSDM", **figures)]
+
+        return Plugin()
+
+    # One plugin states the capacity, the other the duration: the entry has both.
+    merged = manager((offer(capacity=20), "a"), (offer(duration_days=2), "b")).training_catalogue()
+    assert [(o.capacity, o.duration_days) for o in merged] == [(20, 2)]
+    with pytest.raises(PluginConflictError, match="capacity 25 vs 20"):
+        manager((offer(capacity=20), "a"), (offer(capacity=25), "b")).training_catalogue()
 
 
 def test_hook_wrappers_are_rejected():

@@ -286,6 +286,51 @@ def test_template_parsing_and_checks() -> None:
         assert problems and fragment in problems[0].message, (template, problems)
 
 
+def test_a_message_that_can_round_across_its_threshold_is_warned_about(tmp_path: Path) -> None:
+    def warnings(when: str, message: str) -> list[str]:
+        path = tmp_path / "rounding.yaml"
+        path.write_text(rule_file({"when": when, "message": message}), encoding="utf-8")
+        loaded, problems = collect_rulesets([path])
+        assert loaded and not problems.errors
+        found = [p for p in problems.warnings if p.code == "rule.message_rounding"]
+        assert len(found) in (0, 2)  # the same template in both languages
+        return [p.message for p in found[:1]]
+
+    (warning,) = warnings("employee.years_in_position < 2", "Baru {employee.years_in_position:.1f} tahun")
+    assert "'.1f down'" in warning and "since/until" in warning
+    (warning,) = warnings("employee.age > 50", "Usia {employee.age:d}")
+    assert "up" in warning
+    assert not warnings("employee.years_in_position < 2", "Baru {employee.years_in_position:.1f down} tahun")
+    assert not warnings("employee.years_in_position < 2", "Baru {employee.position_start:since}")
+    # A closed comparison with a threshold exact at the shown precision cannot be crossed.
+    assert not warnings("employee.years_in_position <= 2.5", "{employee.years_in_position:.1f} tahun")
+    assert warnings("employee.years_in_position <= 2.55", "{employee.years_in_position:.1f} tahun")
+    assert warnings("not (employee.years_in_position >= 2)", "{employee.years_in_position:.0f} tahun")
+
+
+def test_duration_and_directed_specs_render_and_check() -> None:
+    values = {"employee.position_start": dt.date(2024, 7, 4), "as_of": dt.date(2026, 7, 1), "x": 1.1004,
+              "y": 0.8999, "z": 1.1}
+    assert render_message("{employee.position_start:since}", values, "id") == "1 tahun 11 bulan 27 hari"
+    assert render_message("{employee.position_start:since as_of}", values, "en") == "1 year 11 months 27 days"
+    assert render_message("{as_of:until employee.position_start}", values, "id") == "1 tahun 11 bulan 28 hari"
+    assert render_message("{as_of:since}", values, "id") == "0 hari"
+    assert render_message("{as_of:since employee.position_start}", values, "en").startswith("-")
+    assert render_message("{x:.2f up}|{y:.2f down}|{z:.2f up}|{x:.1% up}", values, "id") == "1,11|0,89|1,10|110,1%"
+    assert render_message("{employee.nope:since}", values) == "-"
+    assert message_paths("{employee.position_start:since context.plan_date}") == [
+        "context.plan_date", "employee.position_start"]
+    for template, fragment in [
+        ("{employee.age:since}", "applies to dates"),
+        ("{employee.position_start:since employee.age}", "not a date"),
+        ("{employee.position_start:since employee.nope}", "duration reference"),
+        ("{employee.age:.2f sideways}", "not allowed"),
+        ("{employee.position_start:.2f up}", "applies to numbers"),
+    ]:
+        problems = problems_of(rule_file({"message": template}))
+        assert problems and fragment in problems[0].message, (template, problems)
+
+
 def test_render_message_display_forms() -> None:
     class Colour(Enum):
         RED = "merah"

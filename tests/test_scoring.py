@@ -103,3 +103,72 @@ def test_a_factor_reading_no_comparable_fact_is_refused_when_configured(factor, 
 
 def test_plugin_attributes_are_accepted_as_factor_paths():
     assert Factor(name="f", value="candidate.employee.ext.str_years", target_value=1).value.endswith("str_years")
+
+
+# --------------------------------------------------------------------------- a published worked example
+#
+# The classic profile-matching example ("evaluasi kinerja karyawan untuk promosi jabatan",
+# Kusrini 2007; reproduced in course material such as W. Setiyaningsih's DSS slides and
+# M. N. Sutoyo's notes): aspect Kecerdasan, ten factors rated 1-5. Target profile and the
+# ratings of employee K1001, with the published gap and gap-weight rows for K1001.
+KECERDASAN = ["Common Sense", "Verbalisasi Ide", "Sistematika Berpikir", "Penalaran dan Solusi Real", "Konsentrasi",
+              "Logika Praktis", "Fleksibilitas Berpikir", "Imajinasi Kreatif", "Antisipasi", "Potensi Kecerdasan"]
+CLASSIC_TARGET = [3, 3, 4, 4, 3, 4, 4, 5, 3, 4]
+K1001 = [2, 4, 3, 3, 2, 2, 4, 3, 2, 3]
+K1001_GAPS = [-1, 1, -1, -1, -1, -2, 0, -2, -1, -1]
+K1001_WEIGHTS = [4, 4.5, 4, 4, 4, 3, 5, 3, 4, 4]
+# A published assignment with the same ten factors marks each core or secondary and weighs
+# core 55 % : secondary 45 % (PT "Jaya Selalu Senantiasa", profile-matching exercise):
+# (target, core?) per factor, in the order above.
+TYPED_TARGET = [(4, True), (3, False), (4, True), (4, True), (3, False), (5, True), (4, True), (3, False), (4, True),
+                (3, False)]
+
+
+def _competency_profile(targets: list[tuple[int, bool]], ratings: list[int], **settings: object):
+    from mutasi_rules.models import Competency, CompetencyRequirement, ProfileFactor
+    from mutasi_rules.scoring import Aspect
+
+    ctx = context()
+    nip, target = pairs()[0]
+    position = ctx.index.positions[target]
+    requirements = position.requirements.model_copy(update={"competencies": [
+        CompetencyRequirement(name=name, min_level=str(level),
+                              factor=ProfileFactor.CORE if core else ProfileFactor.SECONDARY)
+        for name, (level, core) in zip(KECERDASAN, targets)]})
+    employee = ctx.employees[nip].model_copy(update={"competencies": [
+        Competency(name=name, level=str(level)) for name, level in zip(KECERDASAN, ratings)]})
+    scoring = ScoringSettings(aspects=[Aspect(name="kecerdasan", weight=1.0, competencies=True)], **settings)
+    return profile_score(ctx.candidate_scope(nip, target), employee,
+                         position.model_copy(update={"requirements": requirements}), scoring)
+
+
+def test_the_published_gap_and_weight_rows_are_reproduced():
+    profile = _competency_profile([(t, True) for t in CLASSIC_TARGET], K1001)
+    factors = {f.factor.removeprefix("kompetensi:"): f for f in profile.aspects[0].factors}
+    assert [factors[name].gap for name in KECERDASAN] == K1001_GAPS
+    assert [factors[name].weight for name in KECERDASAN] == K1001_WEIGHTS
+    assert profile.score == pytest.approx(sum(K1001_WEIGHTS) / 10)  # all core: the plain mean, 3.95
+
+
+def test_core_and_secondary_competencies_split_the_aspect():
+    # By hand: core weights 3, 4, 4, 2, 5, 3 -> NCF 3.5; secondary 4.5, 4, 5, 5 -> NSF 4.625.
+    typed = _competency_profile(TYPED_TARGET, K1001, core_share=0.55)
+    factors = {f.factor.removeprefix("kompetensi:"): f for f in typed.aspects[0].factors}
+    assert [factors[name].core for name in KECERDASAN] == [core for _, core in TYPED_TARGET]
+    assert typed.score == pytest.approx(0.55 * 3.5 + 0.45 * 4.625)  # 4.00625
+    assert _competency_profile(TYPED_TARGET, K1001).score == pytest.approx(0.6 * 3.5 + 0.4 * 4.625)  # p = 60 %
+
+
+def test_above_the_target_profile_is_a_setting():
+    # Verbalisasi Ide is one above its target (+1 -> 4.5 in the published method).
+    symmetric = _competency_profile(TYPED_TARGET, K1001, core_share=0.55)
+    exact = _competency_profile(TYPED_TARGET, K1001, core_share=0.55, above_target="exact_match")
+    by_name = lambda p: {f.factor.removeprefix("kompetensi:"): f for f in p.aspects[0].factors}  # noqa: E731
+    assert by_name(symmetric)["Verbalisasi Ide"].weight == 4.5 and by_name(exact)["Verbalisasi Ide"].weight == 5
+    assert by_name(exact)["Verbalisasi Ide"].gap == 1  # the gap shown stays the real one
+    assert exact.score == pytest.approx(0.55 * 3.5 + 0.45 * (5 + 4 + 5 + 5) / 4)  # 4.0625
+    # Below the target nothing changes; above it the candidate is never worse than an exact match.
+    assert [f.weight for f in by_name(exact).values() if f.gap < 0] == \
+        [f.weight for f in by_name(symmetric).values() if f.gap < 0]
+    with pytest.raises(ValidationError):
+        ScoringSettings(above_target="generous")

@@ -135,7 +135,7 @@ def test_a_failed_run_records_nothing(tmp_path, small, monkeypatch):
     def failing(*args, **kwargs):
         raise EngineError("boom")
 
-    monkeypatch.setattr(recommendation, "recommend", failing)
+    monkeypatch.setattr(recommendation, "run_prepared", failing)
     with pytest.raises(EngineError):
         Service(tmp_path / "audit.sqlite").recommend(small, NO_PLUGINS)
     assert not (tmp_path / "audit.sqlite").exists()

@@ -95,7 +95,7 @@ def test_unknown_document_field_allowed_as_warning(tmp_path):
 
 
 def test_cli_validate_good_dataset_exits_0(capsys):
-    assert main(["validate", str(DATA / "good" / "small_csv")]) == EXIT_OK
+    assert main(["validate", "--lang", "en", str(DATA / "good" / "small_csv")]) == EXIT_OK
     out = capsys.readouterr().out
     assert "dataset is valid: 0 error(s), 0 warning(s)" in out
     assert re.search(r"employees\s*│\s*4\s*│", out) and re.search(r"units\s*│\s*3\s*│", out)
@@ -103,7 +103,7 @@ def test_cli_validate_good_dataset_exits_0(capsys):
 
 def test_cli_validate_bad_dataset_prints_every_problem_and_exits_1(capsys):
     case = BAD / "many_problems"
-    assert main(["validate", str(dataset_of(case))]) == EXIT_PROBLEMS
+    assert main(["validate", "--lang", "en", str(dataset_of(case))]) == EXIT_PROBLEMS
     lines = capsys.readouterr().out.splitlines()
     problem_lines = [line for line in lines if ": error: " in line]
     assert len(problem_lines) == 10
@@ -130,15 +130,15 @@ def test_cli_validate_json_output_is_a_list_of_problems(capsys):
 
 def test_cli_validate_allow_extra_columns_exits_0(capsys):
     case = BAD / "unknown_column"
-    assert main(["validate", str(dataset_of(case))]) == EXIT_PROBLEMS
-    assert main(["validate", "--allow-extra-columns", str(dataset_of(case))]) == EXIT_OK
+    assert main(["validate", "--lang", "en", str(dataset_of(case))]) == EXIT_PROBLEMS
+    assert main(["validate", "--lang", "en", "--allow-extra-columns", str(dataset_of(case))]) == EXIT_OK
     assert "warning: unknown column 'educaton_field' is ignored" in capsys.readouterr().out
 
 
-def test_cli_validate_missing_argument_is_usage_error():
-    with pytest.raises(SystemExit) as exc:
-        main(["validate"])
-    assert exc.value.code == 2
+def test_cli_validate_missing_argument_is_usage_error(capsys):
+    assert main(["validate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: mutasi-rules validate") and "DATASET" in err
 
 
 def test_cli_schema_prints_canonical_dataset_schema(capsys):
@@ -165,8 +165,9 @@ def test_cli_demo_runs_the_whole_job_and_writes_the_plan(capsys, tmp_path):
     plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     assert plan["format"] == "mutasi-rules.recommendation/1"
     assert (tmp_path / "plan.md").read_text(encoding="utf-8").startswith("# Rencana mutasi")
+    assert (tmp_path / "plan.xlsx").read_bytes().startswith(b"PK")
 
 
 def test_cli_demo_on_bad_dataset_exits_1(capsys):
-    assert main(["demo", str(dataset_of(BAD / "nip_invalid"))]) == EXIT_PROBLEMS
+    assert main(["demo", "--lang", "en", str(dataset_of(BAD / "nip_invalid"))]) == EXIT_PROBLEMS
     assert "3 error(s)" in capsys.readouterr().err

@@ -432,7 +432,7 @@ def test_csv_has_one_row_per_position_with_empty_unknowns(dataset: Dataset) -> N
 
 
 def test_table_shows_opd_balance_and_unit_positions(dataset: Dataset) -> None:
-    text = render_table(figures_report(dataset), "DINKES.P2P")
+    text = render_table(figures_report(dataset), "DINKES.P2P", lang="en")
     assert "DISDIK" in text and "spread (sd) 0.3375" in text
     assert "DINKES.P2P-VAK" in text and "DISDIK-GURU" not in text
 
@@ -570,3 +570,20 @@ def test_cli_json_csv_chart_end_to_end(dataset: Dataset, tmp_path: Path,
     table = capsys.readouterr().out
     assert "kekurangan" in table and "DINKES.PKM1-PERAWAT" in table
     assert main(["workload", str(path), "--unit", "NOPE"]) == EXIT_USAGE
+
+
+@given(st.floats(0, 3, allow_nan=False), st.sampled_from([2, 3]))
+def test_an_ej_shown_never_reads_as_the_neighbouring_grade_or_band(ej: float, places: int) -> None:
+    settings = WorkloadSettings()
+    shown = settings.ej_shown(ej, places)
+    assert settings.grade(shown) == settings.grade(ej)
+    assert (shown < settings.band_low) == (ej < settings.band_low)
+    assert (shown > settings.band_high) == (ej > settings.band_high)
+    assert abs(shown - ej) < 10 ** -places + 1e-12
+
+
+def test_an_ej_just_above_an_edge_is_shown_above_it() -> None:
+    settings = WorkloadSettings()
+    assert settings.ej_shown(1.004) == 1.01 and settings.grade(1.004) == "A"
+    assert settings.ej_shown(0.8996) == 0.89 and settings.ej_shown(1.1004) == 1.11
+    assert settings.ej_shown(0.95) == 0.95 and settings.ej_shown(1.5) == 1.5

@@ -1,7 +1,7 @@
 """Embedding as a Python library: HR software that already holds its records in memory.
 
-Builds the dataset from the HR system's own objects (here: the bundled example, loaded
-and filtered), runs the pipeline with agency plugins switched off or on, and walks the
+Builds the dataset from the HR system's own objects (here: the example bundled with the
+package), runs the pipeline with agency plugins switched off or on, and walks the
 result objects: who moves where, on which legal basis, after which training.
 
     python examples/embedding/hr_service.py
@@ -9,15 +9,11 @@ result objects: who moves where, on which legal basis, after which training.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from mutasi_rules import RecommendOptions, load_dataset, recommend
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "pontianak"
+from mutasi_rules import RecommendOptions, bundled_example_dir, load_dataset, recommend
 
 
 def main() -> None:
-    dataset = load_dataset(EXAMPLE)
+    dataset = load_dataset(bundled_example_dir())  # the example shipped inside the package
     result = recommend(dataset, RecommendOptions(max_moves=10, alternatives_per_position=3))
     print(f"{len(result.moves)} moves; EJ spread {result.balance_before.ej_std} -> {result.balance_after.ej_std}")
     for move in result.moves:

@@ -15,7 +15,7 @@ import sys
 
 from pydantic import ValidationError
 
-from mutasi_rules import Dataset, InputError, RecommendOptions, recommend
+from mutasi_rules import Dataset, InputError, MutasiRulesError, RecommendOptions, recommend
 
 
 def main() -> int:
@@ -29,8 +29,12 @@ def main() -> int:
     try:
         result = recommend(dataset, RecommendOptions(max_moves=20))
     except InputError as error:
-        json.dump({"error": error.what, "problems": [p.model_dump(mode="json") for p in error.problems]}, sys.stderr)
-        return 1
+        json.dump({"error": error.what, "code": error.code,
+                   "problems": [p.model_dump(mode="json") for p in error.problems]}, sys.stderr)
+        return error.exit_code
+    except MutasiRulesError as error:  # a plugin or the engine failed: the message says which
+        json.dump({"error": str(error), "code": error.code, "problems": []}, sys.stderr)
+        return error.exit_code
     sys.stdout.write(result.to_json() + "\n")
     return 0
 

@@ -9,23 +9,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+from ..errors import UsageError
+from ..locations import ENV_AUDIT_DB, default_audit_path
+from . import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument
 
-from ..audit import (
-    ENV_AUDIT_DB,
-    AuditError,
-    AuditLog,
-    default_audit_path,
-    replay,
-)
-from ..canonical import canonical_json
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+if TYPE_CHECKING:
+    from ..audit import AuditLog
 
-DB_HELP = (f"the decision log (default: ${ENV_AUDIT_DB} if set, else mutasi-rules-audit.sqlite in the folder that "
-           "holds the dataset; for audit commands, in the current directory)")
+DB_HELP = (f"the decision log (default: ${ENV_AUDIT_DB} if set, else mutasi-rules-audit.sqlite in your data folder, "
+           "$XDG_DATA_HOME/mutasi-rules or ~/.local/share/mutasi-rules)")
 
 
 def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,25 +41,33 @@ def register(subparsers: Any) -> None:
 
     verify = commands.add_parser(
         "verify", help="check the whole hash chain",
-        description="Check every record's hashes and the chain linking them. Exit 0 intact, 1 tampered or broken.",
+        description="Check every record's hashes and the chain linking them. Exit 0 intact, 1 tampered or broken. "
+                    "JSON layout: docs/schemas/audit-verify.schema.json.",
     )
     verify.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
+    verify.add_argument("--expect-head", metavar="HASH",
+                        help="the record hash printed on a report or letter (or by recommend): the log must still "
+                             "hold that record, else records at the end were cut off and the head rewound")
+    add_format_argument(verify, ("text", "json"), "text")
     verify.set_defaults(handler=run_verify)
 
     replay_parser = commands.add_parser(
         "replay", help="re-run a recorded decision and compare",
         description="Re-run a recorded decision from its stored dataset, rule-set texts, options and the recorded "
                     "plugins, and compare the result with the stored one. Exit 0 identical, 1 different or not "
-                    "verifiable, 2 unknown run id, 3 the run cannot be replayed (e.g. a plugin is missing).",
+                    "verifiable, 2 unknown run id, 3 the run cannot be replayed (e.g. a plugin is missing). "
+                    "JSON layout: docs/schemas/audit-replay.schema.json.",
     )
     replay_parser.add_argument("run_id", metavar="RUN_ID", help="e.g. R000042-1a2b3c4d5e (a unique prefix will do)")
     replay_parser.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
+    add_format_argument(replay_parser, ("text", "json"), "text")
     replay_parser.set_defaults(handler=run_replay)
 
     list_parser = commands.add_parser("list", help="list the recorded runs",
-                                      description="List the recorded runs in sequence order.")
+                                      description="List the recorded runs in sequence order. JSON layout: "
+                                                  "docs/schemas/audit-list.schema.json.")
     list_parser.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
-    list_parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_format_argument(list_parser, ("table", "json"), "table")
     list_parser.set_defaults(handler=run_list)
 
 
@@ -79,46 +81,71 @@ def _path(args: argparse.Namespace) -> str:
 
 
 def _open(path: str) -> AuditLog:
+    from ..audit import AuditLog
+
     return AuditLog(path, create=False)
 
 
+def _emit(document: Any) -> None:
+    from ..canonical import canonical_json
+
+    sys.stdout.write(canonical_json(document.model_dump(mode="json"), indent=2) + "\n")
+
+
 def run_verify(args: argparse.Namespace) -> int:
+    from ..audit import AuditError, VerifyReport, verify_with_reviews
+
     path = _path(args)
     if not os.path.exists(path):
-        print(f"audit verify: no audit log at {path}", file=sys.stderr)
-        return EXIT_FAILURE
+        raise AuditError(f"audit verify: no audit log at {path}", code="audit.not_found")
+    unreadable: AuditError | None = None
     try:
         with _open(path) as log:
-            report = log.verify()
-    except AuditError as error:
-        print(f"audit verify: BROKEN: {error}", file=sys.stderr)
-        return EXIT_PROBLEMS
+            report = verify_with_reviews(log, expect_head=args.expect_head)
+    except AuditError as error:  # the log cannot even be read: broken, as far as anyone can tell
+        unreadable = error
+        report = VerifyReport(ok=False, records=0, reason=f"the log cannot be read: {error}", problems=[str(error)])
+    if args.format == "json":
+        from ..documents import AuditVerifyReport
+
+        _emit(AuditVerifyReport.model_validate({**report.__dict__, "log": path}))
+        return EXIT_OK if report.ok else EXIT_PROBLEMS
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if report.ok:
         head = f"; head hash {report.head_hash}" if report.head_hash else ""
+        if args.expect_head:
+            head += f"; holds the expected record {args.expect_head.strip()}"
         print(f"{path}: {report.records} record(s), chain intact{head}")
         return EXIT_OK
+    if unreadable is not None:
+        print(f"audit verify: BROKEN: {unreadable}", file=sys.stderr)
+        return EXIT_PROBLEMS
     who = f" ({report.first_bad_run_id})" if report.first_bad_run_id else ""
-    print(f"{path}: TAMPERED OR BROKEN: first bad record seq {report.first_bad}{who}: {report.reason}")
+    where = f"first bad record seq {report.first_bad}{who}: " if report.first_bad is not None else ""
+    print(f"{path}: TAMPERED OR BROKEN: {where}{report.reason}")
     for problem in report.problems:
         print(f"  {problem}")
     return EXIT_PROBLEMS
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from ..audit import AuditError, replay
+
     path = _path(args)
-    try:
-        with _open(path) as log:
-            try:
-                log.get(args.run_id)
-            except AuditError as error:
-                print(f"audit replay: {error}", file=sys.stderr)
-                return EXIT_USAGE
-            report = replay(log, args.run_id)
-    except AuditError as error:  # ReplayError included: a plugin is missing, the log cannot be read
-        print(f"audit replay: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    with _open(path) as log:  # an AuditError (ReplayError included: a missing plugin) is a failure, exit 3
+        try:
+            log.get(args.run_id)
+        except AuditError as error:
+            raise UsageError(f"audit replay: {error}", code="audit.unknown_run") from error
+        report = replay(log, args.run_id)
+    if args.format == "json":
+        from ..documents import AuditReplayReport
+
+        _emit(AuditReplayReport(log=path, run_id=report.run_id, identical=report.identical,
+                                verifiable=report.verifiable, recorded_sha256=report.recorded_sha256,
+                                replayed_sha256=report.replayed_sha256, differences=list(report.differences)))
+        return EXIT_OK if report.identical else EXIT_PROBLEMS
     if report.identical:
         print(f"run {report.run_id}: replay identical (result sha256 {report.recorded_sha256})")
         return EXIT_OK
@@ -132,16 +159,17 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     path = _path(args)
-    try:
-        with _open(path) as log:
-            rows = list(log.summaries())
-    except AuditError as error:
-        print(f"audit list: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    with _open(path) as log:
+        rows = list(log.summaries())
     if args.format == "json":
-        sys.stdout.write(canonical_json([r.as_dict() for r in rows], indent=2) + "\n")
+        from ..documents import AuditList
+
+        _emit(AuditList.model_validate([r.as_dict() for r in rows]))
         return EXIT_OK
-    table = Table(title=f"{path}: {len(rows)} run(s)")
+    from rich.console import Console
+    from ..escaping import DataTable
+
+    table = DataTable(title=f"{path}: {len(rows)} run(s)")
     for column in ("run id", "seq", "as_of", "plan date", "dataset", "moves", "recorded at (UTC)"):
         table.add_column(column, justify="right" if column in ("seq", "moves") else "left")
     for r in rows:

@@ -3,7 +3,8 @@
 Validates the dataset, shows the workload by agency (OPD), runs the full recommendation
 pipeline with the installed agency plugins, prints the plan, and writes the plan as JSON
 and Markdown under ``--out-dir`` so the files can be opened afterwards; the run is recorded in
-``<out-dir>/audit.sqlite`` (see docs/audit.md).
+``<out-dir>/audit.sqlite`` (see docs/audit.md). With ``--format json`` the plan (the result
+document) goes to standard output instead of the tables.
 """
 
 from __future__ import annotations
@@ -11,21 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+from . import EXIT_OK, add_format_argument
 
-from ..atomic import write_text
-from ..explain import render_markdown, render_table
-from ..loading import validate_dataset
-from ..recommendation import RecommendationResult, RecommendOptions
-from ..workload import figures_report
-from . import EXIT_OK, EXIT_PROBLEMS
-from .recommend import run_pipeline
-from .validate import format_problem
+if TYPE_CHECKING:
+    from ..escaping import DataTable as Table
 
-DEFAULT_DATASET = "examples/pontianak"
+    from ..recommendation import RecommendationResult
+
 DEFAULT_OUT = "out"
 AUDIT_FILE = "audit.sqlite"  # the demo's decision log, beside the plan files
 
@@ -37,19 +32,28 @@ def register(subparsers: Any) -> None:
         description="Validate a dataset (default: the bundled Kota Pontianak example), show its workload by "
                     "agency, recommend an explained transfer plan and write it as JSON and Markdown.",
     )
-    parser.add_argument("dataset", metavar="DATASET", nargs="?", default=DEFAULT_DATASET,
-                        help=f"default: {DEFAULT_DATASET}")
+    parser.add_argument("dataset", metavar="DATASET", nargs="?",
+                        help="default: the Kota Pontianak example shipped with the package (examples/pontianak)")
     parser.add_argument("--out-dir", default=DEFAULT_OUT, help=f"where the plan files go (default: {DEFAULT_OUT}/)")
     parser.add_argument("--lang", choices=("id", "en"), default="id")
+    add_format_argument(parser, ("table", "json"), "table",
+                        help="table: the workload and the plan as tables (default); json: the result document "
+                             "(docs/schemas/result.schema.json) on standard output")
     parser.set_defaults(handler=run)
 
 
-def workload_table(result: RecommendationResult, dataset: Any) -> Table:
+def workload_table(result: RecommendationResult, dataset: Any, lang: str = "id") -> Table:
+    from ..escaping import DataTable as Table
+
+    from ..i18n import translator
+    from ..workload import figures_report
+
+    _ = translator(lang)
     report = figures_report(dataset)
     after = {u.unit_id: u.ej_after for u in result.units}
-    table = Table(title="Beban kerja per OPD / workload by agency")
-    for column in ("OPD", "pegawai", "kebutuhan", "EJ", "EJ sesudah"):
-        table.add_column(column, justify="left" if column == "OPD" else "right")
+    table = Table(title=_("Workload by agency"))
+    for i, column in enumerate((_("OPD"), _("Staff"), _("Staff needed"), _("EJ"), _("EJ after"))):
+        table.add_column(column, justify="left" if i == 0 else "right")
     for unit in sorted(report.opd_units(), key=lambda u: u.name):
         ej = "-" if unit.ej is None else f"{unit.ej:.2f}"
         ej_after = after.get(unit.unit_id)
@@ -59,29 +63,46 @@ def workload_table(result: RecommendationResult, dataset: Any) -> Table:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
+    from ..atomic import write_bytes, write_text
+    from ..explain import render_markdown, render_table
+    from ..i18n import translator
+    from ..spreadsheet import plan_workbook
+    from ..workload import figures_report
+    from ..locations import bundled_example_dir
+    from ..recommendation import RecommendOptions
+    from .recommend import run_pipeline
+    from .validate import checked_dataset
+
+    _ = translator(args.lang)
+    as_json = args.format == "json"
     # Piped output (CI logs, files) gets a width that fits the plan table, not the 80-column default.
-    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
-    dataset, problems = validate_dataset(args.dataset)
-    for problem in problems:
-        print(format_problem(problem), file=sys.stderr)
-    if dataset is None:
-        print(f"dataset {args.dataset}: {len(problems.errors)} error(s); fix them first (mutasi-rules validate)",
-              file=sys.stderr)
-        return EXIT_PROBLEMS
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150, stderr=as_json)
+    dataset_path = args.dataset or str(bundled_example_dir())
+    dataset = checked_dataset(dataset_path, "fix them first (mutasi-rules validate)")
     meta = dataset.metadata
-    console.print(f"[bold]{meta.name}[/bold], as_of {meta.as_of.isoformat()}: {len(dataset.units)} units, "
-                  f"{len(dataset.positions)} positions, {len(dataset.employees)} employees; dataset valid")
+    console.print(Text(meta.name, style="bold") + _(", as_of {as_of}: {units} units, {positions} positions, "
+                                                  "{employees} employees; dataset valid").format(
+        as_of=meta.as_of.isoformat(), units=len(dataset.units), positions=len(dataset.positions),
+        employees=len(dataset.employees)))
     out = Path(args.out_dir)
-    ran = run_pipeline(dataset, RecommendOptions(), out / AUDIT_FILE)
-    if isinstance(ran, int):
-        return ran
-    result = ran.result
-    plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or "none"
+    result = run_pipeline(dataset, RecommendOptions(), out / AUDIT_FILE, lang=args.lang).result
+    plugin_names = ", ".join(f"{p.name} {p.version}" for p in result.run.plugins) or _("none")
     ruleset_names = ", ".join(f"{r.id} {r.version}" for r in result.run.rulesets)
-    console.print(f"rule sets: {ruleset_names}\nplugins: {plugin_names}")
-    console.print(workload_table(result, dataset))
-    render_table(result, console, args.lang)
-    write_text(out / "plan.json", result.to_json(indent=2) + "\n")
+    console.print(Text(_("rule sets: {rulesets}\nplugins: {plugins}").format(rulesets=ruleset_names,
+                                                                          plugins=plugin_names)))
+    if not as_json:
+        console.print(workload_table(result, dataset, args.lang))
+        render_table(result, console, args.lang)
+    plan_json = result.to_json(indent=2) + "\n"
+    write_text(out / "plan.json", plan_json)
     write_text(out / "plan.md", render_markdown(result, args.lang))
-    console.print(f"written: {out / 'plan.json'}, {out / 'plan.md'}")
+    workload = figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
+    write_bytes(out / "plan.xlsx", plan_workbook(result, args.lang, workload))
+    console.print(Text(_("written: {files}").format(files=f"{out / 'plan.json'}, {out / 'plan.md'}, "
+                                                          f"{out / 'plan.xlsx'}")))
+    if as_json:
+        sys.stdout.write(plan_json)
     return EXIT_OK

@@ -11,33 +11,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from ..atomic import write_text
-from ..audit import (
-    AuditError,
-    AuditLog,
-    DecisionRecord,
-    ReplayError,
-    default_audit_path,
-    replay_plugins,
-)
-from ..canonical import canonical_json
-from ..explain import Lang, explain_employee, explain_result, explanation_json
-from ..loading import validate_dataset
-from ..models import Dataset
-from ..notices import NoticeSettings, plugin_contacts, write_notices
-from ..plugins.manager import PluginError, PluginManager, load_plugins
-from ..recommendation import RecommendationResult
-from ..report import write_report
-from ..workload import figures_report
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from ..errors import UsageError
+from ..locations import default_audit_path
+from . import EXIT_OK, add_format_argument
 from .audit import DB_HELP
-from .validate import format_problem
+from .settings import add_settings_argument, region_from_args
+
+#: notices.NoticeSettings().objection_days (a test pins it); written here so --help loads no notices code.
+DEFAULT_OBJECTION_DAYS = 14
+
+if TYPE_CHECKING:
+    from ..audit import DecisionRecord
+    from ..explain import Lang
+    from ..models import Dataset
+    from ..plugins.manager import PluginManager
+    from ..recommendation import RecommendationResult
 
 
 def register(subparsers: Any) -> None:
@@ -52,23 +43,35 @@ def register(subparsers: Any) -> None:
     parser.add_argument("run_id", metavar="RUN_ID", nargs="?",
                         help="run id in the decision log (a unique prefix is enough); see: mutasi-rules audit list")
     parser.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
+    parser.add_argument("--expect-head", metavar="HASH",
+                        help="refuse the log unless it still holds the record with this hash (printed on earlier "
+                             "reports and letters)")
     parser.add_argument("--result", metavar="FILE",
                         help="explain a result file (recommend --format json) instead of a logged run")
     parser.add_argument("--dataset", metavar="PATH",
                         help="with --result: the dataset, for plugin contact offices and the full OPD chart")
     parser.add_argument("--employee", metavar="NIP", help="only this person")
     parser.add_argument("--lang", choices=("id", "en"), default="id", help="language (default: id)")
-    parser.add_argument("--format", choices=("text", "md", "json"), help="explanation format (default: text)")
+    add_format_argument(parser, ("text", "md", "json"), None,
+                        help="explanation format (default: text); json: docs/schemas/explain.schema.json")
     parser.add_argument("--out", metavar="FILE", help="write the explanation to FILE (atomically), not stdout")
     parser.add_argument("--notices", metavar="DIR",
                         help="write one letter draft per moved employee into DIR (<NIP>.md; <NIP>.en.md too "
                              "with --notice-lang both)")
     parser.add_argument("--notice-lang", choices=("id", "en", "both"), default="id",
                         help="language of the letters (default: id)")
-    parser.add_argument("--objection-days", type=int, default=NoticeSettings().objection_days, metavar="N",
-                        help="days to raise an objection, stated in the letters (default: %(default)s)")
+    parser.add_argument("--notice-format", choices=("md", "docx"), default="md",
+                        help="letters as Markdown or as Word documents from the region's template (default: md)")
+    parser.add_argument("--objection-days", type=int, metavar="N",
+                        help="days to raise an objection, stated in the letters (default: the settings' period, "
+                             f"else {DEFAULT_OBJECTION_DAYS})")
+    add_settings_argument(parser)
     parser.add_argument("--report", metavar="FILE",
                         help="write the report for the head of the region: FILE.html (self-contained) or FILE.md")
+    parser.add_argument("--training-plan", metavar="FILE",
+                        help="write the training plan the run implies (participants, JP, provider, batches, latest "
+                             "start, effective dates): FILE.md, FILE.json (docs/schemas/training-plan.schema.json) "
+                             "or FILE.xlsx")
     parser.set_defaults(handler=run)
 
 
@@ -82,21 +85,28 @@ class _Source:
         self.record = record
         self.dataset_path = dataset_path
         self.notes: list[str] = []
+        #: The anchor printed on letters and reports (``audit verify --expect-head``).
+        self.record_hash = record.record_hash if record is not None else None
 
     def dataset(self) -> Dataset | None:
+        from ..audit import AuditError
+        from ..problems import InputError
+        from .validate import checked_dataset
+
         if self.record is not None:
-            return self.record.dataset()
+            try:
+                return self.record.dataset()
+            except AuditError as error:  # a damaged dataset blob in the record: the input is bad
+                raise InputError(str(error), code="audit.record_unreadable") from error
         if self.dataset_path is None:
             return None
-        dataset, problems = validate_dataset(self.dataset_path)
-        if dataset is None:
-            for problem in problems.errors:
-                print(format_problem(problem), file=sys.stderr)
-            raise _Failure(EXIT_PROBLEMS, f"dataset {self.dataset_path}: {len(problems.errors)} error(s)")
-        return dataset
+        return checked_dataset(self.dataset_path, "no notices or report written")
 
     def plugins(self) -> PluginManager | None:
         """The recorded plugins (for contact offices); None, with a note, when they cannot be loaded."""
+        from ..audit import ReplayError, replay_plugins
+        from ..plugins.manager import PluginError, load_plugins
+
         options = self.result.run.options
         if not options.use_plugins:
             return None
@@ -111,80 +121,115 @@ class _Source:
             return None
 
 
-class _Failure(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def _load(args: argparse.Namespace) -> _Source:
+    """The run to explain. A run or result that cannot be found or read is bad input (exit code 1)."""
+    from pydantic import ValidationError
+
+    from ..audit import AuditError, TamperedLogError, open_verified_record
+    from ..problems import InputError
+    from ..recommendation import RecommendationResult
+
     if (args.run_id is None) == (args.result is None):
-        raise _Failure(EXIT_USAGE, "give either RUN_ID (a logged run) or --result FILE")
+        raise UsageError("give either RUN_ID (a logged run) or --result FILE")
+    if args.expect_head and args.result is not None:
+        raise UsageError("--expect-head goes with RUN_ID (it anchors the decision log)")
     if args.dataset and args.result is None:
-        raise _Failure(EXIT_USAGE, "--dataset goes with --result (a logged run holds its dataset)")
+        raise UsageError("--dataset goes with --result (a logged run holds its dataset)")
     if args.result is not None:
         path = Path(args.result)
         try:
             result = RecommendationResult.model_validate_json(path.read_text(encoding="utf-8"))
         except OSError as error:
-            raise _Failure(EXIT_PROBLEMS, f"{path}: cannot read: {error.strerror}") from error
+            raise InputError(f"{path}: cannot read: {error.strerror}", code="result.unreadable") from error
         except ValidationError as error:
-            raise _Failure(EXIT_PROBLEMS, f"{path}: not a mutasi-rules result: {error}") from error
+            raise InputError(f"{path}: not a mutasi-rules result: {error}", code="result.invalid") from error
         return _Source(result, None, None, args.dataset)
     log_path = Path(args.audit_db) if args.audit_db else default_audit_path()
     try:
-        with AuditLog(log_path, create=False) as log:
-            record = log.get(args.run_id)
+        # Read only from a log that verifies: letters and reports are never built from an edited record.
+        record = open_verified_record(log_path, args.run_id, expect_head=args.expect_head)
         return _Source(record.result(), record.run_id, record, None)
+    except TamperedLogError as error:
+        raise InputError(str(error), code="audit.tampered") from error
     except AuditError as error:
-        raise _Failure(EXIT_PROBLEMS, str(error)) from error
+        raise InputError(str(error), code="audit.unknown_run") from error
     except ValidationError as error:
-        raise _Failure(EXIT_PROBLEMS, f"audit log {log_path}, run {args.run_id}: the stored result does not "
-                                      f"load: {error}") from error
+        raise InputError(f"audit log {log_path}, run {args.run_id}: the stored result does not load: {error}",
+                         code="audit.record_unreadable") from error
 
 
 def _explanation(source: _Source, args: argparse.Namespace) -> str:
+    from ..explain import explain_employee, explain_result, explanation_json
+
     fmt = args.format or "text"
     lang: Lang = args.lang
     if fmt == "json":
-        return canonical_json(explanation_json(source.result, nip=args.employee, lang=lang, run_id=source.run_id),
-                              indent=2) + "\n"
+        from ..canonical import canonical_json
+        from ..documents import Explanation
+
+        data = explanation_json(source.result, nip=args.employee, lang=lang, run_id=source.run_id)
+        Explanation.model_validate(data)  # the published schema describes exactly this document
+        return canonical_json(data, indent=2) + "\n"
     if args.employee:
         return explain_employee(source.result, args.employee, lang, fmt, run_id=source.run_id,
                                 dataset_hint=args.dataset or "DATASET")
     return explain_result(source.result, lang, fmt, run_id=source.run_id)
 
 
-def _guarded(step: Callable[[], int]) -> int:
-    try:
-        return step()
-    except _Failure as failure:
-        print(str(failure), file=sys.stderr)
-        return failure.code
-    except AuditError as error:  # e.g. a damaged dataset blob in the record
-        print(str(error), file=sys.stderr)
-        return EXIT_PROBLEMS
-    except PluginError as error:
-        print(f"plugin failure: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+def _write_training_plan(result: RecommendationResult, path: str, lang: str) -> None:
+    from ..atomic import write_text
+    from ..service import Service
+
+    plan = Service.training_plan(result)
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        from ..canonical import canonical_json
+
+        write_text(path, canonical_json(plan, indent=2) + "\n")
+    elif suffix == ".xlsx":
+        from ..atomic import write_bytes
+        from ..spreadsheet import workbook_bytes
+        from ..training_plan import xlsx_sheets
+
+        write_bytes(path, workbook_bytes(xlsx_sheets(plan)))
+    else:
+        from ..training_plan import render_markdown
+
+        write_text(path, render_markdown(plan, lang))
+    print(f"training plan written to {path}: {len(plan.trainings)} training(s), {plan.participants_total} "
+          "participant place(s)", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.objection_days < 1:
-        print("--objection-days must be 1 or more", file=sys.stderr)
-        return EXIT_USAGE
-    return _guarded(lambda: _run(args))
+    from ..atomic import check_output_path, write_text
+    from ..i18n import translator
+    from ..notices import NoticeSettings, check_notice_folder, plugin_contacts, write_notices
+    from ..report import check_report_path
 
-
-def _run(args: argparse.Namespace) -> int:
+    _ = translator(args.lang)
+    if args.objection_days is not None and args.objection_days < 1:
+        raise UsageError("--objection-days must be 1 or more")
+    # Every output path is checked before anything is read or written (OutputError: a usage error).
+    if args.out:
+        check_output_path(args.out)
+    if args.report:
+        check_report_path(args.report)
+    if args.notices:
+        check_notice_folder(args.notices)
+    if args.training_plan is not None and Path(args.training_plan).suffix.lower() not in (".md", ".json", ".xlsx"):
+        raise UsageError("--training-plan: the file name must end in .md, .json or .xlsx")
+    region = region_from_args(args)  # before any output: bad settings write nothing
+    settings = NoticeSettings.from_region(region, args.objection_days)
     source = _load(args)
     result = source.result
+    if args.training_plan is not None:
+        _write_training_plan(result, args.training_plan, args.lang)
     writes = args.notices is not None or args.report is not None
-    if not writes or args.employee or args.format or args.out:
+    if not (writes or args.training_plan) or args.employee or args.format or args.out:
         text = _explanation(source, args)
         if args.out:
             write_text(args.out, text)
-            print(f"explanation written to {args.out}", file=sys.stderr)
+            print(_("explanation written to {path}").format(path=args.out), file=sys.stderr)
         else:
             sys.stdout.write(text)
     dataset = source.dataset() if writes else None
@@ -192,14 +237,25 @@ def _run(args: argparse.Namespace) -> int:
         plugins = source.plugins()
         contacts = plugin_contacts(plugins, dataset) if plugins is not None and dataset is not None else None
         langs: tuple[Lang, ...] = ("id", "en") if args.notice_lang == "both" else (args.notice_lang,)
-        paths = write_notices(result, args.notices, langs=langs, contacts=contacts,
-                              settings=NoticeSettings(objection_days=args.objection_days), run_id=source.run_id)
-        print(f"{len(paths)} notice(s) written to {args.notices}", file=sys.stderr)
+        if args.notice_format == "docx":
+            from ..notice_docx import write_docx_notices
+
+            paths = write_docx_notices(result, args.notices, langs=langs, contacts=contacts, region=region,
+                                       objection_days=args.objection_days, run_id=source.run_id,
+                                       record_hash=source.record_hash)
+        else:
+            paths = write_notices(result, args.notices, langs=langs, contacts=contacts,
+                                  settings=settings, run_id=source.run_id, record_hash=source.record_hash)
+        print(_("{count} notice(s) written to {path}").format(count=len(paths), path=args.notices), file=sys.stderr)
     if args.report is not None:
+        from ..report import write_report
+        from ..workload import figures_report
+
         workload = (figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
                     if dataset is not None else None)
-        write_report(result, args.report, lang=args.lang, run_id=source.run_id, workload=workload)
-        print(f"report written to {args.report}", file=sys.stderr)
+        write_report(result, args.report, lang=args.lang, run_id=source.run_id, workload=workload, region=region,
+                     record_hash=source.record_hash)
+        print(_("report written to {path}").format(path=args.report), file=sys.stderr)
     for note in source.notes:
         print(f"note: {note}", file=sys.stderr)
     return EXIT_OK

@@ -1,4 +1,7 @@
-"""``mutasi-rules generate``: write a synthetic Kota Pontianak dataset.
+"""``mutasi-rules generate``: write a synthetic Kota Pontianak dataset, or a province of regions.
+
+With ``--regions N --employees-total M`` it writes N region datasets of unequal sizes, one
+folder (or file) each under ``--out``: the input of ``mutasi-rules batch``.
 
 The dataset is built completely in memory first, so a failure leaves nothing behind.
 A new output directory is written beside its final place and renamed into it in one step;
@@ -14,13 +17,18 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..generator import MIN_EMPLOYEES, generate_dataset
-from ..loading import FORMATS, save_dataset
-from ..models import Dataset
-from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, date_arg
+from ..errors import UsageError
+from . import EXIT_OK, date_arg, positive_int
 
+if TYPE_CHECKING:
+    from ..models import Dataset
+
+# The same values as generator.MIN_EMPLOYEES and loading.FORMATS (a test pins that), written
+# here so that --help does not import the generator and the loaders.
+MIN_EMPLOYEES = 150
+FORMATS = ("json", "yaml", "csv", "xlsx")
 DEFAULT_EMPLOYEES = 7000
 DEFAULT_SEED = 1
 DEFAULT_AS_OF = dt.date(2026, 7, 1)
@@ -55,14 +63,24 @@ def register(subparsers: Any) -> None:
             "and Dinas Perhubungan have surplus pelaksana."
         ),
     )
-    parser.add_argument("--employees", type=_count, default=DEFAULT_EMPLOYEES, metavar="N",
+    parser.add_argument("--employees", type=_count, metavar="N",
                         help=f"number of employees (default: {DEFAULT_EMPLOYEES}, minimum {MIN_EMPLOYEES})")
+    parser.add_argument("--regions", type=positive_int, metavar="N",
+                        help="write N regions of realistic, unequal sizes (Kalimantan Barat's names for up to 14), "
+                             "one folder each under --out; needs --employees-total")
+    parser.add_argument("--employees-total", type=positive_int, metavar="M",
+                        help=f"employees of all regions together (at least {MIN_EMPLOYEES} per region)")
     parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED, metavar="S",
                         help=f"random seed (default: {DEFAULT_SEED})")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="output directory (csv, xlsx); for json/yaml a file, or a directory to hold "
                              "dataset.json / dataset.yaml; for xlsx a path ending in .xlsx gives one workbook")
-    parser.add_argument("--format", choices=FORMATS, default="csv", help="output format (default: csv)")
+    parser.add_argument("--format", choices=FORMATS, default="csv",
+                        help="format of the dataset written (default: csv); with json, the summary line goes to "
+                             "standard error and a failure is a JSON problem document on standard output")
+    parser.add_argument("--csv-dialect", choices=("standard", "id"), default="standard",
+                        help="csv for: standard (',' and ISO dates) or id (Excel under Indonesian settings: ';', "
+                             "DD/MM/YYYY, decimal comma, BOM; declared in metadata.csv)")
     parser.add_argument("--as-of", type=date_arg, default=DEFAULT_AS_OF, metavar="DATE",
                         help=f"date the data describe (default: {DEFAULT_AS_OF.isoformat()})")
     parser.add_argument("--candidate-determination", type=date_arg, metavar="DATE",
@@ -84,15 +102,17 @@ def is_directory_output(target: Path, fmt: str) -> bool:
     return fmt == "csv" or (fmt == "xlsx" and target.suffix.lower() != ".xlsx")
 
 
-def write(dataset: Dataset, target: Path, fmt: str) -> None:
+def write(dataset: Dataset, target: Path, fmt: str, csv_dialect: str = "standard") -> None:
     """Save atomically: documents via ``save_dataset``; a new directory via a renamed sibling."""
+    from ..loading import save_dataset
+
     if not is_directory_output(target, fmt) or target.exists():
-        save_dataset(dataset, target, fmt)
+        save_dataset(dataset, target, fmt, csv_dialect=csv_dialect)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
-        save_dataset(dataset, staging, fmt)
+        save_dataset(dataset, staging, fmt, csv_dialect=csv_dialect)
         os.chmod(staging, 0o777 & ~_umask())
         os.rename(staging, target)
     except BaseException:
@@ -107,28 +127,62 @@ def _umask() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.regions is not None or args.employees_total is not None:
+        return run_regions(args)
     target = output_path(args.out, args.format)
     wants_directory = is_directory_output(target, args.format)
     if target.exists() and target.is_dir() != wants_directory:
         kind = "directory" if wants_directory else "file"
-        print(f"mutasi-rules generate: {target} exists and is not a {kind}, which --format {args.format} writes",
-              file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"mutasi-rules generate: {target} exists and is not a {kind}, which --format "
+                         f"{args.format} writes", code="usage.output_kind")
+    from ..generator import generate_dataset
+
+    employees = args.employees if args.employees is not None else DEFAULT_EMPLOYEES
+
     try:
         dataset = generate_dataset(
-            args.employees, args.seed, args.as_of,
+            employees, args.seed, args.as_of,
             candidate_determination=args.candidate_determination, inauguration=args.inauguration,
         )
     except ValueError as exc:
-        print(f"mutasi-rules generate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"mutasi-rules generate: {exc}") from exc
     try:
-        write(dataset, target, args.format)
-    except (OSError, ValueError) as exc:
-        print(f"mutasi-rules generate: cannot write {target}: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        write(dataset, target, args.format, args.csv_dialect)
+    except ValueError as exc:
+        raise OSError(f"mutasi-rules generate: cannot write {target}: {exc}") from exc
     print(
         f"generated {len(dataset.employees)} employees, {len(dataset.positions)} positions, {len(dataset.units)} units "
-        f"(seed {args.seed}, as of {args.as_of.isoformat()}) into {target} ({args.format})"
+        f"(seed {args.seed}, as of {args.as_of.isoformat()}) into {target} ({args.format})",
+        file=sys.stderr if args.format == "json" else sys.stdout,
     )
+    return EXIT_OK
+
+
+def run_regions(args: argparse.Namespace) -> int:
+    """``--regions N --employees-total M``: one dataset per region under ``--out``, written one at a time."""
+    if args.regions is None or args.employees_total is None:
+        raise UsageError("mutasi-rules generate: --regions and --employees-total go together")
+    if args.employees is not None or args.candidate_determination or args.inauguration:
+        raise UsageError("mutasi-rules generate: --employees, --candidate-determination and --inauguration are "
+                         "for one dataset, not with --regions")
+    root = Path(args.out)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"mutasi-rules generate: {root} exists and is not a directory", code="usage.output_kind")
+    from ..generator import generate_regions, region_sizes
+
+    try:
+        region_sizes(args.regions, args.employees_total, args.seed)
+    except ValueError as exc:
+        raise UsageError(f"mutasi-rules generate: {exc}") from exc
+    count = 0
+    for plan, dataset in generate_regions(args.regions, args.employees_total, args.seed, args.as_of):
+        target = output_path(str(root / plan.slug), args.format)
+        try:
+            write(dataset, target, args.format, args.csv_dialect)
+        except ValueError as exc:
+            raise OSError(f"mutasi-rules generate: cannot write {target}: {exc}") from exc
+        count += len(dataset.employees)
+        print(f"  {plan.slug}: {len(dataset.employees)} employees", file=sys.stderr)
+    print(f"generated {args.regions} regions, {count} employees (seed {args.seed}, as of {args.as_of.isoformat()}) "
+          f"into {root} ({args.format})", file=sys.stderr if args.format == "json" else sys.stdout)
     return EXIT_OK

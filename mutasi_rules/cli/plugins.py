@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from rich.console import Console
-from rich.table import Table
+from ..errors import UsageError
+from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_format_argument
 
-from ..canonical import canonical_json
-from ..plugins import ENV_DISABLE, PluginConflictError, PluginManager, PluginSettings
-from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+if TYPE_CHECKING:
+    from ..plugins import PluginSettings
+
+# The same as plugins.manager.ENV_DISABLE (a test pins it); written here so --help loads no plugin code.
+ENV_DISABLE = "MUTASI_RULES_DISABLE_PLUGINS"
 
 
 def add_plugin_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,20 +62,33 @@ def add_plugin_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_plugin_option(text: str) -> tuple[str, str, Any]:
-    """``NAME:KEY=VALUE`` -> (name, key, value); the value is parsed as a YAML scalar or list."""
+    """``NAME:KEY=VALUE`` -> (name, key, value); the value is parsed as a YAML scalar or list.
+
+    Raises :class:`UsageError` (a ValueError) for a malformed option.
+    """
+    import yaml
+
+    from .. import limits
+    from ..problems import shorten
+
     name, sep, rest = text.partition(":")
     key, eq, raw = rest.partition("=")
     if not sep or not eq or not name or not key:
-        raise ValueError(f"plugin option {text!r} is not NAME:KEY=VALUE")
+        raise UsageError(f"plugin option {text!r} is not NAME:KEY=VALUE", code="usage.plugin_option")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = limits.safe_yaml_load(raw) if raw.strip() else ""  # alias bombs refused before expanding
     except yaml.YAMLError as exc:
-        raise ValueError(f"plugin option {text!r}: value is not valid YAML ({exc})") from None
+        raise UsageError(f"plugin option {shorten(text)!r}: value is not valid YAML ({exc})",
+                         code="usage.plugin_option") from None
+    except limits.LimitExceeded as exc:
+        raise UsageError(f"plugin option {shorten(text)!r}: {exc}", code="usage.plugin_option") from None
     return name, key, value
 
 
 def settings_from_args(args: argparse.Namespace) -> PluginSettings:
-    """The :class:`PluginSettings` of the parsed plugin options (raises ValueError on a bad option)."""
+    """The :class:`PluginSettings` of the parsed plugin options (raises UsageError on a bad option)."""
+    from ..plugins import PluginSettings
+
     options: dict[str, dict[str, Any]] = {}
     for text in getattr(args, "plugin_options", []):
         name, key, value = parse_plugin_option(text)
@@ -95,36 +109,38 @@ def register(subparsers: Any) -> None:
         "list",
         help="list plugins with version, source, status and hooks",
         description="List every discovered plugin: name, version, source, status (enabled, disabled, broken) "
-        "and the hooks it implements. Exit 3 when a plugin is broken.",
+        "and the hooks it implements. Exit 3 when a plugin is broken. JSON layout: "
+        "docs/schemas/plugins-list.schema.json.",
     )
     add_plugin_arguments(listing)
-    listing.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    add_format_argument(listing, ("table", "json"), "table")
     listing.set_defaults(handler=run_list)
     parser.set_defaults(handler=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
 
 
 def run_list(args: argparse.Namespace) -> int:
-    try:
-        settings = settings_from_args(args)
-    except ValueError as exc:
-        print(f"mutasi-rules plugins list: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    # Listing shows broken plugins rather than stopping at the first.
+    from ..plugins import PluginManager
+
+    settings = settings_from_args(args)
+    # Listing shows broken plugins rather than stopping at the first; a conflict (e.g. two
+    # plugins with one name) is not skippable and fails the command (PluginConflictError).
     manager = PluginManager(settings.model_copy(update={"skip_broken": True}))
-    try:
-        manager.load()
-    except PluginConflictError as exc:  # e.g. two plugins with one name: not skippable
-        print(f"mutasi-rules plugins list: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    manager.load()
     plugins = manager.list_plugins()
     if args.format == "json":
-        print(canonical_json({"plugins": [p.as_dict() for p in plugins]}, indent=2))
+        from ..canonical import canonical_json
+        from ..documents import PluginList
+
+        print(canonical_json(PluginList.of(plugins).model_dump(mode="json"), indent=2))
     else:
         _print_table(plugins)
     return EXIT_FAILURE if any(p.status == "broken" for p in plugins) else EXIT_OK
 
 
 def _print_table(plugins: list[Any]) -> None:
+    from rich.console import Console
+    from ..escaping import DataTable as Table
+
     console = Console(width=160, highlight=False, soft_wrap=True)
     if not plugins:
         console.print("No plugins found (entry-point group mutasi_rules; add one with --plugin).")

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from ..canonical import canonical_json
-from ..problems import InputError, Problem, Problems
-from ..facts import ExtensionAttribute
-from ..plugins.manager import PluginError, load_plugins
-from ..rulesets import LoadedRuleSet, collect_rulesets
+from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument
 from .plugins import add_plugin_arguments, settings_from_args
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from ..escaping import DataTable as Table
+
+    from ..facts import ExtensionAttribute
+    from ..problems import Problem
+    from ..rulesets import LoadedRuleSet
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +35,7 @@ def register(subparsers: Any) -> None:
         "check every condition and message, and the rule sets against each other. Exit 1 on any error.",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="rule file or directory")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_format_argument(check, ("text", "json"), "text")
     _add_extension_arguments(check)
     check.set_defaults(handler=run_check)
 
@@ -49,6 +47,7 @@ def register(subparsers: Any) -> None:
         "Exit 1 on any failure or load problem.",
     )
     test.add_argument("paths", nargs="+", metavar="PATH", help="rule file, test file or directory")
+    add_format_argument(test, ("text", "json"), "text")
     _add_extension_arguments(test)
     test.set_defaults(handler=run_test)
 
@@ -64,6 +63,8 @@ def _extensions(args: argparse.Namespace) -> list[ExtensionAttribute]:
     """The fact attributes the enabled plugins declare (installed ones and --plugin)."""
     if args.no_plugins:
         return []
+    from ..plugins.manager import load_plugins
+
     return load_plugins(settings_from_args(args)).fact_attributes()
 
 
@@ -122,16 +123,16 @@ def _validity(loaded: LoadedRuleSet) -> str:
     return f"{r.effective_from.isoformat()} – {r.effective_until.isoformat() if r.effective_until else 'open'}"
 
 
-def _effects(loaded: LoadedRuleSet) -> dict[str, int]:
-    return dict(sorted(Counter(rule.effect.value for rule in loaded.rules).items()))
-
-
 def _summary_table(loaded: Sequence[LoadedRuleSet]) -> Table:
+    from ..escaping import DataTable as Table
+
+    from ..documents import rule_effects
+
     table = Table(title="Rule sets", show_lines=False)
     for name in ("id", "version", "validity", "origin", "rules", "by effect"):
         table.add_column(name, overflow="fold")
     for one in sorted(loaded, key=lambda r: (r.id, r.version)):
-        effects = ", ".join(f"{effect} {count}" for effect, count in _effects(one).items())
+        effects = ", ".join(f"{effect} {count}" for effect, count in rule_effects(one).items())
         table.add_row(one.id, one.version, _validity(one), one.origin, str(len(one.rules)), effects)
     return table
 
@@ -146,33 +147,21 @@ def _print_problems(problems: Sequence[Problem], out: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    try:
-        extensions = _extensions(args)
-    except (PluginError, ValueError) as error:
-        print(f"plugin failure: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    from ..rulesets import collect_rulesets
+
+    extensions = _extensions(args)
     loaded, problems = collect_rulesets(args.paths, extensions=extensions)
     errors = problems.errors
     if args.format == "json":
-        document = {
-            "ok": not errors,
-            "rulesets": [
-                {
-                    "id": one.id,
-                    "version": one.version,
-                    "effective_from": one.ruleset.effective_from,
-                    "effective_until": one.ruleset.effective_until,
-                    "origin": one.origin,
-                    "sha256": one.sha256,
-                    "rules": len(one.rules),
-                    "effects": _effects(one),
-                }
-                for one in sorted(loaded, key=lambda r: (r.id, r.version))
-            ],
-            "problems": [p.model_dump(mode="json", exclude_none=True) for p in problems],
-        }
-        sys.stdout.write(canonical_json(document, indent=2) + "\n")
+        from ..canonical import canonical_json
+        from ..documents import RuleCheckReport
+
+        data = RuleCheckReport.of(loaded, list(problems)).model_dump(mode="json")
+        data["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in problems]  # only what is known
+        sys.stdout.write(canonical_json(data, indent=2) + "\n")
         return EXIT_PROBLEMS if errors else EXIT_OK
+    from rich.console import Console
+
     # Not a terminal (a pipe, a CI log): wide enough that ids and paths are not folded.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
     if loaded:
@@ -188,27 +177,37 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
-    from ..ruletests import find_test_inputs, run_rule_tests
+    from ..problems import InputError, Problems
+    from ..rulesets import collect_rulesets
+    from ..ruletests import RuleTestReport, find_test_inputs, run_rule_tests
 
-    try:
-        extensions = _extensions(args)
-    except (PluginError, ValueError) as error:
-        print(f"plugin failure: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+    extensions = _extensions(args)
     problems = Problems()
     rule_paths, test_paths = find_test_inputs(args.paths, problems)
     loaded, found = collect_rulesets(rule_paths, extensions=extensions) if rule_paths else ([], Problems())
     problems.extend(found)
     if not test_paths:
         problems.error("ruletest.none", "no test files (*.tests.yaml) found in: " + ", ".join(map(str, args.paths)))
-    if problems.errors:
-        _print_problems(list(problems), sys.stdout)
+    report: RuleTestReport | None = None
+    if not problems.errors:
+        try:
+            report = run_rule_tests(test_paths, loaded, extensions=extensions)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if args.format == "json":
+        from ..canonical import canonical_json
+        from ..documents import RuleTestSummary
+
+        summary = RuleTestSummary.of(report, list(problems))
+        data = summary.model_dump(mode="json")
+        data["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in problems]  # only what is known
+        sys.stdout.write(canonical_json(data, indent=2) + "\n")
+    if report is None:
+        if args.format != "json":
+            _print_problems(list(problems), sys.stdout)
         return EXIT_PROBLEMS
-    try:
-        report = run_rule_tests(test_paths, loaded, extensions=extensions)
-    except InputError as exc:
-        _print_problems(exc.problems, sys.stdout)
-        return EXIT_PROBLEMS
+    if args.format == "json":
+        return EXIT_FAILURE if report.errors else EXIT_OK if report.ok else EXIT_PROBLEMS
     for case in report.cases:
         status = "PASS" if case.passed else ("ERROR" if case.error else "FAIL")
         print(f"{status}  {case.ruleset}: {case.name}  ({case.location})")

@@ -6,10 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from ..atomic import write_text
-from ..canonical import canonical_json
-from ..schemas import SCHEMAS, schema_for
-from . import EXIT_OK
+from ..schemas import SCHEMAS
+from . import EXIT_OK, add_format_argument
 
 
 def register(subparsers: Any) -> None:
@@ -21,10 +19,15 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("target", choices=sorted(SCHEMAS), metavar="TARGET", help=", ".join(sorted(SCHEMAS)))
     parser.add_argument("--out", metavar="FILE", help="write the schema to FILE (atomically) instead of stdout")
+    add_format_argument(parser, ("json",), "json", help="the schema is always JSON (accepted for uniformity)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..atomic import write_text
+    from ..canonical import canonical_json
+    from ..schemas import schema_for
+
     text = canonical_json(schema_for(args.target), indent=2) + "\n"
     if args.out:
         write_text(args.out, text)

@@ -14,14 +14,17 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..access import Role, ServiceConfig, add_key, read_config, revoke_key, write_config
-from ..canonical import canonical_json
-from ..problems import InputError
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from ..errors import MutasiRulesError, UsageError
+from . import EXIT_OK, EXIT_USAGE, add_format_argument
 
-ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"
+if TYPE_CHECKING:
+    from ..access import ServiceConfig
+
+ROLES = ("analyst", "auditor", "agency", "admin")  # mutasi_rules.access.Role, without importing pydantic here
+
+ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"  # mutasi_rules.access.ENV_CONFIG (not imported: start-up stays cheap)
 DEFAULT_CONFIG = "mutasi-rules-service.yaml"
 CONFIG_HELP = f"service configuration file (default: ${ENV_CONFIG} if set, else ./{DEFAULT_CONFIG})"
 
@@ -40,6 +43,11 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes (default: 1); each prepares its own run contexts, so concurrent "
+                            "why-not queries run in parallel at the cost of memory")
+    add_format_argument(serve, ("text", "json"), "text",
+                        help="with json, a failure to start is a JSON problem document on standard output")
     serve.set_defaults(handler=run_serve)
 
     keys = subparsers.add_parser(
@@ -53,21 +61,21 @@ def register(subparsers: Any) -> None:
 
     add = commands.add_parser("add", help="make a key and print it (once)")
     add.add_argument("--name", required=True, help="who holds the key, e.g. 'SIMPEG BKPSDM'")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--unit", metavar="UNIT_ID", help="agency keys: the unit whose subtree the key sees")
     add.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
-    add.add_argument("--format", choices=("text", "json"), default="text")
+    add_format_argument(add, ("text", "json"), "text")
     add.set_defaults(handler=run_add)
 
     listing = commands.add_parser("list", help="list the keys (never the keys themselves)")
     listing.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
-    listing.add_argument("--format", choices=("text", "json"), default="text")
+    add_format_argument(listing, ("text", "json"), "text")
     listing.set_defaults(handler=run_list)
 
     revoke = commands.add_parser("revoke", help="revoke a key (a running server refuses it at once)")
     revoke.add_argument("key_id", metavar="KEY_ID", help="the key id shown by 'keys list'")
     revoke.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
-    revoke.add_argument("--format", choices=("text", "json"), default="text")
+    add_format_argument(revoke, ("text", "json"), "text")
     revoke.set_defaults(handler=run_revoke)
 
 
@@ -76,13 +84,16 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return EXIT_USAGE
 
 
-def _read(path: Path, *, missing_ok: bool) -> ServiceConfig | None:
-    try:
-        return read_config(path, missing_ok=missing_ok)
-    except InputError as error:
-        for problem in error.problems:
-            print(str(problem), file=sys.stderr)
-        return None
+def _read(path: Path, *, missing_ok: bool) -> ServiceConfig:
+    from ..access import read_config
+
+    return read_config(path, missing_ok=missing_ok)  # InputError naming the file, field and value
+
+
+def _emit(document: object) -> None:
+    from ..canonical import canonical_json
+
+    sys.stdout.write(canonical_json(document, indent=2) + "\n")
 
 
 def _now() -> dt.datetime:
@@ -90,20 +101,19 @@ def _now() -> dt.datetime:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from ..access import Role, add_key, write_config
+
     path = config_path(args)
-    config = _read(path, missing_ok=True)
-    if config is None:
-        return EXIT_PROBLEMS
     try:
-        config, key = add_key(config, args.name, Role(args.role), unit_id=args.unit, created=_now())
+        config, key = add_key(_read(path, missing_ok=True), args.name, Role(args.role), unit_id=args.unit,
+                              created=_now())
     except ValueError as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(str(error), code="usage.arguments") from error
     write_config(path, config)
     entry = config.keys[-1]
     if args.format == "json":
-        sys.stdout.write(canonical_json({"id": entry.id, "key": key, "name": entry.name, "role": entry.role.value,
-                                         "unit_id": entry.unit_id, "config": str(path)}, indent=2) + "\n")
+        _emit({"id": entry.id, "key": key, "name": entry.name, "role": entry.role.value, "unit_id": entry.unit_id,
+               "config": str(path)})
     else:
         print(key)
         print(f"key {entry.id} ({entry.role.value}{', unit ' + entry.unit_id if entry.unit_id else ''}) added to "
@@ -113,13 +123,10 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     path = config_path(args)
-    config = _read(path, missing_ok=True)
-    if config is None:
-        return EXIT_PROBLEMS
     rows = [{"id": k.id, "name": k.name, "role": k.role.value, "unit_id": k.unit_id, "created": k.created,
-             "revoked": k.revoked} for k in config.keys]
+             "revoked": k.revoked} for k in _read(path, missing_ok=True).keys]
     if args.format == "json":
-        sys.stdout.write(canonical_json(rows, indent=2) + "\n")
+        _emit(rows)
         return EXIT_OK
     if not rows:
         print(f"no keys in {path}")
@@ -131,32 +138,35 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
+    from ..access import revoke_key, write_config
+    from ..problems import InputError
+
     path = config_path(args)
-    config = _read(path, missing_ok=False)
-    if config is None:
-        return EXIT_PROBLEMS
     try:
-        config = revoke_key(config, args.key_id, when=_now())
+        config = revoke_key(_read(path, missing_ok=False), args.key_id, when=_now())
     except KeyError:
-        print(f"no key {args.key_id!r} in {path} (see: mutasi-rules keys list)", file=sys.stderr)
-        return EXIT_PROBLEMS
+        raise InputError(f"no key {args.key_id!r} in {path} (see: mutasi-rules keys list)",
+                         code="keys.unknown") from None
     write_config(path, config)
     if args.format == "json":
-        sys.stdout.write(canonical_json({"id": args.key_id, "revoked": True}, indent=2) + "\n")
+        _emit({"id": args.key_id, "revoked": True})
     else:
         print(f"key {args.key_id} revoked in {path}")
     return EXIT_OK
 
 
+class MissingExtra(MutasiRulesError):
+    """The HTTP service's packages (the ``service`` extra) are not installed."""
+
+    code = "service.not_installed"
+
+
 def run_serve(args: argparse.Namespace) -> int:
     path = config_path(args)
     if not path.exists():
-        print(f"no service configuration at {path}; make one with a first key: "
-              f"mutasi-rules keys add --name NAME --role admin --config {path}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"no service configuration at {path}; make one with a first key: "
+                         f"mutasi-rules keys add --name NAME --role admin --config {path}", code="usage.config")
     config = _read(path, missing_ok=False)
-    if config is None:
-        return EXIT_PROBLEMS
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         print(f"warning: {path} is readable by others; it should be 0600 (chmod 600 {path})", file=sys.stderr)
     if not any(key.active for key in config.keys):
@@ -167,16 +177,22 @@ def run_serve(args: argparse.Namespace) -> int:
         from ..hosted import HostedService
         from ..http import create_app
     except ModuleNotFoundError as error:
-        print(f"the HTTP service needs the 'service' extra: pip install 'mutasi-rules[service]' ({error.name} "
-              "is missing)", file=sys.stderr)
-        return EXIT_FAILURE
-    hosted = HostedService(config, config_path=path)
+        raise MissingExtra(f"the HTTP service needs the 'service' extra: pip install 'mutasi-rules[service]' "
+                           f"({error.name} is missing)") from error
+    if args.workers < 1:
+        raise UsageError("--workers must be 1 or more", code="usage.arguments")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        uvicorn.run(create_app(hosted), host=args.host, port=args.port, access_log=False, log_level="info",
-                    server_header=False)
-    finally:
-        hosted.close()
+    common: dict[str, Any] = {"host": args.host, "port": args.port, "access_log": False, "log_level": "info",
+                              "server_header": False}
+    if args.workers > 1:  # each worker builds its app from the configuration file
+        os.environ[ENV_CONFIG] = str(path.resolve())
+        # uvicorn kills a worker that does not answer its health ping within this time; a worker busy with a
+        # recommend (seconds of work that may hold the interpreter lock) must not be killed mid-run.
+        patience = int(config.limits.request_timeout_seconds) + 60
+        uvicorn.run("mutasi_rules.http.app:app_from_environment", factory=True, workers=args.workers,
+                    timeout_worker_healthcheck=patience, **common)
+    else:
+        uvicorn.run(create_app(HostedService(config, config_path=path)), **common)
     return EXIT_OK
 
 

@@ -6,24 +6,18 @@ See docs/workload.md for the figures and the JSON layout.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import atomic
-from ..canonical import canonical_json
-from ..problems import InputError
-from ..workload import (
-    PositionWorkload,
-    UnitWorkload,
-    WorkloadReport,
-    WorkloadSettings,
-    analyse_workload,
-)
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, date_arg
+from ..errors import UsageError
+from . import EXIT_OK, add_format_argument, date_arg
+from .validate import read_all
+
+if TYPE_CHECKING:
+    from ..workload import PositionWorkload, UnitWorkload, WorkloadReport, WorkloadSettings
 
 CSV_COLUMNS = (
     "position_id",
@@ -70,10 +64,20 @@ def register(subparsers: Any) -> None:
         description="Workload analysis (ABK) of a dataset: staff needed, job efficiency (EJ) and its grade, "
         "shortage/surplus labels from the staffing-norm rules, and the balance across OPD.",
     )
-    parser.add_argument("dataset", metavar="DATASET", help="dataset file or directory")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                        help="table: per OPD (and positions of --unit); json: the full report; csv: one row "
-                        "per position (default: table)")
+    parser.add_argument("dataset", metavar="DATASET", nargs="+",
+                        help="dataset file or directory; with --trend, two or more snapshots")
+    parser.add_argument("--trend", action="store_true",
+                        help="EJ per OPD across the DATASET snapshots, ordered by their as_of (table, json: "
+                        "docs/schemas/workload-trend.schema.json, or xlsx; --chart draws lines)")
+    add_format_argument(parser, ("table", "json", "csv", "xlsx"), "table",
+                        help="table: per OPD (and positions of --unit); json: the full report "
+                             "(docs/schemas/workload.schema.json); csv: one row per position; xlsx: a workbook of "
+                             "units, positions and the balance (needs --out) (default: table)")
+    parser.add_argument("--csv-dialect", choices=("standard", "id"), default="standard",
+                        help="csv for: standard (',' and a decimal point) or id (Excel under Indonesian settings: "
+                        "';', decimal comma, UTF-8 with BOM)")
+    parser.add_argument("--lang", choices=("id", "en"), default="id",
+                        help="language of the table, chart and xlsx headers (default: id)")
     parser.add_argument("--unit", metavar="ID", help="show the positions of this unit and its sub-units; "
                         "json and csv are limited to them")
     parser.add_argument("--rules", metavar="PATH", action="append", type=Path,
@@ -90,59 +94,88 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "xlsx" and args.out is None:
+        raise UsageError("--format xlsx writes a workbook: give --out FILE.xlsx")
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
-        print(f"error: --chart {args.chart}: the file name must end in .png or .svg", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"--chart {args.chart}: the file name must end in .png or .svg")
+    if args.trend:
+        return run_trend(args)
+    if len(args.dataset) > 1:
+        raise UsageError("several datasets are compared with --trend")
+    args.dataset = args.dataset[0]
 
+    from .. import atomic
     from ..loading import load_dataset
     from ..rulesets import default_rules_dir, load_rulesets
+    from ..workload import WorkloadSettings, analyse_workload
 
-    problems: list[InputError] = []
-    dataset = rulesets = None
-    try:
-        dataset = load_dataset(args.dataset)
-    except InputError as exc:
-        problems.append(exc)
-    try:
-        rulesets = load_rulesets(args.rules or [default_rules_dir()])
-    except InputError as exc:
-        problems.append(exc)
-    if problems or dataset is None or rulesets is None:
-        for exc in problems:
-            print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
+    dataset, rulesets = read_all(lambda: load_dataset(args.dataset),
+                                 lambda: load_rulesets(args.rules or [default_rules_dir()]))
 
     if args.unit is not None and args.unit not in {u.id for u in dataset.units}:
-        print(f"error: --unit {args.unit!r} is not a unit of the dataset", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"--unit {args.unit!r} is not a unit of the dataset")
 
     settings = WorkloadSettings(effective_hours_per_year=args.effective_hours, rounding=args.rounding)
-    try:
-        report = analyse_workload(dataset, rulesets, as_of=args.as_of, settings=settings)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    except Exception as exc:  # the engine or a rule failed at run time
-        print(f"error: workload analysis failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    report = analyse_workload(dataset, rulesets, as_of=args.as_of, settings=settings)
 
     if args.format == "json":
+        from ..canonical import canonical_json
+
         text = canonical_json(restrict(report, args.unit), indent=2) + "\n"
     elif args.format == "csv":
-        text = render_csv(positions_in(report, args.unit))
-    else:
-        text = render_table(report, args.unit, width=120 if args.out else None)
+        text = render_csv(positions_in(report, args.unit), args.csv_dialect)
+    elif args.format == "xlsx":
+        from ..spreadsheet import workload_workbook
 
-    try:
+        shown = restrict(report, args.unit)
+        atomic.write_bytes(args.out, workload_workbook(report, shown.positions, shown.units, CSV_COLUMNS, args.lang))
+        text = None
+    else:
+        text = render_table(report, args.unit, width=120 if args.out else None, lang=args.lang)
+
+    if text is None:
+        pass  # the workbook is written
+    elif args.out is not None:
+        atomic.write_text(args.out, text)
+    else:
+        sys.stdout.write(text)
+    if args.chart is not None:
+        write_chart(report, args.chart, args.unit, args.lang)
+    return EXIT_OK
+
+
+def run_trend(args: argparse.Namespace) -> int:
+    """``workload A B C --trend``: EJ per OPD across snapshots (mutasi_rules.trend)."""
+    if args.format == "csv" or args.unit is not None or args.rules or args.as_of is not None:
+        raise UsageError("--trend gives a table, json or xlsx, city-wide, each snapshot on its own as_of "
+                         "(no csv, --unit, --rules or --as-of)")
+    from .. import atomic
+    from ..recommendation import RecommendOptions
+    from ..service import Service
+    from ..trend import chart_bytes, xlsx_sheets
+    from ..trend import render_table as render_trend
+    from ..workload import WorkloadSettings
+
+    datasets = read_all(*[lambda path=path: Service.load_dataset(path) for path in args.dataset])
+    settings = WorkloadSettings(effective_hours_per_year=args.effective_hours, rounding=args.rounding)
+    trend = Service().trend(datasets, RecommendOptions(workload=settings), sources=list(args.dataset))
+    if args.format == "xlsx":
+        from ..spreadsheet import workbook_bytes
+
+        atomic.write_bytes(args.out, workbook_bytes(xlsx_sheets(trend)))
+    else:
+        if args.format == "json":
+            from ..canonical import canonical_json
+
+            text = canonical_json(trend, indent=2) + "\n"
+        else:
+            text = render_trend(trend)
         if args.out is not None:
             atomic.write_text(args.out, text)
         else:
             sys.stdout.write(text)
-        if args.chart is not None:
-            write_chart(report, args.chart, args.unit)
-    except OSError as exc:
-        print(f"error: cannot write output: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    if args.chart is not None:
+        atomic.write_bytes(args.chart, chart_bytes(trend, args.chart.suffix.lower().lstrip(".")))
     return EXIT_OK
 
 
@@ -185,25 +218,11 @@ def restrict(report: WorkloadReport, unit_id: str | None) -> WorkloadReport:
 # --------------------------------------------------------------------------- renderers
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return str(getattr(value, "value", value))
+def render_csv(positions: Sequence[PositionWorkload], dialect: str = "standard") -> str:
+    """One row per position; text that would start a formula is neutralised (see spreadsheet.csv_text)."""
+    from ..spreadsheet import csv_text, workload_rows
 
-
-def render_csv(positions: Sequence[PositionWorkload]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for position in positions:
-        writer.writerow([_cell(getattr(position, column)) for column in CSV_COLUMNS])
-    return buffer.getvalue()
+    return csv_text(CSV_COLUMNS, workload_rows(positions, CSV_COLUMNS), dialect)
 
 
 def _num(value: float | int | None, places: int = 2) -> str:
@@ -214,7 +233,12 @@ def _num(value: float | int | None, places: int = 2) -> str:
     return f"{value:,.{places}f}"
 
 
-def _unit_row(unit: UnitWorkload) -> list[str]:
+def _ej(value: float | None, settings: WorkloadSettings) -> str:
+    """An EJ on its own side of every grade and band edge (1.0004 is A: 1.001, not 1.000)."""
+    return _num(None if value is None else settings.ej_shown(value, 3), 3)
+
+
+def _unit_row(unit: UnitWorkload, settings: WorkloadSettings) -> list[str]:
     positions = str(unit.position_count)
     if unit.positions_without_data:
         positions += f" ({unit.positions_without_data} ?)"
@@ -227,63 +251,68 @@ def _unit_row(unit: UnitWorkload) -> list[str]:
         _num(unit.staff_needed),
         _num(unit.staff_needed_rounded),
         _num(unit.gap),
-        _num(unit.ej, 3),
+        _ej(unit.ej, settings),
         unit.ej_grade or "–",
         ", ".join(unit.labels) or "–",
     ]
 
 
-def render_table(report: WorkloadReport, unit_id: str | None, width: int | None = None) -> str:
+def render_table(report: WorkloadReport, unit_id: str | None, width: int | None = None, lang: str = "id") -> str:
     from rich.console import Console
-    from rich.table import Table
+    from ..escaping import DataTable as Table
 
+    from ..i18n import translate_message, translator
+
+    _ = translator(lang)
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or 160, color_system=None, force_terminal=False,
-                      highlight=False, emoji=False)
-    headers = ["Unit", "Name", "Positions", "Bezetting", "Workload h", "Needed", "Rounded", "Gap",
-               "EJ", "Grade", "Label"]
-    table = Table(title=f"Workload per OPD: {report.dataset}, {report.as_of.isoformat()}, "
-                  f"{report.effective_hours_per_year:g} effective h/year")
+                      highlight=False, emoji=False, markup=False)
+    headers = [_("Unit"), _("Name"), _("Positions"), _("Bezetting"), _("Workload h"), _("Needed"), _("Rounded"),
+               _("Gap"), _("EJ"), _("Grade"), _("Label")]
+    table = Table(title=_("Workload per OPD: {dataset}, {as_of}, {hours} effective h/year").format(
+        dataset=report.dataset, as_of=report.as_of.isoformat(), hours=f"{report.effective_hours_per_year:g}"))
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
     for unit in report.opd_units():
-        table.add_row(*_unit_row(unit))
+        table.add_row(*_unit_row(unit, report.settings))
     console.print(table)
 
     b = report.balance
-    console.print(
-        f"Balance over {b.units_considered} OPD with an EJ: mean {_num(b.ej_mean, 4)}, "
-        f"spread (sd) {_num(b.ej_std, 4)}, min {_num(b.ej_min, 4)} ({b.ej_min_unit or '–'}), "
-        f"max {_num(b.ej_max, 4)} ({b.ej_max_unit or '–'}); outside [{b.band_low:g}, {b.band_high:g}]: "
-        f"{len(b.outside_band)} ({_num(None if b.outside_band_share is None else b.outside_band_share * 100, 1)}%)"
-    )
+    console.print(_(
+        "Balance over {count} OPD with an EJ: mean {mean}, spread (sd) {sd}, min {min} ({min_unit}), "
+        "max {max} ({max_unit}); outside [{low}, {high}]: {outside} ({share}%)").format(
+        count=b.units_considered, mean=_num(b.ej_mean, 4), sd=_num(b.ej_std, 4), min=_num(b.ej_min, 4),
+        min_unit=b.ej_min_unit or "–", max=_num(b.ej_max, 4), max_unit=b.ej_max_unit or "–",
+        low=f"{b.band_low:g}", high=f"{b.band_high:g}", outside=len(b.outside_band),
+        share=_num(None if b.outside_band_share is None else b.outside_band_share * 100, 1)))
     if b.units_excluded:
-        console.print(f"OPD without an EJ (unknown workload or no staff): {', '.join(b.units_excluded)}")
+        console.print(_("OPD without an EJ (unknown workload or no staff): {units}").format(
+            units=", ".join(b.units_excluded)))
 
     if unit_id is not None:
         unit = report.unit(unit_id)
         units = subtree(report, unit_id)
-        sub = Table(title=f"Units in {unit_id}" if unit else unit_id)
+        sub = Table(title=_("Units in {unit}").format(unit=unit_id) if unit else unit_id)
         for i, header in enumerate(headers):
             sub.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
         for u in report.units:
             if u.unit_id in units:
-                sub.add_row(*_unit_row(u))
+                sub.add_row(*_unit_row(u, report.settings))
         console.print(sub)
-        positions = Table(title=f"Positions of {unit_id} and its sub-units")
-        for i, header in enumerate(["Position", "Name", "Unit", "Bezetting", "Workload h", "Needed", "Rounded",
-                                    "Gap", "EJ", "Grade", "Label"]):
+        positions = Table(title=_("Positions of {unit} and its sub-units").format(unit=unit_id))
+        for i, header in enumerate([_("Position"), _("Name"), _("Unit"), _("Bezetting"), _("Workload h"),
+                                    _("Needed"), _("Rounded"), _("Gap"), _("EJ"), _("Grade"), _("Label")]):
             positions.add_column(header, justify="left" if i < 3 or i >= 9 else "right")
         for p in positions_in(report, unit_id):
             positions.add_row(
                 p.position_id, p.name, p.unit_id, str(p.bezetting), _num(p.workload_hours, 0),
-                _num(p.staff_needed), _num(p.staff_needed_rounded), _num(p.gap), _num(p.ej, 3),
-                p.ej_grade or ("vacant" if p.vacancy and p.has_workload_data else "–"),
+                _num(p.staff_needed), _num(p.staff_needed_rounded), _num(p.gap), _ej(p.ej, report.settings),
+                p.ej_grade or (_("vacant") if p.vacancy and p.has_workload_data else "–"),
                 ", ".join(p.labels) or "–",
             )
         console.print(positions)
     for warning in report.warnings:
-        console.print(f"note: {warning}")
+        console.print(_("note: {text}").format(text=translate_message(warning, lang)))
     return buffer.getvalue()
 
 
@@ -298,13 +327,16 @@ def chart_units(report: WorkloadReport, unit_id: str | None) -> list[UnitWorkloa
     return children or [u for u in report.units if u.unit_id == unit_id]
 
 
-def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None) -> bytes:
+def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None, lang: str = "id") -> bytes:
     """A bar chart of EJ per unit with the balanced band shaded; same report, same bytes."""
     import matplotlib
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from ..i18n import translator
+
+    _ = translator(lang)
     units = chart_units(report, unit_id)
     shown = [u for u in units if u.ej is not None]
     missing = len(units) - len(shown)
@@ -315,7 +347,7 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None) ->
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
         axes.axhspan(band.band_low, band.band_high, color="#27ae60", alpha=0.15, lw=0,
-                     label=f"balanced {band.band_low:g}-{band.band_high:g}")
+                     label=_("balanced {low}-{high}").format(low=f"{band.band_low:g}", high=f"{band.band_high:g}"))
         axes.axhline(1.0, color="#555555", lw=0.8, ls="--")
         positions = list(range(len(shown)))
         colours = [LABEL_COLOURS.get(u.labels[0], OTHER_COLOUR) if len(u.labels) == 1 else OTHER_COLOUR
@@ -323,10 +355,10 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None) ->
         bars = axes.bar(positions, [u.ej for u in shown], color=colours)
         axes.bar_label(bars, labels=[f"{u.ej:.2f}" for u in shown], fontsize=7, padding=2)
         axes.set_xticks(positions, [u.unit_id for u in shown], rotation=90, fontsize=8)
-        axes.set_ylabel("EJ (efisiensi jabatan)")
-        title = f"EJ per unit: {report.dataset}, {report.as_of.isoformat()}"
+        axes.set_ylabel(_("EJ (job efficiency)"))
+        title = _("EJ per unit: {dataset}, {as_of}").format(dataset=report.dataset, as_of=report.as_of.isoformat())
         if missing:
-            title += f" ({missing} without EJ not shown)"
+            title += " " + _("({count} without EJ not shown)").format(count=missing)
         axes.set_title(title, fontsize=10)
         axes.legend(loc="upper right", fontsize=8)
         figure.tight_layout()
@@ -336,5 +368,7 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None) ->
     return buffer.getvalue()
 
 
-def write_chart(report: WorkloadReport, path: Path, unit_id: str | None = None) -> None:
-    atomic.write_bytes(path, chart_bytes(report, path.suffix.lower().lstrip("."), unit_id))
+def write_chart(report: WorkloadReport, path: Path, unit_id: str | None = None, lang: str = "id") -> None:
+    from .. import atomic
+
+    atomic.write_bytes(path, chart_bytes(report, path.suffix.lower().lstrip("."), unit_id, lang))

@@ -9,10 +9,12 @@ live in the library, where the web application finds the same functions.
 # No "from __future__ import annotations": FastAPI reads the routes' annotations at run time,
 # and some name types local to create_app.
 
+import contextlib
 import functools
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
@@ -26,16 +28,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..access import Principal
+from ..audit import RecordSummary, VerifyReport
+from ..documents import Explanation, RuleCheckReport, RuleTestSummary
 from ..hosted import (
     DatasetInfo,
     HostedService,
     ReplayView,
-    RulesCheckReport,
-    RulesTestReport,
     RunOptions,
-    RunSummaryView,
     RunView,
-    VerifyView,
 )
 from ..models import Dataset
 from ..whynot import WhyNotReport
@@ -211,10 +211,19 @@ def _upload_body(name: str, schema: dict[str, Any], multipart_field: str, multip
 
 
 def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool = False) -> FastAPI:
-    """The ASGI app over ``hosted`` (limits from its configuration): the API under ``/v1`` and,
-    with ``web``, the web application at ``/`` (``secure_cookies``: its cookies only over HTTPS)."""
+    """The ASGI app over ``hosted`` (limits from its configuration); ``hosted`` is closed at shutdown.
+
+    The API is under ``/v1``; with ``web``, the web application is at ``/`` (``secure_cookies``:
+    its cookies go only over HTTPS, for a server behind a TLS proxy)."""
     limits = hosted.config.limits
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        hosted.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="mutasi-rules",
         version=__version__,
         description="Explained, rule-based transfer (mutasi ASN) recommendations for regional HR systems. "
@@ -230,8 +239,9 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
     bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
     header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
 
-    def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-               key: Annotated[str | None, Security(header_key)]) -> Principal:
+    async def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+                     key: Annotated[str | None, Security(header_key)]) -> Principal:
+        # On the event loop: a remembered key costs one HMAC; only a key's first request pays scrypt (~30 ms).
         return hosted.authenticate(credentials.credentials if credentials else key)
 
     Caller = Annotated[Principal, Depends(caller)]
@@ -342,7 +352,7 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
     @app.get("/v1/runs/{run_id}/explanation", tags=["runs"],
              summary="Why each move (or one person's) was recommended, as recorded",
              responses={**ERRORS, **NOT_FOUND, 200: {"content": {
-                 "application/json": {"schema": {"type": "object"}},
+                 "application/json": {"schema": {"$ref": "#/components/schemas/Explanation"}},
                  "text/markdown": {"schema": {"type": "string"}},
                  "text/plain": {"schema": {"type": "string"}}}}})
     async def explanation(run_id: RUN_ID, principal: Caller, lang: LANG = "id",
@@ -394,13 +404,13 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
     rules_body = _upload_body("Rule files (and *.tests.yaml test files) as JSON texts or multipart 'files'",
                               {"$ref": "#/components/schemas/RuleFilesRequest"}, "files", "rule and test files")
 
-    @app.post("/v1/rules/check", tags=["rules"], response_model=RulesCheckReport,
+    @app.post("/v1/rules/check", tags=["rules"], response_model=RuleCheckReport,
               summary="Check rule files against the fact schema and each other",
               responses={**ERRORS, 400: _PROBLEM, 415: _PROBLEM}, openapi_extra=rules_body)
     async def rules_check(request: Request, principal: Caller) -> Response:
         return _json(await limited(hosted.check_rules, principal, await rule_files(request)))
 
-    @app.post("/v1/rules/test", tags=["rules"], response_model=RulesTestReport,
+    @app.post("/v1/rules/test", tags=["rules"], response_model=RuleTestSummary,
               summary="Run the test cases of *.tests.yaml files against the rule files sent with them",
               responses={**ERRORS, 400: _PROBLEM, 415: _PROBLEM}, openapi_extra=rules_body)
     async def rules_test(request: Request, principal: Caller) -> Response:
@@ -408,16 +418,15 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
 
     # ------------------------------------------------------------------ the decision log
 
-    @app.get("/v1/audit/runs", tags=["audit"], response_model=list[RunSummaryView],
+    @app.get("/v1/audit/runs", tags=["audit"], response_model=list[RecordSummary],
              summary="The recorded runs, in sequence order", responses=ERRORS)
-    async def audit_runs(principal: Caller) -> list[RunSummaryView]:
-        rows = await limited(hosted.runs, principal)
-        return [RunSummaryView.model_validate(row, from_attributes=True) for row in rows]
+    async def audit_runs(principal: Caller) -> list[RecordSummary]:
+        return await limited(hosted.runs, principal)
 
-    @app.get("/v1/audit/verify", tags=["audit"], response_model=VerifyView,
+    @app.get("/v1/audit/verify", tags=["audit"], response_model=VerifyReport,
              summary="Check every record's hashes and the chain", responses=ERRORS)
-    async def audit_verify(principal: Caller) -> Response:
-        return _json(await limited(hosted.verify, principal))
+    async def audit_verify(principal: Caller) -> VerifyReport:
+        return await limited(hosted.verify, principal)
 
     @app.post("/v1/audit/replay/{run_id}", tags=["audit"], response_model=ReplayView,
               summary="Re-run a recorded decision from its stored inputs and compare byte for byte",
@@ -432,7 +441,7 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
         document = get_openapi(title=app.title, version=app.version, description=app.description,
                                routes=app.routes)
         components = document.setdefault("components", {}).setdefault("schemas", {})
-        for model in (Dataset, RuleFilesRequest):
+        for model in (Dataset, RuleFilesRequest, Explanation):
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, definition in schema.pop("$defs", {}).items():
                 components.setdefault(name, definition)
@@ -456,4 +465,14 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
     return app
 
 
-__all__ = ["create_app"]
+def app_from_environment() -> FastAPI:
+    """The app of one worker process (``mutasi-rules serve --workers N``): the configuration file is
+    named by ``$MUTASI_RULES_SERVICE_CONFIG``. Each worker prepares its own run contexts; datasets
+    (on disk) and the decision log (SQLite, appends serialised by its write lock) are shared."""
+    from ..access import ENV_CONFIG, read_config
+
+    path = os.environ[ENV_CONFIG]
+    return create_app(HostedService(read_config(path), config_path=path))
+
+
+__all__ = ["app_from_environment", "create_app"]

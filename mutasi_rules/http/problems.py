@@ -1,9 +1,12 @@
 """RFC 9457 problem documents: every error the HTTP API answers, and nothing else.
 
-Each answer carries the library's problem ``code`` (e.g. ``nip.invalid``, ``run.not_found``)
-and, for bad input, every :class:`~mutasi_rules.problems.Problem` with its file, row, field
-and value. An unexpected exception becomes a 500 whose detail says nothing about the
-exception: no traceback, value or path ever reaches a client.
+A library error (:class:`~mutasi_rules.errors.MutasiRulesError`) keeps its stable ``code``
+(``input.invalid``, ``audit.unknown_run``, ``plugin.failed``…) and ``kind``, as the command
+line's JSON problem document (:class:`~mutasi_rules.problems.ErrorReport`) has them; the kind
+decides the HTTP status (:data:`STATUS_OF_KIND`). Bad input carries every
+:class:`~mutasi_rules.problems.Problem` with its file, row, field and value. A server-side
+failure (5xx) says what kind of failure it was and nothing more: no traceback, exception text
+or server path ever reaches a client.
 """
 
 from __future__ import annotations
@@ -18,15 +21,17 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..access import AccessDenied, NotAuthenticated
-from ..audit import AuditError, ReplayError
-from ..engine import EngineError
-from ..hosted import NotFound
-from ..plugins.manager import PluginError
-from ..problems import InputError, Problem
+from ..audit import ReplayError
+from ..errors import SUMMARIES, MutasiRulesError
+from ..problems import ErrorReport, LocalizedSummary, Problem
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:mutasi-rules:problem:"
 log = logging.getLogger("mutasi_rules.http")
+
+#: HTTP status of each kind of library error.
+STATUS_OF_KIND: dict[str, int] = {"input": 422, "query": 404, "usage": 400, "plugin": 500, "engine": 500,
+                                  "audit": 500, "io": 500, "failure": 500}
 
 
 class ProblemDocument(BaseModel):
@@ -37,7 +42,11 @@ class ProblemDocument(BaseModel):
     status: int
     detail: str | None = None
     instance: str | None = Field(default=None, description="The request path")
-    code: str = Field(description="Stable machine-readable kind, e.g. 'input.invalid', 'run.not_found'")
+    code: str = Field(description="Stable machine-readable kind, e.g. 'input.invalid', 'audit.unknown_run'")
+    kind: str | None = Field(default=None, description="Library errors: input, query, usage, plugin, engine, "
+                                                       "audit, io or failure (as the CLI's exit codes)")
+    message: LocalizedSummary | None = Field(default=None, description="Library errors: the kind, in both languages")
+    context: dict[str, str] = Field(default_factory=dict, description="What a failure is about: plugin, hook")
     problems: list[Problem] = Field(default_factory=list, description="Every input problem, with file/row/field")
 
 
@@ -45,7 +54,9 @@ class ApiProblem(Exception):
     """Raised by a route to answer with a problem document."""
 
     def __init__(self, status: int, code: str, title: str, detail: str | None = None,
-                 problems: list[Problem] | None = None, headers: dict[str, str] | None = None) -> None:
+                 problems: list[Problem] | None = None, headers: dict[str, str] | None = None, *,
+                 kind: str | None = None, message: LocalizedSummary | None = None,
+                 context: dict[str, str] | None = None) -> None:
         super().__init__(detail or title)
         self.status = status
         self.code = code
@@ -53,14 +64,38 @@ class ApiProblem(Exception):
         self.detail = detail
         self.problems = problems or []
         self.headers = headers
+        self.kind = kind
+        self.message = message
+        self.context = context or {}
 
 
 def problem_response(request: Request, problem: ApiProblem) -> JSONResponse:
     document = ProblemDocument(type=TYPE_PREFIX + problem.code, title=problem.title, status=problem.status,
                                detail=problem.detail, instance=request.url.path, code=problem.code,
+                               kind=problem.kind, message=problem.message, context=problem.context,
                                problems=problem.problems)
     return JSONResponse(document.model_dump(mode="json", exclude_none=True), status_code=problem.status,
                         media_type=MEDIA_TYPE, headers=problem.headers)
+
+
+def status_of(error: MutasiRulesError) -> int:
+    if isinstance(error, NotAuthenticated):
+        return 401
+    if isinstance(error, AccessDenied):
+        return 403
+    if isinstance(error, ReplayError):
+        return 409  # the run is fine; this server lacks a plugin it used
+    return STATUS_OF_KIND[error.kind]
+
+
+def library_problem(error: MutasiRulesError) -> ApiProblem:
+    """The problem document of a library error: its code, kind and problems; no internals on a 5xx."""
+    report = ErrorReport.of(error)
+    status = status_of(error)
+    detail = report.detail if status < 500 else "the server's operators have the details"
+    return ApiProblem(status, report.code, report.message.en, detail, list(report.problems),
+                      {"WWW-Authenticate": "Bearer"} if status == 401 else None, kind=report.kind,
+                      message=report.message, context=report.context)
 
 
 def _plain(value: Any) -> Any:
@@ -106,55 +141,21 @@ def install(app: FastAPI) -> None:
         return problem_response(request, ApiProblem(exc.status_code, code, detail or "HTTP error",
                                                     headers=getattr(exc, "headers", None)))
 
-    @app.exception_handler(InputError)
-    async def on_input(request: Request, exc: InputError) -> JSONResponse:
-        errors = [p for p in exc.problems if p.severity == "error"]
-        return problem_response(request, ApiProblem(
-            422, "input.invalid", "The input has problems",
-            f"{exc.what}: {len(errors)} error(s)", list(exc.problems)))
-
-    @app.exception_handler(NotFound)
-    async def on_not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return problem_response(request, ApiProblem(404, "not_found", "Not found", str(exc)))
-
-    @app.exception_handler(NotAuthenticated)
-    async def on_unauthenticated(request: Request, exc: NotAuthenticated) -> JSONResponse:
-        return problem_response(request, ApiProblem(401, "auth.required", "An API key is required", str(exc),
-                                                    headers={"WWW-Authenticate": "Bearer"}))
-
-    @app.exception_handler(AccessDenied)
-    async def on_denied(request: Request, exc: AccessDenied) -> JSONResponse:
-        return problem_response(request, ApiProblem(403, "auth.forbidden", "The key's role does not allow this",
-                                                    str(exc)))
-
-    @app.exception_handler(ReplayError)
-    async def on_replay(request: Request, exc: ReplayError) -> JSONResponse:
-        return problem_response(request, ApiProblem(409, "replay.unavailable", "The run cannot be replayed here",
-                                                    "a plugin the run used is missing or fails on this server"))
-
-    @app.exception_handler(PluginError)
-    async def on_plugin(request: Request, exc: PluginError) -> JSONResponse:
-        log.error("plugin failure on %s: %s", request.url.path, type(exc).__name__)
-        return problem_response(request, ApiProblem(500, "plugin.failure", "A plugin failed",
-                                                    "a plugin failed; the server's operators have the details"))
-
-    @app.exception_handler(EngineError)
-    async def on_engine(request: Request, exc: EngineError) -> JSONResponse:
-        log.error("rule engine failure on %s", request.url.path)
-        return problem_response(request, ApiProblem(500, "engine.failure", "The rule engine failed"))
-
-    @app.exception_handler(AuditError)
-    async def on_audit(request: Request, exc: AuditError) -> JSONResponse:
-        log.error("decision log failure on %s: %s", request.url.path, type(exc).__name__)
-        return problem_response(request, ApiProblem(500, "audit.failure", "The decision log cannot be used"))
+    @app.exception_handler(MutasiRulesError)
+    async def on_library_error(request: Request, exc: MutasiRulesError) -> JSONResponse:
+        problem = library_problem(exc)
+        if problem.status >= 500:  # the type and code only: an exception's text may hold personal data
+            log.error("%s (%s) on %s %s", problem.code, type(exc).__name__, request.method, request.url.path)
+        return problem_response(request, problem)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The exception's text may hold personal data: only its type goes to the log.
         log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
         return problem_response(request, ApiProblem(500, "internal", "Internal error",
                                                     "the request failed unexpectedly; the server's operators "
-                                                    "have the details"))
+                                                    "have the details", kind="failure",
+                                                    message=LocalizedSummary(**SUMMARIES["failure"])))
 
 
-__all__ = ["MEDIA_TYPE", "ApiProblem", "ProblemDocument", "install", "problem_response"]
+__all__ = ["MEDIA_TYPE", "STATUS_OF_KIND", "ApiProblem", "ProblemDocument", "install", "library_problem",
+           "problem_response"]

@@ -6,13 +6,15 @@ with the span of the offending sub-expression, so the loader can report
 unknown field, say) types as ``None`` and does not cause follow-on problems.
 
 Besides types, the checker enforces what the engine can run: a comparison must read at
-least one fact path (a constant condition is a mistake), and when
-``mutasi_rules.engine.compile_problem`` exists it is asked whether the engine can compile
-the expression, so such rules are rejected when loaded rather than when run.
+least one fact path (a constant condition is a mistake), and the caller may hand it the
+rule backend's compile check (the rule-set loader hands it
+:func:`mutasi_rules.durable_compile.compile_problem`), so a rule the engine cannot run is
+rejected when loaded rather than when run.
 """
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import difflib
 from collections.abc import Callable, Iterable
@@ -50,7 +52,7 @@ class TypeInfo:
     """
 
     type: FieldType
-    enum: type[Enum] | None = None
+    enum: builtins.type[Enum] | None = None
     nullable: bool = False
     reads_fact: bool = False
     item: FieldType | None = None
@@ -393,26 +395,14 @@ def check_path(node: FieldRef, schema: FactSchema) -> tuple[FieldSpec | None, li
     return checker.lookup(node), checker.problems
 
 
-def _engine_problem(expr: Expr) -> str | None:
-    """Ask the engine whether it can compile ``expr``; tolerate an engine without the hook."""
-    try:
-        from .. import engine  # imported lazily: the engine imports the rule-set loader
-    except ImportError:
-        return None
-    hook = getattr(engine, "compile_problem", None)
-    if hook is None:
-        return None
-    return hook(expr)
-
-
 def check(
-    expr: Expr, schema: FactSchema, *, engine_check: bool = True
+    expr: Expr, schema: FactSchema, *, compile_check: Callable[[Expr], str | None] | None = None
 ) -> tuple[TypeInfo | None, list[ExprProblem]]:
     """Type ``expr`` against ``schema``; the condition must be boolean and read a fact.
 
     Returns the type of the whole expression (``None`` if unknown) and every problem.
-    With ``engine_check`` the engine is asked, when the expression is otherwise sound,
-    whether it can compile it.
+    ``compile_check``: the rule backend's check (:class:`mutasi_rules.backend.RuleBackend`),
+    asked when the expression is otherwise sound whether the backend can compile it.
     """
     checker = _Checker(schema)
     info = checker.visit(expr)
@@ -426,8 +416,8 @@ def check(
         p.code == "rule.constant_condition" for p in checker.problems
     ):
         checker.problem("rule.constant_condition", "constant condition: the expression reads no fact", expr.span)
-    if engine_check and not any(p.severity == "error" for p in checker.problems):
-        reason = _engine_problem(expr)
+    if compile_check is not None and not any(p.severity == "error" for p in checker.problems):
+        reason = compile_check(expr)
         if reason:
             checker.problem("rule.not_compilable", f"the rule engine cannot evaluate this: {reason}", expr.span)
     return info, checker.problems

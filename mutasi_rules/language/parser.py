@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -233,7 +234,7 @@ def _scan(text: str) -> list[Token]:
     return tokens
 
 
-def _read_string(text: str, start: int, tokens: list[Token], fail) -> int:  # type: ignore[no-untyped-def]
+def _read_string(text: str, start: int, tokens: list[Token], fail: Callable[..., NoReturn]) -> int:
     quote = text[start]
     out: list[str] = []
     i = start + 1

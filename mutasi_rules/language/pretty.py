@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import TypeGuard
 
 from .ast import (
     Arith,
@@ -45,7 +46,7 @@ def _precedence(expr: Expr) -> int:
     return _ATOM
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -21,8 +21,12 @@ import hashlib
 import importlib
 import importlib.util
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -33,6 +37,8 @@ import pluggy
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter
 from pydantic import ValidationError
 
+from .. import limits
+from ..errors import MutasiRulesError
 from ..facts import ExtensionAttribute, ExtValue, FieldType
 from ..problems import InputError
 from . import hookspecs
@@ -112,8 +118,11 @@ class SkippedPlugin(NamedTuple):
     reason: str
 
 
-class PluginError(Exception):
-    """A plugin failed: it could not be loaded, raised, or returned something invalid."""
+class PluginError(MutasiRulesError):
+    """A plugin failed: it could not be loaded, raised, or returned something invalid (exit code 3)."""
+
+    kind = "plugin"
+    code = "plugin.failed"
 
     def __init__(self, plugin: str, hook: str, reason: str) -> None:
         self.plugin = plugin
@@ -121,9 +130,66 @@ class PluginError(Exception):
         self.reason = reason
         super().__init__(f"plugin {plugin!r}, hook {hook}: {reason}")
 
+    def details(self) -> dict[str, str]:
+        return {"plugin": self.plugin, "hook": self.hook}
+
+
+class PluginNameError(PluginError):
+    """A plugin named in the settings (disable, only, options, environment) matches no plugin found.
+
+    A misspelt name must not be ignored: the run would go ahead with a plugin the user meant
+    to turn off. A usage error (exit 2): the name given is the thing to change.
+    """
+
+    kind = "usage"
+    code = "usage.plugin_name"
+
+    def __init__(self, where: str, names: Sequence[str], known: Sequence[str]) -> None:
+        hints = []
+        for name in names:
+            close = difflib.get_close_matches(name, known, n=1)
+            hints.append(repr(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
+        listed = ", ".join(sorted(known)) or "none"
+        Exception.__init__(self, f"{where} names no plugin that was found: {', '.join(hints)} "
+                                 f"(known plugins: {listed})")
+        self.plugin = names[0]
+        self.hook = "load"
+        self.reason = str(self)
+
+
+class _HookTimeout(BaseException):
+    """Raised inside a hook that overran its time limit (a BaseException: plugin code catching
+    ``Exception`` cannot swallow it)."""
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block with :class:`_HookTimeout` after ``seconds`` (main thread, POSIX).
+
+    Elsewhere (another thread, no SIGALRM) nothing is armed; the caller measures the time the
+    call took instead, so a slow hook is still a failure, although one that never returns
+    cannot be interrupted there.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise _HookTimeout
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 class PluginConflictError(PluginError):
     """Two plugins contributed incompatible things; not skippable, since neither is at fault alone."""
+
+    code = "plugin.conflict"
 
     def __init__(self, plugins: Sequence[str], hook: str, reason: str) -> None:
         self.plugins = tuple(plugins)
@@ -189,8 +255,14 @@ class _Pluggy(pluggy.PluginManager):
 class PluginManager:
     """The plugins of one run: discovery, registration and checked hook calls."""
 
-    def __init__(self, settings: PluginSettings | None = None, *, environ: Mapping[str, str] | None = None) -> None:
-        self.settings = (settings or PluginSettings()).with_environment(os.environ if environ is None else environ)
+    def __init__(self, settings: PluginSettings | None = None, *, environ: Mapping[str, str] | None = None,
+                 hook_seconds: float | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.settings = (settings or PluginSettings()).with_environment(env)
+        self._env_disabled = [n.strip() for n in env.get(ENV_DISABLE, "").split(",") if n.strip()]
+        #: Time limit of one hook call (default: ``MUTASI_RULES_LIMIT_PLUGIN_HOOK_SECONDS``, 60).
+        self.hook_seconds = float(hook_seconds if hook_seconds is not None
+                                  else limits.Limits.from_environment(env).plugin_hook_seconds)
         self.pm = _Pluggy(PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
@@ -201,14 +273,44 @@ class PluginManager:
 
     # ----------------------------------------------------------------- discovery
 
-    def load(self) -> "PluginManager":
-        """Register installed plugins (sorted by name), then the explicit ones in order."""
+    def load(self, *, check_names: bool = True) -> "PluginManager":
+        """Register installed plugins (sorted by name), then the explicit ones in order.
+
+        ``check_names``: raise :class:`PluginNameError` when a name in ``disabled``, ``only``,
+        ``options`` or ``MUTASI_RULES_DISABLE_PLUGINS`` matches no plugin found.
+        """
         if self.settings.entry_points:
             for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value)):
                 self._load_entry_point(ep)
         for spec in self.settings.explicit:
             self.load_explicit(spec)
+        if check_names:
+            self.check_names()
         return self
+
+    def known_names(self) -> set[str]:
+        """Every name a plugin found may be called by: its name, module and distribution."""
+        names: set[str] = set()
+        for info in self.infos.values():
+            names |= {info.name, info.module}
+            if "==" in info.source:
+                names.add(info.source.split("==")[0])
+        return names
+
+    def check_names(self) -> None:
+        """Refuse names in the settings that match no plugin found (see :class:`PluginNameError`)."""
+        known = self.known_names()
+        shown = sorted(i.name for i in self.infos.values())
+        env = [n for n in self._env_disabled if n not in known]
+        if env:
+            raise PluginNameError(ENV_DISABLE, env, shown)
+        checks = (("disabled plugins (--disable-plugin)", self.settings.disabled),
+                  ("only plugins (--only-plugin)", self.settings.only or []),
+                  ("plugin options (--plugin-option)", sorted(self.settings.options)))
+        for where, names in checks:
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise PluginNameError(where, unknown, shown)
 
     def _excluded(self, *names: str) -> str:
         """Why a plugin known by ``names`` is not to be loaded ('' when it is)."""
@@ -379,10 +481,20 @@ class PluginManager:
             info = self.infos[impl.plugin_name]
             if info.status != "enabled":
                 continue  # unregistered earlier in this call
+            started = time.perf_counter()
             try:
-                raw = impl.function(*[kwargs[a] for a in impl.argnames])
-            except Exception as exc:  # third-party code: report whatever it raised
-                self._admit_broken(info, hook, f"raised {type(exc).__name__}: {exc}")
+                with _time_limit(self.hook_seconds):
+                    raw = impl.function(*[kwargs[a] for a in impl.argnames])
+            except _HookTimeout:
+                self._admit_broken(info, hook, self._overran())
+                continue
+            except KeyboardInterrupt:
+                raise  # the user pressed Ctrl-C
+            except BaseException as exc:  # third-party code: whatever it raised, SystemExit included
+                self._admit_broken(info, hook, f"raised {type(exc).__name__}: {str(exc)[:500]}")
+                continue
+            if time.perf_counter() - started > self.hook_seconds:  # where no timer could be armed
+                self._admit_broken(info, hook, self._overran())
                 continue
             try:
                 value = adapter.validate_python(raw)
@@ -391,6 +503,10 @@ class PluginManager:
                 continue
             if value is not None:
                 yield info, value
+
+    def _overran(self) -> str:
+        return (f"did not answer within the time limit of {self.hook_seconds:g} s (raise it with "
+                f"{limits.ENV_PREFIX}PLUGIN_HOOK_SECONDS if the plugin is genuinely slow)")
 
     # -- rules and facts
 
@@ -593,15 +709,27 @@ class PluginManager:
                 if previous is None:
                     offers[key] = offer.model_copy(update={"sources": (info.origin,)})
                     owner[key] = info.name
-                elif (previous.name, previous.hours, previous.provider) == (offer.name, offer.hours, offer.provider):
+                elif ((previous.name, previous.hours, previous.provider) == (offer.name, offer.hours, offer.provider)
+                      and _agree(previous.capacity, offer.capacity) and _agree(previous.duration_days,
+                                                                                offer.duration_days)):
+                    # One plugin may state the batch size or duration the other leaves open.
+                    merged = previous.model_copy(update={
+                        "capacity": previous.capacity or offer.capacity,
+                        "duration_days": previous.duration_days or offer.duration_days,
+                    })
                     if info.origin not in previous.sources:
-                        offers[key] = previous.model_copy(update={"sources": (*previous.sources, info.origin)})
+                        merged = merged.model_copy(update={"sources": (*previous.sources, info.origin)})
+                    offers[key] = merged
                 else:
                     raise PluginConflictError(
                         [owner[key], info.name],
                         hook,
                         f"training {offer.name!r} offered differently: {previous.hours:g} h by {previous.provider} "
-                        f"vs {offer.hours:g} h by {offer.provider} (names and hours must agree to merge)",
+                        f"vs {offer.hours:g} h by {offer.provider}" + "".join(
+                            f", {label} {getattr(previous, field)} vs {getattr(offer, field)}"
+                            for field, label in (("capacity", "capacity"), ("duration_days", "days"))
+                            if getattr(previous, field) != getattr(offer, field))
+                        + " (names and hours must agree to merge, and capacity and days where both are stated)",
                     )
         return [offers[k] for k in sorted(offers)]
 
@@ -629,10 +757,15 @@ class PluginManager:
 
 
 def load_plugins(
-    settings: PluginSettings | None = None, *, environ: Mapping[str, str] | None = None
+    settings: PluginSettings | None = None, *, environ: Mapping[str, str] | None = None, check_names: bool = True
 ) -> PluginManager:
-    """A :class:`PluginManager` with installed and explicit plugins registered."""
-    return PluginManager(settings, environ=environ).load()
+    """A :class:`PluginManager` with installed and explicit plugins registered (see :meth:`PluginManager.load`)."""
+    return PluginManager(settings, environ=environ).load(check_names=check_names)
+
+
+def _agree(a: int | None, b: int | None) -> bool:
+    """Two catalogue figures agree when equal or when one of them is not stated."""
+    return a is None or b is None or a == b
 
 
 __all__ = [
@@ -642,6 +775,7 @@ __all__ = [
     "PluginError",
     "PluginInfo",
     "PluginManager",
+    "PluginNameError",
     "PluginSettings",
     "SkippedPlugin",
     "load_plugins",

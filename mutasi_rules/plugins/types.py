@@ -17,15 +17,18 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..models import ScorePoints
 from ..rulesets import Localized
 
-if TYPE_CHECKING:  # plan imports scipy; only needed when a constraint is turned into a MinStaff
+if TYPE_CHECKING:  # plan is only needed when a constraint is turned into a MinStaff
     from ..models import Dataset
     from ..plan import MinStaff
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # revalidate_instances: a value a plugin built with model_construct() (no checks) is checked
+    # when the manager validates the hook's result, so NaN points cannot slip through.
+    model_config = ConfigDict(extra="forbid", frozen=True, revalidate_instances="always")
 
 
 class RuleSetContribution(_Value):
@@ -63,7 +66,7 @@ class ScoreComponent(_Value):
     """Points a plugin adds to (or, negative, subtracts from) one candidate's score."""
 
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="Score component name")
-    points: float
+    points: ScorePoints = Field(description="Finite, -10000 to 10000")
     reason: Localized
     source: str = ""
 
@@ -83,6 +86,11 @@ class TrainingOffer(_Value):
     hours: float = Field(gt=0, description="Jam pelajaran (JP) or hours")
     provider: str = Field(min_length=1)
     description: str = ""
+    capacity: int | None = Field(default=None, ge=1,
+                                 description="Participants per batch (angkatan); null: no limit, one batch")
+    duration_days: int | None = Field(default=None, ge=1,
+                                      description="Calendar days one batch takes; null: hours / 8 JP per day, "
+                                      "rounded up")
     sources: tuple[str, ...] = Field(default=(), description="Plugins offering it (set by the manager)")
 
 

@@ -17,9 +17,15 @@ from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from mutasi_rules.facts import ExtensionAttribute, FieldType
-from mutasi_rules.models import Dataset
-from mutasi_rules.plugins import NoticeContact, RuleSetContribution, TrainingOffer, hookimpl
+from mutasi_rules.plugin import (
+    Dataset,
+    ExtensionAttribute,
+    FieldType,
+    NoticeContact,
+    RuleSetContribution,
+    TrainingOffer,
+    hookimpl,
+)
 
 DISTRIBUTION = "mutasi-rules-dinkes-pontianak"
 try:
@@ -95,6 +101,8 @@ def mutasi_rules_training_catalogue() -> list[TrainingOffer]:
             hours=40,
             provider="Bapelkes Kalimantan Barat / Dinas Kesehatan Kota Pontianak",
             description="Pelatihan imunisasi bagi vaksinator puskesmas (contoh katalog; jam pelajaran per kurikulum).",
+            capacity=30,
+            duration_days=5,
         )
     ]
 

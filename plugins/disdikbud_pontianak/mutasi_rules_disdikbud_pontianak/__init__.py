@@ -23,10 +23,18 @@ import fnmatch
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from mutasi_rules.facts import ExtensionAttribute, FieldType
-from mutasi_rules.models import Dataset, UnitKind
-from mutasi_rules.plugins import NoticeContact, PlanConstraint, PluginSettings, RuleSetContribution, hookimpl
-from mutasi_rules.rulesets import Localized
+from mutasi_rules.plugin import (
+    Dataset,
+    ExtensionAttribute,
+    FieldType,
+    Localized,
+    NoticeContact,
+    PlanConstraint,
+    PluginSettings,
+    RuleSetContribution,
+    UnitKind,
+    hookimpl,
+)
 
 DISTRIBUTION = "mutasi-rules-disdikbud-pontianak"
 PLUGIN_NAME = DISTRIBUTION  # the entry point's name

@@ -1,0 +1,130 @@
+"""Bahasa Indonesia by default, English with --lang en, from the gettext catalogue (issue #16)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+from babel.messages.pofile import read_po
+
+from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, main
+from mutasi_rules.i18n import catalogue_path, translate_message, translator
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "pontianak"
+BAD = ROOT / "tests" / "data" / "bad"
+#: Parser libraries' own wording (PyYAML, json, zipfile) is quoted as it is.
+THIRD_PARTY_DETAIL = {"json_syntax", "yaml_syntax", "xlsx_unreadable"}
+
+#: English words that never belong in Indonesian prose. Table names (units, positions, employees) are
+#: identifiers of the data format, like column names, and are not counted.
+#: English words that never belong in Indonesian prose (and are not Indonesian words or domain codes).
+ENGLISH = {
+    "the", "is", "are", "be", "must", "should", "expected", "missing", "unknown", "required", "not", "and", "or",
+    "of", "with", "but", "does", "exist", "already", "used", "after", "before", "invalid", "error", "errors",
+    "warning", "warnings", "input", "dataset", "file", "column", "row", "line", "written", "moves",
+    "skipped", "recorded", "needed", "balance", "spread", "outside", "position", "name", "grade",
+    "effective", "note", "mean", "workload", "rounded", "vacant", "without", "count", "what",
+    "than", "greater", "less", "equal", "date", "impossible", "digits", "got", "twice", "header", "cell", "number",
+    "has", "have", "no", "to", "in", "at", "its", "this", "here", "would", "lost", "use", "ignore", "year",
+}
+
+
+def prose_words(text: str) -> set[str]:
+    """The words of ``text`` once data is removed: quoted values, paths, identifiers, numbers, option names."""
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", " ", text)
+    words = set()
+    for token in re.split(r"[\s,;:()\[\]{}|│┃━─┏┓┗┛┡┩┣┫╇╋┳┻└┘┌┐├┤┬┴┼=<>]+", text):
+        if not token or re.search(r"[_./\\0-9@-]", token):
+            continue  # identifiers (birth_date), paths, numbers, options, dates
+        words.add(token.lower().strip("?!%*"))
+    return words
+
+
+def english_in(text: str) -> set[str]:
+    return prose_words(text) & ENGLISH
+
+
+def test_every_message_in_the_code_has_an_indonesian_translation():
+    """Babel extracts every _("...") of the code; the catalogue must translate each."""
+    with catalogue_path("id").open("rb") as handle:
+        catalogue = read_po(handle)
+    translated = {(m.context, str(m.id)) for m in catalogue if m.id and m.string}
+    keywords = {**DEFAULT_KEYWORDS, "NC_": ((1, "c"), 2)}  # texts kept in tables: N_("..."), NC_(context, "...")
+    used = set()
+    for path in sorted((ROOT / "mutasi_rules").rglob("*.py")):
+        for _, message, _, context in extract_from_file("python", str(path), keywords=keywords):
+            used.add((context, message if isinstance(message, str) else message[0]))
+    assert len(used) > 150, "the code uses the catalogue"
+    assert (None, "Transfer plan") in used and ("letter", "To") in used
+    assert sorted(used - translated) == []
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in BAD.iterdir() if p.name not in THIRD_PARTY_DETAIL))
+def test_validation_messages_are_indonesian(case, capsys):
+    dataset = next(p for p in sorted((BAD / case).iterdir()) if p.name.startswith("dataset"))
+    assert main(["validate", str(dataset)]) == EXIT_PROBLEMS
+    out = capsys.readouterr().out
+    for line in out.splitlines():
+        message = re.split(r": (?:kesalahan|peringatan): ", line, maxsplit=1)
+        if len(message) == 2:  # a problem line: location, then the message
+            assert not english_in(message[1]), (line, english_in(message[1]))
+        else:
+            assert not english_in(line), (line, english_in(line))
+    assert "data tidak valid" in out
+
+
+def test_workload_and_recommend_speak_indonesian_by_default(tmp_path, capsys):
+    assert main(["workload", str(EXAMPLE)]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "Beban kerja per OPD" in captured.out
+    assert not english_in(captured.out + captured.err), english_in(captured.out + captured.err)
+    assert main(["recommend", str(EXAMPLE), "--audit-db", str(tmp_path / "a.sqlite"), "--out",
+                 str(tmp_path / "plan.txt")]) == EXIT_OK
+    captured = capsys.readouterr()
+    text = (tmp_path / "plan.txt").read_text(encoding="utf-8") + captured.out + captured.err
+    assert "mutasi ditulis ke" in text
+    assert not english_in(text), english_in(text)
+
+
+def test_why_not_speaks_indonesian(capsys):
+    assert main(["why-not", str(EXAMPLE), "--employee", "197601222004071001", "--position",
+                 "sdn-01-selatan.guru-sd-pertama"]) in (EXIT_OK, EXIT_PROBLEMS)
+    captured = capsys.readouterr()
+    assert "Mengapa tidak" in captured.out
+    assert not english_in(captured.out + captured.err), english_in(captured.out + captured.err)
+
+
+def test_demo_speaks_indonesian(tmp_path, capsys):
+    assert main(["demo", str(EXAMPLE), "--out-dir", str(tmp_path)]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "data valid" in captured.out and "Beban kerja per OPD" in captured.out
+    assert not english_in(captured.out + captured.err), english_in(captured.out + captured.err)
+
+
+def test_a_bad_dataset_is_reported_in_indonesian_by_every_command(tmp_path, capsys):
+    dataset = next(p for p in sorted((BAD / "many_problems").iterdir()) if p.name.startswith("dataset"))
+    for command in (["workload", str(dataset)], ["recommend", str(dataset), "--no-audit"]):
+        assert main(command) == EXIT_PROBLEMS
+        err = capsys.readouterr().err
+        assert "kesalahan" in err
+        for line in err.splitlines():
+            message = re.split(r": (?:kesalahan|peringatan): ", line, maxsplit=1)[-1]
+            assert not english_in(message), (command[0], line, english_in(message))
+
+
+def test_english_with_lang_en(capsys):
+    assert main(["workload", str(EXAMPLE), "--lang", "en"]) == EXIT_OK
+    assert "Workload per OPD" in capsys.readouterr().out
+    dataset = next(p for p in sorted((BAD / "missing_column").iterdir()) if p.name.startswith("dataset"))
+    assert main(["validate", str(dataset), "--lang", "en"]) == EXIT_PROBLEMS
+    out = capsys.readouterr().out
+    assert "required column" in out and "dataset is invalid" in out
+
+
+def test_a_message_the_catalogue_does_not_know_is_shown_as_it_is():
+    assert translate_message("something entirely new", "id") == "something entirely new"
+    assert translator("en")("Staff needed") == "Staff needed"
+    assert translator("id")("Staff needed") == "Kebutuhan pegawai"
