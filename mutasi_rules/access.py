@@ -71,11 +71,13 @@ class Action(str, Enum):
     RULES_CHECK = "rules.check"
     AUDIT_READ = "audit.read"
     AUDIT_REPLAY = "audit.replay"
+    REVIEW = "review"  # record review decisions on a run and re-plan around them
 
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ANALYST: frozenset({Action.DATASET_WRITE, Action.DATASET_READ, Action.WORKLOAD, Action.RECOMMEND,
-                             Action.WHY_NOT, Action.RUN_READ, Action.RULES_CHECK, Action.AUDIT_READ}),
+                             Action.WHY_NOT, Action.RUN_READ, Action.RULES_CHECK, Action.AUDIT_READ,
+                             Action.REVIEW}),
     Role.AUDITOR: frozenset({Action.RUN_READ, Action.RULES_CHECK, Action.AUDIT_READ, Action.AUDIT_REPLAY}),
     Role.AGENCY: frozenset({Action.DATASET_READ, Action.WORKLOAD, Action.WHY_NOT, Action.RUN_READ}),
     Role.ADMIN: frozenset(Action),

@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .access import (
-    AccessDenied,
     Action,
     KeyStore,
     Principal,
@@ -35,10 +34,18 @@ from .access import (
     default_data_dir,
     private_directory,
 )
-from .audit import DecisionRecord, RecordSummary, UnknownRun, VerifyReport
+from .audit import DecisionRecord, RecordSummary, ReviewRecord, UnknownRun, VerifyReport
+from .datasets_store import (
+    DatasetStore,
+    StoredDataset,
+    UnknownDataset,
+    UploadLimits,
+    read_upload,
+)
+from .decisions import ReviewDecision
+from .diff import RunDiff
 from .documents import RuleCheckReport, RuleTestSummary
 from .errors import MutasiRulesError
-from .datasets_store import DatasetStore, StoredDataset, UnknownDataset, UploadLimits, read_upload
 from .explain import explain_employee, explain_result, explanation_json, knows_employee
 from .models import Dataset
 from .problems import InputError, Problem, Problems
@@ -337,6 +344,63 @@ class HostedService:
         view = self.run(principal, run_id)
         render = report_html if fmt == "html" else report_markdown
         return render(view.result, lang=lang, run_id=view.run_id)
+
+    def plan_workbook(self, principal: Principal, run_id: str, *, lang: Lang = "id") -> bytes:
+        """The plan as an Excel workbook (an agency's holds its subtree's part)."""
+        from .spreadsheet import plan_workbook
+
+        return plan_workbook(self.run(principal, run_id).result, lang)
+
+    def notices_docx(self, principal: Principal, run_id: str, *, lang: Lang = "id") -> bytes:
+        """Word letter drafts to the people moved, as one zip (file names as ``explain --notices``)."""
+        import io
+        import zipfile
+
+        from .notice_docx import render_docx_notices
+
+        view = self.run(principal, run_id)
+        letters = render_docx_notices(view.result, langs=(lang,), run_id=view.run_id, record_hash=view.record_hash)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:  # fixed dates and order: same run, same bytes
+            for name in sorted(letters):
+                archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), letters[name],
+                                 compress_type=zipfile.ZIP_DEFLATED)
+        return buffer.getvalue()
+
+    # ------------------------------------------------------------------ review
+
+    def reviews(self, principal: Principal, run_id: str) -> list[ReviewRecord]:
+        authorize(principal, Action.RUN_READ)
+        record = self._record(run_id)
+        return self.service.reviews(record.run_id)
+
+    def review(self, principal: Principal, run_id: str, decisions: Sequence[ReviewDecision]) -> ReviewRecord:
+        """Record review decisions on a run (checked against its lineage; refused whole with every reason)."""
+        authorize(principal, Action.REVIEW)
+        record = self._record(run_id)
+        return self.service.review(record.run_id, decisions, origin="web")
+
+    def replan(self, principal: Principal, run_id: str) -> RunView:
+        """A new recorded run honouring every decision in ``run_id``'s lineage."""
+        authorize(principal, Action.REVIEW)
+        record = self._record(run_id)
+        outcome = self.service.replan(record.run_id)
+        assert outcome.record is not None
+        self._remember(self._results, outcome.record.run_id, outcome.result, keep=8)
+        return _view(outcome.record, outcome.result)
+
+    def diff(self, principal: Principal, run_a: str, run_b: str) -> RunDiff:
+        """What changed from run A to run B (an agency: the changes that touch its subtree)."""
+        authorize(principal, Action.RUN_READ)
+        a, b = self._record(run_a), self._record(run_b)
+        found = self.service.diff(a.run_id, b.run_id)
+        scope = self._scope(principal, b.dataset_sha256, lambda: self._run_dataset(b))
+        if scope is None:
+            return found
+        return found.model_copy(update={"changes": [
+            change for change in found.changes
+            if any(ref is not None and ref.unit_id in scope.units for ref in (change.before, change.after))
+            or change.nip in scope.employees]})
 
     # ------------------------------------------------------------------ rules
 

@@ -160,6 +160,30 @@ def test_an_analyst_does_the_whole_job_in_the_browser(site, browser, tmp_path):
     report = download.value.path()
     assert report is not None and b"<html" in Path(report).read_bytes()[:2000].lower()
 
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Rencana (Excel)").click()
+    workbook = Path(download.value.path()).read_bytes()
+    assert workbook[:2] == b"PK"  # an xlsx is a zip
+
+    # Review: reject one move, re-plan, and see the difference with the reason.
+    rejected = moves.first.locator("td").first.inner_text()
+    target = api.hosted.run(api.hosted.authenticate(api.keys["analyst"]), run_url.rsplit("/", 1)[1]).result
+    post = next(m.to.position_id for m in target.moves if m.nip == rejected)
+    page.get_by_label("Tindakan").select_option("reject")
+    page.get_by_label("NIP").select_option(index=1)
+    page.locator("#review-nip").select_option(rejected)
+    page.locator("#review-position").select_option(post)
+    page.get_by_label("Alasan").fill("Dibutuhkan di unit asal sampai akhir tahun anggaran")
+    page.get_by_label("Peninjau").fill("Baperjakat Kota Pontianak")
+    page.get_by_role("button", name="Catat keputusan").click()
+    assert page.locator("#review table.data tbody tr").count() == 1
+    shots(page, "07a-review")
+    page.get_by_role("button", name="Susun ulang rencana").click()
+    page.wait_for_url("**/diff/*")
+    assert page.get_by_role("heading", name="Perbedaan rencana").is_visible()
+    assert rejected in page.locator("table.data").inner_text()
+    shots(page, "07b-diff")
+
     dataset_url = page.url  # the run page links back through the home page
     page.get_by_role("link", name="Beranda").click()
     page.get_by_role("link", name="Kota Pontianak", exact=False).first.click()
@@ -212,6 +236,7 @@ def test_agency_and_auditor_keys_see_and_do_only_what_their_role_allows(site, br
     _login(page, url, api.keys["auditor"])
     page.goto(f"{url}/runs/{run.run_id}")
     assert page.locator("table.data").first.locator("tbody tr").count() == len(run.result.moves)
+    assert page.get_by_role("button", name="Catat keputusan").count() == 0  # an auditor does not review
     page.goto(f"{url}/datasets/{info.id}")
     assert page.get_by_role("button", name="Buat rekomendasi mutasi").count() == 0
     page.goto(f"{url}/audit")

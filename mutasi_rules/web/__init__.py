@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
+from pydantic import ValidationError
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -27,7 +28,9 @@ from starlette.datastructures import UploadFile
 
 from ..access import AccessDenied, Action, NotAuthenticated, Principal
 from ..canonical import canonical_json
+from ..errors import MutasiRulesError
 from ..hosted import HostedService, NotFound, RunOptions
+from ..decisions import ReviewDecision
 from ..problems import InputError, Problem
 from ..unitscope import subtree
 from .sessions import COOKIE, LOGIN_COOKIE, Session, SessionStore
@@ -92,6 +95,8 @@ def install(app: FastAPI, hosted: HostedService, *, secure_cookies: bool = False
             raise _Page(404, "not_found", str(error)) from None
         except InputError as error:
             raise _Page(422, "problems", error.what, list(error.problems)) from None
+        except MutasiRulesError as error:  # e.g. a plan whose pins cannot all be made, a tampered log
+            raise _Page(409, "error", str(error)[:2000]) from None
 
     def current(request: Request) -> tuple[Session, Principal] | None:
         session = store.get(request.cookies.get(COOKIE))
@@ -260,7 +265,52 @@ def install(app: FastAPI, hosted: HostedService, *, secure_cookies: bool = False
     @page
     async def run_page(request: Request, who: tuple[Session, Principal], run_id: str) -> Response:
         view = await call(hosted.run, who[1], run_id)
-        return render(request, "run.html", who, view=view, result=view.result)
+        reviews = await call(hosted.reviews, who[1], view.run_id)
+        dataset = await call(hosted.dataset, who[1], view.dataset_sha256) if who[1].may(Action.REVIEW) else None
+        return render(request, "run.html", who, view=view, result=view.result, reviews=reviews, dataset=dataset)
+
+    @app.post("/runs/{run_id}/review", include_in_schema=False)
+    @page
+    async def review(request: Request, who: tuple[Session, Principal], run_id: str, form: Any) -> Response:
+        try:
+            decision = ReviewDecision.model_validate({
+                "action": str(form.get("action") or ""), "nip": str(form.get("nip") or "") or None,
+                "position": str(form.get("position") or "") or None, "reason": str(form.get("reason") or ""),
+                "reviewer": str(form.get("reviewer") or ""), "date": str(form.get("date") or "")})
+        except ValidationError as error:
+            raise _Page(422, "problems", "", [
+                Problem(code="decision.invalid", field=".".join(str(p) for p in e["loc"]) or None,
+                        message=e["msg"], value=str(e.get("input"))[:200]) for e in error.errors()]) from None
+        await call(hosted.review, who[1], run_id, [decision])
+        return RedirectResponse(f"/runs/{run_id}#review", status_code=303)
+
+    @app.post("/runs/{run_id}/replan", include_in_schema=False)
+    @page
+    async def replan(request: Request, who: tuple[Session, Principal], run_id: str, form: Any) -> Response:
+        view = await call(hosted.replan, who[1], run_id)
+        return RedirectResponse(f"/runs/{view.run_id}/diff/{run_id}", status_code=303)
+
+    @app.get("/runs/{run_id}/diff/{other}", include_in_schema=False)
+    @page
+    async def diff_page(request: Request, who: tuple[Session, Principal], run_id: str, other: str) -> Response:
+        found = await call(hosted.diff, who[1], other, run_id)  # from the other (earlier) run to this one
+        return render(request, "diff.html", who, diff=found, run_id=run_id, other=other)
+
+    @app.get("/runs/{run_id}/plan.xlsx", include_in_schema=False)
+    @page
+    async def workbook_download(request: Request, who: tuple[Session, Principal], run_id: str) -> Response:
+        data = await call(hosted.plan_workbook, who[1], run_id, lang=who[0].lang)
+        return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="rencana-{_file_part(run_id)}.xlsx"',
+                                 "Cache-Control": "no-store"})
+
+    @app.get("/runs/{run_id}/notices.zip", include_in_schema=False)
+    @page
+    async def notices_download(request: Request, who: tuple[Session, Principal], run_id: str) -> Response:
+        data = await call(hosted.notices_docx, who[1], run_id, lang=who[0].lang)
+        return Response(data, media_type="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="surat-{_file_part(run_id)}.zip"',
+            "Cache-Control": "no-store"})
 
     @app.get("/runs/{run_id}/people/{nip}", include_in_schema=False)
     @page

@@ -124,6 +124,30 @@ TEXTS: dict[str, tuple[str, str]] = {
     "yes": ("ya", "yes"),
     "no": ("tidak", "no"),
     "none": ("—", "—"),
+    "xlsx": ("Rencana (Excel)", "Plan (Excel)"),
+    "notices": ("Draf surat pemberitahuan (Word, ZIP)", "Notice letter drafts (Word, ZIP)"),
+    "review": ("Tinjauan", "Review"),
+    "review_help": ("Keputusan tim penilai dicatat dalam log keputusan (berantai hash) dan dihormati oleh setiap "
+                    "rencana ulang.", "The review committee's decisions are recorded in the hash-chained decision "
+                    "log and honoured by every re-plan."),
+    "action": ("Tindakan", "Action"),
+    "reject": ("tolak mutasi ini", "reject this move"),
+    "pin": ("tetapkan (wajib masuk rencana)", "pin (must be in the plan)"),
+    "exclude_employee": ("keluarkan pegawai", "exclude the person"),
+    "hold_position": ("tahan jabatan (tidak menerima)", "hold the post (receives nobody)"),
+    "reviewer": ("Peninjau", "Reviewer"),
+    "date": ("Tanggal keputusan", "Date of the decision"),
+    "record_decision": ("Catat keputusan", "Record the decision"),
+    "decisions": ("Keputusan tercatat", "Recorded decisions"),
+    "replan": ("Susun ulang rencana", "Re-plan"),
+    "parent_run": ("Rencana asal", "Parent run"),
+    "diff": ("Perbedaan rencana", "Differences between plans"),
+    "diff_of": ("Dari {a} ke {b}", "From {a} to {b}"),
+    "added": ("ditambah", "added"),
+    "removed": ("dihapus", "removed"),
+    "changed": ("berubah", "changed"),
+    "no_changes": ("Tidak ada perubahan mutasi.", "No move changed."),
+    "kind": ("Jenis", "Kind"),
 }
 
 
