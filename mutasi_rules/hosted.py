@@ -35,6 +35,7 @@ from .access import (
     private_directory,
 )
 from .audit import DecisionRecord, RecordSummary, ReviewRecord, UnknownRun, VerifyReport
+from .comparison import ScenarioReport
 from .datasets_store import (
     DatasetStore,
     StoredDataset,
@@ -366,6 +367,17 @@ class HostedService:
                 archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), letters[name],
                                  compress_type=zipfile.ZIP_DEFLATED)
         return buffer.getvalue()
+
+    def scenario(self, principal: Principal, dataset_id: str, text: str, filename: str,
+                 options: RunOptions | None = None) -> ScenarioReport:
+        """A what-if: the baseline and one uploaded scenario planned with the same rules, compared
+        (not recorded). The scenario file is data (YAML), checked with every problem located."""
+        from .scenario import load_scenario_text
+
+        authorize(principal, Action.RECOMMEND)
+        stored = self._stored(dataset_id)
+        loaded = load_scenario_text(text, filename)
+        return self.service.scenarios(stored.dataset, [loaded], self.options(options))
 
     # ------------------------------------------------------------------ review
 

@@ -164,3 +164,19 @@ def test_data_is_text_never_markup(api, tmp_path):
     for page in (dataset_page.text, home.text):
         assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert "script-src 'none'" in dataset_page.headers["content-security-policy"]
+
+
+def test_a_surge_scenario_is_compared_side_by_side_with_its_training_plan(api, run):
+    dataset_id, _ = run
+    csrf = login(api, "analyst")
+    scenario = Path(__file__).resolve().parent.parent / "examples" / "pontianak" / "scenarios" / "vaksinasi-lonjakan.yaml"
+    answer = api.client.post(f"/datasets/{dataset_id}/scenario", data={"csrf": csrf},
+                             files={"scenario": (scenario.name, scenario.read_bytes())})
+    assert answer.status_code == 200, answer.text[:2000]
+    assert "Dinas Kesehatan" in answer.text and "Rencana pelatihan (skenario)" in answer.text
+    assert "Pelatihan Vaksinator" in answer.text
+    broken = api.client.post(f"/datasets/{dataset_id}/scenario", data={"csrf": csrf},
+                             files={"scenario": ("bad.yaml", b"name: x\nchanges:\n  - scale: banyak\n")})
+    assert broken.status_code == 422 and "bad.yaml" in broken.text
+    login(api, "auditor")
+    assert "Bandingkan" not in api.client.get(f"/datasets/{dataset_id}").text

@@ -19,18 +19,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
-from pydantic import ValidationError
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from ..access import AccessDenied, Action, NotAuthenticated, Principal
 from ..canonical import canonical_json
+from ..decisions import ReviewDecision
 from ..errors import MutasiRulesError
 from ..hosted import HostedService, NotFound, RunOptions
-from ..decisions import ReviewDecision
 from ..problems import InputError, Problem
 from ..unitscope import subtree
 from .sessions import COOKIE, LOGIN_COOKIE, Session, SessionStore
@@ -246,6 +246,22 @@ def install(app: FastAPI, hosted: HostedService, *, secure_cookies: bool = False
         options = RunOptions(max_moves=int(raw) if raw else None)
         view = await call(hosted.recommend, who[1], dataset_id=_dataset_id(dataset_id), options=options)
         return RedirectResponse(f"/runs/{view.run_id}", status_code=303)
+
+    @app.post("/datasets/{dataset_id}/scenario", include_in_schema=False)
+    @page
+    async def scenario(request: Request, who: tuple[Session, Principal], dataset_id: str, form: Any) -> Response:
+        upload = form.get("scenario")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise _Page(422, "problems", "", [Problem(code="request.no_file", message="no file was chosen",
+                                                      field="scenario")])
+        raw = await upload.read()
+        try:
+            text_ = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise _Page(422, "problems", "", [Problem(code="file.encoding", file=upload.filename,
+                                                      message="a scenario file is UTF-8 text (YAML)")]) from None
+        report = await call(hosted.scenario, who[1], _dataset_id(dataset_id), text_, upload.filename)
+        return render(request, "scenario.html", who, dataset_id=dataset_id, report=report)
 
     @app.get("/datasets/{dataset_id}/why-not", include_in_schema=False)
     @page

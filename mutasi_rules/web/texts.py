@@ -148,6 +148,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "changed": ("berubah", "changed"),
     "no_changes": ("Tidak ada perubahan mutasi.", "No move changed."),
     "kind": ("Jenis", "Kind"),
+    "scenario": ("Skenario lonjakan beban kerja", "Workload surge scenario"),
+    "scenario_help": ("Berkas skenario YAML (mis. volume vaksinasi x3 selama enam bulan): rencana dasar dan "
+                      "skenario disusun dengan aturan yang sama lalu dibandingkan; tidak dicatat.",
+                      "A scenario file in YAML (e.g. vaccination volume x3 for six months): the baseline and the "
+                      "scenario are planned with the same rules and compared; nothing is recorded."),
+    "run_scenario": ("Bandingkan", "Compare"),
+    "baseline": ("Dasar", "Baseline"),
+    "moves_added": ("Mutasi tambahan dalam skenario", "Moves the scenario adds"),
+    "moves_removed": ("Mutasi yang hilang dalam skenario", "Moves the scenario drops"),
+    "until": ("sampai", "until"),
+    "training_plan": ("Rencana pelatihan (skenario)", "Training plan (scenario)"),
+    "participants": ("Peserta", "Participants"),
+    "jp": ("JP", "Hours (JP)"),
+    "batches": ("Angkatan", "Batches"),
+    "latest_start": ("Mulai paling lambat", "Latest start"),
+    "provider": ("Penyelenggara", "Provider"),
 }
 
 
