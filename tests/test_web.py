@@ -180,3 +180,14 @@ def test_a_surge_scenario_is_compared_side_by_side_with_its_training_plan(api, r
     assert broken.status_code == 422 and "bad.yaml" in broken.text
     login(api, "auditor")
     assert "Bandingkan" not in api.client.get(f"/datasets/{dataset_id}").text
+
+
+def test_every_page_has_a_short_plain_title(api, run):
+    dataset_id, run_id = run
+    login(api, "analyst")
+    nip = api.hosted.run(api.hosted.authenticate(api.keys["analyst"]), run_id).result.moves[0].nip
+    for path in ("/", f"/datasets/{dataset_id}", f"/datasets/{dataset_id}/units/dinkes", f"/runs/{run_id}",
+                 f"/runs/{run_id}/people/{nip}", f"/datasets/{dataset_id}/why-not", "/audit"):
+        page = api.client.get(path).text
+        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+        assert len(title) < 120 and "&lt;" not in title and "\n" not in title.strip(), (path, title[:200])
