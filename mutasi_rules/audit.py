@@ -547,6 +547,27 @@ class AuditLog:
 
     # ----------------------------------------------------------------- verification
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One consistent view of the log for a read of several statements.
+
+        Without it, a writer committing between reading the head and reading the records
+        makes an intact log look cut short (a false "tampered"). Re-entrant: inside a
+        transaction already, nothing changes.
+        """
+        if self._db.in_transaction:
+            yield
+            return
+        try:
+            self._db.execute("BEGIN")  # deferred: the first read fixes the view until COMMIT
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: cannot read: {exc}") from exc
+        try:
+            yield
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("COMMIT")  # a read: nothing is written
+
     def verify(self, expect_head: str | None = None) -> VerifyReport:
         """Check every record and the links between them; report every problem, first bad record first.
 
@@ -554,6 +575,10 @@ class AuditLog:
         log must still hold that record: a log whose tail was cut off and whose head was
         rewound is consistent in itself, and only an anchor kept outside the file finds it.
         """
+        with self.snapshot():
+            return self._verify(expect_head)
+
+    def _verify(self, expect_head: str | None = None) -> VerifyReport:
         problems: list[tuple[int, str, str]] = []  # (seq, run id, reason)
         hashes: set[str] = set()
         expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
@@ -624,10 +649,11 @@ def verified_record(log: AuditLog, run_id: str, *, expect_head: str | None = Non
     :class:`TamperedLogError` for a log that fails :meth:`AuditLog.verify`, and
     :class:`AuditError` for an unknown run id.
     """
-    report = verify_with_reviews(log, expect_head=expect_head)
-    if not report.ok:
-        raise TamperedLogError(log.path, report)
-    return log.get(run_id)
+    with log.snapshot():  # the record returned is the one that was verified
+        report = verify_with_reviews(log, expect_head=expect_head)
+        if not report.ok:
+            raise TamperedLogError(log.path, report)
+        return log.get(run_id)
 
 
 def open_verified_record(path: str | os.PathLike[str], run_id: str, *,
@@ -1107,8 +1133,9 @@ def recorded_review(log: AuditLog, record: DecisionRecord) -> tuple[list[Applied
 def verify_with_reviews(log: AuditLog, expect_head: str | None = None) -> VerifyReport:
     """:meth:`AuditLog.verify` of the runs (with the ``expect_head`` anchor), then the review chain:
     every problem, first bad record first."""
-    report = log.verify(expect_head=expect_head)
-    found = review_problems(log)
+    with log.snapshot():
+        report = log.verify(expect_head=expect_head)
+        found = review_problems(log)
     if not found:
         return report
     lines = [f"review seq {s}{' (' + r + ')' if r else ''}: {why}" for s, r, why in found]

@@ -555,3 +555,39 @@ def test_cli_rule_engine_failure_is_an_exit_code_not_a_traceback(tmp_path, capsy
     assert "durable_rules failed" in problem["detail"] and problem["message"]["id"]
     assert not db.exists()  # nothing is recorded for a run that did not finish
     assert main(["demo", str(SMALL), "--out", str(tmp_path / "out")]) == 3
+
+
+def test_readers_never_see_an_intact_log_as_tampered_while_runs_are_recorded(tmp_path):
+    """Verification reads the head and the records in one snapshot: a writer committing in between
+    made an intact log look cut short (found by the HTTP load benchmark: 500s on explanations)."""
+    import threading
+
+    from mutasi_rules.service import Service
+
+    db = tmp_path / "audit.sqlite"
+    dataset = load_dataset(SMALL)
+    options = RecommendOptions(use_plugins=False)
+    first = Service(db).recommend(dataset, options).run_id
+    errors: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                Service(db).recorded_run(first)
+                assert Service(db).verify().ok
+            except Exception as error:  # noqa: BLE001 - every failure is the finding
+                errors.append(repr(error)[:300])
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    try:
+        writer = Service(db)
+        for moves in range(12):
+            writer.recommend(dataset, options.model_copy(update={"max_moves": moves}))
+    finally:
+        done.set()
+        for thread in readers:
+            thread.join(60)
+    assert errors == [] and verify(db).records == 13
