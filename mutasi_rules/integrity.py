@@ -31,22 +31,20 @@ def dataset_problems(dataset: Dataset) -> Problems:
     def add(code: str, message: str, kind: str, index: int, key: str | None, field: str, value: object) -> None:
         out.add(Problem(code=code, message=message, record=_where(kind, index, key), field=field, value=value))
 
-    unit_ids: dict[str, int] = {}
-    for i, unit in enumerate(dataset.units):
-        if unit.id in unit_ids:
-            add("id.duplicate", f"unit id {unit.id!r} is already used at units[{unit_ids[unit.id]}]",
-                "units", i, unit.id, "id", unit.id)
-        else:
-            unit_ids[unit.id] = i
-    position_unit: dict[str, str] = {}
-    position_index: dict[str, int] = {}
-    for i, position in enumerate(dataset.positions):
-        if position.id in position_index:
-            add("id.duplicate", f"position id {position.id!r} is already used at positions[{position_index[position.id]}]",
-                "positions", i, position.id, "id", position.id)
-        else:
-            position_index[position.id] = i
-            position_unit[position.id] = position.unit_id
+    def first_index(kind: str, ids: list[str]) -> dict[str, int]:
+        """Each id's first record; every later record with the same id is a duplicate."""
+        first: dict[str, int] = {}
+        for i, ident in enumerate(ids):
+            if ident in first:
+                add("id.duplicate", f"{kind[:-1]} id {ident!r} is already used at {kind}[{first[ident]}]",
+                    kind, i, ident, "id", ident)
+            else:
+                first[ident] = i
+        return first
+
+    unit_ids = first_index("units", [u.id for u in dataset.units])
+    position_first = first_index("positions", [p.id for p in dataset.positions])
+    position_unit = {ident: dataset.positions[i].unit_id for ident, i in position_first.items()}
 
     parents: dict[str, str] = {}
     for i, unit in enumerate(dataset.units):
