@@ -432,7 +432,7 @@ class AuditLog:
             raise AuditError("the options given are not the options the result was computed with")
         try:
             dataset_text = (zlib.decompress(dataset_blob).decode("utf-8") if dataset_blob is not None
-                            else canonical_json(dataset.model_dump(mode="json")))
+                            else canonical_json(dataset))
         except (zlib.error, UnicodeDecodeError) as exc:
             raise AuditError(f"the dataset blob given cannot be decompressed ({exc})") from exc
         dataset_sha = sha256_of(dataset_text)

@@ -222,7 +222,7 @@ class DatasetStore:
 
     def put(self, dataset: Dataset) -> StoredDataset:
         """Store a checked dataset (idempotent: the same dataset has the same id)."""
-        text = canonical_json(dataset.model_dump(mode="json"))
+        text = canonical_json(dataset)
         ident = sha256_of(text)
         path = self._path(ident)
         if not path.exists():

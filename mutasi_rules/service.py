@@ -155,7 +155,7 @@ def _is_test_name(name: str) -> bool:
 
 def dataset_sha256(dataset: Dataset) -> str:
     """The dataset's id: SHA-256 of its canonical JSON (as the run record and the HTTP API name it)."""
-    return sha256_of(canonical_json(dataset.model_dump(mode="json")))
+    return sha256_of(dataset)  # canonical_json dumps a model in JSON mode: the one recipe for its identity
 
 
 class Service:
