@@ -593,7 +593,11 @@ def _rows_from_grid(
     return RawTable(name, file, rows, header, header_where)
 
 
-def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | None:
+def _csv_source(path: Path, file: str, out: _Collector) -> tuple[str, str] | None:
+    """A CSV file's text and its cell delimiter, after the size limit; None (reported) when unreadable.
+
+    Shared by this row-by-row reader and the columnar one (:mod:`mutasi_rules.columnar`).
+    """
     if not _within_size_limit(path, file, out):
         return None
     try:
@@ -609,7 +613,14 @@ def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | N
                 Where(file), encoding, "warning")
     first = text.split("\n", 1)[0]
     # Spreadsheets in the Indonesian locale save CSV with ';' between cells.
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return text, (";" if first.count(";") > first.count(",") else ",")
+
+
+def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | None:
+    read = _csv_source(path, file, out)
+    if read is None:
+        return None
+    text, delimiter = read
     try:
         # restore_formula_text: a text this library wrote with a protective apostrophe reads as it was.
         grid = [[(restore_formula_text(cell) if cell[:1] == "'" else cell) if cell.strip() else None for cell in row]
@@ -1726,10 +1737,23 @@ def _validate_records(
 
 
 def validate_dataset(
-    path: str | os.PathLike[str], *, allow_extra_columns: bool = False
+    path: str | os.PathLike[str], *, allow_extra_columns: bool = False, columnar: bool = True
 ) -> tuple[Dataset | None, Problems]:
-    """Read and check a dataset; return it (None when there are errors) and every problem found."""
+    """Read and check a dataset; return it (None when there are errors) and every problem found.
+
+    A directory of CSV tables is read column by column first (:mod:`mutasi_rules.columnar`,
+    ``columnar=False`` skips it); whenever that reader meets anything that is or may be a
+    problem, this row-by-row reader reads the dataset and reports every problem.
+    """
     with fewer_collections():
+        root = Path(path)
+        if columnar and root.is_dir():
+            from .columnar import NotClean, read_clean_directory
+
+            try:
+                return read_clean_directory(root, allow_extra_columns=allow_extra_columns), Problems()
+            except NotClean:
+                pass
         return _validate_dataset(path, allow_extra_columns)
 
 
