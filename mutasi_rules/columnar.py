@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import loading as _l
-from .cellformats import restore_formula_text
+from .cellformats import detect_date_order, restore_formula_text
 from .integrity import dataset_problems
 from .models import Dataset, DatasetMetadata, Employee, Position, Unit
 
@@ -84,7 +84,8 @@ def _csv_frame(path: Path, file: str, out: _l._Collector) -> tuple[Any, str]:
         )
     except Exception as exc:  # polars raises several kinds for a malformed file; the row reader names it
         raise NotClean(f"{file}: {exc}") from None
-    if frame.height and any((frame.get_column(c).str.len_chars().max() or 0) > _MAX_CELL_CHARS for c in frame.columns):
+    longest = frame.select(pl.max_horizontal(pl.all().str.len_chars().max())).item() if frame.height else 0
+    if (longest or 0) > _MAX_CELL_CHARS:
         raise NotClean(file)
     return frame, delimiter
 
@@ -96,11 +97,12 @@ def _grid_cell(raw: str | None) -> str | None:
     return restore_formula_text(raw) if raw[:1] == "'" else raw
 
 
-def _named_columns(frame: Any, name: str, file: str, out: _l._Collector) -> tuple[Any, dict[str, str]]:
-    """The data rows with columns named by their normalised header, and the header as written.
+def _named_columns(frame: Any, name: str, file: str, out: _l._Collector) -> tuple[Any, Any, dict[str, str]]:
+    """The data rows as written and as stripped text, columns named by their normalised header; the header as written.
 
-    Blank rows are dropped, as the row-by-row reader skips them. A duplicate or unnamed
-    column is left to the row-by-row reader.
+    The stripped frame holds each cell as ``str.strip`` leaves it, null when blank. Blank
+    rows are dropped, as the row-by-row reader skips them. A duplicate or unnamed column is
+    left to the row-by-row reader.
     """
     import polars as pl
 
@@ -109,36 +111,59 @@ def _named_columns(frame: Any, name: str, file: str, out: _l._Collector) -> tupl
     keys = [_l._norm_header(cell) for cell in header_cells]
     if out.problems or "" in keys or len(set(keys)) != len(keys) or table.header is None:
         raise NotClean(file)
-    data = frame.slice(1).rename(dict(zip(frame.columns, keys)))
-    blank = [_blank(pl.col(key)) for key in keys]
-    return data.filter(~pl.all_horizontal(blank)), table.header
+    raw = frame.slice(1).rename(dict(zip(frame.columns, keys)))
+    stripped = raw.select(_stripped(pl.col(key)).alias(key) for key in keys)
+    written = ~pl.all_horizontal(pl.all().is_null())
+    keep = stripped.select(written).to_series()
+    if not keep.all():
+        raw, stripped = raw.filter(keep), stripped.filter(keep)
+    return raw, stripped, table.header
 
 
 def _stripped(raw: Any) -> Any:
-    return raw.str.strip_chars(PY_WHITESPACE)
+    """A cell as ``str.strip`` leaves it; null when that is empty (a blank cell)."""
+    text = raw.str.strip_chars(PY_WHITESPACE)
+    return _when(text.str.len_bytes() > 0, text)
 
 
-def _blank(raw: Any) -> Any:
-    text = _stripped(raw)
-    return text.is_null() | (text.str.len_bytes() == 0)
+def _when(condition: Any, value: Any) -> Any:
+    import polars as pl
+
+    return pl.when(condition).then(value).otherwise(None)
 
 
 # --------------------------------------------------------------------------- converting columns
 
 
-def _fast_cells(name: str, kind: str, decimal_comma: bool) -> tuple[Any, Any]:
-    """(value where the cell has the common shape, else null; whether Python must convert the cell).
+def _numeric_date(text: Any, order: str) -> Any:
+    """A ``DD/MM/YYYY`` (or ``MM/DD/YYYY``, ``-`` or ``.`` between) text as a date; null when not one.
 
-    Each vectorised value equals what the row-by-row converter gives the same cell:
-    text is stripped as ``str.strip`` strips; an ISO date is the date; a number keeps its
-    text (pydantic parses it, as it parses the row reader's); a boolean word its value.
+    ``cellformats.parse_date_text`` reads the same texts the same way for this column's order.
     """
     import polars as pl
 
-    raw = pl.col(name)
-    text = _stripped(raw)
-    present = text.is_not_null() & (text.str.len_bytes() > 0)
-    plain = present & ~raw.str.starts_with("'")  # an apostrophe may protect a formula: Python restores it
+    parts = text.str.extract_groups(r"^([0-9]{1,2})([/.-])([0-9]{1,2})([/.-])([0-9]{4})$")
+    first, second, year = (parts.struct.field(f) for f in ("1", "3", "5"))
+    day, month = (first, second) if order == "dmy" else (second, first)
+    iso = pl.concat_str([year, pl.lit("-"), month.str.zfill(2), pl.lit("-"), day.str.zfill(2)])
+    same_separator = parts.struct.field("2") == parts.struct.field("4")
+    return _when(same_separator & (year != "0000"), iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+
+
+def _fast_cells(name: str, kind: str, decimal_comma: bool, quoted: Any, order: str | None = None) -> tuple[Any, Any]:
+    """(value where the cell has the common shape, else null; whether Python must convert the cell).
+
+    ``name`` is the column of stripped text; ``quoted`` marks cells written with a leading
+    apostrophe (None: the column has none), which may protect a formula and go to Python.
+    Each vectorised value equals what the row-by-row converter gives the same cell: text is
+    stripped as ``str.strip`` strips; an ISO date is the date; a number keeps its text
+    (pydantic parses it, as it parses the row reader's); a boolean word its value.
+    """
+    import polars as pl
+
+    text = pl.col(name)
+    present = text.is_not_null()
+    plain = present if quoted is None else present & ~quoted
     value: Any
     if name == "nip":
         fast = plain & text.str.contains(r"^[0-9]{18}$")
@@ -147,9 +172,11 @@ def _fast_cells(name: str, kind: str, decimal_comma: bool) -> tuple[Any, Any]:
         fast = plain
         value = text
     elif kind == "date":
-        value = text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
         shaped = text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$") & ~text.str.starts_with("0000")
-        fast = plain & shaped & value.is_not_null()
+        value = _when(shaped, text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+        if order in ("dmy", "mdy"):  # the order the column's converter reads numeric dates in
+            value = pl.coalesce(value, _numeric_date(text, order))
+        fast = plain & value.is_not_null()
     elif kind == "float":
         if decimal_comma:
             fast = plain & text.str.contains(r"^[0-9]+(,[0-9]+)?$")
@@ -162,63 +189,80 @@ def _fast_cells(name: str, kind: str, decimal_comma: bool) -> tuple[Any, Any]:
         fast = plain & text.str.contains(r"^[A-Za-z01]+$") & lower.is_in(_BOOL_WORDS)
         value = lower.is_in(sorted(_l._TRUE))
     else:  # lists: split by Python, cell by cell
-        fast = pl.lit(False)
-        value = pl.lit(None)
-    return pl.when(fast).then(value).otherwise(None), present & ~fast
+        return pl.lit(None), present
+    if kind in ("text", "int") and quoted is None:
+        return value, pl.lit(False)
+    return _when(fast, value), present & ~fast
 
 
-def _date_order_texts(frame: Any, name: str) -> list[str]:
+def _date_order_texts(raw: Any, stripped: Any, name: str) -> list[str]:
     """The column's date texts that need a day/month order (``loading._date_texts``), in file order."""
     import polars as pl
 
-    raw = pl.col(name)
-    text = _stripped(raw)
+    text = stripped.get_column(name)
     iso_shaped = (text.str.len_chars() == 10) & (text.str.slice(4, 1) == "-") & (text.str.slice(7, 1) == "-")
-    candidates = frame.filter(raw.str.starts_with("'") | (~_blank(raw) & ~iso_shaped)).get_column(name).to_list()
+    quoted = raw.get_column(name).str.starts_with("'").fill_null(False)
+    wanted = quoted | (text.is_not_null() & ~iso_shaped.fill_null(False))
+    candidates = raw.get_column(name).filter(wanted).to_list()
     return _l._date_texts(_grid_cell(v) for v in candidates)
 
 
 def _localised_plan(
-    plan: tuple[_l.CellPlan, ...], spec: _l.Table, frame: Any, header: dict[str, str], file: str,
-    style: _l.ReadingStyle, decimal_comma: bool, out: _l._Collector,
+    plan: tuple[_l.CellPlan, ...], spec: _l.Table, raw: Any, stripped: Any, header: dict[str, str], file: str,
+    style: _l.ReadingStyle, decimal_comma: bool, out: _l._Collector, orders: dict[str, str | None],
 ) -> tuple[_l.CellPlan, ...]:
-    """The row-by-row reader's converters for this file (``loading._localised``), for the cells Python converts."""
+    """The row-by-row reader's converters for this file (``loading._localised``), for the cells Python converts.
+
+    ``orders`` receives the day/month order of each date column that has numeric dates.
+    """
     result: list[_l.CellPlan] = []
     for name, path, convert in plan:
         column = spec.column(name)
         if column is not None and column.kind == "float":
             convert = _l._number_reader(convert, decimal_comma)
         elif column is not None and column.kind == "date":
-            texts = _date_order_texts(frame, name)
+            texts = _date_order_texts(raw, stripped, name)
             if texts:
                 convert = _l._localised_date(texts, style, _l.Where(file, "row 1", field=header.get(name, name)), out)
                 if out.problems:
                     raise NotClean(f"{file}: {name}")
+                # As _localised_date decides it (not ambiguous: that was a problem).
+                orders[name] = style.date_order or detect_date_order(texts).order
         result.append((name, path, convert))
     return tuple(result)
 
 
 def _converted_columns(
-    frame: Any, cells: tuple[_l.CellPlan, ...], spec: _l.Table, decimal_comma: bool, file: str
+    raw: Any, stripped: Any, cells: tuple[_l.CellPlan, ...], spec: _l.Table, decimal_comma: bool, file: str,
+    orders: dict[str, str | None],
 ) -> list[list[Any]]:
     """Every planned column's values, in row order; None where the cell is blank."""
     import polars as pl
 
+    names = [name for name, _, _ in cells]
+    apostrophes = raw.select(pl.col(n).str.starts_with("'").any() for n in names).row(0) if names else ()
+    work = stripped.with_columns(
+        raw.get_column(n).str.starts_with("'").fill_null(False).alias(f"q{i}") for i, n in enumerate(names) if apostrophes[i]
+    )
     exprs = []
-    for i, (name, _, _) in enumerate(cells):
+    for i, name in enumerate(names):
         column = spec.column(name)
         assert column is not None
-        value, slow = _fast_cells(name, column.kind, decimal_comma)
+        quoted = pl.col(f"q{i}") if apostrophes[i] else None
+        value, slow = _fast_cells(name, column.kind, decimal_comma, quoted, orders.get(name))
         exprs += [value.alias(f"v{i}"), slow.alias(f"s{i}")]
-    converted = frame.select(exprs)
+    converted = work.select(exprs)
+    any_slow = converted.select(pl.col(f"s{i}").any() for i in range(len(cells))).row(0) if cells else ()
     columns: list[list[Any]] = []
     for i, (name, _, convert) in enumerate(cells):
-        values = converted.get_column(f"v{i}").to_list()
-        slow_rows = converted.select(pl.arg_where(pl.col(f"s{i}"))).to_series().to_list()
-        if slow_rows:
-            raws = frame.get_column(name).gather(slow_rows).to_list()
-            for row, raw in zip(slow_rows, raws):
-                values[row] = _python_cell(raw, convert, file)
+        values = converted.get_column(f"v{i}").to_list() if converted.height else []
+        if any_slow[i]:
+            slow_rows = converted.select(pl.arg_where(pl.col(f"s{i}"))).to_series().to_list()
+            raws = raw.get_column(name).gather(slow_rows).to_list()
+            if len(values) < converted.height:
+                values = [None] * converted.height
+            for row, cell in zip(slow_rows, raws):
+                values[row] = _python_cell(cell, convert, file)
         columns.append(values)
     return columns
 
@@ -239,8 +283,17 @@ def _row_dicts(columns: list[list[Any]], paths: list[tuple[str, ...]]) -> list[d
     if not columns:
         return []
     if all(len(path) == 1 for path in paths):
-        keys = [path[0] for path in paths]
-        return [{k: v for k, v in zip(keys, row) if v is not None} for row in zip(*columns)]
+        # Columns without a blank cell go in whole (dict(zip) runs in C); the others cell by cell.
+        full = [i for i, values in enumerate(columns) if None not in values]
+        gaps = [i for i in range(len(columns)) if i not in full]
+        keys = [paths[i][0] for i in full]
+        rows = [dict(zip(keys, row)) for row in zip(*(columns[i] for i in full))] if full else [{} for _ in columns[0]]
+        for i in gaps:
+            key = paths[i][0]
+            for data, value in zip(rows, columns[i]):
+                if value is not None:
+                    data[key] = value
+        return rows
     rows: list[dict[str, Any]] = []
     put = _l._put
     for row in zip(*columns):
@@ -261,14 +314,15 @@ def _table_dicts(
     file = str(path)
     spec = _l.TABLES[name]
     raw_frame, delimiter = _csv_frame(path, file, out)
-    frame, header = _named_columns(raw_frame, name, file, out)
+    raw, stripped, header = _named_columns(raw_frame, name, file, out)
     missing = _l._check_header(_l.RawTable(name, file, [], header, _l.Where(file, "row 1"), delimiter), spec, out)
     if out.problems or missing:
         raise NotClean(file)
     decimal_comma = style.decimal_comma if style.decimal_comma is not None else delimiter == ";"
     cells = tuple(cell for cell in _l._table_plan(spec).cells if cell[0] in header)
-    cells = _localised_plan(cells, spec, frame, header, file, style, decimal_comma, out)
-    columns = _converted_columns(frame, cells, spec, decimal_comma, file)
+    orders: dict[str, str | None] = {}
+    cells = _localised_plan(cells, spec, raw, stripped, header, file, style, decimal_comma, out, orders)
+    columns = _converted_columns(raw, stripped, cells, spec, decimal_comma, file, orders)
     return _row_dicts(columns, [path for _, path, _ in cells]), spec
 
 

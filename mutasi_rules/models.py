@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -219,10 +219,12 @@ def retirement_age(kind: JabatanKind, level: JabatanLevel | None) -> int:
 NIP_PATTERN = re.compile(r"^\d{18}$")
 
 
-class NipParts(BaseModel):
-    """The fields encoded in an 18-digit NIP."""
+class NipParts(NamedTuple):
+    """The fields encoded in an 18-digit NIP.
 
-    model_config = ConfigDict(frozen=True)
+    A named tuple, not a model: every employee's NIP is parsed when it is validated (twice)
+    and again for facts, and a model instance cost 1.2 s of loading 100,000 employees.
+    """
 
     birth_date: dt.date
     tmt_cpns_year: int
