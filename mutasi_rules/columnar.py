@@ -190,7 +190,7 @@ def _fast_cells(name: str, kind: str, decimal_comma: bool, quoted: Any, order: s
         value = lower.is_in(sorted(_l._TRUE))
     else:  # lists: split by Python, cell by cell
         return pl.lit(None), present
-    if kind in ("text", "int") and quoted is None:
+    if name != "nip" and kind in ("text", "int") and quoted is None:  # every present cell is converted
         return value, pl.lit(False)
     return _when(fast, value), present & ~fast
 
