@@ -75,7 +75,7 @@ def test_a_problem_is_reported_by_the_row_reader_exactly(tmp_path: Path) -> None
     edit_cell(target / "employee_trainings.csv", 2, "completed", "2020-02-30")
     with pytest.raises(NotClean):
         read_clean_directory(target)
-    dataset, problems = validate_dataset(target)
+    dataset, problems = validate_dataset(target, columnar=True)
     assert dataset is None
     assert [(p.code, Path(p.file or "").name, p.record, p.field, p.value) for p in problems] == [
         ("date.invalid", "employee_trainings.csv", "row 3", "completed", "2020-02-30")
@@ -88,7 +88,7 @@ def test_a_windows_1252_file_keeps_its_warning(tmp_path: Path) -> None:
     units = target / "units.csv"
     units.write_bytes(units.read_text(encoding="utf-8").replace("Dinas", "Dinàs").encode("cp1252"))
     assert not assert_same_reading(target)
-    _, problems = validate_dataset(target)
+    _, problems = validate_dataset(target, columnar=True)
     assert [p.code for p in problems] == ["file.encoding"]
 
 
