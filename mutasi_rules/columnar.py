@@ -1,4 +1,4 @@
-"""The columnar dataset reader: a directory of CSV tables read by polars, column by column.
+"""The columnar dataset reader: a directory of CSV (polars) or xlsx (calamine) tables, column by column.
 
 :mod:`mutasi_rules.loading` reads every cell through Python one row at a time, keeping enough
 to name the file, row and column of any problem. Most datasets have no problem at all, and
@@ -24,7 +24,11 @@ converter the row-by-row reader uses (``loading._cell_value``), one cell at a ti
 from __future__ import annotations
 
 import io
+import logging
+import re
 import sys
+import zipfile
+from dataclasses import dataclass
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -90,6 +94,101 @@ def _csv_frame(path: Path, file: str, out: _l._Collector) -> tuple[Any, str]:
     return frame, delimiter
 
 
+def _csv_sheet(path: Path, name: str, file: str, out: _l._Collector) -> _Sheet:
+    frame, delimiter = _csv_frame(path, file, out)
+    header_cells = [_grid_cell(v) for v in frame.row(0)] if frame.height else []
+    return _named_columns(frame.slice(1), header_cells, name, file, out, delimiter)
+
+
+#: Number formats calamine may read as dates that openpyxl reads as numbers: locale-specific built-ins.
+_LOCALE_DATE_FORMAT_IDS = {*range(27, 37), *range(50, 59), *range(71, 82)}
+#: A formula (``<f>``), an error cell or an ISO-date cell in a worksheet's XML.
+_FORMULA_OR_ODD_CELL = (b"<f>", b"<f ", b"<f/", b' t="e"', b' t="d"')
+_FIRST_ROW = re.compile(rb"<row\b([^>]*)>(.*?)</row>", re.S)
+
+
+def _workbook_sheets(path: Path, file: str, out: _l._Collector) -> dict[str, str]:
+    """Sheet name -> worksheet part of a workbook that calamine and openpyxl are sure to read alike.
+
+    :class:`NotClean` for anything they might not: a formula (openpyxl reports one saved
+    without its value), an error or ISO-date cell, a number format one reads as a date and
+    the other as a number, a sheet whose first row is not its header row (calamine starts
+    at the first row holding a value), limits exceeded.
+    """
+    from xml.etree import ElementTree
+
+    from openpyxl.styles.numbers import is_date_format
+
+    if not _l._workbook_within_limits(path, file, out):
+        raise NotClean(file)
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            targets = {r.get("Id"): (r.get("Target") or "").lstrip("/") for r in rels}
+            sheets: dict[str, str] = {}
+            for sheet in book.iter(f"{main}sheet"):
+                target = targets.get(sheet.get(rel), "")
+                part = target if target.startswith("xl/") else f"xl/{target}"
+                sheets[sheet.get("name") or ""] = part
+            if "xl/styles.xml" in names:
+                styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
+                for fmt in styles.iter(f"{main}numFmt"):
+                    code = fmt.get("formatCode") or ""
+                    bare = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", code)
+                    if not is_date_format(code) and re.search("[dmyhs]", bare, re.I):
+                        raise NotClean(f"{file}: number format {code!r}")
+                xfs = next(styles.iter(f"{main}cellXfs"), None)
+                if xfs is not None and any(int(xf.get("numFmtId") or 0) in _LOCALE_DATE_FORMAT_IDS for xf in xfs):
+                    raise NotClean(f"{file}: locale-specific number format")
+            for part in sheets.values():
+                if part not in names:
+                    raise NotClean(f"{file}: {part}")
+                xml = archive.read(part)
+                if any(token in xml for token in _FORMULA_OR_ODD_CELL):
+                    raise NotClean(f"{file}: formula or unusual cell")
+                first = _FIRST_ROW.search(xml)
+                if first is None or b'r="1"' not in first.group(1) or not re.search(rb"<(?:v|is)\b", first.group(2)):
+                    raise NotClean(f"{file}: the first row is not the header row")
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError) as exc:
+        raise NotClean(f"{file}: {exc}") from None
+    return sheets
+
+
+def _xlsx_sheet(path: Path, name: str, file: str, out: _l._Collector) -> _Sheet:
+    """One table of a workbook (the sheet named after it, or the only sheet) read by calamine (fastexcel)."""
+    import fastexcel
+    import polars as pl
+
+    sheets = list(_workbook_sheets(path, file, out))
+    sheet = name if name in sheets else (sheets[0] if len(sheets) == 1 else None)
+    if sheet is None:
+        raise NotClean(file)
+    lim = _l.limits.current()
+    # fastexcel logs a warning for a column without a value ("falling back to string"): normal here.
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
+    try:
+        reader = fastexcel.read_excel(path)
+        if list(reader.sheet_names) != sheets:
+            raise NotClean(file)
+        header_cells = list(reader.load_sheet(sheet, header_row=None, n_rows=1, dtypes="string").to_polars().row(0))
+        # Every row decides a column's type; a column of mixed types is the row reader's to read.
+        frame = reader.load_sheet(sheet, header_row=0, dtype_coercion="strict", schema_sample_rows=None).to_polars()
+    except NotClean:
+        raise
+    except Exception as exc:  # fastexcel raises its own kinds for mixed columns and damaged files
+        raise NotClean(f"{file}: {exc}") from None
+    if frame.height > lim.rows or frame.width > lim.columns:
+        raise NotClean(file)
+    strings = [c for c in frame.columns if frame.schema[c] == pl.String]
+    if strings and (frame.select(pl.max_horizontal(pl.col(strings).str.len_chars().max())).item() or 0) > lim.cell_chars:
+        raise NotClean(file)
+    return _named_columns(frame, header_cells, name, file, out, None)
+
+
 def _grid_cell(raw: str | None) -> str | None:
     """A raw CSV cell as the row-by-row reader's grid holds it (``loading._read_csv``)."""
     if raw is None or not raw.strip():
@@ -97,27 +196,42 @@ def _grid_cell(raw: str | None) -> str | None:
     return restore_formula_text(raw) if raw[:1] == "'" else raw
 
 
-def _named_columns(frame: Any, name: str, file: str, out: _l._Collector) -> tuple[Any, Any, dict[str, str]]:
-    """The data rows as written and as stripped text, columns named by their normalised header; the header as written.
+@dataclass
+class _Sheet:
+    """One table's data rows, columns named by their normalised header."""
 
-    The stripped frame holds each cell as ``str.strip`` leaves it, null when blank. Blank
-    rows are dropped, as the row-by-row reader skips them. A duplicate or unnamed column is
-    left to the row-by-row reader.
+    raw: Any  # CSV: the cells as written; xlsx: the cells as calamine types them
+    stripped: Any  # text columns as ``str.strip`` leaves them, null when blank; other columns as in ``raw``
+    header: dict[str, str]  # normalised name -> as written
+    delimiter: str | None  # CSV only
+    csv: bool  # a leading apostrophe is this library's formula protection (CSV only)
+
+    def cell(self, raw: Any) -> Any:
+        """A raw cell as the row-by-row reader's grid holds it."""
+        return _grid_cell(raw) if self.csv else raw
+
+
+def _named_columns(frame: Any, header_cells: list[Any], name: str, file: str, out: _l._Collector,
+                   delimiter: str | None) -> _Sheet:
+    """The data rows of ``frame`` under ``header_cells`` (as the grid holds them); blank rows dropped.
+
+    Blank rows are dropped, as the row-by-row reader skips them. A duplicate or unnamed
+    column is left to the row-by-row reader.
     """
     import polars as pl
 
-    header_cells = [_grid_cell(v) for v in frame.row(0)]
     table = _l._rows_from_grid([header_cells], name, file, "", out)
     keys = [_l._norm_header(cell) for cell in header_cells]
-    if out.problems or "" in keys or len(set(keys)) != len(keys) or table.header is None:
+    if out.problems or "" in keys or len(set(keys)) != len(keys) or table.header is None or len(keys) != frame.width:
         raise NotClean(file)
-    raw = frame.slice(1).rename(dict(zip(frame.columns, keys)))
-    stripped = raw.select(_stripped(pl.col(key)).alias(key) for key in keys)
+    raw = frame.rename(dict(zip(frame.columns, keys)))
+    stripped = raw.select(_stripped(pl.col(key)).alias(key) if raw.schema[key] == pl.String else pl.col(key)
+                          for key in keys)
     written = ~pl.all_horizontal(pl.all().is_null())
     keep = stripped.select(written).to_series()
     if not keep.all():
         raw, stripped = raw.filter(keep), stripped.filter(keep)
-    return raw, stripped, table.header
+    return _Sheet(raw, stripped, table.header, delimiter, delimiter is not None)
 
 
 def _stripped(raw: Any) -> Any:
@@ -195,20 +309,23 @@ def _fast_cells(name: str, kind: str, decimal_comma: bool, quoted: Any, order: s
     return _when(fast, value), present & ~fast
 
 
-def _date_order_texts(raw: Any, stripped: Any, name: str) -> list[str]:
+def _date_order_texts(sheet: _Sheet, name: str) -> list[str]:
     """The column's date texts that need a day/month order (``loading._date_texts``), in file order."""
     import polars as pl
 
-    text = stripped.get_column(name)
+    if sheet.raw.schema[name] != pl.String:
+        return []
+    text = sheet.stripped.get_column(name)
     iso_shaped = (text.str.len_chars() == 10) & (text.str.slice(4, 1) == "-") & (text.str.slice(7, 1) == "-")
-    quoted = raw.get_column(name).str.starts_with("'").fill_null(False)
-    wanted = quoted | (text.is_not_null() & ~iso_shaped.fill_null(False))
-    candidates = raw.get_column(name).filter(wanted).to_list()
-    return _l._date_texts(_grid_cell(v) for v in candidates)
+    wanted = text.is_not_null() & ~iso_shaped.fill_null(False)
+    if sheet.csv:
+        wanted = wanted | sheet.raw.get_column(name).str.starts_with("'").fill_null(False)
+    candidates = sheet.raw.get_column(name).filter(wanted).to_list()
+    return _l._date_texts(sheet.cell(v) for v in candidates)
 
 
 def _localised_plan(
-    plan: tuple[_l.CellPlan, ...], spec: _l.Table, raw: Any, stripped: Any, header: dict[str, str], file: str,
+    plan: tuple[_l.CellPlan, ...], spec: _l.Table, sheet: _Sheet, file: str,
     style: _l.ReadingStyle, decimal_comma: bool, out: _l._Collector, orders: dict[str, str | None],
 ) -> tuple[_l.CellPlan, ...]:
     """The row-by-row reader's converters for this file (``loading._localised``), for the cells Python converts.
@@ -221,9 +338,10 @@ def _localised_plan(
         if column is not None and column.kind == "float":
             convert = _l._number_reader(convert, decimal_comma)
         elif column is not None and column.kind == "date":
-            texts = _date_order_texts(raw, stripped, name)
+            texts = _date_order_texts(sheet, name)
             if texts:
-                convert = _l._localised_date(texts, style, _l.Where(file, "row 1", field=header.get(name, name)), out)
+                where = _l.Where(file, "row 1", field=sheet.header.get(name, name))
+                convert = _l._localised_date(texts, style, where, out)
                 if out.problems:
                     raise NotClean(f"{file}: {name}")
                 # As _localised_date decides it (not ambiguous: that was a problem).
@@ -233,14 +351,18 @@ def _localised_plan(
 
 
 def _converted_columns(
-    raw: Any, stripped: Any, cells: tuple[_l.CellPlan, ...], spec: _l.Table, decimal_comma: bool, file: str,
+    sheet: _Sheet, cells: tuple[_l.CellPlan, ...], spec: _l.Table, decimal_comma: bool, file: str,
     orders: dict[str, str | None],
 ) -> list[list[Any]]:
     """Every planned column's values, in row order; None where the cell is blank."""
     import polars as pl
 
+    raw, stripped = sheet.raw, sheet.stripped
     names = [name for name, _, _ in cells]
-    apostrophes = raw.select(pl.col(n).str.starts_with("'").any() for n in names).row(0) if names else ()
+    texts = [raw.schema[n] == pl.String for n in names]
+    quoting = [sheet.csv and texts[i] for i in range(len(names))]
+    apostrophes = raw.select((pl.col(n).str.starts_with("'").any() if quoting[i] else pl.lit(False)).alias(f"q{i}")
+                             for i, n in enumerate(names)).row(0) if names else ()
     work = stripped.with_columns(
         raw.get_column(n).str.starts_with("'").fill_null(False).alias(f"q{i}") for i, n in enumerate(names) if apostrophes[i]
     )
@@ -248,29 +370,77 @@ def _converted_columns(
     for i, name in enumerate(names):
         column = spec.column(name)
         assert column is not None
-        quoted = pl.col(f"q{i}") if apostrophes[i] else None
-        value, slow = _fast_cells(name, column.kind, decimal_comma, quoted, orders.get(name))
+        if texts[i]:
+            quoted = pl.col(f"q{i}") if apostrophes[i] else None
+            value, slow = _fast_cells(name, column.kind, decimal_comma, quoted, orders.get(name))
+        else:
+            value, slow = _typed_cells(work, name, column.kind, file)
         exprs += [value.alias(f"v{i}"), slow.alias(f"s{i}")]
     converted = work.select(exprs)
     any_slow = converted.select(pl.col(f"s{i}").any() for i in range(len(cells))).row(0) if cells else ()
     columns: list[list[Any]] = []
     for i, (name, _, convert) in enumerate(cells):
-        values = converted.get_column(f"v{i}").to_list() if converted.height else []
+        values = converted.get_column(f"v{i}").to_list()
         if any_slow[i]:
             slow_rows = converted.select(pl.arg_where(pl.col(f"s{i}"))).to_series().to_list()
-            raws = raw.get_column(name).gather(slow_rows).to_list()
-            if len(values) < converted.height:
-                values = [None] * converted.height
-            for row, cell in zip(slow_rows, raws):
-                values[row] = _python_cell(cell, convert, file)
+            for row, cell in zip(slow_rows, raw.get_column(name).gather(slow_rows).to_list()):
+                values[row] = _python_cell(sheet.cell(cell), convert, file)
         columns.append(values)
     return columns
 
 
-def _python_cell(raw: str, convert: _l.Converter, file: str) -> Any:
-    """One cell through the row-by-row reader's own converter; any doubt is :class:`NotClean`."""
+#: Below this, a number calamine reads as a float is the integer openpyxl reads, digit for digit.
+_EXACT_INTEGERS = 2**53
+
+
+def _typed_cells(frame: Any, name: str, kind: str, file: str) -> tuple[Any, Any]:
+    """(value, whether Python converts the cell) for an xlsx column of numbers, booleans or dates.
+
+    openpyxl (the row-by-row reader's) gives an integer where calamine gives its float, and
+    both the same date: a float column's values and a date column's midnight dates are
+    converted here, every other cell by the row reader's converter. What the two libraries
+    might read apart (huge integers, times of day, dates before March 1900, durations) is
+    left to the row-by-row reader.
+    """
+    import datetime as dt
+
+    import polars as pl
+
+    column = frame.get_column(name)
+    dtype = column.dtype
+    col = pl.col(name)
+    present = col.is_not_null()
+    if dtype == pl.Null:
+        return pl.lit(None), pl.lit(False)
+    if dtype.is_numeric():
+        if kind != "float" and (column.abs().max() or 0) >= _EXACT_INTEGERS:
+            raise NotClean(f"{file}: {name}")
+        if kind == "float":
+            return col, pl.lit(False)
+        if kind == "int":
+            integral = col == col.floor()
+            return _when(integral, col.cast(pl.Int64)), present & ~integral
+        return pl.lit(None), present
+    if dtype == pl.Boolean:
+        return pl.lit(None), present
+    if dtype in (pl.Date, pl.Datetime) or isinstance(dtype, pl.Datetime):
+        day = col.cast(pl.Date)
+        earliest = frame.select(day.min()).item()
+        if earliest is not None and earliest < dt.date(1900, 3, 1):  # Excel's 1900 leap-year bug
+            raise NotClean(f"{file}: {name}")
+        midnight = (col.dt.time() == dt.time(0)) if dtype != pl.Date else pl.lit(True)
+        if kind == "date":
+            return _when(midnight, day), present & ~midnight
+        if not frame.select((midnight | ~present).all()).item():  # a time of day: precision may differ
+            raise NotClean(f"{file}: {name}")
+        return pl.lit(None), present
+    raise NotClean(f"{file}: {name} holds {dtype}")
+
+
+def _python_cell(cell: Any, convert: _l.Converter, file: str) -> Any:
+    """One cell (as the grid holds it) through the row-by-row reader's own converter; any doubt is :class:`NotClean`."""
     try:
-        value = _l._cell_value(_grid_cell(raw), convert)
+        value = _l._cell_value(cell, convert)
     except _l._BadValue:
         raise NotClean(file) from None
     if value is _l._ABSENT:  # e.g. "'\t": blank only once restored; the row reader decides about its row
@@ -313,16 +483,16 @@ def _table_dicts(
 ) -> tuple[list[dict[str, Any]], _l.Table]:
     file = str(path)
     spec = _l.TABLES[name]
-    raw_frame, delimiter = _csv_frame(path, file, out)
-    raw, stripped, header = _named_columns(raw_frame, name, file, out)
-    missing = _l._check_header(_l.RawTable(name, file, [], header, _l.Where(file, "row 1"), delimiter), spec, out)
+    sheet = _csv_sheet(path, name, file, out) if path.suffix.lower() == ".csv" else _xlsx_sheet(path, name, file, out)
+    header = sheet.header
+    missing = _l._check_header(_l.RawTable(name, file, [], header, _l.Where(file, "row 1"), sheet.delimiter), spec, out)
     if out.problems or missing:
         raise NotClean(file)
-    decimal_comma = style.decimal_comma if style.decimal_comma is not None else delimiter == ";"
+    decimal_comma = style.decimal_comma if style.decimal_comma is not None else sheet.delimiter == ";"
     cells = tuple(cell for cell in _l._table_plan(spec).cells if cell[0] in header)
     orders: dict[str, str | None] = {}
-    cells = _localised_plan(cells, spec, raw, stripped, header, file, style, decimal_comma, out, orders)
-    columns = _converted_columns(raw, stripped, cells, spec, decimal_comma, file, orders)
+    cells = _localised_plan(cells, spec, sheet, file, style, decimal_comma, out, orders)
+    columns = _converted_columns(sheet, cells, spec, decimal_comma, file, orders)
     return _row_dicts(columns, [path for _, path, _ in cells]), spec
 
 
@@ -375,11 +545,11 @@ def read_clean_directory(root: Path, *, allow_extra_columns: bool = False) -> Da
     files = _l._dataset_files(root, out)
     if out.problems or any(name not in files for name in _l.REQUIRED_TABLES):
         raise NotClean(str(root))
-    if any(fmt != "csv" for _, fmt in files.values()):
-        raise NotClean("only CSV tables are read column by column")
+    if any(fmt not in ("csv", "xlsx") for _, fmt in files.values()):
+        raise NotClean("only CSV and xlsx tables are read column by column")
 
-    meta_path = files["metadata"][0]
-    meta_table = _l._read_csv(meta_path, "metadata", str(meta_path), out)
+    meta_path, meta_format = files["metadata"]
+    meta_table = _metadata_table(meta_path, meta_format, out)  # a few rows: the row-by-row reader's
     if meta_table is None or out.problems:
         raise NotClean(str(meta_path))
     missing = _l._check_header(meta_table, None, out)
@@ -410,6 +580,21 @@ def read_clean_directory(root: Path, *, allow_extra_columns: bool = False) -> Da
     if dataset_problems(dataset):  # the cross-record checks the row-by-row reader locates
         raise NotClean("cross-record problems")
     return dataset
+
+
+def _metadata_table(path: Path, fmt: str, out: _l._Collector) -> _l.RawTable | None:
+    """The metadata table as the row-by-row reader reads it (``loading._read_directory``)."""
+    if fmt == "csv":
+        return _l._read_csv(path, "metadata", str(path), out)
+    book = _l._open_workbook(path, str(path), out)
+    if book is None:
+        return None
+    try:
+        sheets = book.sheetnames
+        sheet = "metadata" if "metadata" in sheets else (sheets[0] if len(sheets) == 1 else None)
+        return _l._read_sheet(book[sheet], "metadata", str(path), "", out) if sheet is not None else None
+    finally:
+        book.close()
 
 
 def _first_by(rows: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:

@@ -633,24 +633,33 @@ def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | N
     return table
 
 
-def _open_workbook(path: Path, file: str, out: _Collector) -> Any:
+def _workbook_within_limits(path: Path, file: str, out: _Collector) -> bool:
+    """Whether the workbook is a zip within the size limit; a located problem when not.
+
+    Before any reader reads anything (openpyxl reads all shared strings when opening): the
+    sizes the archive declares bound what zipfile will ever decompress, so a zip bomb stops here.
+    """
     import zipfile
 
-    import openpyxl  # imported here: only spreadsheet users pay for it
-
-    # Before openpyxl reads anything (it reads all shared strings when opening): the sizes the
-    # archive declares bound what zipfile will ever decompress, so a zip bomb stops here.
     lim = limits.current()
     try:
         with zipfile.ZipFile(path) as archive:
             uncompressed = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         out.add("file.unreadable", f"cannot read Excel workbook: not a valid .xlsx (zip) file: {exc}", Where(file))
-        return None
+        return False
     if uncompressed > lim.xlsx_uncompressed_mb * 2**20:
         out.add("file.too_large", f"the workbook unpacks to {uncompressed / 2**20:,.0f} MB, more than the limit of "
                 f"{lim.xlsx_uncompressed_mb:,} MB (a zip bomb?); {limits.how_to_raise('xlsx_uncompressed_mb')}",
                 Where(file))
+        return False
+    return True
+
+
+def _open_workbook(path: Path, file: str, out: _Collector) -> Any:
+    import openpyxl  # imported here: only spreadsheet users pay for it
+
+    if not _workbook_within_limits(path, file, out):
         return None
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)

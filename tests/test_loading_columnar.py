@@ -147,6 +147,8 @@ def apply(folder: Path, op: tuple[Any, ...]) -> None:
     body = rows[1:]
     row = 1 + r % len(body) if body else 0
     column = c % len(rows[0])
+    if body and len(rows[row]) <= column:  # a blank row inserted by an earlier edit
+        rows[row] += [""] * (column + 1 - len(rows[row]))
     if kind == "cell" and body:
         rows[row][column] = value
     elif kind == "pad" and body:
