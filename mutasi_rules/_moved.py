@@ -102,4 +102,6 @@ class _MovedModuleFinder(importlib.abc.MetaPathFinder):
 def install_moved_module_aliases() -> None:
     """Let the old module paths import (once per process)."""
     if not any(isinstance(finder, _MovedModuleFinder) for finder in sys.meta_path):
-        sys.meta_path.append(_MovedModuleFinder())
+        # First, so that a stale folder left by an old checkout (a namespace package to the
+        # path finder) cannot shadow an alias.
+        sys.meta_path.insert(0, _MovedModuleFinder())
