@@ -28,8 +28,8 @@ READERS = ("columnar", "rows")
 
 _LOAD = """
 import json, resource, sys, time
-from mutasi_rules.canonical import sha256_of
-from mutasi_rules.loading import validate_dataset
+from mutasi_rules.core.canonical import sha256_of
+from mutasi_rules.data.loading import validate_dataset
 wall, cpu = time.perf_counter(), time.process_time()
 dataset, problems = validate_dataset(sys.argv[1], columnar=sys.argv[2] == "columnar")
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -46,7 +46,7 @@ def formatted_dir(size: int, fmt: str) -> Path:
         return dataset_dir(size)
     path = DATA / f"n{size}-s{SEED}-{fmt}"
     if not (path / "metadata.csv").exists() and not (path / "metadata.xlsx").exists():
-        from mutasi_rules.loading import load_dataset, save_dataset
+        from mutasi_rules.data.loading import load_dataset, save_dataset
 
         dataset = load_dataset(dataset_dir(size))
         if fmt == "csv-id":
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {r['employees']:,} | {r['format']} | {r['reader']} | {r['median_wall_seconds']:.2f} | "
               f"{r['wall_seconds']:.2f} | {r['cpu_seconds']:.2f} | {r['peak_rss_mb']:.0f} | {r['problems']} | {same} |")
     if args.json:
-        from mutasi_rules.atomic import write_text
+        from mutasi_rules.core.atomic import write_text
 
         write_text(args.json, json.dumps({"machine": m, "records": records}, indent=2) + "\n")
     return 0 if all(len(s) == 1 for s in shas.values()) and all(r["problems"] == 0 for r in records) else 1

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules.canonical import sha256_of
-from mutasi_rules.columnar import NotClean, read_clean_directory
-from mutasi_rules.generator import generate_dataset
-from mutasi_rules.loading import save_dataset, validate_dataset
+from mutasi_rules.core.canonical import sha256_of
+from mutasi_rules.data.columnar import NotClean, read_clean_directory
+from mutasi_rules.data.generator import generate_dataset
+from mutasi_rules.data.loading import save_dataset, validate_dataset
 
 ROOT = Path(__file__).parent.parent
 GOOD_CSV = Path(__file__).parent / "data" / "good" / "small_csv"
@@ -56,6 +56,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         folder = tmp_path_factory.mktemp(f"generated-{dialect}")
         save_dataset(dataset, folder, "csv", csv_dialect=dialect)
         folders[dialect] = folder
+    folders["xlsx"] = tmp_path_factory.mktemp("generated-xlsx")
+    save_dataset(dataset, folders["xlsx"], "xlsx")
     return folders
 
 
@@ -64,7 +66,7 @@ def test_good_datasets_read_column_by_column_to_the_same_dataset(path: Path) -> 
     assert assert_same_reading(path)
 
 
-@pytest.mark.parametrize("dialect", ["standard", "id"])
+@pytest.mark.parametrize("dialect", ["standard", "id", "xlsx"])
 def test_generated_datasets_read_column_by_column_to_the_same_dataset(generated: dict[str, Path], dialect: str) -> None:
     assert assert_same_reading(generated[dialect])
 
@@ -195,3 +197,66 @@ def test_harmless_edits_stay_on_the_columnar_path(tmp_path: Path, op: tuple[Any,
     shutil.copytree(GOOD_CSV, folder)
     apply(folder, op)
     assert assert_same_reading(folder)
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+@pytest.fixture(scope="module")
+def small_xlsx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/data/good as a directory of workbooks (typed cells: dates, numbers, booleans)."""
+    dataset, _ = validate_dataset(GOOD_CSV)
+    folder = tmp_path_factory.mktemp("small-xlsx")
+    save_dataset(dataset, folder, "xlsx")
+    return folder
+
+
+def edit_sheet(path: Path, cell: str, value: Any, number_format: str | None = None) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    sheet[cell] = value
+    if number_format:
+        sheet[cell].number_format = number_format
+    book.save(path)
+
+
+def test_a_directory_of_workbooks_reads_column_by_column(small_xlsx: Path) -> None:
+    assert assert_same_reading(small_xlsx)
+
+
+@pytest.mark.parametrize(
+    ("table", "cell", "value", "number_format", "columnar"),
+    [
+        ("positions", "E2", 9, None, True),  # kelas as a number: openpyxl 9, calamine 9.0
+        ("position_tasks", "C2", 12.5, None, True),
+        ("employees", "B2", "  Budi Santoso  ", None, True),
+        ("employees", "E2", "12/03/1985", None, False),  # text among dates: a mixed column, read by rows
+        ("employees", "L2", "ya", None, False),  # text among booleans: mixed, read by rows
+        ("employees", "L2", "=TRUE()", None, False),  # a formula without a saved value: reported
+        ("employees", "E2", 31118, "0.00", False),  # a date column holding a plain number
+        ("employees", "E2", 31118, "dd/mm/yyyy", True),  # the same number shown as a date
+        ("employees", "A2", 198503122010011002, None, False),  # a NIP stored as a number
+        ("positions", "E2", "sebelas", None, False),
+        ("units", "A1", None, None, False),  # header cell removed
+    ],
+)
+def test_workbook_edits_read_the_same_with_and_without_the_columnar_reader(
+    small_xlsx: Path, tmp_path: Path, table: str, cell: str, value: Any, number_format: str | None, columnar: bool
+) -> None:
+    folder = tmp_path / "ds"
+    shutil.copytree(small_xlsx, folder)
+    edit_sheet(folder / f"{table}.xlsx", cell, value, number_format)
+    assert assert_same_reading(folder) is columnar
+
+
+def test_a_sheet_starting_below_row_one_goes_to_the_row_reader(small_xlsx: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    folder = tmp_path / "ds"
+    shutil.copytree(small_xlsx, folder)
+    book = openpyxl.load_workbook(folder / "units.xlsx")
+    book.worksheets[0].insert_rows(1)  # calamine would start at the header, openpyxl at the empty row
+    book.save(folder / "units.xlsx")
+    assert not assert_same_reading(folder)

@@ -596,7 +596,7 @@ def _rows_from_grid(
 def _csv_source(path: Path, file: str, out: _Collector) -> tuple[str, str] | None:
     """A CSV file's text and its cell delimiter, after the size limit; None (reported) when unreadable.
 
-    Shared by this row-by-row reader and the columnar one (:mod:`mutasi_rules.columnar`).
+    Shared by this row-by-row reader and the columnar one (:mod:`mutasi_rules.data.columnar`).
     """
     if not _within_size_limit(path, file, out):
         return None
@@ -1761,7 +1761,7 @@ def validate_dataset(
 ) -> tuple[Dataset | None, Problems]:
     """Read and check a dataset; return it (None when there are errors) and every problem found.
 
-    A directory of CSV tables is read column by column first (:mod:`mutasi_rules.columnar`);
+    A directory of CSV tables is read column by column first (:mod:`mutasi_rules.data.columnar`);
     whenever that reader meets anything that is or may be a problem, this row-by-row reader
     reads the dataset and reports every problem. ``columnar``: None reads column by column
     from :data:`COLUMNAR_MIN_BYTES` of tables on, True always, False never.
@@ -1771,7 +1771,7 @@ def validate_dataset(
         if columnar is None:
             columnar = root.is_dir() and _large_directory(root)
         if columnar and root.is_dir():
-            from .columnar import NotClean, read_clean_directory
+            from mutasi_rules.data.columnar import NotClean, read_clean_directory
 
             try:
                 return read_clean_directory(root, allow_extra_columns=allow_extra_columns), Problems()

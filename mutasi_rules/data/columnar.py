@@ -1,6 +1,6 @@
 """The columnar dataset reader: a directory of CSV (polars) or xlsx (calamine) tables, column by column.
 
-:mod:`mutasi_rules.loading` reads every cell through Python one row at a time, keeping enough
+:mod:`mutasi_rules.data.loading` reads every cell through Python one row at a time, keeping enough
 to name the file, row and column of any problem. Most datasets have no problem at all, and
 for them that bookkeeping is the cost (30 s of 100,000 employees). This reader parses each
 file with polars, converts each column with vectorised expressions, and hands pydantic (which
@@ -28,17 +28,17 @@ import logging
 import re
 import sys
 import zipfile
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import loading as _l
-from .cellformats import detect_date_order, restore_formula_text
-from .integrity import dataset_problems
-from .models import Dataset, DatasetMetadata, Employee, Position, Unit
+from mutasi_rules.data import loading as _l
+from mutasi_rules.data.cellformats import detect_date_order, restore_formula_text
+from mutasi_rules.data.integrity import dataset_problems
+from mutasi_rules.data.models import Dataset, DatasetMetadata, Employee, Position, Unit
 
 __all__ = ["NotClean", "read_clean_directory"]
 
@@ -538,7 +538,7 @@ def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
 def read_clean_directory(root: Path, *, allow_extra_columns: bool = False) -> Dataset:
     """The dataset in directory ``root`` of CSV tables; :class:`NotClean` unless it has no problem at all.
 
-    The dataset returned is the one :func:`mutasi_rules.loading.validate_dataset` reads from
+    The dataset returned is the one :func:`mutasi_rules.data.loading.validate_dataset` reads from
     ``root``, and that reader would report nothing about it, not even a warning.
     """
     out = _l._Collector(allow_extra_columns)
