@@ -9,6 +9,7 @@ inputs must actually take the columnar path, or the law would hold vacuously.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from mutasi_rules.core.canonical import sha256_of
@@ -260,3 +261,40 @@ def test_a_sheet_starting_below_row_one_goes_to_the_row_reader(small_xlsx: Path,
     book.worksheets[0].insert_rows(1)  # calamine would start at the header, openpyxl at the empty row
     book.save(folder / "units.xlsx")
     assert not assert_same_reading(folder)
+
+
+#: Typed cells a workbook may hold where any column expects anything.
+SHEET_CELLS = st.one_of(
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.datetimes(min_value=dt.datetime(1899, 12, 31), max_value=dt.datetime(2100, 1, 1)),
+    st.dates(min_value=dt.date(1899, 12, 31), max_value=dt.date(2100, 1, 1)),
+    CELLS,
+)
+SHEETS = sorted(p.stem for p in GOOD_CSV.iterdir() if p.name != "metadata.csv")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(sheet=st.sampled_from(SHEETS), row=st.integers(2, 6), column=st.integers(1, 14), value=SHEET_CELLS,
+       number_format=st.sampled_from([None, "0.00", "yyyy-mm-dd", "dd/mm/yyyy hh:mm", "@"]))
+def test_any_workbook_cell_reads_the_same_with_and_without_the_columnar_reader(
+    small_xlsx: Path, sheet: str, row: int, column: int, value: Any, number_format: str | None
+) -> None:
+    import openpyxl
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "ds"
+        shutil.copytree(small_xlsx, folder)
+        book = openpyxl.load_workbook(folder / f"{sheet}.xlsx")
+        target = book.worksheets[0].cell(row=row, column=min(column, book.worksheets[0].max_column))
+        try:
+            target.value = value
+        except IllegalCharacterError:  # openpyxl cannot store control characters at all
+            reject()
+        if number_format:
+            target.number_format = number_format
+        book.save(folder / f"{sheet}.xlsx")
+        assert_same_reading(folder)

@@ -23,6 +23,7 @@ converter the row-by-row reader uses (``loading._cell_value``), one cell at a ti
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import re
@@ -389,6 +390,10 @@ def _converted_columns(
     return columns
 
 
+#: Date cells (days since 1970) both libraries read alike: from March 1900 to the year 9999.
+_EXCEL_FIRST_SAFE_DAY = (dt.date(1900, 3, 1) - dt.date(1970, 1, 1)).days
+_LAST_DAY = (dt.date(9999, 12, 31) - dt.date(1970, 1, 1)).days
+
 #: Below this, a number calamine reads as a float is the integer openpyxl reads, digit for digit.
 _EXACT_INTEGERS = 2**53
 
@@ -402,8 +407,6 @@ def _typed_cells(frame: Any, name: str, kind: str, file: str) -> tuple[Any, Any]
     might read apart (huge integers, times of day, dates before March 1900, durations) is
     left to the row-by-row reader.
     """
-    import datetime as dt
-
     import polars as pl
 
     column = frame.get_column(name)
@@ -425,8 +428,10 @@ def _typed_cells(frame: Any, name: str, kind: str, file: str) -> tuple[Any, Any]
         return pl.lit(None), present
     if dtype in (pl.Date, pl.Datetime) or isinstance(dtype, pl.Datetime):
         day = col.cast(pl.Date)
-        earliest = frame.select(day.min()).item()
-        if earliest is not None and earliest < dt.date(1900, 3, 1):  # Excel's 1900 leap-year bug
+        # Days since 1970 (no Python date is made of an out-of-range value). Before March 1900
+        # Excel's leap-year bug makes the libraries disagree; past 9999 openpyxl reads an error.
+        first, last = frame.select(day.cast(pl.Int64).min().alias("first"), day.cast(pl.Int64).max().alias("last")).row(0)
+        if first is not None and (first < _EXCEL_FIRST_SAFE_DAY or last > _LAST_DAY):
             raise NotClean(f"{file}: {name}")
         midnight = (col.dt.time() == dt.time(0)) if dtype != pl.Date else pl.lit(True)
         if kind == "date":
