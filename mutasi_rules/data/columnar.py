@@ -24,6 +24,7 @@ converter the row-by-row reader uses (``loading._cell_value``), one cell at a ti
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 import re
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mutasi_rules.data import loading as _l
 from mutasi_rules.data.cellformats import detect_date_order, restore_formula_text
@@ -533,9 +534,15 @@ def _workload_marker(data: dict[str, Any], n_tasks: int) -> None:
         data.setdefault("tasks", [])
 
 
-def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
+@functools.cache
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def _validated(model: type[BaseModel], data: Any) -> Any:
+    """``data`` (a record, or a list of records) validated by ``model``; any error is :class:`NotClean`."""
     try:
-        return model.model_validate(data)
+        return _list_adapter(model).validate_python(data) if isinstance(data, list) else model.model_validate(data)
     except ValidationError:
         raise NotClean(model.__name__) from None
 
@@ -580,7 +587,7 @@ def read_clean_directory(root: Path, *, allow_extra_columns: bool = False) -> Da
     for data in records["positions"]:
         _workload_marker(data, tasks.get(id(data), 0))
 
-    validated = {name: [_validated(_MODELS[name], data) for data in records[name]] for name in _l.PARENT_TABLES}
+    validated = {name: _validated(_MODELS[name], records[name]) for name in _l.PARENT_TABLES}
     dataset = Dataset.model_construct(metadata=meta_model, **validated)
     if dataset_problems(dataset):  # the cross-record checks the row-by-row reader locates
         raise NotClean("cross-record problems")

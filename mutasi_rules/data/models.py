@@ -233,8 +233,12 @@ class NipParts(NamedTuple):
     serial: int
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_nip(nip: str) -> NipParts:
-    """Split a NIP into its parts; raise ``ValueError`` naming the bad part."""
+    """Split a NIP into its parts; raise ``ValueError`` naming the bad part.
+
+    Cached: validating an employee parses its NIP twice (the field, then the consistency check).
+    """
     if not NIP_PATTERN.match(nip):
         raise ValueError(f"NIP must be exactly 18 digits, got {len(nip)} characters")
     try:
