@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from mutasi_rules.core.canonical import sha256_of
-from mutasi_rules.data.columnar import NotClean, read_clean_directory
+from mutasi_rules.data.columnar import NotClean, read_clean_directory, read_clean_workbook
 from mutasi_rules.data.generator import generate_dataset
 from mutasi_rules.data.loading import save_dataset, validate_dataset
 
@@ -275,6 +275,7 @@ SHEET_CELLS = st.one_of(
 SHEETS = sorted(p.stem for p in GOOD_CSV.iterdir() if p.name != "metadata.csv")
 
 
+@pytest.mark.filterwarnings("ignore:Cell .* is marked as a date:UserWarning")  # openpyxl: a huge date serial
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(sheet=st.sampled_from(SHEETS), row=st.integers(2, 6), column=st.integers(1, 14), value=SHEET_CELLS,
@@ -298,3 +299,28 @@ def test_any_workbook_cell_reads_the_same_with_and_without_the_columnar_reader(
             target.number_format = number_format
         book.save(folder / f"{sheet}.xlsx")
         assert_same_reading(folder)
+
+
+def test_one_workbook_reads_column_by_column_to_the_same_dataset(tmp_path: Path) -> None:
+    dataset = generate_dataset(employees=200, seed=4)
+    book = tmp_path / "dataset.xlsx"
+    save_dataset(dataset, book, "xlsx")
+    assert sha256_of(read_clean_workbook(book)) == sha256_of(dataset)
+    assert outcome(book, columnar=True) == outcome(book, columnar=False) == (sha256_of(dataset), [])
+
+
+def test_one_workbook_with_a_problem_is_reported_by_the_row_reader(tmp_path: Path) -> None:
+    import openpyxl
+
+    dataset = generate_dataset(employees=200, seed=4)
+    book = tmp_path / "dataset.xlsx"
+    save_dataset(dataset, book, "xlsx")
+    workbook = openpyxl.load_workbook(book)
+    workbook["employees"]["F2"] = "IX/z"  # rank
+    workbook.create_sheet("Catatan")  # an unknown sheet
+    workbook.save(book)
+    with pytest.raises(NotClean):
+        read_clean_workbook(book)
+    fast, rows = outcome(book, columnar=True), outcome(book, columnar=False)
+    assert fast == rows and rows[0] is None
+    assert {p["code"] for p in rows[1]} >= {"table.unknown", "field.enum"}

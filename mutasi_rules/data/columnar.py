@@ -30,7 +30,7 @@ import logging
 import re
 import sys
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from mutasi_rules.data.cellformats import detect_date_order, restore_formula_tex
 from mutasi_rules.data.integrity import dataset_problems
 from mutasi_rules.data.models import Dataset, DatasetMetadata, Employee, Position, Unit
 
-__all__ = ["NotClean", "read_clean_directory"]
+__all__ = ["NotClean", "read_clean_directory", "read_clean_workbook"]
 
 
 class NotClean(Exception):
@@ -109,8 +109,11 @@ _FORMULA_OR_ODD_CELL = (b"<f>", b"<f ", b"<f/", b' t="e"', b' t="d"')
 _FIRST_ROW = re.compile(rb"<row\b([^>]*)>(.*?)</row>", re.S)
 
 
-def _workbook_sheets(path: Path, file: str, out: _l._Collector) -> dict[str, str]:
-    """Sheet name -> worksheet part of a workbook that calamine and openpyxl are sure to read alike.
+def _workbook_sheets(path: Path, file: str, out: _l._Collector) -> dict[str, int]:
+    """Sheet name -> how many cells hold a value, for a workbook calamine and openpyxl are sure to read alike.
+
+    The count lets the reader check that calamine dropped no cell (it reads a date serial
+    beyond the year 9999 as empty, openpyxl as an error).
 
     :class:`NotClean` for anything they might not: a formula (openpyxl reports one saved
     without its value), an error or ISO-date cell, a number format one reads as a date and
@@ -146,10 +149,12 @@ def _workbook_sheets(path: Path, file: str, out: _l._Collector) -> dict[str, str
                 xfs = next(styles.iter(f"{main}cellXfs"), None)
                 if xfs is not None and any(int(xf.get("numFmtId") or 0) in _LOCALE_DATE_FORMAT_IDS for xf in xfs):
                     raise NotClean(f"{file}: locale-specific number format")
-            for part in sheets.values():
+            counts: dict[str, int] = {}
+            for sheet_name, part in sheets.items():
                 if part not in names:
                     raise NotClean(f"{file}: {part}")
                 xml = archive.read(part)
+                counts[sheet_name] = xml.count(b"<v>") + xml.count(b"<is>")
                 if any(token in xml for token in _FORMULA_OR_ODD_CELL):
                     raise NotClean(f"{file}: formula or unusual cell")
                 first = _FIRST_ROW.search(xml)
@@ -157,25 +162,41 @@ def _workbook_sheets(path: Path, file: str, out: _l._Collector) -> dict[str, str
                     raise NotClean(f"{file}: the first row is not the header row")
     except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError) as exc:
         raise NotClean(f"{file}: {exc}") from None
-    return sheets
+    return counts
 
 
-def _xlsx_sheet(path: Path, name: str, file: str, out: _l._Collector) -> _Sheet:
-    """One table of a workbook (the sheet named after it, or the only sheet) read by calamine (fastexcel)."""
+def _calamine(path: Path, file: str, sheets: list[str]) -> Any:
+    """fastexcel's reader of the workbook, which must list the same sheets as its workbook.xml."""
     import fastexcel
-    import polars as pl
 
-    sheets = list(_workbook_sheets(path, file, out))
-    sheet = name if name in sheets else (sheets[0] if len(sheets) == 1 else None)
-    if sheet is None:
-        raise NotClean(file)
-    lim = _l.limits.current()
     # fastexcel logs a warning for a column without a value ("falling back to string"): normal here.
     logging.getLogger("fastexcel").setLevel(logging.ERROR)
     try:
         reader = fastexcel.read_excel(path)
-        if list(reader.sheet_names) != sheets:
+    except Exception as exc:  # fastexcel raises its own kinds for a damaged file
+        raise NotClean(f"{file}: {exc}") from None
+    if list(reader.sheet_names) != sheets:
+        raise NotClean(file)
+    return reader
+
+
+def _xlsx_sheet(path: Path, name: str, file: str, out: _l._Collector, sheet: str | None = None,
+                reader: Any = None, counts: dict[str, int] | None = None) -> _Sheet:
+    """One table of a workbook read by calamine (fastexcel): ``sheet``, by default the sheet
+    named after the table or the only sheet (a directory's workbook). ``reader`` and
+    ``counts``: a workbook already checked and opened (:func:`_workbook_sheets`, :func:`_calamine`)."""
+    import polars as pl
+
+    if reader is None or counts is None:
+        counts = _workbook_sheets(path, file, out)
+        sheets = list(counts)
+        sheet = name if name in sheets else (sheets[0] if len(sheets) == 1 else None)
+        if sheet is None:
             raise NotClean(file)
+        reader = _calamine(path, file, sheets)
+    assert sheet is not None
+    lim = _l.limits.current()
+    try:
         header_cells = list(reader.load_sheet(sheet, header_row=None, n_rows=1, dtypes="string").to_polars().row(0))
         # Every row decides a column's type; a column of mixed types is the row reader's to read.
         frame = reader.load_sheet(sheet, header_row=0, dtype_coercion="strict", schema_sample_rows=None).to_polars()
@@ -184,6 +205,9 @@ def _xlsx_sheet(path: Path, name: str, file: str, out: _l._Collector) -> _Sheet:
     except Exception as exc:  # fastexcel raises its own kinds for mixed columns and damaged files
         raise NotClean(f"{file}: {exc}") from None
     if frame.height > lim.rows or frame.width > lim.columns:
+        raise NotClean(file)
+    read = sum(cell is not None for cell in header_cells) + frame.height * frame.width - sum(frame.null_count().row(0))
+    if read != counts[sheet]:  # a cell calamine read as empty (or an empty text): the row reader's
         raise NotClean(file)
     strings = [c for c in frame.columns if frame.schema[c] == pl.String]
     if strings and (frame.select(pl.max_horizontal(pl.col(strings).str.len_chars().max())).item() or 0) > lim.cell_chars:
@@ -484,12 +508,15 @@ def _row_dicts(columns: list[list[Any]], paths: list[tuple[str, ...]]) -> list[d
 # --------------------------------------------------------------------------- the dataset
 
 
+#: Reads one table (a partial application of _csv_sheet or _xlsx_sheet).
+SheetSource = Callable[[], _Sheet]
+
+
 def _table_dicts(
-    name: str, path: Path, style: _l.ReadingStyle, out: _l._Collector
+    name: str, file: str, source: SheetSource, style: _l.ReadingStyle, out: _l._Collector
 ) -> tuple[list[dict[str, Any]], _l.Table]:
-    file = str(path)
     spec = _l.TABLES[name]
-    sheet = _csv_sheet(path, name, file, out) if path.suffix.lower() == ".csv" else _xlsx_sheet(path, name, file, out)
+    sheet = source()
     header = sheet.header
     missing = _l._check_header(_l.RawTable(name, file, [], header, _l.Where(file, "row 1"), sheet.delimiter), spec, out)
     if out.problems or missing:
@@ -548,7 +575,7 @@ def _validated(model: type[BaseModel], data: Any) -> Any:
 
 
 def read_clean_directory(root: Path, *, allow_extra_columns: bool = False) -> Dataset:
-    """The dataset in directory ``root`` of CSV tables; :class:`NotClean` unless it has no problem at all.
+    """The dataset in directory ``root`` of CSV or xlsx tables; :class:`NotClean` unless it has no problem at all.
 
     The dataset returned is the one :func:`mutasi_rules.data.loading.validate_dataset` reads from
     ``root``, and that reader would report nothing about it, not even a warning.
@@ -559,29 +586,69 @@ def read_clean_directory(root: Path, *, allow_extra_columns: bool = False) -> Da
         raise NotClean(str(root))
     if any(fmt not in ("csv", "xlsx") for _, fmt in files.values()):
         raise NotClean("only CSV and xlsx tables are read column by column")
-
     meta_path, meta_format = files["metadata"]
     meta_table = _metadata_table(meta_path, meta_format, out)  # a few rows: the row-by-row reader's
+    sources: dict[str, tuple[str, SheetSource]] = {}
+    for name, (path, fmt) in files.items():
+        if name != "metadata":
+            read = _csv_sheet if fmt == "csv" else _xlsx_sheet
+            sources[name] = (str(path), functools.partial(read, path, name, str(path), out))
+    return _assembled(meta_table, sources, out)
+
+
+def read_clean_workbook(path: Path, *, allow_extra_columns: bool = False) -> Dataset:
+    """The dataset in workbook ``path`` (one sheet per table); :class:`NotClean` unless it has no problem at all.
+
+    As :func:`read_clean_directory`: the dataset the row-by-row reader reads, without a problem.
+    """
+    out = _l._Collector(allow_extra_columns)
+    file = str(path)
+    counts = _workbook_sheets(path, file, out)
+    sheets = list(counts)
+    tables: dict[str, str] = {}
+    for sheet in sheets:
+        name = sheet.strip().lower()
+        if name not in _l.ALL_TABLES or name in tables:  # unknown or twice: a located problem
+            raise NotClean(f"{file}: sheet {sheet}")
+        tables[name] = sheet
+    if any(name not in tables for name in _l.REQUIRED_TABLES):
+        raise NotClean(file)
+    meta_table = None
+    book = _l._open_workbook(path, file, out)  # the metadata's mixed cells as openpyxl reads them
+    if book is not None:
+        try:
+            meta_table = _l._read_sheet(book[tables["metadata"]], "metadata", file, f"sheet {tables['metadata']} ", out)
+        finally:
+            book.close()
+    reader = _calamine(path, file, sheets)
+    sources = {name: (file, functools.partial(_xlsx_sheet, path, name, file, out, sheet, reader, counts))
+               for name, sheet in tables.items() if name != "metadata"}
+    return _assembled(meta_table, sources, out)
+
+
+def _assembled(meta_table: _l.RawTable | None, sources: dict[str, tuple[str, SheetSource]],
+               out: _l._Collector) -> Dataset:
+    """The dataset from its metadata table and a reader per table, as ``loading._validate_dataset`` assembles it."""
     if meta_table is None or out.problems:
-        raise NotClean(str(meta_path))
+        raise NotClean("metadata")
     missing = _l._check_header(meta_table, None, out)
     metadata, style = _l._metadata_from_table(meta_table, missing, out)
     if out.problems:
-        raise NotClean(str(meta_path))
+        raise NotClean("metadata")
     meta_model = _validated(DatasetMetadata, metadata.data)
 
     records: dict[str, list[dict[str, Any]]] = {}
     for name in _l.PARENT_TABLES:
-        records[name], _ = _table_dicts(name, files[name][0], style, out)
+        records[name], _ = _table_dicts(name, *sources[name], style, out)
     parents = {
         "positions": _first_by(records["positions"], "id"),
         "employees": _first_by(records["employees"], "nip"),
     }
     tasks: dict[int, int] = {}
     for name, spec in _l.TABLES.items():
-        if spec.parent is None or name not in files:
+        if spec.parent is None or name not in sources:
             continue
-        rows, _ = _table_dicts(name, files[name][0], style, out)
+        rows, _ = _table_dicts(name, *sources[name], style, out)
         _attach_children(name, spec, rows, parents[spec.parent], tasks)
         del rows
     for data in records["positions"]:

@@ -1749,9 +1749,12 @@ def _validate_records(
 COLUMNAR_MIN_BYTES = 2_000_000
 
 
-def _large_directory(root: Path) -> bool:
+def _large(root: Path) -> bool:
+    """Whether the tables at ``root`` hold COLUMNAR_MIN_BYTES of CSV (xlsx counts four times: it is compressed)."""
+    weight = {".csv": 1, ".xlsx": 4}
     try:
-        return sum(p.stat().st_size for p in root.iterdir() if p.suffix.lower() in (".csv", ".xlsx")) >= COLUMNAR_MIN_BYTES
+        files = root.iterdir() if root.is_dir() else [root]
+        return sum(p.stat().st_size * weight.get(p.suffix.lower(), 0) for p in files) >= COLUMNAR_MIN_BYTES
     except OSError:
         return False
 
@@ -1761,20 +1764,23 @@ def validate_dataset(
 ) -> tuple[Dataset | None, Problems]:
     """Read and check a dataset; return it (None when there are errors) and every problem found.
 
-    A directory of CSV tables is read column by column first (:mod:`mutasi_rules.data.columnar`);
+    A directory of CSV or xlsx tables, or one workbook, is read column by column first
+    (:mod:`mutasi_rules.data.columnar`);
     whenever that reader meets anything that is or may be a problem, this row-by-row reader
     reads the dataset and reports every problem. ``columnar``: None reads column by column
     from :data:`COLUMNAR_MIN_BYTES` of tables on, True always, False never.
     """
     with fewer_collections():
         root = Path(path)
+        workbook = root.suffix.lower() == ".xlsx" and root.is_file()
         if columnar is None:
-            columnar = root.is_dir() and _large_directory(root)
-        if columnar and root.is_dir():
-            from mutasi_rules.data.columnar import NotClean, read_clean_directory
+            columnar = (root.is_dir() or workbook) and _large(root)
+        if columnar and (root.is_dir() or workbook):
+            from mutasi_rules.data.columnar import NotClean, read_clean_directory, read_clean_workbook
 
             try:
-                return read_clean_directory(root, allow_extra_columns=allow_extra_columns), Problems()
+                read = read_clean_workbook if workbook else read_clean_directory
+                return read(root, allow_extra_columns=allow_extra_columns), Problems()
             except NotClean:
                 pass
         return _validate_dataset(path, allow_extra_columns)
