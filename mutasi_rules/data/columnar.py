@@ -173,11 +173,22 @@ def _calamine(path: Path, file: str, sheets: list[str]) -> Any:
     logging.getLogger("fastexcel").setLevel(logging.ERROR)
     try:
         reader = fastexcel.read_excel(path)
-    except Exception as exc:  # fastexcel raises its own kinds for a damaged file
-        raise NotClean(f"{file}: {exc}") from None
+    except BaseException as exc:  # fastexcel's own kinds for a damaged file, or a Rust panic
+        raise _unread(exc, file) from None
     if list(reader.sheet_names) != sheets:
         raise NotClean(file)
     return reader
+
+
+def _unread(exc: BaseException, file: str) -> NotClean:
+    """What calamine could not read is the row reader's to read and report.
+
+    pyo3 turns a panic in Rust (calamine on a date serial out of range) into
+    ``PanicException``, a ``BaseException``: it is caught here too, nothing else is.
+    """
+    if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        raise exc
+    return NotClean(f"{file}: {type(exc).__name__}: {exc}")
 
 
 def _xlsx_sheet(path: Path, name: str, file: str, out: _l._Collector, sheet: str | None = None,
@@ -202,8 +213,8 @@ def _xlsx_sheet(path: Path, name: str, file: str, out: _l._Collector, sheet: str
         frame = reader.load_sheet(sheet, header_row=0, dtype_coercion="strict", schema_sample_rows=None).to_polars()
     except NotClean:
         raise
-    except Exception as exc:  # fastexcel raises its own kinds for mixed columns and damaged files
-        raise NotClean(f"{file}: {exc}") from None
+    except BaseException as exc:  # fastexcel's own kinds for mixed columns and damaged files, or a Rust panic
+        raise _unread(exc, file) from None
     if frame.height > lim.rows or frame.width > lim.columns:
         raise NotClean(file)
     read = sum(cell is not None for cell in header_cells) + frame.height * frame.width - sum(frame.null_count().row(0))
