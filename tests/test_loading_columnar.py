@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -324,3 +325,9 @@ def test_one_workbook_with_a_problem_is_reported_by_the_row_reader(tmp_path: Pat
     fast, rows = outcome(book, columnar=True), outcome(book, columnar=False)
     assert fast == rows and rows[0] is None
     assert {p["code"] for p in rows[1]} >= {"table.unknown", "field.enum"}
+
+
+def test_the_columnar_reader_strips_what_python_strips() -> None:
+    from mutasi_rules.data.columnar import PY_WHITESPACE
+
+    assert set(PY_WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}

@@ -28,7 +28,6 @@ import functools
 import io
 import logging
 import re
-import sys
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -51,7 +50,8 @@ class NotClean(Exception):
 
 #: Every character Python's ``str.strip()`` removes, so polars strips exactly what Python strips
 #: (Rust's notion of whitespace leaves out U+001C..U+001F).
-PY_WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                 "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 #: Largest cell this reader accepts; Python's csv module refuses fields over 131,072 characters
 #: (a located problem of the row-by-row reader), polars does not.
@@ -106,7 +106,8 @@ def _csv_sheet(path: Path, name: str, file: str, out: _l._Collector) -> _Sheet:
 _LOCALE_DATE_FORMAT_IDS = {*range(27, 37), *range(50, 59), *range(71, 82)}
 #: A formula (``<f>``), an error cell or an ISO-date cell in a worksheet's XML.
 _FORMULA_OR_ODD_CELL = (b"<f>", b"<f ", b"<f/", b' t="e"', b' t="d"')
-_FIRST_ROW = re.compile(rb"<row\b([^>]*)>(.*?)</row>", re.S)
+_ROW = re.compile(rb"<row\b([^>]*)>")
+_ROW_ONE = re.compile(rb'(?:^|\s)r="1"')
 
 
 def _workbook_sheets(path: Path, file: str, out: _l._Collector) -> dict[str, int]:
@@ -157,8 +158,11 @@ def _workbook_sheets(path: Path, file: str, out: _l._Collector) -> dict[str, int
                 counts[sheet_name] = xml.count(b"<v>") + xml.count(b"<is>")
                 if any(token in xml for token in _FORMULA_OR_ODD_CELL):
                     raise NotClean(f"{file}: formula or unusual cell")
-                first = _FIRST_ROW.search(xml)
-                if first is None or b'r="1"' not in first.group(1) or not re.search(rb"<(?:v|is)\b", first.group(2)):
+                # The first row element must be row 1 and hold a value: openpyxl starts there.
+                first = _ROW.search(xml)
+                end = xml.find(b"</row>", first.end()) if first is not None else -1
+                if (first is None or first.group(1).endswith(b"/") or not _ROW_ONE.search(first.group(1))
+                        or not re.search(rb"<(?:v|is)\b", xml[first.end():end])):
                     raise NotClean(f"{file}: the first row is not the header row")
     except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, ValueError) as exc:
         raise NotClean(f"{file}: {exc}") from None
