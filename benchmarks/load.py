@@ -45,14 +45,19 @@ def formatted_dir(size: int, fmt: str) -> Path:
     if fmt == "csv":
         return dataset_dir(size)
     path = DATA / f"n{size}-s{SEED}-{fmt}"
-    if not (path / "metadata.csv").exists() and not (path / "metadata.xlsx").exists():
+    if not path.exists():  # written beside it, then renamed: an interrupted run leaves no half dataset
+        import shutil
+
         from mutasi_rules.data.loading import load_dataset, save_dataset
 
         dataset = load_dataset(dataset_dir(size))
+        partial = path.with_name(path.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
         if fmt == "csv-id":
-            save_dataset(dataset, path, "csv", csv_dialect="id")
+            save_dataset(dataset, partial, "csv", csv_dialect="id")
         else:
-            save_dataset(dataset, path, "xlsx")
+            save_dataset(dataset, partial, "xlsx")
+        partial.rename(path)
     return path
 
 
