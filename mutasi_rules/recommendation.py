@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import __version__
 from .canonical import canonical_json, sha256_of
 from .decisions import AppliedDecision, MoveReview
+from .backend import EngineError
 from .engine import DURABLE, Finding, RuleEngine
 from .facts import (
     CandidateScope,
@@ -46,6 +47,7 @@ from .facts import (
     context_facts,
     employee_facts,
     position_facts,
+    read_path,
     unit_facts,
 )
 from .integrity import dataset_problems
@@ -64,6 +66,7 @@ from .scoring import (
     departure_gains,
     profile_score,
     profile_total,
+    profile_total_read,
     workload_benefit,
 )
 from .screen import PairScreen
@@ -383,8 +386,8 @@ class RunContext:
             pid: limit for pid, p in self.pw.items()
             if SURPLUS_LABEL in p.labels and (limit := release_limit(p, settings.band_high)) >= 1
         }
-        #: Per screen setting: the decision-independent part of a run (see _Run.planning).
-        self.planning: dict[bool, _Planning] = {}
+        #: Per screen setting (screen, screen scores): the decision-independent part of a run (see _Run.planning).
+        self.planning: dict[tuple[bool, bool], _Planning] = {}
         self._positions: dict[str, PositionFacts] = {}
         self._units: dict[str, UnitFacts] = {}
         self._employees: dict[str, EmployeeFacts] = {}
@@ -496,6 +499,13 @@ def pair_subject(nip: str, position_id: str) -> str:
 
 #: The vectorised candidate screen is on; tests switch it off per run (_Run(screen=False)).
 _SCREEN = True
+#: The screen also decides the score (and every other) candidate rule of the pairs it lets
+#: through, so only pairs that reach the result go through the engine (see _Run.confirm_pairs);
+#: tests switch it off per run (_Run(screen_scores=False)).
+_SCREEN_SCORES = True
+
+_EMPLOYEE_PATH = "candidate.employee."
+_POSITION_PATH = "candidate.position."
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,15 +518,18 @@ class _PairScore:
 
     profile: float  # profile-matching score, 0-5
     benefit: float  # EJ imbalance the move removes
-    rules: tuple[Finding, ...]  # score findings of the person and the pair
+    rule_points: tuple[float, ...]  # points of the score rules that fired for the person and the pair, in order
     plugins: tuple[ScoreComponent, ...]
     settings: ScoringSettings
+    #: The engine's score findings behind ``rule_points`` (for the breakdown); empty for a pair
+    #: the screen scored, until the engine confirms it (_Run.confirm_pairs).
+    rules: tuple[Finding, ...] = ()
 
     def points(self) -> list[float]:
         return [
             round(self.profile * self.settings.profile_points, 6),
             round(self.benefit * self.settings.workload_points, 6),
-            *(f.points for f in self.rules),  # type: ignore[misc]  # score rules carry points
+            *self.rule_points,
             *(c.points for c in self.plugins),
         ]
 
@@ -535,6 +548,8 @@ class _PairScore:
                                  detail={"imbalance_removed": self.benefit,
                                          "points_per_unit": self.settings.workload_points}),
         ]
+        if len(self.rules) != len(self.rule_points):
+            raise RuntimeError("a score breakdown needs the engine's findings (the pair was only screened)")
         parts.extend(
             ScoreComponentResult(
                 name=f.component or f.rule_id, origin="rule", points=f.points,  # type: ignore[arg-type]
@@ -555,10 +570,27 @@ class _CandidateStage:
     """What the candidate stage hands to the plan and the reports."""
 
     considered: dict[str, int]  # target -> pairs considered (screened ones included)
-    by_target: dict[str, list[Employee]]  # target -> employees the engine evaluated for it, by NIP
+    by_target: dict[str, list[Employee]]  # target -> employees evaluated for it (engine or screen), by NIP
     evaluated: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     items: list[tuple[tuple[Employee, str], dict[str, Any]]] = field(default_factory=list)
     options: list[MoveOption] = field(default_factory=list)
+    #: The screen's answer for the pairs it scored without the engine (None: none was).
+    screened: _ScreenedRules | None = None
+
+
+@dataclass
+class _ScreenedRules:
+    """Which non-block candidate rules the screen found firing, per pair it let through.
+
+    An entry the screen scored holds its index here (``entry["screened"]``); the engine
+    must agree on every pair that reaches the result (:meth:`_Run.confirm_pairs`).
+    """
+
+    fires: dict[str, Any]  # rule key -> bool array over the screened-in pairs, in the engine's rule order
+    inexact: frozenset[str]  # rules the screen evaluated as a lower bound only (not block or score rules)
+
+    def fired(self, index: int) -> set[str]:
+        return {key for key, where in self.fires.items() if where[index]}
 
 
 @dataclass
@@ -602,6 +634,22 @@ class _Review:
     solver: PlanSolver | None = None
 
 
+@dataclass
+class _Ranking:
+    """A short position's evaluated candidates with their outcomes, best first: chosen, then the
+    eligible by score, then vetoed, then blocked; ties by NIP. Also the NIPs and scores chosen
+    for it and where each chosen person goes."""
+
+    chosen_here: list[str]
+    chosen_scores: list[float]
+    moved_to: dict[str, str]
+    ranked: list[tuple[int, float, str, Employee, dict[str, Any], Outcome]]
+
+    @property
+    def received(self) -> int:
+        return len(self.chosen_here)
+
+
 class _Run:
     """One pipeline run over a prepared :class:`RunContext` (kept out of the public API).
 
@@ -609,7 +657,8 @@ class _Run:
     """
 
     def __init__(self, ctx: RunContext, progress: Progress | None, *, screen: bool | None = None,
-                 decisions: Sequence[AppliedDecision] = (), parent_run_id: str | None = None) -> None:
+                 screen_scores: bool | None = None, decisions: Sequence[AppliedDecision] = (),
+                 parent_run_id: str | None = None) -> None:
         self.ctx = ctx
         self.decisions = sorted(decisions, key=lambda d: d.id)
         self.parent_run_id = parent_run_id
@@ -617,9 +666,14 @@ class _Run:
         #: Pre-screen candidate pairs with the vectorised block rules (mutasi_rules.screen);
         #: off, every pair goes through the engine (the reference the screened run must equal).
         self.screen = _SCREEN if screen is None else screen
+        #: The screen also scores the pairs it lets through (when it decides every block and score
+        #: rule exactly); only pairs that reach the result go through the engine, which must agree.
+        self.screen_scores = self.screen and (_SCREEN_SCORES if screen_scores is None else screen_scores)
         # Per-pair hooks no plugin implements are not called (a call costs ~2 to 60 us per pair).
         self.vetoing = bool(ctx.plugins and ctx.plugins.call_order("mutasi_rules_veto_candidate"))
         self.scoring_plugins = bool(ctx.plugins and ctx.plugins.call_order("mutasi_rules_score_candidate"))
+        #: Some plugin reads whole pair facts (a veto, a score or a pair attribute): build them for every pair.
+        self.needs_pair_facts = self.vetoing or self.scoring_plugins or ctx.enrich_candidates
         self.dataset = ctx.dataset
         self.options = ctx.options
         self.plugins = ctx.plugins
@@ -633,9 +687,10 @@ class _Run:
 
     def planning(self) -> _Planning:
         """The decision-independent part of the run, computed once per context (re-plans reuse it)."""
-        cached = self.ctx.planning.get(self.screen)
+        mode = (self.screen, self.screen_scores)
+        cached = self.ctx.planning.get(mode)
         if cached is None:
-            cached = self.ctx.planning[self.screen] = self.make_planning()
+            cached = self.ctx.planning[mode] = self.make_planning()
         return cached
 
     def make_planning(self) -> _Planning:
@@ -707,6 +762,17 @@ class _Run:
         after_units_list = self.calc.units(delta, list(after_positions.values()))
         after_units = {u.unit_id: u for u in after_units_list}
 
+        rankings = {
+            target: self.ranking(target, shortages[target],
+                                 review.by_target.get(target, planning.stage.by_target[target]),
+                                 evaluated, chosen, withheld, review)
+            for target in planning.targets
+        }
+        # Pairs the screen scored that reach the result (moves, listed alternatives) get the engine's findings.
+        shown = set(chosen)
+        for target, ranking in rankings.items():
+            shown.update((r[2], target) for r in ranking.ranked[: self.listed(ranking.received)])
+        self.confirm_pairs(sorted(shown), employee_findings, evaluated, planning.stage.screened)
         moves = [
             # applicable_rule_keys reads only the compiled rules, so the closed engine still answers.
             self.move(nip, target, evaluated[(nip, target)], employee_findings[nip],
@@ -716,9 +782,8 @@ class _Run:
         ]
         moves = self.time_bounded(moves)
         shortage_reports = [
-            self.shortage_report(target, shortages[target], planning.stage.considered[target],
-                                 review.by_target.get(target, planning.stage.by_target[target]),
-                                 evaluated, chosen, withheld, pw, after_positions, review)
+            self.shortage_report(target, shortages[target], planning.stage.considered[target], rankings[target],
+                                 pw, after_positions, review)
             for target in planning.targets
         ]
         touched = sorted({m.from_.opd_id for m in moves} | {m.to.opd_id for m in moves})
@@ -906,9 +971,12 @@ class _Run:
         """Candidate rules, vetoes and scores for every (movable employee, short position) pair.
 
         The vectorised screen (mutasi_rules.screen) marks the pairs some ``block`` rule
-        surely stops; the engine evaluates every other pair, and of the blocked ones only
-        those a shortage report lists as alternatives (the first by NIP after the
-        eligible ones), so every finding in the result is the engine's.
+        surely stops. When it decides every block and score rule exactly, it also scores the
+        pairs it lets through (each eligible unless a plugin vetoes it), and only the pairs
+        that reach the result go through the engine, after the plan (:meth:`confirm_pairs`);
+        otherwise the engine evaluates every pair it lets through. Of the blocked pairs the
+        engine evaluates those a shortage report lists as alternatives (the first by NIP after
+        the eligible ones), so every finding in the result is the engine's.
         """
         ctx = self.ctx
         n, m = len(movable), len(targets)
@@ -918,11 +986,16 @@ class _Run:
         inside = np.flatnonzero(own >= 0)
         pair[inside, own[inside]] = False  # nobody is a candidate for the post they hold
         screened = np.zeros((n, m), dtype=bool)
+        screen: PairScreen | None = None
+        parts: list[tuple[Any, Any, dict[str, Any]]] = []  # per chunk: rows, columns, rule -> fires there
         if self.screen and n and m:
             self.progress("candidate screen", 0, m)
             screen = PairScreen(ctx, [e.nip for e in movable], targets)
-            for start, stop, blocked in screen.chunks():
+            for start, stop, blocked, fired in screen.evaluations():
                 screened[:, start:stop] = blocked
+                if self.screen_scores:
+                    rows_, cols_ = np.nonzero(pair[:, start:stop] & ~blocked)
+                    parts.append((rows_, cols_ + start, {key: where[rows_, cols_] for key, where in fired.items()}))
                 self.progress("candidate screen", stop, m)
         screened &= pair
         rows, cols = np.nonzero(pair & ~screened)  # row-major: by NIP, then position id
@@ -932,7 +1005,15 @@ class _Run:
         )
         survivors = [(movable[i], targets[j]) for i, j in zip(rows.tolist(), cols.tolist())]
         self.progress("candidate rules", 0, len(survivors))
-        self.evaluate_pairs(engine, survivors, employee_findings, stage)
+        decisive = [key for key, _ in screen.rules] + list(screen.points) if screen is not None else []
+        if screen is not None and self.screen_scores and screen.exact(decisive):
+            # The screen decided every block and score rule as the engine would: the survivors
+            # are eligible (unless vetoed) and their rule points are known. The engine evaluates
+            # only the pairs that reach the result (confirm_pairs), and must agree.
+            stage.screened = self.screened_rules(parts, screen, len(survivors))
+            self.score_screened_pairs(survivors, stage.screened, screen.points, employee_findings, stage)
+        else:
+            self.evaluate_pairs(engine, survivors, employee_findings, stage)
         self.progress("candidate rules", len(survivors), len(survivors))
         # Blocked alternatives a report may list: the first by NIP after the unblocked ones.
         extra: list[tuple[Employee, str]] = []
@@ -952,11 +1033,47 @@ class _Run:
         self.evaluate_pairs(engine, extra, employee_findings, stage)
         for (employee, target), entry in stage.items[len(survivors):]:
             if not entry["blocked"]:
-                raise RuntimeError(f"screen error: {pair_subject(employee.nip, target)} was screened out but the "
-                                   "engine does not block it")
+                raise EngineError(f"screen error: {pair_subject(employee.nip, target)} was screened out but the "
+                                  "engine does not block it")
         for target in targets:
             stage.by_target[target].sort(key=lambda e: e.nip)
         return stage
+
+    @staticmethod
+    def screened_rules(parts: list[tuple[Any, Any, dict[str, Any]]], screen: PairScreen,
+                       count: int) -> _ScreenedRules:
+        """The screen's per-chunk answers for the screened-in pairs, in row-major order (by NIP, then position)."""
+        keys = [key for key, _ in screen.other_rules]
+        if not parts:
+            return _ScreenedRules(fires={key: np.zeros(0, dtype=bool) for key in keys},
+                                  inexact=frozenset(screen.inexact))
+        rows = np.concatenate([r for r, _, _ in parts])
+        cols = np.concatenate([c for _, c, _ in parts])
+        order = np.lexsort((cols, rows))
+        if len(order) != count:
+            raise EngineError(f"screen error: {len(order)} screened-in pairs, {count} expected")
+        fires = {key: np.concatenate([fired[key] for _, _, fired in parts])[order] for key in keys}
+        return _ScreenedRules(fires=fires, inexact=frozenset(screen.inexact))
+
+    def score_screened_pairs(self, pairs: Sequence[tuple[Employee, str]], screened: _ScreenedRules,
+                             points: dict[str, float], employee_findings: dict[str, list[Finding]],
+                             stage: _CandidateStage) -> None:
+        """Vetoes, scores and plan options of the pairs the screen let through, without the engine.
+
+        Rule points are the person's score findings, then the pair's score rules the screen
+        found firing, in the engine's finding order (so the total is the same float). The
+        entry holds no findings yet: the engine supplies them if the pair reaches the result.
+        """
+        person_points = {nip: tuple(f.points for f in found  # type: ignore[misc]  # score rules carry points
+                                    if f.effect is Effect.SCORE and f.points is not None)
+                         for nip, found in employee_findings.items()}
+        fired = [(value, screened.fires[key].tolist()) for key, value in points.items()]
+        for index, (employee, target) in enumerate(pairs):
+            # A pair's fact is built only for a plugin that reads it (veto, score, pair attributes).
+            fact = self.ctx.candidate_scope(employee.nip, target) if self.needs_pair_facts else None
+            rule_points = person_points[employee.nip] + tuple(value for value, where in fired if where[index])
+            self.add_entry(employee, target, fact, [], employee_findings, stage, rule_points=rule_points,
+                           screened=index)
 
     def evaluate_pairs(self, engine: RuleEngine, pairs: Sequence[tuple[Employee, str]],
                        employee_findings: dict[str, list[Finding]], stage: _CandidateStage, *,
@@ -971,20 +1088,96 @@ class _Run:
         facts = [ctx.candidate_scope(e.nip, t) for e, t in pairs]
         found_all = engine.evaluate("candidate", facts, [pair_subject(e.nip, t) for e, t in pairs])
         for (employee, target), fact, found in zip(pairs, facts, found_all, strict=True):
-            key = (employee.nip, target)
-            vetoes = (self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of)
-                      if self.plugins and self.vetoing else [])
-            blocked = _blocking(found)
-            entry: dict[str, Any] = {"findings": found, "vetoes": vetoes, "blocked": blocked}
-            stage.evaluated[key] = entry
-            stage.items.append(((employee, target), entry))
-            stage.by_target[target].append(employee)
-            if vetoes or (blocked and not force):
-                continue
-            pair_score = self.pair_score(employee, target, fact, [*employee_findings[employee.nip], *found])
-            entry["pair_score"], entry["score"] = pair_score, pair_score.total
-            if not blocked and not force:
-                stage.options.append(self.option(employee, target, entry))
+            self.add_entry(employee, target, fact, found, employee_findings, stage, force=force)
+
+    def add_entry(self, employee: Employee, target: str, fact: CandidateScope | None, found: list[Finding],
+                  employee_findings: dict[str, list[Finding]], stage: _CandidateStage, *, force: bool = False,
+                  rule_points: tuple[float, ...] | None = None, screened: int | None = None) -> None:
+        """One evaluated pair into ``stage``: vetoes, and for an eligible pair its score and plan option.
+
+        ``screened``: the pair's index in the stage's screened rules (its rules were decided by
+        the screen, ``found`` is empty and ``rule_points`` are the screen's).
+        """
+        key = (employee.nip, target)
+        vetoes = (self.plugins.veto_candidate(fact.candidate, self.dataset, self.as_of)  # type: ignore[union-attr]
+                  if self.plugins and self.vetoing else [])
+        blocked = _blocking(found)
+        entry: dict[str, Any] = {"findings": found, "vetoes": vetoes, "blocked": blocked}
+        if screened is not None:
+            entry["screened"] = screened
+        stage.evaluated[key] = entry
+        stage.items.append(((employee, target), entry))
+        stage.by_target[target].append(employee)
+        if vetoes or (blocked and not force):
+            return
+        person = employee_findings[employee.nip]
+        pair_score = self.pair_score(employee, target, fact, person if screened is not None else [*person, *found],
+                                     rule_points)
+        entry["pair_score"], entry["score"] = pair_score, pair_score.total
+        if not blocked and not force:
+            stage.options.append(self.option(employee, target, entry))
+
+    def pair_reader(self, nip: str, target: str) -> Callable[[str], Any]:
+        """Candidate-scope paths of a pair read from the person's and the target's facts, which are
+        the objects a candidate fact holds (``candidate.employee``, ``candidate.position``); any
+        other path builds the pair's fact (once)."""
+        ctx = self.ctx
+        employee, position = ctx.employee_facts(nip), ctx.position_facts(target)
+        built: list[CandidateScope] = []
+
+        def read(path: str) -> Any:
+            if path.startswith(_EMPLOYEE_PATH):
+                return read_path(employee, path[len(_EMPLOYEE_PATH):])
+            if path.startswith(_POSITION_PATH):
+                return read_path(position, path[len(_POSITION_PATH):])
+            if not built:
+                built.append(ctx.candidate_scope(nip, target))
+            return read_path(built[0], path)
+
+        return read
+
+    def confirm_pairs(self, pairs: Sequence[tuple[str, str]], employee_findings: dict[str, list[Finding]],
+                      evaluated: dict[tuple[str, str], dict[str, Any]], screened: _ScreenedRules | None) -> None:
+        """The engine's findings for the screened pairs that reach the result; the engine must agree.
+
+        The engine stays the authority: a pair the screen scored must not be blocked, every
+        rule the screen decides exactly must fire in the engine exactly where the screen said
+        (the others at least there), and the score must be the same, else the screen is
+        unsound and the run stops (:class:`EngineError`). The entries then hold the engine's
+        findings, as an unscreened run's do (kept for re-plans on the same context).
+        """
+        pending = [p for p in pairs if "screened" in evaluated[p]]
+        if not pending:
+            return
+        if screened is None:
+            raise EngineError("screen error: screened pairs without the screen's answer")
+        self.progress("result rules", 0, len(pending))
+        ctx = self.ctx
+        facts = [ctx.candidate_scope(nip, target) for nip, target in pending]
+        with ctx.engine() as engine:
+            found_all = engine.evaluate("candidate", facts, [pair_subject(nip, t) for nip, t in pending])
+        for (nip, target), fact, found in zip(pending, facts, found_all, strict=True):
+            entry = evaluated[(nip, target)]
+            subject = pair_subject(nip, target)
+            if _blocking(found):
+                raise EngineError(f"screen error: the engine blocks {subject}, which the screen found eligible "
+                                  f"({', '.join(f.rule_key for f in _blocking(found))})")
+            said = screened.fired(entry["screened"])
+            fired = {f.rule_key for f in found}
+            exact_differ = (said ^ fired) - screened.inexact
+            if exact_differ or not said <= fired:
+                raise EngineError(f"screen error: the rules firing for {subject} differ between the screen and the "
+                                  f"engine ({', '.join(sorted(exact_differ or said - fired))})")
+            score: _PairScore | None = entry.get("pair_score")
+            if score is not None:
+                confirmed = self.pair_score(self.employees[nip], target, fact, [*employee_findings[nip], *found])
+                if confirmed.rule_points != score.rule_points or confirmed.total != entry["score"]:
+                    raise EngineError(f"screen error: the score of {subject} differs between the screen and the "
+                                      "engine")
+                entry["pair_score"] = confirmed
+            entry["findings"] = found
+            del entry["screened"]
+        self.progress("result rules", len(pending), len(pending))
 
     def delta(self, chosen: set[tuple[str, str]]) -> dict[str, int]:
         """Change in staff per position if the moves ``chosen`` are made."""
@@ -1027,20 +1220,31 @@ class _Run:
             worst = min(optional, key=lambda key: self.balance_key(chosen - {key}))
             withheld.add(worst)
 
-    def pair_score(self, employee: Employee, target: str, fact: CandidateScope, found: Sequence[Finding]) -> _PairScore:
-        """The score components of one eligible pair (``found``: the person's and the pair's findings)."""
+    def pair_score(self, employee: Employee, target: str, fact: CandidateScope | None, found: Sequence[Finding],
+                   rule_points: tuple[float, ...] | None = None) -> _PairScore:
+        """The score components of one eligible pair.
+
+        ``found``: the person's and the pair's findings; ``rule_points`` (a pair the screen
+        scored): the points of its score rules, ``found`` then holds the person's findings only.
+        ``fact``: the pair's fact, None when no plugin needs it (paths are read from the
+        person's and the position's facts).
+        """
         settings = self.options.scoring
         source, goal = self.ctx.pw[employee.position_id], self.ctx.pw[target]
-        plugin_parts = (tuple(self.plugins.score_candidate(fact.candidate, self.dataset, self.as_of))
+        plugin_parts = (tuple(self.plugins.score_candidate(fact.candidate, self.dataset, self.as_of))  # type: ignore[union-attr]
                         if self.plugins and self.scoring_plugins else ())
+        position = self.index.positions[target]
+        # Employee-scope score rules (e.g. due for rotation) count for every pair of the person.
+        rules = tuple(f for f in found if f.effect is Effect.SCORE and f.points is not None)
         return _PairScore(
-            profile=profile_total(fact, employee, self.index.positions[target], settings),
+            profile=(profile_total(fact, employee, position, settings) if fact is not None
+                     else profile_total_read(self.pair_reader(employee.nip, target), employee, position, settings)),
             benefit=workload_benefit(source.workload_hours, source.bezetting, goal.workload_hours, goal.bezetting,
                                      self.calc.hours),
-            # Employee-scope score rules (e.g. due for rotation) count for every pair of the person.
-            rules=tuple(f for f in found if f.effect is Effect.SCORE and f.points is not None),
+            rule_points=tuple(f.points for f in rules) if rule_points is None else rule_points,  # type: ignore[misc]
             plugins=plugin_parts,
             settings=settings,
+            rules=rules if rule_points is None else (),
         )
 
     def checked_rules(self, engine: RuleEngine, nip: str, target: str) -> list[str]:
@@ -1098,16 +1302,15 @@ class _Run:
             review=review,
         )
 
-    def shortage_report(self, target: str, shortage: int, considered: int, reported: Sequence[Employee],
-                        evaluated: dict[tuple[str, str], dict[str, Any]], chosen: set[tuple[str, str]],
-                        withheld: set[tuple[str, str]], pw: dict[str, PositionWorkload],
-                        after_p: dict[str, PositionWorkload], review: _Review) -> ShortageReport:
-        """``considered``: pairs for ``target``; ``reported``: those the engine evaluated (see _CandidateStage).
+    def ranking(self, target: str, shortage: int, reported: Sequence[Employee],
+                evaluated: dict[tuple[str, str], dict[str, Any]], chosen: set[tuple[str, str]],
+                withheld: set[tuple[str, str]], review: _Review) -> _Ranking:
+        """The evaluated candidates of ``target`` with their outcomes, best first (see :class:`_Ranking`).
 
-        Pairs the screen blocked and the engine never saw are blocked, so not eligible, and
-        sort after every reported one (blocked last, by NIP): the truncated list is the same.
+        ``reported``: the pairs evaluated for ``target`` (see _CandidateStage). Pairs the
+        screen blocked and the engine never saw are blocked, so not eligible, and sort after
+        every reported one (blocked last, by NIP): the truncated list is the same.
         """
-        position = self.index.positions[target]
         chosen_here = [nip for nip, t in chosen if t == target]
         chosen_scores = sorted(evaluated[(n, target)]["score"] for n in chosen_here)
         moved_to = {nip: t for nip, t in chosen}
@@ -1136,6 +1339,19 @@ class _Run:
                            employee, entry, outcome))
         # Sorted and cut before any model is built: a city has ~100,000 pairs, a report lists a few.
         ranked.sort(key=lambda r: r[:3])
+        return _Ranking(chosen_here=chosen_here, chosen_scores=chosen_scores, moved_to=moved_to, ranked=ranked)
+
+    def listed(self, received: int) -> int:
+        """How many ranked alternatives a shortage report lists."""
+        return max(self.options.alternatives_per_position, received)
+
+    def shortage_report(self, target: str, shortage: int, considered: int, ranking: _Ranking,
+                        pw: dict[str, PositionWorkload], after_p: dict[str, PositionWorkload],
+                        review: _Review) -> ShortageReport:
+        """The report of one short position; ``considered``: its pairs (screened-out ones included)."""
+        position = self.index.positions[target]
+        chosen_here, chosen_scores, moved_to, ranked = (ranking.chosen_here, ranking.chosen_scores,
+                                                        ranking.moved_to, ranking.ranked)
         received = len(chosen_here)
         alternatives = [
             Alternative(nip=employee.nip, name=employee.name, from_position_id=employee.position_id,
@@ -1143,7 +1359,7 @@ class _Run:
                         reason=self.alternative_reason(outcome, entry, moved_to.get(employee.nip), chosen_scores,
                                                        review.reasons.get((employee.nip, target))),
                         blocking=entry["blocked"], vetoes=entry["vetoes"])
-            for _, _, _, employee, entry, outcome in ranked[: max(self.options.alternatives_per_position, received)]
+            for _, _, _, employee, entry, outcome in ranked[: self.listed(received)]
         ]
         eligible = sum(1 for r in ranked if r[5] not in ("blocked", "vetoed"))
         unfilled = None

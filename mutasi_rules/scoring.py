@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Literal, NamedTuple
 
@@ -215,22 +215,27 @@ class _Gap(NamedTuple):
     weight: float
 
 
+FactReader = Callable[[str], Any]
+"""The value of a candidate-scope fact path for one pair."""
+
+
 def _profile(
-    fact: CandidateScope, employee: Employee, target: Position, settings: ScoringSettings
+    read: FactReader, employee: Employee, target: Position, settings: ScoringSettings
 ) -> tuple[float, list[tuple[Aspect, list[_Gap], float | None]]]:
     """The profile-matching total and, per aspect, its factor gaps and score.
 
-    The pipeline needs only the total for every eligible pair (hundreds of thousands in a
-    city) and the whole breakdown for the chosen moves; both come from here, so they agree.
+    ``read``: the pair's fact paths. The pipeline needs only the total for every eligible
+    pair (hundreds of thousands in a city) and the whole breakdown for the chosen moves;
+    both come from here, so they agree.
     """
     aspects: list[tuple[Aspect, list[_Gap], float | None]] = []
     for aspect in settings.aspects:
         gaps: list[_Gap] = []
         for factor in aspect.factors:
-            raw = read_path(fact, factor.value)
+            raw = read(factor.value)
             value = _numeric(raw)
             if factor.target is not None:
-                raw_target = read_path(fact, factor.target)
+                raw_target = read(factor.target)
                 goal = _numeric(raw_target)
             else:
                 raw_target = factor.target_value
@@ -257,7 +262,12 @@ def _profile(
 
 def profile_total(fact: CandidateScope, employee: Employee, target: Position, settings: ScoringSettings) -> float:
     """The profile-matching score (0-5) of :func:`profile_score`, without its breakdown."""
-    return _profile(fact, employee, target, settings)[0]
+    return _profile(functools.partial(read_path, fact), employee, target, settings)[0]
+
+
+def profile_total_read(read: FactReader, employee: Employee, target: Position, settings: ScoringSettings) -> float:
+    """:func:`profile_total` reading the pair's fact paths through ``read`` (no pair fact model needed)."""
+    return _profile(read, employee, target, settings)[0]
 
 
 def profile_score(
@@ -267,7 +277,7 @@ def profile_score(
     settings: ScoringSettings,
 ) -> ProfileScore:
     """The profile-matching score of a pair (``fact``: its candidate-scope facts), aspect by aspect."""
-    total, aspects = _profile(fact, employee, target, settings)
+    total, aspects = _profile(functools.partial(read_path, fact), employee, target, settings)
     return ProfileScore(
         score=total,
         aspects=[
