@@ -67,6 +67,7 @@ from .scoring import (
     profile_score,
     profile_total,
     profile_total_read,
+    profile_totals,
     workload_benefit,
 )
 from .screen import PairScreen
@@ -1011,7 +1012,11 @@ class _Run:
             # are eligible (unless vetoed) and their rule points are known. The engine evaluates
             # only the pairs that reach the result (confirm_pairs), and must agree.
             stage.screened = self.screened_rules(parts, screen, len(survivors))
-            self.score_screened_pairs(survivors, stage.screened, screen.points, employee_findings, stage)
+            profiles = None if self.needs_pair_facts else profile_totals(
+                self.options.scoring, movable, [ctx.employee_facts(e.nip) for e in movable],
+                [self.index.positions[t] for t in targets], [ctx.position_facts(t) for t in targets], rows, cols)
+            self.score_screened_pairs(survivors, stage.screened, screen.points, employee_findings, stage,
+                                      None if profiles is None else profiles.tolist())
         else:
             self.evaluate_pairs(engine, survivors, employee_findings, stage)
         self.progress("candidate rules", len(survivors), len(survivors))
@@ -1057,12 +1062,14 @@ class _Run:
 
     def score_screened_pairs(self, pairs: Sequence[tuple[Employee, str]], screened: _ScreenedRules,
                              points: dict[str, float], employee_findings: dict[str, list[Finding]],
-                             stage: _CandidateStage) -> None:
+                             stage: _CandidateStage, profiles: list[float] | None = None) -> None:
         """Vetoes, scores and plan options of the pairs the screen let through, without the engine.
 
         Rule points are the person's score findings, then the pair's score rules the screen
         found firing, in the engine's finding order (so the total is the same float). The
         entry holds no findings yet: the engine supplies them if the pair reaches the result.
+        ``profiles``: the pairs' profile-matching scores computed at once
+        (:func:`~mutasi_rules.scoring.profile_totals`), else computed per pair.
         """
         person_points = {nip: tuple(f.points for f in found  # type: ignore[misc]  # score rules carry points
                                     if f.effect is Effect.SCORE and f.points is not None)
@@ -1073,7 +1080,7 @@ class _Run:
             fact = self.ctx.candidate_scope(employee.nip, target) if self.needs_pair_facts else None
             rule_points = person_points[employee.nip] + tuple(value for value, where in fired if where[index])
             self.add_entry(employee, target, fact, [], employee_findings, stage, rule_points=rule_points,
-                           screened=index)
+                           screened=index, profile=None if profiles is None else profiles[index])
 
     def evaluate_pairs(self, engine: RuleEngine, pairs: Sequence[tuple[Employee, str]],
                        employee_findings: dict[str, list[Finding]], stage: _CandidateStage, *,
@@ -1092,7 +1099,8 @@ class _Run:
 
     def add_entry(self, employee: Employee, target: str, fact: CandidateScope | None, found: list[Finding],
                   employee_findings: dict[str, list[Finding]], stage: _CandidateStage, *, force: bool = False,
-                  rule_points: tuple[float, ...] | None = None, screened: int | None = None) -> None:
+                  rule_points: tuple[float, ...] | None = None, screened: int | None = None,
+                  profile: float | None = None) -> None:
         """One evaluated pair into ``stage``: vetoes, and for an eligible pair its score and plan option.
 
         ``screened``: the pair's index in the stage's screened rules (its rules were decided by
@@ -1112,7 +1120,7 @@ class _Run:
             return
         person = employee_findings[employee.nip]
         pair_score = self.pair_score(employee, target, fact, person if screened is not None else [*person, *found],
-                                     rule_points)
+                                     rule_points, profile)
         entry["pair_score"], entry["score"] = pair_score, pair_score.total
         if not blocked and not force:
             stage.options.append(self.option(employee, target, entry))
@@ -1221,13 +1229,13 @@ class _Run:
             withheld.add(worst)
 
     def pair_score(self, employee: Employee, target: str, fact: CandidateScope | None, found: Sequence[Finding],
-                   rule_points: tuple[float, ...] | None = None) -> _PairScore:
+                   rule_points: tuple[float, ...] | None = None, profile: float | None = None) -> _PairScore:
         """The score components of one eligible pair.
 
         ``found``: the person's and the pair's findings; ``rule_points`` (a pair the screen
         scored): the points of its score rules, ``found`` then holds the person's findings only.
         ``fact``: the pair's fact, None when no plugin needs it (paths are read from the
-        person's and the position's facts).
+        person's and the position's facts). ``profile``: the profile-matching score, if known.
         """
         settings = self.options.scoring
         source, goal = self.ctx.pw[employee.position_id], self.ctx.pw[target]
@@ -1237,7 +1245,8 @@ class _Run:
         # Employee-scope score rules (e.g. due for rotation) count for every pair of the person.
         rules = tuple(f for f in found if f.effect is Effect.SCORE and f.points is not None)
         return _PairScore(
-            profile=(profile_total(fact, employee, position, settings) if fact is not None
+            profile=(profile if profile is not None
+                     else profile_total(fact, employee, position, settings) if fact is not None
                      else profile_total_read(self.pair_reader(employee.nip, target), employee, position, settings)),
             benefit=workload_benefit(source.workload_hours, source.bezetting, goal.workload_hours, goal.bezetting,
                                      self.calc.hours),
