@@ -115,6 +115,16 @@ def table(records: list[dict[str, Any]]) -> str:
     stages = ["", "Seconds per stage:", ""]
     for r in records:
         stages.append(f"- {r['employees']:,}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_seconds"].items()))
+    stages += ["", "CPU seconds per stage (total; load average when the size started):", ""]
+    for r in records:
+        if "stage_cpu_seconds" in r:
+            stages.append(f"- {r['employees']:,} ({r['total_cpu_seconds']:.1f} s; load {r['load_average_at_start']}): "
+                          + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_cpu_seconds"].items()))
+    stages += ["", "Peak RSS MB by the end of each stage:", ""]
+    for r in records:
+        if "peak_rss_mb_by_stage_end" in r:
+            stages.append(f"- {r['employees']:,}: " + ", ".join(f"{k} {v:.0f}"
+                                                               for k, v in r["peak_rss_mb_by_stage_end"].items()))
     return "\n".join(lines + stages)
 
 

@@ -685,6 +685,8 @@ class _Run:
         self.index = ctx.index
         self.calc = ctx.calc
         self.employees = ctx.employees
+        self._opd_of_position: dict[str, str] = {}
+        self._benefit: dict[tuple[str, str], float] = {}  # (source position, target) -> EJ imbalance removed
 
     def planning(self) -> _Planning:
         """The decision-independent part of the run, computed once per context (re-plans reuse it)."""
@@ -954,18 +956,27 @@ class _Run:
         }))
         return review
 
-    def option(self, employee: Employee, target: str, entry: dict[str, Any]) -> MoveOption:
-        pair_score: _PairScore = entry["pair_score"]
-        source_position = self.index.positions[employee.position_id]
-        return MoveOption(
+    def option(self, employee: Employee, target: str, entry: dict[str, Any],
+               balance_points: float | None = None) -> MoveOption:
+        """The plan option of an eligible pair (``balance_points``: its workload points, if known)."""
+        if balance_points is None:
+            balance_points = entry["pair_score"].points()[1]
+        # Built without validation: one per eligible pair (~200,000 in a city), every value typed here.
+        return MoveOption.model_construct(
             nip=employee.nip,
-            source_position_id=source_position.id,
-            source_unit_id=self.index.opd_of(source_position.unit_id),
+            source_position_id=employee.position_id,
+            source_unit_id=self.opd_of_position(employee.position_id),
             target_position_id=target,
-            target_unit_id=self.index.opd_of(self.index.positions[target].unit_id),
+            target_unit_id=self.opd_of_position(target),
             score=entry["score"],
-            balance_points=pair_score.points()[1],
+            balance_points=balance_points,
         )
+
+    def opd_of_position(self, position_id: str) -> str:
+        found = self._opd_of_position.get(position_id)
+        if found is None:
+            found = self._opd_of_position[position_id] = self.index.opd_of(self.index.positions[position_id].unit_id)
+        return found
 
     def candidate_stage(self, engine: RuleEngine, movable: list[Employee], targets: list[str],
                         employee_findings: dict[str, list[Finding]]) -> _CandidateStage:
@@ -1121,9 +1132,10 @@ class _Run:
         person = employee_findings[employee.nip]
         pair_score = self.pair_score(employee, target, fact, person if screened is not None else [*person, *found],
                                      rule_points, profile)
-        entry["pair_score"], entry["score"] = pair_score, pair_score.total
+        points = pair_score.points()
+        entry["pair_score"], entry["score"] = pair_score, round(sum(points), 6)  # _PairScore.total
         if not blocked and not force:
-            stage.options.append(self.option(employee, target, entry))
+            stage.options.append(self.option(employee, target, entry, points[1]))
 
     def pair_reader(self, nip: str, target: str) -> Callable[[str], Any]:
         """Candidate-scope paths of a pair read from the person's and the target's facts, which are
@@ -1244,12 +1256,15 @@ class _Run:
         position = self.index.positions[target]
         # Employee-scope score rules (e.g. due for rotation) count for every pair of the person.
         rules = tuple(f for f in found if f.effect is Effect.SCORE and f.points is not None)
+        benefit = self._benefit.get((employee.position_id, target))
+        if benefit is None:
+            benefit = self._benefit[(employee.position_id, target)] = workload_benefit(
+                source.workload_hours, source.bezetting, goal.workload_hours, goal.bezetting, self.calc.hours)
         return _PairScore(
             profile=(profile if profile is not None
                      else profile_total(fact, employee, position, settings) if fact is not None
                      else profile_total_read(self.pair_reader(employee.nip, target), employee, position, settings)),
-            benefit=workload_benefit(source.workload_hours, source.bezetting, goal.workload_hours, goal.bezetting,
-                                     self.calc.hours),
+            benefit=benefit,
             rule_points=tuple(f.points for f in rules) if rule_points is None else rule_points,  # type: ignore[misc]
             plugins=plugin_parts,
             settings=settings,
