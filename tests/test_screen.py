@@ -1,4 +1,4 @@
-"""The vectorised candidate screen (mutasi_rules.screen) against the rule engine.
+"""The vectorised candidate screen (mutasi_rules.rules.screen) against the rule engine.
 
 * Soundness on generated rules: whatever a hypothesis-generated rule says (block, score,
   warn, require_training, classify), a pair the screen finds it firing for is one the
@@ -25,11 +25,9 @@ from engine_support import rule, ruleset
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules import generator
-from mutasi_rules.backend import EngineError
-from mutasi_rules.decisions import AppliedDecision
-from mutasi_rules.engine import RuleEngine
-from mutasi_rules.recommendation import (
+from mutasi_rules.data import generator
+from mutasi_rules.data.decisions import AppliedDecision
+from mutasi_rules.planning.recommendation import (
     RecommendationResult,
     RecommendOptions,
     RunContext,
@@ -37,8 +35,10 @@ from mutasi_rules.recommendation import (
     pair_subject,
     prepare,
 )
-from mutasi_rules.rulesets import Effect
-from mutasi_rules.screen import PairScreen, _Chunk
+from mutasi_rules.rules.backend import EngineError
+from mutasi_rules.rules.engine import RuleEngine
+from mutasi_rules.rules.rulesets import Effect
+from mutasi_rules.rules.screen import PairScreen, _Chunk
 
 
 class Pairs:
@@ -223,7 +223,7 @@ def test_screen_and_engine_agree_on_the_bundled_rules_and_plugins(pairs: Pairs) 
 def test_small_chunks_give_the_same_answer(pairs: Pairs, monkeypatch: pytest.MonkeyPatch) -> None:
     screen = pairs.screen(pairs.ctx.rulesets)
     whole = screen.blocked(0, len(pairs.targets))
-    monkeypatch.setattr("mutasi_rules.screen.CHUNK_CELLS", len(pairs.pool) * 3)
+    monkeypatch.setattr("mutasi_rules.rules.screen.CHUNK_CELLS", len(pairs.pool) * 3)
     assert screen.chunk_size() == 3
     assert (np.concatenate([b for _, _, b in screen.chunks()], axis=1) == whole).all()
 
@@ -338,7 +338,7 @@ def test_screened_and_unscreened_agree_under_review_decisions() -> None:
 def test_a_screen_that_disagrees_with_the_engine_stops_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine stays the authority: a wrong screen answer on a pair in the result is an error, not a result."""
     dataset = generator.generate_dataset(300, seed=7)
-    monkeypatch.setattr("mutasi_rules.recommendation._ScreenedRules.fired", lambda self, index: set())
+    monkeypatch.setattr("mutasi_rules.planning.recommendation._ScreenedRules.fired", lambda self, index: set())
     with pytest.raises(EngineError, match="screen error: the rules firing for .* differ"):
         _Run(prepare(dataset), None).run()
     monkeypatch.undo()
