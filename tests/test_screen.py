@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 
 from mutasi_rules.data import generator
 from mutasi_rules.data.decisions import AppliedDecision
+from mutasi_rules.planning.pipeline import _Run
 from mutasi_rules.planning.recommendation import (
     RecommendationResult,
     RecommendOptions,
     RunContext,
-    _Run,
     pair_subject,
     prepare,
 )
@@ -338,7 +338,7 @@ def test_screened_and_unscreened_agree_under_review_decisions() -> None:
 def test_a_screen_that_disagrees_with_the_engine_stops_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine stays the authority: a wrong screen answer on a pair in the result is an error, not a result."""
     dataset = generator.generate_dataset(300, seed=7)
-    monkeypatch.setattr("mutasi_rules.planning.recommendation._ScreenedRules.fired", lambda self, index: set())
+    monkeypatch.setattr("mutasi_rules.planning.candidates.ScreenedRules.fired", lambda self, index: set())
     with pytest.raises(EngineError, match="screen error: the rules firing for .* differ"):
         _Run(prepare(dataset), None).run()
     monkeypatch.undo()
