@@ -93,9 +93,14 @@ def _rate(value: Any) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
+def _ratio(value: Any) -> str:
+    return "-" if value is None else f"{value:,.1f}x"
+
+
 def table(records: list[dict[str, Any]]) -> str:
     head = ["employees", "total s", "peak RSS MB", "pairs", "engine pairs", "pairs/s (candidate stage)",
-            "decisions/s (screen + engine)", "screen pairs/s", "naive durable pairs/s", "zen pairs/s (eval only)",
+            "decisions/s (pipeline path: screen + engine on the result)", "x naive durable", "x zen",
+            "screen pairs/s", "naive durable pairs/s", "zen pairs/s (eval only)",
             "zen pairs/s (with contexts)", "numpy bound pairs/s", "agree"]
     rows = []
     for r in records:
@@ -105,6 +110,8 @@ def table(records: list[dict[str, Any]]) -> str:
         rows.append([f"{r['employees']:,}", f"{r['total_seconds']:.1f}", f"{r['peak_rss_mb']:.0f}", f"{r['pairs']:,}",
                      f"{r['engine_pairs']:,}", _rate(r["pairs_per_second"]),
                      _rate(p.get("screen", {}).get("decisions_per_second")),
+                     _ratio(p.get("ratios", {}).get("vs_naive_durable")),
+                     _ratio(p.get("ratios", {}).get("vs_zen_engine")),
                      _rate(p.get("screen", {}).get("pairs_per_second")),
                      _rate(p.get("naive_durable", {}).get("pairs_per_second")),
                      _rate(p.get("zen_engine", {}).get("pairs_per_second")),

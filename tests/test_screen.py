@@ -358,8 +358,9 @@ def test_zen_translation_agrees_with_the_screen_on_a_sample(pairs: Pairs) -> Non
     from benchmarks.peers import Universe, run_screen, run_zen
 
     universe = Universe(pairs.ctx.dataset)
-    _, screened = run_screen(universe)
-    measured, decided = run_zen(universe, universe.sample(400, seed=5))
+    sample = universe.sample(400, seed=5)
+    _, _, screened = run_screen(universe, sample)
+    measured, decided = run_zen(universe, sample)
     assert decided is not None and measured["sampled_pairs"] == len(decided)
     assert any(decided.values()) and not all(decided.values())
     assert all(screened[p] == v for p, v in decided.items())
