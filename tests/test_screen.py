@@ -291,6 +291,21 @@ def test_an_inexact_score_rule_sends_every_pair_through_the_engine(small_dataset
     assert ctx.planning[(True, True)].stage.screened is None  # the engine scored every pair the screen let through
 
 
+def test_an_inexact_warn_rule_keeps_the_screen_scoring_and_the_engine_supplies_its_findings(
+        small_dataset: Any) -> None:
+    """A rule the screen can only bound that neither blocks nor scores does not change the plan: the
+    screen still scores, and the engine's findings of the pairs in the result include it."""
+    warn = rule("inexact-warn", "candidate.position.name in candidate.employee.trainings or candidate.employee.age > 20",
+                scope="candidate", effect="warn")
+    base = prepare(small_dataset)
+    ctx = prepare(small_dataset, rulesets=[*base.rulesets, ruleset("gen.warn", [warn],
+                                                                   effective_from=dt.date(2000, 1, 1))])
+    result = _assert_equal(_results(ctx))
+    screened = ctx.planning[(True, True)].stage.screened
+    assert screened is not None and screened.inexact == {"gen.warn/inexact-warn"}
+    assert any(f.rule_id == "inexact-warn" for m in result.moves for f in m.findings)
+
+
 def _decision(number: int, action: str, nip: str | None = None, position: str | None = None) -> AppliedDecision:
     return AppliedDecision(action=action, nip=nip, position=position, reason=f"alasan {number}",  # type: ignore[arg-type]
                            reviewer="Baperjakat", date=dt.date(2026, 12, 1), id=f"review-1/{number}", run_id="run-1")

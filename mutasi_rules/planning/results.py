@@ -7,7 +7,7 @@ pydantic models only (the published ``result`` schema); the pipeline stages buil
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +21,7 @@ from mutasi_rules.plugins.types import TrainingOffer, Veto
 from mutasi_rules.rules.findings import Finding
 from mutasi_rules.rules.rulesets import Localized, RuleSetRef
 
-RESULT_FORMAT = "mutasi-rules.recommendation/1"
+RESULT_FORMAT: Final = "mutasi-rules.recommendation/1"
 
 
 
