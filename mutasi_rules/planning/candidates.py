@@ -67,7 +67,7 @@ class PairScore:
     plugins: tuple[ScoreComponent, ...]
     settings: ScoringSettings
     #: The engine's score findings behind ``rule_points`` (for the breakdown); empty for a pair
-    #: the screen scored, until the engine confirms it (_Run.confirm_pairs).
+    #: the screen scored, until the engine confirms it (CandidateRules.confirm).
     rules: tuple[Finding, ...] = ()
 
     def points(self) -> list[float]:
@@ -130,7 +130,7 @@ class ScreenedRules:
     """Which non-block candidate rules the screen found firing, per pair it let through.
 
     An entry the screen scored holds its index here (``entry["screened"]``); the engine
-    must agree on every pair that reaches the result (:meth:`_Run.confirm_pairs`).
+    must agree on every pair that reaches the result (:meth:`CandidateRules.confirm`).
     """
 
     fires: dict[str, Any]  # rule key -> bool array over the screened-in pairs, in the engine's rule order
@@ -189,13 +189,13 @@ class CandidateRules(ContextReader):
         )
 
     def candidates(self, engine: RuleEngine, movable: list[Employee], targets: list[str],
-                        employee_findings: dict[str, list[Finding]]) -> CandidateStage:
+                   employee_findings: dict[str, list[Finding]]) -> CandidateStage:
         """Candidate rules, vetoes and scores for every (movable employee, short position) pair.
 
         The vectorised screen (mutasi_rules.rules.screen) marks the pairs some ``block`` rule
         surely stops. When it decides every block and score rule exactly, it also scores the
         pairs it lets through (each eligible unless a plugin vetoes it), and only the pairs
-        that reach the result go through the engine, after the plan (:meth:`confirm_pairs`);
+        that reach the result go through the engine, after the plan (:meth:`confirm`);
         otherwise the engine evaluates every pair it lets through. Of the blocked pairs the
         engine evaluates those a shortage report lists as alternatives (the first by NIP after
         the eligible ones), so every finding in the result is the engine's.
@@ -207,19 +207,7 @@ class CandidateRules(ContextReader):
         pair = np.ones((n, m), dtype=bool)
         inside = np.flatnonzero(own >= 0)
         pair[inside, own[inside]] = False  # nobody is a candidate for the post they hold
-        screened = np.zeros((n, m), dtype=bool)
-        screen: PairScreen | None = None
-        parts: list[tuple[Any, Any, dict[str, Any]]] = []  # per chunk: rows, columns, rule -> fires there
-        if self.screen and n and m:
-            self.progress("candidate screen", 0, m)
-            screen = PairScreen(ctx, [e.nip for e in movable], targets)
-            for start, stop, blocked, fired in screen.evaluations():
-                screened[:, start:stop] = blocked
-                if self.screen_scores:
-                    rows_, cols_ = np.nonzero(pair[:, start:stop] & ~blocked)
-                    parts.append((rows_, cols_ + start, {key: where[rows_, cols_] for key, where in fired.items()}))
-                self.progress("candidate screen", stop, m)
-        screened &= pair
+        screen, screened, parts = self.run_screen(movable, targets, pair)
         rows, cols = np.nonzero(pair & ~screened)  # row-major: by NIP, then position id
         stage = CandidateStage(
             considered={t: int(pair[:, j].sum()) for j, t in enumerate(targets)},
@@ -231,7 +219,7 @@ class CandidateRules(ContextReader):
         if screen is not None and self.screen_scores and screen.exact(decisive):
             # The screen decided every block and score rule as the engine would: the survivors
             # are eligible (unless vetoed) and their rule points are known. The engine evaluates
-            # only the pairs that reach the result (confirm_pairs), and must agree.
+            # only the pairs that reach the result (confirm), and must agree.
             stage.screened = self.screened_rules(parts, screen, len(survivors))
             profiles = None if self.needs_pair_facts else profile_totals(
                 self.options.scoring, movable, [ctx.employee_facts(e.nip) for e in movable],
@@ -241,7 +229,41 @@ class CandidateRules(ContextReader):
         else:
             self.evaluate_pairs(engine, survivors, employee_findings, stage)
         self.progress("candidate rules", len(survivors), len(survivors))
-        # Blocked alternatives a report may list: the first by NIP after the unblocked ones.
+        self.evaluate_listed_blocked(engine, movable, targets, screened, employee_findings, stage)
+        for (employee, target), entry in stage.items[len(survivors):]:
+            if not entry["blocked"]:
+                raise EngineError(f"screen error: {pair_subject(employee.nip, target)} was screened out but the "
+                                  "engine does not block it")
+        for target in targets:
+            stage.by_target[target].sort(key=lambda e: e.nip)
+        return stage
+
+    def run_screen(self, movable: list[Employee], targets: list[str],
+                   pair: Any) -> tuple[PairScreen | None, Any, list[tuple[Any, Any, dict[str, Any]]]]:
+        """The screen over every pair: the screen, the pairs it blocks and, when it is to score, per
+        chunk of targets the screened-in pairs (rows, columns) and where each non-block rule fires there."""
+        n, m = len(movable), len(targets)
+        screened = np.zeros((n, m), dtype=bool)
+        parts: list[tuple[Any, Any, dict[str, Any]]] = []
+        if not (self.screen and n and m):
+            return None, screened, parts
+        self.progress("candidate screen", 0, m)
+        screen = PairScreen(self.ctx, [e.nip for e in movable], targets)
+        for start, stop, blocked, fired in screen.evaluations():
+            screened[:, start:stop] = blocked
+            if self.screen_scores:
+                rows, cols = np.nonzero(pair[:, start:stop] & ~blocked)
+                parts.append((rows, cols + start, {key: where[rows, cols] for key, where in fired.items()}))
+            self.progress("candidate screen", stop, m)
+        return screen, screened & pair, parts
+
+    def evaluate_listed_blocked(self, engine: RuleEngine, movable: list[Employee], targets: list[str],
+                                screened: Any, employee_findings: dict[str, list[Finding]],
+                                stage: CandidateStage) -> None:
+        """Through the engine: the screened-out pairs a shortage report may list as blocked alternatives
+        (per target, the first by NIP after the unblocked ones), so their blocking findings are the engine's."""
+        n, m = len(movable), len(targets)
+        column = {t: j for j, t in enumerate(targets)}
         extra: list[tuple[Employee, str]] = []
         engine_blocked = np.zeros((n, m), dtype=bool)
         row_of = {e.nip: i for i, e in enumerate(movable)}
@@ -250,20 +272,13 @@ class CandidateRules(ContextReader):
                 engine_blocked[row_of[employee.nip], column[target]] = True
         for j, target in enumerate(targets):
             unblocked = sum(1 for e in stage.by_target[target] if not stage.evaluated[(e.nip, target)]["blocked"])
-            room = max(self.options.alternatives_per_position, ctx.shortages[target]) - unblocked
+            room = max(self.options.alternatives_per_position, self.ctx.shortages[target]) - unblocked
             if room <= 0 or not screened[:, j].any():
                 continue
             shown = np.flatnonzero(screened[:, j] | engine_blocked[:, j])[:room]
             extra.extend((movable[i], target) for i in shown.tolist() if screened[i, j])
         extra.sort(key=lambda pair_: (pair_[0].nip, pair_[1]))
         self.evaluate_pairs(engine, extra, employee_findings, stage)
-        for (employee, target), entry in stage.items[len(survivors):]:
-            if not entry["blocked"]:
-                raise EngineError(f"screen error: {pair_subject(employee.nip, target)} was screened out but the "
-                                  "engine does not block it")
-        for target in targets:
-            stage.by_target[target].sort(key=lambda e: e.nip)
-        return stage
 
     @staticmethod
     def screened_rules(parts: list[tuple[Any, Any, dict[str, Any]]], screen: PairScreen,
@@ -309,7 +324,7 @@ class CandidateRules(ContextReader):
         """Findings, vetoes and (when eligible) scores and plan options of ``pairs``, into ``stage``.
 
         An eligible pair keeps its score as numbers (:class:`PairScore`); the pydantic
-        breakdown is built only for the pairs that become moves (:meth:`move`). ``force``
+        breakdown is built only for the pairs that become moves (``Reporter.move``). ``force``
         (pinned pairs): a blocked pair is scored too, and no option is added.
         """
         ctx = self.ctx

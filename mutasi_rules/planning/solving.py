@@ -75,6 +75,11 @@ class Review:
 
 
 
+#: The warning of a plan whose pinned moves alone worsen the balance across agencies.
+PINS_WORSEN_BALANCE = ("the pinned moves worsen the workload balance across agencies; they are kept as the reviewers "
+                       "decided")
+
+
 @dataclass
 class Choice:
     """The plan chosen: the moves, those withheld for the balance across agencies, and warnings."""
@@ -252,8 +257,7 @@ def balanced_plan(ctx: RunContext, review: Review) -> Choice:
             return Choice(chosen, withheld)
         optional = sorted(chosen - forced)
         if not optional:
-            return Choice(chosen, withheld, ["the pinned moves worsen the workload balance across agencies; "
-                                             "they are kept as the reviewers decided"])
+            return Choice(chosen, withheld, [PINS_WORSEN_BALANCE])
         worst = min(optional, key=lambda key: balance_key(ctx, chosen - {key}))
         withheld.add(worst)
 
