@@ -28,6 +28,8 @@ from hypothesis import strategies as st
 from mutasi_rules.data import generator
 from mutasi_rules.data.decisions import AppliedDecision
 from mutasi_rules.planning.pipeline import _Run
+from mutasi_rules.plugins.manager import PluginManager, PluginSettings
+from mutasi_rules.plugins.types import ScoreComponent, Veto
 from mutasi_rules.planning.recommendation import (
     RecommendationResult,
     RecommendOptions,
@@ -37,7 +39,7 @@ from mutasi_rules.planning.recommendation import (
 )
 from mutasi_rules.rules.backend import EngineError
 from mutasi_rules.rules.engine import RuleEngine
-from mutasi_rules.rules.rulesets import Effect
+from mutasi_rules.rules.rulesets import Effect, Localized
 from mutasi_rules.rules.screen import PairScreen, _Chunk
 
 
@@ -305,6 +307,31 @@ def test_an_inexact_warn_rule_keeps_the_screen_scoring_and_the_engine_supplies_i
     screened = ctx.planning[(True, True)].stage.screened
     assert screened is not None and screened.inexact == {"gen.warn/inexact-warn"}
     assert any(f.rule_id == "inexact-warn" for m in result.moves for f in m.findings)
+
+
+class PairHooks:
+    """A plugin that reads whole pair facts: vetoes some pairs and scores others (so the screen builds them)."""
+
+    def mutasi_rules_veto_candidate(self, candidate: Any) -> Any:
+        if int(candidate.employee.nip[6:8]) % 3 == 0:  # born on the 3rd, 6th, ... of a month
+            return Veto(reason=Localized(id="Ditolak uji", en="Vetoed by the test"), legal_basis="Uji")
+        return None
+
+    def mutasi_rules_score_candidate(self, candidate: Any) -> Any:
+        if candidate.position.kelas is not None and candidate.position.kelas % 2 == 0:
+            return [ScoreComponent(name="uji", points=3.5, reason=Localized(id="Uji", en="Test"))]
+        return None
+
+
+def test_plugins_that_veto_and_score_pairs_give_the_same_result_screened_or_not(small_dataset: Any) -> None:
+    plugins = PluginManager(PluginSettings(entry_points=False), environ={})
+    plugins.register(PairHooks(), "pair-hooks", version="1.0")
+    ctx = prepare(small_dataset, RecommendOptions(alternatives_per_position=40), plugins=plugins)
+    result = _assert_equal(_results(ctx, modes=("engine", "screen scores")))
+    stage = ctx.planning[(True, True)].stage
+    assert stage.screened is not None
+    assert any(entry["vetoes"] for entry in stage.evaluated.values())
+    assert any(c.name == "uji" for m in result.moves for c in m.score_breakdown)
 
 
 def _decision(number: int, action: str, nip: str | None = None, position: str | None = None) -> AppliedDecision:
