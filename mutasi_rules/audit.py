@@ -1065,7 +1065,8 @@ def reviews_of(log: AuditLog, run_ids: Sequence[str] | None = None) -> list[Revi
     db = log._db
     if not _has_reviews(db):
         return []
-    where, params = "", ()
+    where = ""
+    params: tuple[str, ...] = ()
     if run_ids is not None:
         if not run_ids:
             return []

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,7 +43,7 @@ from .problems import InputError, Problem
 from .recommendation import RecommendationResult, RecommendOptions
 from .workload import BalanceFigure, compute_units
 
-SUMMARY_FORMAT = "mutasi-rules.batch-summary/1"
+SUMMARY_FORMAT: Final = "mutasi-rules.batch-summary/1"
 #: Problems of an invalid region listed in the summary; all of them are in the region's problems.json.
 SUMMARY_PROBLEMS = 50
 #: Output folders hold personal data (names, NIP): owner and group only.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +27,7 @@ from .workload import WorkloadCalculator, WorkloadSettings
 if TYPE_CHECKING:
     from .spreadsheet import Sheet
 
-SCENARIO_REPORT_FORMAT = "mutasi-rules.scenarios/1"
+SCENARIO_REPORT_FORMAT: Final = "mutasi-rules.scenarios/1"
 
 
 class AgencyEj(BaseModel):

@@ -9,7 +9,7 @@ been chosen before. The balance figures of both plans are part of the diff.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +18,7 @@ from .recommendation import Alternative, RecommendationResult, PositionRef
 from .rulesets import Localized
 from .workload import BalanceFigure
 
-DIFF_FORMAT = "mutasi-rules.diff/1"
+DIFF_FORMAT: Final = "mutasi-rules.diff/1"
 ChangeKind = Literal["added", "removed", "changed"]
 
 

@@ -595,7 +595,7 @@ def position_facts(
         ej=figures.ej,
         ej_grade=figures.ej_grade,
         vacancy=figures.bezetting == 0,
-        temporary_until=max((t.temporary_until for t in temporary), default=None),
+        temporary_until=max((t.temporary_until for t in temporary if t.temporary_until is not None), default=None),
         temporary_workload_hours=round(math.fsum(t.volume_per_year * t.norm_minutes / 60.0 for t in temporary), 4),
     )
 

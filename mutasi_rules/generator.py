@@ -252,6 +252,7 @@ class Profession:
 def fungsional(prof: Profession, level: JabatanLevel, *, min_education: EducationLevel | None = None) -> Template:
     kelas, lo, hi, edu_min, comp = FUNGSIONAL_LEVELS[level]
     edu_min = min_education or edu_min
+    edu: tuple[tuple[EducationLevel, float], ...]
     if edu_min is E.D3:
         edu = ((E.D3, 0.8), (E.D4, 0.05), (E.S1, 0.15))
     elif edu_min is E.SMA:
@@ -1041,7 +1042,7 @@ def _plan_units(employees: int, rng: random.Random) -> list[UnitPlan]:
         name = spec.head.format(unit=spec.name)
         return structural("kepala", name, K.JPT, spec.head_kelas, G.IV_B, G.IV_E, female_share=0.3)
 
-    office_struct = (
+    office_struct: tuple[tuple[Template, int], ...] = (
         (structural("sekretaris", "Sekretaris {unit}", K.ADMINISTRATOR, 11, G.III_D, G.IV_C), 5),
         (structural("kasubbag-umum", "Kepala Subbagian Umum dan Kepegawaian {unit}", K.PENGAWAS, 9, G.III_B, G.IV_A), 8),
     )
@@ -1463,12 +1464,13 @@ def _trainings_and_certificates(
         if name == TRAINING_VAKSINATOR:
             if rng.random() < 0.12:
                 continue  # vaccination staff still untrained: part of the shortage
-            validity = TRAINING_VALIDITY[name]
+            years_valid = TRAINING_VALIDITY[name]
             if rng.random() < 0.1:  # trained once, certificate lapsed
-                done = _between(rng, add_years(as_of, -validity - 3), add_years(as_of, -validity) - dt.timedelta(days=1))
+                done = _between(rng, add_years(as_of, -years_valid - 3),
+                                add_years(as_of, -years_valid) - dt.timedelta(days=1))
             else:
-                done = _between(rng, add_years(as_of, -validity) + dt.timedelta(days=1), last)
-            trainings.append(_training(name, done, validity, TRAINING_HOURS[name]))
+                done = _between(rng, add_years(as_of, -years_valid) + dt.timedelta(days=1), last)
+            trainings.append(_training(name, done, years_valid, TRAINING_HOURS[name]))
         elif pos.role == "staff" or rng.random() < 0.92:
             done = _between(rng, max(tmt, start - dt.timedelta(days=6 * 365)), last)
             trainings.append(_training(name, done, TRAINING_VALIDITY.get(name), TRAINING_HOURS.get(name, 40.0)))

@@ -15,6 +15,7 @@ path or a plugin module in a request would let a client read server files or run
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import threading
 from collections import OrderedDict
@@ -58,6 +59,11 @@ from .whynot import UnknownSubject, WhyNotReport
 from .workload import WorkloadReport, WorkloadSettings
 
 Lang = Literal["id", "en"]
+
+
+def _given(dataset: Dataset) -> Callable[[], Dataset]:
+    """A dataset already at hand, where a loader is asked for."""
+    return lambda: dataset
 
 
 class NotFound(MutasiRulesError, LookupError):
@@ -221,7 +227,7 @@ class HostedService:
         for ident in self.store.ids():
             stored = self._stored(ident)
             try:
-                scope = self._scope(principal, stored.id, lambda stored=stored: stored.dataset)
+                scope = self._scope(principal, stored.id, _given(stored.dataset))
             except NotFound:
                 continue
             dataset = scope.dataset(stored.dataset) if scope else stored.dataset
@@ -311,6 +317,9 @@ class HostedService:
             cached = record.result()
             self._remember(self._results, record.run_id, cached, keep=8)
         return cached
+
+    def _dataset_of_run(self, run_id: str) -> Dataset:
+        return self._run_dataset(self._record(run_id))
 
     def _run_dataset(self, record: DecisionRecord) -> Dataset:
         if record.dataset_sha256 in self.store:
@@ -454,7 +463,7 @@ class HostedService:
             visible = []
             for summary in runs:
                 try:
-                    self._scope(principal, summary.dataset_sha256, lambda s=summary: self._run_dataset(self._record(s.run_id)))
+                    self._scope(principal, summary.dataset_sha256, functools.partial(self._dataset_of_run, summary.run_id))
                 except NotFound:
                     continue
                 visible.append(summary)

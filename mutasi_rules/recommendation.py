@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,7 +78,7 @@ from .workload import (
     label_report,
 )
 
-RESULT_FORMAT = "mutasi-rules.recommendation/1"
+RESULT_FORMAT: Final = "mutasi-rules.recommendation/1"
 SHORT_LABEL = "kekurangan"
 SURPLUS_LABEL = "kelebihan"
 
@@ -498,6 +498,13 @@ def pair_subject(nip: str, position_id: str) -> str:
 _SCREEN = True
 
 
+def _score_points(finding: Finding) -> float:
+    """The points of a score finding (the checker requires them on every score rule)."""
+    if finding.points is None:
+        raise ValueError(f"score rule {finding.rule_key} gave no points")
+    return finding.points
+
+
 @dataclass(frozen=True, slots=True)
 class _PairScore:
     """The score of one eligible pair as plain numbers.
@@ -516,7 +523,7 @@ class _PairScore:
         return [
             round(self.profile * self.settings.profile_points, 6),
             round(self.benefit * self.settings.workload_points, 6),
-            *(f.points for f in self.rules),  # type: ignore[misc]  # score rules carry points
+            *(_score_points(f) for f in self.rules),
             *(c.points for c in self.plugins),
         ]
 
@@ -537,7 +544,7 @@ class _PairScore:
         ]
         parts.extend(
             ScoreComponentResult(
-                name=f.component or f.rule_id, origin="rule", points=f.points,  # type: ignore[arg-type]
+                name=f.component or f.rule_id, origin="rule", points=_score_points(f),
                 source=f"{f.ruleset_id}/{f.rule_id}@{f.ruleset_version} ({f.source})",
             )
             for f in self.rules
@@ -700,6 +707,7 @@ class _Run:
         catalogue = {o.name.casefold(): o for o in (self.plugins.training_catalogue() if self.plugins else [])}
 
         self.progress("plan", 0, 1)
+        assert review.solver is not None, "apply_review always prepares the solver"
         chosen, withheld = self.balanced_plan(review.solver, review.forced, review.forbidden, report.balance)
         self.progress("plan", 1, 1)
         delta = self.delta(chosen)
@@ -811,15 +819,15 @@ class _Run:
         pin_decisions: list[AppliedDecision] = []
         for decision in self.decisions:
             if decision.action == "reject":
-                review.reasons.setdefault(decision.pair, decision)  # type: ignore[arg-type]
-                review.forbidden.add(decision.pair)  # type: ignore[arg-type]
+                review.reasons.setdefault(decision.move, decision)
+                review.forbidden.add(decision.move)
             elif decision.action == "exclude_employee":
-                for key in options_of_person.get(decision.nip, ()):  # type: ignore[arg-type]
+                for key in options_of_person.get(decision.nip_given, ()):
                     review.reasons.setdefault(key, decision)
                     review.forbidden.add(key)
             elif decision.action == "hold_position":
-                review.held[decision.position] = decision  # type: ignore[index]
-                for key in options_to.get(decision.position, ()):  # type: ignore[arg-type]
+                review.held[decision.position_given] = decision
+                for key in options_to.get(decision.position_given, ()):
                     review.reasons.setdefault(key, decision)
                     review.forbidden.add(key)
             else:
@@ -827,14 +835,14 @@ class _Run:
         known = planning.option_keys()
         outside = [d for d in pin_decisions if d.pair not in known]
         for decision in pin_decisions:
-            review.forced.add(decision.pair)  # type: ignore[arg-type]
+            review.forced.add(decision.move)
         review.forbidden -= review.forced  # validation refuses such conflicts; a pin wins if one slips through
         if not outside:
             if planning.solver is None:
                 planning.solver = PlanSolver(planning.problem)
             review.solver = planning.solver
             for decision in pin_decisions:
-                review.pins[decision.pair] = MoveReview(  # type: ignore[index]
+                review.pins[decision.move] = MoveReview(
                     decision=decision.id, reviewer=decision.reviewer, reason=decision.reason, date=decision.date)
             return review
         # Pins outside the prepared options: evaluate and score them, then solve a model that includes them.
@@ -842,17 +850,17 @@ class _Run:
         review.employee_findings = dict(planning.employee_findings)
         scratch = _CandidateStage(considered={}, by_target=defaultdict(list))
         with self.ctx.engine() as engine:
-            people = sorted({d.nip for d in outside if d.nip not in review.employee_findings})  # type: ignore[misc]
+            people = sorted({d.nip_given for d in outside if d.nip_given not in review.employee_findings})
             found = engine.evaluate("employee", [self.ctx.employee_scope(n) for n in people], people)
             review.employee_findings.update(zip(people, found, strict=True))
             # Pairs the engine never saw, and blocked ones (evaluated but never scored): again, scored.
-            pairs = [(self.employees[d.nip], d.position) for d in outside  # type: ignore[index]
-                     if "pair_score" not in review.evaluated.get(d.pair, {})]  # type: ignore[arg-type]
+            pairs = [(self.employees[d.nip_given], d.position_given) for d in outside
+                     if "pair_score" not in review.evaluated.get(d.move, {})]
             self.evaluate_pairs(engine, pairs, review.employee_findings, scratch, force=True)
         review.evaluated.update(scratch.evaluated)
         new_options = {o.key: o for o in scratch.options}
         for decision in pin_decisions:
-            nip, target = decision.pair  # type: ignore[misc]
+            nip, target = decision.move
             entry = review.evaluated[(nip, target)]
             if entry["vetoes"]:
                 raise PlanError(f"pin {decision.id}: {pair_subject(nip, target)} is vetoed by an agency plugin; "
@@ -877,7 +885,7 @@ class _Run:
         for option in new_options.values():
             pinned_to = sum(1 for d in pin_decisions if d.position == option.target_position_id)
             pinned_from = sum(1 for d in pin_decisions
-                              if self.employees[d.nip].position_id == option.source_position_id)  # type: ignore[index]
+                              if self.employees[d.nip_given].position_id == option.source_position_id)
             target, source = option.target_position_id, option.source_position_id
             arrival[target] = self.gain_points(target, problem.receive_limit.get(target, 0) + pinned_to, arrival=True)
             departure[source] = self.gain_points(source, problem.release_limit.get(source, 0) + pinned_from,

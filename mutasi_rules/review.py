@@ -133,7 +133,7 @@ def _conflict(new: ReviewDecision, old: ReviewDecision) -> str:
 
 def _check_pin(ctx: RunContext, engine: RuleEngine, n: int, d: ReviewDecision,
                refuse: Callable[[int, str, str, str | None, object], None]) -> None:
-    nip, target = d.pair  # type: ignore[misc]
+    nip, target = d.move
     if ctx.employees[nip].position_id == target:
         refuse(n, "pin_own_position", f"{nip} already holds {target}", "position", target)
         return

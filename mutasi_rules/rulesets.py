@@ -471,11 +471,14 @@ def _check_rounding(expr: Expr, template: str, path: _YamlPath, source: _Source,
 _BOOL_WORDS = {"id": ("ya", "tidak"), "en": ("yes", "no")}
 
 
+_ID_SEPARATORS = str.maketrans(".,", ",.")
+
+
 def localize_number(text: str, lang: str | None) -> str:
     """Indonesian writes 1.234,5 where English writes 1,234.5."""
     if lang != "id":
         return text
-    return text.translate(str.maketrans({".": ",", ",": "."}))
+    return text.translate(_ID_SEPARATORS)
 
 
 def display_text(value: Any, lang: str | None) -> str:

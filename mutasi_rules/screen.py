@@ -260,8 +260,10 @@ class _Chunk:
             return _Value(np.float64(_number(raw)), np.bool_(True), False)
         parts = path.split(".")
         head, rest = parts[1], ".".join(parts[2:])
-        entities = {"employee": self.s.emp, "source_position": self.s.src, "source_unit": self.s.src_unit,
-                    "position": self.tgt, "target_unit": self.tgt_unit}.get(head)
+        axes: dict[str, _Entities | _Sliced] = {
+            "employee": self.s.emp, "source_position": self.s.src, "source_unit": self.s.src_unit,
+            "position": self.tgt, "target_unit": self.tgt_unit}
+        entities = axes.get(head)
         if entities is None:
             if head in _PAIR_DERIVED:
                 return self.derived(head)

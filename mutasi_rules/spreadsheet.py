@@ -54,7 +54,7 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
     import openpyxl
 
     book = openpyxl.Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the default empty sheet
     for spec in sheets:
         fill_sheet(book.create_sheet(spec.title[:31]), spec.header, spec.rows, spec.number_formats)
     return deterministic_xlsx(book)

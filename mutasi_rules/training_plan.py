@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,7 +32,7 @@ from .recommendation import RecommendationResult
 if TYPE_CHECKING:
     from .spreadsheet import Sheet
 
-TRAINING_PLAN_FORMAT = "mutasi-rules.training-plan/1"
+TRAINING_PLAN_FORMAT: Final = "mutasi-rules.training-plan/1"
 JP_PER_DAY = 8
 """Jam pelajaran per training day when the catalogue states no duration (a JP is 45 minutes)."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +23,7 @@ from .workload import WorkloadSettings, figures_report
 if TYPE_CHECKING:
     from .spreadsheet import Sheet
 
-TREND_FORMAT = "mutasi-rules.workload-trend/1"
+TREND_FORMAT: Final = "mutasi-rules.workload-trend/1"
 
 
 class Snapshot(BaseModel):

@@ -37,7 +37,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,7 +90,7 @@ from .plugins.types import Veto
 from .recommendation import SHORT_LABEL, SURPLUS_LABEL, PositionRef, RunContext, pair_subject
 from .rulesets import EFFECTS, Effect, LoadedRuleSet, Localized
 
-REPORT_FORMAT = "mutasi-rules.why-not/1"
+REPORT_FORMAT: Final = "mutasi-rules.why-not/1"
 MAX_TERMS = 64  # ways out of one rule considered (disjunctive normal form is cut here)
 MAX_YEARS_AHEAD = 50  # a time counterfactual never looks further than this (or retirement)
 
@@ -203,7 +203,7 @@ class _Lit:
 
     @property
     def expr(self) -> Expr:
-        return self.node if self.positive else Not(self.node, self.node.span)  # type: ignore[union-attr]
+        return self.node if self.positive else Not(self.node, self.node.span)
 
     def text(self) -> str:
         """The literal as people read it: the negation pushed into the comparison."""
@@ -1001,8 +1001,8 @@ class WhyNot:
             engine = self._engine_for(scenario.day)
             engines[id(engine)] = engine
             groups.setdefault(id(engine), []).append(i)
-        for key, members in groups.items():
-            engine = engines[key]
+        for engine_id, members in groups.items():
+            engine = engines[engine_id]
             for i, found in zip(members, engine.evaluate("employee", [built[i].employee for i in members],
                                                          [q.nip] * len(members))):
                 after[i] += found

@@ -190,7 +190,7 @@ def scalar_value(value: Any) -> Any:
 def pydantic_problems(exc: ValidationError, source: YamlSource, problems: Problems,
                        code: str = "rulefile.invalid") -> None:
     for error in exc.errors(include_url=False):
-        loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
+        loc = tuple(error["loc"])
         message = error["msg"]
         if error["type"] == "missing":
             line, column = source.locate(loc[:-1], key=False)

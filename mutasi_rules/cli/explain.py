@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import UsageError
 from ..locations import default_audit_path
@@ -161,7 +161,7 @@ def _load(args: argparse.Namespace) -> _Source:
 def _explanation(source: _Source, args: argparse.Namespace) -> str:
     from ..explain import explain_employee, explain_result, explanation_json
 
-    fmt = args.format or "text"
+    fmt: Literal["text", "md", "json"] = args.format or "text"
     lang: Lang = args.lang
     if fmt == "json":
         from ..canonical import canonical_json

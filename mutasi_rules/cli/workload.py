@@ -290,9 +290,9 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
             units=", ".join(b.units_excluded)))
 
     if unit_id is not None:
-        unit = report.unit(unit_id)
         units = subtree(report, unit_id)
-        sub = Table(title=_("Units in {unit}").format(unit=unit_id) if unit else unit_id)
+        known = report.unit(unit_id) is not None
+        sub = Table(title=_("Units in {unit}").format(unit=unit_id) if known else unit_id)
         for i, header in enumerate(headers):
             sub.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
         for u in report.units:

@@ -111,7 +111,7 @@ class _Evaluator:
                 except ValueError:
                     allowed = ", ".join(str(m.value) for m in spec.enum)
                     raise EvaluationError(f"{path}: {raw!r} is not one of {allowed}") from None
-                return _Operand(member.ordinal, spec.enum)  # type: ignore[attr-defined]
+                return _Operand(member.ordinal, spec.enum)
         return _Operand(raw)
 
     def value(self, node: Expr) -> _Operand:

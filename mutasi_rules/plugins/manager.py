@@ -31,14 +31,14 @@ from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import pluggy
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter
 from pydantic import ValidationError
 
 from .. import limits
-from ..errors import MutasiRulesError
+from ..errors import Kind, MutasiRulesError
 from ..facts import ExtensionAttribute, ExtValue, FieldType
 from ..problems import InputError
 from . import hookspecs
@@ -121,7 +121,7 @@ class SkippedPlugin(NamedTuple):
 class PluginError(MutasiRulesError):
     """A plugin failed: it could not be loaded, raised, or returned something invalid (exit code 3)."""
 
-    kind = "plugin"
+    kind: ClassVar[Kind] = "plugin"
     code = "plugin.failed"
 
     def __init__(self, plugin: str, hook: str, reason: str) -> None:
@@ -245,7 +245,9 @@ class _Pluggy(pluggy.PluginManager):
         if opts is None and name.startswith(f"{PROJECT}_"):
             method = getattr(plugin, name, None)
             if callable(method) and not isinstance(method, type):
-                return {}  # type: ignore[typeddict-item]  # pluggy fills defaults
+                # What a bare @hookimpl gives (pluggy's defaults).
+                return pluggy.HookimplOpts(wrapper=False, hookwrapper=False, optionalhook=False, tryfirst=False,
+                                           trylast=False, specname=None)
         return opts
 
 
