@@ -28,6 +28,7 @@ from starlette.datastructures import UploadFile
 
 from ..access import AccessDenied, Action, NotAuthenticated, Principal
 from ..canonical import canonical_json
+from ..charts import band_chart
 from ..decisions import ReviewDecision
 from ..errors import MutasiRulesError
 from ..hosted import HostedService, NotFound, RunOptions
@@ -219,9 +220,9 @@ def install(app: FastAPI, hosted: HostedService, *, secure_cookies: bool = False
         dataset = await call(hosted.dataset, who[1], _dataset_id(dataset_id))
         report = await call(hosted.workload, who[1], dataset_id=dataset_id)
         opds = sorted(report.opd_units(), key=lambda u: (u.name, u.unit_id))
-        scale = max([2.0, *(u.ej or 0 for u in opds)])
+        chart = band_chart(opds, report.balance.band_low, report.balance.band_high)
         return render(request, "dataset.html", who, dataset_id=dataset_id, dataset=dataset, report=report,
-                      opds=opds, scale=scale)
+                      opds=opds, chart=chart)
 
     @app.get("/datasets/{dataset_id}/units/{unit_id}", include_in_schema=False)
     @page
