@@ -158,14 +158,14 @@ def _fit_power(xs: list[float], ys: list[float]) -> tuple[float, float]:
     """y = c * x**k by least squares on logarithms: (c, k)."""
     lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
-    k = sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+    k = sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
     return math.exp(my - k * mx), k
 
 
 def _fit_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
     """y = a + b * x by least squares: (a, b)."""
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
     return my - b * mx, b
 
 

@@ -259,7 +259,7 @@ def run_region(region: Region, options: RecommendOptions, out_dir: str, audit_di
         return invalid(error.problems)
     except (PluginError, EngineError) as error:
         return done(status="failed", error=f"{type(error).__name__}: {error}")
-    except Exception as error:  # the log (AuditError) or anything unforeseen: this region fails, not the batch
+    except Exception as error:  # noqa: BLE001 - the log (AuditError) or anything unforeseen: this region fails, not the batch
         return done(status="failed", error=f"{type(error).__name__}: {error}")
     result = outcome.result
     outputs = _write_region(target, result)
@@ -407,7 +407,7 @@ def run_batch(
             region = futures[future]
             try:
                 report = future.result()
-            except Exception as error:  # KilledWorker (died too often), a lost connection, a bug
+            except Exception as error:  # noqa: BLE001 - KilledWorker (died too often), a lost connection, a bug
                 report = RegionReport(region=region.name, path=region.path, status="failed",
                                       error=f"{type(error).__name__}: {error}")
             reports.append(report)

@@ -444,7 +444,7 @@ def _open(path: Path, problems: Problems) -> Any:
         return openpyxl.load_workbook(path, data_only=False)
     except (OSError, zipfile.BadZipFile) as exc:
         problems.error("rulefile.unreadable", f"cannot read the workbook: {exc}", file=file)
-    except Exception as exc:  # openpyxl raises many kinds (XML, KeyError) for a damaged file
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds (XML, KeyError) for a damaged file
         problems.error("rulefile.unreadable", f"cannot read the workbook: {type(exc).__name__}: {exc}", file=file)
     return None
 

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Union
+from typing import Any
 
 from . import rulesets
 from .backend import EngineError
@@ -86,7 +86,7 @@ class CompileError(ValueError):
 
 # --------------------------------------------------------------------------- conditions
 
-Cond = Union[dict[str, Any], bool]  # a durable condition, or a constant
+Cond = dict[str, Any] | bool  # a durable condition, or a constant
 
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _NEGATED_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
@@ -535,7 +535,7 @@ def compile_scope(active: Sequence[LoadedRuleSet], scope: Scope, schema: FactSch
     except CompileError as error:
         raise EngineError(f"scope {scope}: {error}") from None
     compiled: list[CompiledRule] = []
-    for (loaded, rule, expr, body), guards in zip(bodies, groups):
+    for (loaded, rule, expr, body), guards in zip(bodies, groups, strict=True):
         condition = _all([{"t": scope}, *guards, body])
         assert isinstance(condition, dict)
         message = sorted(set(message_paths(rule.message.id)) | set(message_paths(rule.message.en)))

@@ -32,6 +32,7 @@ re-exported from where they now live.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -318,8 +319,8 @@ class RuleEngine:
             raise EngineError("durable_rules dispatched an action outside the adapter's batch loop")
 
         live = {key: dict(rule) for key, rule in plan.definition.items()}
-        for key in live:
-            live[key]["run"] = action
+        for rule in live.values():
+            rule["run"] = action
         try:
             self._host.register_rulesets({plan.name: live})
         except Exception as error:  # durable reports a bad definition as a bare Exception
@@ -455,13 +456,11 @@ class RuleEngine:
             if self._host is None:
                 return
             for plan in self._plans.values():
-                try:
+                with contextlib.suppress(Exception):  # freeing is best effort; the host is dropped anyway
                     durable_rules_engine.delete_ruleset(self._host.get_ruleset(plan.name)._handle)
-                except Exception:  # noqa: BLE001 - freeing is best effort; the host is dropped anyway
-                    pass
             self._host = None
 
-    def __enter__(self) -> "RuleEngine":
+    def __enter__(self) -> RuleEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -489,9 +488,9 @@ DURABLE = DurableBackend()
 __all__ = [
     "CATCH_ALL",
     "DURABLE",
-    "MAX_RULE_ALTERNATIVES",
     "LIST_SENTINEL",
     "MAX_MESSAGE_PROPERTIES",
+    "MAX_RULE_ALTERNATIVES",
     "CompileError",
     "EngineError",
     "Finding",

@@ -47,16 +47,16 @@ from .models import (
 )
 
 __all__ = [
-    "DATASET_NAME",
-    "MIN_EMPLOYEES",
-    "TRAINING_VAKSINATOR",
-    "CERT_STR",
     "CERT_PENDIDIK",
-    "PROGRAMME_VAKSINASI",
-    "SURPLUS_OPD",
-    "SHORTAGE_OPD",
-    "GeneratedRegion",
+    "CERT_STR",
+    "DATASET_NAME",
     "KALIMANTAN_BARAT",
+    "MIN_EMPLOYEES",
+    "PROGRAMME_VAKSINASI",
+    "SHORTAGE_OPD",
+    "SURPLUS_OPD",
+    "TRAINING_VAKSINATOR",
+    "GeneratedRegion",
     "generate_dataset",
     "generate_regions",
     "region_sizes",
@@ -142,7 +142,7 @@ def _managerial(level: int) -> tuple[Comp, ...]:
     """Managerial and socio-cultural competencies (PermenPANRB 38/2017) at one level."""
     names = ("Integritas", "Kerja Sama", "Komunikasi", "Orientasi pada Hasil", "Pelayanan Publik")
     chosen = names if level >= 3 else names[:1] + names[4:]
-    return tuple((n, CK.MANAJERIAL, level) for n in chosen) + (("Perekat Bangsa", CK.SOSIAL_KULTURAL, level),)
+    return (*tuple((n, CK.MANAJERIAL, level) for n in chosen), ("Perekat Bangsa", CK.SOSIAL_KULTURAL, level))
 
 
 LEADERSHIP_TRAINING = {
@@ -1022,7 +1022,7 @@ def apportion(total: int, weights: Sequence[float], minimums: Sequence[int]) -> 
     order = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - floors[i]), i))
     for i in order[:left]:
         floors[i] += 1
-    return [b + f for b, f in zip(base, floors)]
+    return [b + f for b, f in zip(base, floors, strict=True)]
 
 
 def _slug(text: str) -> str:
@@ -1149,7 +1149,7 @@ def _plan_positions(units: list[UnitPlan], employees: int, rng: random.Random) -
         unit.head_vacant = True
     sizes = apportion(employees, [u.weight for u in units], [max(1, _minimum_staff(u)) for u in units])
     positions: list[PositionPlan] = []
-    for unit, size in zip(units, sizes):
+    for unit, size in zip(units, sizes, strict=True):
         unit.size = size
         remaining = size
         if unit.head is not None:
@@ -1166,7 +1166,7 @@ def _plan_positions(units: list[UnitPlan], employees: int, rng: random.Random) -
         counts = apportion(remaining, [w for _, w in unit.staff], minimums) if unit.staff else []
         if not unit.staff and remaining:
             raise AssertionError(f"unit {unit.id} has {remaining} people and no staff posts")
-        for (tpl, _), count in zip(unit.staff, counts):
+        for (tpl, _), count in zip(unit.staff, counts, strict=True):
             if count:
                 positions.append(PositionPlan(f"{unit.id}.{tpl.key}", tpl, unit, tpl.name.format(unit=unit.name), count,
                                               "staff"))
@@ -1205,7 +1205,7 @@ def _tasks_for(pos: PositionPlan, rng: random.Random) -> list[dict[str, Any]]:
     weights = [rng.uniform(0.6, 1.4) for _ in tasks]
     total = sum(weights)
     out = []
-    for (name, norm), w in zip(tasks, weights):
+    for (name, norm), w in zip(tasks, weights, strict=True):
         volume = max(1, round(hours * w / total * 60 / norm))
         out.append({"name": name, "volume_per_year": volume, "norm_minutes": norm})
     return out
@@ -1318,7 +1318,7 @@ def _name(gender: Gender, level: EducationLevel, fld: str, rng: random.Random) -
         else:
             degree = DEGREE_S1.get(fld, "S.Sos." if level is not E.D4 else "S.Tr.")
         if level in (E.S2, E.S3):
-            group = ("health" if fld in DEGREE_S1 and DEGREE_S1[fld].startswith(("S.K", "S.Gz", "S.Farm", "S.Tr.K"))
+            group = ("health" if (fld in DEGREE_S1 and DEGREE_S1[fld].startswith(("S.K", "S.Gz", "S.Farm", "S.Tr.K")))
                      or fld == "Kedokteran" else "edu" if degree == "S.Pd." else "law" if degree == "S.H."
                      else "tech" if degree == "S.T." else "other")
             degree = f"{degree}, {DEGREE_S2[group]}" if degree else DEGREE_S2[group]
@@ -1456,7 +1456,7 @@ def _trainings_and_certificates(
     if status is EmployeeStatus.PPPK:
         trainings.append(_training("Orientasi PPPK", _between(rng, tmt, min(last, tmt + dt.timedelta(days=120))),
                                    None, 24.0))
-    elif status is EmployeeStatus.PNS or (as_of - tmt).days > 200 and rng.random() < 0.6:
+    elif status is EmployeeStatus.PNS or ((as_of - tmt).days > 200 and rng.random() < 0.6):
         done = min(last, tmt + dt.timedelta(days=rng.randint(120, 330)))
         trainings.append(_training("Pelatihan Dasar CPNS", done, None, 378.0))
     health = tpl.family in PROF and PROF[tpl.family].health
@@ -1701,7 +1701,7 @@ def _generate(
         for i in _choose(rng, pns, rate, 1):
             setattr(flags[i], attr, True)
 
-    people = [_employee(ctx, pos, status, f) for pos, status, f in zip(slots, statuses, flags)]
+    people = [_employee(ctx, pos, status, f) for pos, status, f in zip(slots, statuses, flags, strict=True)]
     metadata = {
         "name": DATASET_NAME,
         "as_of": as_of,

@@ -560,7 +560,7 @@ def _rows_from_grid(
     header_where = Where(file, f"{record_prefix}row 1")
     header: dict[str, str] = {}
     positions: list[str | None] = []
-    for i, raw in enumerate(header_cells):
+    for raw in header_cells:
         key = _norm_header(raw)
         if not key:
             positions.append(None)
@@ -580,7 +580,7 @@ def _rows_from_grid(
             continue  # blank line or formatted-but-empty row
         record = f"{record_prefix}row {number}"
         if plain and len(values) <= len(positions):
-            rows.append(Row(file, record, None, dict(zip(positions, values)), header))  # type: ignore[arg-type]
+            rows.append(Row(file, record, None, dict(zip(positions, values, strict=False)), header))  # type: ignore[arg-type]
             continue
         row: dict[str, Any] = {}
         for i, value in enumerate(values):
@@ -644,7 +644,7 @@ def _open_workbook(path: Path, file: str, out: _Collector) -> Any:
         return None
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds (zip, XML, KeyError) for a damaged file
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds (zip, XML, KeyError) for a damaged file
         out.add("file.unreadable", f"cannot read Excel workbook: {type(exc).__name__}: {exc}", Where(file))
         return None
 
@@ -1012,7 +1012,8 @@ def _localised(cells: tuple[CellPlan, ...], spec: Table, table: RawTable, style:
     """A table's cell plans with date and number converters for how this file is written."""
     decimal_comma = style.decimal_comma if style.decimal_comma is not None else table.delimiter == ";"
     result: list[CellPlan] = []
-    for name, path, convert in cells:
+    for name, path, given in cells:
+        convert = given
         column = spec.column(name)
         if column is not None and column.kind == "float":
             convert = _number_reader(convert, decimal_comma)
@@ -1961,7 +1962,7 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str], fmt: SaveFormat
 
 def iter_table_columns() -> Iterator[tuple[str, Column]]:
     """(table, column) for every documented column, metadata keys included (for docs and tests)."""
-    for key, col in METADATA_KEYS.items():
+    for col in METADATA_KEYS.values():
         yield "metadata", col
     for name, spec in TABLES.items():
         for col in spec.columns:

@@ -361,9 +361,9 @@ def write_notices(result: RecommendationResult, directory: str | os.PathLike[str
 
 __all__ = [
     "ContactLookup",
-    "check_notice_folder",
     "NoticeSettings",
     "applied_rulesets",
+    "check_notice_folder",
     "join_words",
     "long_date",
     "notice_filename",

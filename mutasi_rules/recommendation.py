@@ -938,7 +938,7 @@ class _Run:
             considered={t: int(pair[:, j].sum()) for j, t in enumerate(targets)},
             by_target={t: [] for t in targets},
         )
-        survivors = [(movable[i], targets[j]) for i, j in zip(rows.tolist(), cols.tolist())]
+        survivors = [(movable[i], targets[j]) for i, j in zip(rows.tolist(), cols.tolist(), strict=True)]
         self.progress("candidate rules", 0, len(survivors))
         self.evaluate_pairs(engine, survivors, employee_findings, stage)
         self.progress("candidate rules", len(survivors), len(survivors))
@@ -1118,7 +1118,7 @@ class _Run:
         position = self.index.positions[target]
         chosen_here = [nip for nip, t in chosen if t == target]
         chosen_scores = sorted(evaluated[(n, target)]["score"] for n in chosen_here)
-        moved_to = {nip: t for nip, t in chosen}
+        moved_to = dict(chosen)
         ranked: list[tuple[int, float, str, Employee, dict[str, Any], Outcome]] = []
         for employee in reported:
             entry = evaluated[(employee.nip, target)]
@@ -1322,6 +1322,7 @@ def run_prepared(ctx: RunContext, *, decisions: Sequence[AppliedDecision] = (), 
 
 
 __all__ = [
+    "TEMPORARY_LABEL",
     "Alternative",
     "EjChange",
     "ExcludedEmployee",
@@ -1331,7 +1332,6 @@ __all__ = [
     "RecommendationResult",
     "RunContext",
     "ShortageReport",
-    "TEMPORARY_LABEL",
     "TimeBoundedAssignment",
     "TrainingNeed",
     "UnitChange",

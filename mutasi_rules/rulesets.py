@@ -29,7 +29,7 @@ from .language.checker import check, check_path, did_you_mean
 from .language.parser import ExprSyntaxError, parse
 from .models import JabatanKind, ScorePoints
 from .problems import InputError, Problem, Problems
-from .yaml_source import MAX_YAML_VALUES as MAX_YAML_VALUES
+from .yaml_source import MAX_YAML_VALUES as MAX_YAML_VALUES  # noqa: PLC0414 - re-exported
 from .yaml_source import YamlPath as _YamlPath
 from .yaml_source import YamlSource as _Source
 from .yaml_source import compose as _compose
@@ -130,7 +130,7 @@ class Rule(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _effect_parameters(self) -> "Rule":
+    def _effect_parameters(self) -> Rule:
         needs = EFFECTS[self.effect].parameters
         for name in needs:
             if getattr(self, name) is None:
@@ -170,7 +170,7 @@ class RuleSet(BaseModel):
     effective_until: dt.date | None = None
 
     @model_validator(mode="after")
-    def _validity_ordered(self) -> "RuleSet":
+    def _validity_ordered(self) -> RuleSet:
         if self.effective_until is not None and self.effective_until < self.effective_from:
             raise ValueError(f"effective_until {self.effective_until} is before effective_from {self.effective_from}")
         return self
@@ -579,7 +579,7 @@ def format_duration(value: Any, reference: Any, mode: str, lang: str | None = No
     reversed_ = reference < value if mode == "since" else reference > value
     words = _DURATION_WORDS["en" if lang == "en" else "id"]
     parts = [f"{n} {one if n == 1 else many}"
-             for n, (one, many) in zip(calendar_difference(value, reference), words) if n]
+             for n, (one, many) in zip(calendar_difference(value, reference), words, strict=True) if n]
     return ("-" if reversed_ else "") + (" ".join(parts) if parts else f"0 {words[2][1]}")
 
 

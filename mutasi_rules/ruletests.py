@@ -55,7 +55,7 @@ class Expectation(BaseModel):
     not_fires: list[RuleId] = Field(default_factory=list, description="Rules that must not fire")
 
     @model_validator(mode="after")
-    def _something_expected(self) -> "Expectation":
+    def _something_expected(self) -> Expectation:
         if not self.fires and not self.not_fires:
             raise ValueError("expect names no rule: give 'fires' or 'not_fires'")
         both = sorted(set(self.fires) & set(self.not_fires))
@@ -201,9 +201,10 @@ def _check_facts(
         out: dict[str, Any] = {}
         for key, value in mapping.items():
             path = f"{prefix}{key}"
-            here = yaml_path + (str(key),)
+            here = (*yaml_path, str(key))
 
-            def report(message: str, bad: Any, *, code: str = "ruletest.bad_value") -> None:
+            def report(message: str, bad: Any, *, code: str = "ruletest.bad_value",
+                       here: _YamlPath = here, path: str = path) -> None:
                 line, column = source.locate(here, key=code == "ruletest.unknown_field")
                 problems.error(
                     code, message, file=source.origin, line=line, column=column, field=path,

@@ -58,7 +58,7 @@ class TaskSelector(BaseModel):
     task: Name | None = Field(default=None, description="Shell-style pattern on the task name")
 
     @model_validator(mode="after")
-    def _not_empty(self) -> "TaskSelector":
+    def _not_empty(self) -> TaskSelector:
         if not (self.position or self.unit or self.programme or self.task):
             raise ValueError("select by at least one of 'position', 'unit', 'programme', 'task'")
         return self
@@ -81,7 +81,7 @@ class ScenarioChange(BaseModel):
     note: str = Field(default="", description="Why (shown in the comparison)")
 
     @model_validator(mode="after")
-    def _one_action(self) -> "ScenarioChange":
+    def _one_action(self) -> ScenarioChange:
         given = [a for a in ACTIONS if getattr(self, a) is not None]
         if len(given) != 1:
             raise ValueError(f"a change has exactly one of {', '.join(ACTIONS)}; "

@@ -53,7 +53,7 @@ class Factor(BaseModel):
     scale: float = Field(default=1.0, gt=0, description="Units of value per gap step (e.g. 2 years)")
 
     @model_validator(mode="after")
-    def _has_target(self) -> "Factor":
+    def _has_target(self) -> Factor:
         if (self.target is None) == (self.target_value is None):
             raise ValueError(f"factor {self.name}: give exactly one of target or target_value")
         for path in (self.value, self.target):

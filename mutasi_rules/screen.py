@@ -168,7 +168,9 @@ class PairScreen:
         self._src_units = [ctx.unit_facts(ctx.index.positions[e.position_id].unit_id) for e in rows]
         self._tgt_facts = [ctx.position_facts(t) for t in self.targets]
         self._tgt_units = [ctx.unit_facts(ctx.index.positions[t].unit_id) for t in self.targets]
-        column = lambda a: a[:, None]
+        def column(values: Any) -> Any:  # employees run down the rows
+            return values[:, None]
+
         self.emp = _Entities(self._emp_facts, self.codes, column)
         self.src = _Entities(self._src_facts, self.codes, column)
         self.src_unit = _Entities(self._src_units, self.codes, column)
@@ -448,7 +450,7 @@ class _Chunk:
             counted = counted + mask
         real_other = column.size - counted > 0  # a real item not named by the predicate
         other = real_other if sentinel_named else np.bool_(True)
-        pieces: list[tuple[Any, bool]] = [(mask, _item_holds(inner, lit)) for lit, mask in zip(named, found)]
+        pieces: list[tuple[Any, bool]] = [(mask, _item_holds(inner, lit)) for lit, mask in zip(named, found, strict=True)]
         if sentinel_named:
             pieces.append((np.bool_(True), _item_holds(inner, LIST_SENTINEL)))
         other_holds = _item_holds(inner, None)

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .plugins.types import TrainingOffer
 from .recommendation import RecommendationResult
+import itertools
 
 if TYPE_CHECKING:
     from .spreadsheet import Sheet
@@ -192,7 +193,7 @@ def training_plan(result: RecommendationResult) -> TrainingPlan:
                 periods.setdefault(nip, []).append((batch.start, batch.end, training.name))
     for nip in sorted(periods):
         spans = sorted(periods[nip])
-        for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+        for (_, end, first), (start, _, second) in itertools.pairwise(spans):
             if start <= end:
                 warnings.append(f"{nip}: batches of {first!r} and {second!r} overlap ({start} to {end}); "
                                 "arrange one of them at another time")

@@ -458,7 +458,7 @@ class _Facts:
     """Employee-scope facts and, built only when first read, the pair's candidate-scope facts."""
 
     employee: EmployeeScope
-    _candidate: CandidateScope | None | Callable[[], CandidateScope | None]
+    _candidate: CandidateScope | Callable[[], CandidateScope | None] | None
 
     @property
     def candidate(self) -> CandidateScope | None:
@@ -787,7 +787,9 @@ class WhyNot:
         kinds = {_time_kind(p, scope) for p in field_paths(lit.node)} - {None}
         if not kinds:
             return None
-        holds = lambda day: _holds(lit, self._scoped(self._facts(q, day), scope))
+        def holds(day: dt.date) -> bool:
+            return _holds(lit, self._scoped(self._facts(q, day), scope))
+
         found: list[dt.date] = []
         if "event" in kinds:
             for day in self._event_days(q):
@@ -1004,16 +1006,16 @@ class WhyNot:
         for engine_id, members in groups.items():
             engine = engines[engine_id]
             for i, found in zip(members, engine.evaluate("employee", [built[i].employee for i in members],
-                                                         [q.nip] * len(members))):
+                                                         [q.nip] * len(members)), strict=True):
                 after[i] += found
             with_pairs = [i for i in members if built[i].candidate is not None]
             if with_pairs:
                 subject = pair_subject(q.nip, q.target)
                 for i, found in zip(with_pairs, engine.evaluate("candidate", [built[i].candidate for i in with_pairs],
-                                                                [subject] * len(with_pairs))):
+                                                                [subject] * len(with_pairs)), strict=True):
                     after[i] += found
         out: list[Counterfactual] = []
-        for scenario, facts, found in zip(scenarios, built, after):
+        for scenario, facts, found in zip(scenarios, built, after, strict=True):
             still = {f.rule_key for f in found if EFFECTS[f.effect].blocks}
             conditional = any(EFFECTS[f.effect].conditional for f in found)
             resolves = []

@@ -109,7 +109,7 @@ class WorkloadSettings(BaseModel):
     decimals: int = Field(default=4, ge=0, le=10, description="Decimal places of every float in the output")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "WorkloadSettings":
+    def _consistent(self) -> WorkloadSettings:
         minima = [g.minimum for g in self.grades]
         if minima != sorted(minima, reverse=True) or len(set(minima)) != len(minima):
             raise ValueError(f"grades must go from the highest minimum down, without repeats; got {minima}")

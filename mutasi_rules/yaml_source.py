@@ -166,13 +166,13 @@ def index_nodes(root: yaml.Node, source: YamlSource, problems: Problems, prefix:
                         file=source.origin,
                         line=k.start_mark.line + 1,
                         column=k.start_mark.column + 1,
-                        field=dotted(path + (name,)),
+                        field=dotted((*path, name)),
                     )
                 keys.add(name)
-                stack.append((path + (name,), k, v))
+                stack.append(((*path, name), k, v))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                stack.append((path + (i,), None, item))
+                stack.append(((*path, i), None, item))
     return True
 
 

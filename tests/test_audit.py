@@ -133,7 +133,7 @@ def test_records_chain_and_round_trip(log_path, example_run):
 
 
 def test_unknown_run_id_is_a_clear_error(log_path):
-    with AuditLog(log_path, create=False) as log, pytest.raises(AuditError, match="R999999.*not in the audit log.*3 run"):
+    with AuditLog(log_path, create=False) as log, pytest.raises(AuditError, match=r"R999999.*not in the audit log.*3 run"):
         log.get("R999999-0000000000")
 
 
@@ -164,7 +164,7 @@ def test_schema_version_and_foreign_files(tmp_path, log_path):
     db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     db.commit()
     db.close()
-    with pytest.raises(AuditError, match="schema version 2.*reads schema version 1 at most"):
+    with pytest.raises(AuditError, match=r"schema version 2.*reads schema version 1 at most"):
         AuditLog(log_path)
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_bytes(b"this is not a database at all" * 100)

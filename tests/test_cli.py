@@ -142,7 +142,7 @@ def test_the_cli_copies_of_library_constants_agree():
     from mutasi_rules.notices import NoticeSettings
     from mutasi_rules.plugins import manager
 
-    assert explain.DEFAULT_OBJECTION_DAYS == NoticeSettings().objection_days
+    assert NoticeSettings().objection_days == explain.DEFAULT_OBJECTION_DAYS
     assert generate.MIN_EMPLOYEES == generator.MIN_EMPLOYEES
     assert generate.FORMATS == loading.FORMATS
     assert plugins.ENV_DISABLE == manager.ENV_DISABLE
@@ -166,9 +166,8 @@ def test_the_library_prints_nothing():
 def test_library_messages_go_through_logging(tmp_path, caplog):
     from mutasi_rules.audit import AuditLog
 
-    with caplog.at_level("INFO", logger="mutasi_rules"):
-        with AuditLog(tmp_path / "new.sqlite"):
-            pass
+    with caplog.at_level("INFO", logger="mutasi_rules"), AuditLog(tmp_path / "new.sqlite"):
+        pass
     assert any(r.name.startswith("mutasi_rules") and "new.sqlite" in r.getMessage() for r in caplog.records)
 
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from engine_support import (
     AS_OF,
     candidate_scope,
@@ -85,7 +86,7 @@ def test_finding_carries_rendered_messages_facts_read_and_provenance() -> None:
     assert finding.legal_basis == "Peraturan BKN 5/2019"
     assert finding.facts_read == {"employee.rank": "III/b", "employee.years_in_position": 1.25}
     assert finding.replaces is None
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         finding.rule_id = "other"  # type: ignore[misc]  # frozen
 
 
@@ -236,7 +237,7 @@ def _override_rulesets(agency_from: dt.date = dt.date(2020, 1, 1)) -> list[Any]:
 
 
 def test_override_replaces_the_rule_only_where_the_replacing_rule_set_applies() -> None:
-    in_dinkes = dict(unit_id="puskesmas-1", unit_path=["puskesmas-1", "dinkes"])
+    in_dinkes = {"unit_id": "puskesmas-1", "unit_path": ["puskesmas-1", "dinkes"]}
     facts = [
         employee_scope(years_in_position=6, **in_dinkes),  # national suppressed, agency not met
         employee_scope(years_in_position=9, **in_dinkes),  # agency fires
@@ -429,7 +430,7 @@ def test_compile_problem_accepts_compilable_expressions(when: str) -> None:
 
 def test_engine_refuses_rules_it_cannot_compile() -> None:
     loaded = [ruleset("bad", [rule("r", "employee.age * employee.kelas > 3")])]
-    with pytest.raises(EngineError, match="bad/r.*product"):
+    with pytest.raises(EngineError, match=r"bad/r.*product"):
         RuleEngine(loaded, AS_OF)
 
 
@@ -469,9 +470,8 @@ def test_bad_input_is_reported_with_subject_field_and_value() -> None:
     bad_date["employee"]["position_start"] = "2024-13-01"
     bad_rank = employee_scope().model_dump(mode="json")
     bad_rank["employee"]["rank"] = "V/a"
-    with RuleEngine(loaded, AS_OF) as engine:
-        with pytest.raises(InputError) as caught:
-            engine.evaluate("employee", [good, bad_date, bad_rank], ["ok", "nip-1", "nip-2"])
+    with RuleEngine(loaded, AS_OF) as engine, pytest.raises(InputError) as caught:
+        engine.evaluate("employee", [good, bad_date, bad_rank], ["ok", "nip-1", "nip-2"])
     problems = caught.value.problems
     assert [(p.field, p.value) for p in problems] == [
         ("employee.position_start", "2024-13-01"),

@@ -235,7 +235,7 @@ def test_engine_and_interpreter_agree(exprs: list[Expr], facts: list[dict[str, A
     loaded = ruleset("gen", rules, expressions={f"r{i}": e for i, e in enumerate(exprs)})
     with RuleEngine([loaded], AS_OF, batch_size=10) as engine:
         results = engine.evaluate("employee", facts, [f"s{i}" for i in range(len(facts))])
-    for fact_dict, findings in zip(facts, results):
+    for fact_dict, findings in zip(facts, results, strict=True):
         expected = sorted(f"r{i}" for i, e in enumerate(exprs) if evaluate(e, fact_dict, SCHEMA))
         assert sorted(f.rule_id for f in findings) == expected, (exprs, fact_dict)
 
@@ -271,6 +271,6 @@ def test_every_operator_and_its_negation_at_and_around_ties() -> None:
     loaded = ruleset("ties", rules, expressions={f"r{i}": e for i, e in enumerate(exprs)})
     with RuleEngine([loaded], AS_OF) as engine:
         results = engine.evaluate("employee", facts, [str(i) for i in range(len(facts))])
-    for fact_dict, findings in zip(facts, results):
+    for fact_dict, findings in zip(facts, results, strict=True):
         expected = sorted(f"r{i}" for i, e in enumerate(exprs) if evaluate(e, fact_dict, SCHEMA))
         assert sorted(f.rule_id for f in findings) == expected, fact_dict

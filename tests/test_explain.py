@@ -157,7 +157,7 @@ def test_json_for_a_move_and_for_a_person_not_moved():
     person = data["employee"]
     assert person["moved"] is True and person["status"] == "conditional" and data["run_id"] == "R1"
     assert {f["rule"] for f in person["findings"]} == {f.rule_key for f in move.findings}
-    assert all(f["message"] == g.message.en for f, g in zip(person["findings"], move.findings))
+    assert all(f["message"] == g.message.en for f, g in zip(person["findings"], move.findings, strict=True))
     assert person["rules_passed"] == move.rules_passed
     assert person["trainings_required"][0]["offer"]["provider"] == move.trainings_required[0].offer.provider
     assert person["ej_effect"]["target"]["position_ej_before"] == move.target_effect.position_ej_before

@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from mutasi_rules.access import Role, ServiceConfig, add_key, read_config, revoke_key, write_config  # noqa: E402
-from mutasi_rules.audit import AuditLog  # noqa: E402
-from mutasi_rules.canonical import canonical_json  # noqa: E402
-from mutasi_rules.hosted import HostedService  # noqa: E402
-from mutasi_rules.http import create_app  # noqa: E402
-from mutasi_rules.loading import load_dataset, save_dataset  # noqa: E402
-from mutasi_rules.service import dataset_sha256  # noqa: E402
+from mutasi_rules.access import Role, ServiceConfig, add_key, read_config, revoke_key, write_config
+from mutasi_rules.audit import AuditLog
+from mutasi_rules.canonical import canonical_json
+from mutasi_rules.hosted import HostedService
+from mutasi_rules.http import create_app
+from mutasi_rules.loading import load_dataset, save_dataset
+from mutasi_rules.service import dataset_sha256
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -105,7 +105,7 @@ def test_every_module_has_a_layer():
     assert not missing, f"give these modules a layer in tests/test_layering.py: {missing}"
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: _module_name(p))
+@pytest.mark.parametrize("path", SOURCES, ids=_module_name)
 def test_no_module_imports_a_higher_layer(path):
     module = _module_name(path)
     own = _layer(module)

@@ -143,7 +143,7 @@ def _with_full_integers(path: Path, nips: list[str]) -> None:
         members = {info.filename: source.read(info.filename) for info in source.infolist()}
     sheet = members["xl/worksheets/sheet1.xml"].decode()
     for nip in nips:
-        rounded = "%.16g" % int(nip)
+        rounded = f"{int(nip):.16g}"
         assert f"<v>{rounded}</v>" in sheet
         sheet = sheet.replace(f"<v>{rounded}</v>", f"<v>{nip}</v>", 1)
     members["xl/worksheets/sheet1.xml"] = sheet.encode()
@@ -184,7 +184,7 @@ def test_date_cell_with_time_and_number_in_date_column(small, tmp_path):
     shutil.copytree(GOOD / "small_csv", root)
     (root / "employees.csv").unlink()
     book = _employees_sheet(small, str)
-    book.active["E2"] = dt.datetime(1985, 3, 12, 9, 30)
+    book.active["E2"] = dt.datetime(1985, 3, 12, 9, 30)  # noqa: DTZ001 - a spreadsheet cell has no time zone
     book.active["I3"] = 42000  # an Excel serial day number in a cell not formatted as a date
     book.active["I3"].number_format = "General"
     book.save(root / "employees.xlsx")

@@ -96,7 +96,7 @@ def test_bad_settings_are_reported_with_the_field(example_run, tmp_path, capsys)
     saved.write_text(example_run[1].to_json(), encoding="utf-8")
     settings = tmp_path / "s.yaml"
     settings.write_text("head_title: ''\nobjection_days: 0\nwali: x\n", encoding="utf-8")
-    with pytest.raises(Exception) as error:
+    with pytest.raises(InputError) as error:
         load_settings(settings)
     fields = sorted(p.field for p in error.value.problems)
     assert fields == ["head_title", "objection_days", "wali"]

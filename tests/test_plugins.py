@@ -152,7 +152,7 @@ def test_disabled_only_and_environment():
     assert m.get(DISDIKBUD).status == "disabled" and m.get(DINKES).status == "enabled"
     assert m.settings.disabled == [DISDIKBUD]
     # A name that matches no plugin is an error, not ignored (issue #21).
-    with pytest.raises(PluginNameError, match="MUTASI_RULES_DISABLE_PLUGINS.*'other'"):
+    with pytest.raises(PluginNameError, match=r"MUTASI_RULES_DISABLE_PLUGINS.*'other'"):
         load_plugins(PluginSettings(), environ={"MUTASI_RULES_DISABLE_PLUGINS": f"{DISDIKBUD},other"})
 
     # Disabling by module name works too; 'only' keeps just the listed ones.
@@ -416,11 +416,11 @@ def test_undeclared_or_mistyped_attribute_names_plugin_and_hook():
         def mutasi_rules_enrich_facts(self, entity):
             return {"surprise": 1}
 
-    with pytest.raises(PluginError, match="undeclared attribute employee.ext.surprise") as err:
+    with pytest.raises(PluginError, match=r"undeclared attribute employee.ext.surprise") as err:
         enrich_employee(manager((Undeclared(), "sneaky")))
     assert (err.value.plugin, err.value.hook) == ("sneaky", "mutasi_rules_enrich_facts")
 
-    with pytest.raises(PluginError, match="employee.ext.flag for 198503122010011002 must be bool or null, got str") as err:
+    with pytest.raises(PluginError, match=r"employee.ext.flag for 198503122010011002 must be bool or null, got str") as err:
         enrich_employee(manager((declares("flag", value="yes"), "typed")))
     assert err.value.plugin == "typed"
 
@@ -496,7 +496,7 @@ def test_invalid_rule_set_names_plugin_and_hook():
 
 
 def test_agency_rule_set_must_declare_units():
-    with pytest.raises(PluginError, match="must declare applies_to.units") as err:
+    with pytest.raises(PluginError, match=r"must declare applies_to.units") as err:
         manager((Contributes(rule_file("agency.citywide", [], "employee.age > 50")), "citywide")).rulesets()
     assert err.value.plugin == "citywide"
 

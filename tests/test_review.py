@@ -24,7 +24,6 @@ from mutasi_rules.decisions import ReviewDecision
 from mutasi_rules.explain import explain_move
 from mutasi_rules.loading import load_dataset
 from mutasi_rules.problems import InputError
-from mutasi_rules.recommendation import recommend
 from mutasi_rules.review import parse_decisions
 from mutasi_rules.service import Service
 

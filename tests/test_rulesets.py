@@ -209,7 +209,7 @@ def test_collects_problems_of_all_files(tmp_path: Path) -> None:
 
 
 def test_duplicate_rule_set_across_files_and_rule_ids_within() -> None:
-    loaded, problems = collect_rulesets([DATA / "overlap"])
+    _loaded, problems = collect_rulesets([DATA / "overlap"])
     duplicate = [p for p in problems if p.code == "ruleset.duplicate"]
     assert len(duplicate) == 1 and "also defined in" in duplicate[0].message
     assert duplicate[0].line == 1
@@ -218,7 +218,7 @@ def test_duplicate_rule_set_across_files_and_rule_ids_within() -> None:
 
 
 def test_overlapping_versions(tmp_path: Path) -> None:
-    loaded, problems = collect_rulesets([DATA / "overlap" / "v1.yaml", DATA / "overlap" / "v2.yaml"])
+    _loaded, problems = collect_rulesets([DATA / "overlap" / "v1.yaml", DATA / "overlap" / "v2.yaml"])
     (problem,) = problems
     assert problem.code == "ruleset.overlapping_versions"
     assert "both in force on 2025-01-01" in problem.message

@@ -8,7 +8,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -36,7 +36,7 @@ class FakeFinding:
 class FakeEngine:
     """Evaluates only 'path OP number' and 'and' -- enough to test the runner on its own."""
 
-    instances: list["FakeEngine"] = []
+    instances: ClassVar[list[FakeEngine]] = []
 
     def __init__(self, rulesets: Sequence[LoadedRuleSet], as_of: dt.date) -> None:
         self.rulesets = [r for r in rulesets if r.ruleset.in_force(as_of)]
@@ -113,7 +113,7 @@ cases:
       candidate: {same_opd: true}
     expect: {fires: [short-tenure]}
 """
-    test, problems = load_rule_test_text(text, "t.tests.yaml")
+    _test, problems = load_rule_test_text(text, "t.tests.yaml")
     found = {p.field: p for p in problems}
     assert found["employee.years_in_postion"].message.endswith("did you mean employee.years_in_position?") or (
         "did you mean employee.years_in_position" in found["employee.years_in_postion"].message
@@ -200,7 +200,7 @@ cases:
     assert all(p.line == 4 for p in info.value.problems)
     other = write_tests(tmp_path, "ruleset: test.agenci\nas_of: 2026-07-01\ncases:\n"
                         "  - {name: x, scope: employee, expect: {fires: [a]}}\n", "other.tests.yaml")
-    with pytest.raises(InputError, match="not loaded; did you mean test.agency"):
+    with pytest.raises(InputError, match=r"not loaded; did you mean test.agency"):
         run_rule_tests([other], loaded, engine_factory=fake)
 
 

@@ -54,7 +54,7 @@ def staffed_example(example: Dataset) -> Dataset:
 
 
 def _problems(text: str, dataset: Dataset | None = None) -> list:
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(InputError) as caught:  # noqa: PT012 - reading or applying, whichever fails
         loaded = load_scenario_text(textwrap.dedent(text), "s.yaml")
         if dataset is not None:
             apply_scenario(dataset, loaded)

@@ -176,7 +176,7 @@ def test_why_not_answers_concurrent_queries_as_it_answers_one(small):
             try:
                 for t in targets:
                     got[(n, t)] = service.why_not(small, n, t, NO_PLUGINS).to_json()
-            except BaseException as error:  # pragma: no cover - reported below
+            except BaseException as error:  # noqa: BLE001  # pragma: no cover - reported below
                 errors.append(error)
 
         threads = [threading.Thread(target=ask, args=(n,)) for n in nips]

@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from mutasi_rules.access import read_config, revoke_key, write_config  # noqa: E402
-from mutasi_rules.loading import load_dataset, save_dataset  # noqa: E402
+from mutasi_rules.access import read_config, revoke_key, write_config
+from mutasi_rules.loading import load_dataset, save_dataset
 
-from test_http import Api, pontianak_zip  # noqa: E402
+from test_http import Api, pontianak_zip
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 SMALL = Path(__file__).resolve().parent / "data" / "good" / "small.yaml"

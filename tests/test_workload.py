@@ -30,7 +30,8 @@ from hypothesis import given, settings as hyp_settings, strategies as st
 
 from mutasi_rules.canonical import canonical_json
 from mutasi_rules.cli import EXIT_PROBLEMS, EXIT_USAGE, main
-from mutasi_rules.cli.workload import chart_units, positions_in, render_csv, render_table, write_chart
+from mutasi_rules.charts import chart_units
+from mutasi_rules.cli.workload import positions_in, render_csv, render_table, write_chart
 from mutasi_rules.models import Dataset
 from mutasi_rules.problems import InputError
 from mutasi_rules.workload import (
@@ -329,7 +330,7 @@ def test_balance_before_and_after_a_plan(dataset: Dataset) -> None:
 
 def test_balance_delta_errors_name_every_bad_entry(dataset: Dataset) -> None:
     calc = WorkloadCalculator(dataset)
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="NOPE") as info:
         calc.balance({"NOPE": 1, "DISDIK-STAF": -2})
     assert "'NOPE'" in str(info.value) and "'DISDIK-STAF'" in str(info.value)
 

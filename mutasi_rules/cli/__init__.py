@@ -238,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    except Exception as error:  # a bug: still no traceback for the user (MUTASI_RULES_TRACEBACK=1 shows it)
+    except Exception as error:  # noqa: BLE001 - a bug: still no traceback for the user (MUTASI_RULES_TRACEBACK=1 shows it)
         if os.environ.get(ENV_TRACEBACK):
             traceback.print_exc()
         internal = MutasiRulesError(f"internal error (a bug; please report it with the traceback that "

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..charts import CHART_SUFFIXES, chart_format, chart_units, trend_chart, workload_chart
+from ..charts import CHART_SUFFIXES, chart_format, trend_chart, workload_chart
 from ..errors import UsageError
 from . import EXIT_OK, add_format_argument, date_arg
 from .validate import read_all

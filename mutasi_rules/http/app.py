@@ -135,10 +135,8 @@ class BodyLimit:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
+        with contextlib.suppress(BodyTooLarge):
             await self.app(scope, counted, sending)
-        except BodyTooLarge:
-            pass
         if too_large and not started:
             await self._refuse(scope, receive, send)
 

@@ -47,9 +47,9 @@ _CONDITIONS = (Compare, BoolOp, Not, Membership, Call)
 class _Missing:
     """A value that is not there; any comparison reading it is false."""
 
-    _instance: "_Missing | None" = None
+    _instance: _Missing | None = None
 
-    def __new__(cls) -> "_Missing":
+    def __new__(cls) -> _Missing:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -68,7 +68,7 @@ class _Operand:
     side of the comparison can be read as a value of the same enumeration.
     """
 
-    __slots__ = ("value", "ordinal")
+    __slots__ = ("ordinal", "value")
 
     def __init__(self, value: Any, ordinal: type[OrderedEnum] | None = None) -> None:
         self.value = value

@@ -74,7 +74,7 @@ class PluginSettings(BaseModel):
         """The options given for plugin ``name`` (empty when none)."""
         return dict(self.options.get(name, {}))
 
-    def with_environment(self, environ: Mapping[str, str]) -> "PluginSettings":
+    def with_environment(self, environ: Mapping[str, str]) -> PluginSettings:
         """Add the plugins listed in ``MUTASI_RULES_DISABLE_PLUGINS`` to ``disabled``."""
         extra = [n.strip() for n in environ.get(ENV_DISABLE, "").split(",") if n.strip()]
         if not extra:
@@ -275,7 +275,7 @@ class PluginManager:
 
     # ----------------------------------------------------------------- discovery
 
-    def load(self, *, check_names: bool = True) -> "PluginManager":
+    def load(self, *, check_names: bool = True) -> PluginManager:
         """Register installed plugins (sorted by name), then the explicit ones in order.
 
         ``check_names``: raise :class:`PluginNameError` when a name in ``disabled``, ``only``,
@@ -334,7 +334,7 @@ class PluginManager:
             return
         try:
             plugin = ep.load()
-        except Exception as exc:  # any import-time failure of third-party code
+        except Exception as exc:  # noqa: BLE001 - any import-time failure of third-party code
             self._admit_broken(info, "load", f"entry point {ep.value!r} failed to load: {type(exc).__name__}: {exc}")
             return
         self._register(plugin, info)
@@ -349,7 +349,7 @@ class PluginManager:
             return info
         try:
             module = self._import_file(path) if is_path else importlib.import_module(spec)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any import-time failure of third-party code
             self._admit_broken(info, "load", f"cannot import {spec!r}: {type(exc).__name__}: {exc}")
             return info
         info.module = module.__name__
@@ -492,7 +492,7 @@ class PluginManager:
                 continue
             except KeyboardInterrupt:
                 raise  # the user pressed Ctrl-C
-            except BaseException as exc:  # third-party code: whatever it raised, SystemExit included
+            except BaseException as exc:  # noqa: BLE001 - third-party code: whatever it raised, SystemExit included
                 self._admit_broken(info, hook, f"raised {type(exc).__name__}: {str(exc)[:500]}")
                 continue
             if time.perf_counter() - started > self.hook_seconds:  # where no timer could be armed
@@ -610,7 +610,7 @@ class PluginManager:
                     f"({merged[clashes[0]]!r:.40} and {accepted[clashes[0]]!r:.40})",
                 )
             merged.update(accepted)
-            setter.update({name: info.name for name in accepted})
+            setter.update(dict.fromkeys(accepted, info.name))
         return dict(sorted(merged.items()))
 
     def enrich_model(self, entity: str, subject: str, record: Any, facts: Any, dataset: Any, as_of: dt.date) -> Any:

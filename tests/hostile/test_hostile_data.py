@@ -81,7 +81,7 @@ CORPUS = [
 ]
 
 
-@pytest.mark.parametrize("case, edit, code, field, text", CORPUS, ids=[c[0] for c in CORPUS])
+@pytest.mark.parametrize(("case", "edit", "code", "field", "text"), CORPUS, ids=[c[0] for c in CORPUS])
 def test_faulty_values_are_located_problems(small_data, tmp_path, case, edit, code, field, text):
     dataset, problems = validate_dataset(_yaml(tmp_path, edit(small_data)))
     assert dataset is None, f"{case}: accepted"

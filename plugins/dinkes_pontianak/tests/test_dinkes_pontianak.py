@@ -134,7 +134,7 @@ def test_rules_through_the_engine():
             subjects.append(f"{employee.nip}->{target_id}")
     with RuleEngine(m.rulesets(), AS_OF, m.fact_attributes()) as engine:
         results = engine.evaluate("candidate", facts, subjects)
-    fired = {s: {f.rule_id: f for f in found} for s, found in zip(subjects, results)}
+    fired = {s: {f.rule_id: f for f in found} for s, found in zip(subjects, results, strict=True)}
     origin = f"plugin:mutasi-rules-dinkes-pontianak=={dinkes.__version__}"
 
     a_vak, a_str, b_vak, b_str = (fired[s] for s in subjects)
