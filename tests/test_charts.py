@@ -18,7 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mutasi_rules.charts import (
+from mutasi_rules.analysis.trend import Snapshot, UnitTrend, WorkloadTrend
+from mutasi_rules.analysis.workload import UnitWorkload, WorkloadReport, figures_report
+from mutasi_rules.explain.charts import (
     LABEL_COLOURS,
     OTHER_COLOUR,
     band_chart,
@@ -29,8 +31,6 @@ from mutasi_rules.charts import (
     workload_bars,
     workload_chart,
 )
-from mutasi_rules.trend import Snapshot, UnitTrend, WorkloadTrend
-from mutasi_rules.workload import UnitWorkload, WorkloadReport, figures_report
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_svg_is_identical_in_another_process(workload, tmp_path):
     """Without the fixed hash salt the clip-path ids would differ between processes."""
     path = tmp_path / "workload.json"
     path.write_text(workload.model_dump_json(), encoding="utf-8")
-    code = ("import sys; from mutasi_rules.workload import WorkloadReport as W; from mutasi_rules.charts import "
+    code = ("import sys; from mutasi_rules.analysis.workload import WorkloadReport as W; from mutasi_rules.explain.charts import "
             "workload_chart; sys.stdout.buffer.write(workload_chart(W.model_validate_json(open(sys.argv[1]).read()), "
             "'svg'))")
     other = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True, timeout=120).stdout
@@ -201,4 +201,4 @@ def test_every_chart_is_drawn_by_the_chart_module():
     package = Path(__file__).resolve().parent.parent / "mutasi_rules"
     drawing = {p.relative_to(package).as_posix() for p in package.rglob("*.py")
                if re.search(r"^\s*(import|from) matplotlib\b", p.read_text(encoding="utf-8"), re.M)}
-    assert {Path(p).name for p in drawing} == {"charts.py"}
+    assert drawing == {"explain/charts.py"}

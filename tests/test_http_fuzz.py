@@ -24,10 +24,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from mutasi_rules.access import Role, ServiceConfig, add_key
-from mutasi_rules.hosted import HostedService
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.hosting.access import Role, ServiceConfig, add_key
+from mutasi_rules.hosting.hosted import HostedService
 from mutasi_rules.http import create_app
-from mutasi_rules.loading import load_dataset
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

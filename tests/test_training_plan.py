@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -12,9 +13,8 @@ from hypothesis import strategies as st
 
 from mutasi_rules import RecommendOptions, load_dataset
 from mutasi_rules.cli import main
+from mutasi_rules.planning.training_plan import batch_sizes, render_markdown, schedule, training_plan
 from mutasi_rules.service import Service
-from mutasi_rules.training_plan import batch_sizes, render_markdown, schedule, training_plan
-import itertools
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 AS_OF = dt.date(2026, 7, 1)

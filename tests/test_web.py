@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from mutasi_rules.access import read_config, revoke_key, write_config
-from mutasi_rules.loading import load_dataset, save_dataset
-
 from test_http import Api, pontianak_zip
+
+from mutasi_rules.data.loading import load_dataset, save_dataset
+from mutasi_rules.hosting.access import read_config, revoke_key, write_config
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 SMALL = Path(__file__).resolve().parent / "data" / "good" / "small.yaml"

@@ -8,15 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument
-from .plugins import add_plugin_arguments, settings_from_args
+from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument
+from mutasi_rules.cli.plugins import add_plugin_arguments, settings_from_args
 
 if TYPE_CHECKING:
-    from ..escaping import DataTable as Table
-
-    from ..facts import ExtensionAttribute
-    from ..problems import Problem
-    from ..rulesets import LoadedRuleSet
+    from mutasi_rules.core.escaping import DataTable as Table
+    from mutasi_rules.data.facts import ExtensionAttribute
+    from mutasi_rules.problems import Problem
+    from mutasi_rules.rules.rulesets import LoadedRuleSet
 
 
 def register(subparsers: Any) -> None:
@@ -63,7 +62,7 @@ def _extensions(args: argparse.Namespace) -> list[ExtensionAttribute]:
     """The fact attributes the enabled plugins declare (installed ones and --plugin)."""
     if args.no_plugins:
         return []
-    from ..plugins.manager import load_plugins
+    from mutasi_rules.plugins.manager import load_plugins
 
     return load_plugins(settings_from_args(args)).fact_attributes()
 
@@ -124,9 +123,8 @@ def _validity(loaded: LoadedRuleSet) -> str:
 
 
 def _summary_table(loaded: Sequence[LoadedRuleSet]) -> Table:
-    from ..escaping import DataTable as Table
-
-    from ..documents import rule_effects
+    from mutasi_rules.core.escaping import DataTable as Table
+    from mutasi_rules.documents import rule_effects
 
     table = Table(title="Rule sets", show_lines=False)
     for name in ("id", "version", "validity", "origin", "rules", "by effect"):
@@ -147,14 +145,14 @@ def _print_problems(problems: Sequence[Problem], out: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..rulesets import collect_rulesets
+    from mutasi_rules.rules.rulesets import collect_rulesets
 
     extensions = _extensions(args)
     loaded, problems = collect_rulesets(args.paths, extensions=extensions)
     errors = problems.errors
     if args.format == "json":
-        from ..canonical import canonical_json
-        from ..documents import RuleCheckReport
+        from mutasi_rules.core.canonical import canonical_json
+        from mutasi_rules.documents import RuleCheckReport
 
         data = RuleCheckReport.of(loaded, list(problems)).model_dump(mode="json")
         data["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in problems]  # only what is known
@@ -177,9 +175,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
-    from ..problems import InputError, Problems
-    from ..rulesets import collect_rulesets
-    from ..ruletests import RuleTestReport, find_test_inputs, run_rule_tests
+    from mutasi_rules.problems import InputError, Problems
+    from mutasi_rules.rules.rulesets import collect_rulesets
+    from mutasi_rules.rules.ruletests import RuleTestReport, find_test_inputs, run_rule_tests
 
     extensions = _extensions(args)
     problems = Problems()
@@ -195,8 +193,8 @@ def run_test(args: argparse.Namespace) -> int:
         except InputError as exc:
             problems.extend(exc.problems)
     if args.format == "json":
-        from ..canonical import canonical_json
-        from ..documents import RuleTestSummary
+        from mutasi_rules.core.canonical import canonical_json
+        from mutasi_rules.documents import RuleTestSummary
 
         summary = RuleTestSummary.of(report, list(problems))
         data = summary.model_dump(mode="json")

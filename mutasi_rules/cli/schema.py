@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from ..schemas import SCHEMAS
-from . import EXIT_OK, add_format_argument
+from mutasi_rules.cli import EXIT_OK, add_format_argument
+from mutasi_rules.schemas import SCHEMAS
 
 
 def register(subparsers: Any) -> None:
@@ -24,9 +24,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atomic import write_text
-    from ..canonical import canonical_json
-    from ..schemas import schema_for
+    from mutasi_rules.core.atomic import write_text
+    from mutasi_rules.core.canonical import canonical_json
+    from mutasi_rules.schemas import schema_for
 
     text = canonical_json(schema_for(args.target), indent=2) + "\n"
     if args.out:
