@@ -4,7 +4,8 @@ A generated province (cached as CSV under benchmarks/data/, which git ignores) r
 :func:`mutasi_rules.batch.run_batch` on a LocalCluster of 1, then 2, single-threaded
 worker processes, each run with fresh output and audit folders (so nothing is reused).
 The cluster's start-up is timed apart;
-the batch's wall time runs from submitting the tasks to the summary written. Per region: the task's wall and CPU seconds (the task thread's rusage: what the region costs
+the batch's wall time runs from submitting the tasks to the summary written. Per region: the
+task's wall and CPU seconds (the task thread's rusage: what the region costs
 on a core of its own, whatever else runs on the machine) and the worker's RSS while it ran
 (sampled from /proc every 20 ms; a long-lived worker's RSS stays at the largest task it has
 run, so memory per task is measured apart: ``--memory-regions`` regions spread over the

@@ -228,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
                 kinds.append(("why-not", why_not(pairs[index])))
             elif share < 86:
                 nip = moved[index % len(moved)]
-                kinds.append(("explanation", lambda c, n=nip: c.get(f"/v1/runs/{run_id}/explanation", params={"nip": n})))
+                kinds.append(("explanation",
+                              lambda c, n=nip: c.get(f"/v1/runs/{run_id}/explanation", params={"nip": n})))
             elif share < 90:
                 kinds.append(("workload", lambda c: c.post("/v1/workload", json={"dataset_id": dataset_id})))
             elif share < 94:

@@ -449,7 +449,8 @@ def summary_markdown(summary: BatchSummary) -> str:
         f"(bersyarat {t.conditional_moves}). Kebutuhan: {t.shortage_persons}, terisi {t.shortage_filled}, "
         f"sisa {t.shortage_remaining}.",
         "",
-        "| wilayah | status | pegawai | mutasi | bersyarat | kebutuhan | terisi | sisa | EJ sd sebelum | EJ sd sesudah | run |",
+        "| wilayah | status | pegawai | mutasi | bersyarat | kebutuhan | terisi | sisa "
+        "| EJ sd sebelum | EJ sd sesudah | run |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in summary.regions:

@@ -442,7 +442,8 @@ class Service:
 
     def trend(self, datasets: Sequence[Dataset], options: RecommendOptions | None = None,
               sources: Sequence[str] | None = None) -> WorkloadTrend:
-        """EJ per agency across dataset snapshots, ordered by their ``as_of`` (see :mod:`mutasi_rules.analysis.trend`)."""
+        """EJ per agency across dataset snapshots, ordered by their ``as_of``
+        (see :mod:`mutasi_rules.analysis.trend`)."""
         from mutasi_rules.analysis.trend import workload_trend
         from mutasi_rules.planning.recommendation import RecommendOptions
 

@@ -133,7 +133,8 @@ def test_records_chain_and_round_trip(log_path, example_run):
 
 
 def test_unknown_run_id_is_a_clear_error(log_path):
-    with AuditLog(log_path, create=False) as log, pytest.raises(AuditError, match=r"R999999.*not in the audit log.*3 run"):
+    with (AuditLog(log_path, create=False) as log,
+          pytest.raises(AuditError, match=r"R999999.*not in the audit log.*3 run")):
         log.get("R999999-0000000000")
 
 
@@ -236,7 +237,8 @@ FIELD_TAMPERING = {
     "options": "UPDATE records SET options_json = json_set(options_json, '$.max_moves', 1) WHERE seq = ?",
     "recorded_at": "UPDATE records SET recorded_at = '2020-01-01T00:00:00.000000Z' WHERE seq = ?",
     "as_of": "UPDATE records SET as_of = '2026-08-01' WHERE seq = ?",
-    "plugins": "UPDATE records SET plugins_json = '[{\"name\":\"x\",\"source\":\"x\",\"version\":\"9\"}]' WHERE seq = ?",
+    "plugins": "UPDATE records SET plugins_json = "
+               "'[{\"name\":\"x\",\"source\":\"x\",\"version\":\"9\"}]' WHERE seq = ?",
     "moves": "UPDATE records SET moves = moves + 1 WHERE seq = ?",
     "prev_hash": "UPDATE records SET prev_hash = lower(hex(randomblob(32))) WHERE seq = ?",
     "run_id": "UPDATE records SET run_id = 'R000009-0000000000' WHERE seq = ?",

@@ -74,7 +74,8 @@ def test_the_bundled_example_as_indonesian_excel_saves_it_reads_to_the_same_data
     copy = tmp_path / "id"
     indonesian_excel_copy(EXAMPLE, copy)
     assert "17/07/2021" in (copy / "employee_certificates.csv").read_text(encoding="cp1252")
-    assert sha256_of(load_dataset(copy).model_dump(mode="json")) == sha256_of(load_dataset(EXAMPLE).model_dump(mode="json"))
+    assert (sha256_of(load_dataset(copy).model_dump(mode="json"))
+            == sha256_of(load_dataset(EXAMPLE).model_dump(mode="json")))
 
 
 def test_example_saved_in_indonesian_excel_style_reads_to_the_same_dataset(original, tmp_path):
@@ -158,7 +159,8 @@ def test_day_first_is_detected_per_column_and_named_months_are_read(tmp_path):
 
 
 def test_decimal_comma_when_separated_by_semicolons_and_thousands_separators_refused(tmp_path):
-    emp = EMP_HEADER.replace(",", ";") + "198408282008102001;Siti;PNS;P;28/08/1984;III/a;setda.staf;setda;17/08/2020;S1\n"
+    emp = (EMP_HEADER.replace(",", ";")
+           + "198408282008102001;Siti;PNS;P;28/08/1984;III/a;setda.staf;setda;17/08/2020;S1\n")
     tasks = "position_id;name;volume_per_year;norm_minutes\nsetda.staf;Surat;1200;7,5\nsetda.staf;Arsip;1.250;30\n"
     _dataset, problems = validate_dataset(small(tmp_path, emp, sep=";", tasks=tasks))
     assert [(p.code, p.field, p.value) for p in problems.errors] == [("number.separator", "volume_per_year", "1.250")]

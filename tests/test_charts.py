@@ -117,9 +117,9 @@ def test_svg_is_identical_in_another_process(workload, tmp_path):
     """Without the fixed hash salt the clip-path ids would differ between processes."""
     path = tmp_path / "workload.json"
     path.write_text(workload.model_dump_json(), encoding="utf-8")
-    code = ("import sys; from mutasi_rules.analysis.workload import WorkloadReport as W; from mutasi_rules.explain.charts import "
-            "workload_chart; sys.stdout.buffer.write(workload_chart(W.model_validate_json(open(sys.argv[1]).read()), "
-            "'svg'))")
+    code = ("import sys; from mutasi_rules.analysis.workload import WorkloadReport as W; "
+            "from mutasi_rules.explain.charts import workload_chart; "
+            "sys.stdout.buffer.write(workload_chart(W.model_validate_json(open(sys.argv[1]).read()), 'svg'))")
     other = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True, timeout=120).stdout
     assert other == workload_chart(WorkloadReport.model_validate_json(path.read_text(encoding="utf-8")), "svg")
 

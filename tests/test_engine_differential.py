@@ -84,7 +84,8 @@ def numeric_side(draw: st.DrawFn, depth: int = 0) -> Expr:
     if choice == 1:
         return lit(draw(st.one_of(small_ints, quarters)))
     if choice in (2, 3):
-        return Arith(draw(st.sampled_from(["+", "-"])), draw(numeric_side(depth + 1)), draw(numeric_side(depth + 1)), SPAN)
+        return Arith(draw(st.sampled_from(["+", "-"])), draw(numeric_side(depth + 1)), draw(numeric_side(depth + 1)),
+                     SPAN)
     if choice == 4:
         factor = lit(draw(st.sampled_from([2, 3, -1, 0.5])))
         term = field(draw(st.sampled_from(NUMBERS)))
@@ -167,7 +168,8 @@ def conditions() -> st.SearchStrategy[Expr]:
         atoms,
         lambda inner: st.one_of(
             st.builds(lambda e: Not(e, SPAN), inner),
-            st.builds(lambda ops, xs: BoolOp(ops, tuple(xs), SPAN), st.sampled_from(["and", "or"]), st.lists(inner, min_size=2, max_size=3)),
+            st.builds(lambda ops, xs: BoolOp(ops, tuple(xs), SPAN), st.sampled_from(["and", "or"]),
+                      st.lists(inner, min_size=2, max_size=3)),
         ),
         max_leaves=5,
     )
@@ -198,7 +200,8 @@ def fact(draw: st.DrawFn) -> dict[str, Any]:
         "education_field": draw(maybe(st.sampled_from(TEXTS["employee.education_field"]))),
         "position_kind": draw(st.sampled_from(TEXTS["employee.position_kind"])),
         "trainings": draw(st.lists(st.sampled_from(LISTS["employee.trainings"] + ["Hukum"]), max_size=3, unique=True)),
-        "certificates": draw(st.lists(st.sampled_from(LISTS["employee.certificates"] + ["Keperawatan"]), max_size=2, unique=True)),
+        "certificates": draw(st.lists(st.sampled_from(LISTS["employee.certificates"] + ["Keperawatan"]), max_size=2,
+                                      unique=True)),
         "under_sanction": draw(st.booleans()),
         "willing_to_move": draw(maybe(st.booleans())),
         "unit_path": ["bidang-umum", "setda"],
@@ -251,7 +254,8 @@ def test_every_operator_and_its_negation_at_and_around_ties() -> None:
         "arithmetic": lambda op: Compare(op, Arith("-", age, kelas, SPAN), lit(36), SPAN),
         "scaled": lambda op: Compare(op, Arith("*", lit(3), age, SPAN), Arith("+", kelas, lit(120), SPAN), SPAN),
         "ordinal": lambda op: Compare(op, field("employee.rank"), lit("III/b"), SPAN),
-        "date": lambda op: Compare(op, Arith("-", field("as_of"), field("employee.position_start"), SPAN), lit(365), SPAN),
+        "date": lambda op: Compare(op, Arith("-", field("as_of"), field("employee.position_start"), SPAN), lit(365),
+                                   SPAN),
     }
     exprs: list[Expr] = []
     for make in shapes.values():

@@ -249,7 +249,8 @@ def test_surplus_staff_could_fill_the_shortage_after_training(medium: Dataset) -
     movable = [e for e in medium.employees if opd[e.unit_id] in SURPLUS_OPD and e.education.field in HEALTH_FIELDS]
     assert len(movable) >= 6
     assert {e.education.field for e in movable} <= fields
-    untrained = [e for e in movable if not any(t.name == TRAINING_VAKSINATOR and t.valid_on(as_of) for t in e.trainings)]
+    untrained = [e for e in movable
+                 if not any(t.name == TRAINING_VAKSINATOR and t.valid_on(as_of) for t in e.trainings)]
     assert len(untrained) > len(movable) / 2
     assert any(c.name == CERT_STR and c.valid_on(as_of) for e in movable for c in e.certificates)
 

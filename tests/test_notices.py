@@ -181,7 +181,8 @@ def test_the_fit_score_and_its_word_never_disagree():
     from mutasi_rules.explain.notices import _fit_lines
 
     move = conditional_move()
-    for score, word in ((4.46, "sesuai dengan"), (4.5, "sangat sesuai"), (3.49, "cukup sesuai"), (2.49, "kurang sesuai")):
+    for score, word in ((4.46, "sesuai dengan"), (4.5, "sangat sesuai"), (3.49, "cukup sesuai"),
+                        (2.49, "kurang sesuai")):
         profile = move.profile.model_copy(update={"score": score})
         (line, *_) = _fit_lines(move.model_copy(update={"profile": profile}), result(), "id")
         shown = float(line.split("nilai kesesuaian ")[1].split(" ")[0].replace(",", "."))

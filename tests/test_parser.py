@@ -269,7 +269,8 @@ def _extend(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
         children.map(lambda e: Not(e, S)),
         st.builds(lambda op, a, b: Arith(op, a, b, S), st.sampled_from(["+", "-", "*", "/"]), children, children),
         st.builds(
-            lambda op, a, b: Compare(op, a, b, S), st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), children, children
+            lambda op, a, b: Compare(op, a, b, S),
+            st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), children, children
         ),
         st.builds(lambda a, b, neg: Membership(a, b, neg, S), children, st.one_of(children, _lists), st.booleans()),
         st.builds(

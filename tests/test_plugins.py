@@ -286,7 +286,8 @@ def test_every_veto_is_collected():
 
     m = manager((Vetoer("Perwa 1/2025"), "v1"), (Vetoer(""), "quiet"), (Vetoer("SE Sekda"), "v2"))
     vetoes = m.veto_candidate(None, dataset(), AS_OF)
-    assert [(v.legal_basis, v.source) for v in vetoes] == [("SE Sekda", "plugin:v2==1.0"), ("Perwa 1/2025", "plugin:v1==1.0")]
+    assert [(v.legal_basis, v.source) for v in vetoes] == [("SE Sekda", "plugin:v2==1.0"),
+                                                           ("Perwa 1/2025", "plugin:v1==1.0")]
 
 
 def test_decision_sinks_all_receive_the_decision():
@@ -420,7 +421,8 @@ def test_undeclared_or_mistyped_attribute_names_plugin_and_hook():
         enrich_employee(manager((Undeclared(), "sneaky")))
     assert (err.value.plugin, err.value.hook) == ("sneaky", "mutasi_rules_enrich_facts")
 
-    with pytest.raises(PluginError, match=r"employee.ext.flag for 198503122010011002 must be bool or null, got str") as err:
+    with pytest.raises(PluginError,
+                       match=r"employee.ext.flag for 198503122010011002 must be bool or null, got str") as err:
         enrich_employee(manager((declares("flag", value="yes"), "typed")))
     assert err.value.plugin == "typed"
 
@@ -513,7 +515,8 @@ def test_replacing_rules():
     assert set(err.value.plugins) == {"one", "two"} and f"more than one plugin replaces {target}" in str(err.value)
 
     fixed = Contributes(
-        rule_file("agency.strict", ["dinkes"], "employee.age > 50", replaces="national.transfer-norms/cpns-not-transferred")
+        rule_file("agency.strict", ["dinkes"], "employee.age > 50",
+                  replaces="national.transfer-norms/cpns-not-transferred")
     )
     with pytest.raises(PluginError, match="is not overridable") as err:
         manager((fixed, "strict")).rulesets(national())
@@ -646,7 +649,8 @@ def test_dinkes_vaccination_candidate_gets_the_plugin_require_training_finding()
     disdikbud_origin = f"plugin:{DISDIKBUD}=={version(DISDIKBUD)}"
     blocked = keys[2]["agency.disdikbud-pontianak/non-guru-tanpa-sertifikat-pendidik"]
     assert (blocked.effect.value, blocked.source) == ("block", disdikbud_origin)
-    assert keys[3]["agency.disdikbud-pontianak/guru-sertifikat-pendidik-dalam-jabatan"].training == "Sertifikat Pendidik"
+    in_service = keys[3]["agency.disdikbud-pontianak/guru-sertifikat-pendidik-dalam-jabatan"]
+    assert in_service.training == "Sertifikat Pendidik"
     assert "agency.disdikbud-pontianak/non-guru-tanpa-sertifikat-pendidik" not in keys[3]
 
 

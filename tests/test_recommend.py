@@ -84,7 +84,8 @@ def check_plan_laws(dataset, result: RecommendationResult) -> None:
     after_units = {u.unit_id: u for u in calc.units(dict(delta))}
     for opd in {m.from_.opd_id for m in result.moves}:
         unit = after_units[opd]
-        net_out = sum(1 for m in result.moves if m.from_.opd_id == opd) - sum(1 for m in result.moves if m.to.opd_id == opd)
+        leaving = sum(1 for m in result.moves if m.from_.opd_id == opd)
+        net_out = leaving - sum(1 for m in result.moves if m.to.opd_id == opd)
         if net_out > 0 and unit.staff_needed_rounded is not None:
             assert unit.bezetting_with_data >= unit.staff_needed_rounded
     # Moves keep both posts inside the balanced band: a source is not left overloaded, a

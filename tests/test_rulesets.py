@@ -245,7 +245,8 @@ def test_replaces_checks() -> None:
     (problem,) = agency("t.national/fixed")
     assert "not overridable" in problem.message and problem.file == "agency.yaml" and problem.line == 10
     (problem,) = agency("t.national/opne")
-    assert "has no rule 'opne'; did you mean 'open'" in problem.message.replace('"', "'") or "did you mean open" in problem.message
+    assert ("has no rule 'opne'; did you mean 'open'" in problem.message.replace('"', "'")
+            or "did you mean open" in problem.message)
     (problem,) = agency("t.nasional/open")
     assert "not loaded" in problem.message and "t.national" in problem.message
     (problem,) = agency("t.agency/r1")

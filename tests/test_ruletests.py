@@ -152,7 +152,8 @@ cases:
     assert not problems and test is not None
     first, second = test.cases
     assert first.facts == {
-        "employee": {"rank": "III/a", "education_level": "SMA/SMK", "birth_date": "1990-05-01", "latest_predikat": None},
+        "employee": {"rank": "III/a", "education_level": "SMA/SMK", "birth_date": "1990-05-01",
+                     "latest_predikat": None},
         "as_of": "2026-07-01",
         "context": {"as_of": "2026-07-01", "plan_date": "2026-07-01"},
     }
@@ -237,7 +238,8 @@ cases:
     assert results["passes"].passed and results["passes"].fired == ("short-tenure",)
     failing = results["fails both ways"]
     assert not failing.passed and not failing.error
-    assert failing.reasons == ("expected long-tenure to fire; it did not", "expected short-tenure not to fire; it fired")
+    assert failing.reasons == ("expected long-tenure to fire; it did not",
+                               "expected short-tenure not to fire; it fired")
     assert results["another date"].passed
     assert not results["before the rule set"].passed
     assert "not in force on 2023-01-01" in results["before the rule set"].reasons[0]

@@ -133,7 +133,8 @@ APPLY_PROBLEMS = [
 ]
 
 
-@pytest.mark.parametrize(("change", "code", "line", "column", "part"), APPLY_PROBLEMS, ids=[p[1] for p in APPLY_PROBLEMS])
+@pytest.mark.parametrize(("change", "code", "line", "column", "part"), APPLY_PROBLEMS,
+                         ids=[p[1] for p in APPLY_PROBLEMS])
 def test_every_problem_found_when_applying_is_located(example, change, code, line, column, part):
     found = _problems("name: a\nchanges:\n" + change, example)
     assert any(p.code == code and (p.line, p.column) == (line, column) and part in p.message for p in found), \

@@ -54,7 +54,8 @@ def test_plan_workbook_has_every_sheet_typed_and_frozen(example_run):
     rules = {row[3].value for row in excluded.iter_rows(min_row=2)}
     assert rules == {f.rule_key for p in result.excluded for f in p.findings}
     trainings = {row[0].value: row[1].value for row in book["Kebutuhan pelatihan"].iter_rows(min_row=2)}
-    assert trainings == {need.name: sum(1 for m in result.moves if any(t.name == need.name for t in m.trainings_required))
+    assert trainings == {need.name: sum(1 for m in result.moves
+                                        if any(t.name == need.name for t in m.trainings_required))
                          for need in result.trainings_total}
 
 

@@ -169,7 +169,8 @@ def test_data_is_text_never_markup(api, tmp_path):
 def test_a_surge_scenario_is_compared_side_by_side_with_its_training_plan(api, run):
     dataset_id, _ = run
     csrf = login(api, "analyst")
-    scenario = Path(__file__).resolve().parent.parent / "examples" / "pontianak" / "scenarios" / "vaksinasi-lonjakan.yaml"
+    example = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
+    scenario = example / "scenarios" / "vaksinasi-lonjakan.yaml"
     answer = api.client.post(f"/datasets/{dataset_id}/scenario", data={"csrf": csrf},
                              files={"scenario": (scenario.name, scenario.read_bytes())})
     assert answer.status_code == 200, answer.text[:2000]

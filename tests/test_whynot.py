@@ -184,7 +184,8 @@ def test_time_counterfactual_is_the_first_day_the_rule_stops_firing(ctx, service
     for rule in ("min-time-in-post", "active-disciplinary-sanction"):
         nip = first_with(employee_blocks, rule, ctx)
         report = service.query(nip, target)
-        [cf] = [c for c in report.counterfactuals if c.kind == "time" and f"national.transfer-norms/{rule}" in c.resolves]
+        [cf] = [c for c in report.counterfactuals
+                if c.kind == "time" and f"national.transfer-norms/{rule}" in c.resolves]
         record = ctx.employees[nip]
         for day, fires in ((cf.effective_date - dt.timedelta(days=1), True), (cf.effective_date, False)):
             facts = EmployeeScope(as_of=day, context=context_facts(day, ctx.dataset, day),
@@ -362,7 +363,8 @@ def test_cli_formats_and_exit_codes(ctx, service, capsys, employee_blocks):
     assert data["format"] == "mutasi-rules.why-not/1" and data["eligible"] is False
 
     text = render_report(service.query(nip, target), "en", "text")
-    assert text.startswith("Why not:") and "What would change it" in text and "re-checked through the rule engine" in text
+    assert text.startswith("Why not:") and "What would change it" in text
+    assert "re-checked through the rule engine" in text
     code, out, _ = run_cli(capsys, "--employee", nip, "--position", target, "--format", "md")
     assert code == 0 and out.startswith("# Mengapa tidak:") and "## Alasan" in out
     assert out == render_report(service.query(nip, target), "id", "md")

@@ -294,7 +294,8 @@ def test_unit_with_known_work_but_no_staff_in_it_is_a_vacancy(dataset: Dataset) 
 def test_unit_without_positions_and_unit_with_only_unknown(dataset: Dataset) -> None:
     units = _by_id(compute_units(dataset), "unit_id")
     empty = units["BKPSDM"]
-    assert (empty.position_count, empty.bezetting, empty.workload_hours, empty.ej, empty.gap) == (0, 0, None, None, None)
+    assert (empty.position_count, empty.bezetting, empty.workload_hours, empty.ej, empty.gap) == (
+        0, 0, None, None, None)
     assert not empty.vacancy
     satpol = units["SATPOL"]
     assert (satpol.position_count, satpol.positions_without_data, satpol.bezetting) == (1, 1, 2)

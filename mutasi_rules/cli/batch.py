@@ -58,7 +58,8 @@ def _line(report: RegionReport) -> str:
         return (f"{report.region}: ok, {report.employees} employees, {report.moves} moves, "
                 f"run {report.run_id} ({how}), {report.elapsed_seconds:.1f} s")
     if report.status == "invalid":
-        return f"{report.region}: data has {report.problem_count} error(s), nothing run (see {report.region}/problems.json)"
+        return (f"{report.region}: data has {report.problem_count} error(s), nothing run "
+                f"(see {report.region}/problems.json)")
     return f"{report.region}: FAILED: {report.error}"
 
 

@@ -22,6 +22,7 @@ from mutasi_rules.cli.validate import STDIN
 from mutasi_rules.core.locations import ENV_AUDIT_DB
 
 if TYPE_CHECKING:
+    from mutasi_rules.core.i18n import Lang
     from mutasi_rules.data.models import Dataset
     from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions
     from mutasi_rules.service import RunOutcome
@@ -163,19 +164,19 @@ def check_run_dates(dataset: Dataset, options: RecommendOptions) -> None:
         raise UsageError(text, code=problems[0].code)
 
 
-def render(result: RecommendationResult, fmt: str, lang: str) -> str:
+def render(result: RecommendationResult, fmt: str, lang: Lang) -> str:
     if fmt == "json":  # what programs ask for: no renderer (rich, explanations) is imported
         return result.to_json(indent=2) + "\n"
     from mutasi_rules.explain.explanations import render_markdown, render_table
 
     if fmt == "md":
-        return render_markdown(result, lang)  # type: ignore[arg-type]
+        return render_markdown(result, lang)
     import io
 
     from rich.console import Console
 
     console = Console(record=True, width=160, file=io.StringIO())
-    render_table(result, console, lang)  # type: ignore[arg-type]
+    render_table(result, console, lang)
     return console.export_text()
 
 

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 ROLES = ("analyst", "auditor", "agency", "admin")  # mutasi_rules.hosting.access.Role, without importing pydantic here
 
-ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"  # mutasi_rules.hosting.access.ENV_CONFIG (not imported: start-up stays cheap)
+# mutasi_rules.hosting.access.ENV_CONFIG (not imported: start-up stays cheap)
+ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"
 DEFAULT_CONFIG = "mutasi-rules-service.yaml"
 CONFIG_HELP = f"service configuration file (default: ${ENV_CONFIG} if set, else ./{DEFAULT_CONFIG})"
 

@@ -1,4 +1,5 @@
-"""``mutasi-rules why-not DATASET --employee NIP --position ID``: why a person is not moved there, and what would change it."""
+"""``mutasi-rules why-not DATASET --employee NIP --position ID``: why a person is not moved there,
+and what would change it."""
 
 from __future__ import annotations
 

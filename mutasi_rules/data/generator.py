@@ -1693,7 +1693,8 @@ def _generate(
     # Most lack the vaccinator training; some nurses and midwives hold an STR.
     for i in _choose(rng, health, 0.2, 1):
         flags[i].vaksinator_trained = True
-    clinical = [i for i in health if CERT_STR in flags[i].health_target.certificates]  # type: ignore[union-attr]
+    clinical = [i for i in health
+                if (target := flags[i].health_target) is not None and CERT_STR in target.certificates]
     for i in _choose(rng, clinical, 0.5, 1):
         flags[i].holds_str = True
     for attr, rate in (("close_to_retirement", 0.025), ("active_sanction", 0.008), ("past_sanction", 0.01),

@@ -463,7 +463,8 @@ class HostedService:
             visible = []
             for summary in runs:
                 try:
-                    self._scope(principal, summary.dataset_sha256, functools.partial(self._dataset_of_run, summary.run_id))
+                    self._scope(principal, summary.dataset_sha256,
+                                functools.partial(self._dataset_of_run, summary.run_id))
                 except NotFound:
                     continue
                 visible.append(summary)

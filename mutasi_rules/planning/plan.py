@@ -51,11 +51,15 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mutasi_rules.errors import MutasiRulesError
+
+if TYPE_CHECKING:
+    import highspy  # imported when a plan is solved: it is slow to import
 
 SCORE_RESOLUTION = 1e-6
 INTEGRALITY_TOLERANCE = 1e-9
@@ -138,7 +142,7 @@ _BANNER_LOCK = threading.Lock()
 _BANNER_DONE = threading.Event()
 
 
-def _new_highs():  # type: ignore[no-untyped-def]
+def _new_highs() -> highspy.Highs:
     """A silent HiGHS instance.
 
     The first instance in a process prints HiGHS's banner on the C stdout before any option
@@ -375,7 +379,8 @@ class PlanSolver:
                 upper[row] = max(upper[row], need)
         changed = np.flatnonzero(upper != self._row_upper)
         if changed.size:
-            self.highs.changeRowsBounds(int(changed.size), changed.astype(np.int32),
+            # In highspy since 1.7 but missing from its stubs (_core/__init__.pyi lists changeRowBounds only).
+            self.highs.changeRowsBounds(int(changed.size), changed.astype(np.int32),  # type: ignore[attr-defined]
                                         np.array(self.row_lower, dtype=float)[changed], upper[changed])
             self._row_upper = upper
 

@@ -459,7 +459,8 @@ def receive_limit(position: PositionWorkload, band_low: float) -> int:
     """
     if position.gap is None or position.staff_needed is None:
         return 0
-    in_band = math.floor(round(position.staff_needed / band_low, 6)) - position.bezetting if band_low > 0 else position.gap
+    in_band = (math.floor(round(position.staff_needed / band_low, 6)) - position.bezetting if band_low > 0
+               else position.gap)
     if position.bezetting == 0 and position.staff_needed > 0:
         in_band = max(in_band, 1)
     return max(0, min(int(position.gap), int(in_band)))
@@ -481,7 +482,8 @@ def release_limit(position: PositionWorkload, band_high: float) -> int:
 
 
 def rule_overridable(rulesets: Sequence[LoadedRuleSet], finding: Finding) -> bool:
-    """Whether the rule behind ``finding`` allows an override (``overridable: true``): a reviewer's pin may set it aside."""
+    """Whether the rule behind ``finding`` allows an override (``overridable: true``): a reviewer's pin
+    may set it aside."""
     for loaded in rulesets:
         if loaded.id == finding.ruleset_id and loaded.version == finding.ruleset_version:
             return any(rule.overridable for rule in loaded.rules if rule.id == finding.rule_id)
@@ -1188,7 +1190,8 @@ class _Run:
                            chosen_scores: list[float], decision: AppliedDecision | None = None) -> Localized:
         """Why an alternative ended as it did, in both languages."""
         if outcome == "review" and decision is not None:
-            said = f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): {decision.reason}"
+            said = (f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): "
+                    f"{decision.reason}")
             return Localized(id=f"Tidak dipilih karena keputusan peninjauan {said}",
                              en=f"Not chosen because of review decision {said}")
         if outcome == "chosen":

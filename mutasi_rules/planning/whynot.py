@@ -323,15 +323,18 @@ class _Action:
             return employee
         if what in ("training", "certificate"):
             name = "trainings" if what == "training" else "certificates"
-            return employee.model_copy(update={name: [*getattr(employee, name), Training(name=self.value, completed=day)]})
+            return employee.model_copy(update={name: [*getattr(employee, name),
+                                                      Training(name=self.value, completed=day)]})
         if what == "competency":
             name, level, kind = self.value
             kept = [c for c in employee.competencies if c.name != name]
             return employee.model_copy(update={"competencies": [*kept, Competency(name=name, kind=kind, level=level)]})
         if what == "education_level":
-            return employee.model_copy(update={"education": Education(level=self.value, field=employee.education.field)})
+            return employee.model_copy(update={"education": Education(level=self.value,
+                                                                      field=employee.education.field)})
         if what == "education_field":
-            return employee.model_copy(update={"education": Education(level=employee.education.level, field=self.value)})
+            return employee.model_copy(update={"education": Education(level=employee.education.level,
+                                                                      field=self.value)})
         if what == "rank":
             return employee.model_copy(update={"rank": self.value})
         if what == "predikat":
@@ -724,7 +727,8 @@ class WhyNot:
                 if kept is None or scenario.cost < kept.cost:
                     best[scenario.kind] = scenario
             # Offer the earliest time and the cheapest action; "impossible" only when neither exists.
-            chosen = [best[k] for k in ("time", "action") if k in best] or [best[k] for k in ("impossible",) if k in best]
+            chosen = ([best[k] for k in ("time", "action") if k in best]
+                      or [best[k] for k in ("impossible",) if k in best])
             for scenario in chosen:
                 scenarios.setdefault(scenario.signature(), scenario)
         blocking = {f.rule_key for f in blocks}
@@ -925,7 +929,8 @@ class WhyNot:
                 changed = sorted({*current, item}) if wanted_in else [v for v in current if v != item]
                 return first(node.container.path, [changed])
             if isinstance(node.item, FieldRef) and isinstance(node.container, ListLiteral):
-                return first(node.item.path, self._values(schema, node.item.path, [i.value for i in node.container.items]))
+                return first(node.item.path,
+                             self._values(schema, node.item.path, [i.value for i in node.container.items]))
             return None
         if isinstance(node, Compare):
             sides = [s for s in (node.left, node.right) if isinstance(s, FieldRef)]
@@ -1237,9 +1242,11 @@ def render_report(report: WhyNotReport, lang: str = "id", fmt: Literal["text", "
         out.append("")
 
     person, target = report.employee, report.position
-    heading(f"{_label('title', lang)}: {person.name} ({person.nip}) -> {target.position_name} ({target.position_id})", 1)
+    heading(f"{_label('title', lang)}: {person.name} ({person.nip}) -> {target.position_name} "
+            f"({target.position_id})", 1)
+    dates = _label("as_of", lang, as_of=report.as_of, plan_date=report.plan_date)
     out.extend([esc(f"{person.position.position_name} ({person.position.position_id}), {person.position.unit_name}"
-                    f" -> {target.unit_name}. " + _label("as_of", lang, as_of=report.as_of, plan_date=report.plan_date)),
+                    f" -> {target.unit_name}. " + dates),
                 ""])
     if report.eligible:
         verdict = _label("conditional" if report.would_be_conditional else "eligible", lang)

@@ -489,7 +489,8 @@ class PluginManager:
 
     # ----------------------------------------------------------------- checked calls
 
-    def _results(self, hook: str, kwargs: Mapping[str, Any], adapter: TypeAdapter[Any]) -> Iterator[tuple[PluginInfo, Any]]:
+    def _results(self, hook: str, kwargs: Mapping[str, Any],
+                 adapter: TypeAdapter[Any]) -> Iterator[tuple[PluginInfo, Any]]:
         """Call each implementation of ``hook`` in pluggy's order; yield its validated result.
 
         ``None`` results are skipped. A plugin that raises or returns the wrong type is
@@ -577,7 +578,8 @@ class PluginManager:
                 return None
             if item.type not in _VALUE_TYPES:
                 self._admit_broken(
-                    info, hook, f"attribute {item.entity}.ext.{item.name}: type {item.type.value} is not allowed for ext"
+                    info, hook,
+                    f"attribute {item.entity}.ext.{item.name}: type {item.type.value} is not allowed for ext"
                 )
                 return None
             checked.append(item)

@@ -253,7 +253,8 @@ class _Compiler:
             side_spec = self.spec(side)
             if side_spec is not None and side_spec.type is FieldType.LIST:
                 raise CompileError(f"{side_spec.path!r} is a list; use 'in' or empty()")
-            if op not in ("==", "!=") and side_spec is not None and side_spec.type in (FieldType.STRING, FieldType.BOOL):
+            if (op not in ("==", "!=") and side_spec is not None
+                    and side_spec.type in (FieldType.STRING, FieldType.BOOL)):
                 raise CompileError(f"operator {op} does not order {side_spec.type_name} values ({side_spec.path!r})")
         if isinstance(right, FieldRef):
             return _all([_exists(right.path), _relation(op, left.path, {"$m": right.path})])
@@ -360,7 +361,8 @@ class _Compiler:
             spec = self.spec(item)
             if spec is not None and spec.type is FieldType.LIST:
                 raise CompileError(f"{item.path!r} is a list; a list cannot be in a list")
-            values = [self.literal(lit.value, spec, f"in the list compared with {item.path}") for lit in container.items]
+            values = [self.literal(lit.value, spec, f"in the list compared with {item.path}")
+                      for lit in container.items]
             values = list(dict.fromkeys(values))
             if wanted_in:
                 return _any({item.path: v} for v in values)

@@ -344,7 +344,8 @@ class RuleEngine:
             fired = self._firings(plan, ruleset._handle, state)
         except Exception as error:
             # Do not delete this session's state: after an unhandled message that can crash.
-            raise EngineError(f"durable_rules failed on a batch of {len(messages)} {plan.scope} facts: {error}") from error
+            raise EngineError(
+                f"durable_rules failed on a batch of {len(messages)} {plan.scope} facts: {error}") from error
         handled = sum(1 for index, _ in fired if index < 0)
         if handled != len(messages):
             raise EngineError(

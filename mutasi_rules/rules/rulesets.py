@@ -392,7 +392,8 @@ def _check_template(
             continue
         offset = part.start + 1
         if "!" in part.path:
-            report("rule.message", "conversions (!r, !s, !a) are not allowed in placeholders", offset + part.path.index("!"))
+            report("rule.message", "conversions (!r, !s, !a) are not allowed in placeholders",
+                   offset + part.path.index("!"))
             continue
         try:
             expr = parse(part.path)
@@ -416,7 +417,8 @@ def _check_format_spec(
     duration = part.duration
     if duration is not None:
         if spec is not None and spec.type is not FieldType.DATE:
-            report("rule.message", f"duration format {fmt!r} applies to dates; {part.path!r} is {spec.type_name}", offset)
+            report("rule.message", f"duration format {fmt!r} applies to dates; {part.path!r} is {spec.type_name}",
+                   offset)
         try:
             ref_expr = parse(duration[1])
         except ExprSyntaxError as exc:
@@ -616,7 +618,8 @@ def _load_text(
         return None, problems
     if not isinstance(data, dict):
         problems.error(
-            "rulefile.invalid", "a rule file is a mapping with keys 'ruleset' and 'rules'", file=origin, line=1, column=1
+            "rulefile.invalid", "a rule file is a mapping with keys 'ruleset' and 'rules'",
+            file=origin, line=1, column=1
         )
         return None, problems
     rule_file: RuleFile | None = None

@@ -226,7 +226,8 @@ def _check_facts(
                     )
                 else:
                     hint = did_you_mean(path, paths)
-                report(f"unknown fact path {path!r} for scope {schema.scope}{hint}", None, code="ruletest.unknown_field")
+                report(f"unknown fact path {path!r} for scope {schema.scope}{hint}", None,
+                       code="ruletest.unknown_field")
         return out
 
     return walk(facts, "", base)
@@ -325,7 +326,8 @@ def load_rule_test_texts(
     extensions: Sequence[ExtensionAttribute] = (),
     problems: Problems | None = None,
 ) -> list[LoadedTestFile]:
-    """Load test files given as (name, text) and check them against the rule sets; raise InputError with all problems."""
+    """Load test files given as (name, text) and check them against the rule sets; raise InputError with
+    all problems."""
     problems = problems if problems is not None else Problems()
     loaded: list[LoadedTestFile] = []
     for origin, text in texts:

@@ -453,7 +453,8 @@ class _Chunk:
             counted = counted + mask
         real_other = column.size - counted > 0  # a real item not named by the predicate
         other = real_other if sentinel_named else np.bool_(True)
-        pieces: list[tuple[Any, bool]] = [(mask, _item_holds(inner, lit)) for lit, mask in zip(named, found, strict=True)]
+        pieces: list[tuple[Any, bool]] = [(mask, _item_holds(inner, lit))
+                                          for lit, mask in zip(named, found, strict=True)]
         if sentinel_named:
             pieces.append((np.bool_(True), _item_holds(inner, LIST_SENTINEL)))
         other_holds = _item_holds(inner, None)

@@ -96,7 +96,8 @@ def test_rule_set_loads_applies_to_dinkes_and_uses_exact_names():
     assert '"Pelatihan Vaksinator" not in candidate.employee.trainings' in vaccinator.when
     assert rules["str-expired"].effect.value == "block"
     assert "candidate.employee.expired_certificates" in rules["str-expired"].message.id
-    assert (rules["pendidikan-kesehatan"].component, rules["pendidikan-kesehatan"].points) == ("pendidikan_kesehatan", 10)
+    health = rules["pendidikan-kesehatan"]
+    assert (health.component, health.points) == ("pendidikan_kesehatan", 10)
 
 
 def test_catalogue_offers_the_vaccinator_training():

@@ -129,7 +129,8 @@ def test_teacher_rules_through_the_engine():
                  "certificates": [{"name": "Sertifikat Pendidik", "completed": "2020-01-01"}]}
     clerk = employee("199303032017031004", "tu-sd1", "sd-1")
     data = Dataset.model_validate(
-        {**base.model_dump(mode="json"), "employees": [certified, employee("199001012015031002", "guru-sd1", "sd-1"), clerk]}
+        {**base.model_dump(mode="json"),
+         "employees": [certified, employee("199001012015031002", "guru-sd1", "sd-1"), clerk]}
     )
     m = manager()
     index = DatasetIndex(data)
