@@ -678,7 +678,8 @@ OPDS: tuple[OpdSpec, ...] = (
         ),
     ),
     OpdSpec("bpbd", "Badan Penanggulangan Bencana Daerah", UnitKind.BADAN, 1.0,
-            _with((_f("analis-bencana", L.AHLI_PERTAMA), 1.5), (OPERATOR_LAYANAN, 2.0)), head="Kepala Pelaksana {unit}"),
+            _with((_f("analis-bencana", L.AHLI_PERTAMA), 1.5), (OPERATOR_LAYANAN, 2.0)),
+            head="Kepala Pelaksana {unit}"),
     OpdSpec("kesbangpol", "Badan Kesatuan Bangsa dan Politik", UnitKind.BADAN, 0.8, GENERIC_STAFF),
     OpdSpec(
         "disdikbud", "Dinas Pendidikan dan Kebudayaan", UnitKind.DINAS, 1.6,
@@ -713,7 +714,8 @@ OPDS: tuple[OpdSpec, ...] = (
     OpdSpec("rsud", "RSUD Sultan Syarif Mohamad Alkadrie", UnitKind.RSUD, 8.0, (), head="Direktur {unit}"),
     OpdSpec(
         "pupr", "Dinas Pekerjaan Umum dan Penataan Ruang", UnitKind.DINAS, 2.4,
-        _with((_f("teknik-jalan", L.AHLI_PERTAMA), 2.5), (_f("teknik-jalan", L.AHLI_MUDA), 1.0), (OPERATOR_LAYANAN, 2.0)),
+        _with((_f("teknik-jalan", L.AHLI_PERTAMA), 2.5), (_f("teknik-jalan", L.AHLI_MUDA), 1.0),
+              (OPERATOR_LAYANAN, 2.0)),
         subunits=(
             _bidang("pupr", "bm", "Bidang Bina Marga", 2000, (_f("teknik-jalan", L.AHLI_PERTAMA), 2.0),
                     (OPERATOR_LAYANAN, 2.0)),
@@ -778,7 +780,8 @@ OPDS: tuple[OpdSpec, ...] = (
     OpdSpec("dp3", "Dinas Pangan, Pertanian dan Perikanan", UnitKind.DINAS, 1.2,
             _with((_f("penyuluh-pertanian", L.AHLI_PERTAMA), 2.5), (_f("penyuluh-pertanian", L.AHLI_MUDA), 1.0))),
     OpdSpec("dp2kbp3a", "Dinas Pengendalian Penduduk, Keluarga Berencana, Pemberdayaan Perempuan dan Perlindungan Anak",
-            UnitKind.DINAS, 1.2, _with((_f("penyuluh-kb", L.AHLI_PERTAMA), 3.0), (_f("penyuluh-kb", L.AHLI_MUDA), 1.0))),
+            UnitKind.DINAS, 1.2,
+            _with((_f("penyuluh-kb", L.AHLI_PERTAMA), 3.0), (_f("penyuluh-kb", L.AHLI_MUDA), 1.0))),
 )
 
 RSUD_STAFF: tuple[tuple[Template, float], ...] = (
@@ -1044,7 +1047,8 @@ def _plan_units(employees: int, rng: random.Random) -> list[UnitPlan]:
 
     office_struct: tuple[tuple[Template, int], ...] = (
         (structural("sekretaris", "Sekretaris {unit}", K.ADMINISTRATOR, 11, G.III_D, G.IV_C), 5),
-        (structural("kasubbag-umum", "Kepala Subbagian Umum dan Kepegawaian {unit}", K.PENGAWAS, 9, G.III_B, G.IV_A), 8),
+        (structural("kasubbag-umum", "Kepala Subbagian Umum dan Kepegawaian {unit}", K.PENGAWAS, 9, G.III_B, G.IV_A),
+         8),
     )
     for spec in OPDS:
         present = [s for s in spec.subunits if employees >= s.from_size]
@@ -1328,7 +1332,8 @@ def _name(gender: Gender, level: EducationLevel, fld: str, rng: random.Random) -
 
 
 def _nip(ctx: Context, birth: dt.date, tmt: dt.date, gender: Gender) -> str:
-    prefix = f"{birth.year:04d}{birth.month:02d}{birth.day:02d}{tmt.year:04d}{tmt.month:02d}{1 if gender is Gender.MALE else 2}"
+    prefix = (f"{birth.year:04d}{birth.month:02d}{birth.day:02d}{tmt.year:04d}{tmt.month:02d}"
+              f"{1 if gender is Gender.MALE else 2}")
     serial = ctx.serials.get(prefix, 0) + 1
     if serial > 999:
         raise AssertionError(f"more than 999 NIPs share the prefix {prefix}")

@@ -18,8 +18,8 @@ import yaml
 from pydantic import ValidationError
 
 from mutasi_rules.core import limits
-from mutasi_rules.rules.language.checker import did_you_mean
 from mutasi_rules.problems import Problems
+from mutasi_rules.rules.language.checker import did_you_mean
 
 MAX_YAML_VALUES = 200_000  # aliases can make a small file a huge tree; refuse, do not hang
 
