@@ -395,11 +395,14 @@ class HostedService:
         record = self._record(run_id)
         return self.service.reviews(record.run_id)
 
-    def review(self, principal: Principal, run_id: str, decisions: Sequence[ReviewDecision]) -> ReviewRecord:
-        """Record review decisions on a run (checked against its lineage; refused whole with every reason)."""
+    def review(self, principal: Principal, run_id: str, decisions: Sequence[ReviewDecision], *,
+               origin: str = "web") -> ReviewRecord:
+        """Record review decisions on a run (checked against its lineage; refused whole with every reason).
+
+        ``origin`` names where the decisions came from in their problems ("web", "request body")."""
         authorize(principal, Action.REVIEW)
         record = self._record(run_id)
-        return self.service.review(record.run_id, decisions, origin="web")
+        return self.service.review(record.run_id, decisions, origin=origin)
 
     def replan(self, principal: Principal, run_id: str) -> RunView:
         """A new recorded run honouring every decision in ``run_id``'s lineage."""
