@@ -70,7 +70,7 @@ from mutasi_rules.data.models import (
     Unit,
     parse_nip,
 )
-from mutasi_rules.problems import InputError, Problem, Problems
+from mutasi_rules.problems import InputError, Problem, Problems, Severity
 
 __all__ = [
     "FORMATS",
@@ -364,10 +364,10 @@ class _Collector:
         self.problems = Problems()
         self.allow_extra = allow_extra_columns
 
-    def add(self, code: str, message: str, where: Where, value: Any = None, severity: str = "error") -> None:
+    def add(self, code: str, message: str, where: Where, value: Any = None, severity: Severity = "error") -> None:
         self.problems.add(
             Problem(
-                severity=severity,  # type: ignore[arg-type]
+                severity=severity,
                 code=code,
                 message=message,
                 file=where.file,
@@ -1636,8 +1636,8 @@ def _check_references(records: dict[str, list[Record]], out: _Collector) -> None
             continue
         if parent not in unit_ids:
             out.at(record, ("parent_id",), "ref.unknown_unit", f"parent unit {parent!r} does not exist", parent)
-        elif record.key("id"):
-            parents.setdefault(record.key("id"), parent)  # type: ignore[arg-type]
+        elif (unit_id := record.key("id")) is not None:
+            parents.setdefault(unit_id, parent)
     _check_cycles(units, parents, out)
 
     for record in positions:
