@@ -218,3 +218,50 @@ def test_a_bad_scenario_names_its_problems(api: Api, dataset_id: str) -> None:
     answer = api.client.post(f"/v1/datasets/{dataset_id}/scenario", headers=api.as_("auditor"),
                              json={"scenario": {"name": "x", "changes": []}})
     assert answer.status_code == 403
+
+
+# --------------------------------------------------------------------------- listing datasets
+
+
+def test_listing_datasets_reads_summaries_not_datasets(api: Api, dataset_id: str, monkeypatch) -> None:
+    from mutasi_rules.data.models import Dataset
+
+    listed = api.client.get("/v1/datasets", headers=api.as_("analyst"))
+    assert listed.status_code == 200
+    (info,) = [d for d in listed.json() if d["id"] == dataset_id]
+    assert info["name"] and info["employees"] > 400 and info["units"] > 10
+    summary = api.hosted.store.folder / f"{dataset_id}.summary.json"
+    assert summary.stat().st_mode & 0o077 == 0  # owner-only, like the dataset
+
+    api.hosted.store._parsed.clear()  # nothing parsed in memory: a fresh process
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("listing parsed a dataset")
+
+    monkeypatch.setattr(Dataset, "model_validate_json", refuse)
+    assert api.client.get("/v1/datasets", headers=api.as_("admin")).json() == listed.json()
+
+
+def test_a_lost_or_damaged_summary_is_mended_from_the_dataset(api: Api, dataset_id: str) -> None:
+    summary = api.hosted.store.folder / f"{dataset_id}.summary.json"
+    before = api.client.get("/v1/datasets", headers=api.as_("analyst")).json()
+    summary.write_text("{not json", encoding="utf-8")
+    assert api.client.get("/v1/datasets", headers=api.as_("analyst")).json() == before
+    summary.unlink()
+    assert api.client.get("/v1/datasets", headers=api.as_("analyst")).json() == before
+    assert summary.exists()
+
+
+def test_an_agency_lists_only_datasets_holding_its_unit_counted_within_it(api: Api, dataset_id: str) -> None:
+    everything = {d["id"]: d for d in api.client.get("/v1/datasets", headers=api.as_("analyst")).json()}
+    mine = {d["id"]: d for d in api.client.get("/v1/datasets", headers=api.as_("agency")).json()}
+    assert dataset_id in mine
+    subtree = api.client.get(f"/v1/datasets/{dataset_id}", headers=api.as_("agency")).json()
+    assert mine[dataset_id]["employees"] == len(subtree["employees"]) < everything[dataset_id]["employees"]
+    assert mine[dataset_id]["units"] == len(subtree["units"])
+    # A dataset without the agency's unit is not listed for it.
+    small = (ROOT / "tests" / "data" / "good" / "small.yaml").read_bytes()
+    other = api.client.post("/v1/datasets", headers=api.as_("analyst"),
+                            files={"file": ("small.yaml", small, "application/yaml")}).json()["id"]
+    assert other in {d["id"] for d in api.client.get("/v1/datasets", headers=api.as_("analyst")).json()}
+    assert other not in {d["id"] for d in api.client.get("/v1/datasets", headers=api.as_("agency")).json()}

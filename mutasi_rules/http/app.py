@@ -353,6 +353,12 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
             raise ApiProblem(415, "request.media_type", "Send application/json or multipart/form-data")
         return _json(info, 201, headers={"Location": f"/v1/datasets/{info.id}"})
 
+    @app.get("/v1/datasets", tags=["datasets"], response_model=list[DatasetInfo],
+             summary="The stored datasets the key may open, by name (an agency key: those holding its unit, "
+                     "counted within its subtree)", responses=ERRORS)
+    async def list_datasets(principal: Caller) -> Response:
+        return _json_list(await limited(hosted.datasets, principal))
+
     @app.get("/v1/datasets/{dataset_id}", tags=["datasets"], response_model=Dataset,
              summary="A stored dataset (an agency key sees its unit subtree)", responses={**ERRORS, **NOT_FOUND})
     async def get_dataset(dataset_id: DATASET_ID, principal: Caller) -> Response:
