@@ -345,6 +345,13 @@ class FieldSpec:
         return tuple(str(m.value) for m in self.enum) if self.enum else ()
 
     @property
+    def ordered(self) -> builtins.type[OrderedEnum] | None:
+        """The enumeration of an ordinal field, whose members rank by declaration order."""
+        if self.type is FieldType.ORDINAL and self.enum is not None and issubclass(self.enum, OrderedEnum):
+            return self.enum
+        return None
+
+    @property
     def type_name(self) -> str:
         if self.enum is not None and self.type is FieldType.ORDINAL:
             return f"ordinal {self.enum.__name__}"

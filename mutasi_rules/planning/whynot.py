@@ -954,10 +954,9 @@ class WhyNot:
         if spec is None:
             return []
         if spec.enum is not None:
-            members = list(spec.enum)
-            if current is not None and isinstance(current, OrderedEnum):  # nearest first
-                members.sort(key=lambda m: abs(m.ordinal - current.ordinal))  # type: ignore[attr-defined]
-            return members
+            if spec.ordered is not None and isinstance(current, OrderedEnum):  # nearest first
+                return sorted(spec.ordered, key=lambda m: abs(m.ordinal - current.ordinal))
+            return list(spec.enum)
         if spec.type is FieldType.BOOL:
             return [True, False]
         out: list[Any] = []

@@ -176,11 +176,11 @@ class _Compiler:
             raise CompileError(f"the text {LIST_SENTINEL!r} is reserved by the engine")
         if isinstance(value, dt.date):
             return value.toordinal()
-        if spec is not None and spec.type is FieldType.ORDINAL and spec.enum is not None and isinstance(value, str):
+        if spec is not None and (ordered := spec.ordered) is not None and isinstance(value, str):
             try:
-                return spec.enum(value).ordinal  # type: ignore[attr-defined]
+                return ordered(value).ordinal
             except ValueError:
-                raise CompileError(f"{value!r} is not a value of {spec.enum.__name__} ({where})") from None
+                raise CompileError(f"{value!r} is not a value of {ordered.__name__} ({where})") from None
         return value
 
     # ------------------------------------------------------------------ conditions
