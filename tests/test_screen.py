@@ -67,7 +67,7 @@ class Pairs:
             found = engine.evaluate("candidate", self.facts, self.subjects)
             keys = engine.rule_keys("candidate")
         fires = {k: np.zeros((len(self.pool), len(self.targets)), dtype=bool) for k in keys}
-        for (i, j), findings in zip(self.cells, found):
+        for (i, j), findings in zip(self.cells, found, strict=True):
             for f in findings:
                 fires[f.rule_key][i, j] = True
         return fires

@@ -53,6 +53,13 @@ _POSITION_PATH = "candidate.position."
 
 
 
+def score_points(finding: Finding) -> float:
+    """The points of a score finding (the checker requires them on every score rule)."""
+    if finding.points is None:
+        raise ValueError(f"score rule {finding.rule_key} gave no points")
+    return finding.points
+
+
 @dataclass(frozen=True, slots=True)
 class PairScore:
     """The score of one eligible pair as plain numbers.
@@ -97,7 +104,7 @@ class PairScore:
             raise RuntimeError("a score breakdown needs the engine's findings (the pair was only screened)")
         parts.extend(
             ScoreComponentResult(
-                name=f.component or f.rule_id, origin="rule", points=f.points,  # type: ignore[arg-type]
+                name=f.component or f.rule_id, origin="rule", points=score_points(f),
                 source=f"{f.ruleset_id}/{f.rule_id}@{f.ruleset_version} ({f.source})",
             )
             for f in self.rules
@@ -213,7 +220,7 @@ class CandidateRules(ContextReader):
             considered={t: int(pair[:, j].sum()) for j, t in enumerate(targets)},
             by_target={t: [] for t in targets},
         )
-        survivors = [(movable[i], targets[j]) for i, j in zip(rows.tolist(), cols.tolist())]
+        survivors = [(movable[i], targets[j]) for i, j in zip(rows.tolist(), cols.tolist(), strict=True)]
         self.progress("candidate rules", 0, len(survivors))
         decisive = [key for key, _ in screen.rules] + list(screen.points) if screen is not None else []
         if screen is not None and self.screen_scores and screen.exact(decisive):
@@ -307,7 +314,7 @@ class CandidateRules(ContextReader):
         ``profiles``: the pairs' profile-matching scores computed at once
         (:func:`~mutasi_rules.scoring.profile_totals`), else computed per pair.
         """
-        person_points = {nip: tuple(f.points for f in found  # type: ignore[misc]  # score rules carry points
+        person_points = {nip: tuple(score_points(f) for f in found
                                     if f.effect is Effect.SCORE and f.points is not None)
                          for nip, found in employee_findings.items()}
         fired = [(value, screened.fires[key].tolist()) for key, value in points.items()]
@@ -406,7 +413,7 @@ class CandidateRules(ContextReader):
                      else profile_total(fact, employee, position, settings) if fact is not None
                      else profile_total_read(self.pair_reader(employee.nip, target), employee, position, settings)),
             benefit=benefit,
-            rule_points=tuple(f.points for f in rules) if rule_points is None else rule_points,  # type: ignore[misc]
+            rule_points=tuple(score_points(f) for f in rules) if rule_points is None else rule_points,
             plugins=plugin_parts,
             settings=settings,
             rules=rules if rule_points is None else (),

@@ -89,7 +89,8 @@ def pair_subject(nip: str, position_id: str) -> str:
 
 
 def rule_overridable(rulesets: Sequence[LoadedRuleSet], finding: Finding) -> bool:
-    """Whether the rule behind ``finding`` allows an override (``overridable: true``): a reviewer's pin may set it aside."""
+    """Whether the rule behind ``finding`` allows an override (``overridable: true``): a reviewer's pin
+    may set it aside."""
     for loaded in rulesets:
         if loaded.id == finding.ruleset_id and loaded.version == finding.ruleset_version:
             return any(rule.overridable for rule in loaded.rules if rule.id == finding.rule_id)
@@ -245,7 +246,8 @@ def receive_limit(position: PositionWorkload, band_low: float) -> int:
     """
     if position.gap is None or position.staff_needed is None:
         return 0
-    in_band = math.floor(round(position.staff_needed / band_low, 6)) - position.bezetting if band_low > 0 else position.gap
+    in_band = (math.floor(round(position.staff_needed / band_low, 6)) - position.bezetting if band_low > 0
+               else position.gap)
     if position.bezetting == 0 and position.staff_needed > 0:
         in_band = max(in_band, 1)
     return max(0, min(int(position.gap), int(in_band)))

@@ -158,7 +158,7 @@ class Reporter(ContextReader):
         """
         chosen_here = [nip for nip, t in chosen if t == target]
         chosen_scores = sorted(evaluated[(n, target)]["score"] for n in chosen_here)
-        moved_to = {nip: t for nip, t in chosen}
+        moved_to = dict(chosen)
         ranked: list[tuple[int, float, str, Employee, dict[str, Any], Outcome]] = []
         for employee in reported:
             entry = evaluated[(employee.nip, target)]
@@ -242,7 +242,8 @@ class Reporter(ContextReader):
                            chosen_scores: list[float], decision: AppliedDecision | None = None) -> Localized:
         """Why an alternative ended as it did, in both languages."""
         if outcome == "review" and decision is not None:
-            said = f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): {decision.reason}"
+            said = (f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): "
+                    f"{decision.reason}")
             return Localized(id=f"Tidak dipilih karena keputusan peninjauan {said}",
                              en=f"Not chosen because of review decision {said}")
         if outcome == "chosen":

@@ -153,15 +153,15 @@ def apply_review(ctx: RunContext, planning: Planning, decisions: Sequence[Applie
     pin_decisions: list[AppliedDecision] = []
     for decision in decisions:
         if decision.action == "reject":
-            review.reasons.setdefault(decision.pair, decision)  # type: ignore[arg-type]
-            review.forbidden.add(decision.pair)  # type: ignore[arg-type]
+            review.reasons.setdefault(decision.move, decision)
+            review.forbidden.add(decision.move)
         elif decision.action == "exclude_employee":
-            for key in options_of_person.get(decision.nip, ()):  # type: ignore[arg-type]
+            for key in options_of_person.get(decision.nip_given, ()):
                 review.reasons.setdefault(key, decision)
                 review.forbidden.add(key)
         elif decision.action == "hold_position":
-            review.held[decision.position] = decision  # type: ignore[index]
-            for key in options_to.get(decision.position, ()):  # type: ignore[arg-type]
+            review.held[decision.position_given] = decision
+            for key in options_to.get(decision.position_given, ()):
                 review.reasons.setdefault(key, decision)
                 review.forbidden.add(key)
         else:
@@ -169,14 +169,14 @@ def apply_review(ctx: RunContext, planning: Planning, decisions: Sequence[Applie
     known = planning.option_keys()
     outside = [d for d in pin_decisions if d.pair not in known]
     for decision in pin_decisions:
-        review.forced.add(decision.pair)  # type: ignore[arg-type]
+        review.forced.add(decision.move)
     review.forbidden -= review.forced  # validation refuses such conflicts; a pin wins if one slips through
     if not outside:
         if planning.solver is None:
             planning.solver = PlanSolver(planning.problem)
         review.solver = planning.solver
         for decision in pin_decisions:
-            review.pins[decision.pair] = MoveReview(  # type: ignore[index]
+            review.pins[decision.move] = MoveReview(
                 decision=decision.id, reviewer=decision.reviewer, reason=decision.reason, date=decision.date)
         return review
     # Pins outside the prepared options: evaluate and score them, then solve a model that includes them.
@@ -184,17 +184,17 @@ def apply_review(ctx: RunContext, planning: Planning, decisions: Sequence[Applie
     review.employee_findings = dict(planning.employee_findings)
     scratch = CandidateStage(considered={}, by_target=defaultdict(list))
     with ctx.engine() as engine:
-        people = sorted({d.nip for d in outside if d.nip not in review.employee_findings})  # type: ignore[misc]
+        people = sorted({d.nip_given for d in outside if d.nip_given not in review.employee_findings})
         found = engine.evaluate("employee", [ctx.employee_scope(n) for n in people], people)
         review.employee_findings.update(zip(people, found, strict=True))
         # Pairs the engine never saw, and blocked ones (evaluated but never scored): again, scored.
-        pairs = [(ctx.employees[d.nip], d.position) for d in outside  # type: ignore[index]
-                 if "pair_score" not in review.evaluated.get(d.pair, {})]  # type: ignore[arg-type]
+        pairs = [(ctx.employees[d.nip_given], d.position_given) for d in outside
+                 if "pair_score" not in review.evaluated.get(d.move, {})]
         rules.evaluate_pairs(engine, pairs, review.employee_findings, scratch, force=True)
     review.evaluated.update(scratch.evaluated)
     new_options = {o.key: o for o in scratch.options}
     for decision in pin_decisions:
-        nip, target = decision.pair  # type: ignore[misc]
+        nip, target = decision.move
         entry = review.evaluated[(nip, target)]
         if entry["vetoes"]:
             raise PlanError(f"pin {decision.id}: {pair_subject(nip, target)} is vetoed by an agency plugin; "
@@ -219,7 +219,7 @@ def apply_review(ctx: RunContext, planning: Planning, decisions: Sequence[Applie
     for option in new_options.values():
         pinned_to = sum(1 for d in pin_decisions if d.position == option.target_position_id)
         pinned_from = sum(1 for d in pin_decisions
-                          if ctx.employees[d.nip].position_id == option.source_position_id)  # type: ignore[index]
+                          if ctx.employees[d.nip_given].position_id == option.source_position_id)
         target, source = option.target_position_id, option.source_position_id
         arrival[target] = gain_points(ctx, target, problem.receive_limit.get(target, 0) + pinned_to, arrival=True)
         departure[source] = gain_points(ctx, source, problem.release_limit.get(source, 0) + pinned_from,
