@@ -230,7 +230,8 @@ def run_zen(u: Universe, sample: list[tuple[int, int]]) -> tuple[dict[str, Any],
         contexts.append(_nested(paths, read))
     build = time.perf_counter() - build_start
     start = time.perf_counter()
-    decided_list = [frozenset(key for key, expr in zip(expressions, compiled) if expr.evaluate(c)) for c in contexts]
+    decided_list = [frozenset(key for key, expr in zip(expressions, compiled, strict=True) if expr.evaluate(c))
+                    for c in contexts]
     seconds = time.perf_counter() - start
     return {"installed": True, "version": _zen_version(),
             "sampled_pairs": len(sample), "seconds": round(seconds, 4),

@@ -28,8 +28,6 @@ from hypothesis import strategies as st
 from mutasi_rules.data import generator
 from mutasi_rules.data.decisions import AppliedDecision
 from mutasi_rules.planning.pipeline import _Run
-from mutasi_rules.plugins.manager import PluginManager, PluginSettings
-from mutasi_rules.plugins.types import ScoreComponent, Veto
 from mutasi_rules.planning.recommendation import (
     RecommendationResult,
     RecommendOptions,
@@ -37,6 +35,8 @@ from mutasi_rules.planning.recommendation import (
     pair_subject,
     prepare,
 )
+from mutasi_rules.plugins.manager import PluginManager, PluginSettings
+from mutasi_rules.plugins.types import ScoreComponent, Veto
 from mutasi_rules.rules.backend import EngineError
 from mutasi_rules.rules.engine import RuleEngine
 from mutasi_rules.rules.rulesets import Effect, Localized
@@ -192,8 +192,8 @@ def test_an_atom_the_screen_cannot_evaluate_never_blocks(pairs: Pairs) -> None:
 
 
 #: A score rule the screen cannot decide exactly: it cannot evaluate a membership whose item is a field.
-INEXACT_SCORE = rule("inexact", "candidate.position.name in candidate.employee.trainings or candidate.employee.age > 20",
-                     scope="candidate", effect="score", component="inexact", points=3)
+INEXACT_WHEN = "candidate.position.name in candidate.employee.trainings or candidate.employee.age > 20"
+INEXACT_SCORE = rule("inexact", INEXACT_WHEN, scope="candidate", effect="score", component="inexact", points=3)
 
 
 def test_an_inexact_rule_is_reported(pairs: Pairs) -> None:
@@ -298,8 +298,7 @@ def test_an_inexact_warn_rule_keeps_the_screen_scoring_and_the_engine_supplies_i
         small_dataset: Any) -> None:
     """A rule the screen can only bound that neither blocks nor scores does not change the plan: the
     screen still scores, and the engine's findings of the pairs in the result include it."""
-    warn = rule("inexact-warn", "candidate.position.name in candidate.employee.trainings or candidate.employee.age > 20",
-                scope="candidate", effect="warn")
+    warn = rule("inexact-warn", INEXACT_WHEN, scope="candidate", effect="warn")
     base = prepare(small_dataset)
     ctx = prepare(small_dataset, rulesets=[*base.rulesets, ruleset("gen.warn", [warn],
                                                                    effective_from=dt.date(2000, 1, 1))])
@@ -382,7 +381,7 @@ def test_a_screen_that_disagrees_with_the_engine_stops_the_run(monkeypatch: pyte
     """The engine stays the authority: a wrong screen answer on a pair in the result is an error, not a result."""
     dataset = generator.generate_dataset(300, seed=7)
     monkeypatch.setattr("mutasi_rules.planning.candidates.ScreenedRules.fired", lambda self, index: set())
-    with pytest.raises(EngineError, match="screen error: the rules firing for .* differ"):
+    with pytest.raises(EngineError, match=r"screen error: the rules firing for .* differ"):
         _Run(prepare(dataset), None).run()
     monkeypatch.undo()
     original = PairScreen.__init__
@@ -392,7 +391,7 @@ def test_a_screen_that_disagrees_with_the_engine_stops_the_run(monkeypatch: pyte
         self.points = {key: value + 1.0 for key, value in self.points.items()}
 
     monkeypatch.setattr(PairScreen, "__init__", wrong_points)
-    with pytest.raises(EngineError, match="screen error: the score of .* differs"):
+    with pytest.raises(EngineError, match=r"screen error: the score of .* differs"):
         _Run(prepare(dataset), None).run()
 
 

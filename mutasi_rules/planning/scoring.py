@@ -286,7 +286,8 @@ def profile_totals(settings: ScoringSettings, employees: Sequence[Employee], emp
     """
     import numpy as np
 
-    sides: dict[str, tuple[Sequence[Any], Any]] = {_ROW_PATH: (employee_facts, rows), _COLUMN_PATH: (position_facts, cols)}
+    sides: dict[str, tuple[Sequence[Any], Any]] = {_ROW_PATH: (employee_facts, rows),
+                                                  _COLUMN_PATH: (position_facts, cols)}
 
     def side(path: str) -> tuple[Sequence[Any], Any, str] | None:
         for prefix, (facts, index) in sides.items():

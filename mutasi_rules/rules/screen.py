@@ -169,9 +169,11 @@ class PairScreen:
         self.other_rules: list[tuple[str, Any]] = [(key, cond) for key, cond in compiled
                                                    if declared[key][2].effect is not Effect.BLOCK]
         #: Points of every score rule among :attr:`other_rules`.
-        self.points: dict[str, float] = {key: float(declared[key][2].points) for key, _ in self.other_rules
-                                         if declared[key][2].effect is Effect.SCORE
-                                         and declared[key][2].points is not None}
+        self.points: dict[str, float] = {}
+        for key, _ in self.other_rules:
+            rule = declared[key][2]
+            if rule.effect is Effect.SCORE and rule.points is not None:
+                self.points[key] = float(rule.points)
         #: Rules whose condition met an atom the screen cannot evaluate (taken as false): for
         #: them the screen's answer is a lower bound of the engine's, not the engine's answer.
         self.inexact: set[str] = set()
@@ -224,7 +226,8 @@ class PairScreen:
         return out, fired
 
     def evaluations(self) -> Iterator[tuple[int, int, Any, dict[str, Any]]]:
-        """``(start, stop, blocked, rule key -> where it fires)`` for consecutive target chunks (see :meth:`evaluate`)."""
+        """``(start, stop, blocked, rule key -> where it fires)`` for consecutive target chunks
+        (see :meth:`evaluate`)."""
         step = self.chunk_size()
         for start in range(0, len(self.targets), step):
             stop = min(start + step, len(self.targets))
