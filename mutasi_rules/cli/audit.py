@@ -11,9 +11,9 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.errors import UsageError
-from mutasi_rules.core.locations import ENV_AUDIT_DB, default_audit_path
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument
+from mutasi_rules.core.locations import ENV_AUDIT_DB, default_audit_path
+from mutasi_rules.errors import UsageError
 
 if TYPE_CHECKING:
     from mutasi_rules.audit.log import AuditLog
@@ -167,6 +167,7 @@ def run_list(args: argparse.Namespace) -> int:
         _emit(AuditList.model_validate([r.as_dict() for r in rows]))
         return EXIT_OK
     from rich.console import Console
+
     from mutasi_rules.core.escaping import DataTable
 
     table = DataTable(title=f"{path}: {len(rows)} run(s)")

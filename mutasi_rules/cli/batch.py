@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.errors import UsageError
 from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, add_format_argument, positive_int
 from mutasi_rules.cli.recommend import add_run_arguments, options_from
+from mutasi_rules.errors import UsageError
 
 if TYPE_CHECKING:
     from mutasi_rules.batch import RegionReport
@@ -58,7 +58,8 @@ def _line(report: RegionReport) -> str:
         return (f"{report.region}: ok, {report.employees} employees, {report.moves} moves, "
                 f"run {report.run_id} ({how}), {report.elapsed_seconds:.1f} s")
     if report.status == "invalid":
-        return f"{report.region}: data has {report.problem_count} error(s), nothing run (see {report.region}/problems.json)"
+        return (f"{report.region}: data has {report.problem_count} error(s), nothing run "
+                f"(see {report.region}/problems.json)")
     return f"{report.region}: FAILED: {report.error}"
 
 

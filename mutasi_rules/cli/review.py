@@ -89,8 +89,8 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def run_replan(args: argparse.Namespace) -> int:
-    from mutasi_rules.service import Service
     from mutasi_rules.cli.recommend import progress_reporter, render
+    from mutasi_rules.service import Service
 
     service = Service(args.audit_db)
     with progress_reporter(sys.stderr.isatty()) as progress:

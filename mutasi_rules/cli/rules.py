@@ -13,7 +13,6 @@ from mutasi_rules.cli.plugins import add_plugin_arguments, settings_from_args
 
 if TYPE_CHECKING:
     from mutasi_rules.core.escaping import DataTable as Table
-
     from mutasi_rules.data.facts import ExtensionAttribute
     from mutasi_rules.problems import Problem
     from mutasi_rules.rules.rulesets import LoadedRuleSet
@@ -125,7 +124,6 @@ def _validity(loaded: LoadedRuleSet) -> str:
 
 def _summary_table(loaded: Sequence[LoadedRuleSet]) -> Table:
     from mutasi_rules.core.escaping import DataTable as Table
-
     from mutasi_rules.documents import rule_effects
 
     table = Table(title="Rule sets", show_lines=False)

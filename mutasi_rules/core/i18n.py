@@ -56,6 +56,11 @@ def translator(lang: str) -> Callable[[str], str]:
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
+def _placeholder_value(values: dict[str, str], match: re.Match[str]) -> str:
+    """A ``{name}`` placeholder's value, or the placeholder itself when the message has none."""
+    return values.get(match.group(1), match.group(0))
+
+
 @functools.cache
 def _patterns(lang: str, short: bool) -> tuple[tuple[re.Pattern[str], str], ...]:
     """Catalogue entries with ``{name}`` placeholders as regular expressions, most specific first.
@@ -100,7 +105,7 @@ def translate_message(message: str, lang: str, *, part: bool = False) -> str:
         if match:
             values = {name: translate_message(value, lang, part=True) if name.endswith("_text") else value
                       for name, value in match.groupdict().items()}
-            return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), translation)
+            return _PLACEHOLDER.sub(functools.partial(_placeholder_value, values), translation)
     return message
 
 
