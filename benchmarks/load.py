@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         shas[(r["employees"], r["format"])].add(r["sha256"])
     m = machine()
     print(f"machine: {m['nproc']} cores, {m['cpu']}, {m['memory_gb']} GB, Python {m['python']}")
-    print("| employees | format | reader | median wall s | best wall s | CPU s | peak RSS MB | problems | same dataset |")
+    print("| employees | format | reader | median wall s | best wall s | CPU s | peak RSS MB | problems "
+          "| same dataset |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in records:
         same = len(shas[(r["employees"], r["format"])]) == 1

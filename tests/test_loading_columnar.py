@@ -269,7 +269,7 @@ SHEET_CELLS = st.one_of(
     st.integers(-(10**20), 10**20),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
-    st.datetimes(min_value=dt.datetime(1899, 12, 31), max_value=dt.datetime(2100, 1, 1)),
+    st.datetimes(min_value=dt.datetime(1899, 12, 31), max_value=dt.datetime(2100, 1, 1)),  # noqa: DTZ001 - cells have no zone
     st.dates(min_value=dt.date(1899, 12, 31), max_value=dt.date(2100, 1, 1)),
     CELLS,
 )

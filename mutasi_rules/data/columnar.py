@@ -88,7 +88,7 @@ def _csv_frame(path: Path, file: str, out: _l._Collector) -> tuple[Any, str]:
             truncate_ragged_lines=False,
             raise_if_empty=True,
         )
-    except Exception as exc:  # polars raises several kinds for a malformed file; the row reader names it
+    except Exception as exc:  # noqa: BLE001 - polars raises several kinds for a malformed file; the row reader names it
         raise NotClean(f"{file}: {exc}") from None
     longest = frame.select(pl.max_horizontal(pl.all().str.len_chars().max())).item() if frame.height else 0
     if (longest or 0) > _MAX_CELL_CHARS:
@@ -177,7 +177,7 @@ def _calamine(path: Path, file: str, sheets: list[str]) -> Any:
     logging.getLogger("fastexcel").setLevel(logging.ERROR)
     try:
         reader = fastexcel.read_excel(path)
-    except BaseException as exc:  # fastexcel's own kinds for a damaged file, or a Rust panic
+    except BaseException as exc:  # noqa: BLE001 - fastexcel's kinds for a damaged file, a Rust panic: _unread decides
         raise _unread(exc, file) from None
     if list(reader.sheet_names) != sheets:
         raise NotClean(file)
@@ -217,7 +217,7 @@ def _xlsx_sheet(path: Path, name: str, file: str, out: _l._Collector, sheet: str
         frame = reader.load_sheet(sheet, header_row=0, dtype_coercion="strict", schema_sample_rows=None).to_polars()
     except NotClean:
         raise
-    except BaseException as exc:  # fastexcel's own kinds for mixed columns and damaged files, or a Rust panic
+    except BaseException as exc:  # noqa: BLE001 - fastexcel's kinds (mixed columns, damage), a Rust panic: _unread decides
         raise _unread(exc, file) from None
     if frame.height > lim.rows or frame.width > lim.columns:
         raise NotClean(file)
@@ -225,7 +225,8 @@ def _xlsx_sheet(path: Path, name: str, file: str, out: _l._Collector, sheet: str
     if read != counts[sheet]:  # a cell calamine read as empty (or an empty text): the row reader's
         raise NotClean(file)
     strings = [c for c in frame.columns if frame.schema[c] == pl.String]
-    if strings and (frame.select(pl.max_horizontal(pl.col(strings).str.len_chars().max())).item() or 0) > lim.cell_chars:
+    longest = frame.select(pl.max_horizontal(pl.col(strings).str.len_chars().max())).item() if strings else 0
+    if (longest or 0) > lim.cell_chars:
         raise NotClean(file)
     return _named_columns(frame, header_cells, name, file, out, None)
 
@@ -265,7 +266,7 @@ def _named_columns(frame: Any, header_cells: list[Any], name: str, file: str, ou
     keys = [_l._norm_header(cell) for cell in header_cells]
     if out.problems or "" in keys or len(set(keys)) != len(keys) or table.header is None or len(keys) != frame.width:
         raise NotClean(file)
-    raw = frame.rename(dict(zip(frame.columns, keys)))
+    raw = frame.rename(dict(zip(frame.columns, keys, strict=True)))
     stripped = raw.select(_stripped(pl.col(key)).alias(key) if raw.schema[key] == pl.String else pl.col(key)
                           for key in keys)
     written = ~pl.all_horizontal(pl.all().is_null())
@@ -374,10 +375,11 @@ def _localised_plan(
     ``orders`` receives the day/month order of each date column that has numeric dates.
     """
     result: list[_l.CellPlan] = []
-    for name, path, convert in plan:
+    for name, path, base in plan:
         column = spec.column(name)
+        convert = base
         if column is not None and column.kind == "float":
-            convert = _l._number_reader(convert, decimal_comma)
+            convert = _l._number_reader(base, decimal_comma)
         elif column is not None and column.kind == "date":
             texts = _date_order_texts(sheet, name)
             if texts:
@@ -405,7 +407,8 @@ def _converted_columns(
     apostrophes = raw.select((pl.col(n).str.starts_with("'").any() if quoting[i] else pl.lit(False)).alias(f"q{i}")
                              for i, n in enumerate(names)).row(0) if names else ()
     work = stripped.with_columns(
-        raw.get_column(n).str.starts_with("'").fill_null(False).alias(f"q{i}") for i, n in enumerate(names) if apostrophes[i]
+        raw.get_column(n).str.starts_with("'").fill_null(False).alias(f"q{i}")
+        for i, n in enumerate(names) if apostrophes[i]
     )
     exprs = []
     for i, name in enumerate(names):
@@ -424,7 +427,7 @@ def _converted_columns(
         values = converted.get_column(f"v{i}").to_list()
         if any_slow[i]:
             slow_rows = converted.select(pl.arg_where(pl.col(f"s{i}"))).to_series().to_list()
-            for row, cell in zip(slow_rows, raw.get_column(name).gather(slow_rows).to_list()):
+            for row, cell in zip(slow_rows, raw.get_column(name).gather(slow_rows).to_list(), strict=True):
                 values[row] = _python_cell(sheet.cell(cell), convert, file)
         columns.append(values)
     return columns
@@ -470,7 +473,8 @@ def _typed_cells(frame: Any, name: str, kind: str, file: str) -> tuple[Any, Any]
         day = col.cast(pl.Date)
         # Days since 1970 (no Python date is made of an out-of-range value). Before March 1900
         # Excel's leap-year bug makes the libraries disagree; past 9999 openpyxl reads an error.
-        first, last = frame.select(day.cast(pl.Int64).min().alias("first"), day.cast(pl.Int64).max().alias("last")).row(0)
+        days = day.cast(pl.Int64)
+        first, last = frame.select(days.min().alias("first"), days.max().alias("last")).row(0)
         if first is not None and (first < _EXCEL_FIRST_SAFE_DAY or last > _LAST_DAY):
             raise NotClean(f"{file}: {name}")
         midnight = (col.dt.time() == dt.time(0)) if dtype != pl.Date else pl.lit(True)
@@ -502,18 +506,20 @@ def _row_dicts(columns: list[list[Any]], paths: list[tuple[str, ...]]) -> list[d
         full = [i for i, values in enumerate(columns) if None not in values]
         gaps = [i for i in range(len(columns)) if i not in full]
         keys = [paths[i][0] for i in full]
-        rows = [dict(zip(keys, row)) for row in zip(*(columns[i] for i in full))] if full else [{} for _ in columns[0]]
+        flat: list[dict[str, Any]] = (
+            [dict(zip(keys, row, strict=True)) for row in zip(*(columns[i] for i in full), strict=True)]
+            if full else [{} for _ in columns[0]])
         for i in gaps:
             key = paths[i][0]
-            for data, value in zip(rows, columns[i]):
+            for record, value in zip(flat, columns[i], strict=True):
                 if value is not None:
-                    data[key] = value
-        return rows
+                    record[key] = value
+        return flat
     rows: list[dict[str, Any]] = []
     put = _l._put
-    for row in zip(*columns):
+    for row in zip(*columns, strict=True):
         data: dict[str, Any] = {}
-        for path, value in zip(paths, row):
+        for path, value in zip(paths, row, strict=True):
             if value is not None:
                 put(data, path, value)
         rows.append(data)
@@ -636,8 +642,9 @@ def read_clean_workbook(path: Path, *, allow_extra_columns: bool = False) -> Dat
         finally:
             book.close()
     reader = _calamine(path, file, sheets)
-    sources = {name: (file, functools.partial(_xlsx_sheet, path, name, file, out, sheet, reader, counts))
-               for name, sheet in tables.items() if name != "metadata"}
+    sources: dict[str, tuple[str, SheetSource]] = {
+        name: (file, functools.partial(_xlsx_sheet, path, name, file, out, sheet, reader, counts))
+        for name, sheet in tables.items() if name != "metadata"}
     return _assembled(meta_table, sources, out)
 
 
