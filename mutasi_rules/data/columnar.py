@@ -212,9 +212,12 @@ def _xlsx_sheet(path: Path, name: str, file: str, out: _l._Collector, sheet: str
     assert sheet is not None
     lim = _l.limits.current()
     try:
-        header_cells = list(reader.load_sheet(sheet, header_row=None, n_rows=1, dtypes="string").to_polars().row(0))
         # Every row decides a column's type; a column of mixed types is the row reader's to read.
-        frame = reader.load_sheet(sheet, header_row=0, dtype_coercion="strict", schema_sample_rows=None).to_polars()
+        loaded = reader.load_sheet(sheet, header_row=0, dtype_coercion="strict", schema_sample_rows=None)
+        frame = loaded.to_polars()
+        # A header cell fastexcel named itself (an empty one) is None, as the grid holds it; a
+        # duplicate it renamed ("kind_1") is then an unknown column: the row reader's to report.
+        header_cells = [c.name if c.column_name_from == "looked_up" else None for c in loaded.available_columns()]
     except NotClean:
         raise
     except BaseException as exc:  # noqa: BLE001 - fastexcel's kinds (mixed columns, damage), a Rust panic: _unread decides
