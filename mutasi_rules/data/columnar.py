@@ -504,28 +504,26 @@ def _row_dicts(columns: list[list[Any]], paths: list[tuple[str, ...]]) -> list[d
     """Each row's record dict, as ``loading._row_record`` builds it (blank cells leave their key out)."""
     if not columns:
         return []
-    if all(len(path) == 1 for path in paths):
-        # Columns without a blank cell go in whole (dict(zip) runs in C); the others cell by cell.
-        full = [i for i, values in enumerate(columns) if None not in values]
-        gaps = [i for i in range(len(columns)) if i not in full]
-        keys = [paths[i][0] for i in full]
-        flat: list[dict[str, Any]] = (
-            [dict(zip(keys, row, strict=True)) for row in zip(*(columns[i] for i in full), strict=True)]
-            if full else [{} for _ in columns[0]])
-        for i in gaps:
-            key = paths[i][0]
-            for record, value in zip(flat, columns[i], strict=True):
+    # Top-level columns without a blank cell go in whole (dict(zip) runs in C); the others,
+    # and nested paths (education.level), cell by cell, as loading._put places them.
+    full = [i for i, path in enumerate(paths) if len(path) == 1 and None not in columns[i]]
+    keys = [paths[i][0] for i in full]
+    rows: list[dict[str, Any]] = (
+        [dict(zip(keys, row, strict=True)) for row in zip(*(columns[i] for i in full), strict=True)]
+        if full else [{} for _ in columns[0]])
+    put = _l._put
+    for i, path in enumerate(paths):
+        if i in full:
+            continue
+        if len(path) == 1:
+            key = path[0]
+            for record, value in zip(rows, columns[i], strict=True):
                 if value is not None:
                     record[key] = value
-        return flat
-    rows: list[dict[str, Any]] = []
-    put = _l._put
-    for row in zip(*columns, strict=True):
-        data: dict[str, Any] = {}
-        for path, value in zip(paths, row, strict=True):
-            if value is not None:
-                put(data, path, value)
-        rows.append(data)
+        else:
+            for record, value in zip(rows, columns[i], strict=True):
+                if value is not None:
+                    put(record, path, value)
     return rows
 
 
@@ -538,7 +536,8 @@ SheetSource = Callable[[], _Sheet]
 
 def _table_dicts(
     name: str, file: str, source: SheetSource, style: _l.ReadingStyle, out: _l._Collector
-) -> tuple[list[dict[str, Any]], _l.Table]:
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The table's record dicts and, for a child table, the parent key of each (kept out of the dict)."""
     spec = _l.TABLES[name]
     sheet = source()
     header = sheet.header
@@ -550,17 +549,24 @@ def _table_dicts(
     orders: dict[str, str | None] = {}
     cells = _localised_plan(cells, spec, sheet, file, style, decimal_comma, out, orders)
     columns = _converted_columns(sheet, cells, spec, decimal_comma, file, orders)
-    return _row_dicts(columns, [path for _, path, _ in cells]), spec
+    names = [cell[0] for cell in cells]
+    if spec.key is None:
+        return _row_dicts(columns, [path for _, path, _ in cells]), []
+    at = names.index(spec.key)  # present: a missing required column was NotClean above
+    keys = columns.pop(at)
+    if not columns:
+        return [{} for _ in keys], keys
+    return _row_dicts(columns, [path for i, (_, path, _) in enumerate(cells) if i != at]), keys
 
 
 def _attach_children(
-    name: str, spec: _l.Table, rows: list[dict[str, Any]], parents: dict[str, dict[str, Any]], tasks: dict[int, int]
+    name: str, spec: _l.Table, rows: list[dict[str, Any]], keys: list[Any], parents: dict[str, dict[str, Any]],
+    tasks: dict[int, int],
 ) -> None:
     """Child rows become list items of their parent, in file order (``loading._records_from_tables``)."""
     assert spec.key is not None and spec.parent is not None
     head, last = spec.list_path[:-1], spec.list_path[-1]
-    for data in rows:
-        key = data.pop(spec.key, None)
+    for key, data in zip(keys, rows, strict=True):
         parent = parents.get(key) if key is not None else None
         if parent is None:  # a row without its key, or naming no parent: a located problem
             raise NotClean(f"{name}: {key!r}")
@@ -673,8 +679,8 @@ def _assembled(meta_table: _l.RawTable | None, sources: dict[str, tuple[str, She
     for name, spec in _l.TABLES.items():
         if spec.parent is None or name not in sources:
             continue
-        rows, _ = _table_dicts(name, *sources[name], style, out)
-        _attach_children(name, spec, rows, parents[spec.parent], tasks)
+        rows, keys = _table_dicts(name, *sources[name], style, out)
+        _attach_children(name, spec, rows, keys, parents[spec.parent], tasks)
         del rows
     for data in records["positions"]:
         _workload_marker(data, tasks.get(id(data), 0))
