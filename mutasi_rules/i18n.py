@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["LANGS", "NC_", "N_", "Lang", "catalogue_path", "localized", "translate_message", "translator"]
+__all__ = ["LANGS", "NC_", "N_", "Lang", "catalogue_path", "localized", "plural_translator", "translate_message",
+           "translator"]
 
 Lang = Literal["id", "en"]
 LANGS: tuple[str, ...] = ("id", "en")
@@ -38,9 +39,16 @@ def _messages(lang: str) -> dict[str, str]:
 
     with catalogue_path(lang).open("rb") as handle:
         catalogue = read_po(handle, locale=lang, domain=DOMAIN)
-    # A text with a context (msgctxt) is keyed "context\x04text", as gettext stores it.
-    return {(f"{m.context}\x04{m.id}" if m.context else str(m.id)): str(m.string)
-            for m in catalogue if m.id and m.string and not m.fuzzy}
+    # A text with a context (msgctxt) is keyed "context\x04text", as gettext stores it. A text with a
+    # plural (msgid_plural) is keyed by its singular: Indonesian has one form for every count.
+    messages = {}
+    for m in catalogue:
+        if not m.id or not m.string or m.fuzzy:
+            continue
+        message, translation = (m.id[0], m.string[0]) if isinstance(m.id, (tuple, list)) else (m.id, m.string)
+        if translation:
+            messages[f"{m.context}\x04{message}" if m.context else str(message)] = str(translation)
+    return messages
 
 
 def translator(lang: str) -> Callable[[str], str]:
@@ -49,6 +57,15 @@ def translator(lang: str) -> Callable[[str], str]:
         raise ValueError(f"unknown language {lang!r}; one of {', '.join(LANGS)}")
     messages = _messages(lang)
     return lambda message: messages.get(message, message)
+
+
+def plural_translator(lang: str) -> Callable[[str, str, int], str]:
+    """An ``ngettext`` for ``lang``: English picks singular or plural by the count; Bahasa Indonesia
+    has one form (``1 pegawai``, ``3 pegawai``), the catalogue's ``msgstr[0]``."""
+    _ = translator(lang)
+    if lang == "en":
+        return lambda singular, plural, count: singular if count == 1 else plural
+    return lambda singular, plural, count: _(singular)
 
 
 # --------------------------------------------------------------------------- messages with values
@@ -75,8 +92,10 @@ def _patterns(lang: str, short: bool) -> tuple[tuple[re.Pattern[str], str], ...]
         pattern, last = "", 0
         for match in _PLACEHOLDER.finditer(message):
             # A *_text value is itself a message (translated in turn) and may hold spaces: take the longest.
-            greedy = "" if match.group(1).endswith("_text") else "?"
-            pattern += re.escape(message[last:match.start()]) + f"(?P<{match.group(1)}>.+{greedy})"
+            # A *_token value (a JSON path, an id) holds no space, so it never swallows the message's words.
+            name = match.group(1)
+            value = r"\S+" if name.endswith("_token") else ".+" if name.endswith("_text") else ".+?"
+            pattern += re.escape(message[last:match.start()]) + f"(?P<{name}>{value})"
             last = match.end()
         pattern += re.escape(message[last:])
         literal = len(_PLACEHOLDER.sub("", message))

@@ -128,3 +128,81 @@ def test_a_message_the_catalogue_does_not_know_is_shown_as_it_is():
     assert translate_message("something entirely new", "id") == "something entirely new"
     assert translator("en")("Staff needed") == "Staff needed"
     assert translator("id")("Staff needed") == "Kebutuhan pegawai"
+
+
+def _indonesian(text: str) -> None:
+    assert not english_in(text), english_in(text)
+
+
+def test_rules_audit_plugins_schema_and_generate_speak_indonesian(tmp_path, capsys):
+    """The commands beside recommend speak Bahasa Indonesia by default too (JSON documents stay as they are)."""
+    rules = ROOT / "rules"
+    assert main(["rules", "check", str(rules)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "kumpulan aturan" in out and "0 kesalahan" in out and "menghalangi" in out
+    _indonesian(out)
+    assert main(["rules", "test", str(rules)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "LULUS" in out and "Setiap aturan diuji" in out and " lulus, 0 gagal" in out
+    _indonesian(out)
+
+    db = str(tmp_path / "audit.sqlite")
+    assert main(["recommend", str(EXAMPLE), "--audit-db", db, "--out", str(tmp_path / "plan.txt")]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "hash rekaman" in err
+    _indonesian(err)
+    run_id = re.search(r"R\d{6}-[0-9a-f]{10}", err).group(0)
+    assert main(["audit", "verify", "--audit-db", db]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "1 catatan, rantai hash utuh" in out
+    _indonesian(out)
+    assert main(["audit", "list", "--audit-db", db]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "tanggal rencana" in out
+    _indonesian(out)
+    assert main(["audit", "replay", run_id, "--audit-db", db]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "putar ulang identik" in out
+    _indonesian(out)
+
+    assert main(["plugins", "list"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "aktif" in out and "sumber" in out
+    _indonesian(out)
+    assert main(["schema", "result", "--out", str(tmp_path / "result.schema.json")]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "ditulis ke" in err
+    _indonesian(err)
+    assert main(["generate", "--employees", "150", "--out", str(tmp_path / "data")]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "150 pegawai" in out
+    _indonesian(out)
+
+
+def test_rules_audit_plugins_schema_and_generate_speak_english_with_lang_en(tmp_path, capsys):
+    assert main(["rules", "test", str(ROOT / "rules"), "--lang", "en"]) == EXIT_OK
+    assert "Every rule is exercised by at least one case." in capsys.readouterr().out
+    assert main(["plugins", "list", "--lang", "en"]) == EXIT_OK
+    assert "enabled" in capsys.readouterr().out
+    assert main(["generate", "--employees", "150", "--out", str(tmp_path / "data"), "--lang", "en"]) == EXIT_OK
+    assert "150 employees" in capsys.readouterr().out
+
+
+def test_a_tampered_log_is_reported_in_indonesian(tmp_path, capsys):
+    import sqlite3
+
+    db = tmp_path / "audit.sqlite"
+    assert main(["recommend", str(EXAMPLE), "--audit-db", str(db), "--out", str(tmp_path / "plan.txt")]) == EXIT_OK
+    run_id = re.search(r"R\d{6}-[0-9a-f]{10}", capsys.readouterr().err).group(0)
+    with sqlite3.connect(db) as connection:
+        connection.execute("DROP TRIGGER IF EXISTS records_no_update")
+        connection.execute("UPDATE records SET options_json = json_set(options_json, '$.max_moves', 0)")
+    assert main(["audit", "verify", "--audit-db", str(db)]) == EXIT_PROBLEMS
+    out = capsys.readouterr().out
+    assert f"DIUBAH ATAU RUSAK: catatan rusak pertama nomor urut 1 ({run_id})" in out
+    _indonesian(out)
+    assert main(["audit", "replay", run_id, "--audit-db", str(db)]) == EXIT_PROBLEMS
+    out = capsys.readouterr().out
+    assert "TIDAK DAPAT DIVERIFIKASI" in out and "perbedaan pertama di $." in out
+    # A difference line quotes the recorded and replayed values (data, cut at 60 characters).
+    _indonesian("\n".join(line for line in out.splitlines() if "$." not in line))

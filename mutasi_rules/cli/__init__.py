@@ -105,6 +105,12 @@ def add_format_argument(parser: argparse.ArgumentParser, choices: Sequence[str],
                                      "problem document on standard output")
 
 
+def add_lang_argument(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    """``--lang id|en``: Bahasa Indonesia by default; JSON documents stay as they are in either language."""
+    parser.add_argument("--lang", choices=("id", "en"), default="id",
+                        help=help or "language of the text output and messages (default: id)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="mutasi-rules",
