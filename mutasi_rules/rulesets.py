@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .i18n import N_, localized
 from .canonical import sha256_of
 from .facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, calendar_difference, fact_schema, read_path
 from .language.ast import BoolOp, Compare, Expr, FieldRef, Literal_, Not, field_paths
@@ -49,6 +50,19 @@ class Localized(BaseModel):
 
     def get(self, lang: str) -> str:
         return self.en if lang == "en" else self.id
+
+    @classmethod
+    def of(cls, message: str | tuple[str, str], **values: object) -> Localized:
+        """A text of the message catalogue (marked with ``N_``/``NC_``) in both languages, its ``{name}``
+        placeholders filled; a :class:`Localized` value fills each language with its own text."""
+
+        def text(lang: str) -> str:
+            words = localized(message, lang)
+            if not values:
+                return words
+            return words.format(**{k: v.get(lang) if isinstance(v, Localized) else v for k, v in values.items()})
+
+        return cls(id=text("id"), en=text("en"))
 
 
 class Effect(str, Enum):
