@@ -19,9 +19,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mutasi_rules"
 LAYERS: list[tuple[str, ...]] = [
     # 0 foundations: no project imports but each other
     ("__init__", "_version", "canonical", "atomic", "runtime", "problems", "errors", "locations", "models",
-     "settings", "decisions", "limits", "escaping"),
+     "settings", "decisions", "limits", "escaping", "i18n"),
     # 1 data: reading, checking and generating datasets; the fact schema; the expression language
-    ("integrity", "cellformats", "loading", "generator", "facts", "language.", "i18n", "scenario", "yaml_source"),
+    ("integrity", "cellformats", "loading", "generator", "facts", "language.", "scenario", "yaml_source"),
     # 2 rules as data
     ("rulesets", "backend", "durable_compile", "findings", "decision_tables", "plugins.types", "plugins.hookspecs",
      "plan"),

@@ -153,7 +153,7 @@ def report_failure(error: BaseException, as_json: bool, lang: str | None = None)
         return code
     if isinstance(error, MutasiRulesError):
         prefix = TEXT_PREFIXES.get(error.kind)
-        text = str(error) or SUMMARIES[error.kind]["en"]
+        text = str(error) or SUMMARIES[error.kind]
     else:  # OSError: a file that cannot be read or written
         prefix, text = "error", str(error)
     print(f"{prefix}: {text}" if prefix else text, file=sys.stderr)
@@ -162,7 +162,7 @@ def report_failure(error: BaseException, as_json: bool, lang: str | None = None)
 
 def _localised_failure(error: BaseException, lang: str) -> str:
     """The failure as text in ``lang``: every problem located and translated, then what it means."""
-    from ..i18n import translate_message, translator
+    from ..i18n import localized, translate_message, translator
     from ..problems import InputError
     from .validate import format_problem
 
@@ -176,7 +176,7 @@ def _localised_failure(error: BaseException, lang: str) -> str:
         return "\n".join([*lines, summary])
     if isinstance(error, MutasiRulesError):
         prefix = TEXT_PREFIXES.get(error.kind)
-        text = translate_message(str(error), lang) if str(error) else SUMMARIES[error.kind].get(lang, "")
+        text = translate_message(str(error), lang) if str(error) else localized(SUMMARIES[error.kind], lang)
         return f"{_(prefix)}: {text}" if prefix else text
     return f"{_('error')}: {error}"
 

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..access import AccessDenied, NotAuthenticated
 from ..audit import ReplayError
-from ..errors import SUMMARIES, MutasiRulesError
+from ..errors import MutasiRulesError, summary
 from ..problems import ErrorReport, LocalizedSummary, Problem
 
 MEDIA_TYPE = "application/problem+json"
@@ -154,7 +154,7 @@ def install(app: FastAPI) -> None:
         return problem_response(request, ApiProblem(500, "internal", "Internal error",
                                                     "the request failed unexpectedly; the server's operators "
                                                     "have the details", kind="failure",
-                                                    message=LocalizedSummary(**SUMMARIES["failure"])))
+                                                    message=LocalizedSummary(**summary("failure"))))
 
 
 __all__ = ["MEDIA_TYPE", "STATUS_OF_KIND", "ApiProblem", "ProblemDocument", "install", "library_problem",
