@@ -80,8 +80,9 @@ class EffectSpec:
 
     effect: Effect
     parameters: tuple[str, ...]
-    label: Localized
-    meaning: Localized
+    #: Its name and what it does, in English marked for the catalogue (both languages: :attr:`label`, :attr:`meaning`).
+    label_text: str
+    meaning_text: str
     #: The subject is not eligible (the pipeline's and why-not's "block").
     blocks: bool = False
     #: A move it fires on is conditional on something done first (a training).
@@ -89,26 +90,28 @@ class EffectSpec:
     #: Told to the person moved, in the letter (reasons for the move, not hidden machinery).
     in_notice: bool = False
 
+    @functools.cached_property
+    def label(self) -> Localized:
+        return Localized.of(self.label_text)
+
+    @functools.cached_property
+    def meaning(self) -> Localized:
+        return Localized.of(self.meaning_text)
+
 
 #: Rule keys that carry an effect's parameters; each effect needs exactly its own.
 EFFECT_PARAMETERS = ("training", "component", "points", "label")
 
 EFFECTS: dict[Effect, EffectSpec] = {spec.effect: spec for spec in (
-    EffectSpec(Effect.BLOCK, (), Localized(id="menghalangi", en="blocks"),
-               Localized(id="subjek tidak memenuhi syarat", en="the subject is not eligible"), blocks=True),
-    EffectSpec(Effect.WARN, (), Localized(id="peringatan", en="warning"),
-               Localized(id="memenuhi syarat, dengan peringatan dalam penjelasan",
-                         en="eligible, with a warning shown in the explanation"), in_notice=True),
-    EffectSpec(Effect.REQUIRE_TRAINING, ("training",), Localized(id="syarat pelatihan", en="training required"),
-               Localized(id="memenuhi syarat setelah pelatihan atau sertifikat yang disebut diperoleh",
-                         en="eligible once the named training or certificate is obtained"),
-               conditional=True, in_notice=True),
-    EffectSpec(Effect.SCORE, ("component", "points"), Localized(id="komponen nilai", en="score component"),
-               Localized(id="menambah poin pada komponen nilai yang disebut",
-                         en="adds points to a named score component"), in_notice=True),
-    EffectSpec(Effect.CLASSIFY, ("label",), Localized(id="klasifikasi", en="classification"),
-               Localized(id="melekatkan label (misalnya kekurangan, kelebihan, seimbang)",
-                         en="attaches a label (e.g. kekurangan, kelebihan, seimbang)")),
+    EffectSpec(Effect.BLOCK, (), N_("blocks"), N_("the subject is not eligible"), blocks=True),
+    EffectSpec(Effect.WARN, (), N_("warning"), N_("eligible, with a warning shown in the explanation"),
+               in_notice=True),
+    EffectSpec(Effect.REQUIRE_TRAINING, ("training",), N_("training required"),
+               N_("eligible once the named training or certificate is obtained"), conditional=True, in_notice=True),
+    EffectSpec(Effect.SCORE, ("component", "points"), N_("score component"),
+               N_("adds points to a named score component"), in_notice=True),
+    EffectSpec(Effect.CLASSIFY, ("label",), N_("classification"),
+               N_("attaches a label (e.g. kekurangan, kelebihan, seimbang)")),
 )}
 
 
