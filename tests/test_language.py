@@ -207,3 +207,25 @@ def test_a_tampered_log_is_reported_in_indonesian(tmp_path, capsys):
     assert "TIDAK DAPAT DIVERIFIKASI" in out and "perbedaan pertama di $." in out
     # A difference line quotes the recorded and replayed values (data, cut at 60 characters).
     _indonesian("\n".join(line for line in out.splitlines() if "$." not in line))
+
+
+def test_every_catalogue_entry_has_both_languages_with_the_same_placeholders():
+    """Each message (English, the msgid) has its Indonesian text, with the same {placeholders} and no English."""
+    with catalogue_path("id").open("rb") as handle:
+        catalogue = read_po(handle)
+    problems = []
+    for message in catalogue:
+        if not message.id:
+            continue
+        english = message.id if isinstance(message.id, str) else message.id[0]
+        indonesian = message.string if isinstance(message.string, str) else message.string[0]
+        if not indonesian:
+            problems.append((english, "no Indonesian text"))
+            continue
+        if set(re.findall(r"\{(\w+)\}", english)) != set(re.findall(r"\{(\w+)\}", indonesian)):
+            problems.append((english, indonesian, "placeholders differ"))
+        words = english_in(re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{\w+\}", " ", indonesian))  # template syntax is quoted
+        if words:
+            problems.append((english, indonesian, words))
+    assert len(catalogue) > 500
+    assert problems == []
