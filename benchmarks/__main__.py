@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from mutasi_rules.atomic import write_text
+from mutasi_rules.core.atomic import write_text
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 7
@@ -30,8 +30,8 @@ def dataset_dir(size: int, seed: int = SEED) -> Path:
     """The cached CSV dataset of ``size`` employees (generated on first use)."""
     path = DATA / f"n{size}-s{seed}"
     if not (path / "employees.csv").exists():
-        from mutasi_rules.generator import generate_dataset
-        from mutasi_rules.loading import save_dataset
+        from mutasi_rules.data.generator import generate_dataset
+        from mutasi_rules.data.loading import save_dataset
 
         DATA.mkdir(parents=True, exist_ok=True)
         save_dataset(generate_dataset(size, seed=seed), path, "csv")
@@ -57,7 +57,7 @@ print(json.dumps(measure_pipeline(Path(sys.argv[1]), Path(sys.argv[2]))))
 
 _PEERS = """
 import json, sys
-from mutasi_rules.loading import load_dataset
+from mutasi_rules.data.loading import load_dataset
 from benchmarks.peers import measure_peers
 print(json.dumps(measure_peers(load_dataset(sys.argv[1]), sample=int(sys.argv[2]), zen_sample=int(sys.argv[3]))))
 """

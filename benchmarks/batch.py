@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mutasi_rules.atomic import write_text
+from mutasi_rules.core.atomic import write_text
 from mutasi_rules.batch import LOCAL_SCHEDULER, Region, RegionReport, discover_regions, run_batch, run_region
-from mutasi_rules.recommendation import RecommendOptions
+from mutasi_rules.planning.recommendation import RecommendOptions
 
 from .__main__ import DATA, _child, machine
 
@@ -41,8 +41,8 @@ PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
 
 def province_dir(regions: int, total: int, seed: int = SEED) -> Path:
     """The cached generated province (one CSV folder per region)."""
-    from mutasi_rules.generator import generate_regions
-    from mutasi_rules.loading import save_dataset
+    from mutasi_rules.data.generator import generate_regions
+    from mutasi_rules.data.loading import save_dataset
 
     root = DATA / f"province-r{regions}-n{total}-s{seed}"
     marker = root / ".complete"
@@ -128,7 +128,7 @@ def run_once(root: Path, workers: int) -> dict[str, Any]:
 _REGION_ALONE = """
 import json, resource, sys, tempfile, time
 from mutasi_rules.batch import Region, run_region
-from mutasi_rules.recommendation import RecommendOptions
+from mutasi_rules.planning.recommendation import RecommendOptions
 baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 with tempfile.TemporaryDirectory() as tmp:
     started = time.process_time()
@@ -181,7 +181,7 @@ def _makespan(durations: list[float], workers: int) -> float:
 def projection(one_worker: dict[str, Any], memory: list[dict[str, Any]], workers: list[int]) -> dict[str, Any]:
     """Wall time and memory per task for 4.3 million civil servants, from the measured per-region figures
     (CPU seconds from the 1-worker batch, peak RSS from regions run alone)."""
-    from mutasi_rules.generator import region_sizes
+    from mutasi_rules.data.generator import region_sizes
 
     rows = one_worker["regions"]
     # CPU seconds of each task: what the region costs on a core of its own, whatever the load of the day.

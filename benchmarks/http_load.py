@@ -43,10 +43,10 @@ from typing import Any
 
 import httpx
 
-from mutasi_rules.access import Role, ServiceConfig, add_key, write_config
-from mutasi_rules.canonical import canonical_json
-from mutasi_rules.generator import generate_dataset
-from mutasi_rules.recommendation import RecommendOptions
+from mutasi_rules.hosting.access import Role, ServiceConfig, add_key, write_config
+from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.data.generator import generate_dataset
+from mutasi_rules.planning.recommendation import RecommendOptions
 from mutasi_rules.service import Service
 
 Call = Callable[[httpx.Client], httpx.Response]

@@ -12,7 +12,7 @@ agree with the screen's (on the sampled pairs where a peer is sampled):
   (``zen.compile_expression``, its fastest Python path), evaluated per pair on a context
   that holds the paths the rules read; the contexts are built before timing (their
   building time is reported separately), so this is zen's best case; sampled;
-* ``screen``: :class:`mutasi_rules.screen.PairScreen` over all pairs (columns included);
+* ``screen``: :class:`mutasi_rules.rules.screen.PairScreen` over all pairs (columns included);
 * ``vectorised_bound``: the bundled block rules written out by hand in numpy over
   prebuilt columns: a lower bound on the cost of a vectorised evaluation.
 """
@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from mutasi_rules.engine import compile_ruleset_json
-from mutasi_rules.facts import candidate_facts, fact_schema
-from mutasi_rules.language.ast import field_paths
-from mutasi_rules.models import Dataset, Employee, OrderedEnum
-from mutasi_rules.recommendation import RunContext, pair_subject, prepare
-from mutasi_rules.rulesets import Effect
-from mutasi_rules.screen import PairScreen
+from mutasi_rules.rules.engine import compile_ruleset_json
+from mutasi_rules.data.facts import candidate_facts, fact_schema
+from mutasi_rules.rules.language.ast import field_paths
+from mutasi_rules.data.models import Dataset, Employee, OrderedEnum
+from mutasi_rules.planning.recommendation import RunContext, pair_subject, prepare
+from mutasi_rules.rules.rulesets import Effect
+from mutasi_rules.rules.screen import PairScreen
 
 from .zen_translate import KIND_PATH, UNIT_PATH, translate_rules
 

@@ -1,6 +1,6 @@
 """One size of the benchmark, in the current process: the full pipeline, then (separately) the peers.
 
-``measure_pipeline``: load the cached CSV dataset, run :func:`mutasi_rules.recommendation.recommend`
+``measure_pipeline``: load the cached CSV dataset, run :func:`mutasi_rules.planning.recommendation.recommend`
 (stage times from its progress callback), write the result JSON and the explanation of
 every move atomically, and report wall time per stage and the process's peak RSS. The
 harness runs it in a fresh subprocess per size so the peak belongs to that size alone.
@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mutasi_rules.atomic import write_text
-from mutasi_rules.explain import explain_result
-from mutasi_rules.loading import load_dataset
-from mutasi_rules.recommendation import recommend
+from mutasi_rules.core.atomic import write_text
+from mutasi_rules.explain.explanations import explain_result
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.planning.recommendation import recommend
 
 
 def peak_rss_mb() -> float:

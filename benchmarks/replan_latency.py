@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mutasi_rules.decisions import ReviewDecision
-from mutasi_rules.generator import generate_dataset
+from mutasi_rules.data.decisions import ReviewDecision
+from mutasi_rules.data.generator import generate_dataset
 from mutasi_rules.service import Service
 
 

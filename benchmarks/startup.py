@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                         or "mutasi-rules", help="the console script to time (default: this venv's)")
     args = parser.parse_args(argv)
 
-    from mutasi_rules.locations import bundled_example_dir
+    from mutasi_rules.core.locations import bundled_example_dir
 
     example = str(bundled_example_dir())
     cases = {

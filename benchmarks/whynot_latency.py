@@ -15,9 +15,9 @@ import statistics
 import sys
 import time
 
-from mutasi_rules.generator import generate_dataset
-from mutasi_rules.recommendation import RecommendOptions, prepare
-from mutasi_rules.whynot import WhyNot
+from mutasi_rules.data.generator import generate_dataset
+from mutasi_rules.planning.recommendation import RecommendOptions, prepare
+from mutasi_rules.planning.whynot import WhyNot
 
 
 def main(argv: list[str] | None = None) -> int:

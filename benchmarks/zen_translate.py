@@ -9,7 +9,7 @@ predikat) as their 1-based rank, enums as text, lists of text.
 
 A rule set's applicability (``applies_to`` units: the target position's unit path;
 position kinds: the target position's kind) and the override guards are translated the
-way :mod:`mutasi_rules.engine` compiles them.
+way :mod:`mutasi_rules.rules.engine` compiles them.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from mutasi_rules.facts import FactSchema, FieldType
-from mutasi_rules.language.ast import (
+from mutasi_rules.data.facts import FactSchema, FieldType
+from mutasi_rules.rules.language.ast import (
     Arith,
     BoolOp,
     Call,
@@ -34,8 +34,8 @@ from mutasi_rules.language.ast import (
     Not,
     field_paths,
 )
-from mutasi_rules.language.interpreter import NEGATED_OP
-from mutasi_rules.rulesets import LoadedRuleSet, RuleSet
+from mutasi_rules.rules.language.interpreter import NEGATED_OP
+from mutasi_rules.rules.rulesets import LoadedRuleSet, RuleSet
 
 _CONDITIONS = (Compare, BoolOp, Not, Membership, Call)
 UNIT_PATH = "candidate.position.unit_path"
@@ -157,7 +157,7 @@ def translate_rules(active: Sequence[LoadedRuleSet], keys: Sequence[str], schema
         loaded, rule = by_key[key]
         expr = loaded.expressions.get(rule.id)
         if expr is None:
-            from mutasi_rules.language.parser import parse
+            from mutasi_rules.rules.language.parser import parse
 
             expr = parse(rule.when)
         parts = [applies(loaded.ruleset, True),

@@ -15,39 +15,42 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._version import __version__
+from mutasi_rules._moved import install_moved_module_aliases
+from mutasi_rules._version import __version__
+
+install_moved_module_aliases()
 
 #: Public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
     # data
-    "Dataset": "models",
-    "Employee": "models",
-    "Position": "models",
-    "Unit": "models",
-    "load_dataset": "loading",
-    "save_dataset": "loading",
-    "validate_dataset": "loading",
-    "generate_dataset": "generator",
-    "bundled_example_dir": "locations",
+    "Dataset": "data.models",
+    "Employee": "data.models",
+    "Position": "data.models",
+    "Unit": "data.models",
+    "load_dataset": "data.loading",
+    "save_dataset": "data.loading",
+    "validate_dataset": "data.loading",
+    "generate_dataset": "data.generator",
+    "bundled_example_dir": "core.locations",
     "InputError": "problems",
     "Problem": "problems",
     # errors: every error raised on purpose derives from MutasiRulesError
     "MutasiRulesError": "errors",
-    "EngineError": "backend",
+    "EngineError": "rules.backend",
     # rules
-    "load_rulesets": "rulesets",
-    "default_rules_dir": "rulesets",
-    "RuleEngine": "engine",
-    "Finding": "engine",
+    "load_rulesets": "rules.rulesets",
+    "default_rules_dir": "rules.rulesets",
+    "RuleEngine": "rules.engine",
+    "Finding": "rules.engine",
     # workload
-    "analyse_workload": "workload",
-    "WorkloadSettings": "workload",
-    "WorkloadReport": "workload",
+    "analyse_workload": "analysis.workload",
+    "WorkloadSettings": "analysis.workload",
+    "WorkloadReport": "analysis.workload",
     # recommendation
-    "recommend": "recommendation",
-    "prepare": "recommendation",
-    "RecommendOptions": "recommendation",
-    "RecommendationResult": "recommendation",
+    "recommend": "planning.recommendation",
+    "prepare": "planning.recommendation",
+    "RecommendOptions": "planning.recommendation",
+    "RecommendationResult": "planning.recommendation",
     # plugins
     "load_plugins": "plugins.manager",
     "PluginSettings": "plugins.manager",

@@ -35,13 +35,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .atomic import write_bytes, write_text
-from .canonical import canonical_json
-from .errors import MutasiRulesError, UsageError
-from .loading import ALL_TABLES, TABLE_EXTENSIONS
-from .problems import InputError, Problem
-from .recommendation import RecommendationResult, RecommendOptions
-from .workload import BalanceFigure, compute_units
+from mutasi_rules.core.atomic import write_bytes, write_text
+from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.errors import MutasiRulesError, UsageError
+from mutasi_rules.data.loading import ALL_TABLES, TABLE_EXTENSIONS
+from mutasi_rules.problems import InputError, Problem
+from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions
+from mutasi_rules.analysis.workload import BalanceFigure, compute_units
 
 SUMMARY_FORMAT = "mutasi-rules.batch-summary/1"
 #: Problems of an invalid region listed in the summary; all of them are in the region's problems.json.
@@ -229,9 +229,9 @@ def run_region(region: Region, options: RecommendOptions, out_dir: str, audit_di
     Runs on a Dask worker; everything it needs comes in its arguments (paths on storage the
     workers share). Writing is idempotent: a retried task rewrites the same bytes atomically.
     """
-    from .engine import EngineError
-    from .plugins.manager import PluginError
-    from .service import Service
+    from mutasi_rules.rules.engine import EngineError
+    from mutasi_rules.plugins.manager import PluginError
+    from mutasi_rules.service import Service
 
     started = time.perf_counter()
     target = Path(out_dir) / region.name
@@ -274,7 +274,7 @@ def _make_dir(path: Path) -> None:
 
 
 def _write_region(target: Path, result: RecommendationResult) -> list[str]:
-    from .explain import render_markdown
+    from mutasi_rules.explain.explanations import render_markdown
 
     _make_dir(target)
     files = {"result.json": result.to_json(indent=2) + "\n", "result.md": render_markdown(result, "id")}
@@ -480,7 +480,7 @@ def summary_markdown(summary: BatchSummary) -> str:
 
 def summary_xlsx(summary: BatchSummary) -> bytes:
     """A workbook of regions, of OPDs (one row per region and OPD) and of trainings; no timestamps."""
-    from .loading import _workbook_bytes  # the dataset writer's deterministic workbook: equal data, equal bytes
+    from mutasi_rules.data.loading import _workbook_bytes  # the dataset writer's deterministic workbook: equal data, equal bytes
 
     regions = [[r.region, r.status, r.employees, r.positions, r.moves, r.conditional_moves, r.shortage_persons,
                 r.shortage_filled, r.shortage_remaining, r.excluded,

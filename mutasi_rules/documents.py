@@ -16,20 +16,21 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from .facts import Scope
-from .plugins.types import Veto
-from .problems import Problem
-from .audit import RecordSummary
-from .decisions import MoveReview
-from .recommendation import Outcome, PluginRef, PositionRef, RuleSetRef, TrainingNeed
-from .rulesets import Effect
-from .ruletests import CaseResult
-from .scoring import ProfileScore, ScoreComponentResult
+from mutasi_rules.data.facts import Scope
+from mutasi_rules.plugins.types import Veto
+from mutasi_rules.problems import Problem
+from mutasi_rules.audit.log import RecordSummary
+from mutasi_rules.data.decisions import MoveReview
+from mutasi_rules.planning.recommendation import Outcome, PluginRef, PositionRef, TrainingNeed
+from mutasi_rules.rules.rulesets import RuleSetRef
+from mutasi_rules.rules.rulesets import Effect
+from mutasi_rules.rules.ruletests import CaseResult
+from mutasi_rules.planning.scoring import ProfileScore, ScoreComponentResult
 
 if TYPE_CHECKING:
-    from .plugins.manager import PluginInfo
-    from .rulesets import LoadedRuleSet
-    from .ruletests import RuleTestReport
+    from mutasi_rules.plugins.manager import PluginInfo
+    from mutasi_rules.rules.rulesets import LoadedRuleSet
+    from mutasi_rules.rules.ruletests import RuleTestReport
 
 
 class _Document(BaseModel):

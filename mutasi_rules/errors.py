@@ -13,8 +13,8 @@ from errors to exit codes (documented in the README):
 
 The subclasses stay where they are raised and keep their import paths
 (:class:`mutasi_rules.problems.InputError`, :class:`mutasi_rules.plugins.PluginError`,
-:class:`mutasi_rules.engine.EngineError`, :class:`mutasi_rules.audit.AuditError`,
-:class:`mutasi_rules.whynot.UnknownSubject`); a host application catches them all with
+:class:`mutasi_rules.rules.engine.EngineError`, :class:`mutasi_rules.audit.log.AuditError`,
+:class:`mutasi_rules.planning.whynot.UnknownSubject`); a host application catches them all with
 ``except MutasiRulesError``. This module imports nothing heavy: the command line needs it
 before it knows which command runs.
 """
@@ -24,7 +24,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import ClassVar, Literal
 
-from .i18n import LANGS, N_, localized
+from mutasi_rules.core.i18n import LANGS, N_, localized
 
 Kind = Literal["input", "query", "usage", "plugin", "engine", "audit", "io", "failure"]
 

@@ -15,12 +15,12 @@ plugin API.
 
 from __future__ import annotations
 
-from .facts import CandidateFacts, ExtensionAttribute, ExtValue, FieldType
-from .models import Dataset, Employee, Position, Unit, UnitKind
-from .plugins.hookspecs import hookimpl
-from .plugins.manager import PluginError, PluginSettings
-from .plugins.types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
-from .rulesets import Localized
+from mutasi_rules.data.facts import CandidateFacts, ExtensionAttribute, ExtValue, FieldType
+from mutasi_rules.data.models import Dataset, Employee, Position, Unit, UnitKind
+from mutasi_rules.plugins.hookspecs import hookimpl
+from mutasi_rules.plugins.manager import PluginError, PluginSettings
+from mutasi_rules.plugins.types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
+from mutasi_rules.rules.rulesets import Localized
 
 __all__ = [
     "CandidateFacts",

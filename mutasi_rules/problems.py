@@ -11,7 +11,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import MutasiRulesError
+from mutasi_rules.errors import MutasiRulesError
 
 Severity = Literal["error", "warning"]
 
@@ -172,7 +172,7 @@ class ErrorReport(BaseModel):
 
     @classmethod
     def of(cls, error: BaseException) -> ErrorReport:
-        from .errors import EXIT_CODES, SUMMARIES, exit_code_of, summary
+        from mutasi_rules.errors import EXIT_CODES, SUMMARIES, exit_code_of, summary
 
         if isinstance(error, MutasiRulesError):
             kind, code, context = error.kind, error.code, error.details()

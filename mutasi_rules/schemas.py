@@ -14,73 +14,73 @@ SCHEMA_BASE_ID = "https://mutasi-rules.invalid/schemas/"
 
 
 def _dataset() -> dict[str, Any]:
-    from .models import Dataset
+    from mutasi_rules.data.models import Dataset
 
     return Dataset.model_json_schema()
 
 
 def _rules() -> dict[str, Any]:
-    from .rulesets import rule_file_json_schema
+    from mutasi_rules.rules.rulesets import rule_file_json_schema
 
     return rule_file_json_schema()
 
 
 def _options() -> dict[str, Any]:
-    from .recommendation import RecommendOptions
+    from mutasi_rules.planning.recommendation import RecommendOptions
 
     return RecommendOptions.model_json_schema()
 
 
 def _result() -> dict[str, Any]:
-    from .recommendation import RecommendationResult
+    from mutasi_rules.planning.recommendation import RecommendationResult
 
     return RecommendationResult.model_json_schema(by_alias=True, mode="serialization")
 
 
 def _workload() -> dict[str, Any]:
-    from .workload import WorkloadReport
+    from mutasi_rules.analysis.workload import WorkloadReport
 
     return WorkloadReport.model_json_schema(mode="serialization")
 
 
 def _why_not() -> dict[str, Any]:
-    from .whynot import WhyNotReport
+    from mutasi_rules.planning.whynot import WhyNotReport
 
     return WhyNotReport.model_json_schema(mode="serialization")
 
 
 def _batch_summary() -> dict[str, Any]:
-    from .batch import BatchSummary
+    from mutasi_rules.batch import BatchSummary
 
     return BatchSummary.model_json_schema(mode="serialization")
 
 
 def _scenario() -> dict[str, Any]:
-    from .scenario import scenario_json_schema
+    from mutasi_rules.data.scenario import scenario_json_schema
 
     return scenario_json_schema()
 
 
 def _scenarios() -> dict[str, Any]:
-    from .comparison import ScenarioReport
+    from mutasi_rules.planning.comparison import ScenarioReport
 
     return ScenarioReport.model_json_schema(by_alias=True, mode="serialization")
 
 
 def _training_plan() -> dict[str, Any]:
-    from .training_plan import TrainingPlan
+    from mutasi_rules.planning.training_plan import TrainingPlan
 
     return TrainingPlan.model_json_schema(mode="serialization")
 
 
 def _workload_trend() -> dict[str, Any]:
-    from .trend import WorkloadTrend
+    from mutasi_rules.analysis.trend import WorkloadTrend
 
     return WorkloadTrend.model_json_schema(mode="serialization")
 
 
 def _settings() -> dict[str, Any]:
-    from .settings import RegionSettings
+    from mutasi_rules.core.settings import RegionSettings
 
     return RegionSettings.model_json_schema()
 
@@ -89,7 +89,7 @@ def _document(name: str) -> Callable[[], dict[str, Any]]:
     """The schema of a command's JSON output, from its model in :mod:`mutasi_rules.documents`."""
 
     def build() -> dict[str, Any]:
-        from . import documents
+        from mutasi_rules import documents
 
         return getattr(documents, name).model_json_schema(by_alias=True, mode="serialization")
 
@@ -99,25 +99,25 @@ def _document(name: str) -> Callable[[], dict[str, Any]]:
 def _validate() -> dict[str, Any]:
     from pydantic import TypeAdapter
 
-    from .problems import Problem
+    from mutasi_rules.problems import Problem
 
     return TypeAdapter(list[Problem]).json_schema(mode="serialization")
 
 
 def _error() -> dict[str, Any]:
-    from .problems import ErrorReport
+    from mutasi_rules.problems import ErrorReport
 
     return ErrorReport.model_json_schema(mode="serialization")
 
 
 def _review_decisions() -> dict[str, Any]:
-    from .decisions import DecisionsFile
+    from mutasi_rules.data.decisions import DecisionsFile
 
     return DecisionsFile.model_json_schema()
 
 
 def _diff() -> dict[str, Any]:
-    from .diff import RunDiff
+    from mutasi_rules.planning.diff import RunDiff
 
     return RunDiff.model_json_schema(mode="serialization")
 

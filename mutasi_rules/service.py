@@ -3,8 +3,8 @@
 The command line, the HTTP API, the web application and batch runs do not assemble the
 pipeline themselves: they call a :class:`Service`, which
 
-* reads and checks datasets (files through :mod:`mutasi_rules.loading`, models built in
-  memory through :mod:`mutasi_rules.integrity`: the same problems with the same codes);
+* reads and checks datasets (files through :mod:`mutasi_rules.data.loading`, models built in
+  memory through :mod:`mutasi_rules.data.integrity`: the same problems with the same codes);
 * prepares runs (plugins, rule sets, labelled workload) and keeps prepared contexts, keyed by
   what decides them (dataset hash, options, rule-set hashes, plugin versions), so repeated
   why-not queries on one dataset do not prepare again;
@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .canonical import canonical_json, sha256_of
-from .integrity import dataset_problems
-from .models import Dataset
-from .problems import InputError, Problem, Problems
+from mutasi_rules.core.canonical import canonical_json, sha256_of
+from mutasi_rules.data.integrity import dataset_problems
+from mutasi_rules.data.models import Dataset
+from mutasi_rules.problems import InputError, Problem, Problems
 
 if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs them: start-up stays cheap
-    from .audit import (
+    from mutasi_rules.audit.log import (
         AuditLog,
         DecisionRecord,
         RecordSummary,
@@ -54,19 +54,19 @@ if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs the
         ReviewRecord,
         VerifyReport,
     )
-    from .decisions import AppliedDecision, ReviewDecision
-    from .diff import RunDiff
-    from .plugins.manager import PluginManager
-    from .facts import ExtensionAttribute
-    from .recommendation import RecommendationResult, RecommendOptions, RunContext
-    from .rulesets import LoadedRuleSet
-    from .comparison import ScenarioReport
-    from .scenario import LoadedScenario
-    from .training_plan import TrainingPlan
-    from .trend import WorkloadTrend
-    from .ruletests import RuleTestReport
-    from .whynot import WhyNot, WhyNotReport
-    from .workload import WorkloadReport
+    from mutasi_rules.data.decisions import AppliedDecision, ReviewDecision
+    from mutasi_rules.planning.diff import RunDiff
+    from mutasi_rules.plugins.manager import PluginManager
+    from mutasi_rules.data.facts import ExtensionAttribute
+    from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions, RunContext
+    from mutasi_rules.rules.rulesets import LoadedRuleSet
+    from mutasi_rules.planning.comparison import ScenarioReport
+    from mutasi_rules.data.scenario import LoadedScenario
+    from mutasi_rules.planning.training_plan import TrainingPlan
+    from mutasi_rules.analysis.trend import WorkloadTrend
+    from mutasi_rules.rules.ruletests import RuleTestReport
+    from mutasi_rules.planning.whynot import WhyNot, WhyNotReport
+    from mutasi_rules.analysis.workload import WorkloadReport
 
 Progress = Callable[[str, int, int], None]
 
@@ -123,8 +123,8 @@ class _KnownDataset:
 
 def _inputs_key(options: RecommendOptions) -> str:
     """What decides a run's plugins and rule sets: the options that name them and the files' stamps."""
-    from .plugins.manager import ENV_DISABLE
-    from .rulesets import default_rules_dir
+    from mutasi_rules.plugins.manager import ENV_DISABLE
+    from mutasi_rules.rules.rulesets import default_rules_dir
 
     stamps: list[tuple[str, int, int]] = []
 
@@ -148,7 +148,7 @@ def _inputs_key(options: RecommendOptions) -> str:
 
 
 def _is_test_name(name: str) -> bool:
-    from .rulesets import is_test_file
+    from mutasi_rules.rules.rulesets import is_test_file
 
     return is_test_file(Path(name))
 
@@ -161,7 +161,7 @@ def dataset_sha256(dataset: Dataset) -> str:
 class Service:
     """Prepare, run, record and explain decisions; the layer under every front end.
 
-    ``audit_db``: the decision log (default: :func:`mutasi_rules.audit.default_audit_path`).
+    ``audit_db``: the decision log (default: :func:`mutasi_rules.audit.log.default_audit_path`).
     ``cache_size``: how many prepared run contexts are kept (least recently used go first).
     ``clock``: the wall clock used only for a record's ``recorded_at`` (tests pass a fixed one);
     decisions never read it.
@@ -186,7 +186,7 @@ class Service:
     @staticmethod
     def read_dataset(path: str | os.PathLike[str]) -> tuple[Dataset | None, Problems]:
         """Read a dataset file or folder: the dataset (None when it has errors) and every problem found."""
-        from .loading import validate_dataset
+        from mutasi_rules.data.loading import validate_dataset
 
         return validate_dataset(path)
 
@@ -233,7 +233,7 @@ class Service:
     # ------------------------------------------------------------------ rule files
 
     def _extensions(self, options: RecommendOptions | None) -> list[ExtensionAttribute]:
-        from .recommendation import RecommendOptions
+        from mutasi_rules.planning.recommendation import RecommendOptions
 
         plugins, _ = self.load_inputs(options or RecommendOptions())
         return plugins.fact_attributes() if plugins is not None else []
@@ -244,7 +244,7 @@ class Service:
 
         Test files (``*.tests.yaml``) among them are skipped, as ``rules check`` skips them.
         """
-        from .rulesets import collect_ruleset_texts
+        from mutasi_rules.rules.rulesets import collect_ruleset_texts
 
         rules = [(name, text) for name, text in files if not _is_test_name(name)]
         return collect_ruleset_texts(rules, extensions=self._extensions(options))
@@ -255,8 +255,8 @@ class Service:
 
         The report is None when the files have errors (then every problem is returned).
         """
-        from .rulesets import collect_ruleset_texts
-        from .ruletests import load_rule_test_texts, run_loaded_rule_tests
+        from mutasi_rules.rules.rulesets import collect_ruleset_texts
+        from mutasi_rules.rules.ruletests import load_rule_test_texts, run_loaded_rule_tests
 
         extensions = self._extensions(options)
         tests = [(name, text) for name, text in files if _is_test_name(name)]
@@ -280,8 +280,8 @@ class Service:
         Kept while the rule files (and explicit plugin files) are unchanged on disk: loading
         and checking them takes ~50 ms, more than a why-not query.
         """
-        from .plugins.manager import load_plugins
-        from .recommendation import load_run_rulesets
+        from mutasi_rules.plugins.manager import load_plugins
+        from mutasi_rules.planning.recommendation import load_run_rulesets
 
         key = _inputs_key(options)
         with self._lock:
@@ -308,11 +308,11 @@ class Service:
         one is not recorded again. A reused record is not handed to the audit sinks again.
 
         Raises :class:`InputError` (bad data or rules), :class:`~mutasi_rules.plugins.manager.PluginError`,
-        :class:`~mutasi_rules.engine.EngineError` and :class:`~mutasi_rules.audit.AuditError`
+        :class:`~mutasi_rules.rules.engine.EngineError` and :class:`~mutasi_rules.audit.log.AuditError`
         (the run could not be recorded; nothing was recorded then). A failing audit sink is a
         :class:`PluginError` raised after the record is in the log.
         """
-        from .recommendation import plugin_refs, run_prepared
+        from mutasi_rules.planning.recommendation import plugin_refs, run_prepared
 
         if progress:
             progress("workload", 0, 1)
@@ -370,10 +370,10 @@ class Service:
                 options: RecommendOptions | None = None) -> WhyNotReport:
         """Every reason ``nip`` is not moved to ``position_id``, with verified counterfactuals.
 
-        Raises :class:`~mutasi_rules.whynot.UnknownSubject` for an unknown NIP or position
+        Raises :class:`~mutasi_rules.planning.whynot.UnknownSubject` for an unknown NIP or position
         before anything is prepared.
         """
-        from .whynot import WhyNot, check_subject
+        from mutasi_rules.planning.whynot import WhyNot, check_subject
 
         known = self._known(dataset)
         check_subject(known.nips, known.position_ids, nip, position_id)
@@ -397,10 +397,10 @@ class Service:
         raised together as one :class:`InputError`, before anything is planned). The runs
         are what-if analyses and are not recorded in the decision log.
         """
-        from .comparison import ScenarioReport, outcome
-        from .recommendation import RecommendOptions, recommend
-        from .scenario import apply_scenario
-        from .training_plan import training_plan
+        from mutasi_rules.planning.comparison import ScenarioReport, outcome
+        from mutasi_rules.planning.recommendation import RecommendOptions, recommend
+        from mutasi_rules.data.scenario import apply_scenario
+        from mutasi_rules.planning.training_plan import training_plan
 
         options = options or RecommendOptions()
         problems: list[Problem] = []
@@ -432,7 +432,7 @@ class Service:
     @staticmethod
     def training_plan(result: RecommendationResult) -> TrainingPlan:
         """The training plan ``result`` implies: participants, JP, provider, batches, latest start, effective dates."""
-        from .training_plan import training_plan
+        from mutasi_rules.planning.training_plan import training_plan
 
         return training_plan(result)
 
@@ -442,9 +442,9 @@ class Service:
 
     def trend(self, datasets: Sequence[Dataset], options: RecommendOptions | None = None,
               sources: Sequence[str] | None = None) -> WorkloadTrend:
-        """EJ per agency across dataset snapshots, ordered by their ``as_of`` (see :mod:`mutasi_rules.trend`)."""
-        from .recommendation import RecommendOptions
-        from .trend import workload_trend
+        """EJ per agency across dataset snapshots, ordered by their ``as_of`` (see :mod:`mutasi_rules.analysis.trend`)."""
+        from mutasi_rules.planning.recommendation import RecommendOptions
+        from mutasi_rules.analysis.trend import workload_trend
 
         options = options or RecommendOptions()
         return workload_trend(datasets, options.workload, sources=sources)
@@ -453,7 +453,7 @@ class Service:
         return self._prepared_entry(dataset, options)[1]
 
     def _prepared_entry(self, dataset: Dataset, options: RecommendOptions | None) -> tuple[str, _Prepared]:
-        from .recommendation import RecommendOptions, prepare
+        from mutasi_rules.planning.recommendation import RecommendOptions, prepare
 
         options = options or RecommendOptions()
         plugins, rulesets = self.load_inputs(options)
@@ -471,7 +471,7 @@ class Service:
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        from .runtime import fewer_collections
+        from mutasi_rules.core.runtime import fewer_collections
 
         with fewer_collections():
             prepared = _Prepared(make())
@@ -489,8 +489,8 @@ class Service:
 
     def _prepared_for_run(self, record: DecisionRecord) -> tuple[str, _Prepared]:
         """The prepared context of a recorded run: the cached one it ran on, or one prepared from its stored inputs."""
-        from .audit import replay_inputs
-        from .recommendation import prepare
+        from mutasi_rules.audit.log import replay_inputs
+        from mutasi_rules.planning.recommendation import prepare
 
         key = self._run_keys.get(record.run_id) or sha256_of(canonical_json({
             "recorded": [record.dataset_sha256, record.options.model_dump(mode="json"),
@@ -527,13 +527,13 @@ class Service:
 
     @property
     def audit_path(self) -> Path:
-        from .audit import default_audit_path
+        from mutasi_rules.audit.log import default_audit_path
 
         return self._audit_db if self._audit_db is not None else Path(default_audit_path())
 
     def open_log(self, *, create: bool = False) -> AuditLog:
         """The decision log; ``create=False`` (readers): a missing log is an error, never a new empty one."""
-        from .audit import AuditLog
+        from mutasi_rules.audit.log import AuditLog
 
         return AuditLog(self.audit_path, create=create, clock=self._clock)
 
@@ -545,11 +545,11 @@ class Service:
     def recorded_run(self, run_id: str, *, expect_head: str | None = None) -> DecisionRecord:
         """A recorded run (a unique prefix of its id will do), read only from a log that verifies.
 
-        Raises :class:`~mutasi_rules.audit.TamperedLogError` when the log fails verification
+        Raises :class:`~mutasi_rules.audit.log.TamperedLogError` when the log fails verification
         (hashes, chain, head, or the ``expect_head`` anchor) and AuditError for an unknown run id:
         explanations, letters, reports, reviews and re-plans are never built from an edited record.
         """
-        from .audit import verified_record
+        from mutasi_rules.audit.log import verified_record
 
         with self._log() as log:
             return verified_record(log, run_id, expect_head=expect_head)
@@ -562,14 +562,14 @@ class Service:
     def verify(self, expect_head: str | None = None) -> VerifyReport:
         """Check every record's hashes and the chain, the runs' and the reviews' (and that the log still holds
         ``expect_head``, an anchor printed on a letter or report)."""
-        from .audit import verify_with_reviews
+        from mutasi_rules.audit.log import verify_with_reviews
 
         with self._log() as log:
             return verify_with_reviews(log, expect_head=expect_head)
 
     def replay(self, run_id: str) -> ReplayReport:
         """Re-run a recorded decision from its stored inputs and compare byte for byte."""
-        from .audit import replay
+        from mutasi_rules.audit.log import replay
 
         with self._log() as log:
             return replay(log, run_id)
@@ -580,7 +580,7 @@ class Service:
         """(parent run id, decisions honoured) of a recorded run, read from its result once."""
         import json
 
-        from .decisions import AppliedDecision
+        from mutasi_rules.data.decisions import AppliedDecision
 
         with self._lock:
             known = self._lineage.get(run_id)
@@ -599,7 +599,7 @@ class Service:
         The decisions: those the runs honoured and those recorded on any of them since, each
         once, by id.
         """
-        from .audit import AuditError, reviews_of
+        from mutasi_rules.audit.log import AuditError, reviews_of
 
         with self._log() as log:
             runs = [log.get(run_id).run_id]
@@ -620,10 +620,10 @@ class Service:
         """Check ``decisions`` against the run and its lineage and record them, linked to the run.
 
         Raises :class:`InputError` with every refused decision (nothing is recorded then) and
-        :class:`~mutasi_rules.audit.AuditError` for an unknown run or an unwritable log.
+        :class:`~mutasi_rules.audit.log.AuditError` for an unknown run or an unwritable log.
         """
-        from .audit import append_review
-        from .review import check_decisions
+        from mutasi_rules.audit.log import append_review
+        from mutasi_rules.planning.review import check_decisions
 
         if not decisions:
             raise InputError(f"review of run {run_id}", [Problem(code="decisions.empty", message="no decisions given",
@@ -643,9 +643,9 @@ class Service:
         It runs on the recorded run's inputs (stored dataset, rule-set texts, recorded plugins,
         options), on the prepared context when the service has it (a warm start from the last
         plan). Its result names the parent run and the decisions applied; ``audit replay``
-        reproduces it. Raises :class:`~mutasi_rules.plan.PlanError` when the pins cannot all be made.
+        reproduces it. Raises :class:`~mutasi_rules.planning.plan.PlanError` when the pins cannot all be made.
         """
-        from .recommendation import run_prepared
+        from mutasi_rules.planning.recommendation import run_prepared
 
         parent = self.recorded_run(run_id)
         _, decisions = self.lineage(parent.run_id)
@@ -662,14 +662,14 @@ class Service:
 
     def reviews(self, run_id: str | None = None) -> list[ReviewRecord]:
         """The recorded reviews (of one run, or all), in the order recorded."""
-        from .audit import reviews_of
+        from mutasi_rules.audit.log import reviews_of
 
         with self._log() as log:
             return reviews_of(log, [log.get(run_id).run_id] if run_id else None)
 
     def diff(self, run_a: str, run_b: str) -> RunDiff:
         """Moves added, removed and changed from run A to run B, each with its reason, and both balances."""
-        from .diff import diff_results
+        from mutasi_rules.planning.diff import diff_results
 
         a, b = self.recorded_run(run_a), self.recorded_run(run_b)
         return diff_results(a.run_id, a.result(), b.run_id, b.result())

@@ -23,8 +23,8 @@ def example_run():
     """The bundled example recommended with the installed agency plugins, computed once per session."""
     from pathlib import Path
 
-    from mutasi_rules.loading import load_dataset
-    from mutasi_rules.recommendation import RecommendOptions, recommend
+    from mutasi_rules.data.loading import load_dataset
+    from mutasi_rules.planning.recommendation import RecommendOptions, recommend
 
     dataset = load_dataset(Path(__file__).parent.parent / "examples" / "pontianak")
     return dataset, recommend(dataset, RecommendOptions())
@@ -38,7 +38,7 @@ def surge_report():
     from pathlib import Path
 
     from mutasi_rules import RecommendOptions, load_dataset
-    from mutasi_rules.scenario import load_scenario
+    from mutasi_rules.data.scenario import load_scenario
     from mutasi_rules.service import Service
 
     example = Path(__file__).resolve().parent.parent / "examples" / "pontianak"

@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mutasi_rules import facts as F
-from mutasi_rules.language.ast import Expr
-from mutasi_rules.language.parser import parse
-from mutasi_rules.rulesets import LoadedRuleSet, Rule, RuleSet
+from mutasi_rules.data import facts as F
+from mutasi_rules.rules.language.ast import Expr
+from mutasi_rules.rules.language.parser import parse
+from mutasi_rules.rules.rulesets import LoadedRuleSet, Rule, RuleSet
 
 AS_OF = dt.date(2024, 7, 1)
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules.access import (
+from mutasi_rules.hosting.access import (
     ROLE_ACTIONS,
     Action,
     KeyStore,
@@ -26,10 +26,10 @@ from mutasi_rules.access import (
     write_config,
 )
 from mutasi_rules.cli import main
-from mutasi_rules.loading import load_dataset
+from mutasi_rules.data.loading import load_dataset
 from mutasi_rules.problems import InputError
-from mutasi_rules.recommendation import RecommendOptions, recommend
-from mutasi_rules.unitscope import OutOfScope, UnitScope, subtree
+from mutasi_rules.planning.recommendation import RecommendOptions, recommend
+from mutasi_rules.hosting.unitscope import OutOfScope, UnitScope, subtree
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"

@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from mutasi_rules.atomic import atomic_open, write_text
+from mutasi_rules.core.atomic import atomic_open, write_text
 
 
 def test_write_replaces_whole_file_readable_by_its_owner_only(tmp_path):

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules import audit
-from mutasi_rules.audit import (
+from mutasi_rules.audit import log as audit
+from mutasi_rules.audit.log import (
     AuditError,
     AuditLog,
     ReplayError,
@@ -30,12 +30,12 @@ from mutasi_rules.audit import (
     replay,
     result_differences,
 )
-from mutasi_rules.canonical import canonical_json, sha256_of
+from mutasi_rules.core.canonical import canonical_json, sha256_of
 from mutasi_rules.cli import main
-from mutasi_rules.generator import generate_dataset
-from mutasi_rules.loading import load_dataset
+from mutasi_rules.data.generator import generate_dataset
+from mutasi_rules.data.loading import load_dataset
 from mutasi_rules.plugins.manager import PluginSettings, load_plugins
-from mutasi_rules.recommendation import RecommendOptions, load_run_rulesets, recommend
+from mutasi_rules.planning.recommendation import RecommendOptions, load_run_rulesets, recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"
@@ -383,7 +383,7 @@ def test_result_differences_lists_moves_then_paths():
 APPEND_SCRIPT = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
-    from mutasi_rules.audit import AuditLog
+    from mutasi_rules.audit.log import AuditLog
     db, count, ready, others = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
     log = AuditLog(db)
     hold = os.environ.get("HOLD_BEFORE_COMMIT")
@@ -520,7 +520,7 @@ def test_audit_sinks_receive_each_recorded_decision(tmp_path):
     sink = tmp_path / "sink.txt"
     plugin = tmp_path / "archive_sink.py"
     plugin.write_text(textwrap.dedent(f"""
-        from mutasi_rules.audit import AuditLog
+        from mutasi_rules.audit.log import AuditLog
 
         def mutasi_rules_decision_made(decision):
             # The record is already committed: the log can read it back.
@@ -537,8 +537,8 @@ def test_audit_sinks_receive_each_recorded_decision(tmp_path):
 
 
 def test_cli_rule_engine_failure_is_an_exit_code_not_a_traceback(tmp_path, capsys, monkeypatch):
-    from mutasi_rules import recommendation
-    from mutasi_rules.engine import EngineError
+    from mutasi_rules.planning import recommendation
+    from mutasi_rules.rules.engine import EngineError
 
     def failing(*args, **kwargs):
         raise EngineError("durable_rules failed on a batch of 3 candidate facts: boom")

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.audit import AuditLog
+from mutasi_rules.audit.log import AuditLog
 from mutasi_rules.batch import BatchUsageError, Region, audit_path, discover_regions, run_batch, run_region
 from mutasi_rules.cli import main
-from mutasi_rules.generator import MIN_EMPLOYEES, generate_regions, plan_regions, region_sizes
-from mutasi_rules.loading import save_dataset
+from mutasi_rules.data.generator import MIN_EMPLOYEES, generate_regions, plan_regions, region_sizes
+from mutasi_rules.data.loading import save_dataset
 from mutasi_rules.plugins.manager import PluginSettings
-from mutasi_rules.recommendation import RecommendOptions
+from mutasi_rules.planning.recommendation import RecommendOptions
 from mutasi_rules.service import Service
 
 pytest.importorskip("distributed")

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mutasi_rules.canonical import sha256_of
-from mutasi_rules.cellformats import normalise_nip, parse_date_text, parse_decimal_text, NumberTextError
-from mutasi_rules.loading import load_dataset, save_dataset, validate_dataset
-from mutasi_rules.models import Dataset
+from mutasi_rules.core.canonical import sha256_of
+from mutasi_rules.data.cellformats import normalise_nip, parse_date_text, parse_decimal_text, NumberTextError
+from mutasi_rules.data.loading import load_dataset, save_dataset, validate_dataset
+from mutasi_rules.data.models import Dataset
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "pontianak"
 ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")

@@ -7,9 +7,9 @@ import types
 
 import pytest
 
-from mutasi_rules.facts import ExtensionAttribute, FieldType, fact_schema
-from mutasi_rules.language.checker import ExprProblem, check
-from mutasi_rules.language.parser import parse
+from mutasi_rules.data.facts import ExtensionAttribute, FieldType, fact_schema
+from mutasi_rules.rules.language.checker import ExprProblem, check
+from mutasi_rules.rules.language.parser import parse
 
 
 def problems(text: str, scope: str = "employee", **kwargs: object) -> list[ExprProblem]:
@@ -164,8 +164,8 @@ def test_the_backend_compile_check_is_consulted() -> None:
 
 
 def test_engine_without_hook_is_tolerated(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("mutasi_rules.engine")
-    monkeypatch.setitem(sys.modules, "mutasi_rules.engine", fake)
+    fake = types.ModuleType("mutasi_rules.rules.engine")
+    monkeypatch.setitem(sys.modules, "mutasi_rules.rules.engine", fake)
     import mutasi_rules
 
     monkeypatch.setattr(mutasi_rules, "engine", fake, raising=False)
@@ -195,7 +195,7 @@ def _combine(parts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 @settings(max_examples=300, deadline=None)
 @given(st.recursive(_atoms, _combine, max_leaves=6))
 def test_checker_types_any_parsable_expression_without_crashing(text: str) -> None:
-    from mutasi_rules.language.parser import ExprSyntaxError
+    from mutasi_rules.rules.language.parser import ExprSyntaxError
 
     try:
         expr = parse(text)
@@ -211,7 +211,7 @@ def test_checker_types_any_parsable_expression_without_crashing(text: str) -> No
 def test_the_rule_loader_hands_the_checker_the_backend_compile_check() -> None:
     """A rule the durable backend cannot run is refused at load time, located, not when the engine is built."""
     from mutasi_rules.problems import InputError
-    from mutasi_rules.rulesets import load_ruleset_text
+    from mutasi_rules.rules.rulesets import load_ruleset_text
 
     text = """\
 ruleset:

@@ -72,11 +72,11 @@ def test_an_audit_failure_is_json_with_exit_3(tmp_path, capsys):
 
 
 def test_exit_codes_come_from_one_map():
-    from mutasi_rules.audit import AuditError, ReplayError
-    from mutasi_rules.engine import EngineError
+    from mutasi_rules.audit.log import AuditError, ReplayError
+    from mutasi_rules.rules.engine import EngineError
     from mutasi_rules.plugins import PluginConflictError, PluginError
     from mutasi_rules.problems import InputError
-    from mutasi_rules.whynot import UnknownSubject
+    from mutasi_rules.planning.whynot import UnknownSubject
 
     expected = {InputError("x"): 1, UnknownSubject("x"): 1, PluginError("p", "h", "r"): 3,
                 PluginConflictError(["a", "b"], "h", "r"): 3, EngineError("x"): 3, AuditError("x"): 3,
@@ -89,7 +89,7 @@ def test_exit_codes_come_from_one_map():
 
 
 def test_recommend_reads_a_json_dataset_from_stdin(monkeypatch, capsys, tmp_path):
-    from mutasi_rules.loading import load_dataset
+    from mutasi_rules.data.loading import load_dataset
 
     monkeypatch.setattr(sys, "stdin", io.StringIO(load_dataset(SMALL).model_dump_json()))
     assert main(["recommend", "-", "--format", "json", "--audit-db", str(tmp_path / "a.sqlite")]) == 0
@@ -137,9 +137,9 @@ def test_help_imports_no_heavy_library():
 
 
 def test_the_cli_copies_of_library_constants_agree():
-    from mutasi_rules import generator, loading
+    from mutasi_rules.data import generator, loading
     from mutasi_rules.cli import explain, generate, plugins
-    from mutasi_rules.notices import NoticeSettings
+    from mutasi_rules.explain.notices import NoticeSettings
     from mutasi_rules.plugins import manager
 
     assert explain.DEFAULT_OBJECTION_DAYS == NoticeSettings().objection_days
@@ -164,7 +164,7 @@ def test_the_library_prints_nothing():
 
 
 def test_library_messages_go_through_logging(tmp_path, caplog):
-    from mutasi_rules.audit import AuditLog
+    from mutasi_rules.audit.log import AuditLog
 
     with caplog.at_level("INFO", logger="mutasi_rules"):
         with AuditLog(tmp_path / "new.sqlite"):

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from mutasi_rules.cli import main
-from mutasi_rules.rulesets import RuleFile
-from mutasi_rules.ruletests import RuleTestFile
+from mutasi_rules.rules.rulesets import RuleFile
+from mutasi_rules.rules.ruletests import RuleTestFile
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from engine_support import AS_OF, employee_scope, rule, ruleset
 
-from mutasi_rules import facts as F
-from mutasi_rules.engine import MAX_MESSAGE_PROPERTIES, EngineError, RuleEngine
+from mutasi_rules.data import facts as F
+from mutasi_rules.rules.engine import MAX_MESSAGE_PROPERTIES, EngineError, RuleEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMORY_CAP = 1536 * 1024 * 1024
@@ -27,7 +27,7 @@ PRELUDE = """
 import sys
 from engine_support import AS_OF, employee_scope, rule, ruleset
 from mutasi_rules import facts as F
-from mutasi_rules.engine import RuleEngine
+from mutasi_rules.rules.engine import RuleEngine
 """
 
 
@@ -220,7 +220,7 @@ def test_many_rules_whose_first_conditions_hold_do_not_overflow_durables_stack()
     """
     result = run_isolated(
         """
-        from mutasi_rules.engine import compile_ruleset_json
+        from mutasi_rules.rules.engine import compile_ruleset_json
         rules = []
         for i in range(300):
             tail = "employee.kelas > 0" if i % 2 else "employee.kelas > 100"
@@ -242,8 +242,8 @@ def test_many_rules_whose_first_conditions_hold_do_not_overflow_durables_stack()
 
 
 def test_rules_with_too_many_or_alternatives_are_refused() -> None:
-    from mutasi_rules.engine import compile_problem
-    from mutasi_rules.language.parser import parse
+    from mutasi_rules.rules.engine import compile_problem
+    from mutasi_rules.rules.language.parser import parse
 
     when = " and ".join(f"(employee.age > {i} or employee.kelas > {i})" for i in range(5))  # 2**5 branches
     problem = compile_problem(parse(when))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.rulesets import EFFECT_PARAMETERS, EFFECTS, Effect, Rule
+from mutasi_rules.rules.rulesets import EFFECT_PARAMETERS, EFFECTS, Effect, Rule
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "rule-language.md"
 BASE = {"id": "r", "title": {"id": "t", "en": "t"}, "scope": "employee", "when": "employee.age > 1",

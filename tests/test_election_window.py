@@ -16,9 +16,9 @@ from types import SimpleNamespace
 import pytest
 from engine_support import employee
 
-from mutasi_rules import facts as F
-from mutasi_rules.engine import RuleEngine
-from mutasi_rules.rulesets import load_rulesets
+from mutasi_rules.data import facts as F
+from mutasi_rules.rules.engine import RuleEngine
+from mutasi_rules.rules.rulesets import load_rulesets
 
 ROOT = Path(__file__).resolve().parent.parent
 D = dt.date

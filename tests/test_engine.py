@@ -17,8 +17,8 @@ from engine_support import (
     unit_scope,
 )
 
-from mutasi_rules import facts as F
-from mutasi_rules.engine import (
+from mutasi_rules.data import facts as F
+from mutasi_rules.rules.engine import (
     CATCH_ALL,
     LIST_SENTINEL,
     EngineError,
@@ -27,10 +27,10 @@ from mutasi_rules.engine import (
     compile_problem,
     compile_ruleset_json,
 )
-from mutasi_rules.language.interpreter import evaluate as interpret
-from mutasi_rules.language.parser import parse
+from mutasi_rules.rules.language.interpreter import evaluate as interpret
+from mutasi_rules.rules.language.parser import parse
 from mutasi_rules.problems import InputError
-from mutasi_rules.rulesets import Effect
+from mutasi_rules.rules.rulesets import Effect
 
 
 def fired(loaded: list[Any], scope: str, facts: list[Any], as_of: dt.date = AS_OF) -> list[list[str]]:
@@ -509,7 +509,7 @@ def test_extension_attributes_are_readable() -> None:
 
 
 def test_training_template_names_each_missing_training():
-    from mutasi_rules.rulesets import load_ruleset_text
+    from mutasi_rules.rules.rulesets import load_ruleset_text
 
     text = """
 ruleset:
@@ -541,7 +541,7 @@ def test_training_template_paths_are_checked_at_load_time():
     import pytest
 
     from mutasi_rules.problems import InputError
-    from mutasi_rules.rulesets import load_ruleset_text
+    from mutasi_rules.rules.rulesets import load_ruleset_text
 
     text = """
 ruleset: {id: t.bad, version: "1", title: {id: a, en: a}, authority: t, source: t, effective_from: 2020-01-01}

@@ -16,9 +16,9 @@ from engine_support import AS_OF, ruleset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules.engine import CompileError, RuleEngine, compile_condition
-from mutasi_rules.facts import fact_schema
-from mutasi_rules.language.ast import (
+from mutasi_rules.rules.engine import CompileError, RuleEngine, compile_condition
+from mutasi_rules.data.facts import fact_schema
+from mutasi_rules.rules.language.ast import (
     Arith,
     BoolOp,
     Call,
@@ -32,7 +32,7 @@ from mutasi_rules.language.ast import (
     Not,
     Span,
 )
-from mutasi_rules.language.interpreter import evaluate
+from mutasi_rules.rules.language.interpreter import evaluate
 
 SPAN = Span(0, 0)
 SCHEMA = fact_schema("employee")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from mutasi_rules.audit import AuditLog
-from mutasi_rules.canonical import canonical_json
+from mutasi_rules.audit.log import AuditLog
+from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.cli import main
-from mutasi_rules.explain import (
+from mutasi_rules.explain.explanations import (
     explain_employee,
     explain_move,
     explain_result,
@@ -23,9 +23,9 @@ from mutasi_rules.explain import (
     render_markdown,
     render_table,
 )
-from mutasi_rules.loading import load_dataset
-from mutasi_rules.recommendation import RecommendationResult, prepare, recommend
-from mutasi_rules.rulesets import Effect
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.planning.recommendation import RecommendationResult, prepare, recommend
+from mutasi_rules.rules.rulesets import Effect
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 

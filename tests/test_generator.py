@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.canonical import canonical_json
+from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.cli import main
-from mutasi_rules.facts import elapsed_years
-from mutasi_rules.generator import (
+from mutasi_rules.data.facts import elapsed_years
+from mutasi_rules.data.generator import (
     CERT_PENDIDIK,
     CERT_STR,
     MIN_EMPLOYEES,
@@ -21,8 +21,8 @@ from mutasi_rules.generator import (
     TRAINING_VAKSINATOR,
     generate_dataset,
 )
-from mutasi_rules.loading import load_dataset, save_dataset
-from mutasi_rules.models import Dataset, Employee, EmployeeStatus, JabatanKind, Position, Predikat, UnitKind, parse_nip
+from mutasi_rules.data.loading import load_dataset, save_dataset
+from mutasi_rules.data.models import Dataset, Employee, EmployeeStatus, JabatanKind, Position, Predikat, UnitKind, parse_nip
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 HOURS = 1250.0

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.explain import explain_result, render_markdown
-from mutasi_rules.generator import generate_dataset
-from mutasi_rules.loading import load_dataset
-from mutasi_rules.recommendation import RecommendOptions, recommend
+from mutasi_rules.explain.explanations import explain_result, render_markdown
+from mutasi_rules.data.generator import generate_dataset
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.planning.recommendation import RecommendOptions, recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "data" / "golden.json"

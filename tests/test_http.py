@@ -19,12 +19,12 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from mutasi_rules.access import Role, ServiceConfig, add_key, read_config, revoke_key, write_config  # noqa: E402
-from mutasi_rules.audit import AuditLog  # noqa: E402
-from mutasi_rules.canonical import canonical_json  # noqa: E402
-from mutasi_rules.hosted import HostedService  # noqa: E402
+from mutasi_rules.hosting.access import Role, ServiceConfig, add_key, read_config, revoke_key, write_config  # noqa: E402
+from mutasi_rules.audit.log import AuditLog  # noqa: E402
+from mutasi_rules.core.canonical import canonical_json  # noqa: E402
+from mutasi_rules.hosting.hosted import HostedService  # noqa: E402
 from mutasi_rules.http import create_app  # noqa: E402
-from mutasi_rules.loading import load_dataset, save_dataset  # noqa: E402
+from mutasi_rules.data.loading import load_dataset, save_dataset  # noqa: E402
 from mutasi_rules.service import dataset_sha256  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -533,7 +533,7 @@ def test_unknown_routes_and_methods_are_problem_documents(api: Api) -> None:
 
 def test_a_worker_process_builds_its_app_from_the_configuration_file(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from mutasi_rules.access import ENV_CONFIG
+    from mutasi_rules.hosting.access import ENV_CONFIG
     from mutasi_rules.http.app import app_from_environment
 
     local = Api(tmp_path)

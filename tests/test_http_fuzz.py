@@ -24,10 +24,10 @@ from schemathesis.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from mutasi_rules.access import Role, ServiceConfig, add_key  # noqa: E402
-from mutasi_rules.hosted import HostedService  # noqa: E402
+from mutasi_rules.hosting.access import Role, ServiceConfig, add_key  # noqa: E402
+from mutasi_rules.hosting.hosted import HostedService  # noqa: E402
 from mutasi_rules.http import create_app  # noqa: E402
-from mutasi_rules.loading import load_dataset  # noqa: E402
+from mutasi_rules.data.loading import load_dataset  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -94,8 +94,8 @@ def test_the_sdist_holds_rules_examples_docs_and_licence_as_real_files(installed
     for name in ["LICENSE", "CHANGELOG.md", "README.md", "docs/architecture.md", "docs/schemas/result.schema.json",
                  "examples/embedding/hr_service.py", *(f"rules/national/{n}" for n in NATIONAL_RULES),
                  *(f"examples/pontianak/{n}" for n in EXAMPLE_TABLES),
-                 *(f"mutasi_rules/data/rules/national/{n}" for n in NATIONAL_RULES),
-                 *(f"mutasi_rules/data/examples/pontianak/{n}" for n in EXAMPLE_TABLES)]:
+                 *(f"mutasi_rules/bundled/rules/national/{n}" for n in NATIONAL_RULES),
+                 *(f"mutasi_rules/bundled/examples/pontianak/{n}" for n in EXAMPLE_TABLES)]:
         assert name in members, name
         assert members[name].isfile(), f"{name} is not a regular file in the sdist"
     license_text = archive_text(sdist, "LICENSE")
@@ -112,13 +112,13 @@ def test_the_wheels_hold_the_rule_files_byte_for_byte(installed):
     (wheel,) = installed.dist.glob("mutasi_rules-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         for name in NATIONAL_RULES:
-            assert archive.read(f"mutasi_rules/data/rules/national/{name}") == \
+            assert archive.read(f"mutasi_rules/bundled/rules/national/{name}") == \
                 (ROOT / "rules" / "national" / name).read_bytes()
         for name in EXAMPLE_TABLES:
-            assert archive.read(f"mutasi_rules/data/examples/pontianak/{name}") == \
+            assert archive.read(f"mutasi_rules/bundled/examples/pontianak/{name}") == \
                 (ROOT / "examples" / "pontianak" / name).read_bytes()
         for scenario in (ROOT / "examples" / "pontianak" / "scenarios").glob("*.yaml"):
-            assert archive.read(f"mutasi_rules/data/examples/pontianak/scenarios/{scenario.name}") == \
+            assert archive.read(f"mutasi_rules/bundled/examples/pontianak/scenarios/{scenario.name}") == \
                 scenario.read_bytes()
         assert any(n.endswith("licenses/LICENSE") for n in archive.namelist())
     for plugin in PLUGINS:
@@ -164,7 +164,7 @@ def test_recommend_records_in_the_users_private_data_folder(installed):
 
 def test_rules_check_and_plugins_list(installed):
     bundled = installed.run(installed.bin("python"), "-c",
-                            "from mutasi_rules.rulesets import default_rules_dir; print(default_rules_dir())")
+                            "from mutasi_rules.rules.rulesets import default_rules_dir; print(default_rules_dir())")
     report = json.loads(installed.cli("rules", "check", bundled.stdout.strip(), "--format", "json").stdout)
     assert report["ok"] and len(report["rulesets"]) == 5
     plugins = json.loads(installed.cli("plugins", "list", "--format", "json").stdout)["plugins"]

@@ -10,7 +10,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
 
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, main
-from mutasi_rules.i18n import catalogue_path, translate_message, translator
+from mutasi_rules.core.i18n import catalogue_path, translate_message, translator
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"

@@ -18,22 +18,24 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mutasi_rules"
 #: modules of its own layer or lower ones.
 LAYERS: list[tuple[str, ...]] = [
     # 0 foundations: no project imports but each other
-    ("__init__", "_version", "canonical", "atomic", "runtime", "problems", "errors", "locations", "models",
-     "settings", "decisions", "limits", "escaping", "i18n"),
-    # 1 data: reading, checking and generating datasets; the fact schema; the expression language
-    ("integrity", "cellformats", "loading", "generator", "facts", "language.", "scenario", "yaml_source"),
-    # 2 rules as data
-    ("rulesets", "backend", "durable_compile", "findings", "decision_tables", "plugins.types", "plugins.hookspecs",
-     "plan"),
-    # 3 evaluation: the engine adapter (the only durable importer) and what runs rules; the plugin manager
-    ("engine", "screen", "ruletests", "plugins.manager", "plugins.__init__", "plugin", "workload", "scoring"),
+    ("__init__", "_moved", "_version", "problems", "errors", "core."),
+    # 1 data: the domain model; reading, checking and generating datasets; the fact schema and the
+    #   expression language over it (scenario files hold expressions too)
+    ("data.", "rules.language."),
+    # 2 rules as data: rule files, the expression language, the backend seam and compiled form
+    ("rules.__init__", "rules.rulesets", "rules.backend", "rules.durable_compile",
+     "rules.findings", "rules.decision_tables", "plugins.types", "plugins.hookspecs", "planning.__init__",
+     "planning.plan"),
+    # 3 evaluation: the engine adapter (the only durable importer) and what runs rules; the plugin manager;
+    #   the workload analysis and candidate scoring the pipeline builds on
+    ("rules.engine", "rules.screen", "rules.ruletests", "plugins.manager", "plugins.__init__", "plugin",
+     "analysis.__init__", "analysis.workload", "planning.scoring"),
     # 4 the pipeline and its explanations
-    ("recommendation", "whynot", "explain", "notices", "notice_docx", "report", "training_plan", "trend", "spreadsheet",
-     "comparison", "charts", "review", "diff", "unitscope"),
+    ("planning.", "analysis.trend", "explain.", "hosting.unitscope"),
     # 5 the record
-    ("audit",),
+    ("audit.",),
     # 6 the service layer: the one entry point of the front ends
-    ("service", "schemas", "documents", "access", "datasets_store", "keys", "batch", "hosted"),
+    ("service", "schemas", "documents", "batch", "hosting."),
     # 7 front ends
     ("cli.", "http.", "web.", "__main__"),
 ]
@@ -130,4 +132,20 @@ def test_no_module_imports_a_higher_layer(path):
 def test_only_the_engine_adapter_imports_durable():
     importers = sorted({_module_name(p) for p in SOURCES
                         for _, name in _imports(p) if name == "durable" or name.startswith("durable.")})
-    assert importers == ["engine"]
+    assert importers == ["rules.engine"]
+
+
+MODULES = {_module_name(p).removesuffix(".__init__") for p in SOURCES} | {""}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: _module_name(p))
+def test_the_package_imports_its_modules_by_their_current_paths(path):
+    """Old paths (``mutasi_rules.recommendation``) still import for users, as aliases; the package itself never uses them."""
+    stale = []
+    for line, name in _imports(path):
+        target = _project_target(name)
+        if target is None:
+            continue
+        if target not in MODULES and target.rsplit(".", 1)[0] not in MODULES:
+            stale.append(f"{_module_name(path)}:{line} imports {target}")
+    assert not stale, "\n".join(stale)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mutasi_rules.plugins.manager import PluginManager
-from mutasi_rules.rulesets import LoadedRuleSet, load_rulesets
+from mutasi_rules.rules.rulesets import LoadedRuleSet, load_rulesets
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "legal-basis.md").read_text(encoding="utf-8")

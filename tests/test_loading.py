@@ -15,8 +15,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules.loading import TABLES, load_dataset, save_dataset, validate_dataset
-from mutasi_rules.models import Dataset, Training, WorkloadTask
+from mutasi_rules.data.loading import TABLES, load_dataset, save_dataset, validate_dataset
+from mutasi_rules.data.models import Dataset, Training, WorkloadTask
 from mutasi_rules.problems import InputError
 
 GOOD = Path(__file__).parent / "data" / "good"
@@ -286,7 +286,7 @@ def test_round_trip_law(small, tmp_path_factory, kind):
 
 
 def test_every_table_and_column_is_documented():
-    from mutasi_rules.loading import iter_table_columns
+    from mutasi_rules.data.loading import iter_table_columns
 
     doc = (Path(__file__).parents[1] / "docs" / "data-format.md").read_text(encoding="utf-8")
     for table, column in iter_table_columns():
@@ -309,7 +309,7 @@ def test_a_blank_required_metadata_value_is_reported_missing(small, tmp_path):
 def test_competencies_are_marked_core_or_secondary_in_csv(small, tmp_path):
     import csv
 
-    from mutasi_rules.models import ProfileFactor
+    from mutasi_rules.data.models import ProfileFactor
 
     root = save(small, tmp_path, "csv")
     path = root / "position_competencies.csv"

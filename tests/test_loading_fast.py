@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.loading import validate_dataset
+from mutasi_rules.data.loading import validate_dataset
 
 GOOD_CSV = Path(__file__).parent / "data" / "good" / "small_csv"
 

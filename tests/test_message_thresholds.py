@@ -23,9 +23,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules import facts as F
+from mutasi_rules.data import facts as F
 from mutasi_rules.plugins.manager import PluginManager
-from mutasi_rules.rulesets import (
+from mutasi_rules.rules.rulesets import (
     LoadedRuleSet,
     Placeholder,
     Rule,

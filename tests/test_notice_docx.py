@@ -10,9 +10,9 @@ import docx
 import pytest
 
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, main
-from mutasi_rules.notice_docx import DEFAULT_TEMPLATE, notice_context, notice_docx, render_docx_notices
+from mutasi_rules.explain.notice_docx import DEFAULT_TEMPLATE, notice_context, notice_docx, render_docx_notices
 from mutasi_rules.problems import InputError
-from mutasi_rules.settings import RegionSettings, load_settings
+from mutasi_rules.core.settings import RegionSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "examples" / "settings" / "pontianak.yaml"

@@ -7,9 +7,9 @@ import functools
 import math
 from pathlib import Path
 
-from mutasi_rules.explain import number
-from mutasi_rules.loading import load_dataset
-from mutasi_rules.notices import (
+from mutasi_rules.explain.explanations import number
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.explain.notices import (
     NoticeSettings,
     long_date,
     notice_filename,
@@ -20,8 +20,8 @@ from mutasi_rules.notices import (
 )
 from mutasi_rules.plugins.manager import load_plugins
 from mutasi_rules.plugins.types import NoticeContact
-from mutasi_rules.recommendation import RecommendationResult, recommend
-from mutasi_rules.settings import load_settings
+from mutasi_rules.planning.recommendation import RecommendationResult, recommend
+from mutasi_rules.core.settings import load_settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 #: The example region's settings: nothing about Pontianak is in the code.
@@ -166,7 +166,7 @@ def test_posts_of_the_same_name_are_told_apart_by_their_unit():
 
 
 def test_the_aspects_read_as_a_sentence_lists_them():
-    from mutasi_rules.notices import join_words
+    from mutasi_rules.explain.notices import join_words
 
     assert join_words(["kualifikasi", "kompetensi", "kinerja"], "id") == "kualifikasi, kompetensi, dan kinerja"
     assert join_words(["kualifikasi", "kinerja"], "id") == "kualifikasi dan kinerja"
@@ -178,7 +178,7 @@ def test_the_aspects_read_as_a_sentence_lists_them():
 
 
 def test_the_fit_score_and_its_word_never_disagree():
-    from mutasi_rules.notices import _fit_lines
+    from mutasi_rules.explain.notices import _fit_lines
 
     move = conditional_move()
     for score, word in ((4.46, "sesuai dengan"), (4.5, "sangat sesuai"), (3.49, "cukup sesuai"), (2.49, "kurang sesuai")):
@@ -189,8 +189,8 @@ def test_the_fit_score_and_its_word_never_disagree():
 
 
 def test_a_workload_share_is_never_rounded_across_the_balance_band():
-    from mutasi_rules.notices import _percent
-    from mutasi_rules.workload import WorkloadSettings
+    from mutasi_rules.explain.notices import _percent
+    from mutasi_rules.analysis.workload import WorkloadSettings
 
     settings = WorkloadSettings()
     assert _percent(0.896, settings) == "89%" and _percent(0.896) == "90%"  # surplus: below 90 %

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules.language import parser as parser_module
-from mutasi_rules.language.ast import (
+from mutasi_rules.rules.language import parser as parser_module
+from mutasi_rules.rules.language.ast import (
     Arith,
     BoolOp,
     Call,
@@ -26,8 +26,8 @@ from mutasi_rules.language.ast import (
     Not,
     Span,
 )
-from mutasi_rules.language.parser import MAX_DEPTH, MAX_EXPRESSION_LENGTH, ExprSyntaxError, parse
-from mutasi_rules.language.pretty import pretty, without_spans
+from mutasi_rules.rules.language.parser import MAX_DEPTH, MAX_EXPRESSION_LENGTH, ExprSyntaxError, parse
+from mutasi_rules.rules.language.pretty import pretty, without_spans
 
 S = Span(0, 0, 0, 0)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules.plan import MinStaff, MoveOption, PlanError, PlanProblem, PlanSolver, solve
+from mutasi_rules.planning.plan import MinStaff, MoveOption, PlanError, PlanProblem, PlanSolver, solve
 
 
 def option(nip: str, source: str, target: str, score: float, su: str = "u1", tu: str = "u2") -> MoveOption:
@@ -94,7 +94,7 @@ def test_fractional_relaxation_falls_back_to_the_integer_program(monkeypatch):
     """When the relaxation is fractional the integer program decides (and gives the same plan)."""
     import numpy as np
 
-    import mutasi_rules.plan as plan
+    import mutasi_rules.planning.plan as plan
 
     problem = PlanProblem(
         options=[option("A", "s", "t1", 10), option("A", "s", "t2", 8), option("B", "s", "t1", 9)],
@@ -126,7 +126,7 @@ def test_two_arrivals_are_credited_with_their_real_marginal_effect():
     arrival were the first, both go to t1 (1.5 + 1.5 = 3.0 > 2.5); by real marginal effect,
     one to each removes more imbalance (1.5 + 1.0 = 2.5 > 1.5 + 0.5 = 2.0).
     """
-    from mutasi_rules.scoring import arrival_gains, imbalance, workload_benefit
+    from mutasi_rules.planning.scoring import arrival_gains, imbalance, workload_benefit
 
     hours, effective = {"t1": 3000.0, "t2": 2000.0, "s": 1000.0}, 1000.0
     points = 50.0

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from mutasi_rules.cli import main
-from mutasi_rules.facts import DatasetIndex, ExtensionAttribute, FieldType, employee_facts
-from mutasi_rules.models import Dataset
+from mutasi_rules.data.facts import DatasetIndex, ExtensionAttribute, FieldType, employee_facts
+from mutasi_rules.data.models import Dataset
 from mutasi_rules.plugins import (
     NoticeContact,
     PlanConstraint,
@@ -30,7 +30,7 @@ from mutasi_rules.plugins import (
     hookimpl,
     load_plugins,
 )
-from mutasi_rules.rulesets import Localized, load_rulesets
+from mutasi_rules.rules.rulesets import Localized, load_rulesets
 
 ROOT = Path(__file__).resolve().parents[1]
 DINKES = "mutasi-rules-dinkes-pontianak"
@@ -593,7 +593,7 @@ def test_cli_rejects_a_malformed_plugin_option(capsys):
 
 def candidate_scope(m: PluginManager, data: Dataset, nip: str, target_id: str) -> Any:
     """The candidate fact (employee ``nip`` -> position ``target_id``) with every entity enriched."""
-    from mutasi_rules.facts import CandidateScope, candidate_facts, context_facts, position_facts, unit_facts
+    from mutasi_rules.data.facts import CandidateScope, candidate_facts, context_facts, position_facts, unit_facts
 
     index = DatasetIndex(data)
     employee = data.employee_by_nip()[nip]
@@ -616,7 +616,7 @@ def candidate_scope(m: PluginManager, data: Dataset, nip: str, target_id: str) -
 
 
 def test_dinkes_vaccination_candidate_gets_the_plugin_require_training_finding():
-    from mutasi_rules.engine import RuleEngine
+    from mutasi_rules.rules.engine import RuleEngine
 
     data = dataset()
     m = load_plugins(PluginSettings(), environ={})
@@ -653,9 +653,9 @@ def test_dinkes_vaccination_candidate_gets_the_plugin_require_training_finding()
 def test_min_staff_from_run_bezetting_equals_the_scan():
     from collections import Counter
 
-    from mutasi_rules.loading import load_dataset
+    from mutasi_rules.data.loading import load_dataset
     from mutasi_rules.plugins.types import PlanConstraint
-    from mutasi_rules.rulesets import Localized
+    from mutasi_rules.rules.rulesets import Localized
 
     dataset = load_dataset(Path(__file__).resolve().parent.parent / "examples" / "pontianak")
     constraint = PlanConstraint(id="guru", unit_id="disdikbud", position_name_pattern="Guru*", min_staff=3,
@@ -666,7 +666,7 @@ def test_min_staff_from_run_bezetting_equals_the_scan():
 
 
 def test_candidate_enrichment_runs_only_when_a_candidate_attribute_is_declared():
-    from mutasi_rules.recommendation import prepare
+    from mutasi_rules.planning.recommendation import prepare
 
     class Counting:
         def __init__(self, declared: str | None) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules.generator import generate_dataset
-from mutasi_rules.loading import load_dataset
-from mutasi_rules.recommendation import RecommendationResult, RecommendOptions, recommend
-from mutasi_rules.rulesets import Effect
-from mutasi_rules.workload import WorkloadCalculator
+from mutasi_rules.data.generator import generate_dataset
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions, recommend
+from mutasi_rules.rules.rulesets import Effect
+from mutasi_rules.analysis.workload import WorkloadCalculator
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 
@@ -117,8 +117,8 @@ def test_generated_plans_obey_the_laws_and_are_deterministic(seed, size):
 
 
 def test_limits_keep_posts_inside_the_band():
-    from mutasi_rules.recommendation import receive_limit, release_limit
-    from mutasi_rules.workload import PositionWorkload
+    from mutasi_rules.planning.recommendation import receive_limit, release_limit
+    from mutasi_rules.analysis.workload import PositionWorkload
 
     def post(needed: float, bezetting: int, rounded: int) -> PositionWorkload:
         return PositionWorkload(

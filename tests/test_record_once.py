@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.audit import AuditLog
-from mutasi_rules.loading import load_dataset
-from mutasi_rules.models import Dataset
-from mutasi_rules.recommendation import RecommendOptions, plugin_refs, recommend
+from mutasi_rules.audit.log import AuditLog
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.data.models import Dataset
+from mutasi_rules.planning.recommendation import RecommendOptions, plugin_refs, recommend
 from mutasi_rules.service import Service, dataset_sha256
 
 SMALL = Path(__file__).resolve().parent / "data" / "good" / "small.yaml"

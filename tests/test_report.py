@@ -8,17 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mutasi_rules.explain import number
-from mutasi_rules.loading import load_dataset
-from mutasi_rules.recommendation import RecommendationResult, recommend
-from mutasi_rules.report import (
+from mutasi_rules.explain.explanations import number
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.planning.recommendation import RecommendationResult, recommend
+from mutasi_rules.explain.report import (
     chart_rows,
     ej_chart_svg,
     report_html,
     report_markdown,
     write_report,
 )
-from mutasi_rules.workload import WorkloadReport, figures_report
+from mutasi_rules.analysis.workload import WorkloadReport, figures_report
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 
@@ -114,8 +114,8 @@ def test_chart_is_deterministic_across_processes(tmp_path):
     """The SVG ids depend on a hash salt that is random per process unless fixed."""
     plan = tmp_path / "plan.json"
     plan.write_text(result().to_json(), encoding="utf-8")
-    code = ("import sys; from mutasi_rules.recommendation import RecommendationResult as R; "
-            "from mutasi_rules.report import ej_chart_svg; "
+    code = ("import sys; from mutasi_rules.planning.recommendation import RecommendationResult as R; "
+            "from mutasi_rules.explain.report import ej_chart_svg; "
             "sys.stdout.write(ej_chart_svg(R.model_validate_json(open(sys.argv[1]).read())))")
     other = subprocess.run([sys.executable, "-c", code, str(plan)], capture_output=True, text=True, check=True,
                            timeout=120).stdout

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.canonical import sha256_of
-from mutasi_rules.language.ast import Compare
+from mutasi_rules.core.canonical import sha256_of
+from mutasi_rules.rules.language.ast import Compare
 from mutasi_rules.problems import InputError, Problem
-from mutasi_rules.rulesets import (
+from mutasi_rules.rules.rulesets import (
     MAX_FACT_PATHS_PER_SCOPE,
     RuleFile,
     check_rulesets,
@@ -256,7 +256,7 @@ def test_replaces_checks() -> None:
 
 def test_too_many_fact_paths_in_one_scope() -> None:
     rules = [{"rule_id": f"r{i}", "when": f"employee.ext.a{i} > 1"} for i in range(MAX_FACT_PATHS_PER_SCOPE + 1)]
-    from mutasi_rules.facts import ExtensionAttribute, FieldType
+    from mutasi_rules.data.facts import ExtensionAttribute, FieldType
 
     ext = [ExtensionAttribute("employee", f"a{i}", FieldType.NUMBER) for i in range(MAX_FACT_PATHS_PER_SCOPE + 1)]
     with pytest.raises(InputError) as info:

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from mutasi_rules.cli import main
-from mutasi_rules.facts import read_path
-from mutasi_rules.language.ast import BoolOp, Compare, Expr, FieldRef, Literal_
+from mutasi_rules.data.facts import read_path
+from mutasi_rules.rules.language.ast import BoolOp, Compare, Expr, FieldRef, Literal_
 from mutasi_rules.problems import InputError, Problems
-from mutasi_rules.rulesets import LoadedRuleSet, load_ruleset_file, load_rulesets
-from mutasi_rules.ruletests import find_test_inputs, load_rule_test_text, run_rule_tests
+from mutasi_rules.rules.rulesets import LoadedRuleSet, load_ruleset_file, load_rulesets
+from mutasi_rules.rules.ruletests import find_test_inputs, load_rule_test_text, run_rule_tests
 
 DATA = Path(__file__).parent / "data" / "rules"
 AGENCY = DATA / "good" / "agency.yaml"
@@ -265,7 +265,7 @@ def test_engine_failures_are_reported_per_case(tmp_path: Path) -> None:
 
 
 def test_real_engine_runs_the_agency_tests() -> None:
-    pytest.importorskip("mutasi_rules.engine")
+    pytest.importorskip("mutasi_rules.rules.engine")
     loaded = load_rulesets([DATA / "good"])
     report = run_rule_tests([AGENCY_TESTS], loaded)
     assert [c.passed for c in report.cases] == [True, True, True], report.cases
@@ -273,7 +273,7 @@ def test_real_engine_runs_the_agency_tests() -> None:
 
 
 def test_real_engine_detects_a_wrong_expectation(tmp_path: Path) -> None:
-    pytest.importorskip("mutasi_rules.engine")
+    pytest.importorskip("mutasi_rules.rules.engine")
     loaded = load_rulesets([DATA / "good"])
     path = write_tests(tmp_path, """\
 ruleset: test.agency
@@ -308,7 +308,7 @@ def test_discovery_finds_rules_and_tests_beside_each_other(tmp_path: Path) -> No
 
 
 def test_cli_rules_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("mutasi_rules.engine")
+    pytest.importorskip("mutasi_rules.rules.engine")
     shutil.copy(AGENCY, tmp_path / "agency.yaml")
     shutil.copy(AGENCY_TESTS, tmp_path / "agency.tests.yaml")
     assert main(["rules", "test", str(tmp_path), "--lang", "en"]) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from mutasi_rules.runtime import fewer_collections
+from mutasi_rules.core.runtime import fewer_collections
 
 
 class Node:

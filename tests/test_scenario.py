@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from mutasi_rules import RecommendOptions, load_dataset
-from mutasi_rules.canonical import canonical_json
-from mutasi_rules.comparison import render_markdown, xlsx_sheets
+from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.planning.comparison import render_markdown, xlsx_sheets
 from mutasi_rules.cli import main
-from mutasi_rules.models import Dataset, WorkloadTask
+from mutasi_rules.data.models import Dataset, WorkloadTask
 from mutasi_rules.problems import InputError
-from mutasi_rules.scenario import apply_scenario, load_scenario, load_scenario_text, load_scenarios
+from mutasi_rules.data.scenario import apply_scenario, load_scenario, load_scenario_text, load_scenarios
 from mutasi_rules.service import Service, dataset_sha256
-from mutasi_rules.spreadsheet import workbook_bytes
+from mutasi_rules.explain.spreadsheet import workbook_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.canonical import canonical_json
+from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.cli import EXIT_OK, main
 from mutasi_rules.schemas import SCHEMAS, schema_for
 
@@ -37,8 +37,8 @@ def test_every_published_schema_is_registered():
 
 
 def test_result_json_round_trips_through_its_model():
-    from mutasi_rules.loading import load_dataset
-    from mutasi_rules.recommendation import RecommendationResult, recommend
+    from mutasi_rules.data.loading import load_dataset
+    from mutasi_rules.planning.recommendation import RecommendationResult, recommend
 
     dataset = load_dataset(Path(__file__).resolve().parent / "data" / "good" / "small.yaml")
     result = recommend(dataset)

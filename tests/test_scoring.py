@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from mutasi_rules.loading import load_dataset
-from mutasi_rules.recommendation import RunContext, prepare
-from mutasi_rules.scoring import Factor, ScoringSettings, gap_weight, profile_score, profile_total
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.planning.recommendation import RunContext, prepare
+from mutasi_rules.planning.scoring import Factor, ScoringSettings, gap_weight, profile_score, profile_total
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 
@@ -125,8 +125,8 @@ TYPED_TARGET = [(4, True), (3, False), (4, True), (4, True), (3, False), (5, Tru
 
 
 def _competency_profile(targets: list[tuple[int, bool]], ratings: list[int], **settings: object):
-    from mutasi_rules.models import Competency, CompetencyRequirement, ProfileFactor
-    from mutasi_rules.scoring import Aspect
+    from mutasi_rules.data.models import Competency, CompetencyRequirement, ProfileFactor
+    from mutasi_rules.planning.scoring import Aspect
 
     ctx = context()
     nip, target = pairs()[0]

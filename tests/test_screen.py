@@ -1,4 +1,4 @@
-"""The vectorised candidate screen (mutasi_rules.screen) against the rule engine.
+"""The vectorised candidate screen (mutasi_rules.rules.screen) against the rule engine.
 
 * Soundness on generated rules: whatever a hypothesis-generated block rule says, a pair
   the screen blocks is one the engine blocks (and, as every generated atom is one the
@@ -20,17 +20,17 @@ from engine_support import rule, ruleset
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules import generator
-from mutasi_rules.engine import RuleEngine
-from mutasi_rules.recommendation import (
+from mutasi_rules.data import generator
+from mutasi_rules.rules.engine import RuleEngine
+from mutasi_rules.planning.recommendation import (
     RecommendOptions,
     RunContext,
     _Run,
     pair_subject,
     prepare,
 )
-from mutasi_rules.rulesets import Effect
-from mutasi_rules.screen import PairScreen, _Chunk
+from mutasi_rules.rules.rulesets import Effect
+from mutasi_rules.rules.screen import PairScreen, _Chunk
 
 
 class Pairs:
@@ -190,7 +190,7 @@ def test_screen_and_engine_agree_on_the_bundled_rules_and_plugins(pairs: Pairs) 
 def test_small_chunks_give_the_same_answer(pairs: Pairs, monkeypatch: pytest.MonkeyPatch) -> None:
     screen = pairs.screen(pairs.ctx.rulesets)
     whole = screen.blocked(0, len(pairs.targets))
-    monkeypatch.setattr("mutasi_rules.screen.CHUNK_CELLS", len(pairs.pool) * 3)
+    monkeypatch.setattr("mutasi_rules.rules.screen.CHUNK_CELLS", len(pairs.pool) * 3)
     assert screen.chunk_size() == 3
     assert (np.concatenate([b for _, _, b in screen.chunks()], axis=1) == whole).all()
 

@@ -11,16 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules import recommendation
-from mutasi_rules.audit import AuditError
-from mutasi_rules.integrity import dataset_problems
-from mutasi_rules.loading import load_dataset, save_dataset, validate_dataset
-from mutasi_rules.models import Dataset
+from mutasi_rules.planning import recommendation
+from mutasi_rules.audit.log import AuditError
+from mutasi_rules.data.integrity import dataset_problems
+from mutasi_rules.data.loading import load_dataset, save_dataset, validate_dataset
+from mutasi_rules.data.models import Dataset
 from mutasi_rules.plugins.manager import PluginSettings
 from mutasi_rules.problems import InputError
-from mutasi_rules.recommendation import RecommendOptions, recommend
+from mutasi_rules.planning.recommendation import RecommendOptions, recommend
 from mutasi_rules.service import Service, dataset_sha256
-from mutasi_rules.whynot import UnknownSubject
+from mutasi_rules.planning.whynot import UnknownSubject
 
 SMALL = Path(__file__).resolve().parent / "data" / "good" / "small.yaml"
 NO_PLUGINS = RecommendOptions(use_plugins=False)
@@ -100,7 +100,7 @@ def test_recommend_records_the_decision_and_notifies_the_sinks_after(tmp_path, s
     plugin = tmp_path / "sink_plugin.py"
     db = tmp_path / "audit.sqlite"
     plugin.write_text(textwrap.dedent(f"""
-        from mutasi_rules.audit import AuditLog
+        from mutasi_rules.audit.log import AuditLog
 
         def mutasi_rules_decision_made(decision):
             with AuditLog({str(db)!r}, create=False) as log:  # already committed when the sink hears of it
@@ -130,7 +130,7 @@ def test_a_run_not_recorded_leaves_no_log(tmp_path, small):
 
 
 def test_a_failed_run_records_nothing(tmp_path, small, monkeypatch):
-    from mutasi_rules.engine import EngineError
+    from mutasi_rules.rules.engine import EngineError
 
     def failing(*args, **kwargs):
         raise EngineError("boom")

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from mutasi_rules.facts import elapsed_years, fact_schema
-from mutasi_rules.models import Golongan, parse_nip
+from mutasi_rules.data.facts import elapsed_years, fact_schema
+from mutasi_rules.data.models import Golongan, parse_nip
 
 
 def test_nip_parts():

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mutasi_rules.cellformats import neutralise_formula, restore_formula_text
+from mutasi_rules.data.cellformats import neutralise_formula, restore_formula_text
 from mutasi_rules.cli import EXIT_OK, EXIT_USAGE, main
-from mutasi_rules.generator import generate_dataset
-from mutasi_rules.loading import load_dataset, save_dataset
-from mutasi_rules.models import Dataset
-from mutasi_rules.spreadsheet import csv_text, plan_workbook
+from mutasi_rules.data.generator import generate_dataset
+from mutasi_rules.data.loading import load_dataset, save_dataset
+from mutasi_rules.data.models import Dataset
+from mutasi_rules.explain.spreadsheet import csv_text, plan_workbook
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"klik\")", "+62 811", "-2+3", "@SUM(A1:A9)", "=1+1"]
 
@@ -59,7 +59,7 @@ def test_plan_workbook_has_every_sheet_typed_and_frozen(example_run):
 
 
 def test_balance_sheet_lists_every_opd_with_the_workload(example_run):
-    from mutasi_rules.workload import figures_report
+    from mutasi_rules.analysis.workload import figures_report
 
     dataset, result = example_run
     workload = figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mutasi_rules import RecommendOptions, load_dataset
 from mutasi_rules.cli import main
 from mutasi_rules.service import Service
-from mutasi_rules.training_plan import batch_sizes, render_markdown, schedule, training_plan
+from mutasi_rules.planning.training_plan import batch_sizes, render_markdown, schedule, training_plan
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 AS_OF = dt.date(2026, 7, 1)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mutasi_rules.canonical import canonical_json
+from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, main
-from mutasi_rules.loading import validate_dataset
-from mutasi_rules.models import Dataset
+from mutasi_rules.data.loading import validate_dataset
+from mutasi_rules.data.models import Dataset
 
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad"

@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from mutasi_rules.access import read_config, revoke_key, write_config  # noqa: E402
-from mutasi_rules.loading import load_dataset, save_dataset  # noqa: E402
+from mutasi_rules.hosting.access import read_config, revoke_key, write_config  # noqa: E402
+from mutasi_rules.data.loading import load_dataset, save_dataset  # noqa: E402
 
 from test_http import Api, pontianak_zip  # noqa: E402
 

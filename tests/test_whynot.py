@@ -1,4 +1,4 @@
-"""Why-not queries and their counterfactuals (mutasi_rules.whynot, ``mutasi-rules why-not``).
+"""Why-not queries and their counterfactuals (mutasi_rules.planning.whynot, ``mutasi-rules why-not``).
 
 The central property: every counterfactual a report gives, applied to the facts by the test
 itself (its ``changes`` written into the display-form facts, and for time ones the facts
@@ -17,20 +17,20 @@ from typing import Any
 import pytest
 
 from mutasi_rules.cli import main
-from mutasi_rules.engine import RuleEngine
-from mutasi_rules.facts import (
+from mutasi_rules.rules.engine import RuleEngine
+from mutasi_rules.data.facts import (
     EmployeeScope,
     add_years,
     context_facts,
     employee_facts,
     fact_schema,
 )
-from mutasi_rules.language import parse
-from mutasi_rules.language.interpreter import evaluate
-from mutasi_rules.loading import validate_dataset
-from mutasi_rules.recommendation import RecommendOptions, RunContext, prepare
-from mutasi_rules.rulesets import default_rules_dir
-from mutasi_rules.whynot import (
+from mutasi_rules.rules.language import parse
+from mutasi_rules.rules.language.interpreter import evaluate
+from mutasi_rules.data.loading import validate_dataset
+from mutasi_rules.planning.recommendation import RecommendOptions, RunContext, prepare
+from mutasi_rules.rules.rulesets import default_rules_dir
+from mutasi_rules.planning.whynot import (
     UnknownSubject,
     WhyNot,
     WhyNotReport,
@@ -386,7 +386,7 @@ def test_cli_shows_plugin_vetoes(tmp_path, ctx, capsys):
     plugin.write_text('''
 from mutasi_rules.plugins import hookimpl
 from mutasi_rules.plugins.types import Veto
-from mutasi_rules.rulesets import Localized
+from mutasi_rules.rules.rulesets import Localized
 
 @hookimpl
 def mutasi_rules_veto_candidate(candidate, dataset, as_of):

@@ -28,12 +28,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings as hyp_settings, strategies as st
 
-from mutasi_rules.canonical import canonical_json
+from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.cli import EXIT_PROBLEMS, EXIT_USAGE, main
 from mutasi_rules.cli.workload import chart_units, positions_in, render_csv, render_table, write_chart
-from mutasi_rules.models import Dataset
+from mutasi_rules.data.models import Dataset
 from mutasi_rules.problems import InputError
-from mutasi_rules.workload import (
+from mutasi_rules.analysis.workload import (
     GradeBand,
     WorkloadCalculator,
     WorkloadSettings,
@@ -461,7 +461,7 @@ def test_cli_usage_and_input_errors(dataset: Dataset, tmp_path: Path, capsys: py
 
 @pytest.fixture(scope="module")
 def national_rules() -> list[Any]:
-    from mutasi_rules.rulesets import default_rules_dir, load_rulesets
+    from mutasi_rules.rules.rulesets import default_rules_dir, load_rulesets
 
     return load_rulesets([default_rules_dir()])
 
@@ -513,7 +513,7 @@ def test_labels_follow_a_bezetting_delta_and_the_date(dataset: Dataset, national
 def test_agency_rules_add_labels_and_missing_norms_are_reported(
     dataset: Dataset, national_rules: list[Any], tmp_path: Path
 ) -> None:
-    from mutasi_rules.rulesets import load_rulesets
+    from mutasi_rules.rules.rulesets import load_rulesets
 
     agency = tmp_path / "agency.yaml"
     agency.write_text(

@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from mutasi_rules.cellformats import deterministic_xlsx  # noqa: E402
+from mutasi_rules.data.cellformats import deterministic_xlsx  # noqa: E402
 
 OUT = ROOT / "examples" / "decision-tables" / "dinkes.xlsx"
 

@@ -22,7 +22,7 @@ from docx.shared import Cm, Pt
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from mutasi_rules.canonical import ZIP_EPOCH, canonical_zip  # noqa: E402
+from mutasi_rules.core.canonical import ZIP_EPOCH, canonical_zip  # noqa: E402
 
 OUT = ROOT / "mutasi_rules" / "templates" / "notice.docx"
 

@@ -32,8 +32,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn
 
-from .._version import __version__
-from ..errors import SUMMARIES, TEXT_PREFIXES, ExitCode, MutasiRulesError, UsageError, exit_code_of
+from mutasi_rules._version import __version__
+from mutasi_rules.errors import SUMMARIES, TEXT_PREFIXES, ExitCode, MutasiRulesError, UsageError, exit_code_of
 
 #: Set to 1 to see the traceback of an internal error (a bug) instead of only its message.
 ENV_TRACEBACK = "MUTASI_RULES_TRACEBACK"
@@ -65,7 +65,7 @@ COMMAND_MODULES = (
 
 def date_arg(text: str) -> dt.date:
     """argparse type for a calendar date written YYYY-MM-DD, within the plausible run dates."""
-    from ..models import PLAUSIBLE_RUN_DATES
+    from mutasi_rules.data.models import PLAUSIBLE_RUN_DATES
 
     try:
         day = dt.date.fromisoformat(text)
@@ -142,8 +142,8 @@ def report_failure(error: BaseException, as_json: bool, lang: str | None = None)
     """
     code = exit_code_of(error)
     if as_json:
-        from ..canonical import canonical_json
-        from ..problems import ErrorReport
+        from mutasi_rules.core.canonical import canonical_json
+        from mutasi_rules.problems import ErrorReport
 
         sys.stdout.write(canonical_json(ErrorReport.of(error).model_dump(mode="json"), indent=2) + "\n")
         sys.stdout.flush()
@@ -162,9 +162,9 @@ def report_failure(error: BaseException, as_json: bool, lang: str | None = None)
 
 def _localised_failure(error: BaseException, lang: str) -> str:
     """The failure as text in ``lang``: every problem located and translated, then what it means."""
-    from ..i18n import localized, translate_message, translator
-    from ..problems import InputError
-    from .validate import format_problem
+    from mutasi_rules.core.i18n import localized, translate_message, translator
+    from mutasi_rules.problems import InputError
+    from mutasi_rules.cli.validate import format_problem
 
     _ = translator(lang)
     if isinstance(error, InputError) and error.problems:

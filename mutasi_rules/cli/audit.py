@@ -11,12 +11,12 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
-from ..locations import ENV_AUDIT_DB, default_audit_path
-from . import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument, add_lang_argument
+from mutasi_rules.errors import UsageError
+from mutasi_rules.core.locations import ENV_AUDIT_DB, default_audit_path
+from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument, add_lang_argument
 
 if TYPE_CHECKING:
-    from ..audit import AuditLog
+    from mutasi_rules.audit.log import AuditLog
 
 DB_HELP = (f"the decision log (default: ${ENV_AUDIT_DB} if set, else mutasi-rules-audit.sqlite in your data folder, "
            "$XDG_DATA_HOME/mutasi-rules or ~/.local/share/mutasi-rules)")
@@ -84,19 +84,19 @@ def _path(args: argparse.Namespace) -> str:
 
 
 def _open(path: str) -> AuditLog:
-    from ..audit import AuditLog
+    from mutasi_rules.audit.log import AuditLog
 
     return AuditLog(path, create=False)
 
 
 def _emit(document: Any) -> None:
-    from ..canonical import canonical_json
+    from mutasi_rules.core.canonical import canonical_json
 
     sys.stdout.write(canonical_json(document.model_dump(mode="json"), indent=2) + "\n")
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from ..audit import AuditError, VerifyReport, verify_with_reviews
+    from mutasi_rules.audit.log import AuditError, VerifyReport, verify_with_reviews
 
     path = _path(args)
     if not os.path.exists(path):
@@ -109,11 +109,11 @@ def run_verify(args: argparse.Namespace) -> int:
         unreadable = error
         report = VerifyReport(ok=False, records=0, reason=f"the log cannot be read: {error}", problems=[str(error)])
     if args.format == "json":
-        from ..documents import AuditVerifyReport
+        from mutasi_rules.documents import AuditVerifyReport
 
         _emit(AuditVerifyReport.model_validate({**report.__dict__, "log": path}))
         return EXIT_OK if report.ok else EXIT_PROBLEMS
-    from ..i18n import translate_message, translator
+    from mutasi_rules.core.i18n import translate_message, translator
 
     _ = translator(args.lang)
     for warning in report.warnings:
@@ -138,7 +138,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from ..audit import AuditError, replay
+    from mutasi_rules.audit.log import AuditError, replay
 
     path = _path(args)
     with _open(path) as log:  # an AuditError (ReplayError included: a missing plugin) is a failure, exit 3
@@ -148,13 +148,13 @@ def run_replay(args: argparse.Namespace) -> int:
             raise UsageError(f"audit replay: {error}", code="audit.unknown_run") from error
         report = replay(log, args.run_id)
     if args.format == "json":
-        from ..documents import AuditReplayReport
+        from mutasi_rules.documents import AuditReplayReport
 
         _emit(AuditReplayReport(log=path, run_id=report.run_id, identical=report.identical,
                                 verifiable=report.verifiable, recorded_sha256=report.recorded_sha256,
                                 replayed_sha256=report.replayed_sha256, differences=list(report.differences)))
         return EXIT_OK if report.identical else EXIT_PROBLEMS
-    from ..i18n import translate_message, translator
+    from mutasi_rules.core.i18n import translate_message, translator
 
     _ = translator(args.lang)
     if report.identical:
@@ -174,13 +174,13 @@ def run_list(args: argparse.Namespace) -> int:
     with _open(path) as log:
         rows = list(log.summaries())
     if args.format == "json":
-        from ..documents import AuditList
+        from mutasi_rules.documents import AuditList
 
         _emit(AuditList.model_validate([r.as_dict() for r in rows]))
         return EXIT_OK
     from rich.console import Console
-    from ..escaping import DataTable
-    from ..i18n import translator
+    from mutasi_rules.core.escaping import DataTable
+    from mutasi_rules.core.i18n import translator
 
     _ = translator(args.lang)
     table = DataTable(title=_("{path}: {count} run(s)").format(path=path, count=len(rows)))

@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, add_format_argument, positive_int
-from .recommend import add_run_arguments, options_from
+from mutasi_rules.errors import UsageError
+from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, add_format_argument, positive_int
+from mutasi_rules.cli.recommend import add_run_arguments, options_from
 
 if TYPE_CHECKING:
-    from ..batch import RegionReport
+    from mutasi_rules.batch import RegionReport
 
 DEFAULT_OUT = "mutasi-rules-batch"
 
@@ -63,7 +63,7 @@ def _line(report: RegionReport) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..batch import discover_regions, run_batch
+    from mutasi_rules.batch import discover_regions, run_batch
 
     if args.max_moves is not None and args.max_moves < 0:
         raise UsageError("--max-moves must be 0 or more")

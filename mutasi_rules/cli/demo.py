@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import EXIT_OK, add_format_argument
+from mutasi_rules.cli import EXIT_OK, add_format_argument
 
 if TYPE_CHECKING:
-    from ..escaping import DataTable as Table
+    from mutasi_rules.core.escaping import DataTable as Table
 
-    from ..recommendation import RecommendationResult
+    from mutasi_rules.planning.recommendation import RecommendationResult
 
 DEFAULT_OUT = "out"
 AUDIT_FILE = "audit.sqlite"  # the demo's decision log, beside the plan files
@@ -43,10 +43,10 @@ def register(subparsers: Any) -> None:
 
 
 def workload_table(result: RecommendationResult, dataset: Any, lang: str = "id") -> Table:
-    from ..escaping import DataTable as Table
+    from mutasi_rules.core.escaping import DataTable as Table
 
-    from ..i18n import translator
-    from ..workload import figures_report
+    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.analysis.workload import figures_report
 
     _ = translator(lang)
     report = figures_report(dataset)
@@ -66,15 +66,15 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from ..atomic import write_bytes, write_text
-    from ..explain import render_markdown, render_table
-    from ..i18n import translator
-    from ..spreadsheet import plan_workbook
-    from ..workload import figures_report
-    from ..locations import bundled_example_dir
-    from ..recommendation import RecommendOptions
-    from .recommend import run_pipeline
-    from .validate import checked_dataset
+    from mutasi_rules.core.atomic import write_bytes, write_text
+    from mutasi_rules.explain.explanations import render_markdown, render_table
+    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.explain.spreadsheet import plan_workbook
+    from mutasi_rules.analysis.workload import figures_report
+    from mutasi_rules.core.locations import bundled_example_dir
+    from mutasi_rules.planning.recommendation import RecommendOptions
+    from mutasi_rules.cli.recommend import run_pipeline
+    from mutasi_rules.cli.validate import checked_dataset
 
     _ = translator(args.lang)
     as_json = args.format == "json"

@@ -1,6 +1,6 @@
 """``mutasi-rules explain RUN_ID``: why a recorded run moved whom, letters to the people moved, a report.
 
-The run comes from the decision log (:mod:`mutasi_rules.audit`), or from a result file
+The run comes from the decision log (:mod:`mutasi_rules.audit.log`), or from a result file
 written by ``mutasi-rules recommend --format json`` (``--result FILE``). Nothing is
 recomputed: what is shown is what was recorded. The recorded dataset is read only to ask
 the plugins for each employee's contact office (notices) and to chart the OPDs the plan
@@ -14,21 +14,21 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
-from ..locations import default_audit_path
-from . import EXIT_OK, add_format_argument
-from .audit import DB_HELP
-from .settings import add_settings_argument, region_from_args
+from mutasi_rules.errors import UsageError
+from mutasi_rules.core.locations import default_audit_path
+from mutasi_rules.cli import EXIT_OK, add_format_argument
+from mutasi_rules.cli.audit import DB_HELP
+from mutasi_rules.cli.settings import add_settings_argument, region_from_args
 
 #: notices.NoticeSettings().objection_days (a test pins it); written here so --help loads no notices code.
 DEFAULT_OBJECTION_DAYS = 14
 
 if TYPE_CHECKING:
-    from ..audit import DecisionRecord
-    from ..explain import Lang
-    from ..models import Dataset
-    from ..plugins.manager import PluginManager
-    from ..recommendation import RecommendationResult
+    from mutasi_rules.audit.log import DecisionRecord
+    from mutasi_rules.explain.explanations import Lang
+    from mutasi_rules.data.models import Dataset
+    from mutasi_rules.plugins.manager import PluginManager
+    from mutasi_rules.planning.recommendation import RecommendationResult
 
 
 def register(subparsers: Any) -> None:
@@ -89,9 +89,9 @@ class _Source:
         self.record_hash = record.record_hash if record is not None else None
 
     def dataset(self) -> Dataset | None:
-        from ..audit import AuditError
-        from ..problems import InputError
-        from .validate import checked_dataset
+        from mutasi_rules.audit.log import AuditError
+        from mutasi_rules.problems import InputError
+        from mutasi_rules.cli.validate import checked_dataset
 
         if self.record is not None:
             try:
@@ -104,8 +104,8 @@ class _Source:
 
     def plugins(self) -> PluginManager | None:
         """The recorded plugins (for contact offices); None, with a note, when they cannot be loaded."""
-        from ..audit import ReplayError, replay_plugins
-        from ..plugins.manager import PluginError, load_plugins
+        from mutasi_rules.audit.log import ReplayError, replay_plugins
+        from mutasi_rules.plugins.manager import PluginError, load_plugins
 
         options = self.result.run.options
         if not options.use_plugins:
@@ -125,9 +125,9 @@ def _load(args: argparse.Namespace) -> _Source:
     """The run to explain. A run or result that cannot be found or read is bad input (exit code 1)."""
     from pydantic import ValidationError
 
-    from ..audit import AuditError, TamperedLogError, open_verified_record
-    from ..problems import InputError
-    from ..recommendation import RecommendationResult
+    from mutasi_rules.audit.log import AuditError, TamperedLogError, open_verified_record
+    from mutasi_rules.problems import InputError
+    from mutasi_rules.planning.recommendation import RecommendationResult
 
     if (args.run_id is None) == (args.result is None):
         raise UsageError("give either RUN_ID (a logged run) or --result FILE")
@@ -159,13 +159,13 @@ def _load(args: argparse.Namespace) -> _Source:
 
 
 def _explanation(source: _Source, args: argparse.Namespace) -> str:
-    from ..explain import explain_employee, explain_result, explanation_json
+    from mutasi_rules.explain.explanations import explain_employee, explain_result, explanation_json
 
     fmt = args.format or "text"
     lang: Lang = args.lang
     if fmt == "json":
-        from ..canonical import canonical_json
-        from ..documents import Explanation
+        from mutasi_rules.core.canonical import canonical_json
+        from mutasi_rules.documents import Explanation
 
         data = explanation_json(source.result, nip=args.employee, lang=lang, run_id=source.run_id)
         Explanation.model_validate(data)  # the published schema describes exactly this document
@@ -177,23 +177,23 @@ def _explanation(source: _Source, args: argparse.Namespace) -> str:
 
 
 def _write_training_plan(result: RecommendationResult, path: str, lang: str) -> None:
-    from ..atomic import write_text
-    from ..service import Service
+    from mutasi_rules.core.atomic import write_text
+    from mutasi_rules.service import Service
 
     plan = Service.training_plan(result)
     suffix = Path(path).suffix.lower()
     if suffix == ".json":
-        from ..canonical import canonical_json
+        from mutasi_rules.core.canonical import canonical_json
 
         write_text(path, canonical_json(plan, indent=2) + "\n")
     elif suffix == ".xlsx":
-        from ..atomic import write_bytes
-        from ..spreadsheet import workbook_bytes
-        from ..training_plan import xlsx_sheets
+        from mutasi_rules.core.atomic import write_bytes
+        from mutasi_rules.explain.spreadsheet import workbook_bytes
+        from mutasi_rules.planning.training_plan import xlsx_sheets
 
         write_bytes(path, workbook_bytes(xlsx_sheets(plan)))
     else:
-        from ..training_plan import render_markdown
+        from mutasi_rules.planning.training_plan import render_markdown
 
         write_text(path, render_markdown(plan, lang))
     print(f"training plan written to {path}: {len(plan.trainings)} training(s), {plan.participants_total} "
@@ -201,10 +201,10 @@ def _write_training_plan(result: RecommendationResult, path: str, lang: str) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atomic import check_output_path, write_text
-    from ..i18n import translator
-    from ..notices import NoticeSettings, check_notice_folder, plugin_contacts, write_notices
-    from ..report import check_report_path
+    from mutasi_rules.core.atomic import check_output_path, write_text
+    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.explain.notices import NoticeSettings, check_notice_folder, plugin_contacts, write_notices
+    from mutasi_rules.explain.report import check_report_path
 
     _ = translator(args.lang)
     if args.objection_days is not None and args.objection_days < 1:
@@ -238,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
         contacts = plugin_contacts(plugins, dataset) if plugins is not None and dataset is not None else None
         langs: tuple[Lang, ...] = ("id", "en") if args.notice_lang == "both" else (args.notice_lang,)
         if args.notice_format == "docx":
-            from ..notice_docx import write_docx_notices
+            from mutasi_rules.explain.notice_docx import write_docx_notices
 
             paths = write_docx_notices(result, args.notices, langs=langs, contacts=contacts, region=region,
                                        objection_days=args.objection_days, run_id=source.run_id,
@@ -248,8 +248,8 @@ def run(args: argparse.Namespace) -> int:
                                   settings=settings, run_id=source.run_id, record_hash=source.record_hash)
         print(_("{count} notice(s) written to {path}").format(count=len(paths), path=args.notices), file=sys.stderr)
     if args.report is not None:
-        from ..report import write_report
-        from ..workload import figures_report
+        from mutasi_rules.explain.report import write_report
+        from mutasi_rules.analysis.workload import figures_report
 
         workload = (figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
                     if dataset is not None else None)

@@ -19,11 +19,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
-from . import EXIT_OK, add_lang_argument, date_arg, positive_int
+from mutasi_rules.errors import UsageError
+from mutasi_rules.cli import EXIT_OK, add_lang_argument, date_arg, positive_int
 
 if TYPE_CHECKING:
-    from ..models import Dataset
+    from mutasi_rules.data.models import Dataset
 
 # The same values as generator.MIN_EMPLOYEES and loading.FORMATS (a test pins that), written
 # here so that --help does not import the generator and the loaders.
@@ -105,7 +105,7 @@ def is_directory_output(target: Path, fmt: str) -> bool:
 
 def write(dataset: Dataset, target: Path, fmt: str, csv_dialect: str = "standard") -> None:
     """Save atomically: documents via ``save_dataset``; a new directory via a renamed sibling."""
-    from ..loading import save_dataset
+    from mutasi_rules.data.loading import save_dataset
 
     if not is_directory_output(target, fmt) or target.exists():
         save_dataset(dataset, target, fmt, csv_dialect=csv_dialect)
@@ -128,7 +128,7 @@ def _umask() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..i18n import translator
+    from mutasi_rules.core.i18n import translator
 
     if args.regions is not None or args.employees_total is not None:
         return run_regions(args)
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         kind = "directory" if wants_directory else "file"
         raise UsageError(f"mutasi-rules generate: {target} exists and is not a {kind}, which --format "
                          f"{args.format} writes", code="usage.output_kind")
-    from ..generator import generate_dataset
+    from mutasi_rules.data.generator import generate_dataset
 
     employees = args.employees if args.employees is not None else DEFAULT_EMPLOYEES
 
@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_regions(args: argparse.Namespace) -> int:
     """``--regions N --employees-total M``: one dataset per region under ``--out``, written one at a time."""
-    from ..i18n import translator
+    from mutasi_rules.core.i18n import translator
 
     if args.regions is None or args.employees_total is None:
         raise UsageError("mutasi-rules generate: --regions and --employees-total go together")
@@ -175,7 +175,7 @@ def run_regions(args: argparse.Namespace) -> int:
     root = Path(args.out)
     if root.exists() and not root.is_dir():
         raise UsageError(f"mutasi-rules generate: {root} exists and is not a directory", code="usage.output_kind")
-    from ..generator import generate_regions, region_sizes
+    from mutasi_rules.data.generator import generate_regions, region_sizes
 
     try:
         region_sizes(args.regions, args.employees_total, args.seed)

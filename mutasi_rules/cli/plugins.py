@@ -11,11 +11,11 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
-from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_format_argument, add_lang_argument
+from mutasi_rules.errors import UsageError
+from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_format_argument, add_lang_argument
 
 if TYPE_CHECKING:
-    from ..plugins import PluginSettings
+    from mutasi_rules.plugins import PluginSettings
 
 # The same as plugins.manager.ENV_DISABLE (a test pins it); written here so --help loads no plugin code.
 ENV_DISABLE = "MUTASI_RULES_DISABLE_PLUGINS"
@@ -68,8 +68,8 @@ def parse_plugin_option(text: str) -> tuple[str, str, Any]:
     """
     import yaml
 
-    from .. import limits
-    from ..problems import shorten
+    from mutasi_rules.core import limits
+    from mutasi_rules.problems import shorten
 
     name, sep, rest = text.partition(":")
     key, eq, raw = rest.partition("=")
@@ -87,7 +87,7 @@ def parse_plugin_option(text: str) -> tuple[str, str, Any]:
 
 def settings_from_args(args: argparse.Namespace) -> PluginSettings:
     """The :class:`PluginSettings` of the parsed plugin options (raises UsageError on a bad option)."""
-    from ..plugins import PluginSettings
+    from mutasi_rules.plugins import PluginSettings
 
     options: dict[str, dict[str, Any]] = {}
     for text in getattr(args, "plugin_options", []):
@@ -120,7 +120,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ..plugins import PluginManager
+    from mutasi_rules.plugins import PluginManager
 
     settings = settings_from_args(args)
     # Listing shows broken plugins rather than stopping at the first; a conflict (e.g. two
@@ -129,8 +129,8 @@ def run_list(args: argparse.Namespace) -> int:
     manager.load()
     plugins = manager.list_plugins()
     if args.format == "json":
-        from ..canonical import canonical_json
-        from ..documents import PluginList
+        from mutasi_rules.core.canonical import canonical_json
+        from mutasi_rules.documents import PluginList
 
         print(canonical_json(PluginList.of(plugins).model_dump(mode="json"), indent=2))
     else:
@@ -140,8 +140,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _print_table(plugins: list[Any], lang: str) -> None:
     from rich.console import Console
-    from ..escaping import DataTable as Table
-    from ..i18n import translate_message, translator
+    from mutasi_rules.core.escaping import DataTable as Table
+    from mutasi_rules.core.i18n import translate_message, translator
 
     _ = translator(lang)
     console = Console(width=160, highlight=False, soft_wrap=True)

@@ -15,16 +15,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..locations import ENV_AUDIT_DB
-from . import EXIT_OK, add_format_argument, date_arg
-from .audit import add_audit_arguments
-from .plugins import add_plugin_arguments, settings_from_args
-from .validate import STDIN
+from mutasi_rules.core.locations import ENV_AUDIT_DB
+from mutasi_rules.cli import EXIT_OK, add_format_argument, date_arg
+from mutasi_rules.cli.audit import add_audit_arguments
+from mutasi_rules.cli.plugins import add_plugin_arguments, settings_from_args
+from mutasi_rules.cli.validate import STDIN
 
 if TYPE_CHECKING:
-    from ..models import Dataset
-    from ..recommendation import RecommendationResult, RecommendOptions
-    from ..service import RunOutcome
+    from mutasi_rules.data.models import Dataset
+    from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions
+    from mutasi_rules.service import RunOutcome
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,8 +45,8 @@ def _options_file(path: Path) -> RecommendOptions:
     """``--options FILE``: every problem in it is reported with its field (exit code 1)."""
     from pydantic import ValidationError
 
-    from ..problems import InputError, Problem
-    from ..recommendation import RecommendOptions
+    from mutasi_rules.problems import InputError, Problem
+    from mutasi_rules.planning.recommendation import RecommendOptions
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -64,7 +64,7 @@ def _options_file(path: Path) -> RecommendOptions:
 
 def options_from(args: argparse.Namespace, **extra: Any) -> RecommendOptions:
     """The run's options: ``--options FILE`` if given, overridden by every option given on the command line."""
-    from ..recommendation import RecommendOptions
+    from mutasi_rules.planning.recommendation import RecommendOptions
 
     base = _options_file(args.options) if getattr(args, "options", None) else RecommendOptions()
     update: dict[str, Any] = {key: value for key, value in extra.items() if value is not None}
@@ -112,7 +112,7 @@ def progress_reporter(enabled: bool, lang: str = "id") -> Iterator[Callable[[str
         return
     from rich.console import Console
 
-    from ..i18n import translator
+    from mutasi_rules.core.i18n import translator
 
     _ = translator(lang)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -133,9 +133,9 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os
                  *, record: bool = True, lang: str = "id") -> RunOutcome:
     """Run and record through the service, with a progress bar on a terminal; failures raise
     (cli.main reports them). Recorded before any output: a decision that is shown has been recorded."""
-    from ..audit import AuditError
-    from ..i18n import translator
-    from ..service import Service
+    from mutasi_rules.audit.log import AuditError
+    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.service import Service
 
     service = Service(audit_db)
     try:
@@ -154,8 +154,8 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os
 
 def check_run_dates(dataset: Dataset, options: RecommendOptions) -> None:
     """Refuse --as-of / --plan-date that make no sense for this dataset: a :class:`UsageError` naming each."""
-    from ..errors import UsageError
-    from ..recommendation import run_date_problems
+    from mutasi_rules.errors import UsageError
+    from mutasi_rules.planning.recommendation import run_date_problems
 
     problems = run_date_problems(dataset, options).errors
     if problems:
@@ -166,7 +166,7 @@ def check_run_dates(dataset: Dataset, options: RecommendOptions) -> None:
 def render(result: RecommendationResult, fmt: str, lang: str) -> str:
     if fmt == "json":  # what programs ask for: no renderer (rich, explanations) is imported
         return result.to_json(indent=2) + "\n"
-    from ..explain import render_markdown, render_table
+    from mutasi_rules.explain.explanations import render_markdown, render_table
 
     if fmt == "md":
         return render_markdown(result, lang)  # type: ignore[arg-type]
@@ -180,10 +180,10 @@ def render(result: RecommendationResult, fmt: str, lang: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atomic import check_output_path, write_bytes, write_text
-    from ..errors import UsageError
-    from ..i18n import translator
-    from .validate import checked_dataset, stdin_dataset
+    from mutasi_rules.core.atomic import check_output_path, write_bytes, write_text
+    from mutasi_rules.errors import UsageError
+    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.cli.validate import checked_dataset, stdin_dataset
 
     _ = translator(args.lang)
     if args.format == "xlsx" and not args.out:
@@ -198,8 +198,8 @@ def run(args: argparse.Namespace) -> int:
     check_run_dates(dataset, options)
     result = run_pipeline(dataset, options, args.audit_db, record=not args.no_audit, lang=args.lang).result
     if args.format == "xlsx":
-        from ..spreadsheet import plan_workbook
-        from ..workload import figures_report
+        from mutasi_rules.explain.spreadsheet import plan_workbook
+        from mutasi_rules.analysis.workload import figures_report
 
         workload = figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
         write_bytes(args.out, plan_workbook(result, args.lang, workload))

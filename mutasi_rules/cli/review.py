@@ -11,11 +11,11 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import EXIT_OK, add_format_argument
-from .audit import DB_HELP
+from mutasi_rules.cli import EXIT_OK, add_format_argument
+from mutasi_rules.cli.audit import DB_HELP
 
 if TYPE_CHECKING:
-    from ..diff import RunDiff
+    from mutasi_rules.planning.diff import RunDiff
 
 
 def register(subparsers: Any) -> None:
@@ -62,7 +62,7 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _emit(text: str, out: str | None, what: str) -> None:
     if out:
-        from ..atomic import write_text
+        from mutasi_rules.core.atomic import write_text
 
         write_text(out, text)
         print(f"{what} written to {out}", file=sys.stderr)
@@ -71,9 +71,9 @@ def _emit(text: str, out: str | None, what: str) -> None:
 
 
 def run_review(args: argparse.Namespace) -> int:
-    from ..canonical import canonical_json
-    from ..review import read_decisions
-    from ..service import Service
+    from mutasi_rules.core.canonical import canonical_json
+    from mutasi_rules.planning.review import read_decisions
+    from mutasi_rules.service import Service
 
     service = Service(args.audit_db)
     record = service.review(args.run_id, read_decisions(args.decisions), origin=args.decisions)
@@ -91,8 +91,8 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def run_replan(args: argparse.Namespace) -> int:
-    from ..service import Service
-    from .recommend import progress_reporter, render
+    from mutasi_rules.service import Service
+    from mutasi_rules.cli.recommend import progress_reporter, render
 
     service = Service(args.audit_db)
     with progress_reporter(sys.stderr.isatty()) as progress:
@@ -105,13 +105,13 @@ def run_replan(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from ..service import Service
+    from mutasi_rules.service import Service
 
     diff = Service(args.audit_db).diff(args.run_a, args.run_b)
     if args.format == "json":
         text = diff.model_dump_json(indent=2) + "\n"
     elif args.format == "md":
-        from ..diff import diff_markdown
+        from mutasi_rules.planning.diff import diff_markdown
 
         text = diff_markdown(diff, args.lang)
     else:

@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument, add_lang_argument
-from .plugins import add_plugin_arguments, settings_from_args
+from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument, add_lang_argument
+from mutasi_rules.cli.plugins import add_plugin_arguments, settings_from_args
 
 if TYPE_CHECKING:
-    from ..escaping import DataTable as Table
+    from mutasi_rules.core.escaping import DataTable as Table
 
-    from ..facts import ExtensionAttribute
-    from ..problems import Problem
-    from ..rulesets import LoadedRuleSet
+    from mutasi_rules.data.facts import ExtensionAttribute
+    from mutasi_rules.problems import Problem
+    from mutasi_rules.rules.rulesets import LoadedRuleSet
 
 
 def register(subparsers: Any) -> None:
@@ -65,7 +65,7 @@ def _extensions(args: argparse.Namespace) -> list[ExtensionAttribute]:
     """The fact attributes the enabled plugins declare (installed ones and --plugin)."""
     if args.no_plugins:
         return []
-    from ..plugins.manager import load_plugins
+    from mutasi_rules.plugins.manager import load_plugins
 
     return load_plugins(settings_from_args(args)).fact_attributes()
 
@@ -97,7 +97,7 @@ def format_problem(problem: Problem, cache: dict[str, list[str] | None] | None =
 
     In ``lang``: the severity and the message from the catalogue (a message it does not know as recorded).
     """
-    from ..i18n import translate_message, translator
+    from mutasi_rules.core.i18n import translate_message, translator
 
     _ = translator(lang)
     cache = {} if cache is None else cache
@@ -127,7 +127,7 @@ def format_problem(problem: Problem, cache: dict[str, list[str] | None] | None =
 
 
 def _validity(loaded: LoadedRuleSet, lang: str) -> str:
-    from ..i18n import translator
+    from mutasi_rules.core.i18n import translator
 
     r = loaded.ruleset
     until = r.effective_until.isoformat() if r.effective_until else translator(lang)("open")
@@ -135,11 +135,11 @@ def _validity(loaded: LoadedRuleSet, lang: str) -> str:
 
 
 def _summary_table(loaded: Sequence[LoadedRuleSet], lang: str) -> Table:
-    from ..escaping import DataTable as Table
-    from ..i18n import translator
+    from mutasi_rules.core.escaping import DataTable as Table
+    from mutasi_rules.core.i18n import translator
 
-    from ..documents import rule_effects
-    from ..rulesets import EFFECTS, Effect
+    from mutasi_rules.documents import rule_effects
+    from mutasi_rules.rules.rulesets import EFFECTS, Effect
 
     _ = translator(lang)
     table = Table(title=_("Rule sets"), show_lines=False)
@@ -163,15 +163,15 @@ def _print_problems(problems: Sequence[Problem], out: Any, lang: str) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..i18n import translator
-    from ..rulesets import collect_rulesets
+    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.rules.rulesets import collect_rulesets
 
     extensions = _extensions(args)
     loaded, problems = collect_rulesets(args.paths, extensions=extensions)
     errors = problems.errors
     if args.format == "json":
-        from ..canonical import canonical_json
-        from ..documents import RuleCheckReport
+        from mutasi_rules.core.canonical import canonical_json
+        from mutasi_rules.documents import RuleCheckReport
 
         data = RuleCheckReport.of(loaded, list(problems)).model_dump(mode="json")
         data["problems"] = [p.model_dump(mode="json", exclude_none=True) for p in problems]  # only what is known
@@ -192,10 +192,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
-    from ..i18n import translate_message, translator
-    from ..problems import InputError, Problems
-    from ..rulesets import collect_rulesets
-    from ..ruletests import RuleTestReport, find_test_inputs, run_rule_tests
+    from mutasi_rules.core.i18n import translate_message, translator
+    from mutasi_rules.problems import InputError, Problems
+    from mutasi_rules.rules.rulesets import collect_rulesets
+    from mutasi_rules.rules.ruletests import RuleTestReport, find_test_inputs, run_rule_tests
 
     extensions = _extensions(args)
     problems = Problems()
@@ -211,8 +211,8 @@ def run_test(args: argparse.Namespace) -> int:
         except InputError as exc:
             problems.extend(exc.problems)
     if args.format == "json":
-        from ..canonical import canonical_json
-        from ..documents import RuleTestSummary
+        from mutasi_rules.core.canonical import canonical_json
+        from mutasi_rules.documents import RuleTestSummary
 
         summary = RuleTestSummary.of(report, list(problems))
         data = summary.model_dump(mode="json")

@@ -6,12 +6,12 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
-from . import EXIT_OK, add_format_argument
-from .recommend import add_run_arguments, options_from, progress_reporter
+from mutasi_rules.errors import UsageError
+from mutasi_rules.cli import EXIT_OK, add_format_argument
+from mutasi_rules.cli.recommend import add_run_arguments, options_from, progress_reporter
 
 if TYPE_CHECKING:
-    from ..comparison import ScenarioReport
+    from mutasi_rules.planning.comparison import ScenarioReport
 
 
 def register(subparsers: Any) -> None:
@@ -41,7 +41,7 @@ def render_table(report: ScenarioReport, lang: str) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    from ..i18n import translate_message, translator
+    from mutasi_rules.core.i18n import translate_message, translator
 
     _ = translator(lang)
     console = Console(record=True, width=160, file=io.StringIO())
@@ -90,12 +90,12 @@ def render_table(report: ScenarioReport, lang: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atomic import write_text
-    from ..comparison import render_markdown, xlsx_sheets
-    from ..i18n import translator
-    from ..scenario import load_scenarios
-    from ..service import Service
-    from .validate import checked_dataset, read_all
+    from mutasi_rules.core.atomic import write_text
+    from mutasi_rules.planning.comparison import render_markdown, xlsx_sheets
+    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.data.scenario import load_scenarios
+    from mutasi_rules.service import Service
+    from mutasi_rules.cli.validate import checked_dataset, read_all
 
     if args.format == "xlsx" and not args.out:
         raise UsageError("--format xlsx needs --out FILE.xlsx")
@@ -107,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
     with progress_reporter(sys.stderr.isatty(), args.lang) as progress:
         report = Service().scenarios(dataset, scenarios, options, progress=progress)
     if args.format == "xlsx":
-        from ..atomic import write_bytes
-        from ..spreadsheet import workbook_bytes
+        from mutasi_rules.core.atomic import write_bytes
+        from mutasi_rules.explain.spreadsheet import workbook_bytes
 
         write_bytes(args.out, workbook_bytes(xlsx_sheets(report)))
         print(translator(args.lang)("{count} scenario(s) written to {path}").format(

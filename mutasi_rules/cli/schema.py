@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from ..schemas import SCHEMAS
-from . import EXIT_OK, add_format_argument, add_lang_argument
+from mutasi_rules.schemas import SCHEMAS
+from mutasi_rules.cli import EXIT_OK, add_format_argument, add_lang_argument
 
 
 def register(subparsers: Any) -> None:
@@ -25,13 +25,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atomic import write_text
-    from ..canonical import canonical_json
-    from ..schemas import schema_for
+    from mutasi_rules.core.atomic import write_text
+    from mutasi_rules.core.canonical import canonical_json
+    from mutasi_rules.schemas import schema_for
 
     text = canonical_json(schema_for(args.target), indent=2) + "\n"
     if args.out:
-        from ..i18n import translator
+        from mutasi_rules.core.i18n import translator
 
         write_text(args.out, text)
         print(translator(args.lang)("JSON Schema of {target} written to {path}").format(target=args.target,

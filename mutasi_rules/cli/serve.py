@@ -16,15 +16,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MutasiRulesError, UsageError
-from . import EXIT_OK, EXIT_USAGE, add_format_argument
+from mutasi_rules.errors import MutasiRulesError, UsageError
+from mutasi_rules.cli import EXIT_OK, EXIT_USAGE, add_format_argument
 
 if TYPE_CHECKING:
-    from ..access import ServiceConfig
+    from mutasi_rules.hosting.access import ServiceConfig
 
-ROLES = ("analyst", "auditor", "agency", "admin")  # mutasi_rules.access.Role, without importing pydantic here
+ROLES = ("analyst", "auditor", "agency", "admin")  # mutasi_rules.hosting.access.Role, without importing pydantic here
 
-ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"  # mutasi_rules.access.ENV_CONFIG (not imported: start-up stays cheap)
+ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"  # mutasi_rules.hosting.access.ENV_CONFIG (not imported: start-up stays cheap)
 DEFAULT_CONFIG = "mutasi-rules-service.yaml"
 CONFIG_HELP = f"service configuration file (default: ${ENV_CONFIG} if set, else ./{DEFAULT_CONFIG})"
 
@@ -85,13 +85,13 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _read(path: Path, *, missing_ok: bool) -> ServiceConfig:
-    from ..access import read_config
+    from mutasi_rules.hosting.access import read_config
 
     return read_config(path, missing_ok=missing_ok)  # InputError naming the file, field and value
 
 
 def _emit(document: object) -> None:
-    from ..canonical import canonical_json
+    from mutasi_rules.core.canonical import canonical_json
 
     sys.stdout.write(canonical_json(document, indent=2) + "\n")
 
@@ -101,7 +101,7 @@ def _now() -> dt.datetime:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from ..access import Role, add_key, write_config
+    from mutasi_rules.hosting.access import Role, add_key, write_config
 
     path = config_path(args)
     try:
@@ -138,8 +138,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    from ..access import revoke_key, write_config
-    from ..problems import InputError
+    from mutasi_rules.hosting.access import revoke_key, write_config
+    from mutasi_rules.problems import InputError
 
     path = config_path(args)
     try:
@@ -174,8 +174,8 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from ..hosted import HostedService
-        from ..http import create_app
+        from mutasi_rules.hosting.hosted import HostedService
+        from mutasi_rules.http import create_app
     except ModuleNotFoundError as error:
         raise MissingExtra(f"the HTTP service needs the 'service' extra: pip install 'mutasi-rules[service]' "
                            f"({error.name} is missing)") from error

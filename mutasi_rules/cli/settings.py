@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..settings import RegionSettings
+    from mutasi_rules.core.settings import RegionSettings
 
 
 def add_settings_argument(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def add_settings_argument(parser: argparse.ArgumentParser) -> None:
 
 def region_from_args(args: argparse.Namespace) -> RegionSettings:
     """The settings named by ``--settings`` (neutral defaults without it); raises InputError when unreadable."""
-    from ..settings import RegionSettings, load_settings
+    from mutasi_rules.core.settings import RegionSettings, load_settings
 
     path = getattr(args, "settings", None)
     return RegionSettings() if path is None else load_settings(path)

@@ -9,11 +9,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import EXIT_OK, EXIT_PROBLEMS, add_format_argument
+from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, add_format_argument
 
 if TYPE_CHECKING:
-    from ..models import Dataset
-    from ..problems import Problem, Problems
+    from mutasi_rules.data.models import Dataset
+    from mutasi_rules.problems import Problem, Problems
 
 
 def register(subparsers: Any) -> None:
@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
 
 def format_problem(problem: Problem, lang: str = "id") -> str:
     """``file:row: field: message (value)``: one line per problem, as the user can locate it, in ``lang``."""
-    from ..i18n import translate_message, translator
+    from mutasi_rules.core.i18n import translate_message, translator
 
     _ = translator(lang)
     where = problem.file or "<input>"
@@ -59,7 +59,7 @@ def format_problem(problem: Problem, lang: str = "id") -> str:
 
 def _translate_record(record: str, lang: str) -> str:
     """``row 7`` / ``sheet employees row 7`` in ``lang`` (sheet names are data and stay)."""
-    from ..i18n import translator
+    from mutasi_rules.core.i18n import translator
 
     _ = translator(lang)
     return re.sub(r"\b(sheet|row)\b", lambda m: _(m.group(1)), record)
@@ -74,8 +74,8 @@ def read_stdin_dataset() -> tuple[Dataset | None, Problems]:
     import tempfile
     from pathlib import Path
 
-    from ..problems import Problems
-    from ..service import Service
+    from mutasi_rules.problems import Problems
+    from mutasi_rules.service import Service
 
     text = sys.stdin.read()
     with tempfile.TemporaryDirectory(prefix="mutasi-rules-stdin-") as folder:
@@ -88,7 +88,7 @@ def read_stdin_dataset() -> tuple[Dataset | None, Problems]:
 
 def stdin_dataset(consequence: str) -> Dataset:
     """The dataset on standard input; raises :class:`InputError` with every error if it has any."""
-    from ..problems import InputError
+    from mutasi_rules.problems import InputError
 
     dataset, problems = read_stdin_dataset()
     if dataset is None:
@@ -98,8 +98,8 @@ def stdin_dataset(consequence: str) -> Dataset:
 
 def checked_dataset(path: str, consequence: str) -> Dataset:
     """The dataset at ``path``; raises :class:`InputError` with every error (and ``consequence``) if it has any."""
-    from ..problems import InputError
-    from ..service import Service
+    from mutasi_rules.problems import InputError
+    from mutasi_rules.service import Service
 
     dataset, problems = Service.read_dataset(path)
     if dataset is None:
@@ -112,7 +112,7 @@ def read_all(*readers: Callable[[], Any]) -> list[Any]:
 
     Each input is read before any is reported, so one run lists every problem of every file.
     """
-    from ..problems import InputError
+    from mutasi_rules.problems import InputError
 
     values, failures = [], []
     for reader in readers:
@@ -138,7 +138,7 @@ def summary(dataset: Dataset | None, problems: Problems) -> dict[str, int | None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..loading import validate_dataset
+    from mutasi_rules.data.loading import validate_dataset
 
     if args.dataset == STDIN:
         dataset, problems = read_stdin_dataset()
@@ -151,9 +151,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(counts, sort_keys=True), file=sys.stderr)
     else:
         from rich.console import Console
-        from ..escaping import DataTable as Table
+        from mutasi_rules.core.escaping import DataTable as Table
 
-        from ..i18n import translator
+        from mutasi_rules.core.i18n import translator
 
         _ = translator(args.lang)
         for problem in problems:

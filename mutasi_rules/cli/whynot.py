@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from . import EXIT_OK, add_format_argument
-from .recommend import add_run_arguments, options_from
-from .validate import STDIN
+from mutasi_rules.cli import EXIT_OK, add_format_argument
+from mutasi_rules.cli.recommend import add_run_arguments, options_from
+from mutasi_rules.cli.validate import STDIN
 
 
 def register(subparsers: Any) -> None:
@@ -30,10 +30,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..service import Service
-    from ..whynot import UnknownSubject, render_report
-    from .recommend import check_run_dates
-    from .validate import checked_dataset, stdin_dataset
+    from mutasi_rules.service import Service
+    from mutasi_rules.planning.whynot import UnknownSubject, render_report
+    from mutasi_rules.cli.recommend import check_run_dates
+    from mutasi_rules.cli.validate import checked_dataset, stdin_dataset
 
     options = options_from(args)
     dataset = (stdin_dataset("no query answered") if args.dataset == STDIN

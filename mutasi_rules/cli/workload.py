@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
-from . import EXIT_OK, add_format_argument, date_arg
-from .validate import read_all
+from mutasi_rules.errors import UsageError
+from mutasi_rules.cli import EXIT_OK, add_format_argument, date_arg
+from mutasi_rules.cli.validate import read_all
 
 if TYPE_CHECKING:
-    from ..workload import PositionWorkload, UnitWorkload, WorkloadReport, WorkloadSettings
+    from mutasi_rules.analysis.workload import PositionWorkload, UnitWorkload, WorkloadReport, WorkloadSettings
 
 CSV_COLUMNS = (
     "position_id",
@@ -104,10 +104,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("several datasets are compared with --trend")
     args.dataset = args.dataset[0]
 
-    from .. import atomic
-    from ..loading import load_dataset
-    from ..rulesets import default_rules_dir, load_rulesets
-    from ..workload import WorkloadSettings, analyse_workload
+    from mutasi_rules.core import atomic
+    from mutasi_rules.data.loading import load_dataset
+    from mutasi_rules.rules.rulesets import default_rules_dir, load_rulesets
+    from mutasi_rules.analysis.workload import WorkloadSettings, analyse_workload
 
     dataset, rulesets = read_all(lambda: load_dataset(args.dataset),
                                  lambda: load_rulesets(args.rules or [default_rules_dir()]))
@@ -119,13 +119,13 @@ def run(args: argparse.Namespace) -> int:
     report = analyse_workload(dataset, rulesets, as_of=args.as_of, settings=settings)
 
     if args.format == "json":
-        from ..canonical import canonical_json
+        from mutasi_rules.core.canonical import canonical_json
 
         text = canonical_json(restrict(report, args.unit), indent=2) + "\n"
     elif args.format == "csv":
         text = render_csv(positions_in(report, args.unit), args.csv_dialect)
     elif args.format == "xlsx":
-        from ..spreadsheet import workload_workbook
+        from mutasi_rules.explain.spreadsheet import workload_workbook
 
         shown = restrict(report, args.unit)
         atomic.write_bytes(args.out, workload_workbook(report, shown.positions, shown.units, CSV_COLUMNS, args.lang))
@@ -145,27 +145,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_trend(args: argparse.Namespace) -> int:
-    """``workload A B C --trend``: EJ per OPD across snapshots (mutasi_rules.trend)."""
+    """``workload A B C --trend``: EJ per OPD across snapshots (mutasi_rules.analysis.trend)."""
     if args.format == "csv" or args.unit is not None or args.rules or args.as_of is not None:
         raise UsageError("--trend gives a table, json or xlsx, city-wide, each snapshot on its own as_of "
                          "(no csv, --unit, --rules or --as-of)")
-    from .. import atomic
-    from ..recommendation import RecommendOptions
-    from ..service import Service
-    from ..trend import chart_bytes, xlsx_sheets
-    from ..trend import render_table as render_trend
-    from ..workload import WorkloadSettings
+    from mutasi_rules.core import atomic
+    from mutasi_rules.planning.recommendation import RecommendOptions
+    from mutasi_rules.service import Service
+    from mutasi_rules.analysis.trend import chart_bytes, xlsx_sheets
+    from mutasi_rules.analysis.trend import render_table as render_trend
+    from mutasi_rules.analysis.workload import WorkloadSettings
 
     datasets = read_all(*[lambda path=path: Service.load_dataset(path) for path in args.dataset])
     settings = WorkloadSettings(effective_hours_per_year=args.effective_hours, rounding=args.rounding)
     trend = Service().trend(datasets, RecommendOptions(workload=settings), sources=list(args.dataset))
     if args.format == "xlsx":
-        from ..spreadsheet import workbook_bytes
+        from mutasi_rules.explain.spreadsheet import workbook_bytes
 
         atomic.write_bytes(args.out, workbook_bytes(xlsx_sheets(trend)))
     else:
         if args.format == "json":
-            from ..canonical import canonical_json
+            from mutasi_rules.core.canonical import canonical_json
 
             text = canonical_json(trend, indent=2) + "\n"
         else:
@@ -220,7 +220,7 @@ def restrict(report: WorkloadReport, unit_id: str | None) -> WorkloadReport:
 
 def render_csv(positions: Sequence[PositionWorkload], dialect: str = "standard") -> str:
     """One row per position; text that would start a formula is neutralised (see spreadsheet.csv_text)."""
-    from ..spreadsheet import csv_text, workload_rows
+    from mutasi_rules.explain.spreadsheet import csv_text, workload_rows
 
     return csv_text(CSV_COLUMNS, workload_rows(positions, CSV_COLUMNS), dialect)
 
@@ -259,9 +259,9 @@ def _unit_row(unit: UnitWorkload, settings: WorkloadSettings) -> list[str]:
 
 def render_table(report: WorkloadReport, unit_id: str | None, width: int | None = None, lang: str = "id") -> str:
     from rich.console import Console
-    from ..escaping import DataTable as Table
+    from mutasi_rules.core.escaping import DataTable as Table
 
-    from ..i18n import translate_message, translator
+    from mutasi_rules.core.i18n import translate_message, translator
 
     _ = translator(lang)
     buffer = io.StringIO()
@@ -334,7 +334,7 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None, la
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from ..i18n import translator
+    from mutasi_rules.core.i18n import translator
 
     _ = translator(lang)
     units = chart_units(report, unit_id)
@@ -369,6 +369,6 @@ def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None, la
 
 
 def write_chart(report: WorkloadReport, path: Path, unit_id: str | None = None, lang: str = "id") -> None:
-    from .. import atomic
+    from mutasi_rules.core import atomic
 
     atomic.write_bytes(path, chart_bytes(report, path.suffix.lower().lstrip("."), unit_id, lang))

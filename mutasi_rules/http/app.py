@@ -1,7 +1,7 @@
 """The ASGI application: HTTP in and out, nothing else.
 
 Every route authenticates the caller, hands the work to
-:class:`~mutasi_rules.hosted.HostedService` in a worker thread (bounded by the configured
+:class:`~mutasi_rules.hosting.hosted.HostedService` in a worker thread (bounded by the configured
 request time), and writes the answer. Roles, agency scoping, datasets, runs and rule checks
 live in the library, where the web application finds the same functions.
 """
@@ -26,22 +26,22 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import __version__
-from ..access import Principal
-from ..audit import RecordSummary, VerifyReport
-from ..documents import Explanation, RuleCheckReport, RuleTestSummary
-from ..hosted import (
+from mutasi_rules import __version__
+from mutasi_rules.hosting.access import Principal
+from mutasi_rules.audit.log import RecordSummary, VerifyReport
+from mutasi_rules.documents import Explanation, RuleCheckReport, RuleTestSummary
+from mutasi_rules.hosting.hosted import (
     DatasetInfo,
     HostedService,
     ReplayView,
     RunOptions,
     RunView,
 )
-from ..models import Dataset
-from ..whynot import WhyNotReport
-from ..workload import WorkloadReport
-from . import problems
-from .problems import MEDIA_TYPE, ApiProblem, ProblemDocument
+from mutasi_rules.data.models import Dataset
+from mutasi_rules.planning.whynot import WhyNotReport
+from mutasi_rules.analysis.workload import WorkloadReport
+from mutasi_rules.http import problems
+from mutasi_rules.http.problems import MEDIA_TYPE, ApiProblem, ProblemDocument
 
 T = TypeVar("T")
 log = logging.getLogger("mutasi_rules.http")
@@ -362,7 +362,7 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
         if isinstance(answer, str):
             media = "text/markdown" if format == "md" else "text/plain"
             return Response(answer, media_type=f"{media}; charset=utf-8")
-        from ..canonical import canonical_json
+        from mutasi_rules.core.canonical import canonical_json
 
         return Response(canonical_json(answer), media_type="application/json")
 
@@ -457,7 +457,7 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
                                                              "large", f"the limit is {limits.max_body_bytes} bytes"))
 
     if web:
-        from ..web import install as install_web  # the pages for people, on the same service and keys
+        from mutasi_rules.web import install as install_web  # the pages for people, on the same service and keys
 
         install_web(app, hosted, secure_cookies=secure_cookies)
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
@@ -469,7 +469,7 @@ def app_from_environment() -> FastAPI:
     """The app of one worker process (``mutasi-rules serve --workers N``): the configuration file is
     named by ``$MUTASI_RULES_SERVICE_CONFIG``. Each worker prepares its own run contexts; datasets
     (on disk) and the decision log (SQLite, appends serialised by its write lock) are shared."""
-    from ..access import ENV_CONFIG, read_config
+    from mutasi_rules.hosting.access import ENV_CONFIG, read_config
 
     path = os.environ[ENV_CONFIG]
     return create_app(HostedService(read_config(path), config_path=path))

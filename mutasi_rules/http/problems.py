@@ -20,10 +20,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..access import AccessDenied, NotAuthenticated
-from ..audit import ReplayError
-from ..errors import MutasiRulesError, summary
-from ..problems import ErrorReport, LocalizedSummary, Problem
+from mutasi_rules.hosting.access import AccessDenied, NotAuthenticated
+from mutasi_rules.audit.log import ReplayError
+from mutasi_rules.errors import MutasiRulesError, summary
+from mutasi_rules.problems import ErrorReport, LocalizedSummary, Problem
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:mutasi-rules:problem:"

@@ -7,8 +7,8 @@ notice contact and audit sinks. See docs/plugins.md and the examples under plugi
 
 from __future__ import annotations
 
-from .hookspecs import HOOK_NAMES, hookimpl, hookspec
-from .manager import (
+from mutasi_rules.plugins.hookspecs import HOOK_NAMES, hookimpl, hookspec
+from mutasi_rules.plugins.manager import (
     ENTRY_POINT_GROUP,
     ENV_DISABLE,
     PluginConflictError,
@@ -20,7 +20,7 @@ from .manager import (
     SkippedPlugin,
     load_plugins,
 )
-from .types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
+from mutasi_rules.plugins.types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ..facts import CandidateFacts, ExtensionAttribute, ExtValue
-    from ..models import Dataset
-    from .manager import PluginSettings
-    from .types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
+    from mutasi_rules.data.facts import CandidateFacts, ExtensionAttribute, ExtValue
+    from mutasi_rules.data.models import Dataset
+    from mutasi_rules.plugins.manager import PluginSettings
+    from mutasi_rules.plugins.types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
 
 PROJECT = "mutasi_rules"
 
@@ -74,7 +74,7 @@ def mutasi_rules_fact_attributes() -> "list[ExtensionAttribute] | None":
     Called once per run, before rule sets are loaded, so that rules reading
     ``employee.ext.<name>`` are type-checked at load time.
 
-    :returns: a list of :class:`mutasi_rules.facts.ExtensionAttribute` (entity, name,
+    :returns: a list of :class:`mutasi_rules.data.facts.ExtensionAttribute` (entity, name,
         type; ordinal types are not allowed since an ext attribute has no enum).
 
     All results are collected. The same attribute declared by two plugins with the same

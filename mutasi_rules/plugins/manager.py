@@ -37,13 +37,13 @@ import pluggy
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter
 from pydantic import ValidationError
 
-from .. import limits
-from ..errors import MutasiRulesError
-from ..facts import ExtensionAttribute, ExtValue, FieldType
-from ..problems import InputError
-from . import hookspecs
-from .hookspecs import HOOK_NAMES, PROJECT
-from .types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
+from mutasi_rules.core import limits
+from mutasi_rules.errors import MutasiRulesError
+from mutasi_rules.data.facts import ExtensionAttribute, ExtValue, FieldType
+from mutasi_rules.problems import InputError
+from mutasi_rules.plugins import hookspecs
+from mutasi_rules.plugins.hookspecs import HOOK_NAMES, PROJECT
+from mutasi_rules.plugins.types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
 
 ENTRY_POINT_GROUP = "mutasi_rules"
 ENV_DISABLE = "MUTASI_RULES_DISABLE_PLUGINS"
@@ -624,7 +624,7 @@ class PluginManager:
         rule set) run over all of them, and a problem in a plugin's rule set is that
         plugin's error. Two plugins replacing the same rule is a conflict.
         """
-        from .. import rulesets as loader
+        from mutasi_rules.rules import rulesets as loader
 
         hook = "mutasi_rules_rulesets"
         extensions = self.fact_attributes()

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..models import ScorePoints
-from ..rulesets import Localized
+from mutasi_rules.data.models import ScorePoints
+from mutasi_rules.rules.rulesets import Localized
 
 if TYPE_CHECKING:  # plan is only needed when a constraint is turned into a MinStaff
-    from ..models import Dataset
-    from ..plan import MinStaff
+    from mutasi_rules.data.models import Dataset
+    from mutasi_rules.planning.plan import MinStaff
 
 
 class _Value(BaseModel):
@@ -171,12 +171,12 @@ class PlanConstraint(_Value):
         return sum(1 for e in dataset.employees if e.position_id in ids)
 
     def to_min_staff(self, dataset: "Dataset", bezetting: Mapping[str, int] | None = None) -> "MinStaff":
-        """The constraint in the plan optimiser's form (:class:`mutasi_rules.plan.MinStaff`).
+        """The constraint in the plan optimiser's form (:class:`mutasi_rules.planning.plan.MinStaff`).
 
         Pass the run's ``bezetting`` when converting many constraints: scanning every
         employee per constraint is quadratic on a city with hundreds of schools.
         """
-        from ..plan import MinStaff
+        from mutasi_rules.planning.plan import MinStaff
 
         covered = self.positions(dataset)
         current = self.current_staff(dataset, bezetting)

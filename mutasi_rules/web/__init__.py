@@ -2,7 +2,7 @@
 
 Served by ``mutasi-rules serve`` at ``/`` beside the HTTP API, with the same keys and roles:
 an API key logs in (the session cookie holds only a random token; see :mod:`.sessions`),
-every form carries a CSRF token, and every page asks :class:`~mutasi_rules.hosted.HostedService`
+every form carries a CSRF token, and every page asks :class:`~mutasi_rules.hosting.hosted.HostedService`
 for what it shows, so an ``agency`` key sees its unit subtree and an ``auditor`` key cannot
 change anything, exactly as through the API. Templates are Jinja2 with autoescaping: data is
 always text, never markup. Every asset is served by the app (no CDN); the pages work without
@@ -26,15 +26,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from ..access import AccessDenied, Action, NotAuthenticated, Principal
-from ..canonical import canonical_json
-from ..decisions import ReviewDecision
-from ..errors import MutasiRulesError
-from ..hosted import HostedService, NotFound, RunOptions
-from ..problems import InputError, Problem
-from ..unitscope import subtree
-from .sessions import COOKIE, LOGIN_COOKIE, Session, SessionStore
-from .texts import text
+from mutasi_rules.hosting.access import AccessDenied, Action, NotAuthenticated, Principal
+from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.data.decisions import ReviewDecision
+from mutasi_rules.errors import MutasiRulesError
+from mutasi_rules.hosting.hosted import HostedService, NotFound, RunOptions
+from mutasi_rules.problems import InputError, Problem
+from mutasi_rules.hosting.unitscope import subtree
+from mutasi_rules.web.sessions import COOKIE, LOGIN_COOKIE, Session, SessionStore
+from mutasi_rules.web.texts import text
 
 T = TypeVar("T")
 STATIC = Path(__file__).parent / "static"

@@ -1,5 +1,5 @@
 """The web application's words by the key its templates use (``t("login")``): English marked for
-the message catalogue, Bahasa Indonesia (the default) from it (:mod:`mutasi_rules.i18n`).
+the message catalogue, Bahasa Indonesia (the default) from it (:mod:`mutasi_rules.core.i18n`).
 
 Data (names, units, rule messages) is never here: it comes from the dataset, the rule sets
 and the recorded runs, which carry both languages themselves.
@@ -7,7 +7,7 @@ and the recorded runs, which carry both languages themselves.
 
 from __future__ import annotations
 
-from ..i18n import NC_, N_, localized
+from mutasi_rules.core.i18n import NC_, N_, localized
 
 TEXTS: dict[str, str | tuple[str, str]] = {
     "app": N_("ASN transfers — rule-based recommendations"),

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.audit import AuditLog
-from mutasi_rules.generator import generate_dataset
-from mutasi_rules.recommendation import RecommendOptions, load_run_rulesets, recommend
+from mutasi_rules.audit.log import AuditLog
+from mutasi_rules.data.generator import generate_dataset
+from mutasi_rules.planning.recommendation import RecommendOptions, load_run_rulesets, recommend
 
 
 def _fixed_clock():

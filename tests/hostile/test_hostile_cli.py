@@ -15,10 +15,10 @@ import yaml
 from rich.console import Console
 
 from mutasi_rules.cli import main
-from mutasi_rules.escaping import md_escape
-from mutasi_rules.explain import render_markdown, render_table
-from mutasi_rules.recommendation import RecommendationResult
-from mutasi_rules.whynot import render_report
+from mutasi_rules.core.escaping import md_escape
+from mutasi_rules.explain.explanations import render_markdown, render_table
+from mutasi_rules.planning.recommendation import RecommendationResult
+from mutasi_rules.planning.whynot import render_report
 
 SMALL = Path(__file__).resolve().parents[1] / "data" / "good" / "small.yaml"
 MARKUP_NAMES = ["[/]", "[/bold] Siti", "Siti [b]Aminah[/b]", "[link=http://x]klik[/link]"]
@@ -59,8 +59,8 @@ def test_every_markdown_output_escapes_data_the_same_way(small_run):
     plan = render_markdown(result)
     assert "<img" not in plan and md_escape(HTML_NAME) in plan
     # the same escape as explanations and letters use
-    from mutasi_rules.explain import explain_result
-    from mutasi_rules.notices import notice_markdown
+    from mutasi_rules.explain.explanations import explain_result
+    from mutasi_rules.explain.notices import notice_markdown
 
     assert "<img" not in explain_result(result, "id", "md")
     assert "<img" not in notice_markdown(result.moves[0], result)

@@ -14,10 +14,10 @@ import openpyxl
 import pytest
 import yaml
 
-from mutasi_rules import limits
+from mutasi_rules.core import limits
 from mutasi_rules.cli import main
-from mutasi_rules.loading import save_dataset, validate_dataset
-from mutasi_rules.models import Dataset
+from mutasi_rules.data.loading import save_dataset, validate_dataset
+from mutasi_rules.data.models import Dataset
 
 SMALL = Path(__file__).resolve().parents[1] / "data" / "good" / "small.yaml"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules import audit
-from mutasi_rules.audit import AuditError, AuditLog, TamperedLogError, open_verified_record, replay
-from mutasi_rules.canonical import canonical_json, sha256_of
+from mutasi_rules.audit import log as audit
+from mutasi_rules.audit.log import AuditError, AuditLog, TamperedLogError, open_verified_record, replay
+from mutasi_rules.core.canonical import canonical_json, sha256_of
 from mutasi_rules.cli import main
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.audit import AuditLog
+from mutasi_rules.audit.log import AuditLog
 from mutasi_rules.cli import main
 from mutasi_rules.plugins import PluginError, PluginNameError, PluginSettings, ScoreComponent
 from mutasi_rules.plugins.manager import PluginManager, load_plugins
-from mutasi_rules.rulesets import collect_rulesets
+from mutasi_rules.rules.rulesets import collect_rulesets
 
 SMALL = Path(__file__).resolve().parents[1] / "data" / "good" / "small.yaml"
 

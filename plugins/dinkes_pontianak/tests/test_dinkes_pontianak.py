@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 import mutasi_rules_dinkes_pontianak as dinkes
-from mutasi_rules.facts import DatasetIndex, employee_facts
-from mutasi_rules.models import Dataset
+from mutasi_rules.data.facts import DatasetIndex, employee_facts
+from mutasi_rules.data.models import Dataset
 from mutasi_rules.plugins import PluginManager, PluginSettings
 
 AS_OF = dt.date(2026, 1, 1)
@@ -113,8 +113,8 @@ def test_notice_contact_only_for_dinkes_units():
 
 def test_rules_through_the_engine():
     """Vaccinator training, expired or missing STR, and the health-education score, as findings."""
-    from mutasi_rules.engine import RuleEngine
-    from mutasi_rules.facts import CandidateScope, candidate_facts, context_facts, position_facts, unit_facts
+    from mutasi_rules.rules.engine import RuleEngine
+    from mutasi_rules.data.facts import CandidateScope, candidate_facts, context_facts, position_facts, unit_facts
 
     m = manager()
     data = dataset("D3 Teknik Sipil")

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 import mutasi_rules_disdikbud_pontianak as disdikbud
-from mutasi_rules.models import Dataset
+from mutasi_rules.data.models import Dataset
 from mutasi_rules.plugins import PluginError, PluginManager, PluginSettings
 
 AS_OF = dt.date(2026, 1, 1)
@@ -113,8 +113,8 @@ def test_notice_contact():
 
 def test_teacher_rules_through_the_engine():
     """A teacher without the certificate may obtain it in post; a non-teacher is blocked."""
-    from mutasi_rules.engine import RuleEngine
-    from mutasi_rules.facts import (
+    from mutasi_rules.rules.engine import RuleEngine
+    from mutasi_rules.data.facts import (
         CandidateScope, DatasetIndex, candidate_facts, context_facts, employee_facts, position_facts, unit_facts,
     )
 

@@ -1,0 +1,1 @@
+"""Foundations every stage uses: canonical JSON and hashes, atomic output, limits, locations, settings, words."""

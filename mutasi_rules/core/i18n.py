@@ -1,0 +1,146 @@
+"""User-facing words in Bahasa Indonesia (the default) or English, from a gettext message catalogue.
+
+Messages are written in English in the code (``_("Staff needed")``) and translated by the
+catalogue ``mutasi_rules/locale/id/LC_MESSAGES/mutasi_rules.po``, which Babel reads as it
+is (no compile step, so an office can correct a word in the .po file and see it at once).
+A message missing from the catalogue shows in English rather than failing; a test extracts
+every message from the code with Babel and requires a translation for each.
+
+Rule messages are not here: rule sets carry their own ``id`` and ``en`` texts.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["LANGS", "NC_", "N_", "Lang", "catalogue_path", "localized", "plural_translator", "translate_message",
+           "translator"]
+
+Lang = Literal["id", "en"]
+LANGS: tuple[str, ...] = ("id", "en")
+DOMAIN = "mutasi_rules"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+def catalogue_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.cache
+def _messages(lang: str) -> dict[str, str]:
+    """msgid -> translation of the catalogue of ``lang`` (empty for English, the language of the code)."""
+    if lang == "en":
+        return {}
+    from babel.messages.pofile import read_po
+
+    with catalogue_path(lang).open("rb") as handle:
+        catalogue = read_po(handle, locale=lang, domain=DOMAIN)
+    # A text with a context (msgctxt) is keyed "context\x04text", as gettext stores it. A text with a
+    # plural (msgid_plural) is keyed by its singular: Indonesian has one form for every count.
+    messages = {}
+    for m in catalogue:
+        if not m.id or not m.string or m.fuzzy:
+            continue
+        message, translation = (m.id[0], m.string[0]) if isinstance(m.id, (tuple, list)) else (m.id, m.string)
+        if translation:
+            messages[f"{m.context}\x04{message}" if m.context else str(message)] = str(translation)
+    return messages
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """A ``_`` function for ``lang``: the catalogue's translation, or the English message itself."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; one of {', '.join(LANGS)}")
+    messages = _messages(lang)
+    return lambda message: messages.get(message, message)
+
+
+def plural_translator(lang: str) -> Callable[[str, str, int], str]:
+    """An ``ngettext`` for ``lang``: English picks singular or plural by the count; Bahasa Indonesia
+    has one form (``1 pegawai``, ``3 pegawai``), the catalogue's ``msgstr[0]``."""
+    _ = translator(lang)
+    if lang == "en":
+        return lambda singular, plural, count: singular if count == 1 else plural
+    return lambda singular, plural, count: _(singular)
+
+
+# --------------------------------------------------------------------------- messages with values
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+@functools.cache
+def _patterns(lang: str, short: bool) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Catalogue entries with ``{name}`` placeholders as regular expressions, most specific first.
+
+    Problems are recorded in English with their values in the text ("required column
+    'nip' is missing"); the catalogue entry ``required column {name} is missing`` matches
+    it and its translation is filled with the same values. Data stays as it was.
+    """
+    entries = []
+    for message, translation in _messages(lang).items():
+        # A whole message is identified only by texts with enough words of their own (not "{name}: {value}");
+        # short ones ("{file} row {number}") serve for the parts of a message (placeholders named *_text).
+        if "\x04" in message or not _PLACEHOLDER.search(message):
+            continue
+        if not short and len(_PLACEHOLDER.sub("", message)) < 8:
+            continue
+        pattern, last = "", 0
+        for match in _PLACEHOLDER.finditer(message):
+            # A *_text value is itself a message (translated in turn) and may hold spaces: take the longest.
+            # A *_token value (a JSON path, an id) holds no space, so it never swallows the message's words.
+            name = match.group(1)
+            value = r"\S+" if name.endswith("_token") else ".+" if name.endswith("_text") else ".+?"
+            pattern += re.escape(message[last:match.start()]) + f"(?P<{name}>{value})"
+            last = match.end()
+        pattern += re.escape(message[last:])
+        literal = len(_PLACEHOLDER.sub("", message))
+        entries.append((literal, re.compile(pattern + r"\Z", re.DOTALL), translation))
+    entries.sort(key=lambda entry: -entry[0])
+    return tuple((pattern, translation) for _, pattern, translation in entries)
+
+
+def translate_message(message: str, lang: str, *, part: bool = False) -> str:
+    """A message recorded in English (a problem, a warning) in ``lang``: exact entry, else a pattern entry.
+
+    A message the catalogue does not know is shown as it is.
+    """
+    if lang == "en" or not message:
+        return message
+    messages = _messages(lang)
+    if message in messages:
+        return messages[message]
+    for pattern, translation in _patterns(lang, part):
+        match = pattern.match(message)
+        if match:
+            values = {name: translate_message(value, lang, part=True) if name.endswith("_text") else value
+                      for name, value in match.groupdict().items()}
+            return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), translation)
+    return message
+
+
+# --------------------------------------------------------------------------- texts kept in tables
+
+def N_(message: str) -> str:
+    """Mark an English text for the catalogue where it is defined (translated where it is shown)."""
+    return message
+
+
+def NC_(context: str, message: str) -> tuple[str, str]:
+    """Like :func:`N_`, for a text whose translation depends on where it is used (gettext ``msgctxt``)."""
+    return (context, message)
+
+
+def localized(text: str | tuple[str, str], lang: str) -> str:
+    """A text marked with :func:`N_` or :func:`NC_`, in ``lang``."""
+    if lang == "en":
+        return text[1] if isinstance(text, tuple) else text
+    messages = _messages(lang)
+    if isinstance(text, tuple):
+        context, message = text
+        return messages.get(f"{context}\x04{message}", message)
+    return messages.get(text, text)
