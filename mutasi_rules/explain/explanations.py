@@ -266,6 +266,11 @@ _ORIGIN: dict[str, str | tuple[str, str]] = {
 }
 
 
+def outcome_text(outcome: str, lang: str) -> str:
+    """What became of a candidate (``chosen``, ``outscored`` ...) in words, in ``lang``."""
+    return localized(_OUTCOME[outcome], lang) if outcome in _OUTCOME else outcome
+
+
 def x(key: str, lang: Lang, **values: object) -> str:
     """A localized explanation phrase, with ``{name}`` placeholders filled."""
     text = localized(_X[key], lang)

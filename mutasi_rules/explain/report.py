@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutasi_rules.core.i18n import N_, localized
+from mutasi_rules.core.i18n import N_, localized, translate_message
 from mutasi_rules.core.atomic import OutputError, check_output_path, write_text
 from mutasi_rules.explain.explanations import (
     Block,
@@ -315,7 +315,7 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
                               Span(run.dataset_sha256, "code"))))
     if result.warnings:
         blocks.append(Heading(2, t("warnings", lang)))
-        blocks.append(Bullets(tuple(Item(inline(w)) for w in result.warnings)))
+        blocks.append(Bullets(tuple(Item(inline(translate_message(w, lang))) for w in result.warnings)))
     return blocks
 
 
@@ -341,7 +341,7 @@ def _schedule_blocks(plan: TrainingPlan, lang: Lang) -> list[ReportBlock]:
                         str(m.assignment_until or "-")) for m in timed),
         ))
     if plan.warnings:
-        blocks.append(Bullets(tuple(Item(inline(w)) for w in plan.warnings)))
+        blocks.append(Bullets(tuple(Item(inline(translate_message(w, lang))) for w in plan.warnings)))
     return blocks
 
 
