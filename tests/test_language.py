@@ -224,8 +224,23 @@ def test_every_catalogue_entry_has_both_languages_with_the_same_placeholders():
             continue
         if set(re.findall(r"\{(\w+)\}", english)) != set(re.findall(r"\{(\w+)\}", indonesian)):
             problems.append((english, indonesian, "placeholders differ"))
-        words = english_in(re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{\w+\}", " ", indonesian))  # template syntax is quoted
+        # Placeholders, quoted template syntax and the rule language's functions (date(...)) are not prose.
+        words = english_in(re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{\w+\}|\b\w+\(", " ", indonesian))
         if words:
             problems.append((english, indonesian, words))
     assert len(catalogue) > 500
     assert problems == []
+
+
+def test_rule_file_problems_are_reported_in_indonesian(capsys):
+    """A rule author reads what is wrong in Bahasa Indonesia; the rule text quoted under it stays as written."""
+    bad = ROOT / "tests" / "data" / "rules" / "bad" / "bad-field.yaml"
+    assert main(["rules", "check", str(bad)]) == EXIT_PROBLEMS
+    out = capsys.readouterr().out
+    messages = [re.sub(r" \[[^\]]*\]$", "", line.split(": kesalahan: ", 1)[1])
+                for line in out.splitlines() if ": kesalahan: " in line]
+    assert len(messages) == 8 and any("mungkin maksud Anda" in m for m in messages)
+    for message in messages:
+        assert not english_in(message), (message, english_in(message))
+    assert main(["rules", "check", str(bad), "--lang", "en"]) == EXIT_PROBLEMS
+    assert "unknown field 'employee.years_in_postion' for scope employee; did you mean" in capsys.readouterr().out

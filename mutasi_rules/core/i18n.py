@@ -92,9 +92,10 @@ def _patterns(lang: str, short: bool) -> tuple[tuple[re.Pattern[str], str], ...]
         pattern, last = "", 0
         for match in _PLACEHOLDER.finditer(message):
             # A *_text value is itself a message (translated in turn) and may hold spaces: take the longest.
-            # A *_token value (a JSON path, an id) holds no space, so it never swallows the message's words.
+            # A *_token value (a JSON path, an id, a quoted field) holds no space, comma or semicolon, so it
+            # never swallows the message's words nor a clause that follows it.
             name = match.group(1)
-            value = r"\S+" if name.endswith("_token") else ".+" if name.endswith("_text") else ".+?"
+            value = r"[^\s;,]+" if name.endswith("_token") else ".+" if name.endswith("_text") else ".+?"
             pattern += re.escape(message[last:match.start()]) + f"(?P<{name}>{value})"
             last = match.end()
         pattern += re.escape(message[last:])
