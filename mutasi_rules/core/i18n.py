@@ -4,7 +4,19 @@ Messages are written in English in the code (``_("Staff needed")``) and translat
 catalogue ``mutasi_rules/locale/id/LC_MESSAGES/mutasi_rules.po``, which Babel reads as it
 is (no compile step, so an office can correct a word in the .po file and see it at once).
 A message missing from the catalogue shows in English rather than failing; a test extracts
-every message from the code with Babel and requires a translation for each.
+every message from the code with Babel and requires a translation for each. This is the one
+text catalogue: no module keeps words of its own in both languages (tests/test_texts.py).
+
+- ``_ = translator(lang)`` then ``_("...")``: a text shown in ``lang``.
+- ``N_("...")`` / ``NC_(context, "...")``: a text kept in a table (by a code or a key) and
+  translated where it is shown (:func:`localized`); a context separates one English word
+  that two places translate differently.
+- ``plural_translator(lang)``: an ``ngettext`` (Indonesian has one form).
+- ``Localized.of(N_("..."), **values)`` (rules.rulesets): a text in both languages at once, for
+  documents that carry both (results, why-not reports).
+- :func:`translate_message`: a message recorded in English (a problem, a warning, a difference)
+  shown in ``lang`` through catalogue entries with ``{placeholders}``; a ``*_text`` value is
+  translated in turn and a ``*_token`` value is one word (no space, comma or semicolon).
 
 Rule messages are not here: rule sets carry their own ``id`` and ``en`` texts.
 """
