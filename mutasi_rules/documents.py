@@ -20,7 +20,7 @@ from mutasi_rules.data.facts import Scope
 from mutasi_rules.plugins.types import Veto
 from mutasi_rules.problems import Problem
 from mutasi_rules.audit.log import RecordSummary
-from mutasi_rules.data.decisions import MoveReview
+from mutasi_rules.data.decisions import AppliedDecision, MoveReview
 from mutasi_rules.planning.recommendation import Outcome, PluginRef, PositionRef, TrainingNeed
 from mutasi_rules.rules.rulesets import RuleSetRef
 from mutasi_rules.rules.rulesets import Effect
@@ -28,6 +28,7 @@ from mutasi_rules.rules.ruletests import CaseResult
 from mutasi_rules.planning.scoring import ProfileScore, ScoreComponentResult
 
 if TYPE_CHECKING:
+    from mutasi_rules.audit.log import ReviewRecord
     from mutasi_rules.plugins.manager import PluginInfo
     from mutasi_rules.rules.rulesets import LoadedRuleSet
     from mutasi_rules.rules.ruletests import RuleTestReport
@@ -127,6 +128,26 @@ class RuleTestSummary(_Document):
 
 
 # --------------------------------------------------------------------------- audit
+
+
+class ReviewView(_Document):
+    """``mutasi-rules review --format json``, and a review over HTTP: decisions recorded on one run."""
+
+    review_id: str = Field(description="'V<seq>-<first 10 hex digits of the record hash>'")
+    seq: int = Field(description="Place in the review chain of the decision log")
+    run_id: str = Field(description="The run the decisions were given on")
+    run_record_hash: str = Field(description="The record hash of that run: the review is bound to it")
+    recorded_at: str = Field(description="When the review was recorded (audit metadata, UTC)")
+    record_hash: str = Field(description="SHA-256 that chains this review record")
+    decisions: list[AppliedDecision] = Field(description="In the order given; ids '<review id>/<n>'")
+
+    @classmethod
+    def of(cls, record: ReviewRecord) -> ReviewView:
+        return cls.model_validate(record)
+
+
+class ReviewList(RootModel[list[ReviewView]]):
+    """The reviews recorded on one run, oldest first."""
 
 
 class AuditList(RootModel[list[RecordSummary]]):

@@ -148,6 +148,7 @@ SCHEMAS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
     "error": ("the problem document of a failed command (any command with --format json)", _error),
     "settings": ("a region's settings file (input of --settings)", _settings),
     "review-decisions": ("a review decisions file (input of review --decisions)", _review_decisions),
+    "review": ("decisions recorded on a run (output of review --format json)", _document("ReviewView")),
     "diff": ("the difference between two runs (output of diff --format json)", _diff),
     "batch-summary": ("the summary of a batch of regions (summary.json of batch)", _batch_summary),
 }

@@ -111,7 +111,9 @@ PROTECTED = [
     ("post", "/v1/recommend"), ("post", "/v1/why-not"), ("get", "/v1/runs/R000001"),
     ("get", "/v1/runs/R000001/explanation"), ("get", "/v1/runs/R000001/notices"), ("get", "/v1/runs/R000001/report"),
     ("post", "/v1/rules/check"), ("post", "/v1/rules/test"), ("get", "/v1/audit/runs"), ("get", "/v1/audit/verify"),
-    ("post", "/v1/audit/replay/R000001"),
+    ("post", "/v1/audit/replay/R000001"), ("get", "/v1/runs/R000001/plan.xlsx"), ("get", "/v1/runs/R000001/notices.zip"),
+    ("get", "/v1/runs/R000001/reviews"), ("post", "/v1/runs/R000001/reviews"), ("post", "/v1/runs/R000001/replan"),
+    ("get", "/v1/runs/R000001/diff/R000002"), ("post", "/v1/datasets/" + "0" * 64 + "/scenario"),
 ]
 
 

@@ -74,16 +74,14 @@ def _emit(text: str, out: str | None, what: str, lang: str) -> None:
 
 def run_review(args: argparse.Namespace) -> int:
     from mutasi_rules.core.canonical import canonical_json
+    from mutasi_rules.documents import ReviewView
     from mutasi_rules.planning.review import read_decisions
     from mutasi_rules.service import Service
 
     service = Service(args.audit_db)
     record = service.review(args.run_id, read_decisions(args.decisions), origin=args.decisions)
     if args.format == "json":
-        sys.stdout.write(canonical_json({
-            "review_id": record.review_id, "run_id": record.run_id, "recorded_at": record.recorded_at,
-            "record_hash": record.record_hash, "decisions": [d.model_dump(mode="json") for d in record.decisions],
-        }, indent=2) + "\n")
+        sys.stdout.write(canonical_json(ReviewView.of(record).model_dump(mode="json"), indent=2) + "\n")
         return EXIT_OK
     from mutasi_rules.core.i18n import translator
 

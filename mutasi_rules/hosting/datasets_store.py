@@ -17,6 +17,7 @@ most recently used ones parsed in memory.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -29,6 +30,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mutasi_rules.hosting.access import private_directory
 from mutasi_rules.core.atomic import write_text
@@ -46,6 +49,23 @@ _CHUNK = 1 << 16
 class UploadLimits:
     max_members: int = 64
     max_unpacked_bytes: int = 256 * 1024 * 1024
+
+
+class DatasetSummary(BaseModel):
+    """What a list of datasets shows, kept beside each stored dataset so listing parses none."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    as_of: dt.date
+    units: int
+    positions: int
+    employees: int
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetSummary:
+        return cls(name=dataset.metadata.name, as_of=dataset.metadata.as_of, units=len(dataset.units),
+                   positions=len(dataset.positions), employees=len(dataset.employees))
 
 
 @dataclass(frozen=True)
@@ -226,9 +246,30 @@ class DatasetStore:
         ident = sha256_of(text)
         path = self._path(ident)
         if not path.exists():
+            # The summary first: a dataset file is never listed without one for long.
+            self._write_summary(ident, DatasetSummary.of(dataset))
             write_text(path, text)  # owner-only (0600), as every atomic output
         self._remember(ident, dataset)
         return StoredDataset(ident, dataset)
+
+    def _summary_path(self, ident: str) -> Path:
+        return self._path(ident).with_suffix(".summary.json")
+
+    def _write_summary(self, ident: str, summary: DatasetSummary) -> None:
+        write_text(self._summary_path(ident), summary.model_dump_json())
+
+    def summary(self, ident: str) -> DatasetSummary:
+        """Name, date and sizes of a stored dataset, without parsing it (once written).
+
+        A store written before summaries existed, or a summary lost or damaged, is mended from
+        the dataset itself on first use.
+        """
+        try:
+            return DatasetSummary.model_validate_json(self._summary_path(ident).read_bytes())
+        except (FileNotFoundError, ValidationError):
+            summary = DatasetSummary.of(self.get(ident).dataset)
+            self._write_summary(ident, summary)
+            return summary
 
     def get(self, ident: str) -> StoredDataset:
         """A stored dataset; raises :class:`UnknownDataset`."""
@@ -255,6 +296,7 @@ class DatasetStore:
 
 __all__ = [
     "DatasetStore",
+    "DatasetSummary",
     "StoredDataset",
     "UnknownDataset",
     "UploadLimits",

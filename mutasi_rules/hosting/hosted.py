@@ -37,6 +37,7 @@ from mutasi_rules.hosting.access import (
 from mutasi_rules.audit.log import DecisionRecord, RecordSummary, ReviewRecord, UnknownRun, VerifyReport
 from mutasi_rules.planning.comparison import ScenarioReport
 from mutasi_rules.hosting.datasets_store import (
+    DatasetSummary,
     DatasetStore,
     StoredDataset,
     UnknownDataset,
@@ -146,6 +147,9 @@ class HostedService:
         self.upload_limits = UploadLimits(config.limits.max_archive_members, config.limits.max_unpacked_bytes)
         self._lock = threading.Lock()
         self._scopes: OrderedDict[tuple[str, str], UnitScope] = OrderedDict()
+        # (dataset id, unit) -> the agency's view's summary, None when the unit is not in it. Stored
+        # datasets never change (an id is a content hash), so an entry never goes stale.
+        self._agency_summaries: dict[tuple[str, str | None], DatasetSummary | None] = {}
         self._results: OrderedDict[str, RecommendationResult] = OrderedDict()
         self._default_options: RecommendOptions | None = None
 
@@ -215,20 +219,37 @@ class HostedService:
                            employees=len(dataset.employees), problems=list(problems))
 
     def datasets(self, principal: Principal) -> list[DatasetInfo]:
-        """The stored datasets the caller may open (an agency: those that hold its unit), by name."""
+        """The stored datasets the caller may open (an agency: those that hold its unit), by name.
+
+        Listing reads each dataset's summary, not the dataset; an agency's view of a dataset is
+        worked out once per process and unit (it needs the unit tree) and then remembered.
+        """
         authorize(principal, Action.DATASET_READ)
         found = []
         for ident in self.store.ids():
-            stored = self._stored(ident)
-            try:
-                scope = self._scope(principal, stored.id, lambda stored=stored: stored.dataset)
-            except NotFound:
-                continue
-            dataset = scope.dataset(stored.dataset) if scope else stored.dataset
-            found.append(DatasetInfo(id=stored.id, name=dataset.metadata.name, as_of=dataset.metadata.as_of,
-                                     units=len(dataset.units), positions=len(dataset.positions),
-                                     employees=len(dataset.employees), problems=[]))
+            if principal.unit_id is None:
+                summary: DatasetSummary | None = self.store.summary(ident)
+            else:
+                summary = self._agency_summary(principal, ident)
+            if summary is not None:
+                found.append(DatasetInfo(id=ident, **summary.model_dump(), problems=[]))
         return sorted(found, key=lambda info: (info.name, info.as_of, info.id))
+
+    def _agency_summary(self, principal: Principal, ident: str) -> DatasetSummary | None:
+        key = (ident, principal.unit_id)
+        with self._lock:
+            if key in self._agency_summaries:
+                return self._agency_summaries[key]
+        stored = self._stored(ident)
+        try:
+            scope = self._scope(principal, stored.id, lambda: stored.dataset)
+        except NotFound:
+            summary = None
+        else:
+            summary = DatasetSummary.of(scope.dataset(stored.dataset) if scope else stored.dataset)
+        with self._lock:
+            self._agency_summaries[key] = summary
+        return summary
 
     def dataset(self, principal: Principal, dataset_id: str) -> Dataset:
         """A stored dataset; an agency sees its unit subtree."""
@@ -386,11 +407,14 @@ class HostedService:
         record = self._record(run_id)
         return self.service.reviews(record.run_id)
 
-    def review(self, principal: Principal, run_id: str, decisions: Sequence[ReviewDecision]) -> ReviewRecord:
-        """Record review decisions on a run (checked against its lineage; refused whole with every reason)."""
+    def review(self, principal: Principal, run_id: str, decisions: Sequence[ReviewDecision], *,
+               origin: str = "web") -> ReviewRecord:
+        """Record review decisions on a run (checked against its lineage; refused whole with every reason).
+
+        ``origin`` names where the decisions came from in their problems ("web", "request body")."""
         authorize(principal, Action.REVIEW)
         record = self._record(run_id)
-        return self.service.review(record.run_id, decisions, origin="web")
+        return self.service.review(record.run_id, decisions, origin=origin)
 
     def replan(self, principal: Principal, run_id: str) -> RunView:
         """A new recorded run honouring every decision in ``run_id``'s lineage."""

@@ -29,7 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mutasi_rules import __version__
 from mutasi_rules.hosting.access import Principal
 from mutasi_rules.audit.log import RecordSummary, VerifyReport
-from mutasi_rules.documents import Explanation, RuleCheckReport, RuleTestSummary
+from mutasi_rules.data.decisions import ReviewDecision
+from mutasi_rules.documents import Explanation, ReviewView, RuleCheckReport, RuleTestSummary
 from mutasi_rules.hosting.hosted import (
     DatasetInfo,
     HostedService,
@@ -38,12 +39,16 @@ from mutasi_rules.hosting.hosted import (
     RunView,
 )
 from mutasi_rules.data.models import Dataset
+from mutasi_rules.planning.comparison import ScenarioReport
+from mutasi_rules.planning.diff import RunDiff
 from mutasi_rules.planning.whynot import WhyNotReport
 from mutasi_rules.analysis.workload import WorkloadReport
 from mutasi_rules.http import problems
 from mutasi_rules.http.problems import MEDIA_TYPE, ApiProblem, ProblemDocument
 
 T = TypeVar("T")
+B = TypeVar("B", bound=BaseModel)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 log = logging.getLogger("mutasi_rules.http")
 
 RUN_ID = Annotated[str, Path(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9_-]+$",
@@ -71,6 +76,23 @@ class WhyNotRequest(BaseModel):
     dataset_id: str = Field(pattern=r"^[0-9a-f]{64}$")
     nip: str = Field(min_length=1, max_length=40)
     position_id: str = Field(min_length=1, max_length=200)
+    options: RunOptions | None = None
+
+
+class ReviewRequest(BaseModel):
+    """Review decisions on a run, as a decisions file holds them (schema: review-decisions)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decisions: list[ReviewDecision] = Field(min_length=1, max_length=1000)
+
+
+class ScenarioRequest(BaseModel):
+    """A scenario document (schema: scenario) and the run options, planned beside the baseline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: dict[str, Any] = Field(description="A scenario document (schema: scenario; YAML files as JSON)")
     options: RunOptions | None = None
 
 
@@ -198,6 +220,16 @@ def _json(model: BaseModel, status: int = 200, headers: dict[str, str] | None = 
                     headers=headers)
 
 
+def _json_list(models: list[Any]) -> Response:
+    from mutasi_rules.core.canonical import canonical_json
+
+    return Response(canonical_json([m.model_dump(mode="json") for m in models]), media_type="application/json")
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
 def _upload_body(name: str, schema: dict[str, Any], multipart_field: str, multipart_help: str) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": schema},
@@ -281,6 +313,15 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
             raise ApiProblem(422, "request.no_file", f"No file in the form field {field!r}")
         return [(upload.filename or field, await upload.read()) for upload in uploads]
 
+    def parse_body(model: type[B], data: bytes) -> B:
+        """A hand-read JSON body, refused like FastAPI refuses a declared one (422, every error located)."""
+        try:
+            return model.model_validate_json(data)
+        except ValidationError as error:
+            from fastapi.exceptions import RequestValidationError
+
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
+
     def kind_of(request: Request) -> str:
         return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
@@ -313,6 +354,12 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
         else:
             raise ApiProblem(415, "request.media_type", "Send application/json or multipart/form-data")
         return _json(info, 201, headers={"Location": f"/v1/datasets/{info.id}"})
+
+    @app.get("/v1/datasets", tags=["datasets"], response_model=list[DatasetInfo],
+             summary="The stored datasets the key may open, by name (an agency key: those holding its unit, "
+                     "counted within its subtree)", responses=ERRORS)
+    async def list_datasets(principal: Caller) -> Response:
+        return _json_list(await limited(hosted.datasets, principal))
 
     @app.get("/v1/datasets/{dataset_id}", tags=["datasets"], response_model=Dataset,
              summary="A stored dataset (an agency key sees its unit subtree)", responses={**ERRORS, **NOT_FOUND})
@@ -379,6 +426,76 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
         text = await limited(hosted.report, principal, run_id, lang=lang, fmt=format)
         return Response(text, media_type=("text/html" if format == "html" else "text/markdown") + "; charset=utf-8")
 
+    @app.get("/v1/runs/{run_id}/plan.xlsx", tags=["runs"], summary="The plan as an Excel workbook",
+             responses={**ERRORS, **NOT_FOUND, 200: {"content": {XLSX: {"schema": {"type": "string",
+                                                                                  "format": "binary"}}}}})
+    async def plan_workbook(run_id: RUN_ID, principal: Caller, lang: LANG = "id") -> Response:
+        data = await limited(hosted.plan_workbook, principal, run_id, lang=lang)
+        return Response(data, media_type=XLSX, headers=_attachment(f"rencana-mutasi-{run_id}.xlsx"))
+
+    @app.get("/v1/runs/{run_id}/notices.zip", tags=["runs"],
+             summary="Letter drafts to the people moved, as Word documents in one zip",
+             responses={**ERRORS, **NOT_FOUND, 200: {"content": {"application/zip": {"schema": {
+                 "type": "string", "format": "binary"}}}}})
+    async def notices_docx(run_id: RUN_ID, principal: Caller, lang: LANG = "id") -> Response:
+        data = await limited(hosted.notices_docx, principal, run_id, lang=lang)
+        return Response(data, media_type="application/zip", headers=_attachment(f"pemberitahuan-{run_id}.zip"))
+
+    # ------------------------------------------------------------------ review
+
+    @app.get("/v1/runs/{run_id}/reviews", tags=["review"], response_model=list[ReviewView],
+             summary="The reviews recorded on a run, oldest first", responses={**ERRORS, **NOT_FOUND})
+    async def reviews(run_id: RUN_ID, principal: Caller) -> Response:
+        records = await limited(hosted.reviews, principal, run_id)
+        return _json_list([ReviewView.of(record) for record in records])
+
+    @app.post("/v1/runs/{run_id}/reviews", tags=["review"], status_code=201, response_model=ReviewView,
+              summary="Record review decisions on a run: checked against its lineage, refused whole with every "
+                      "reason (422) or recorded together",
+              responses={**ERRORS, **NOT_FOUND})
+    async def review(run_id: RUN_ID, body: ReviewRequest, principal: Caller) -> Response:
+        record = await limited(hosted.review, principal, run_id, body.decisions, origin="request body")
+        return _json(ReviewView.of(record), 201, headers={"Location": f"/v1/runs/{record.run_id}/reviews"})
+
+    @app.post("/v1/runs/{run_id}/replan", tags=["review"], status_code=201, response_model=RunView,
+              summary="A new recorded run honouring every review decision in the run's lineage",
+              responses={**ERRORS, **NOT_FOUND, 500: {**_PROBLEM, "description": "A plugin or the engine failed"}})
+    async def replan(run_id: RUN_ID, principal: Caller) -> Response:
+        view = await limited(hosted.replan, principal, run_id)
+        return _json(view, 201, headers={"Location": f"/v1/runs/{view.run_id}"})
+
+    @app.get("/v1/runs/{run_id}/diff/{other_run_id}", tags=["review"], response_model=RunDiff,
+             summary="What changed from this run to another (an agency key sees the changes touching its subtree)",
+             responses={**ERRORS, **NOT_FOUND})
+    async def diff(run_id: RUN_ID, other_run_id: RUN_ID, principal: Caller) -> Response:
+        return _json(await limited(hosted.diff, principal, run_id, other_run_id))
+
+    # ------------------------------------------------------------------ scenarios
+
+    @app.post("/v1/datasets/{dataset_id}/scenario", tags=["runs"], response_model=ScenarioReport,
+              summary="A surge scenario planned beside the baseline with the same rules, compared (not recorded)",
+              responses={**ERRORS, **NOT_FOUND, 400: _PROBLEM, 415: _PROBLEM},
+              openapi_extra=_upload_body(
+                  "A scenario document and options as JSON, or multipart with 'file': a scenario file (.yaml)",
+                  {"$ref": "#/components/schemas/ScenarioRequest"}, "file", "scenario file (.yaml or .json)"))
+    async def scenario(dataset_id: DATASET_ID, request: Request, principal: Caller) -> Response:
+        kind = kind_of(request)
+        options = None
+        if kind == "multipart/form-data":
+            ((filename, data),) = await multipart(request, "file", many=False)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ApiProblem(422, "scenario.encoding", "The scenario file is not UTF-8 text", filename) from None
+        elif kind in ("application/json", ""):
+            body = parse_body(ScenarioRequest, await read_body(request))
+            from mutasi_rules.core.canonical import canonical_json
+
+            filename, text, options = "request body", canonical_json(body.scenario, indent=2), body.options
+        else:
+            raise ApiProblem(415, "request.media_type", "Send application/json or multipart/form-data")
+        return _json(await limited(hosted.scenario, principal, dataset_id, text, filename, options))
+
     # ------------------------------------------------------------------ rules
 
     async def rule_files(request: Request) -> list[tuple[str, str]]:
@@ -393,12 +510,7 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
             return files
         if kind not in ("application/json", ""):
             raise ApiProblem(415, "request.media_type", "Send application/json or multipart/form-data")
-        try:
-            body = RuleFilesRequest.model_validate_json(await read_body(request))
-        except ValidationError as error:
-            from fastapi.exceptions import RequestValidationError
-
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
+        body = parse_body(RuleFilesRequest, await read_body(request))
         return [(f.name, f.text) for f in body.files]
 
     rules_body = _upload_body("Rule files (and *.tests.yaml test files) as JSON texts or multipart 'files'",
@@ -441,7 +553,7 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
         document = get_openapi(title=app.title, version=app.version, description=app.description,
                                routes=app.routes)
         components = document.setdefault("components", {}).setdefault("schemas", {})
-        for model in (Dataset, RuleFilesRequest, Explanation):
+        for model in (Dataset, RuleFilesRequest, ScenarioRequest, Explanation):
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, definition in schema.pop("$defs", {}).items():
                 components.setdefault(name, definition)

@@ -14,6 +14,8 @@ Settings come from :class:`PluginSettings`; the environment variable
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextvars
 import dataclasses
 import datetime as dt
 import difflib
@@ -25,7 +27,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -164,15 +166,7 @@ class _HookTimeout(BaseException):
 
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block with :class:`_HookTimeout` after ``seconds`` (main thread, POSIX).
-
-    Elsewhere (another thread, no SIGALRM) nothing is armed; the caller measures the time the
-    call took instead, so a slow hook is still a failure, although one that never returns
-    cannot be interrupted there.
-    """
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    """Interrupt the block with :class:`_HookTimeout` after ``seconds`` (main thread, POSIX)."""
 
     def expired(signum: int, frame: Any) -> None:
         raise _HookTimeout
@@ -184,6 +178,31 @@ def _time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+#: Runs hooks called outside the main thread, where no timer signal can interrupt them. A hook
+#: that never returns keeps its worker (the plugin is admitted broken and not called again by
+#: that manager); the pool is large so that a few such plugins cannot starve the others.
+_HOOK_RUNNER = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="mutasi-rules-hook")
+
+
+def _call_within(seconds: float, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)``, or :class:`_HookTimeout` once it has run ``seconds``.
+
+    In the main thread on POSIX a timer interrupts the hook itself. Elsewhere (the HTTP
+    server's worker threads, Dask workers) the hook runs on :data:`_HOOK_RUNNER` while the
+    caller waits at most ``seconds``: a hook that never returns is abandoned there, still
+    running, and the caller goes on with the plugin admitted broken instead of hanging with it.
+    """
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        with _time_limit(seconds):
+            return function(*args)
+    context = contextvars.copy_context()
+    future = _HOOK_RUNNER.submit(context.run, function, *args)
+    try:
+        return future.result(timeout=seconds)
+    except concurrent.futures.TimeoutError:
+        raise _HookTimeout from None
 
 
 class PluginConflictError(PluginError):
@@ -483,8 +502,7 @@ class PluginManager:
                 continue  # unregistered earlier in this call
             started = time.perf_counter()
             try:
-                with _time_limit(self.hook_seconds):
-                    raw = impl.function(*[kwargs[a] for a in impl.argnames])
+                raw = _call_within(self.hook_seconds, impl.function, *[kwargs[a] for a in impl.argnames])
             except _HookTimeout:
                 self._admit_broken(info, hook, self._overran())
                 continue
@@ -493,7 +511,7 @@ class PluginManager:
             except BaseException as exc:  # third-party code: whatever it raised, SystemExit included
                 self._admit_broken(info, hook, f"raised {type(exc).__name__}: {str(exc)[:500]}")
                 continue
-            if time.perf_counter() - started > self.hook_seconds:  # where no timer could be armed
+            if time.perf_counter() - started > self.hook_seconds:  # returned, but only just after the limit
                 self._admit_broken(info, hook, self._overran())
                 continue
             try:

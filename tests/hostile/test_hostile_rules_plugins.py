@@ -4,6 +4,7 @@ exit, hang or return nonsense, misspelt plugin names. Each is a clear, named fai
 from __future__ import annotations
 
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from mutasi_rules.audit.log import AuditLog
 from mutasi_rules.cli import main
-from mutasi_rules.plugins import PluginError, PluginNameError, PluginSettings, ScoreComponent
+from mutasi_rules.plugins import PluginError, PluginNameError, PluginSettings, ScoreComponent, TrainingOffer
 from mutasi_rules.plugins.manager import PluginManager, load_plugins
 from mutasi_rules.rules.rulesets import collect_rulesets
 
@@ -207,3 +208,58 @@ def test_a_yaml_bomb_in_a_rule_test_file_is_refused(tmp_path, capsys):
     assert main(["rules", "test", str(folder)]) == 1
     assert time.perf_counter() - started < 10
     assert "alias" in capsys.readouterr().out
+
+
+def test_a_hook_that_hangs_in_a_server_thread_is_abandoned_not_waited_for():
+    """The HTTP server and Dask call hooks from worker threads, where no signal can interrupt them."""
+    release = threading.Event()
+
+    class Sleeper:
+        def mutasi_rules_training_catalogue(self):
+            release.wait(60)
+
+    manager = _manager(Sleeper())
+    manager.hook_seconds = 0.3
+    caught: list[BaseException] = []
+
+    def request() -> None:
+        try:
+            manager.training_catalogue()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            caught.append(exc)
+
+    started = time.perf_counter()
+    worker = threading.Thread(target=request)
+    worker.start()
+    worker.join(10)
+    release.set()  # let the abandoned hook end, so it does not outlive the test
+    assert not worker.is_alive() and time.perf_counter() - started < 5
+    assert len(caught) == 1 and isinstance(caught[0], PluginError)
+    assert "time limit of 0.3 s" in str(caught[0])
+
+
+def test_in_a_worker_thread_a_hook_still_answers_and_raises_as_in_place():
+    class Catalogue:
+        def mutasi_rules_training_catalogue(self):
+            return [TrainingOffer(name="Pelatihan Vaksinator", provider="Dinkes", hours=40)]
+
+    class Quitter:
+        def mutasi_rules_training_catalogue(self):
+            raise SystemExit("bye")
+
+    answers: list[object] = []
+    thread = threading.Thread(target=lambda: answers.append(_manager(Catalogue()).training_catalogue()))
+    thread.start()
+    thread.join(10)
+    assert [offer.name for offer in answers[0]] == ["Pelatihan Vaksinator"]
+
+    def quit_() -> None:
+        try:
+            _manager(Quitter()).training_catalogue()
+        except PluginError as exc:
+            answers.append(exc)
+
+    thread = threading.Thread(target=quit_)
+    thread.start()
+    thread.join(10)
+    assert "raised SystemExit" in str(answers[1])
