@@ -86,7 +86,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
 @functools.cache
-def _patterns(lang: str, short: bool) -> tuple[tuple[re.Pattern[str], str], ...]:
+def _patterns(lang: str, short: bool) -> tuple[tuple[str, re.Pattern[str], str], ...]:
     """Catalogue entries with ``{name}`` placeholders as regular expressions, most specific first.
 
     Problems are recorded in English with their values in the text ("required column
@@ -112,9 +112,11 @@ def _patterns(lang: str, short: bool) -> tuple[tuple[re.Pattern[str], str], ...]
             last = match.end()
         pattern += re.escape(message[last:])
         literal = len(_PLACEHOLDER.sub("", message))
-        entries.append((literal, re.compile(pattern + r"\Z", re.DOTALL), translation))
+        # The longest literal piece: a message without it cannot match (a substring test is cheap).
+        piece = max(_PLACEHOLDER.split(message)[::2], key=len)
+        entries.append((literal, piece, re.compile(pattern + r"\Z", re.DOTALL), translation))
     entries.sort(key=lambda entry: -entry[0])
-    return tuple((pattern, translation) for _, pattern, translation in entries)
+    return tuple((piece, pattern, translation) for _, piece, pattern, translation in entries)
 
 
 def translate_message(message: str, lang: str, *, part: bool = False) -> str:
@@ -127,7 +129,9 @@ def translate_message(message: str, lang: str, *, part: bool = False) -> str:
     messages = _messages(lang)
     if message in messages:
         return messages[message]
-    for pattern, translation in _patterns(lang, part):
+    for piece, pattern, translation in _patterns(lang, part):
+        if piece not in message:
+            continue
         match = pattern.match(message)
         if match:
             values = {name: translate_message(value, lang, part=True) if name.endswith("_text") else value
