@@ -244,3 +244,13 @@ def test_rule_file_problems_are_reported_in_indonesian(capsys):
         assert not english_in(message), (message, english_in(message))
     assert main(["rules", "check", str(bad), "--lang", "en"]) == EXIT_PROBLEMS
     assert "unknown field 'employee.years_in_postion' for scope employee; did you mean" in capsys.readouterr().out
+
+
+def test_every_catalogue_pattern_compiles_and_a_repeated_placeholder_is_one_value():
+    from mutasi_rules.core.i18n import _patterns
+
+    assert len(_patterns("id", True)) >= len(_patterns("id", False)) > 300
+    message = "warning: /srv/keys.yaml is readable by others; it should be 0600 (chmod 600 /srv/keys.yaml)"
+    assert translate_message(message, "id").startswith("peringatan: /srv/keys.yaml dapat dibaca")
+    other = "warning: /srv/keys.yaml is readable by others; it should be 0600 (chmod 600 /tmp/other.yaml)"
+    assert translate_message(other, "id") == other  # not the same path twice: not this message

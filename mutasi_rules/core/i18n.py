@@ -101,14 +101,16 @@ def _patterns(lang: str, short: bool) -> tuple[tuple[str, re.Pattern[str], str],
             continue
         if not short and len(_PLACEHOLDER.sub("", message)) < 8:
             continue
-        pattern, last = "", 0
+        pattern, last, seen = "", 0, set()
         for match in _PLACEHOLDER.finditer(message):
             # A *_text value is itself a message (translated in turn) and may hold spaces: take the longest.
             # A *_token value (a JSON path, an id, a quoted field) holds no space, comma or semicolon, so it
             # never swallows the message's words nor a clause that follows it.
             name = match.group(1)
             value = r"[^\s;,]+" if name.endswith("_token") else ".+" if name.endswith("_text") else ".+?"
-            pattern += re.escape(message[last:match.start()]) + f"(?P<{name}>{value})"
+            # A value named twice is the same value both times.
+            pattern += re.escape(message[last:match.start()]) + (f"(?P={name})" if name in seen else f"(?P<{name}>{value})")
+            seen.add(name)
             last = match.end()
         pattern += re.escape(message[last:])
         literal = len(_PLACEHOLDER.sub("", message))
