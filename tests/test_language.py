@@ -254,3 +254,13 @@ def test_every_catalogue_pattern_compiles_and_a_repeated_placeholder_is_one_valu
     assert translate_message(message, "id").startswith("peringatan: /srv/keys.yaml dapat dibaca")
     other = "warning: /srv/keys.yaml is readable by others; it should be 0600 (chmod 600 /tmp/other.yaml)"
     assert translate_message(other, "id") == other  # not the same path twice: not this message
+
+
+def test_a_scenario_comparison_reads_in_indonesian(surge_report):
+    """The changes a scenario makes are recorded in English (JSON) and read in Bahasa Indonesia."""
+    from mutasi_rules.planning.comparison import render_markdown
+
+    text = render_markdown(surge_report, "id")
+    assert "Skenario dibandingkan dengan kondisi dasar" in text and "jabatan baru" in text
+    assert not english_in(text), english_in(text)
+    assert "new position" in render_markdown(surge_report, "en")

@@ -237,7 +237,7 @@ def render_markdown(report: ScenarioReport, lang: str = "id") -> str:
             period = ""
             if change.until is not None:
                 period = f" ({change.from_ or '…'} – {change.until})"
-            lines.append(f"- {change.summary}{period}" + (f": {change.note}" if change.note else ""))
+            lines.append(f"- {translate_message(change.summary, lang)}{period}" + (f": {change.note}" if change.note else ""))
         lines += ["", f"| | {baseline} | {scenario} |",
                   "| --- | --- | --- |",
                   f"| {_('Moves')} | {c.moves_baseline} | {c.moves_scenario} |",
