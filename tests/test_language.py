@@ -264,3 +264,14 @@ def test_a_scenario_comparison_reads_in_indonesian(surge_report):
     assert "Skenario dibandingkan dengan kondisi dasar" in text and "jabatan baru" in text
     assert not english_in(text), english_in(text)
     assert "new position" in render_markdown(surge_report, "en")
+
+
+def test_audit_failures_are_reported_in_indonesian(tmp_path, capsys):
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    assert main(["audit", "list", "--audit-db", str(empty)]) == 3
+    err = capsys.readouterr().err
+    assert "berkas kosong" in err and not english_in(err.replace(str(empty), " ")), english_in(err)
+    assert main(["audit", "verify", "--audit-db", str(tmp_path / "none.sqlite")]) == 3
+    err = capsys.readouterr().err
+    assert "tidak ada log audit" in err and not english_in(err), english_in(err)
