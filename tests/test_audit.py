@@ -491,7 +491,7 @@ def test_cli_recommend_default_path_no_audit_and_write_failure(tmp_path, capsys,
     capsys.readouterr()
     assert main(["recommend", str(SMALL), "--audit-db", str(not_a_log)]) == 3
     captured = capsys.readouterr()
-    assert "NOT recorded" in captured.err and captured.out == ""
+    assert "TIDAK dicatat" in captured.err and captured.out == ""
 
 
 def test_cli_audit_on_missing_or_broken_logs(tmp_path, capsys):

@@ -311,4 +311,4 @@ def test_cli_generate_json_and_usage_errors(tmp_path: Path, capsys: pytest.Captu
         assert main(["generate", "--out", str(tmp_path / "x"), *bad]) == 2
     (tmp_path / "file").write_text("not a directory")
     assert main(["generate", "--employees", "150", "--out", str(tmp_path / "file")]) == 2
-    assert "not a directory" in capsys.readouterr().err
+    assert "bukan folder" in capsys.readouterr().err

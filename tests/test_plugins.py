@@ -585,7 +585,7 @@ def test_cli_lists_plugins_as_json(capsys, tmp_path, monkeypatch):
 
 def test_cli_rejects_a_malformed_plugin_option(capsys):
     assert main(["plugins", "list", "--plugin-option", "no-colon"]) == 2
-    assert "NAME:KEY=VALUE" in capsys.readouterr().err
+    assert "NAMA:KUNCI=NILAI" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- end to end, through the engine
