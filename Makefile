@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE := examples/pontianak
 
-.PHONY: demo test venv clean schemas browser
+.PHONY: demo test lint venv clean schemas browser
 
 # The web application's browser tests drive Debian's chromium (Playwright cannot download browsers
 # here). Installed from Debian's registry when missing; needs root, as on the test machines.
@@ -34,7 +34,12 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; \
 	fi
 
-test: $(STAMP) browser
+# Static checks (configured in pyproject.toml): ruff over the repository, mypy over the package.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
 
 clean:

@@ -4,7 +4,8 @@ A generated province (cached as CSV under benchmarks/data/, which git ignores) r
 :func:`mutasi_rules.batch.run_batch` on a LocalCluster of 1, then 2, single-threaded
 worker processes, each run with fresh output and audit folders (so nothing is reused).
 The cluster's start-up is timed apart;
-the batch's wall time runs from submitting the tasks to the summary written. Per region: the task's wall and CPU seconds (the task thread's rusage: what the region costs
+the batch's wall time runs from submitting the tasks to the summary written. Per region: the
+task's wall and CPU seconds (the task thread's rusage: what the region costs
 on a core of its own, whatever else runs on the machine) and the worker's RSS while it ran
 (sampled from /proc every 20 ms; a long-lived worker's RSS stays at the largest task it has
 run, so memory per task is measured apart: ``--memory-regions`` regions spread over the
@@ -27,8 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mutasi_rules.core.atomic import write_text
 from mutasi_rules.batch import LOCAL_SCHEDULER, Region, RegionReport, discover_regions, run_batch, run_region
+from mutasi_rules.core.atomic import write_text
 from mutasi_rules.planning.recommendation import RecommendOptions
 
 from .__main__ import DATA, _child, machine
@@ -158,14 +159,14 @@ def _fit_power(xs: list[float], ys: list[float]) -> tuple[float, float]:
     """y = c * x**k by least squares on logarithms: (c, k)."""
     lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
-    k = sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+    k = sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
     return math.exp(my - k * mx), k
 
 
 def _fit_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
     """y = a + b * x by least squares: (a, b)."""
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
     return my - b * mx, b
 
 

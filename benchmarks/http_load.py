@@ -43,9 +43,9 @@ from typing import Any
 
 import httpx
 
-from mutasi_rules.hosting.access import Role, ServiceConfig, add_key, write_config
 from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.data.generator import generate_dataset
+from mutasi_rules.hosting.access import Role, ServiceConfig, add_key, write_config
 from mutasi_rules.planning.recommendation import RecommendOptions
 from mutasi_rules.service import Service
 
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             single, single_status, _ = drive(base, headers, [why_not(p) for p in pairs[:args.queries]], 1,
                                              args.budget)
             figures["why_not_one_client"] = {**summary(single), "statuses": dict(single_status)}
-            paced, paced_status, paced_wall = drive(base, headers, [why_not(p) for p in pairs[:args.queries]],
+            paced, paced_status, _paced_wall = drive(base, headers, [why_not(p) for p in pairs[:args.queries]],
                                                     args.clients, args.budget, args.interval)
             figures["why_not_paced"] = {**summary(paced), "offered_per_s": round(args.clients / args.interval, 1),
                                         "statuses": dict(paced_status)}
@@ -227,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
             if share < 80:
                 kinds.append(("why-not", why_not(pairs[index])))
             elif share < 86:
-                kinds.append(("explanation", lambda c, n=moved[index % len(moved)]: c.get(
-                    f"/v1/runs/{run_id}/explanation", params={"nip": n})))
+                nip = moved[index % len(moved)]
+                kinds.append(("explanation",
+                              lambda c, n=nip: c.get(f"/v1/runs/{run_id}/explanation", params={"nip": n})))
             elif share < 90:
                 kinds.append(("workload", lambda c: c.post("/v1/workload", json={"dataset_id": dataset_id})))
             elif share < 94:
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
     verify = subprocess.run([sys.executable, "-m", "mutasi_rules", "audit", "verify", "--audit-db",
-                             str(folder / "data" / "audit.sqlite")], capture_output=True, text=True)
+                             str(folder / "data" / "audit.sqlite")], capture_output=True, text=True, check=False)
     figures["audit_verify"] = {"exit": verify.returncode, "output": verify.stdout.strip().split(": ", 1)[-1]}
     shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(figures, indent=2))

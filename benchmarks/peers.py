@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from mutasi_rules.rules.engine import compile_ruleset_json
 from mutasi_rules.data.facts import candidate_facts, fact_schema
-from mutasi_rules.rules.language.ast import field_paths
 from mutasi_rules.data.models import Dataset, Employee, OrderedEnum
 from mutasi_rules.planning.recommendation import RunContext, pair_subject, prepare
+from mutasi_rules.rules.engine import compile_ruleset_json
+from mutasi_rules.rules.language.ast import field_paths
 from mutasi_rules.rules.rulesets import Effect
 from mutasi_rules.rules.screen import PairScreen
 
@@ -53,7 +53,7 @@ class Universe:
         with ctx.engine() as engine:
             found = engine.evaluate("employee", [ctx.employee_scope(e.nip) for e in pool], [e.nip for e in pool])
         self.movable: list[Employee] = [
-            e for e, fs in zip(pool, found) if not any(f.effect is Effect.BLOCK for f in fs)
+            e for e, fs in zip(pool, found, strict=True) if not any(f.effect is Effect.BLOCK for f in fs)
         ]
         self.targets: list[str] = sorted(ctx.shortages)
         own = {t: j for j, t in enumerate(self.targets)}
@@ -92,7 +92,7 @@ def run_screen_and_engine(u: Universe, blocked: Any, limit: int) -> dict[str, An
     """
     ctx = u.ctx
     rows, cols = np.nonzero(u.pair & ~blocked)
-    survivors = list(zip(rows.tolist(), cols.tolist()))
+    survivors = list(zip(rows.tolist(), cols.tolist(), strict=True))
     sampled = survivors if len(survivors) <= limit else random.Random(3).sample(survivors, limit)
     with ctx.engine() as engine:
         start = time.perf_counter()
@@ -110,7 +110,7 @@ def run_naive_durable(u: Universe, sample: list[tuple[int, int]]) -> tuple[dict[
         facts = [ctx.candidate_scope(u.movable[i].nip, u.targets[j]) for i, j in sample]
         found = engine.evaluate("candidate", facts, [pair_subject(u.movable[i].nip, u.targets[j]) for i, j in sample])
         seconds = time.perf_counter() - start
-    decided = {p: any(f.effect is Effect.BLOCK for f in fs) for p, fs in zip(sample, found)}
+    decided = {p: any(f.effect is Effect.BLOCK for f in fs) for p, fs in zip(sample, found, strict=True)}
     return {"sampled_pairs": len(sample), "seconds": round(seconds, 4),
             "pairs_per_second": round(len(sample) / seconds)}, decided
 
@@ -178,7 +178,7 @@ def run_zen(u: Universe, sample: list[tuple[int, int]]) -> tuple[dict[str, Any],
             "pairs_per_second": round(len(sample) / seconds),
             "context_build_seconds": round(build, 4),
             "pairs_per_second_with_contexts": round(len(sample) / (seconds + build)),
-            "expressions": expressions}, dict(zip(sample, decided_list))
+            "expressions": expressions}, dict(zip(sample, decided_list, strict=True))
 
 
 def _zen_version() -> str | None:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from mutasi_rules.core.atomic import write_text
-from mutasi_rules.explain.explanations import explain_result
 from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.explain.explanations import explain_result
 from mutasi_rules.planning.recommendation import recommend
 
 

@@ -65,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {round_}: review {parts['review'][-1]:.0f} ms, replan and record "
                   f"{parts['replan+record'][-1]:.0f} ms, replan alone {parts['replan'][-1]:.0f} ms; "
                   f"{len(moves)} moves, {len(outcome.result.run.review_decisions)} decisions in the lineage")
+        both = statistics.median(a + b for a, b in zip(parts["review"], parts["replan+record"], strict=True))
         print("median: " + ", ".join(f"{name} {statistics.median(values):.0f} ms" for name, values in parts.items())
-              + f"; review + replan and record {statistics.median(a + b for a, b in zip(parts['review'], parts['replan+record'], strict=True)):.0f} ms")
+              + f"; review + replan and record {both:.0f} ms")
         service.close()
     return 0
 

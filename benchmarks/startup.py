@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             wall = statistics.median(w for w, _ in runs)
             cpu = statistics.median(c for _, c in runs)
             verdict = "ok" if wall <= TARGETS[name] else "over (wall)" if cpu <= TARGETS[name] else "OVER"
-            print(f"{name:<12} {wall:11.3f} {max(w for w, _ in runs):10.3f} {cpu:10.3f} {TARGETS[name]:7.1f}  {verdict}")
+            slowest = max(w for w, _ in runs)
+            print(f"{name:<12} {wall:11.3f} {slowest:10.3f} {cpu:10.3f} {TARGETS[name]:7.1f}  {verdict}")
     probe = ("import sys; from mutasi_rules.cli import build_parser; build_parser(); "
              f"print(','.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))) or 'none')")
     heavy = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()

@@ -62,7 +62,7 @@ _EXPORTS: dict[str, str] = {
     "schema_for": "schemas",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = ["__version__", *sorted(_EXPORTS)]  # noqa: PLE0604 - the names __getattr__ imports on first use
 
 
 def __getattr__(name: str) -> Any:

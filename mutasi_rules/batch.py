@@ -31,20 +31,20 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mutasi_rules.analysis.workload import BalanceFigure, compute_units
 from mutasi_rules.core.atomic import write_bytes, write_text
 from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.core.i18n import N_, translator
-from mutasi_rules.errors import MutasiRulesError, UsageError
 from mutasi_rules.data.loading import ALL_TABLES, TABLE_EXTENSIONS
-from mutasi_rules.problems import InputError, Problem
+from mutasi_rules.errors import MutasiRulesError, UsageError
 from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions
-from mutasi_rules.analysis.workload import BalanceFigure, compute_units
+from mutasi_rules.problems import InputError, Problem
 
-SUMMARY_FORMAT = "mutasi-rules.batch-summary/1"
+SUMMARY_FORMAT: Final = "mutasi-rules.batch-summary/1"
 #: Problems of an invalid region listed in the summary; all of them are in the region's problems.json.
 SUMMARY_PROBLEMS = 50
 #: Output folders hold personal data (names, NIP): owner and group only.
@@ -230,8 +230,8 @@ def run_region(region: Region, options: RecommendOptions, out_dir: str, audit_di
     Runs on a Dask worker; everything it needs comes in its arguments (paths on storage the
     workers share). Writing is idempotent: a retried task rewrites the same bytes atomically.
     """
-    from mutasi_rules.rules.engine import EngineError
     from mutasi_rules.plugins.manager import PluginError
+    from mutasi_rules.rules.engine import EngineError
     from mutasi_rules.service import Service
 
     started = time.perf_counter()
@@ -260,7 +260,7 @@ def run_region(region: Region, options: RecommendOptions, out_dir: str, audit_di
         return invalid(error.problems)
     except (PluginError, EngineError) as error:
         return done(status="failed", error=f"{type(error).__name__}: {error}")
-    except Exception as error:  # the log (AuditError) or anything unforeseen: this region fails, not the batch
+    except Exception as error:  # noqa: BLE001 - the log (AuditError) or anything unforeseen: this region fails, not the batch
         return done(status="failed", error=f"{type(error).__name__}: {error}")
     result = outcome.result
     outputs = _write_region(target, result)
@@ -409,7 +409,7 @@ def run_batch(
             region = futures[future]
             try:
                 report = future.result()
-            except Exception as error:  # KilledWorker (died too often), a lost connection, a bug
+            except Exception as error:  # noqa: BLE001 - KilledWorker (died too often), a lost connection, a bug
                 report = RegionReport(region=region.name, path=region.path, status="failed",
                                       error=f"{type(error).__name__}: {error}")
             reports.append(report)
@@ -494,7 +494,9 @@ def summary_markdown(summary: BatchSummary, lang: str = "id") -> str:
 
 def summary_xlsx(summary: BatchSummary) -> bytes:
     """A workbook of regions, of OPDs (one row per region and OPD) and of trainings; no timestamps."""
-    from mutasi_rules.data.loading import _workbook_bytes  # the dataset writer's deterministic workbook: equal data, equal bytes
+    from mutasi_rules.data.loading import (
+        _workbook_bytes,  # the dataset writer's deterministic workbook: equal data, equal bytes
+    )
 
     regions = [[r.region, r.status, r.employees, r.positions, r.moves, r.conditional_moves, r.shortage_persons,
                 r.shortage_filled, r.shortage_remaining, r.excluded,

@@ -16,16 +16,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from mutasi_rules.data.facts import Scope
-from mutasi_rules.plugins.types import Veto
-from mutasi_rules.problems import Problem
 from mutasi_rules.audit.log import RecordSummary
 from mutasi_rules.data.decisions import AppliedDecision, MoveReview
+from mutasi_rules.data.facts import Scope
 from mutasi_rules.planning.recommendation import Outcome, PluginRef, PositionRef, TrainingNeed
-from mutasi_rules.rules.rulesets import RuleSetRef
-from mutasi_rules.rules.rulesets import Effect
-from mutasi_rules.rules.ruletests import CaseResult
 from mutasi_rules.planning.scoring import ProfileScore, ScoreComponentResult
+from mutasi_rules.plugins.types import Veto
+from mutasi_rules.problems import Problem
+from mutasi_rules.rules.rulesets import Effect, RuleSetRef
+from mutasi_rules.rules.ruletests import CaseResult
 
 if TYPE_CHECKING:
     from mutasi_rules.audit.log import ReviewRecord

@@ -62,7 +62,8 @@ SUMMARIES: dict[Kind, str] = {
 }
 
 def summary(kind: Kind) -> dict[str, str]:
-    """What ``kind`` means in both languages: the ``message`` (``{"id": ..., "en": ...}``) of a JSON problem document."""
+    """What ``kind`` means in both languages: the ``message`` (``{"id": ..., "en": ...}``) of a JSON problem
+    document."""
     return {lang: localized(SUMMARIES[kind], lang) for lang in LANGS}
 
 
@@ -118,11 +119,11 @@ def exit_code_of(error: BaseException) -> ExitCode:
 __all__ = [
     "EXIT_CODES",
     "SUMMARIES",
-    "summary",
     "TEXT_PREFIXES",
     "ExitCode",
     "Kind",
     "MutasiRulesError",
     "UsageError",
     "exit_code_of",
+    "summary",
 ]

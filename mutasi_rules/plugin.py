@@ -19,7 +19,14 @@ from mutasi_rules.data.facts import CandidateFacts, ExtensionAttribute, ExtValue
 from mutasi_rules.data.models import Dataset, Employee, Position, Unit, UnitKind
 from mutasi_rules.plugins.hookspecs import hookimpl
 from mutasi_rules.plugins.manager import PluginError, PluginSettings
-from mutasi_rules.plugins.types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
+from mutasi_rules.plugins.types import (
+    NoticeContact,
+    PlanConstraint,
+    RuleSetContribution,
+    ScoreComponent,
+    TrainingOffer,
+    Veto,
+)
 from mutasi_rules.rules.rulesets import Localized
 
 __all__ = [

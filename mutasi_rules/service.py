@@ -46,6 +46,8 @@ from mutasi_rules.data.models import Dataset
 from mutasi_rules.problems import InputError, Problem, Problems
 
 if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs them: start-up stays cheap
+    from mutasi_rules.analysis.trend import WorkloadTrend
+    from mutasi_rules.analysis.workload import WorkloadReport
     from mutasi_rules.audit.log import (
         AuditLog,
         DecisionRecord,
@@ -55,18 +57,16 @@ if TYPE_CHECKING:  # the pipeline's modules are imported when a method needs the
         VerifyReport,
     )
     from mutasi_rules.data.decisions import AppliedDecision, ReviewDecision
-    from mutasi_rules.planning.diff import RunDiff
-    from mutasi_rules.plugins.manager import PluginManager
     from mutasi_rules.data.facts import ExtensionAttribute
-    from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions, RunContext
-    from mutasi_rules.rules.rulesets import LoadedRuleSet
-    from mutasi_rules.planning.comparison import ScenarioReport
     from mutasi_rules.data.scenario import LoadedScenario
+    from mutasi_rules.planning.comparison import ScenarioReport
+    from mutasi_rules.planning.diff import RunDiff
+    from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions, RunContext
     from mutasi_rules.planning.training_plan import TrainingPlan
-    from mutasi_rules.analysis.trend import WorkloadTrend
-    from mutasi_rules.rules.ruletests import RuleTestReport
     from mutasi_rules.planning.whynot import WhyNot, WhyNotReport
-    from mutasi_rules.analysis.workload import WorkloadReport
+    from mutasi_rules.plugins.manager import PluginManager
+    from mutasi_rules.rules.rulesets import LoadedRuleSet
+    from mutasi_rules.rules.ruletests import RuleTestReport
 
 Progress = Callable[[str, int, int], None]
 
@@ -280,8 +280,8 @@ class Service:
         Kept while the rule files (and explicit plugin files) are unchanged on disk: loading
         and checking them takes ~50 ms, more than a why-not query.
         """
-        from mutasi_rules.plugins.manager import load_plugins
         from mutasi_rules.planning.recommendation import load_run_rulesets
+        from mutasi_rules.plugins.manager import load_plugins
 
         key = _inputs_key(options)
         with self._lock:
@@ -397,9 +397,9 @@ class Service:
         raised together as one :class:`InputError`, before anything is planned). The runs
         are what-if analyses and are not recorded in the decision log.
         """
+        from mutasi_rules.data.scenario import apply_scenario
         from mutasi_rules.planning.comparison import ScenarioReport, outcome
         from mutasi_rules.planning.recommendation import RecommendOptions, recommend
-        from mutasi_rules.data.scenario import apply_scenario
         from mutasi_rules.planning.training_plan import training_plan
 
         options = options or RecommendOptions()
@@ -442,9 +442,10 @@ class Service:
 
     def trend(self, datasets: Sequence[Dataset], options: RecommendOptions | None = None,
               sources: Sequence[str] | None = None) -> WorkloadTrend:
-        """EJ per agency across dataset snapshots, ordered by their ``as_of`` (see :mod:`mutasi_rules.analysis.trend`)."""
-        from mutasi_rules.planning.recommendation import RecommendOptions
+        """EJ per agency across dataset snapshots, ordered by their ``as_of``
+        (see :mod:`mutasi_rules.analysis.trend`)."""
         from mutasi_rules.analysis.trend import workload_trend
+        from mutasi_rules.planning.recommendation import RecommendOptions
 
         options = options or RecommendOptions()
         return workload_trend(datasets, options.workload, sources=sources)

@@ -42,5 +42,5 @@ def surge_report():
     from mutasi_rules.service import Service
 
     example = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
-    return Service().scenarios(load_dataset(example), [load_scenario(example / "scenarios" / "vaksinasi-lonjakan.yaml")],
-                               RecommendOptions(plan_date=dt.date(2026, 8, 3)))
+    surge = load_scenario(example / "scenarios" / "vaksinasi-lonjakan.yaml")
+    return Service().scenarios(load_dataset(example), [surge], RecommendOptions(plan_date=dt.date(2026, 8, 3)))

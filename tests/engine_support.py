@@ -159,7 +159,8 @@ def employee_scope(as_of: dt.date = AS_OF, **changes: Any) -> F.EmployeeScope:
     return F.EmployeeScope(as_of=as_of, context=context(as_of), employee=employee(**changes))
 
 
-def position_scope(as_of: dt.date = AS_OF, unit_changes: dict[str, Any] | None = None, **changes: Any) -> F.PositionScope:
+def position_scope(as_of: dt.date = AS_OF, unit_changes: dict[str, Any] | None = None,
+                   **changes: Any) -> F.PositionScope:
     return F.PositionScope(
         as_of=as_of, context=context(as_of), position=position(**changes), unit=unit(**(unit_changes or {}))
     )

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mutasi_rules.cli import main
+from mutasi_rules.data.loading import load_dataset
 from mutasi_rules.hosting.access import (
     ROLE_ACTIONS,
     Action,
@@ -25,11 +27,9 @@ from mutasi_rules.hosting.access import (
     revoke_key,
     write_config,
 )
-from mutasi_rules.cli import main
-from mutasi_rules.data.loading import load_dataset
-from mutasi_rules.problems import InputError
-from mutasi_rules.planning.recommendation import RecommendOptions, recommend
 from mutasi_rules.hosting.unitscope import OutOfScope, UnitScope, subtree
+from mutasi_rules.planning.recommendation import RecommendOptions, recommend
+from mutasi_rules.problems import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"

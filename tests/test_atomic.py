@@ -24,9 +24,8 @@ def test_write_replaces_whole_file_readable_by_its_owner_only(tmp_path):
 def test_failed_write_leaves_old_file_and_no_temporary(tmp_path):
     target = tmp_path / "out.json"
     write_text(target, "old")
-    with pytest.raises(RuntimeError):
-        with atomic_open(target) as handle:
-            handle.write("half")
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), atomic_open(target) as handle:  # noqa: PT012 - fails mid-write
+        handle.write("half")
+        raise RuntimeError("killed mid-write")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]

@@ -10,8 +10,8 @@ import os
 import re
 import shutil
 import signal
-import stat
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -30,12 +30,12 @@ from mutasi_rules.audit.log import (
     replay,
     result_differences,
 )
-from mutasi_rules.core.canonical import canonical_json, sha256_of
 from mutasi_rules.cli import main
+from mutasi_rules.core.canonical import canonical_json, sha256_of
 from mutasi_rules.data.generator import generate_dataset
 from mutasi_rules.data.loading import load_dataset
-from mutasi_rules.plugins.manager import PluginSettings, load_plugins
 from mutasi_rules.planning.recommendation import RecommendOptions, load_run_rulesets, recommend
+from mutasi_rules.plugins.manager import PluginSettings, load_plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"
@@ -133,7 +133,8 @@ def test_records_chain_and_round_trip(log_path, example_run):
 
 
 def test_unknown_run_id_is_a_clear_error(log_path):
-    with AuditLog(log_path, create=False) as log, pytest.raises(AuditError, match="R999999.*not in the audit log.*3 run"):
+    with (AuditLog(log_path, create=False) as log,
+          pytest.raises(AuditError, match=r"R999999.*not in the audit log.*3 run")):
         log.get("R999999-0000000000")
 
 
@@ -164,7 +165,7 @@ def test_schema_version_and_foreign_files(tmp_path, log_path):
     db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     db.commit()
     db.close()
-    with pytest.raises(AuditError, match="schema version 2.*reads schema version 1 at most"):
+    with pytest.raises(AuditError, match=r"schema version 2.*reads schema version 1 at most"):
         AuditLog(log_path)
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_bytes(b"this is not a database at all" * 100)
@@ -236,7 +237,8 @@ FIELD_TAMPERING = {
     "options": "UPDATE records SET options_json = json_set(options_json, '$.max_moves', 1) WHERE seq = ?",
     "recorded_at": "UPDATE records SET recorded_at = '2020-01-01T00:00:00.000000Z' WHERE seq = ?",
     "as_of": "UPDATE records SET as_of = '2026-08-01' WHERE seq = ?",
-    "plugins": "UPDATE records SET plugins_json = '[{\"name\":\"x\",\"source\":\"x\",\"version\":\"9\"}]' WHERE seq = ?",
+    "plugins": "UPDATE records SET plugins_json = "
+               "'[{\"name\":\"x\",\"source\":\"x\",\"version\":\"9\"}]' WHERE seq = ?",
     "moves": "UPDATE records SET moves = moves + 1 WHERE seq = ?",
     "prev_hash": "UPDATE records SET prev_hash = lower(hex(randomblob(32))) WHERE seq = ?",
     "run_id": "UPDATE records SET run_id = 'R000009-0000000000' WHERE seq = ?",

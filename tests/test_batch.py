@@ -20,8 +20,8 @@ from mutasi_rules.batch import BatchUsageError, Region, audit_path, discover_reg
 from mutasi_rules.cli import main
 from mutasi_rules.data.generator import MIN_EMPLOYEES, generate_regions, plan_regions, region_sizes
 from mutasi_rules.data.loading import save_dataset
-from mutasi_rules.plugins.manager import PluginSettings
 from mutasi_rules.planning.recommendation import RecommendOptions
+from mutasi_rules.plugins.manager import PluginSettings
 from mutasi_rules.service import Service
 
 pytest.importorskip("distributed")
@@ -91,7 +91,7 @@ def test_cli_batch_on_two_workers_equals_one_by_one_and_reports_the_bad_region(p
     expected = one_by_one(province, RecommendOptions(), tmp_path / "alone")
     for name, text in expected.items():
         assert (out / name / "result.json").read_text(encoding="utf-8") == text, name
-    assert records_per_region(out / "audit") == {name: 1 for name in expected}
+    assert records_per_region(out / "audit") == dict.fromkeys(expected, 1)
     assert "tidak ada yang dijalankan" in capsys.readouterr().err  # Bahasa Indonesia by default
 
     # Run again (the tasks themselves, without a cluster): nothing is recorded twice, same bytes.
@@ -100,7 +100,7 @@ def test_cli_batch_on_two_workers_equals_one_by_one_and_reports_the_bad_region(p
     assert all(r.status == "ok" and r.reused for r in again)
     assert {r.region: r.run_id for r in again} == {r["region"]: r["run_id"] for r in summary["regions"]
                                                    if r["status"] == "ok"}
-    assert records_per_region(out / "audit") == {name: 1 for name in expected}
+    assert records_per_region(out / "audit") == dict.fromkeys(expected, 1)
     for name, text in expected.items():
         assert (out / name / "result.json").read_text(encoding="utf-8") == text
 

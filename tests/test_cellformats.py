@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mutasi_rules.core.canonical import sha256_of
-from mutasi_rules.data.cellformats import normalise_nip, parse_date_text, parse_decimal_text, NumberTextError
+from mutasi_rules.data.cellformats import NumberTextError, normalise_nip, parse_date_text, parse_decimal_text
 from mutasi_rules.data.loading import load_dataset, save_dataset, validate_dataset
 from mutasi_rules.data.models import Dataset
 
@@ -35,17 +35,18 @@ def indonesian_excel_copy(src: Path, dst: Path, *, declare: bool = True, named_m
         writer.writerow(header)
         for row in rows[1:]:
             cells = []
-            for column, cell in zip(header, row):
-                if match := ISO.match(cell):
+            for column, value in zip(header, row, strict=True):
+                cell = value
+                if match := ISO.match(value):
                     year, month, day = match.groups()
                     if column in named_months:
                         cell = f"{int(day)} {BULAN[int(month) - 1]} {year}"
                     else:
                         cell = f"{day}/{month}/{year}"
-                elif re.fullmatch(r"\d+\.\d+", cell):
-                    cell = cell.replace(".", ",")
-                elif re.fullmatch(r"\d{18}", cell):
-                    cell = f"{cell[:8]} {cell[8:14]} {cell[14]} {cell[15:]}"
+                elif re.fullmatch(r"\d+\.\d+", value):
+                    cell = value.replace(".", ",")
+                elif re.fullmatch(r"\d{18}", value):
+                    cell = f"{value[:8]} {value[8:14]} {value[14]} {value[15:]}"
                 cells.append(cell)
             writer.writerow(cells)
         text = out.getvalue()
@@ -73,7 +74,8 @@ def test_the_bundled_example_as_indonesian_excel_saves_it_reads_to_the_same_data
     copy = tmp_path / "id"
     indonesian_excel_copy(EXAMPLE, copy)
     assert "17/07/2021" in (copy / "employee_certificates.csv").read_text(encoding="cp1252")
-    assert sha256_of(load_dataset(copy).model_dump(mode="json")) == sha256_of(load_dataset(EXAMPLE).model_dump(mode="json"))
+    assert (sha256_of(load_dataset(copy).model_dump(mode="json"))
+            == sha256_of(load_dataset(EXAMPLE).model_dump(mode="json")))
 
 
 def test_example_saved_in_indonesian_excel_style_reads_to_the_same_dataset(original, tmp_path):
@@ -157,9 +159,10 @@ def test_day_first_is_detected_per_column_and_named_months_are_read(tmp_path):
 
 
 def test_decimal_comma_when_separated_by_semicolons_and_thousands_separators_refused(tmp_path):
-    emp = EMP_HEADER.replace(",", ";") + "198408282008102001;Siti;PNS;P;28/08/1984;III/a;setda.staf;setda;17/08/2020;S1\n"
+    emp = (EMP_HEADER.replace(",", ";")
+           + "198408282008102001;Siti;PNS;P;28/08/1984;III/a;setda.staf;setda;17/08/2020;S1\n")
     tasks = "position_id;name;volume_per_year;norm_minutes\nsetda.staf;Surat;1200;7,5\nsetda.staf;Arsip;1.250;30\n"
-    dataset, problems = validate_dataset(small(tmp_path, emp, sep=";", tasks=tasks))
+    _dataset, problems = validate_dataset(small(tmp_path, emp, sep=";", tasks=tasks))
     assert [(p.code, p.field, p.value) for p in problems.errors] == [("number.separator", "volume_per_year", "1.250")]
     assert "thousands separator" in problems.errors[0].message
 

@@ -177,7 +177,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 _schema = fact_schema("candidate")
 _atoms = st.one_of(
-    st.sampled_from(_schema.paths() + ["candidate.nope", "candidate.employee"]),
+    st.sampled_from([*_schema.paths(), "candidate.nope", "candidate.employee"]),
     st.sampled_from(['"III/a"', '"S1"', '"Baik"', '"PNS"', '"x"', "1", "2.5", "true", 'date("2024-01-01")',
                      '["a", "b"]', "[1, 2]", "[]"]),
 )

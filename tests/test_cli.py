@@ -73,10 +73,10 @@ def test_an_audit_failure_is_json_with_exit_3(tmp_path, capsys):
 
 def test_exit_codes_come_from_one_map():
     from mutasi_rules.audit.log import AuditError, ReplayError
-    from mutasi_rules.rules.engine import EngineError
+    from mutasi_rules.planning.whynot import UnknownSubject
     from mutasi_rules.plugins import PluginConflictError, PluginError
     from mutasi_rules.problems import InputError
-    from mutasi_rules.planning.whynot import UnknownSubject
+    from mutasi_rules.rules.engine import EngineError
 
     expected = {InputError("x"): 1, UnknownSubject("x"): 1, PluginError("p", "h", "r"): 3,
                 PluginConflictError(["a", "b"], "h", "r"): 3, EngineError("x"): 3, AuditError("x"): 3,
@@ -137,12 +137,12 @@ def test_help_imports_no_heavy_library():
 
 
 def test_the_cli_copies_of_library_constants_agree():
-    from mutasi_rules.data import generator, loading
     from mutasi_rules.cli import explain, generate, plugins
+    from mutasi_rules.data import generator, loading
     from mutasi_rules.explain.notices import NoticeSettings
     from mutasi_rules.plugins import manager
 
-    assert explain.DEFAULT_OBJECTION_DAYS == NoticeSettings().objection_days
+    assert NoticeSettings().objection_days == explain.DEFAULT_OBJECTION_DAYS
     assert generate.MIN_EMPLOYEES == generator.MIN_EMPLOYEES
     assert generate.FORMATS == loading.FORMATS
     assert plugins.ENV_DISABLE == manager.ENV_DISABLE
@@ -166,9 +166,8 @@ def test_the_library_prints_nothing():
 def test_library_messages_go_through_logging(tmp_path, caplog):
     from mutasi_rules.audit.log import AuditLog
 
-    with caplog.at_level("INFO", logger="mutasi_rules"):
-        with AuditLog(tmp_path / "new.sqlite"):
-            pass
+    with caplog.at_level("INFO", logger="mutasi_rules"), AuditLog(tmp_path / "new.sqlite"):
+        pass
     assert any(r.name.startswith("mutasi_rules") and "new.sqlite" in r.getMessage() for r in caplog.records)
 
 

@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, main
-from mutasi_rules.rules.decision_tables import collect_decision_table, load_decision_table
+from mutasi_rules.planning.recommendation import RecommendOptions, load_run_rulesets, recommend
 from mutasi_rules.plugins import RuleSetContribution, hookimpl
 from mutasi_rules.plugins.manager import PluginManager, PluginSettings, load_plugins
-from mutasi_rules.planning.recommendation import RecommendOptions, load_run_rulesets, recommend
+from mutasi_rules.rules.decision_tables import collect_decision_table, load_decision_table
 from mutasi_rules.rules.rulesets import collect_rulesets, default_rules_dir, load_ruleset_file
 
 ROOT = Path(__file__).resolve().parent.parent

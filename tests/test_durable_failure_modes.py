@@ -74,7 +74,8 @@ def test_durable_itself_still_raises_on_an_unhandled_message() -> None:
         """
         from durable import engine as de
         host = de.Host()
-        host.register_rulesets({"probe": {"r": {"all": [{"m": {"$and": [{"t": "x"}, {"a": 1}]}}], "run": lambda c: None}}})
+        host.register_rulesets({"probe": {"r": {"all": [{"m": {"$and": [{"t": "x"}, {"a": 1}]}}],
+                                                "run": lambda c: None}}})
         try:
             host.assert_facts("probe", [{"t": "x", "a": 2, "id": 1, "sid": "s"}])
             print("handled")
@@ -173,7 +174,8 @@ def test_a_wide_schema_evaluates_because_only_read_paths_are_sent() -> None:
         exts = [F.ExtensionAttribute(entity="employee", name=f"a{i}", type=F.FieldType.NUMBER) for i in range(400)]
         loaded = [ruleset("w", [rule("r", "employee.ext.a7 > 1 and employee.age > 1")])]
         base = employee_scope()
-        fact = base.model_copy(update={"employee": base.employee.model_copy(update={"ext": {f"a{i}": i for i in range(400)}})})
+        wide = base.employee.model_copy(update={"ext": {f"a{i}": i for i in range(400)}})
+        fact = base.model_copy(update={"employee": wide})
         assert len(F.fact_schema("employee", exts).fields) > 400
         with RuleEngine(loaded, AS_OF, extensions=exts) as engine:
             [[finding]] = engine.evaluate("employee", [fact], ["x"])
@@ -192,7 +194,8 @@ def test_reading_up_to_the_property_budget_works() -> None:
         exts = [F.ExtensionAttribute(entity="employee", name=f"a{{i}}", type=F.FieldType.NUMBER) for i in range(width)]
         loaded = [ruleset("w", [rule(f"r{{i}}", f"employee.ext.a{{i}} > 0") for i in range(width)])]
         base = employee_scope()
-        fact = base.model_copy(update={{"employee": base.employee.model_copy(update={{"ext": {{f"a{{i}}": 1 for i in range(width)}}}})}})
+        wide = base.employee.model_copy(update={{"ext": {{f"a{{i}}": 1 for i in range(width)}}}})
+        fact = base.model_copy(update={{"employee": wide}})
         with RuleEngine(loaded, AS_OF, extensions=exts) as engine:
             [findings] = engine.evaluate("employee", [fact], ["x"])
         print("ok" if len(findings) == width else f"bad {{len(findings)}}")
@@ -251,7 +254,8 @@ def test_rules_with_too_many_or_alternatives_are_refused() -> None:
     with pytest.raises(EngineError, match="32 or-alternatives"):
         RuleEngine([ruleset("x", [rule("r", when)])], AS_OF)
     # Equality tests of one path against several values are exclusive: they count once.
-    assert compile_problem(parse(" and ".join('employee.rank in ["I/a", "I/b", "I/c", "I/d"]' for _ in range(4)))) is None
+    assert compile_problem(parse(" and ".join('employee.rank in ["I/a", "I/b", "I/c", "I/d"]'
+                                              for _ in range(4)))) is None
 
 
 # --------------------------------------------------------------------------- 7: hosts and threads

@@ -16,8 +16,10 @@ from engine_support import (
     ruleset,
     unit_scope,
 )
+from pydantic import ValidationError
 
 from mutasi_rules.data import facts as F
+from mutasi_rules.problems import InputError
 from mutasi_rules.rules.engine import (
     CATCH_ALL,
     LIST_SENTINEL,
@@ -29,7 +31,6 @@ from mutasi_rules.rules.engine import (
 )
 from mutasi_rules.rules.language.interpreter import evaluate as interpret
 from mutasi_rules.rules.language.parser import parse
-from mutasi_rules.problems import InputError
 from mutasi_rules.rules.rulesets import Effect
 
 
@@ -85,7 +86,7 @@ def test_finding_carries_rendered_messages_facts_read_and_provenance() -> None:
     assert finding.legal_basis == "Peraturan BKN 5/2019"
     assert finding.facts_read == {"employee.rank": "III/b", "employee.years_in_position": 1.25}
     assert finding.replaces is None
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         finding.rule_id = "other"  # type: ignore[misc]  # frozen
 
 
@@ -107,14 +108,16 @@ def test_models_and_display_dicts_give_identical_findings() -> None:
         ruleset(
             "n",
             [
-                rule("dates", "as_of - employee.position_start >= 730", message={"id": "{employee.position_start}", "en": "x"}),
+                rule("dates", "as_of - employee.position_start >= 730",
+                     message={"id": "{employee.position_start}", "en": "x"}),
                 rule("rank", 'employee.rank < "IV/a" and employee.education_level >= "S1"'),
                 rule("lists", '"Vaksinator" not in employee.trainings and employee.status in ["PNS", "PPPK"]'),
                 rule("bool", "not employee.under_sanction and employee.willing_to_move"),
             ],
         )
     ]
-    models = [employee_scope(), employee_scope(rank=None, trainings=["Vaksinator"]), employee_scope(willing_to_move=None)]
+    models = [employee_scope(), employee_scope(rank=None, trainings=["Vaksinator"]),
+              employee_scope(willing_to_move=None)]
     dicts = [m.model_dump(mode="json") for m in models]
     with RuleEngine(loaded, AS_OF) as engine:
         from_models = engine.evaluate("employee", models, ["a", "b", "c"])
@@ -187,16 +190,19 @@ def test_several_units_and_position_kinds_combine() -> None:
 
 
 def test_candidate_applicability_reads_the_target_position() -> None:
-    loaded = [ruleset("dinkes.local", [rule("r", "candidate.kelas_change >= 0", "candidate")], units=["dinkes"], kinds=["fungsional"])]
+    loaded = [ruleset("dinkes.local", [rule("r", "candidate.kelas_change >= 0", "candidate")], units=["dinkes"],
+                      kinds=["fungsional"])]
     to_dinkes = candidate_scope()  # employee in setda, target in dinkes (fungsional)
-    to_setda = candidate_scope(position_changes={"unit_id": "bidang-umum", "opd_id": "setda", "unit_path": ["bidang-umum", "setda"]})
+    to_setda = candidate_scope(position_changes={"unit_id": "bidang-umum", "opd_id": "setda",
+                                                 "unit_path": ["bidang-umum", "setda"]})
     to_pelaksana = candidate_scope(position_changes={"kind": "pelaksana", "level": None})
     assert fired(loaded, "candidate", [to_dinkes, to_setda, to_pelaksana]) == [["dinkes.local/r"], [], []]
 
 
 def test_position_scope_reads_position_kind_and_unit_scope_ignores_kinds() -> None:
     pos_rules = ruleset("p", [rule("r", "position.kelas > 0", "position")], kinds=["pelaksana"])
-    assert fired([pos_rules], "position", [position_scope(), position_scope(kind="pelaksana", level=None)]) == [[], ["p/r"]]
+    scopes = [position_scope(), position_scope(kind="pelaksana", level=None)]
+    assert fired([pos_rules], "position", scopes) == [[], ["p/r"]]
     unit_rules = ruleset("u", [rule("r", "unit.position_count > 0", "unit")], units=["dinkes"], kinds=["jpt"])
     assert fired([unit_rules], "unit", [unit_scope(), unit_scope(unit_path=["x"])]) == [["u/r"], []]
 
@@ -204,7 +210,8 @@ def test_position_scope_reads_position_kind_and_unit_scope_ignores_kinds() -> No
 def test_rule_sets_only_apply_while_in_force() -> None:
     loaded = [
         ruleset("future", [rule("r", "employee.age > 0")], effective_from=dt.date(2024, 7, 2)),
-        ruleset("past", [rule("r", "employee.age > 0")], effective_from=dt.date(2019, 1, 1), effective_until=dt.date(2024, 6, 30)),
+        ruleset("past", [rule("r", "employee.age > 0")], effective_from=dt.date(2019, 1, 1),
+                effective_until=dt.date(2024, 6, 30)),
         ruleset("starts-today", [rule("r", "employee.age > 0")], effective_from=AS_OF),
         ruleset("ends-today", [rule("r", "employee.age > 0")], effective_until=AS_OF),
     ]
@@ -236,7 +243,7 @@ def _override_rulesets(agency_from: dt.date = dt.date(2020, 1, 1)) -> list[Any]:
 
 
 def test_override_replaces_the_rule_only_where_the_replacing_rule_set_applies() -> None:
-    in_dinkes = dict(unit_id="puskesmas-1", unit_path=["puskesmas-1", "dinkes"])
+    in_dinkes = {"unit_id": "puskesmas-1", "unit_path": ["puskesmas-1", "dinkes"]}
     facts = [
         employee_scope(years_in_position=6, **in_dinkes),  # national suppressed, agency not met
         employee_scope(years_in_position=9, **in_dinkes),  # agency fires
@@ -264,7 +271,8 @@ def test_applicable_rule_keys_say_what_a_subject_is_checked_against() -> None:
 
 def test_override_by_a_rule_set_not_in_force_changes_nothing() -> None:
     in_dinkes = employee_scope(years_in_position=6, unit_id="puskesmas-1", unit_path=["puskesmas-1", "dinkes"])
-    assert fired(_override_rulesets(agency_from=dt.date(2025, 1, 1)), "employee", [in_dinkes]) == [["national/max-time"]]
+    assert fired(_override_rulesets(agency_from=dt.date(2025, 1, 1)), "employee",
+                 [in_dinkes]) == [["national/max-time"]]
 
 
 def test_override_everywhere_drops_the_replaced_rule() -> None:
@@ -289,7 +297,8 @@ def test_candidate_nested_field_comparisons() -> None:
     ):
         assert not when_fires(when, "candidate", fact)
         assert not when_fires(f"not ({when})", "candidate", fact)
-    assert when_fires("candidate.employee.education_level >= candidate.position.min_education", "candidate", candidate_scope())
+    assert when_fires("candidate.employee.education_level >= candidate.position.min_education", "candidate",
+                      candidate_scope())
 
 
 def test_date_arithmetic_and_date_literals() -> None:
@@ -429,13 +438,14 @@ def test_compile_problem_accepts_compilable_expressions(when: str) -> None:
 
 def test_engine_refuses_rules_it_cannot_compile() -> None:
     loaded = [ruleset("bad", [rule("r", "employee.age * employee.kelas > 3")])]
-    with pytest.raises(EngineError, match="bad/r.*product"):
+    with pytest.raises(EngineError, match=r"bad/r.*product"):
         RuleEngine(loaded, AS_OF)
 
 
 def test_compiled_json_is_deterministic_guarded_and_serialisable() -> None:
     loaded = [
-        ruleset("b", [rule("r", '"X" not in employee.trainings and employee.age < employee.kelas + 40')], units=["dinkes"]),
+        ruleset("b", [rule("r", '"X" not in employee.trainings and employee.age < employee.kelas + 40')],
+                units=["dinkes"]),
         ruleset("a", [rule("r", "not exists(employee.rank)")], kinds=["jpt"]),
     ]
     first = compile_ruleset_json(loaded, "employee", AS_OF)
@@ -469,9 +479,8 @@ def test_bad_input_is_reported_with_subject_field_and_value() -> None:
     bad_date["employee"]["position_start"] = "2024-13-01"
     bad_rank = employee_scope().model_dump(mode="json")
     bad_rank["employee"]["rank"] = "V/a"
-    with RuleEngine(loaded, AS_OF) as engine:
-        with pytest.raises(InputError) as caught:
-            engine.evaluate("employee", [good, bad_date, bad_rank], ["ok", "nip-1", "nip-2"])
+    with RuleEngine(loaded, AS_OF) as engine, pytest.raises(InputError) as caught:
+        engine.evaluate("employee", [good, bad_date, bad_rank], ["ok", "nip-1", "nip-2"])
     problems = caught.value.problems
     assert [(p.field, p.value) for p in problems] == [
         ("employee.position_start", "2024-13-01"),
@@ -499,7 +508,8 @@ def test_extension_attributes_are_readable() -> None:
     ext = F.ExtensionAttribute(entity="employee", name="skor_potensi", type=F.FieldType.NUMBER, source="demo")
     loaded = [ruleset("a", [rule("r", "employee.ext.skor_potensi >= 7")])]
     facts = [
-        employee_scope().model_copy(update={"employee": employee_scope().employee.model_copy(update={"ext": {"skor_potensi": 8}})}),
+        employee_scope().model_copy(
+            update={"employee": employee_scope().employee.model_copy(update={"ext": {"skor_potensi": 8}})}),
         employee_scope(),
     ]
     with RuleEngine(loaded, AS_OF, extensions=[ext]) as engine:
@@ -563,7 +573,8 @@ rules:
 def test_a_path_whose_terms_cancel_out_still_must_exist():
     """Found by the differential test: `x < age + x` with x missing is false, not `0 < age`."""
     when = "employee.latest_predikat_year < employee.age + employee.latest_predikat_year"
-    assert not when_fires(when, "employee", {"as_of": "2024-07-01", "employee": {"age": 40, "latest_predikat_year": None}})
+    assert not when_fires(when, "employee",
+                          {"as_of": "2024-07-01", "employee": {"age": 40, "latest_predikat_year": None}})
     assert when_fires(when, "employee", {"as_of": "2024-07-01", "employee": {"age": 40, "latest_predikat_year": 2023}})
     assert not when_fires("not (" + when + ")", "employee",
                           {"as_of": "2024-07-01", "employee": {"age": 40, "latest_predikat_year": None}})
@@ -576,6 +587,7 @@ def test_findings_do_not_depend_on_the_wall_clock(monkeypatch: pytest.MonkeyPatc
 
     ticks = iter(range(0, 10**9, 60))  # every reading of the clock is a minute later
     monkeypatch.setattr(durable.engine, "_unix_now", lambda: float(next(ticks)))
-    loaded = [ruleset("t", [rule("old", "employee.age >= 40", "employee"), rule("any", "employee.age > 0", "employee")])]
+    loaded = [ruleset("t",
+                      [rule("old", "employee.age >= 40", "employee"), rule("any", "employee.age > 0", "employee")])]
     facts = [employee_scope(age=age) for age in (30, 45, 50, 20)]
     assert fired(loaded, "employee", facts) == [["t/any"], ["t/any", "t/old"], ["t/any", "t/old"], ["t/any"]]

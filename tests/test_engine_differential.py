@@ -16,8 +16,8 @@ from engine_support import AS_OF, ruleset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules.rules.engine import CompileError, RuleEngine, compile_condition
 from mutasi_rules.data.facts import fact_schema
+from mutasi_rules.rules.engine import CompileError, RuleEngine, compile_condition
 from mutasi_rules.rules.language.ast import (
     Arith,
     BoolOp,
@@ -84,7 +84,8 @@ def numeric_side(draw: st.DrawFn, depth: int = 0) -> Expr:
     if choice == 1:
         return lit(draw(st.one_of(small_ints, quarters)))
     if choice in (2, 3):
-        return Arith(draw(st.sampled_from(["+", "-"])), draw(numeric_side(depth + 1)), draw(numeric_side(depth + 1)), SPAN)
+        return Arith(draw(st.sampled_from(["+", "-"])), draw(numeric_side(depth + 1)), draw(numeric_side(depth + 1)),
+                     SPAN)
     if choice == 4:
         factor = lit(draw(st.sampled_from([2, 3, -1, 0.5])))
         term = field(draw(st.sampled_from(NUMBERS)))
@@ -167,7 +168,8 @@ def conditions() -> st.SearchStrategy[Expr]:
         atoms,
         lambda inner: st.one_of(
             st.builds(lambda e: Not(e, SPAN), inner),
-            st.builds(lambda ops, xs: BoolOp(ops, tuple(xs), SPAN), st.sampled_from(["and", "or"]), st.lists(inner, min_size=2, max_size=3)),
+            st.builds(lambda ops, xs: BoolOp(ops, tuple(xs), SPAN), st.sampled_from(["and", "or"]),
+                      st.lists(inner, min_size=2, max_size=3)),
         ),
         max_leaves=5,
     )
@@ -198,7 +200,8 @@ def fact(draw: st.DrawFn) -> dict[str, Any]:
         "education_field": draw(maybe(st.sampled_from(TEXTS["employee.education_field"]))),
         "position_kind": draw(st.sampled_from(TEXTS["employee.position_kind"])),
         "trainings": draw(st.lists(st.sampled_from(LISTS["employee.trainings"] + ["Hukum"]), max_size=3, unique=True)),
-        "certificates": draw(st.lists(st.sampled_from(LISTS["employee.certificates"] + ["Keperawatan"]), max_size=2, unique=True)),
+        "certificates": draw(st.lists(st.sampled_from(LISTS["employee.certificates"] + ["Keperawatan"]), max_size=2,
+                                      unique=True)),
         "under_sanction": draw(st.booleans()),
         "willing_to_move": draw(maybe(st.booleans())),
         "unit_path": ["bidang-umum", "setda"],
@@ -235,7 +238,7 @@ def test_engine_and_interpreter_agree(exprs: list[Expr], facts: list[dict[str, A
     loaded = ruleset("gen", rules, expressions={f"r{i}": e for i, e in enumerate(exprs)})
     with RuleEngine([loaded], AS_OF, batch_size=10) as engine:
         results = engine.evaluate("employee", facts, [f"s{i}" for i in range(len(facts))])
-    for fact_dict, findings in zip(facts, results):
+    for fact_dict, findings in zip(facts, results, strict=True):
         expected = sorted(f"r{i}" for i, e in enumerate(exprs) if evaluate(e, fact_dict, SCHEMA))
         assert sorted(f.rule_id for f in findings) == expected, (exprs, fact_dict)
 
@@ -251,7 +254,8 @@ def test_every_operator_and_its_negation_at_and_around_ties() -> None:
         "arithmetic": lambda op: Compare(op, Arith("-", age, kelas, SPAN), lit(36), SPAN),
         "scaled": lambda op: Compare(op, Arith("*", lit(3), age, SPAN), Arith("+", kelas, lit(120), SPAN), SPAN),
         "ordinal": lambda op: Compare(op, field("employee.rank"), lit("III/b"), SPAN),
-        "date": lambda op: Compare(op, Arith("-", field("as_of"), field("employee.position_start"), SPAN), lit(365), SPAN),
+        "date": lambda op: Compare(op, Arith("-", field("as_of"), field("employee.position_start"), SPAN), lit(365),
+                                   SPAN),
     }
     exprs: list[Expr] = []
     for make in shapes.values():
@@ -271,6 +275,6 @@ def test_every_operator_and_its_negation_at_and_around_ties() -> None:
     loaded = ruleset("ties", rules, expressions={f"r{i}": e for i, e in enumerate(exprs)})
     with RuleEngine([loaded], AS_OF) as engine:
         results = engine.evaluate("employee", facts, [str(i) for i in range(len(facts))])
-    for fact_dict, findings in zip(facts, results):
+    for fact_dict, findings in zip(facts, results, strict=True):
         expected = sorted(f"r{i}" for i, e in enumerate(exprs) if evaluate(e, fact_dict, SCHEMA))
         assert sorted(f.rule_id for f in findings) == expected, fact_dict

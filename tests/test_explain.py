@@ -11,8 +11,9 @@ import pytest
 from rich.console import Console
 
 from mutasi_rules.audit.log import AuditLog
-from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.cli import main
+from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.data.loading import load_dataset
 from mutasi_rules.explain.explanations import (
     explain_employee,
     explain_move,
@@ -23,7 +24,6 @@ from mutasi_rules.explain.explanations import (
     render_markdown,
     render_table,
 )
-from mutasi_rules.data.loading import load_dataset
 from mutasi_rules.planning.recommendation import RecommendationResult, prepare, recommend
 from mutasi_rules.rules.rulesets import Effect
 
@@ -157,7 +157,7 @@ def test_json_for_a_move_and_for_a_person_not_moved():
     person = data["employee"]
     assert person["moved"] is True and person["status"] == "conditional" and data["run_id"] == "R1"
     assert {f["rule"] for f in person["findings"]} == {f.rule_key for f in move.findings}
-    assert all(f["message"] == g.message.en for f, g in zip(person["findings"], move.findings))
+    assert all(f["message"] == g.message.en for f, g in zip(person["findings"], move.findings, strict=True))
     assert person["rules_passed"] == move.rules_passed
     assert person["trainings_required"][0]["offer"]["provider"] == move.trainings_required[0].offer.provider
     assert person["ej_effect"]["target"]["position_ej_before"] == move.target_effect.position_ej_before

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.cli import main
+from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.data.facts import elapsed_years
 from mutasi_rules.data.generator import (
     CERT_PENDIDIK,
@@ -22,7 +22,16 @@ from mutasi_rules.data.generator import (
     generate_dataset,
 )
 from mutasi_rules.data.loading import load_dataset, save_dataset
-from mutasi_rules.data.models import Dataset, Employee, EmployeeStatus, JabatanKind, Position, Predikat, UnitKind, parse_nip
+from mutasi_rules.data.models import (
+    Dataset,
+    Employee,
+    EmployeeStatus,
+    JabatanKind,
+    Position,
+    Predikat,
+    UnitKind,
+    parse_nip,
+)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 HOURS = 1250.0
@@ -240,7 +249,8 @@ def test_surplus_staff_could_fill_the_shortage_after_training(medium: Dataset) -
     movable = [e for e in medium.employees if opd[e.unit_id] in SURPLUS_OPD and e.education.field in HEALTH_FIELDS]
     assert len(movable) >= 6
     assert {e.education.field for e in movable} <= fields
-    untrained = [e for e in movable if not any(t.name == TRAINING_VAKSINATOR and t.valid_on(as_of) for t in e.trainings)]
+    untrained = [e for e in movable
+                 if not any(t.name == TRAINING_VAKSINATOR and t.valid_on(as_of) for t in e.trainings)]
     assert len(untrained) > len(movable) / 2
     assert any(c.name == CERT_STR and c.valid_on(as_of) for e in movable for c in e.certificates)
 

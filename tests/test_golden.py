@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.explain.explanations import explain_result, render_markdown
 from mutasi_rules.data.generator import generate_dataset
 from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.explain.explanations import explain_result, render_markdown
 from mutasi_rules.planning.recommendation import RecommendOptions, recommend
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from mutasi_rules.hosting.access import Role, ServiceConfig, add_key, read_config, revoke_key, write_config  # noqa: E402
-from mutasi_rules.audit.log import AuditLog  # noqa: E402
-from mutasi_rules.core.canonical import canonical_json  # noqa: E402
-from mutasi_rules.hosting.hosted import HostedService  # noqa: E402
-from mutasi_rules.http import create_app  # noqa: E402
-from mutasi_rules.data.loading import load_dataset, save_dataset  # noqa: E402
-from mutasi_rules.service import dataset_sha256  # noqa: E402
+from mutasi_rules.audit.log import AuditLog
+from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.data.loading import load_dataset, save_dataset
+from mutasi_rules.hosting.access import Role, ServiceConfig, add_key, read_config, revoke_key, write_config
+from mutasi_rules.hosting.hosted import HostedService
+from mutasi_rules.http import create_app
+from mutasi_rules.service import dataset_sha256
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -111,7 +111,8 @@ PROTECTED = [
     ("post", "/v1/recommend"), ("post", "/v1/why-not"), ("get", "/v1/runs/R000001"),
     ("get", "/v1/runs/R000001/explanation"), ("get", "/v1/runs/R000001/notices"), ("get", "/v1/runs/R000001/report"),
     ("post", "/v1/rules/check"), ("post", "/v1/rules/test"), ("get", "/v1/audit/runs"), ("get", "/v1/audit/verify"),
-    ("post", "/v1/audit/replay/R000001"), ("get", "/v1/runs/R000001/plan.xlsx"), ("get", "/v1/runs/R000001/notices.zip"),
+    ("post", "/v1/audit/replay/R000001"), ("get", "/v1/runs/R000001/plan.xlsx"),
+    ("get", "/v1/runs/R000001/notices.zip"),
     ("get", "/v1/runs/R000001/reviews"), ("post", "/v1/runs/R000001/reviews"), ("post", "/v1/runs/R000001/replan"),
     ("get", "/v1/runs/R000001/diff/R000002"), ("post", "/v1/datasets/" + "0" * 64 + "/scenario"),
 ]
@@ -136,7 +137,8 @@ MATRIX = [
     ("post", "/v1/recommend", {"dataset_id": "{dataset}"}, {"analyst", "admin"}),
     ("post", "/v1/workload", {"dataset_id": "{dataset}"}, {"analyst", "admin", "agency"}),
     ("get", "/v1/datasets/{dataset}", None, {"analyst", "admin", "agency"}),
-    ("post", "/v1/why-not", {"dataset_id": "{dataset}", "nip": "1", "position_id": "x"}, {"analyst", "admin", "agency"}),
+    ("post", "/v1/why-not", {"dataset_id": "{dataset}", "nip": "1", "position_id": "x"},
+     {"analyst", "admin", "agency"}),
     ("get", "/v1/runs/{run}", None, {"analyst", "auditor", "admin", "agency"}),
     ("get", "/v1/runs/{run}/explanation", None, {"analyst", "auditor", "admin", "agency"}),
     ("post", "/v1/rules/check", {"files": [{"name": "a.yaml", "text": "x: 1"}]}, {"analyst", "auditor", "admin"}),

@@ -15,19 +15,19 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("schemathesis")
-import schemathesis  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from schemathesis.checks import (  # noqa: E402
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
 )
 
-from mutasi_rules.hosting.access import Role, ServiceConfig, add_key  # noqa: E402
-from mutasi_rules.hosting.hosted import HostedService  # noqa: E402
-from mutasi_rules.http import create_app  # noqa: E402
-from mutasi_rules.data.loading import load_dataset  # noqa: E402
+from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.hosting.access import Role, ServiceConfig, add_key
+from mutasi_rules.hosting.hosted import HostedService
+from mutasi_rules.http import create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -73,6 +73,6 @@ def test_no_answer_is_a_server_error_or_off_schema(fuzzed, capsys: pytest.Captur
         except Exception as failure:  # noqa: BLE001 - every operation is tried; failures reported together
             failures.append(f"{operation.method.upper()} {operation.path}: {failure}")
     with capsys.disabled():
-        print(f"\nschemathesis: {len(GENERATED)} generated requests over {len(operations)} operations")
+        print(f"\nschemathesis: {len(GENERATED)} generated requests over {len(operations)} operations")  # noqa: T201
     assert not failures, "\n\n".join(failures)
     assert len(GENERATED) >= len(operations) * 5

@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
+import openpyxl
+import yaml
+from fastapi.testclient import TestClient
 
-import openpyxl  # noqa: E402
-import yaml  # noqa: E402
-
-from mutasi_rules.hosting.access import Role, ServiceConfig, add_key, read_config, write_config  # noqa: E402
-from mutasi_rules.hosting.hosted import HostedService  # noqa: E402
-from mutasi_rules.http import create_app  # noqa: E402
+from mutasi_rules.hosting.access import Role, ServiceConfig, add_key, read_config, write_config
+from mutasi_rules.hosting.hosted import HostedService
+from mutasi_rules.http import create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -85,7 +85,8 @@ def _imports(path: Path) -> list[tuple[int, str]]:
             base = package_parts[: len(package_parts) - (node.level - 1)] if node.level > 1 else package_parts
             target = ".".join([*base, *(node.module.split(".") if node.module else [])])
             if node.module is None:  # from . import x, y: each name may be a module
-                found += [(node.lineno, "mutasi_rules:" + ".".join([*base, alias.name]).lstrip(".")) for alias in node.names]
+                found += [(node.lineno, "mutasi_rules:" + ".".join([*base, alias.name]).lstrip("."))
+                          for alias in node.names]
             else:
                 found.append((node.lineno, "mutasi_rules:" + target))
     return found
@@ -107,7 +108,7 @@ def test_every_module_has_a_layer():
     assert not missing, f"give these modules a layer in tests/test_layering.py: {missing}"
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: _module_name(p))
+@pytest.mark.parametrize("path", SOURCES, ids=_module_name)
 def test_no_module_imports_a_higher_layer(path):
     module = _module_name(path)
     own = _layer(module)
@@ -138,9 +139,10 @@ def test_only_the_engine_adapter_imports_durable():
 MODULES = {_module_name(p).removesuffix(".__init__") for p in SOURCES} | {""}
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: _module_name(p))
+@pytest.mark.parametrize("path", SOURCES, ids=_module_name)
 def test_the_package_imports_its_modules_by_their_current_paths(path):
-    """Old paths (``mutasi_rules.recommendation``) still import for users, as aliases; the package itself never uses them."""
+    """Old paths (``mutasi_rules.recommendation``) still import for users, as aliases; the package itself
+    never uses them."""
     stale = []
     for line, name in _imports(path):
         target = _project_target(name)

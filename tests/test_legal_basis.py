@@ -34,7 +34,7 @@ def _table() -> dict[tuple[str, str], dict[str, str]]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if ruleset and len(cells) == 6 and cells[0].startswith("`"):
             rows[(ruleset, cells[0].strip("`"))] = dict(zip(
-                ("rule", "instrument", "article", "summary", "kind", "checked"), cells))
+                ("rule", "instrument", "article", "summary", "kind", "checked"), cells, strict=True))
     return rows
 
 

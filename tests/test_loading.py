@@ -86,7 +86,8 @@ def test_mixed_formats_in_one_directory(small, tmp_path):
     meta = {row["key"]: row["value"] or None for row in csv.DictReader((root / "metadata.csv").open(encoding="utf-8"))}
     (root / "metadata.csv").unlink()
     (root / "metadata.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
-    units = [{k: v or None for k, v in row.items()} for row in csv.DictReader((root / "units.csv").open(encoding="utf-8"))]
+    units = [{k: v or None for k, v in row.items()}
+             for row in csv.DictReader((root / "units.csv").open(encoding="utf-8"))]
     (root / "units.csv").unlink()
     (root / "units.json").write_text(json.dumps(units), encoding="utf-8")
     rows = list(csv.reader((root / "positions.csv").open(encoding="utf-8")))
@@ -143,7 +144,7 @@ def _with_full_integers(path: Path, nips: list[str]) -> None:
         members = {info.filename: source.read(info.filename) for info in source.infolist()}
     sheet = members["xl/worksheets/sheet1.xml"].decode()
     for nip in nips:
-        rounded = "%.16g" % int(nip)
+        rounded = f"{int(nip):.16g}"
         assert f"<v>{rounded}</v>" in sheet
         sheet = sheet.replace(f"<v>{rounded}</v>", f"<v>{nip}</v>", 1)
     members["xl/worksheets/sheet1.xml"] = sheet.encode()
@@ -184,7 +185,7 @@ def test_date_cell_with_time_and_number_in_date_column(small, tmp_path):
     shutil.copytree(GOOD / "small_csv", root)
     (root / "employees.csv").unlink()
     book = _employees_sheet(small, str)
-    book.active["E2"] = dt.datetime(1985, 3, 12, 9, 30)
+    book.active["E2"] = dt.datetime(1985, 3, 12, 9, 30)  # noqa: DTZ001 - a spreadsheet cell has no time zone
     book.active["I3"] = 42000  # an Excel serial day number in a cell not formatted as a date
     book.active["I3"].number_format = "General"
     book.save(root / "employees.xlsx")
@@ -243,9 +244,8 @@ def test_unknown_format(small, tmp_path):
 
 # --------------------------------------------------------------------------- round trip law (hypothesis)
 
-text = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-'(),.", min_size=1, max_size=20).map(
-    str.strip
-).filter(bool)
+text = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-'(),.",
+               min_size=1, max_size=20).map(str.strip).filter(bool)
 # Volumes and norm times as HR files hold them: up to 2 decimals (xlsx keeps 16 significant digits).
 number = st.integers(0, 10**8).map(lambda n: n / 100)
 day = st.dates(dt.date(2000, 1, 1), dt.date(2024, 6, 30))
@@ -257,14 +257,22 @@ def variants(draw, base: Dataset) -> Dataset:
     units = [u.model_copy(update={"name": draw(text)}) for u in base.units]
     positions = []
     for p in base.positions:
-        tasks = draw(st.one_of(st.none(), st.lists(st.builds(WorkloadTask, name=text, volume_per_year=number, norm_minutes=number), max_size=3)))
+        tasks = draw(st.one_of(st.none(), st.lists(st.builds(WorkloadTask, name=text, volume_per_year=number,
+                                                             norm_minutes=number), max_size=3)))
         req = p.requirements.model_copy(update={"education_fields": draw(st.lists(text, max_size=3))})
-        positions.append(p.model_copy(update={"name": draw(text), "tasks": tasks, "requirements": req, "programmes": draw(st.lists(text, max_size=2))}))
+        positions.append(p.model_copy(update={"name": draw(text), "tasks": tasks, "requirements": req,
+                                              "programmes": draw(st.lists(text, max_size=2))}))
     employees = []
     for e in base.employees:
-        trainings = draw(st.lists(st.builds(Training, name=text, completed=day, expires=st.none(), hours=st.one_of(st.none(), st.integers(0, 10**6).map(lambda n: n / 100))), max_size=2))
-        employees.append(e.model_copy(update={"name": draw(text), "trainings": trainings, "under_investigation": draw(st.booleans())}))
-    meta = base.metadata.model_copy(update={"description": draw(st.one_of(st.just(""), text)), "effective_hours_per_year": draw(st.integers(50000, 300000).map(lambda n: n / 100))})
+        hours = st.one_of(st.none(), st.integers(0, 10**6).map(lambda n: n / 100))
+        trainings = draw(st.lists(st.builds(Training, name=text, completed=day, expires=st.none(), hours=hours),
+                                  max_size=2))
+        employees.append(e.model_copy(update={"name": draw(text), "trainings": trainings,
+                                              "under_investigation": draw(st.booleans())}))
+    meta = base.metadata.model_copy(update={
+        "description": draw(st.one_of(st.just(""), text)),
+        "effective_hours_per_year": draw(st.integers(50000, 300000).map(lambda n: n / 100)),
+    })
     return Dataset.model_validate(
         {"metadata": meta, "units": units, "positions": positions, "employees": employees}
     )
@@ -274,7 +282,8 @@ def variants(draw, base: Dataset) -> Dataset:
 def test_round_trip_law(small, tmp_path_factory, kind):
     root = tmp_path_factory.mktemp(f"law-{kind}")
 
-    @settings(max_examples=15 if kind == "xlsx" else 25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=15 if kind == "xlsx" else 25, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(variants(small))
     def law(dataset: Dataset) -> None:
         target = save(dataset, root, kind)

@@ -10,9 +10,9 @@ import docx
 import pytest
 
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, main
+from mutasi_rules.core.settings import RegionSettings, load_settings
 from mutasi_rules.explain.notice_docx import DEFAULT_TEMPLATE, notice_context, notice_docx, render_docx_notices
 from mutasi_rules.problems import InputError
-from mutasi_rules.core.settings import RegionSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "examples" / "settings" / "pontianak.yaml"
@@ -96,7 +96,7 @@ def test_bad_settings_are_reported_with_the_field(example_run, tmp_path, capsys)
     saved.write_text(example_run[1].to_json(), encoding="utf-8")
     settings = tmp_path / "s.yaml"
     settings.write_text("head_title: ''\nobjection_days: 0\nwali: x\n", encoding="utf-8")
-    with pytest.raises(Exception) as error:
+    with pytest.raises(InputError) as error:
         load_settings(settings)
     fields = sorted(p.field for p in error.value.problems)
     assert fields == ["head_title", "objection_days", "wali"]

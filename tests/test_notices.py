@@ -7,8 +7,9 @@ import functools
 import math
 from pathlib import Path
 
-from mutasi_rules.explain.explanations import number
+from mutasi_rules.core.settings import load_settings
 from mutasi_rules.data.loading import load_dataset
+from mutasi_rules.explain.explanations import number
 from mutasi_rules.explain.notices import (
     NoticeSettings,
     long_date,
@@ -18,10 +19,9 @@ from mutasi_rules.explain.notices import (
     render_notices,
     write_notices,
 )
+from mutasi_rules.planning.recommendation import RecommendationResult, recommend
 from mutasi_rules.plugins.manager import load_plugins
 from mutasi_rules.plugins.types import NoticeContact
-from mutasi_rules.planning.recommendation import RecommendationResult, recommend
-from mutasi_rules.core.settings import load_settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 #: The example region's settings: nothing about Pontianak is in the code.
@@ -181,7 +181,8 @@ def test_the_fit_score_and_its_word_never_disagree():
     from mutasi_rules.explain.notices import _fit_lines
 
     move = conditional_move()
-    for score, word in ((4.46, "sesuai dengan"), (4.5, "sangat sesuai"), (3.49, "cukup sesuai"), (2.49, "kurang sesuai")):
+    for score, word in ((4.46, "sesuai dengan"), (4.5, "sangat sesuai"), (3.49, "cukup sesuai"),
+                        (2.49, "kurang sesuai")):
         profile = move.profile.model_copy(update={"score": score})
         (line, *_) = _fit_lines(move.model_copy(update={"profile": profile}), result(), "id")
         shown = float(line.split("nilai kesesuaian ")[1].split(" ")[0].replace(",", "."))
@@ -189,8 +190,8 @@ def test_the_fit_score_and_its_word_never_disagree():
 
 
 def test_a_workload_share_is_never_rounded_across_the_balance_band():
-    from mutasi_rules.explain.notices import _percent
     from mutasi_rules.analysis.workload import WorkloadSettings
+    from mutasi_rules.explain.notices import _percent
 
     settings = WorkloadSettings()
     assert _percent(0.896, settings) == "89%" and _percent(0.896) == "90%"  # surplus: below 90 %

@@ -94,7 +94,7 @@ def test_fractional_relaxation_falls_back_to_the_integer_program(monkeypatch):
     """When the relaxation is fractional the integer program decides (and gives the same plan)."""
     import numpy as np
 
-    import mutasi_rules.planning.plan as plan
+    from mutasi_rules.planning import plan
 
     problem = PlanProblem(
         options=[option("A", "s", "t1", 10), option("A", "s", "t2", 8), option("B", "s", "t1", 9)],
@@ -233,7 +233,7 @@ def test_a_re_solve_after_one_decision_starts_from_the_last_basis():
     targets = [f"t{i}" for i in range(30)]
     options = [option(f"N{n:03d}", f"s{n % 12}", target, rng.randint(1, 60), su=f"u{n % 5}", tu="u-target")
                for n in range(120) for target in rng.sample(targets, 6)]
-    problem = PlanProblem(options=options, receive_limit={t: 2 for t in targets},
+    problem = PlanProblem(options=options, receive_limit=dict.fromkeys(targets, 2),
                           release_limit={f"s{i}": 4 for i in range(12)},
                           arrival_gain={t: [9.0, 4.0] for t in targets})
     solver = PlanSolver(problem)

@@ -19,9 +19,9 @@ from mutasi_rules.plugins import (
     NoticeContact,
     PlanConstraint,
     PluginConflictError,
-    PluginNameError,
     PluginError,
     PluginManager,
+    PluginNameError,
     PluginSettings,
     RuleSetContribution,
     ScoreComponent,
@@ -152,7 +152,7 @@ def test_disabled_only_and_environment():
     assert m.get(DISDIKBUD).status == "disabled" and m.get(DINKES).status == "enabled"
     assert m.settings.disabled == [DISDIKBUD]
     # A name that matches no plugin is an error, not ignored (issue #21).
-    with pytest.raises(PluginNameError, match="MUTASI_RULES_DISABLE_PLUGINS.*'other'"):
+    with pytest.raises(PluginNameError, match=r"MUTASI_RULES_DISABLE_PLUGINS.*'other'"):
         load_plugins(PluginSettings(), environ={"MUTASI_RULES_DISABLE_PLUGINS": f"{DISDIKBUD},other"})
 
     # Disabling by module name works too; 'only' keeps just the listed ones.
@@ -286,7 +286,8 @@ def test_every_veto_is_collected():
 
     m = manager((Vetoer("Perwa 1/2025"), "v1"), (Vetoer(""), "quiet"), (Vetoer("SE Sekda"), "v2"))
     vetoes = m.veto_candidate(None, dataset(), AS_OF)
-    assert [(v.legal_basis, v.source) for v in vetoes] == [("SE Sekda", "plugin:v2==1.0"), ("Perwa 1/2025", "plugin:v1==1.0")]
+    assert [(v.legal_basis, v.source) for v in vetoes] == [("SE Sekda", "plugin:v2==1.0"),
+                                                           ("Perwa 1/2025", "plugin:v1==1.0")]
 
 
 def test_decision_sinks_all_receive_the_decision():
@@ -416,11 +417,12 @@ def test_undeclared_or_mistyped_attribute_names_plugin_and_hook():
         def mutasi_rules_enrich_facts(self, entity):
             return {"surprise": 1}
 
-    with pytest.raises(PluginError, match="undeclared attribute employee.ext.surprise") as err:
+    with pytest.raises(PluginError, match=r"undeclared attribute employee.ext.surprise") as err:
         enrich_employee(manager((Undeclared(), "sneaky")))
     assert (err.value.plugin, err.value.hook) == ("sneaky", "mutasi_rules_enrich_facts")
 
-    with pytest.raises(PluginError, match="employee.ext.flag for 198503122010011002 must be bool or null, got str") as err:
+    with pytest.raises(PluginError,
+                       match=r"employee.ext.flag for 198503122010011002 must be bool or null, got str") as err:
         enrich_employee(manager((declares("flag", value="yes"), "typed")))
     assert err.value.plugin == "typed"
 
@@ -496,7 +498,7 @@ def test_invalid_rule_set_names_plugin_and_hook():
 
 
 def test_agency_rule_set_must_declare_units():
-    with pytest.raises(PluginError, match="must declare applies_to.units") as err:
+    with pytest.raises(PluginError, match=r"must declare applies_to.units") as err:
         manager((Contributes(rule_file("agency.citywide", [], "employee.age > 50")), "citywide")).rulesets()
     assert err.value.plugin == "citywide"
 
@@ -513,7 +515,8 @@ def test_replacing_rules():
     assert set(err.value.plugins) == {"one", "two"} and f"more than one plugin replaces {target}" in str(err.value)
 
     fixed = Contributes(
-        rule_file("agency.strict", ["dinkes"], "employee.age > 50", replaces="national.transfer-norms/cpns-not-transferred")
+        rule_file("agency.strict", ["dinkes"], "employee.age > 50",
+                  replaces="national.transfer-norms/cpns-not-transferred")
     )
     with pytest.raises(PluginError, match="is not overridable") as err:
         manager((fixed, "strict")).rulesets(national())
@@ -646,7 +649,8 @@ def test_dinkes_vaccination_candidate_gets_the_plugin_require_training_finding()
     disdikbud_origin = f"plugin:{DISDIKBUD}=={version(DISDIKBUD)}"
     blocked = keys[2]["agency.disdikbud-pontianak/non-guru-tanpa-sertifikat-pendidik"]
     assert (blocked.effect.value, blocked.source) == ("block", disdikbud_origin)
-    assert keys[3]["agency.disdikbud-pontianak/guru-sertifikat-pendidik-dalam-jabatan"].training == "Sertifikat Pendidik"
+    in_service = keys[3]["agency.disdikbud-pontianak/guru-sertifikat-pendidik-dalam-jabatan"]
+    assert in_service.training == "Sertifikat Pendidik"
     assert "agency.disdikbud-pontianak/non-guru-tanpa-sertifikat-pendidik" not in keys[3]
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mutasi_rules.analysis.workload import WorkloadCalculator
 from mutasi_rules.data.generator import generate_dataset
 from mutasi_rules.data.loading import load_dataset
 from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions, recommend
 from mutasi_rules.rules.rulesets import Effect
-from mutasi_rules.analysis.workload import WorkloadCalculator
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 
@@ -84,7 +84,8 @@ def check_plan_laws(dataset, result: RecommendationResult) -> None:
     after_units = {u.unit_id: u for u in calc.units(dict(delta))}
     for opd in {m.from_.opd_id for m in result.moves}:
         unit = after_units[opd]
-        net_out = sum(1 for m in result.moves if m.from_.opd_id == opd) - sum(1 for m in result.moves if m.to.opd_id == opd)
+        leaving = sum(1 for m in result.moves if m.from_.opd_id == opd)
+        net_out = leaving - sum(1 for m in result.moves if m.to.opd_id == opd)
         if net_out > 0 and unit.staff_needed_rounded is not None:
             assert unit.bezetting_with_data >= unit.staff_needed_rounded
     # Moves keep both posts inside the balanced band: a source is not left overloaded, a
@@ -117,8 +118,8 @@ def test_generated_plans_obey_the_laws_and_are_deterministic(seed, size):
 
 
 def test_limits_keep_posts_inside_the_band():
-    from mutasi_rules.planning.recommendation import receive_limit, release_limit
     from mutasi_rules.analysis.workload import PositionWorkload
+    from mutasi_rules.planning.recommendation import receive_limit, release_limit
 
     def post(needed: float, bezetting: int, rounded: int) -> PositionWorkload:
         return PositionWorkload(

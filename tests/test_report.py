@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mutasi_rules.explain.explanations import number
+from mutasi_rules.analysis.workload import WorkloadReport, figures_report
 from mutasi_rules.data.loading import load_dataset
-from mutasi_rules.planning.recommendation import RecommendationResult, recommend
+from mutasi_rules.explain.explanations import number
 from mutasi_rules.explain.report import (
     chart_rows,
     ej_chart_svg,
@@ -18,7 +18,7 @@ from mutasi_rules.explain.report import (
     report_markdown,
     write_report,
 )
-from mutasi_rules.analysis.workload import WorkloadReport, figures_report
+from mutasi_rules.planning.recommendation import RecommendationResult, recommend
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 

@@ -21,11 +21,10 @@ import pytest
 from mutasi_rules.audit.log import AuditLog, replay
 from mutasi_rules.cli import main
 from mutasi_rules.data.decisions import ReviewDecision
-from mutasi_rules.explain.explanations import explain_move
 from mutasi_rules.data.loading import load_dataset
-from mutasi_rules.problems import InputError
-from mutasi_rules.planning.recommendation import recommend
+from mutasi_rules.explain.explanations import explain_move
 from mutasi_rules.planning.review import parse_decisions
+from mutasi_rules.problems import InputError
 from mutasi_rules.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mutasi_rules.core.canonical import sha256_of
-from mutasi_rules.rules.language.ast import Compare
 from mutasi_rules.problems import InputError, Problem
+from mutasi_rules.rules.language.ast import Compare
 from mutasi_rules.rules.rulesets import (
     MAX_FACT_PATHS_PER_SCOPE,
     RuleFile,
@@ -209,7 +209,7 @@ def test_collects_problems_of_all_files(tmp_path: Path) -> None:
 
 
 def test_duplicate_rule_set_across_files_and_rule_ids_within() -> None:
-    loaded, problems = collect_rulesets([DATA / "overlap"])
+    _loaded, problems = collect_rulesets([DATA / "overlap"])
     duplicate = [p for p in problems if p.code == "ruleset.duplicate"]
     assert len(duplicate) == 1 and "also defined in" in duplicate[0].message
     assert duplicate[0].line == 1
@@ -218,7 +218,7 @@ def test_duplicate_rule_set_across_files_and_rule_ids_within() -> None:
 
 
 def test_overlapping_versions(tmp_path: Path) -> None:
-    loaded, problems = collect_rulesets([DATA / "overlap" / "v1.yaml", DATA / "overlap" / "v2.yaml"])
+    _loaded, problems = collect_rulesets([DATA / "overlap" / "v1.yaml", DATA / "overlap" / "v2.yaml"])
     (problem,) = problems
     assert problem.code == "ruleset.overlapping_versions"
     assert "both in force on 2025-01-01" in problem.message
@@ -245,7 +245,8 @@ def test_replaces_checks() -> None:
     (problem,) = agency("t.national/fixed")
     assert "not overridable" in problem.message and problem.file == "agency.yaml" and problem.line == 10
     (problem,) = agency("t.national/opne")
-    assert "has no rule 'opne'; did you mean 'open'" in problem.message.replace('"', "'") or "did you mean open" in problem.message
+    assert ("has no rule 'opne'; did you mean 'open'" in problem.message.replace('"', "'")
+            or "did you mean open" in problem.message)
     (problem,) = agency("t.nasional/open")
     assert "not loaded" in problem.message and "t.national" in problem.message
     (problem,) = agency("t.agency/r1")

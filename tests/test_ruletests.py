@@ -8,14 +8,14 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from mutasi_rules.cli import main
 from mutasi_rules.data.facts import read_path
-from mutasi_rules.rules.language.ast import BoolOp, Compare, Expr, FieldRef, Literal_
 from mutasi_rules.problems import InputError, Problems
+from mutasi_rules.rules.language.ast import BoolOp, Compare, Expr, FieldRef, Literal_
 from mutasi_rules.rules.rulesets import LoadedRuleSet, load_ruleset_file, load_rulesets
 from mutasi_rules.rules.ruletests import find_test_inputs, load_rule_test_text, run_rule_tests
 
@@ -36,7 +36,7 @@ class FakeFinding:
 class FakeEngine:
     """Evaluates only 'path OP number' and 'and' -- enough to test the runner on its own."""
 
-    instances: list["FakeEngine"] = []
+    instances: ClassVar[list[FakeEngine]] = []
 
     def __init__(self, rulesets: Sequence[LoadedRuleSet], as_of: dt.date) -> None:
         self.rulesets = [r for r in rulesets if r.ruleset.in_force(as_of)]
@@ -113,7 +113,7 @@ cases:
       candidate: {same_opd: true}
     expect: {fires: [short-tenure]}
 """
-    test, problems = load_rule_test_text(text, "t.tests.yaml")
+    _test, problems = load_rule_test_text(text, "t.tests.yaml")
     found = {p.field: p for p in problems}
     assert found["employee.years_in_postion"].message.endswith("did you mean employee.years_in_position?") or (
         "did you mean employee.years_in_position" in found["employee.years_in_postion"].message
@@ -152,7 +152,8 @@ cases:
     assert not problems and test is not None
     first, second = test.cases
     assert first.facts == {
-        "employee": {"rank": "III/a", "education_level": "SMA/SMK", "birth_date": "1990-05-01", "latest_predikat": None},
+        "employee": {"rank": "III/a", "education_level": "SMA/SMK", "birth_date": "1990-05-01",
+                     "latest_predikat": None},
         "as_of": "2026-07-01",
         "context": {"as_of": "2026-07-01", "plan_date": "2026-07-01"},
     }
@@ -200,7 +201,7 @@ cases:
     assert all(p.line == 4 for p in info.value.problems)
     other = write_tests(tmp_path, "ruleset: test.agenci\nas_of: 2026-07-01\ncases:\n"
                         "  - {name: x, scope: employee, expect: {fires: [a]}}\n", "other.tests.yaml")
-    with pytest.raises(InputError, match="not loaded; did you mean test.agency"):
+    with pytest.raises(InputError, match=r"not loaded; did you mean test.agency"):
         run_rule_tests([other], loaded, engine_factory=fake)
 
 
@@ -237,7 +238,8 @@ cases:
     assert results["passes"].passed and results["passes"].fired == ("short-tenure",)
     failing = results["fails both ways"]
     assert not failing.passed and not failing.error
-    assert failing.reasons == ("expected long-tenure to fire; it did not", "expected short-tenure not to fire; it fired")
+    assert failing.reasons == ("expected long-tenure to fire; it did not",
+                               "expected short-tenure not to fire; it fired")
     assert results["another date"].passed
     assert not results["before the rule set"].passed
     assert "not in force on 2023-01-01" in results["before the rule set"].reasons[0]

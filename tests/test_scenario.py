@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from mutasi_rules import RecommendOptions, load_dataset
-from mutasi_rules.core.canonical import canonical_json
-from mutasi_rules.planning.comparison import render_markdown, xlsx_sheets
 from mutasi_rules.cli import main
+from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.data.models import Dataset, WorkloadTask
-from mutasi_rules.problems import InputError
 from mutasi_rules.data.scenario import apply_scenario, load_scenario, load_scenario_text, load_scenarios
-from mutasi_rules.service import Service, dataset_sha256
 from mutasi_rules.explain.spreadsheet import workbook_bytes
+from mutasi_rules.planning.comparison import render_markdown, xlsx_sheets
+from mutasi_rules.problems import InputError
+from mutasi_rules.service import Service, dataset_sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "pontianak"
@@ -54,7 +54,7 @@ def staffed_example(example: Dataset) -> Dataset:
 
 
 def _problems(text: str, dataset: Dataset | None = None) -> list:
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(InputError) as caught:  # noqa: PT012 - reading or applying, whichever fails
         loaded = load_scenario_text(textwrap.dedent(text), "s.yaml")
         if dataset is not None:
             apply_scenario(dataset, loaded)
@@ -133,7 +133,8 @@ APPLY_PROBLEMS = [
 ]
 
 
-@pytest.mark.parametrize(("change", "code", "line", "column", "part"), APPLY_PROBLEMS, ids=[p[1] for p in APPLY_PROBLEMS])
+@pytest.mark.parametrize(("change", "code", "line", "column", "part"), APPLY_PROBLEMS,
+                         ids=[p[1] for p in APPLY_PROBLEMS])
 def test_every_problem_found_when_applying_is_located(example, change, code, line, column, part):
     found = _problems("name: a\nchanges:\n" + change, example)
     assert any(p.code == code and (p.line, p.column) == (line, column) and part in p.message for p in found), \

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.cli import EXIT_OK, main
+from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.schemas import SCHEMAS, schema_for
 
 PUBLISHED = Path(__file__).resolve().parent.parent / "docs" / "schemas"

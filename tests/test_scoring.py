@@ -134,9 +134,9 @@ def _competency_profile(targets: list[tuple[int, bool]], ratings: list[int], **s
     requirements = position.requirements.model_copy(update={"competencies": [
         CompetencyRequirement(name=name, min_level=str(level),
                               factor=ProfileFactor.CORE if core else ProfileFactor.SECONDARY)
-        for name, (level, core) in zip(KECERDASAN, targets)]})
+        for name, (level, core) in zip(KECERDASAN, targets, strict=True)]})
     employee = ctx.employees[nip].model_copy(update={"competencies": [
-        Competency(name=name, level=str(level)) for name, level in zip(KECERDASAN, ratings)]})
+        Competency(name=name, level=str(level)) for name, level in zip(KECERDASAN, ratings, strict=True)]})
     scoring = ScoringSettings(aspects=[Aspect(name="kecerdasan", weight=1.0, competencies=True)], **settings)
     return profile_score(ctx.candidate_scope(nip, target), employee,
                          position.model_copy(update={"requirements": requirements}), scoring)

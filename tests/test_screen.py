@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mutasi_rules.data import generator
-from mutasi_rules.rules.engine import RuleEngine
 from mutasi_rules.planning.recommendation import (
     RecommendOptions,
     RunContext,
@@ -29,6 +28,7 @@ from mutasi_rules.planning.recommendation import (
     pair_subject,
     prepare,
 )
+from mutasi_rules.rules.engine import RuleEngine
 from mutasi_rules.rules.rulesets import Effect
 from mutasi_rules.rules.screen import PairScreen, _Chunk
 
@@ -57,7 +57,7 @@ class Pairs:
             found = engine.evaluate("candidate", self.facts, self.subjects)
             keys = engine.rule_keys("candidate")
         fires = {k: np.zeros((len(self.pool), len(self.targets)), dtype=bool) for k in keys}
-        for (i, j), findings in zip(self.cells, found):
+        for (i, j), findings in zip(self.cells, found, strict=True):
             for f in findings:
                 fires[f.rule_key][i, j] = True
         return fires

@@ -11,16 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mutasi_rules.planning import recommendation
 from mutasi_rules.audit.log import AuditError
 from mutasi_rules.data.integrity import dataset_problems
 from mutasi_rules.data.loading import load_dataset, save_dataset, validate_dataset
 from mutasi_rules.data.models import Dataset
+from mutasi_rules.planning import recommendation
+from mutasi_rules.planning.recommendation import RecommendOptions, recommend
+from mutasi_rules.planning.whynot import UnknownSubject
 from mutasi_rules.plugins.manager import PluginSettings
 from mutasi_rules.problems import InputError
-from mutasi_rules.planning.recommendation import RecommendOptions, recommend
 from mutasi_rules.service import Service, dataset_sha256
-from mutasi_rules.planning.whynot import UnknownSubject
 
 SMALL = Path(__file__).resolve().parent / "data" / "good" / "small.yaml"
 NO_PLUGINS = RecommendOptions(use_plugins=False)
@@ -176,7 +176,7 @@ def test_why_not_answers_concurrent_queries_as_it_answers_one(small):
             try:
                 for t in targets:
                     got[(n, t)] = service.why_not(small, n, t, NO_PLUGINS).to_json()
-            except BaseException as error:  # pragma: no cover - reported below
+            except BaseException as error:  # noqa: BLE001  # pragma: no cover - reported below
                 errors.append(error)
 
         threads = [threading.Thread(target=ask, args=(n,)) for n in nips]

@@ -15,7 +15,7 @@ def test_nip_parts():
 
 @pytest.mark.parametrize("nip", ["19850312201001100", "198502302010011002", "198503122010131002", "198503122010013002"])
 def test_bad_nip(nip):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^NIP "):
         parse_nip(nip)
 
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mutasi_rules.data.cellformats import neutralise_formula, restore_formula_text
 from mutasi_rules.cli import EXIT_OK, EXIT_USAGE, main
+from mutasi_rules.data.cellformats import neutralise_formula, restore_formula_text
 from mutasi_rules.data.generator import generate_dataset
 from mutasi_rules.data.loading import load_dataset, save_dataset
 from mutasi_rules.data.models import Dataset
@@ -27,7 +27,7 @@ def book_of(data: bytes) -> openpyxl.Workbook:
 
 
 def test_plan_workbook_has_every_sheet_typed_and_frozen(example_run):
-    dataset, result = example_run
+    _dataset, result = example_run
     book = book_of(plan_workbook(result, "id"))
     assert book.sheetnames == ["Ringkasan", "Mutasi", "Kekurangan", "Kebutuhan pelatihan", "Keseimbangan OPD",
                                "Dikecualikan"]
@@ -37,7 +37,7 @@ def test_plan_workbook_has_every_sheet_typed_and_frozen(example_run):
     moves = book["Mutasi"]
     assert moves.max_row == len(result.moves) + 1
     header = [c.value for c in moves[1]]
-    first = dict(zip(header, (c.value for c in moves[2])))
+    first = dict(zip(header, (c.value for c in moves[2]), strict=True))
     move = result.moves[0]
     assert first["NIP"] == move.nip and first["Nama"] == move.name
     assert isinstance(first["Nilai"], float) and first["Nilai"] == pytest.approx(move.score)
@@ -54,7 +54,8 @@ def test_plan_workbook_has_every_sheet_typed_and_frozen(example_run):
     rules = {row[3].value for row in excluded.iter_rows(min_row=2)}
     assert rules == {f.rule_key for p in result.excluded for f in p.findings}
     trainings = {row[0].value: row[1].value for row in book["Kebutuhan pelatihan"].iter_rows(min_row=2)}
-    assert trainings == {need.name: sum(1 for m in result.moves if any(t.name == need.name for t in m.trainings_required))
+    assert trainings == {need.name: sum(1 for m in result.moves
+                                        if any(t.name == need.name for t in m.trainings_required))
                          for need in result.trainings_total}
 
 
@@ -84,17 +85,17 @@ def test_plan_workbook_in_english_and_deterministic(example_run):
 
 def test_names_that_look_like_formulas_stay_text_in_the_plan(example_run):
     _, result = example_run
-    moves = [m.model_copy(update={"name": name}) for m, name in zip(result.moves, HOSTILE)]
+    moves = [m.model_copy(update={"name": name}) for m, name in zip(result.moves, HOSTILE, strict=False)]
     hostile = result.model_copy(update={"moves": moves})
     sheet = book_of(plan_workbook(hostile, "id"))["Mutasi"]
-    for row, name in zip(sheet.iter_rows(min_row=2), HOSTILE):
+    for row, name in zip(sheet.iter_rows(min_row=2), HOSTILE, strict=False):
         cell = row[1]
         assert cell.value == name and cell.data_type == "s" and cell.quotePrefix
 
 
 def hostile_dataset() -> Dataset:
     data = generate_dataset(150, seed=3).model_dump(mode="json")
-    for position, name in zip(data["positions"], HOSTILE):
+    for position, name in zip(data["positions"], HOSTILE, strict=False):
         position["name"] = name
     return Dataset.model_validate(data)
 

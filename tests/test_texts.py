@@ -50,8 +50,8 @@ def _mentions_language(test: ast.AST) -> bool:
             return True
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
-            named = any(isinstance(n, ast.Name) and n.id in LANG_NAMES
-                        or isinstance(n, ast.Attribute) and n.attr in LANG_NAMES for n in sides)
+            named = any((isinstance(n, ast.Name) and n.id in LANG_NAMES)
+                        or (isinstance(n, ast.Attribute) and n.attr in LANG_NAMES) for n in sides)
             if named and any(isinstance(n, ast.Constant) and n.value in ("id", "en") for n in sides):
                 return True
     return False

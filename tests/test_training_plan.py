@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from hypothesis import strategies as st
 
 from mutasi_rules import RecommendOptions, load_dataset
 from mutasi_rules.cli import main
-from mutasi_rules.service import Service
 from mutasi_rules.planning.training_plan import batch_sizes, render_markdown, schedule, training_plan
+from mutasi_rules.service import Service
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 AS_OF = dt.date(2026, 7, 1)
@@ -39,7 +40,7 @@ def test_batches_hold_everyone_within_capacity_and_finish_before_the_plan_date(p
     assert not sizes or max(sizes) - min(sizes) <= 1
     assert len(batches) == len(batch_sizes(participants, capacity))
     # One class at a time: consecutive, non-overlapping batches of the stated length.
-    for before, after in zip(batches, batches[1:]):
+    for before, after in itertools.pairwise(batches):
         assert after.start == before.end + dt.timedelta(days=1)
     assert all((b.end - b.start).days + 1 == days for b in batches)
     if batches:

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
+from mutasi_rules.analysis.trend import chart_bytes, render_table
+from mutasi_rules.analysis.workload import figures_report
 from mutasi_rules.cli import main
 from mutasi_rules.data.generator import generate_dataset
 from mutasi_rules.data.loading import save_dataset
 from mutasi_rules.service import Service
-from mutasi_rules.analysis.trend import chart_bytes, render_table
-from mutasi_rules.analysis.workload import figures_report
 
 DATES = (dt.date(2026, 7, 1), dt.date(2025, 7, 1), dt.date(2026, 1, 1))  # given out of order
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, main
+from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.data.loading import validate_dataset
 from mutasi_rules.data.models import Dataset
 
@@ -81,7 +81,8 @@ def test_unknown_columns_become_warnings_when_allowed():
 
 def test_unknown_document_field_allowed_as_warning(tmp_path):
     text = (DATA / "good" / "small.yaml").read_text(encoding="utf-8").replace(
-        "{id: DINKES, name: Dinas Kesehatan, kind: dinas}", "{id: DINKES, name: Dinas Kesehatan, kind: dinas, kode: 1.02}"
+        "{id: DINKES, name: Dinas Kesehatan, kind: dinas}",
+        "{id: DINKES, name: Dinas Kesehatan, kind: dinas, kode: 1.02}"
     )
     (tmp_path / "d.yaml").write_text(text, encoding="utf-8")
     assert validate_dataset(tmp_path / "d.yaml")[0] is None

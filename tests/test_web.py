@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from mutasi_rules.hosting.access import read_config, revoke_key, write_config  # noqa: E402
-from mutasi_rules.data.loading import load_dataset, save_dataset  # noqa: E402
+from test_http import Api, pontianak_zip
 
-from test_http import Api, pontianak_zip  # noqa: E402
+from mutasi_rules.data.loading import load_dataset, save_dataset
+from mutasi_rules.hosting.access import read_config, revoke_key, write_config
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 SMALL = Path(__file__).resolve().parent / "data" / "good" / "small.yaml"
@@ -181,7 +181,8 @@ def test_data_is_text_never_markup(api, tmp_path):
 def test_a_surge_scenario_is_compared_side_by_side_with_its_training_plan(api, run):
     dataset_id, _ = run
     csrf = login(api, "analyst")
-    scenario = Path(__file__).resolve().parent.parent / "examples" / "pontianak" / "scenarios" / "vaksinasi-lonjakan.yaml"
+    example = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
+    scenario = example / "scenarios" / "vaksinasi-lonjakan.yaml"
     answer = api.client.post(f"/datasets/{dataset_id}/scenario", data={"csrf": csrf},
                              files={"scenario": (scenario.name, scenario.read_bytes())})
     assert answer.status_code == 200, answer.text[:2000]
@@ -203,3 +204,27 @@ def test_every_page_has_a_short_plain_title(api, run):
         page = api.client.get(path).text
         title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
         assert len(title) < 120 and "&lt;" not in title and "\n" not in title.strip(), (path, title[:200])
+
+
+def test_the_dataset_page_draws_a_bar_per_agency_as_long_as_its_ej(api, run):
+    """The bars (mutasi_rules.explain.charts.band_chart) show every OPD, in name order, scaled alike."""
+    dataset_id, _ = run
+    login(api, "analyst")
+    page = api.client.get(f"/datasets/{dataset_id}").text
+    report = api.hosted.workload(api.hosted.authenticate(api.keys["analyst"]), dataset_id=dataset_id)
+    opds = sorted(report.opd_units(), key=lambda u: (u.name, u.unit_id))
+    rows = re.findall(r'<span class="bar-label" title="([^"]*)">.*?</span>\s*<svg class="bar-track"[^>]*>'
+                      r'<rect class="band" x="([\d.]+)" y="0" width="([\d.]+)"[^>]*></rect>'
+                      r'(?:<rect class="bar (\w+)" x="0" y="2" width="([\d.]+)")?', page, re.S)
+    assert [name for name, *_ in rows] == [u.name for u in opds]
+    band = report.balance
+    lengths = {}
+    for (_name, band_x, band_width, side, width), unit in zip(rows, opds, strict=True):
+        assert float(band_x) / float(band_width) == pytest.approx(band.band_low / (band.band_high - band.band_low),
+                                                                   rel=1e-3)
+        if unit.ej is None:
+            assert not width
+            continue
+        lengths[unit.unit_id] = float(width) / unit.ej
+        assert side == ("high" if unit.ej > band.band_high else "low" if unit.ej < band.band_low else "ok")
+    assert len(lengths) > 10 and max(lengths.values()) == pytest.approx(min(lengths.values()), rel=1e-3)

@@ -23,10 +23,10 @@ pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from mutasi_rules.http import create_app  # noqa: E402
-from mutasi_rules.data.loading import load_dataset, save_dataset  # noqa: E402
-
 from test_http import Api, pontianak_zip  # noqa: E402
+
+from mutasi_rules.data.loading import load_dataset, save_dataset  # noqa: E402
+from mutasi_rules.http import create_app  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -26,13 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings as hyp_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
-from mutasi_rules.core.canonical import canonical_json
-from mutasi_rules.cli import EXIT_PROBLEMS, EXIT_USAGE, main
-from mutasi_rules.cli.workload import chart_units, positions_in, render_csv, render_table, write_chart
-from mutasi_rules.data.models import Dataset
-from mutasi_rules.problems import InputError
 from mutasi_rules.analysis.workload import (
     GradeBand,
     WorkloadCalculator,
@@ -44,6 +41,12 @@ from mutasi_rules.analysis.workload import (
     compute_units,
     figures_report,
 )
+from mutasi_rules.cli import EXIT_PROBLEMS, EXIT_USAGE, main
+from mutasi_rules.cli.workload import positions_in, render_csv, render_table, write_chart
+from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.data.models import Dataset
+from mutasi_rules.explain.charts import chart_units
+from mutasi_rules.problems import InputError
 
 AS_OF = dt.date(2025, 1, 1)
 
@@ -291,7 +294,8 @@ def test_unit_with_known_work_but_no_staff_in_it_is_a_vacancy(dataset: Dataset) 
 def test_unit_without_positions_and_unit_with_only_unknown(dataset: Dataset) -> None:
     units = _by_id(compute_units(dataset), "unit_id")
     empty = units["BKPSDM"]
-    assert (empty.position_count, empty.bezetting, empty.workload_hours, empty.ej, empty.gap) == (0, 0, None, None, None)
+    assert (empty.position_count, empty.bezetting, empty.workload_hours, empty.ej, empty.gap) == (
+        0, 0, None, None, None)
     assert not empty.vacancy
     satpol = units["SATPOL"]
     assert (satpol.position_count, satpol.positions_without_data, satpol.bezetting) == (1, 1, 2)
@@ -329,7 +333,7 @@ def test_balance_before_and_after_a_plan(dataset: Dataset) -> None:
 
 def test_balance_delta_errors_name_every_bad_entry(dataset: Dataset) -> None:
     calc = WorkloadCalculator(dataset)
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="NOPE") as info:
         calc.balance({"NOPE": 1, "DISDIK-STAF": -2})
     assert "'NOPE'" in str(info.value) and "'DISDIK-STAF'" in str(info.value)
 

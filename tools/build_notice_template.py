@@ -73,8 +73,8 @@ def build() -> bytes:
 
     table = doc.add_table(rows=4, cols=3)
     for row, (label, field) in zip(table.rows, (("Nomor", "number"), ("Sifat", "nature"),
-                                                 ("Lampiran", "attachment"), ("Hal", "subject"))):
-        row.cells[0].text, row.cells[1].text, row.cells[2].text = label, ":", "{{ %s }}" % field
+                                                 ("Lampiran", "attachment"), ("Hal", "subject")), strict=True):
+        row.cells[0].text, row.cells[1].text, row.cells[2].text = label, ":", "{{ " + field + " }}"
         row.cells[0].width, row.cells[1].width, row.cells[2].width = Cm(2.5), Cm(0.5), Cm(13)
     para(after=12)
 
@@ -117,7 +117,7 @@ def build() -> bytes:
     para("{{ objection_after }}", after=12)
     para("Demikian disampaikan untuk menjadi perhatian.", after=24)
 
-    signature = dict(indent=9.0)
+    signature = {"indent": 9.0}
     para("{{ signatory.title }}", **signature, after=60)
     para("{{ signatory.name or '(....................................)' }}", bold=True, **signature)
     para("{%p if signatory.rank %}")
@@ -134,7 +134,7 @@ def build() -> bytes:
     para("{%p endif %}")
     para("{{ reference }}", size=8)
 
-    fixed = dt.datetime(*ZIP_EPOCH)
+    fixed = dt.datetime(*ZIP_EPOCH)  # noqa: DTZ001 - document properties are naive; fixed, for equal files
     doc.core_properties.created = fixed
     doc.core_properties.modified = fixed
     doc.core_properties.last_modified_by = "mutasi-rules"

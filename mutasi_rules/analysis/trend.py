@@ -10,20 +10,20 @@ snapshot. Figures only (no rules): the same arithmetic as ``mutasi-rules workloa
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mutasi_rules.analysis.workload import WorkloadSettings, figures_report
 from mutasi_rules.data.models import Dataset
 from mutasi_rules.problems import InputError, Problem
-from mutasi_rules.analysis.workload import WorkloadSettings, figures_report
 
 if TYPE_CHECKING:
+    from mutasi_rules.explain.charts import ChartFormat
     from mutasi_rules.explain.spreadsheet import Sheet
 
-TREND_FORMAT = "mutasi-rules.workload-trend/1"
+TREND_FORMAT: Final = "mutasi-rules.workload-trend/1"
 
 
 class Snapshot(BaseModel):
@@ -118,35 +118,11 @@ def xlsx_sheets(trend: WorkloadTrend) -> list[Sheet]:
     return [units, snapshots]
 
 
-def chart_bytes(trend: WorkloadTrend, fmt: str) -> bytes:
-    """A line chart of EJ per OPD across the snapshots, balanced band shaded; same trend, same bytes."""
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def chart_bytes(trend: WorkloadTrend, fmt: ChartFormat) -> bytes:
+    """A line chart of EJ per OPD across the snapshots (:func:`mutasi_rules.explain.charts.trend_chart`)."""
+    from mutasi_rules.explain.charts import trend_chart
 
-    dates = [s.as_of.isoformat() for s in trend.snapshots]
-    with matplotlib.rc_context({"svg.hashsalt": "mutasi-rules", "svg.fonttype": "path"}):
-        figure = Figure(figsize=(max(6.0, 1.6 * len(dates) + 4.0), 5.2), dpi=100)
-        FigureCanvasAgg(figure)
-        axes = figure.add_subplot()
-        axes.axhspan(trend.band_low, trend.band_high, color="#27ae60", alpha=0.15, lw=0,
-                     label=f"balanced {trend.band_low:g}-{trend.band_high:g}")
-        x = list(range(len(dates)))
-        styles = ("-", "--", ":", "-.")  # the colour cycle has 10 colours: a style per cycle keeps lines apart
-        for number, unit in enumerate(trend.units):
-            points = [(i, e) for i, e in zip(x, unit.ej, strict=True) if e is not None]
-            if points:
-                axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", lw=1, ms=3,
-                          ls=styles[(number // 10) % len(styles)], label=unit.unit_id)
-        axes.set_xticks(x, dates, fontsize=8)
-        axes.set_ylabel("EJ (efisiensi jabatan)")
-        axes.set_title("EJ per OPD across snapshots", fontsize=10)
-        axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=6, ncol=1 + len(trend.units) // 25)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {"Software": None}
-        figure.savefig(buffer, format=fmt, metadata=metadata)
-    return buffer.getvalue()
+    return trend_chart(trend, fmt)
 
 
 __all__ = ["Snapshot", "UnitTrend", "WorkloadTrend", "chart_bytes", "render_table", "workload_trend", "xlsx_sheets"]

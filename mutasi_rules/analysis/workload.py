@@ -25,7 +25,7 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,12 +38,12 @@ from mutasi_rules.data.facts import (
     position_facts,
     unit_facts,
 )
-from mutasi_rules.rules.engine import Finding, RuleEngine
 from mutasi_rules.data.models import Dataset, EffectiveHours, JabatanKind, UnitKind
 from mutasi_rules.problems import Problems
+from mutasi_rules.rules.engine import Finding, RuleEngine
 from mutasi_rules.rules.rulesets import Effect, RuleSetRef
 
-REPORT_FORMAT = "mutasi-rules.workload/1"
+REPORT_FORMAT: Final = "mutasi-rules.workload/1"
 """Identifies the JSON layout of :class:`WorkloadReport`; bumped on incompatible change."""
 
 DEFAULT_EFFECTIVE_HOURS = 1250.0
@@ -109,7 +109,7 @@ class WorkloadSettings(BaseModel):
     decimals: int = Field(default=4, ge=0, le=10, description="Decimal places of every float in the output")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "WorkloadSettings":
+    def _consistent(self) -> WorkloadSettings:
         minima = [g.minimum for g in self.grades]
         if minima != sorted(minima, reverse=True) or len(set(minima)) != len(minima):
             raise ValueError(f"grades must go from the highest minimum down, without repeats; got {minima}")
@@ -411,8 +411,9 @@ class WorkloadCalculator:
             bezetting = sum(staff[pid] for pid in members)
             bezetting_known = sum(staff[pid] for pid in known)
             if known:
-                workload: float | None = math.fsum(self._workload[pid] or 0.0 for pid in known)
-                needed: float | None = workload / self.hours
+                known_hours = math.fsum(self._workload[pid] or 0.0 for pid in known)
+                workload: float | None = known_hours
+                needed: float | None = known_hours / self.hours
                 rounded_values = [by_id[pid].staff_needed_rounded for pid in known]
                 rounded: float | int | None = (
                     sum(v for v in rounded_values if isinstance(v, int))
@@ -471,9 +472,9 @@ class WorkloadCalculator:
         for pid, opd in self._opd_of_position.items():
             staff[opd] = staff.get(opd, 0) + self.index.bezetting.get(pid, 0)
         for pid, change in self._checked_delta(bezetting_delta).items():
-            opd = self._opd_of_position.get(pid)
-            if opd is not None:
-                staff[opd] = staff.get(opd, 0) + change
+            owner = self._opd_of_position.get(pid)
+            if owner is not None:
+                staff[owner] = staff.get(owner, 0) + change
         places = self.settings.decimals
         ejs: list[tuple[str, float | None]] = []
         for opd, workload in self._opd_workload.items():

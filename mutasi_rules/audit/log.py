@@ -33,14 +33,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from mutasi_rules import __version__
 from mutasi_rules.core.canonical import canonical_json, sha256_of
-from mutasi_rules.data.decisions import AppliedDecision, ReviewDecision
-from mutasi_rules.errors import MutasiRulesError
-from mutasi_rules.data.facts import ExtensionAttribute
 from mutasi_rules.core.locations import DEFAULT_AUDIT_FILENAME, ENV_AUDIT_DB, PRIVATE_DIR_MODE, default_audit_path
+from mutasi_rules.data.decisions import AppliedDecision, ReviewDecision
+from mutasi_rules.data.facts import ExtensionAttribute
 from mutasi_rules.data.models import Dataset
+from mutasi_rules.errors import MutasiRulesError
+from mutasi_rules.planning.recommendation import PluginRef, RecommendationResult, RecommendOptions, recommend
 from mutasi_rules.plugins.manager import PluginError, PluginManager, load_plugins
 from mutasi_rules.problems import InputError
-from mutasi_rules.planning.recommendation import PluginRef, RecommendationResult, RecommendOptions, recommend
 from mutasi_rules.rules.rulesets import LoadedRuleSet, load_ruleset_text
 
 logger = logging.getLogger(__name__)
@@ -1065,7 +1065,8 @@ def reviews_of(log: AuditLog, run_ids: Sequence[str] | None = None) -> list[Revi
     db = log._db
     if not _has_reviews(db):
         return []
-    where, params = "", ()
+    where = ""
+    params: tuple[str, ...] = ()
     if run_ids is not None:
         if not run_ids:
             return []
@@ -1153,6 +1154,7 @@ def verify_with_reviews(log: AuditLog, expect_head: str | None = None) -> Verify
 __all__ = [
     "ENV_AUDIT_DB",
     "HASH_FIELDS",
+    "REVIEW_FORMAT",
     "AuditError",
     "AuditLog",
     "DecisionRecord",
@@ -1160,10 +1162,12 @@ __all__ = [
     "ReplayError",
     "ReplayInputs",
     "ReplayReport",
+    "ReviewRecord",
     "RuleSetRecord",
     "TamperedLogError",
     "UnknownRun",
     "VerifyReport",
+    "append_review",
     "default_audit_path",
     "hash_input",
     "open_verified_record",
@@ -1173,14 +1177,11 @@ __all__ = [
     "replay_inputs",
     "replay_plugins",
     "result_differences",
-    "run_id_for",
-    "REVIEW_FORMAT",
-    "ReviewRecord",
-    "append_review",
     "review_id_for",
     "review_problems",
     "reviews_of",
-    "verify_with_reviews",
+    "run_id_for",
     "run_inputs",
     "verified_record",
+    "verify_with_reviews",
 ]

@@ -162,9 +162,9 @@ def report_failure(error: BaseException, as_json: bool, lang: str | None = None)
 
 def _localised_failure(error: BaseException, lang: str) -> str:
     """The failure as text in ``lang``: every problem located and translated, then what it means."""
+    from mutasi_rules.cli.validate import format_problem
     from mutasi_rules.core.i18n import localized, translate_message, translator
     from mutasi_rules.problems import InputError
-    from mutasi_rules.cli.validate import format_problem
 
     _ = translator(lang)
     if isinstance(error, InputError) and error.problems:
@@ -244,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    except Exception as error:  # a bug: still no traceback for the user (MUTASI_RULES_TRACEBACK=1 shows it)
+    except Exception as error:  # noqa: BLE001 - a bug: still no traceback for the user (MUTASI_RULES_TRACEBACK=1 shows it)
         if os.environ.get(ENV_TRACEBACK):
             traceback.print_exc()
         internal = MutasiRulesError(f"internal error (a bug; please report it with the traceback that "

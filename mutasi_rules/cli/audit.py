@@ -11,9 +11,9 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.errors import UsageError
-from mutasi_rules.core.locations import ENV_AUDIT_DB, default_audit_path
 from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument, add_lang_argument
+from mutasi_rules.core.locations import ENV_AUDIT_DB, default_audit_path
+from mutasi_rules.errors import UsageError
 
 if TYPE_CHECKING:
     from mutasi_rules.audit.log import AuditLog
@@ -131,7 +131,8 @@ def run_verify(args: argparse.Namespace) -> int:
     who = f" ({report.first_bad_run_id})" if report.first_bad_run_id else ""
     where = (_("first bad record seq {seq}").format(seq=report.first_bad) + f"{who}: "
              if report.first_bad is not None else "")
-    print(_("{path}: TAMPERED OR BROKEN: ").format(path=path) + where + translate_message(report.reason or "", args.lang))
+    reason = translate_message(report.reason or "", args.lang)
+    print(_("{path}: TAMPERED OR BROKEN: ").format(path=path) + where + reason)
     for problem in report.problems:
         print(f"  {translate_message(problem, args.lang)}")
     return EXIT_PROBLEMS
@@ -179,6 +180,7 @@ def run_list(args: argparse.Namespace) -> int:
         _emit(AuditList.model_validate([r.as_dict() for r in rows]))
         return EXIT_OK
     from rich.console import Console
+
     from mutasi_rules.core.escaping import DataTable
     from mutasi_rules.core.i18n import translator
 

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.errors import UsageError
 from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, add_format_argument, add_lang_argument, positive_int
 from mutasi_rules.cli.recommend import add_run_arguments, options_from
+from mutasi_rules.errors import UsageError
 
 if TYPE_CHECKING:
     from mutasi_rules.batch import RegionReport

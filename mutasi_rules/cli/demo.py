@@ -18,7 +18,6 @@ from mutasi_rules.cli import EXIT_OK, add_format_argument
 
 if TYPE_CHECKING:
     from mutasi_rules.core.escaping import DataTable as Table
-
     from mutasi_rules.planning.recommendation import RecommendationResult
 
 DEFAULT_OUT = "out"
@@ -43,10 +42,9 @@ def register(subparsers: Any) -> None:
 
 
 def workload_table(result: RecommendationResult, dataset: Any, lang: str = "id") -> Table:
-    from mutasi_rules.core.escaping import DataTable as Table
-
-    from mutasi_rules.core.i18n import translator
     from mutasi_rules.analysis.workload import figures_report
+    from mutasi_rules.core.escaping import DataTable as Table
+    from mutasi_rules.core.i18n import translator
 
     _ = translator(lang)
     report = figures_report(dataset)
@@ -66,15 +64,15 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from mutasi_rules.core.atomic import write_bytes, write_text
-    from mutasi_rules.explain.explanations import render_markdown, render_table
-    from mutasi_rules.core.i18n import translator
-    from mutasi_rules.explain.spreadsheet import plan_workbook
     from mutasi_rules.analysis.workload import figures_report
-    from mutasi_rules.core.locations import bundled_example_dir
-    from mutasi_rules.planning.recommendation import RecommendOptions
     from mutasi_rules.cli.recommend import run_pipeline
     from mutasi_rules.cli.validate import checked_dataset
+    from mutasi_rules.core.atomic import write_bytes, write_text
+    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.core.locations import bundled_example_dir
+    from mutasi_rules.explain.explanations import render_markdown, render_table
+    from mutasi_rules.explain.spreadsheet import plan_workbook
+    from mutasi_rules.planning.recommendation import RecommendOptions
 
     _ = translator(args.lang)
     as_json = args.format == "json"

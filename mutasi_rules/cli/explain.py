@@ -12,23 +12,23 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from mutasi_rules.errors import UsageError
-from mutasi_rules.core.locations import default_audit_path
 from mutasi_rules.cli import EXIT_OK, add_format_argument
 from mutasi_rules.cli.audit import DB_HELP
 from mutasi_rules.cli.settings import add_settings_argument, region_from_args
+from mutasi_rules.core.locations import default_audit_path
+from mutasi_rules.errors import UsageError
 
 #: notices.NoticeSettings().objection_days (a test pins it); written here so --help loads no notices code.
 DEFAULT_OBJECTION_DAYS = 14
 
 if TYPE_CHECKING:
     from mutasi_rules.audit.log import DecisionRecord
-    from mutasi_rules.explain.explanations import Lang
     from mutasi_rules.data.models import Dataset
-    from mutasi_rules.plugins.manager import PluginManager
+    from mutasi_rules.explain.explanations import Lang
     from mutasi_rules.planning.recommendation import RecommendationResult
+    from mutasi_rules.plugins.manager import PluginManager
 
 
 def register(subparsers: Any) -> None:
@@ -90,8 +90,8 @@ class _Source:
 
     def dataset(self) -> Dataset | None:
         from mutasi_rules.audit.log import AuditError
-        from mutasi_rules.problems import InputError
         from mutasi_rules.cli.validate import checked_dataset
+        from mutasi_rules.problems import InputError
 
         if self.record is not None:
             try:
@@ -126,8 +126,8 @@ def _load(args: argparse.Namespace) -> _Source:
     from pydantic import ValidationError
 
     from mutasi_rules.audit.log import AuditError, TamperedLogError, open_verified_record
-    from mutasi_rules.problems import InputError
     from mutasi_rules.planning.recommendation import RecommendationResult
+    from mutasi_rules.problems import InputError
 
     if (args.run_id is None) == (args.result is None):
         raise UsageError("give either RUN_ID (a logged run) or --result FILE")
@@ -161,7 +161,7 @@ def _load(args: argparse.Namespace) -> _Source:
 def _explanation(source: _Source, args: argparse.Namespace) -> str:
     from mutasi_rules.explain.explanations import explain_employee, explain_result, explanation_json
 
-    fmt = args.format or "text"
+    fmt: Literal["text", "md", "json"] = args.format or "text"
     lang: Lang = args.lang
     if fmt == "json":
         from mutasi_rules.core.canonical import canonical_json
@@ -250,8 +250,8 @@ def run(args: argparse.Namespace) -> int:
                                   settings=settings, run_id=source.run_id, record_hash=source.record_hash)
         print(_("{count} notice(s) written to {path}").format(count=len(paths), path=args.notices), file=sys.stderr)
     if args.report is not None:
-        from mutasi_rules.explain.report import write_report
         from mutasi_rules.analysis.workload import figures_report
+        from mutasi_rules.explain.report import write_report
 
         workload = (figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
                     if dataset is not None else None)

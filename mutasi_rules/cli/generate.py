@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.errors import UsageError
 from mutasi_rules.cli import EXIT_OK, add_lang_argument, date_arg, positive_int
+from mutasi_rules.errors import UsageError
 
 if TYPE_CHECKING:
     from mutasi_rules.data.models import Dataset

@@ -11,8 +11,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.errors import UsageError
 from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_format_argument, add_lang_argument
+from mutasi_rules.errors import UsageError
 
 if TYPE_CHECKING:
     from mutasi_rules.plugins import PluginSettings
@@ -140,6 +140,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _print_table(plugins: list[Any], lang: str) -> None:
     from rich.console import Console
+
     from mutasi_rules.core.escaping import DataTable as Table
     from mutasi_rules.core.i18n import translate_message, translator
 

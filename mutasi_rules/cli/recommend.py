@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.core.locations import ENV_AUDIT_DB
 from mutasi_rules.cli import EXIT_OK, add_format_argument, date_arg
 from mutasi_rules.cli.audit import add_audit_arguments
 from mutasi_rules.cli.plugins import add_plugin_arguments, settings_from_args
 from mutasi_rules.cli.validate import STDIN
+from mutasi_rules.core.locations import ENV_AUDIT_DB
 
 if TYPE_CHECKING:
+    from mutasi_rules.core.i18n import Lang
     from mutasi_rules.data.models import Dataset
     from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions
     from mutasi_rules.service import RunOutcome
@@ -45,8 +46,8 @@ def _options_file(path: Path) -> RecommendOptions:
     """``--options FILE``: every problem in it is reported with its field (exit code 1)."""
     from pydantic import ValidationError
 
-    from mutasi_rules.problems import InputError, Problem
     from mutasi_rules.planning.recommendation import RecommendOptions
+    from mutasi_rules.problems import InputError, Problem
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -163,27 +164,27 @@ def check_run_dates(dataset: Dataset, options: RecommendOptions) -> None:
         raise UsageError(text, code=problems[0].code)
 
 
-def render(result: RecommendationResult, fmt: str, lang: str) -> str:
+def render(result: RecommendationResult, fmt: str, lang: Lang) -> str:
     if fmt == "json":  # what programs ask for: no renderer (rich, explanations) is imported
         return result.to_json(indent=2) + "\n"
     from mutasi_rules.explain.explanations import render_markdown, render_table
 
     if fmt == "md":
-        return render_markdown(result, lang)  # type: ignore[arg-type]
+        return render_markdown(result, lang)
     import io
 
     from rich.console import Console
 
     console = Console(record=True, width=160, file=io.StringIO())
-    render_table(result, console, lang)  # type: ignore[arg-type]
+    render_table(result, console, lang)
     return console.export_text()
 
 
 def run(args: argparse.Namespace) -> int:
-    from mutasi_rules.core.atomic import check_output_path, write_bytes, write_text
-    from mutasi_rules.errors import UsageError
-    from mutasi_rules.core.i18n import translator
     from mutasi_rules.cli.validate import checked_dataset, stdin_dataset
+    from mutasi_rules.core.atomic import check_output_path, write_bytes, write_text
+    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.errors import UsageError
 
     _ = translator(args.lang)
     if args.format == "xlsx" and not args.out:
@@ -198,8 +199,8 @@ def run(args: argparse.Namespace) -> int:
     check_run_dates(dataset, options)
     result = run_pipeline(dataset, options, args.audit_db, record=not args.no_audit, lang=args.lang).result
     if args.format == "xlsx":
-        from mutasi_rules.explain.spreadsheet import plan_workbook
         from mutasi_rules.analysis.workload import figures_report
+        from mutasi_rules.explain.spreadsheet import plan_workbook
 
         workload = figures_report(dataset, as_of=result.run.as_of, settings=result.run.options.workload)
         write_bytes(args.out, plan_workbook(result, args.lang, workload))

@@ -93,9 +93,9 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def run_replan(args: argparse.Namespace) -> int:
+    from mutasi_rules.cli.recommend import progress_reporter, render
     from mutasi_rules.core.i18n import translator
     from mutasi_rules.service import Service
-    from mutasi_rules.cli.recommend import progress_reporter, render
 
     _ = translator(args.lang)
     service = Service(args.audit_db)

@@ -13,7 +13,6 @@ from mutasi_rules.cli.plugins import add_plugin_arguments, settings_from_args
 
 if TYPE_CHECKING:
     from mutasi_rules.core.escaping import DataTable as Table
-
     from mutasi_rules.data.facts import ExtensionAttribute
     from mutasi_rules.problems import Problem
     from mutasi_rules.rules.rulesets import LoadedRuleSet
@@ -137,7 +136,6 @@ def _validity(loaded: LoadedRuleSet, lang: str) -> str:
 def _summary_table(loaded: Sequence[LoadedRuleSet], lang: str) -> Table:
     from mutasi_rules.core.escaping import DataTable as Table
     from mutasi_rules.core.i18n import translator
-
     from mutasi_rules.documents import rule_effects
     from mutasi_rules.rules.rulesets import EFFECTS, Effect
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.errors import UsageError
 from mutasi_rules.cli import EXIT_OK, add_format_argument
 from mutasi_rules.cli.recommend import add_run_arguments, options_from, progress_reporter
+from mutasi_rules.errors import UsageError
 
 if TYPE_CHECKING:
     from mutasi_rules.planning.comparison import ScenarioReport
@@ -90,12 +90,12 @@ def render_table(report: ScenarioReport, lang: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mutasi_rules.cli.validate import checked_dataset, read_all
     from mutasi_rules.core.atomic import write_text
-    from mutasi_rules.planning.comparison import render_markdown, xlsx_sheets
     from mutasi_rules.core.i18n import translator
     from mutasi_rules.data.scenario import load_scenarios
+    from mutasi_rules.planning.comparison import render_markdown, xlsx_sheets
     from mutasi_rules.service import Service
-    from mutasi_rules.cli.validate import checked_dataset, read_all
 
     if args.format == "xlsx" and not args.out:
         raise UsageError("--format xlsx needs --out FILE.xlsx")

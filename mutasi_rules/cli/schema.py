@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from mutasi_rules.schemas import SCHEMAS
 from mutasi_rules.cli import EXIT_OK, add_format_argument, add_lang_argument
+from mutasi_rules.schemas import SCHEMAS
 
 
 def register(subparsers: Any) -> None:

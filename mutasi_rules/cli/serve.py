@@ -16,15 +16,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.errors import MutasiRulesError, UsageError
 from mutasi_rules.cli import EXIT_OK, EXIT_USAGE, add_format_argument, add_lang_argument
+from mutasi_rules.errors import MutasiRulesError, UsageError
 
 if TYPE_CHECKING:
     from mutasi_rules.hosting.access import ServiceConfig
 
 ROLES = ("analyst", "auditor", "agency", "admin")  # mutasi_rules.hosting.access.Role, without importing pydantic here
 
-ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"  # mutasi_rules.hosting.access.ENV_CONFIG (not imported: start-up stays cheap)
+# mutasi_rules.hosting.access.ENV_CONFIG (not imported: start-up stays cheap)
+ENV_CONFIG = "MUTASI_RULES_SERVICE_CONFIG"
 DEFAULT_CONFIG = "mutasi-rules-service.yaml"
 CONFIG_HELP = f"service configuration file (default: ${ENV_CONFIG} if set, else ./{DEFAULT_CONFIG})"
 

@@ -151,8 +151,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(counts, sort_keys=True), file=sys.stderr)
     else:
         from rich.console import Console
-        from mutasi_rules.core.escaping import DataTable as Table
 
+        from mutasi_rules.core.escaping import DataTable as Table
         from mutasi_rules.core.i18n import translator
 
         _ = translator(args.lang)

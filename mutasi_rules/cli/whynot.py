@@ -1,4 +1,5 @@
-"""``mutasi-rules why-not DATASET --employee NIP --position ID``: why a person is not moved there, and what would change it."""
+"""``mutasi-rules why-not DATASET --employee NIP --position ID``: why a person is not moved there,
+and what would change it."""
 
 from __future__ import annotations
 
@@ -30,10 +31,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mutasi_rules.service import Service
-    from mutasi_rules.planning.whynot import UnknownSubject, render_report
     from mutasi_rules.cli.recommend import check_run_dates
     from mutasi_rules.cli.validate import checked_dataset, stdin_dataset
+    from mutasi_rules.planning.whynot import UnknownSubject, render_report
+    from mutasi_rules.service import Service
 
     options = options_from(args)
     dataset = (stdin_dataset("no query answered") if args.dataset == STDIN

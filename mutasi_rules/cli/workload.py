@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.errors import UsageError
 from mutasi_rules.cli import EXIT_OK, add_format_argument, date_arg
 from mutasi_rules.cli.validate import read_all
+from mutasi_rules.errors import UsageError
+from mutasi_rules.explain.charts import CHART_SUFFIXES, chart_format, trend_chart, workload_chart
 
 if TYPE_CHECKING:
     from mutasi_rules.analysis.workload import PositionWorkload, UnitWorkload, WorkloadReport, WorkloadSettings
@@ -38,13 +39,6 @@ CSV_COLUMNS = (
     "vacancy",
     "labels",
 )
-CHART_SUFFIXES = (".png", ".svg")
-LABEL_COLOURS = {
-    "kekurangan": "#c0392b",
-    "kelebihan": "#2e86c1",
-    "seimbang": "#27ae60",
-}
-OTHER_COLOUR = "#7f8c8d"
 
 
 def _positive(text: str) -> float:
@@ -104,10 +98,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("several datasets are compared with --trend")
     args.dataset = args.dataset[0]
 
+    from mutasi_rules.analysis.workload import WorkloadSettings, analyse_workload
     from mutasi_rules.core import atomic
     from mutasi_rules.data.loading import load_dataset
     from mutasi_rules.rules.rulesets import default_rules_dir, load_rulesets
-    from mutasi_rules.analysis.workload import WorkloadSettings, analyse_workload
 
     dataset, rulesets = read_all(lambda: load_dataset(args.dataset),
                                  lambda: load_rulesets(args.rules or [default_rules_dir()]))
@@ -149,12 +143,12 @@ def run_trend(args: argparse.Namespace) -> int:
     if args.format == "csv" or args.unit is not None or args.rules or args.as_of is not None:
         raise UsageError("--trend gives a table, json or xlsx, city-wide, each snapshot on its own as_of "
                          "(no csv, --unit, --rules or --as-of)")
+    from mutasi_rules.analysis.trend import render_table as render_trend
+    from mutasi_rules.analysis.trend import xlsx_sheets
+    from mutasi_rules.analysis.workload import WorkloadSettings
     from mutasi_rules.core import atomic
     from mutasi_rules.planning.recommendation import RecommendOptions
     from mutasi_rules.service import Service
-    from mutasi_rules.analysis.trend import chart_bytes, xlsx_sheets
-    from mutasi_rules.analysis.trend import render_table as render_trend
-    from mutasi_rules.analysis.workload import WorkloadSettings
 
     datasets = read_all(*[lambda path=path: Service.load_dataset(path) for path in args.dataset])
     settings = WorkloadSettings(effective_hours_per_year=args.effective_hours, rounding=args.rounding)
@@ -175,7 +169,7 @@ def run_trend(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
     if args.chart is not None:
-        atomic.write_bytes(args.chart, chart_bytes(trend, args.chart.suffix.lower().lstrip(".")))
+        atomic.write_bytes(args.chart, trend_chart(trend, chart_format(args.chart.suffix)))
     return EXIT_OK
 
 
@@ -259,8 +253,8 @@ def _unit_row(unit: UnitWorkload, settings: WorkloadSettings) -> list[str]:
 
 def render_table(report: WorkloadReport, unit_id: str | None, width: int | None = None, lang: str = "id") -> str:
     from rich.console import Console
-    from mutasi_rules.core.escaping import DataTable as Table
 
+    from mutasi_rules.core.escaping import DataTable as Table
     from mutasi_rules.core.i18n import translate_message, translator
 
     _ = translator(lang)
@@ -290,9 +284,9 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
             units=", ".join(b.units_excluded)))
 
     if unit_id is not None:
-        unit = report.unit(unit_id)
         units = subtree(report, unit_id)
-        sub = Table(title=_("Units in {unit}").format(unit=unit_id) if unit else unit_id)
+        known = report.unit(unit_id) is not None
+        sub = Table(title=_("Units in {unit}").format(unit=unit_id) if known else unit_id)
         for i, header in enumerate(headers):
             sub.add_column(header, justify="left" if i < 2 or i >= 9 else "right")
         for u in report.units:
@@ -319,56 +313,8 @@ def render_table(report: WorkloadReport, unit_id: str | None, width: int | None 
 # --------------------------------------------------------------------------- chart
 
 
-def chart_units(report: WorkloadReport, unit_id: str | None) -> list[UnitWorkload]:
-    """The OPD rows, or the direct sub-units of ``unit_id`` (the unit itself when it has none)."""
-    if unit_id is None:
-        return report.opd_units()
-    children = [u for u in report.units if u.parent_id == unit_id]
-    return children or [u for u in report.units if u.unit_id == unit_id]
-
-
-def chart_bytes(report: WorkloadReport, fmt: str, unit_id: str | None = None, lang: str = "id") -> bytes:
-    """A bar chart of EJ per unit with the balanced band shaded; same report, same bytes."""
-    import matplotlib
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from mutasi_rules.core.i18n import translator
-
-    _ = translator(lang)
-    units = chart_units(report, unit_id)
-    shown = [u for u in units if u.ej is not None]
-    missing = len(units) - len(shown)
-    band = report.balance
-    width = max(6.0, 0.45 * len(shown) + 2.0)
-    with matplotlib.rc_context({"svg.hashsalt": "mutasi-rules", "svg.fonttype": "path"}):
-        figure = Figure(figsize=(width, 4.8), dpi=100)
-        FigureCanvasAgg(figure)
-        axes = figure.add_subplot()
-        axes.axhspan(band.band_low, band.band_high, color="#27ae60", alpha=0.15, lw=0,
-                     label=_("balanced {low}-{high}").format(low=f"{band.band_low:g}", high=f"{band.band_high:g}"))
-        axes.axhline(1.0, color="#555555", lw=0.8, ls="--")
-        positions = list(range(len(shown)))
-        colours = [LABEL_COLOURS.get(u.labels[0], OTHER_COLOUR) if len(u.labels) == 1 else OTHER_COLOUR
-                   for u in shown]
-        bars = axes.bar(positions, [u.ej for u in shown], color=colours)
-        axes.bar_label(bars, labels=[f"{u.ej:.2f}" for u in shown], fontsize=7, padding=2)
-        axes.set_xticks(positions, [u.unit_id for u in shown], rotation=90, fontsize=8)
-        axes.set_ylabel(_("EJ (job efficiency)"))
-        title = _("EJ per unit: {dataset}, {as_of}").format(dataset=report.dataset, as_of=report.as_of.isoformat())
-        if missing:
-            title += " " + _("({count} without EJ not shown)").format(count=missing)
-        axes.set_title(title, fontsize=10)
-        axes.legend(loc="upper right", fontsize=8)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {"Software": None}
-        figure.savefig(buffer, format=fmt, metadata=metadata)
-    return buffer.getvalue()
-
-
 def write_chart(report: WorkloadReport, path: Path, unit_id: str | None = None, lang: str = "id") -> None:
+    """The bar chart of ``report`` (mutasi_rules.explain.charts), written atomically as .png or .svg."""
     from mutasi_rules.core import atomic
 
-    atomic.write_bytes(path, chart_bytes(report, path.suffix.lower().lstrip("."), unit_id, lang))
+    atomic.write_bytes(path, workload_chart(report, chart_format(path.suffix), unit_id, lang))

@@ -85,6 +85,11 @@ def plural_translator(lang: str) -> Callable[[str, str, int], str]:
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
+def _placeholder_value(values: dict[str, str], match: re.Match[str]) -> str:
+    """A ``{name}`` placeholder's value, or the placeholder itself when the message has none."""
+    return values.get(match.group(1), match.group(0))
+
+
 @functools.cache
 def _patterns(lang: str, short: bool) -> tuple[tuple[str, re.Pattern[str], str], ...]:
     """Catalogue entries with ``{name}`` placeholders as regular expressions, most specific first.
@@ -109,7 +114,8 @@ def _patterns(lang: str, short: bool) -> tuple[tuple[str, re.Pattern[str], str],
             name = match.group(1)
             value = r"[^\s;,]+" if name.endswith("_token") else ".+" if name.endswith("_text") else ".+?"
             # A value named twice is the same value both times.
-            pattern += re.escape(message[last:match.start()]) + (f"(?P={name})" if name in seen else f"(?P<{name}>{value})")
+            group = f"(?P={name})" if name in seen else f"(?P<{name}>{value})"
+            pattern += re.escape(message[last:match.start()]) + group
             seen.add(name)
             last = match.end()
         pattern += re.escape(message[last:])
@@ -138,7 +144,7 @@ def translate_message(message: str, lang: str, *, part: bool = False) -> str:
         if match:
             values = {name: translate_message(value, lang, part=True) if name.endswith("_text") else value
                       for name, value in match.groupdict().items()}
-            return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), translation)
+            return _PLACEHOLDER.sub(functools.partial(_placeholder_value, values), translation)
     return message
 
 

@@ -24,7 +24,7 @@ PLUGIN_HOOK_SECONDS       60                     time one plugin hook call may t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
@@ -146,7 +146,9 @@ def safe_yaml_load(text: str, loader: type[Any] | None = None, limits: Limits | 
 
     Raises :class:`LimitExceeded` (too large or deep) or ``yaml.YAMLError`` (not YAML).
     """
-    instance = (loader or getattr(yaml, "CSafeLoader", yaml.SafeLoader))(text)
+    # The C loader when PyYAML was built with libyaml (the stubs declare it possibly None).
+    factory: type[Any] = loader or getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    instance = factory(text)
     try:
         with nesting_guard():
             node = instance.get_single_node()
@@ -165,6 +167,7 @@ def check_nesting(data: Any, limits: Limits | None = None) -> None:
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         value, level = stack.pop()
+        children: Iterable[Any]
         if isinstance(value, dict):
             children = value.values()
         elif isinstance(value, list):

@@ -117,7 +117,8 @@ def load_settings(path: str | os.PathLike[str]) -> RegionSettings:
         ]
         raise InputError(f"settings {file}", problems) from None
     settings._source = file
-    if settings.notice_template is not None and not settings.template_path().is_file():  # type: ignore[union-attr]
+    template = settings.template_path()
+    if template is not None and not template.is_file():
         raise InputError(f"settings {file}", [Problem(code="settings.notice_template", file=file,
                                                        field="notice_template", value=settings.notice_template,
                                                        message=f"no such file: {settings.template_path()}")])

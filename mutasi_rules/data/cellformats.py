@@ -266,9 +266,8 @@ def fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Any]],
             cell.data_type = TYPE_STRING
     formats = number_formats or {}
     for r, values in enumerate(rows, start=2):
-        for c, value in enumerate(values, start=1):
-            if isinstance(value, (list, tuple)):
-                value = "; ".join(str(v) for v in value)
+        for c, given in enumerate(values, start=1):
+            value = "; ".join(str(v) for v in given) if isinstance(given, (list, tuple)) else given
             cell = sheet.cell(row=r, column=c)
             cell.value = value
             if isinstance(value, str):
@@ -294,7 +293,7 @@ def deterministic_xlsx(book: Any) -> bytes:
     """The workbook's .xlsx bytes with no timestamps anywhere, so equal data give equal bytes."""
     from openpyxl.writer.excel import ExcelWriter
 
-    fixed = dt.datetime(*ZIP_EPOCH)
+    fixed = dt.datetime(*ZIP_EPOCH)  # noqa: DTZ001 - openpyxl writes naive times; a fixed one keeps files equal
     book.properties.created = fixed
     book.properties.modified = fixed
     book.properties.creator = "mutasi-rules"

@@ -73,7 +73,26 @@ class ReviewDecision(BaseModel):
     @property
     def pair(self) -> tuple[str, str] | None:
         """(nip, position) of a reject or pin."""
-        return (self.nip, self.position) if self.nip and self.position else None  # type: ignore[return-value]
+        return (self.nip, self.position) if self.nip and self.position else None
+
+    @property
+    def move(self) -> tuple[str, str]:
+        """(nip, position) of a reject or pin (validation requires both)."""
+        return self.nip_given, self.position_given
+
+    @property
+    def nip_given(self) -> str:
+        """The employee of a reject, pin or exclude_employee (validation requires it)."""
+        if not self.nip:
+            raise ValueError(f"a {self.action} decision has no 'nip'")
+        return self.nip
+
+    @property
+    def position_given(self) -> str:
+        """The position of a reject, pin or hold_position (validation requires it)."""
+        if not self.position:
+            raise ValueError(f"a {self.action} decision has no 'position'")
+        return self.position
 
     def describe(self) -> str:
         subject = " -> ".join(part for part in (self.nip, self.position) if part)

@@ -345,6 +345,13 @@ class FieldSpec:
         return tuple(str(m.value) for m in self.enum) if self.enum else ()
 
     @property
+    def ordered(self) -> builtins.type[OrderedEnum] | None:
+        """The enumeration of an ordinal field, whose members rank by declaration order."""
+        if self.type is FieldType.ORDINAL and self.enum is not None and issubclass(self.enum, OrderedEnum):
+            return self.enum
+        return None
+
+    @property
     def type_name(self) -> str:
         if self.enum is not None and self.type is FieldType.ORDINAL:
             return f"ordinal {self.enum.__name__}"
@@ -595,7 +602,7 @@ def position_facts(
         ej=figures.ej,
         ej_grade=figures.ej_grade,
         vacancy=figures.bezetting == 0,
-        temporary_until=max((t.temporary_until for t in temporary), default=None),
+        temporary_until=max((t.temporary_until for t in temporary if t.temporary_until is not None), default=None),
         temporary_workload_hours=round(math.fsum(t.volume_per_year * t.norm_minutes / 60.0 for t in temporary), 4),
     )
 
@@ -750,10 +757,10 @@ __all__ = [
     "display_value",
     "elapsed_years",
     "employee_facts",
+    "fact_schema",
     "is_frozen_model",
     "is_mapping",
     "is_model",
-    "fact_schema",
     "position_facts",
     "read_parts",
     "read_path",

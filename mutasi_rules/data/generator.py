@@ -47,16 +47,16 @@ from mutasi_rules.data.models import (
 )
 
 __all__ = [
-    "DATASET_NAME",
-    "MIN_EMPLOYEES",
-    "TRAINING_VAKSINATOR",
-    "CERT_STR",
     "CERT_PENDIDIK",
-    "PROGRAMME_VAKSINASI",
-    "SURPLUS_OPD",
-    "SHORTAGE_OPD",
-    "GeneratedRegion",
+    "CERT_STR",
+    "DATASET_NAME",
     "KALIMANTAN_BARAT",
+    "MIN_EMPLOYEES",
+    "PROGRAMME_VAKSINASI",
+    "SHORTAGE_OPD",
+    "SURPLUS_OPD",
+    "TRAINING_VAKSINATOR",
+    "GeneratedRegion",
     "generate_dataset",
     "generate_regions",
     "region_sizes",
@@ -142,7 +142,7 @@ def _managerial(level: int) -> tuple[Comp, ...]:
     """Managerial and socio-cultural competencies (PermenPANRB 38/2017) at one level."""
     names = ("Integritas", "Kerja Sama", "Komunikasi", "Orientasi pada Hasil", "Pelayanan Publik")
     chosen = names if level >= 3 else names[:1] + names[4:]
-    return tuple((n, CK.MANAJERIAL, level) for n in chosen) + (("Perekat Bangsa", CK.SOSIAL_KULTURAL, level),)
+    return (*tuple((n, CK.MANAJERIAL, level) for n in chosen), ("Perekat Bangsa", CK.SOSIAL_KULTURAL, level))
 
 
 LEADERSHIP_TRAINING = {
@@ -252,6 +252,7 @@ class Profession:
 def fungsional(prof: Profession, level: JabatanLevel, *, min_education: EducationLevel | None = None) -> Template:
     kelas, lo, hi, edu_min, comp = FUNGSIONAL_LEVELS[level]
     edu_min = min_education or edu_min
+    edu: tuple[tuple[EducationLevel, float], ...]
     if edu_min is E.D3:
         edu = ((E.D3, 0.8), (E.D4, 0.05), (E.S1, 0.15))
     elif edu_min is E.SMA:
@@ -677,7 +678,8 @@ OPDS: tuple[OpdSpec, ...] = (
         ),
     ),
     OpdSpec("bpbd", "Badan Penanggulangan Bencana Daerah", UnitKind.BADAN, 1.0,
-            _with((_f("analis-bencana", L.AHLI_PERTAMA), 1.5), (OPERATOR_LAYANAN, 2.0)), head="Kepala Pelaksana {unit}"),
+            _with((_f("analis-bencana", L.AHLI_PERTAMA), 1.5), (OPERATOR_LAYANAN, 2.0)),
+            head="Kepala Pelaksana {unit}"),
     OpdSpec("kesbangpol", "Badan Kesatuan Bangsa dan Politik", UnitKind.BADAN, 0.8, GENERIC_STAFF),
     OpdSpec(
         "disdikbud", "Dinas Pendidikan dan Kebudayaan", UnitKind.DINAS, 1.6,
@@ -712,7 +714,8 @@ OPDS: tuple[OpdSpec, ...] = (
     OpdSpec("rsud", "RSUD Sultan Syarif Mohamad Alkadrie", UnitKind.RSUD, 8.0, (), head="Direktur {unit}"),
     OpdSpec(
         "pupr", "Dinas Pekerjaan Umum dan Penataan Ruang", UnitKind.DINAS, 2.4,
-        _with((_f("teknik-jalan", L.AHLI_PERTAMA), 2.5), (_f("teknik-jalan", L.AHLI_MUDA), 1.0), (OPERATOR_LAYANAN, 2.0)),
+        _with((_f("teknik-jalan", L.AHLI_PERTAMA), 2.5), (_f("teknik-jalan", L.AHLI_MUDA), 1.0),
+              (OPERATOR_LAYANAN, 2.0)),
         subunits=(
             _bidang("pupr", "bm", "Bidang Bina Marga", 2000, (_f("teknik-jalan", L.AHLI_PERTAMA), 2.0),
                     (OPERATOR_LAYANAN, 2.0)),
@@ -777,7 +780,8 @@ OPDS: tuple[OpdSpec, ...] = (
     OpdSpec("dp3", "Dinas Pangan, Pertanian dan Perikanan", UnitKind.DINAS, 1.2,
             _with((_f("penyuluh-pertanian", L.AHLI_PERTAMA), 2.5), (_f("penyuluh-pertanian", L.AHLI_MUDA), 1.0))),
     OpdSpec("dp2kbp3a", "Dinas Pengendalian Penduduk, Keluarga Berencana, Pemberdayaan Perempuan dan Perlindungan Anak",
-            UnitKind.DINAS, 1.2, _with((_f("penyuluh-kb", L.AHLI_PERTAMA), 3.0), (_f("penyuluh-kb", L.AHLI_MUDA), 1.0))),
+            UnitKind.DINAS, 1.2,
+            _with((_f("penyuluh-kb", L.AHLI_PERTAMA), 3.0), (_f("penyuluh-kb", L.AHLI_MUDA), 1.0))),
 )
 
 RSUD_STAFF: tuple[tuple[Template, float], ...] = (
@@ -1021,7 +1025,7 @@ def apportion(total: int, weights: Sequence[float], minimums: Sequence[int]) -> 
     order = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - floors[i]), i))
     for i in order[:left]:
         floors[i] += 1
-    return [b + f for b, f in zip(base, floors)]
+    return [b + f for b, f in zip(base, floors, strict=True)]
 
 
 def _slug(text: str) -> str:
@@ -1041,9 +1045,10 @@ def _plan_units(employees: int, rng: random.Random) -> list[UnitPlan]:
         name = spec.head.format(unit=spec.name)
         return structural("kepala", name, K.JPT, spec.head_kelas, G.IV_B, G.IV_E, female_share=0.3)
 
-    office_struct = (
+    office_struct: tuple[tuple[Template, int], ...] = (
         (structural("sekretaris", "Sekretaris {unit}", K.ADMINISTRATOR, 11, G.III_D, G.IV_C), 5),
-        (structural("kasubbag-umum", "Kepala Subbagian Umum dan Kepegawaian {unit}", K.PENGAWAS, 9, G.III_B, G.IV_A), 8),
+        (structural("kasubbag-umum", "Kepala Subbagian Umum dan Kepegawaian {unit}", K.PENGAWAS, 9, G.III_B, G.IV_A),
+         8),
     )
     for spec in OPDS:
         present = [s for s in spec.subunits if employees >= s.from_size]
@@ -1148,7 +1153,7 @@ def _plan_positions(units: list[UnitPlan], employees: int, rng: random.Random) -
         unit.head_vacant = True
     sizes = apportion(employees, [u.weight for u in units], [max(1, _minimum_staff(u)) for u in units])
     positions: list[PositionPlan] = []
-    for unit, size in zip(units, sizes):
+    for unit, size in zip(units, sizes, strict=True):
         unit.size = size
         remaining = size
         if unit.head is not None:
@@ -1165,7 +1170,7 @@ def _plan_positions(units: list[UnitPlan], employees: int, rng: random.Random) -
         counts = apportion(remaining, [w for _, w in unit.staff], minimums) if unit.staff else []
         if not unit.staff and remaining:
             raise AssertionError(f"unit {unit.id} has {remaining} people and no staff posts")
-        for (tpl, _), count in zip(unit.staff, counts):
+        for (tpl, _), count in zip(unit.staff, counts, strict=True):
             if count:
                 positions.append(PositionPlan(f"{unit.id}.{tpl.key}", tpl, unit, tpl.name.format(unit=unit.name), count,
                                               "staff"))
@@ -1204,7 +1209,7 @@ def _tasks_for(pos: PositionPlan, rng: random.Random) -> list[dict[str, Any]]:
     weights = [rng.uniform(0.6, 1.4) for _ in tasks]
     total = sum(weights)
     out = []
-    for (name, norm), w in zip(tasks, weights):
+    for (name, norm), w in zip(tasks, weights, strict=True):
         volume = max(1, round(hours * w / total * 60 / norm))
         out.append({"name": name, "volume_per_year": volume, "norm_minutes": norm})
     return out
@@ -1317,7 +1322,7 @@ def _name(gender: Gender, level: EducationLevel, fld: str, rng: random.Random) -
         else:
             degree = DEGREE_S1.get(fld, "S.Sos." if level is not E.D4 else "S.Tr.")
         if level in (E.S2, E.S3):
-            group = ("health" if fld in DEGREE_S1 and DEGREE_S1[fld].startswith(("S.K", "S.Gz", "S.Farm", "S.Tr.K"))
+            group = ("health" if (fld in DEGREE_S1 and DEGREE_S1[fld].startswith(("S.K", "S.Gz", "S.Farm", "S.Tr.K")))
                      or fld == "Kedokteran" else "edu" if degree == "S.Pd." else "law" if degree == "S.H."
                      else "tech" if degree == "S.T." else "other")
             degree = f"{degree}, {DEGREE_S2[group]}" if degree else DEGREE_S2[group]
@@ -1327,7 +1332,8 @@ def _name(gender: Gender, level: EducationLevel, fld: str, rng: random.Random) -
 
 
 def _nip(ctx: Context, birth: dt.date, tmt: dt.date, gender: Gender) -> str:
-    prefix = f"{birth.year:04d}{birth.month:02d}{birth.day:02d}{tmt.year:04d}{tmt.month:02d}{1 if gender is Gender.MALE else 2}"
+    prefix = (f"{birth.year:04d}{birth.month:02d}{birth.day:02d}{tmt.year:04d}{tmt.month:02d}"
+              f"{1 if gender is Gender.MALE else 2}")
     serial = ctx.serials.get(prefix, 0) + 1
     if serial > 999:
         raise AssertionError(f"more than 999 NIPs share the prefix {prefix}")
@@ -1455,7 +1461,7 @@ def _trainings_and_certificates(
     if status is EmployeeStatus.PPPK:
         trainings.append(_training("Orientasi PPPK", _between(rng, tmt, min(last, tmt + dt.timedelta(days=120))),
                                    None, 24.0))
-    elif status is EmployeeStatus.PNS or (as_of - tmt).days > 200 and rng.random() < 0.6:
+    elif status is EmployeeStatus.PNS or ((as_of - tmt).days > 200 and rng.random() < 0.6):
         done = min(last, tmt + dt.timedelta(days=rng.randint(120, 330)))
         trainings.append(_training("Pelatihan Dasar CPNS", done, None, 378.0))
     health = tpl.family in PROF and PROF[tpl.family].health
@@ -1463,12 +1469,13 @@ def _trainings_and_certificates(
         if name == TRAINING_VAKSINATOR:
             if rng.random() < 0.12:
                 continue  # vaccination staff still untrained: part of the shortage
-            validity = TRAINING_VALIDITY[name]
+            years_valid = TRAINING_VALIDITY[name]
             if rng.random() < 0.1:  # trained once, certificate lapsed
-                done = _between(rng, add_years(as_of, -validity - 3), add_years(as_of, -validity) - dt.timedelta(days=1))
+                done = _between(rng, add_years(as_of, -years_valid - 3),
+                                add_years(as_of, -years_valid) - dt.timedelta(days=1))
             else:
-                done = _between(rng, add_years(as_of, -validity) + dt.timedelta(days=1), last)
-            trainings.append(_training(name, done, validity, TRAINING_HOURS[name]))
+                done = _between(rng, add_years(as_of, -years_valid) + dt.timedelta(days=1), last)
+            trainings.append(_training(name, done, years_valid, TRAINING_HOURS[name]))
         elif pos.role == "staff" or rng.random() < 0.92:
             done = _between(rng, max(tmt, start - dt.timedelta(days=6 * 365)), last)
             trainings.append(_training(name, done, TRAINING_VALIDITY.get(name), TRAINING_HOURS.get(name, 40.0)))
@@ -1691,7 +1698,8 @@ def _generate(
     # Most lack the vaccinator training; some nurses and midwives hold an STR.
     for i in _choose(rng, health, 0.2, 1):
         flags[i].vaksinator_trained = True
-    clinical = [i for i in health if CERT_STR in flags[i].health_target.certificates]  # type: ignore[union-attr]
+    clinical = [i for i in health
+                if (target := flags[i].health_target) is not None and CERT_STR in target.certificates]
     for i in _choose(rng, clinical, 0.5, 1):
         flags[i].holds_str = True
     for attr, rate in (("close_to_retirement", 0.025), ("active_sanction", 0.008), ("past_sanction", 0.01),
@@ -1699,7 +1707,7 @@ def _generate(
         for i in _choose(rng, pns, rate, 1):
             setattr(flags[i], attr, True)
 
-    people = [_employee(ctx, pos, status, f) for pos, status, f in zip(slots, statuses, flags)]
+    people = [_employee(ctx, pos, status, f) for pos, status, f in zip(slots, statuses, flags, strict=True)]
     metadata = {
         "name": DATASET_NAME,
         "as_of": as_of,

@@ -38,7 +38,7 @@ class OrderedEnum(str, Enum):
         return _ordinals(type(self))[self]  # hot in fact building and scoring: a cached look-up
 
     @classmethod
-    def from_ordinal(cls, ordinal: int) -> "OrderedEnum":
+    def from_ordinal(cls, ordinal: int) -> OrderedEnum:
         return list(cls)[ordinal - 1]
 
 
@@ -84,7 +84,7 @@ class EducationLevel(OrderedEnum):
     S3 = "S3"
 
     @classmethod
-    def _missing_(cls, value: object) -> "EducationLevel | None":
+    def _missing_(cls, value: object) -> EducationLevel | None:
         # HR files write the upper-secondary level in several ways.
         if isinstance(value, str) and value.strip().upper() in {"SMA", "SMK", "SMA/SMK", "SLTA", "MA"}:
             return cls.SMA
@@ -337,7 +337,7 @@ class Requirements(Model):
     certificates: list[Name] = Field(default_factory=list, description="Certificates required, e.g. STR")
 
     @model_validator(mode="after")
-    def _rank_range_ordered(self) -> "Requirements":
+    def _rank_range_ordered(self) -> Requirements:
         if self.min_rank and self.max_rank and self.min_rank.ordinal > self.max_rank.ordinal:
             raise ValueError(f"min_rank {self.min_rank.value} is above max_rank {self.max_rank.value}")
         return self
@@ -361,7 +361,7 @@ class WorkloadTask(Model):
     )
 
     @model_validator(mode="after")
-    def _period_ordered(self) -> "WorkloadTask":
+    def _period_ordered(self) -> WorkloadTask:
         if self.temporary_from is not None and self.temporary_until is None:
             raise ValueError("temporary_from needs temporary_until (a temporary task ends)")
         if self.temporary_from and self.temporary_until and self.temporary_until < self.temporary_from:
@@ -399,7 +399,7 @@ class Position(Model):
     programmes: list[Name] = Field(default_factory=list, description="Programmes served, e.g. vaksinasi")
 
     @model_validator(mode="after")
-    def _level_fits_kind(self) -> "Position":
+    def _level_fits_kind(self) -> Position:
         allowed: frozenset[JabatanLevel] = {
             JabatanKind.JPT: JPT_LEVELS,
             JabatanKind.FUNGSIONAL: FUNGSIONAL_KEAHLIAN | FUNGSIONAL_KETERAMPILAN,
@@ -433,7 +433,7 @@ class Training(Model):
     hours: Annotated[float, Field(ge=0, le=MAX_TRAINING_HOURS, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
-    def _expiry_after_completion(self) -> "Training":
+    def _expiry_after_completion(self) -> Training:
         if self.expires is not None and self.expires < self.completed:
             raise ValueError(f"expires {self.expires} is before completed {self.completed}")
         return self
@@ -456,7 +456,7 @@ class Sanction(Model):
     end: dt.date | None = Field(default=None, description="Null: open-ended")
 
     @model_validator(mode="after")
-    def _end_after_start(self) -> "Sanction":
+    def _end_after_start(self) -> Sanction:
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
@@ -473,7 +473,7 @@ class PositionHistoryEntry(Model):
     end: dt.date
 
     @model_validator(mode="after")
-    def _end_after_start(self) -> "PositionHistoryEntry":
+    def _end_after_start(self) -> PositionHistoryEntry:
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
@@ -526,7 +526,7 @@ class Employee(Model):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Employee":
+    def _consistent(self) -> Employee:
         parts = parse_nip(self.nip)
         if parts.birth_date != self.birth_date:
             raise ValueError(f"NIP birth date {parts.birth_date} disagrees with birth_date {self.birth_date}")

@@ -26,14 +26,14 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mutasi_rules.data.models import Dataset, DatasetMetadata, Id, Name, Position, WorkloadTask
 from mutasi_rules.problems import InputError, Problems
 
-SCENARIO_FORMAT = "mutasi-rules.scenario/1"
+SCENARIO_FORMAT: Final = "mutasi-rules.scenario/1"
 MAX_SCENARIO_BYTES = 1_000_000
 TEMPORARY_SUFFIX = " (tambahan sementara)"
 """Appended to the name of the temporary task that carries a time-bounded increase."""
@@ -58,7 +58,7 @@ class TaskSelector(BaseModel):
     task: Name | None = Field(default=None, description="Shell-style pattern on the task name")
 
     @model_validator(mode="after")
-    def _not_empty(self) -> "TaskSelector":
+    def _not_empty(self) -> TaskSelector:
         if not (self.position or self.unit or self.programme or self.task):
             raise ValueError("select by at least one of 'position', 'unit', 'programme', 'task'")
         return self
@@ -81,7 +81,7 @@ class ScenarioChange(BaseModel):
     note: str = Field(default="", description="Why (shown in the comparison)")
 
     @model_validator(mode="after")
-    def _one_action(self) -> "ScenarioChange":
+    def _one_action(self) -> ScenarioChange:
         given = [a for a in ACTIONS if getattr(self, a) is not None]
         if len(given) != 1:
             raise ValueError(f"a change has exactly one of {', '.join(ACTIONS)}; "
@@ -374,8 +374,8 @@ def apply_scenario(dataset: Dataset, loaded: LoadedScenario) -> tuple[Dataset, l
             tasks_changed = len(position.tasks or ())
             summary = f"new position {position.id} ({position.name}) in unit {position.unit_id}"
         elif action == "remove_position":
+            assert change.remove_position is not None
             pid = change.remove_position
-            assert pid is not None
             if pid not in positions:
                 problems.error("scenario.unknown_position", f"position {pid!r} is not in the dataset"
                                + _did_you_mean(pid, sorted(positions)), **where, value=pid)

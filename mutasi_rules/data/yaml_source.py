@@ -18,8 +18,8 @@ import yaml
 from pydantic import ValidationError
 
 from mutasi_rules.core import limits
-from mutasi_rules.rules.language.checker import did_you_mean
 from mutasi_rules.problems import Problems
+from mutasi_rules.rules.language.checker import did_you_mean
 
 MAX_YAML_VALUES = 200_000  # aliases can make a small file a huge tree; refuse, do not hang
 
@@ -166,13 +166,13 @@ def index_nodes(root: yaml.Node, source: YamlSource, problems: Problems, prefix:
                         file=source.origin,
                         line=k.start_mark.line + 1,
                         column=k.start_mark.column + 1,
-                        field=dotted(path + (name,)),
+                        field=dotted((*path, name)),
                     )
                 keys.add(name)
-                stack.append((path + (name,), k, v))
+                stack.append(((*path, name), k, v))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                stack.append((path + (i,), None, item))
+                stack.append(((*path, i), None, item))
     return True
 
 
@@ -190,7 +190,7 @@ def scalar_value(value: Any) -> Any:
 def pydantic_problems(exc: ValidationError, source: YamlSource, problems: Problems,
                        code: str = "rulefile.invalid") -> None:
     for error in exc.errors(include_url=False):
-        loc = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
+        loc = tuple(error["loc"])
         message = error["msg"]
         if error["type"] == "missing":
             line, column = source.locate(loc[:-1], key=False)

@@ -18,17 +18,17 @@ from rich.markup import escape as rich_escape
 from rich.table import Table
 from rich.text import Text
 
-from mutasi_rules.core.i18n import NC_, N_, localized, translate_message, translator
-from mutasi_rules.rules.engine import Finding
 from mutasi_rules.core.escaping import DataTable, md_escape, plain
+from mutasi_rules.core.i18n import N_, NC_, localized, translate_message, translator
 from mutasi_rules.planning.recommendation import Move, RecommendationResult, TrainingNeed
+from mutasi_rules.planning.scoring import ScoreComponentResult
+from mutasi_rules.rules.engine import Finding
 from mutasi_rules.rules.rulesets import (  # the display forms rule messages use
     EFFECTS,
     Effect,
     display_text,
     localize_number,
 )
-from mutasi_rules.planning.scoring import ScoreComponentResult
 
 Lang = Literal["id", "en"]
 
@@ -444,7 +444,8 @@ def finding_item(finding: Finding, lang: Lang) -> Item:
                     + (f"; {x('replaces', lang)} {finding.replaces}" if finding.replaces else ""))),
     ]
     if finding.effect is Effect.SCORE and finding.points is not None:
-        children.append(Item(inline(f"{t('score', lang)}: {signed(finding.points, 2, lang)} ({finding.component or '-'})")))
+        score = f"{t('score', lang)}: {signed(finding.points, 2, lang)} ({finding.component or '-'})"
+        children.append(Item(inline(score)))
     return Item(inline(Span(f"[{EFFECTS[finding.effect].label.get(lang)}] {finding.title.get(lang)}", "b"),
                        " — ", finding.message.get(lang)), tuple(children))
 
@@ -466,7 +467,8 @@ def _component_detail(part: ScoreComponentResult, lang: Lang) -> str:
                 f"{number(detail.get('points_per_unit'), 0, lang)}")
     if part.origin == "workload" and "imbalance_removed" in detail:
         removed = localized(N_("EJ imbalance removed"), lang)
-        return f"{removed} {number(detail['imbalance_removed'], 4, lang)} × {number(detail.get('points_per_unit'), 0, lang)}"
+        per_unit = number(detail.get("points_per_unit"), 0, lang)
+        return f"{removed} {number(detail['imbalance_removed'], 4, lang)} × {per_unit}"
     reason = detail.get("reason")
     if isinstance(reason, dict) and lang in reason:
         return f"{reason[lang]} ({part.source})"
@@ -509,7 +511,8 @@ def move_blocks(move: Move, result: RecommendationResult, lang: Lang = "id", *, 
     blocks.append(Bullets(tuple(Item(inline(Span(r, "code"))) for r in move.rules_passed)) if move.rules_passed
                   else Para(inline(x("no_passed", lang))))
     blocks.append(Heading(h + 1, x("breakdown", lang)))
-    rows = [(p.name, localized(_ORIGIN[p.origin], lang) if p.origin in _ORIGIN else p.origin, signed(p.points, 2, lang), _component_detail(p, lang))
+    rows = [(p.name, localized(_ORIGIN[p.origin], lang) if p.origin in _ORIGIN else p.origin,
+             signed(p.points, 2, lang), _component_detail(p, lang))
             for p in move.score_breakdown]
     rows.append((x("total", lang), "", number(move.score, 2, lang), ""))
     blocks.append(TableBlock(header=(x("component", lang), x("origin", lang), x("points", lang), x("detail", lang)),

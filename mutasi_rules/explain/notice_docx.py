@@ -22,8 +22,9 @@ from typing import Any
 
 from mutasi_rules.core.atomic import write_bytes
 from mutasi_rules.core.canonical import canonical_zip
-from mutasi_rules.explain.explanations import Lang, number, opd_name
 from mutasi_rules.core.i18n import translator
+from mutasi_rules.core.settings import RegionSettings
+from mutasi_rules.explain.explanations import Lang, number, opd_name
 from mutasi_rules.explain.notices import (
     ContactLookup,
     NoticeSettings,
@@ -34,11 +35,10 @@ from mutasi_rules.explain.notices import (
     check_notice_folder,
     long_date,
 )
+from mutasi_rules.planning.recommendation import Move, RecommendationResult
 from mutasi_rules.plugins.types import NoticeContact
 from mutasi_rules.problems import InputError, Problem
-from mutasi_rules.planning.recommendation import Move, RecommendationResult
 from mutasi_rules.rules.rulesets import EFFECTS
-from mutasi_rules.core.settings import RegionSettings
 
 __all__ = ["DEFAULT_TEMPLATE", "notice_context", "notice_docx", "render_docx_notices", "write_docx_notices"]
 

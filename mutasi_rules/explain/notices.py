@@ -24,15 +24,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mutasi_rules.core.i18n import NC_, N_, localized, plural_translator, translator
-from mutasi_rules.core.atomic import OutputError, write_text
-from mutasi_rules.explain.explanations import Lang, md_escape, number, opd_name
-from mutasi_rules.plugins.types import NoticeContact
-from mutasi_rules.planning.recommendation import Move, RecommendationResult, ShortageReport
-from mutasi_rules.rules.rulesets import RuleSetRef
-from mutasi_rules.rules.rulesets import EFFECTS, format_number, localize_number
-from mutasi_rules.core.settings import RegionSettings
 from mutasi_rules.analysis.workload import WorkloadSettings
+from mutasi_rules.core.atomic import OutputError, write_text
+from mutasi_rules.core.i18n import N_, NC_, localized, plural_translator, translator
+from mutasi_rules.core.settings import RegionSettings
+from mutasi_rules.explain.explanations import Lang, md_escape, number, opd_name
+from mutasi_rules.planning.recommendation import Move, RecommendationResult, ShortageReport
+from mutasi_rules.plugins.types import NoticeContact
+from mutasi_rules.rules.rulesets import EFFECTS, RuleSetRef, format_number, localize_number
 
 #: unit id -> the office to contact, or None for the default.
 ContactLookup = Callable[[str], NoticeContact | None]
@@ -340,9 +339,9 @@ def write_notices(result: RecommendationResult, directory: str | os.PathLike[str
 
 __all__ = [
     "ContactLookup",
-    "check_notice_folder",
     "NoticeSettings",
     "applied_rulesets",
+    "check_notice_folder",
     "join_words",
     "long_date",
     "notice_filename",

@@ -9,23 +9,24 @@ run id when known.
 
 Everything is read from the recorded result; the optional ``workload`` report only adds
 the OPDs the plan does not touch to the chart (their EJ is unchanged by the plan). Output
-is deterministic: the chart is drawn by matplotlib's SVG backend with no date in its
-metadata and a fixed hash salt, so the same result always gives byte-identical files.
+is deterministic: the chart is drawn by :mod:`mutasi_rules.explain.charts` (no date or version in
+its metadata, a fixed hash salt), so the same result always gives byte-identical files.
 Every value from the data is escaped (HTML or Markdown).
 """
 
 from __future__ import annotations
 
 import html
-import io
 import os
-import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutasi_rules.core.i18n import N_, localized, translate_message
+from mutasi_rules.analysis.workload import WorkloadReport
 from mutasi_rules.core.atomic import OutputError, check_output_path, write_text
+from mutasi_rules.core.i18n import N_, localized, translate_message
+from mutasi_rules.core.settings import RegionSettings
+from mutasi_rules.explain.charts import SVG_HASH_SALT, OpdEj, plan_chart_svg, plan_rows
 from mutasi_rules.explain.explanations import (
     Block,
     Bullets,
@@ -41,13 +42,8 @@ from mutasi_rules.explain.explanations import (
     number,
     t,
 )
-from mutasi_rules.core.settings import RegionSettings
 from mutasi_rules.planning.recommendation import RecommendationResult
 from mutasi_rules.planning.training_plan import TrainingPlan, training_plan
-from mutasi_rules.analysis.workload import WorkloadReport
-
-#: Fixed salt for the ids matplotlib writes into SVG (default: random per process).
-SVG_HASH_SALT = "mutasi-rules"
 
 #: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.core.i18n).
 _R: dict[str, str | tuple[str, str]] = {
@@ -122,56 +118,14 @@ def r(key: str, lang: Lang, **values: object) -> str:
 # ----------------------------------------------------------------- chart
 
 
-@dataclass(frozen=True)
-class OpdEj:
-    unit_id: str
-    name: str
-    before: float
-    after: float
-
-
 def chart_rows(result: RecommendationResult, workload: WorkloadReport | None = None) -> list[OpdEj]:
     """EJ per OPD before and after: the OPDs the plan touches, plus every other OPD of ``workload``."""
-    rows = {u.unit_id: OpdEj(u.unit_id, u.name, u.ej_before, u.ej_after)
-            for u in result.units if u.ej_before is not None and u.ej_after is not None}
-    if workload is not None:
-        for unit in workload.opd_units():
-            if unit.unit_id not in rows and unit.ej is not None:
-                rows[unit.unit_id] = OpdEj(unit.unit_id, unit.name, unit.ej, unit.ej)
-    return sorted(rows.values(), key=lambda row: (row.before, row.unit_id))
+    return plan_rows(result, workload)
 
 
 def ej_chart_svg(result: RecommendationResult, lang: Lang = "id", workload: WorkloadReport | None = None) -> str:
     """A horizontal bar chart of EJ per OPD before and after, as an inline ``<svg>`` element."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    rows = chart_rows(result, workload)
-    with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT, "svg.fonttype": "path", "font.size": 9}):
-        figure = Figure(figsize=(9.0, 1.6 + 0.36 * max(len(rows), 1)))
-        axes = figure.add_subplot()
-        positions = list(range(len(rows)))
-        height = 0.38
-        axes.barh([p + height / 2 for p in positions], [row.before for row in rows], height,
-                  label=t("before", lang), color="#9aa5b1")
-        axes.barh([p - height / 2 for p in positions], [row.after for row in rows], height,
-                  label=t("after", lang), color="#1f77b4")
-        # Names come from data: draw them literally (no mathtext for a '$' in a name).
-        labels = [textwrap.shorten(row.name, width=42, placeholder="…") for row in rows]
-        axes.set_yticks(positions, labels, parse_math=False)
-        band = result.balance_before
-        for edge in (band.band_low, band.band_high):
-            axes.axvline(edge, color="#555555", linestyle="--", linewidth=0.8)
-        axes.set_xlabel("EJ")
-        axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
-        axes.margins(y=0.01)
-        figure.tight_layout()
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    # Inline use: drop the XML prolog and blank lines (a blank line would end a Markdown HTML block).
-    svg = svg[svg.index("<svg"):]
-    return "\n".join(line for line in svg.splitlines() if line.strip()) + "\n"
+    return plan_chart_svg(chart_rows(result, workload), result.balance_before, t("before", lang), t("after", lang))
 
 
 # ----------------------------------------------------------------- document

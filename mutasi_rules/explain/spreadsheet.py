@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mutasi_rules.data.cellformats import deterministic_xlsx, fill_sheet, neutralise_formula
 from mutasi_rules.core.i18n import Lang, translator
+from mutasi_rules.data.cellformats import deterministic_xlsx, fill_sheet, neutralise_formula
 
 __all__ = [
     "CSV_DIALECTS",
@@ -54,7 +54,7 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
     import openpyxl
 
     book = openpyxl.Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the default empty sheet
     for spec in sheets:
         fill_sheet(book.create_sheet(spec.title[:31]), spec.header, spec.rows, spec.number_formats)
     return deterministic_xlsx(book)

@@ -33,10 +33,10 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from mutasi_rules.hosting.access import private_directory
 from mutasi_rules.core.atomic import write_text
 from mutasi_rules.core.canonical import canonical_json, sha256_of
 from mutasi_rules.data.models import Dataset
+from mutasi_rules.hosting.access import private_directory
 from mutasi_rules.problems import Problems
 
 UploadKind = str  # "json" | "yaml" | "xlsx" | "zip"

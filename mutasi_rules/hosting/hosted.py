@@ -15,6 +15,7 @@ path or a plugin module in a request would let a client read server files or run
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import threading
 from collections import OrderedDict
@@ -25,6 +26,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mutasi_rules import __version__
+from mutasi_rules.analysis.workload import WorkloadReport, WorkloadSettings
+from mutasi_rules.audit.log import DecisionRecord, RecordSummary, ReviewRecord, UnknownRun, VerifyReport
+from mutasi_rules.data.decisions import ReviewDecision
+from mutasi_rules.data.models import Dataset
+from mutasi_rules.documents import RuleCheckReport, RuleTestSummary
+from mutasi_rules.errors import MutasiRulesError
+from mutasi_rules.explain.explanations import explain_employee, explain_result, explanation_json, knows_employee
 from mutasi_rules.hosting.access import (
     Action,
     KeyStore,
@@ -34,29 +42,22 @@ from mutasi_rules.hosting.access import (
     default_data_dir,
     private_directory,
 )
-from mutasi_rules.audit.log import DecisionRecord, RecordSummary, ReviewRecord, UnknownRun, VerifyReport
-from mutasi_rules.planning.comparison import ScenarioReport
 from mutasi_rules.hosting.datasets_store import (
-    DatasetSummary,
     DatasetStore,
+    DatasetSummary,
     StoredDataset,
     UnknownDataset,
     UploadLimits,
     read_upload,
 )
-from mutasi_rules.data.decisions import ReviewDecision
+from mutasi_rules.hosting.unitscope import OutOfScope, UnitScope
+from mutasi_rules.planning.comparison import ScenarioReport
 from mutasi_rules.planning.diff import RunDiff
-from mutasi_rules.documents import RuleCheckReport, RuleTestSummary
-from mutasi_rules.errors import MutasiRulesError
-from mutasi_rules.explain.explanations import explain_employee, explain_result, explanation_json, knows_employee
-from mutasi_rules.data.models import Dataset
-from mutasi_rules.problems import InputError, Problem, Problems
 from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions
 from mutasi_rules.planning.scoring import ScoringSettings
-from mutasi_rules.service import Service
-from mutasi_rules.hosting.unitscope import OutOfScope, UnitScope
 from mutasi_rules.planning.whynot import UnknownSubject, WhyNotReport
-from mutasi_rules.analysis.workload import WorkloadReport, WorkloadSettings
+from mutasi_rules.problems import InputError, Problem, Problems
+from mutasi_rules.service import Service
 
 Lang = Literal["id", "en"]
 
@@ -333,6 +334,9 @@ class HostedService:
             self._remember(self._results, record.run_id, cached, keep=8)
         return cached
 
+    def _dataset_of_run(self, run_id: str) -> Dataset:
+        return self._run_dataset(self._record(run_id))
+
     def _run_dataset(self, record: DecisionRecord) -> Dataset:
         if record.dataset_sha256 in self.store:
             return self.store.get(record.dataset_sha256).dataset
@@ -478,7 +482,8 @@ class HostedService:
             visible = []
             for summary in runs:
                 try:
-                    self._scope(principal, summary.dataset_sha256, lambda s=summary: self._run_dataset(self._record(s.run_id)))
+                    self._scope(principal, summary.dataset_sha256,
+                                functools.partial(self._dataset_of_run, summary.run_id))
                 except NotFound:
                     continue
                 visible.append(summary)
@@ -499,9 +504,9 @@ class HostedService:
 
     @staticmethod
     def version() -> dict[str, str]:
+        from mutasi_rules.analysis.workload import REPORT_FORMAT as WORKLOAD_FORMAT
         from mutasi_rules.planning.recommendation import RESULT_FORMAT
         from mutasi_rules.planning.whynot import REPORT_FORMAT as WHY_NOT_FORMAT
-        from mutasi_rules.analysis.workload import REPORT_FORMAT as WORKLOAD_FORMAT
 
         return {"library_version": __version__, "api": "v1", "result_format": RESULT_FORMAT,
                 "why_not_format": WHY_NOT_FORMAT, "workload_format": WORKLOAD_FORMAT}

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 from mutasi_rules.data.models import Dataset
 
 if TYPE_CHECKING:
+    from mutasi_rules.analysis.workload import WorkloadReport
     from mutasi_rules.planning.recommendation import RecommendationResult
     from mutasi_rules.planning.whynot import WhyNotReport
-    from mutasi_rules.analysis.workload import WorkloadReport
 
 
 class OutOfScope(LookupError):

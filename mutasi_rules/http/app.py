@@ -19,18 +19,20 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from fastapi import Depends, FastAPI, Path, Query, Request, Security
-from starlette.datastructures import UploadFile
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mutasi_rules import __version__
-from mutasi_rules.hosting.access import Principal
+from mutasi_rules.analysis.workload import WorkloadReport
 from mutasi_rules.audit.log import RecordSummary, VerifyReport
 from mutasi_rules.data.decisions import ReviewDecision
+from mutasi_rules.data.models import Dataset
 from mutasi_rules.documents import Explanation, ReviewView, RuleCheckReport, RuleTestSummary
+from mutasi_rules.hosting.access import Principal
 from mutasi_rules.hosting.hosted import (
     DatasetInfo,
     HostedService,
@@ -38,13 +40,11 @@ from mutasi_rules.hosting.hosted import (
     RunOptions,
     RunView,
 )
-from mutasi_rules.data.models import Dataset
+from mutasi_rules.http import problems
+from mutasi_rules.http.problems import MEDIA_TYPE, ApiProblem, ProblemDocument
 from mutasi_rules.planning.comparison import ScenarioReport
 from mutasi_rules.planning.diff import RunDiff
 from mutasi_rules.planning.whynot import WhyNotReport
-from mutasi_rules.analysis.workload import WorkloadReport
-from mutasi_rules.http import problems
-from mutasi_rules.http.problems import MEDIA_TYPE, ApiProblem, ProblemDocument
 
 T = TypeVar("T")
 B = TypeVar("B", bound=BaseModel)
@@ -157,10 +157,8 @@ class BodyLimit:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
+        with contextlib.suppress(BodyTooLarge):
             await self.app(scope, counted, sending)
-        except BodyTooLarge:
-            pass
         if too_large and not started:
             await self._refuse(scope, receive, send)
 

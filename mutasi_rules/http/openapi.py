@@ -8,9 +8,9 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from mutasi_rules.hosting.access import ServiceConfig
 from mutasi_rules.core.atomic import write_text
 from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.hosting.access import ServiceConfig
 from mutasi_rules.hosting.hosted import HostedService
 from mutasi_rules.http.app import create_app
 

@@ -20,9 +20,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mutasi_rules.hosting.access import AccessDenied, NotAuthenticated
 from mutasi_rules.audit.log import ReplayError
 from mutasi_rules.errors import MutasiRulesError, summary
+from mutasi_rules.hosting.access import AccessDenied, NotAuthenticated
 from mutasi_rules.problems import ErrorReport, LocalizedSummary, Problem
 
 MEDIA_TYPE = "application/problem+json"
@@ -137,7 +137,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
-        detail = exc.detail if isinstance(exc.detail, str) else None
+        raw: object = exc.detail  # FastAPI's HTTPException (a subclass) takes any detail
+        detail = raw if isinstance(raw, str) else None
         return problem_response(request, ApiProblem(exc.status_code, code, detail or "HTTP error",
                                                     headers=getattr(exc, "headers", None)))
 

@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mutasi_rules.analysis.workload import WorkloadCalculator, WorkloadSettings
 from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.core.i18n import N_, translate_message, translator
-from mutasi_rules.data.models import Dataset
-from mutasi_rules.planning.recommendation import Move, RecommendationResult
 from mutasi_rules.core.runtime import fewer_collections
+from mutasi_rules.data.models import Dataset
 from mutasi_rules.data.scenario import AppliedChange
+from mutasi_rules.planning.recommendation import Move, RecommendationResult
 from mutasi_rules.planning.training_plan import TrainingPlan, training_plan
-from mutasi_rules.analysis.workload import WorkloadCalculator, WorkloadSettings
 
 if TYPE_CHECKING:
     from mutasi_rules.explain.spreadsheet import Sheet
 
-SCENARIO_REPORT_FORMAT = "mutasi-rules.scenarios/1"
+SCENARIO_REPORT_FORMAT: Final = "mutasi-rules.scenarios/1"
 
 
 class AgencyEj(BaseModel):
@@ -168,10 +168,12 @@ def compare(baseline_dataset: Dataset, baseline: RecommendationResult, baseline_
         b, s = base_t.get(key), scen_t.get(key)
         b_nips = {p.nip for p in b.participants} if b else set()
         s_nips = {p.nip for p in s.participants} if s else set()
-        hours = (s or b).hours  # type: ignore[union-attr]  # one of them exists
+        either = s or b
+        assert either is not None, "the key comes from one of the two plans"
+        hours = either.hours
         plus, minus = sorted(s_nips - b_nips), sorted(b_nips - s_nips)
         trainings.append(TrainingChange(
-            name=(s or b).name,  # type: ignore[union-attr]
+            name=either.name,
             baseline_participants=len(b_nips), scenario_participants=len(s_nips), added=plus, removed=minus,
             hours_added=None if hours is None else round(hours * (len(plus) - len(minus)), 4)))
     return Comparison(
@@ -237,7 +239,8 @@ def render_markdown(report: ScenarioReport, lang: str = "id") -> str:
             period = ""
             if change.until is not None:
                 period = f" ({change.from_ or '…'} – {change.until})"
-            lines.append(f"- {translate_message(change.summary, lang)}{period}" + (f": {change.note}" if change.note else ""))
+            note = f": {change.note}" if change.note else ""
+            lines.append(f"- {translate_message(change.summary, lang)}{period}{note}")
         lines += ["", f"| | {baseline} | {scenario} |",
                   "| --- | --- | --- |",
                   f"| {_('Moves')} | {c.moves_baseline} | {c.moves_scenario} |",

@@ -9,17 +9,17 @@ been chosen before. The balance figures of both plans are part of the diff.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mutasi_rules.data.decisions import AppliedDecision
-from mutasi_rules.core.i18n import NC_, N_, localized, translator
-from mutasi_rules.planning.recommendation import Alternative, RecommendationResult, PositionRef
-from mutasi_rules.rules.rulesets import Localized
 from mutasi_rules.analysis.workload import BalanceFigure
+from mutasi_rules.core.i18n import N_, NC_, localized, translator
+from mutasi_rules.data.decisions import AppliedDecision
+from mutasi_rules.planning.recommendation import Alternative, PositionRef, RecommendationResult
+from mutasi_rules.rules.rulesets import Localized
 
-DIFF_FORMAT = "mutasi-rules.diff/1"
+DIFF_FORMAT: Final = "mutasi-rules.diff/1"
 ChangeKind = Literal["added", "removed", "changed"]
 
 
@@ -69,7 +69,8 @@ class RunDiff(BaseModel):
         return [c for c in self.changes if c.kind == "changed"]
 
 
-def _explaining(decisions: list[AppliedDecision], nip: str, lost: str | None, gained: str | None) -> AppliedDecision | None:
+def _explaining(decisions: list[AppliedDecision], nip: str, lost: str | None,
+                gained: str | None) -> AppliedDecision | None:
     """The decision that explains losing the move to ``lost`` or gaining the one to ``gained``."""
     for d in decisions:
         if d.action == "pin" and d.nip == nip and d.position == gained:
@@ -104,7 +105,8 @@ def diff_results(run_a: str, a: RecommendationResult, run_b: str, b: Recommendat
         gained = after.to.position_id if after is not None else None
         decision = _explaining(new_decisions, nip, lost, gained)
         if decision is not None:
-            said = f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): {decision.reason}"
+            said = (f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): "
+                    f"{decision.reason}")
             reason = Localized.of(N_("Review decision {decision}"), decision=said)
         elif lost is not None and (alternative := _alternative(b, nip, lost)) is not None:
             reason = Localized.of(N_("In plan B, for {position}: {reason}"), position=lost, reason=alternative.reason)
@@ -113,8 +115,10 @@ def diff_results(run_a: str, a: RecommendationResult, run_b: str, b: Recommendat
                                   reason=alternative.reason)
         else:
             reason = Localized.of(N_("The optimiser re-made the plan around the review decisions."))
+        either = before or after
+        assert either is not None, "the NIP is moved in one of the two plans"
         changes.append(MoveChange(
-            kind=kind, nip=nip, name=(before or after).name,  # type: ignore[union-attr]
+            kind=kind, nip=nip, name=either.name,
             before=before.to if before is not None else None, after=after.to if after is not None else None,
             score_before=before.score if before is not None else None,
             score_after=after.score if after is not None else None,

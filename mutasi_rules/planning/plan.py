@@ -44,16 +44,22 @@ review decision), changes bounds and starts the simplex from the previous basis.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import itertools
 import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mutasi_rules.errors import MutasiRulesError
+
+if TYPE_CHECKING:
+    import highspy  # imported when a plan is solved: it is slow to import
 
 SCORE_RESOLUTION = 1e-6
 INTEGRALITY_TOLERANCE = 1e-9
@@ -133,21 +139,20 @@ class PlanError(MutasiRulesError):
 
 
 _BANNER_LOCK = threading.Lock()
-_BANNER_DONE = False
+_BANNER_DONE = threading.Event()
 
 
-def _new_highs():  # type: ignore[no-untyped-def]
+def _new_highs() -> highspy.Highs:
     """A silent HiGHS instance.
 
     The first instance in a process prints HiGHS's banner on the C stdout before any option
     can be set; a command writing JSON to stdout must not get it, so that one construction
     runs with file descriptor 1 pointed at the null device.
     """
-    global _BANNER_DONE
     import highspy
 
     with _BANNER_LOCK:
-        if _BANNER_DONE:
+        if _BANNER_DONE.is_set():
             highs = highspy.Highs()
         else:
             # Python's own buffer is not flushed while descriptor 1 is redirected (constructing
@@ -159,14 +164,13 @@ def _new_highs():  # type: ignore[no-untyped-def]
                     try:
                         highs = highspy.Highs()
                     finally:
-                        try:
+                        # No C library handle: nothing buffered to drop.
+                        with contextlib.suppress(OSError, AttributeError):
                             ctypes.CDLL(None).fflush(None)
-                        except (OSError, AttributeError):  # no C library handle: nothing buffered to drop
-                            pass
                         os.dup2(saved, 1)
             finally:
                 os.close(saved)
-            _BANNER_DONE = True
+            _BANNER_DONE.set()
     highs.setOptionValue("output_flag", False)
     # The tie-breaking perturbation is below HiGHS's default optimality tolerance (1e-7).
     highs.setOptionValue("dual_feasibility_tolerance", 1e-10)
@@ -242,13 +246,13 @@ class PlanSolver:
             if len(by_person[nip]) > 1:
                 add_row([(i, 1.0) for i in by_person[nip]], -inf, 1)
         for target in sorted(by_target):
-            limit_row({i: 1.0 for i in by_target[target]}, problem.receive_limit.get(target, 0))
+            limit_row(dict.fromkeys(by_target[target], 1.0), problem.receive_limit.get(target, 0))
         for source in sorted(by_source):
-            limit_row({i: 1.0 for i in by_source[source]}, problem.release_limit.get(source, 0))
+            limit_row(dict.fromkeys(by_source[source], 1.0), problem.release_limit.get(source, 0))
         for unit in sorted(by_source_unit):
             if unit in problem.unit_release_limit:
                 # Net departures: moves out of the unit minus moves into it.
-                members: dict[int, float] = {i: 1.0 for i in by_source_unit[unit]}
+                members: dict[int, float] = dict.fromkeys(by_source_unit[unit], 1.0)
                 for i in by_target_unit.get(unit, []):
                     members[i] = members.get(i, 0.0) - 1.0
                 limit_row({i: c for i, c in members.items() if c}, problem.unit_release_limit[unit])
@@ -264,7 +268,7 @@ class PlanSolver:
             if members:
                 limit_row(members, max(0, constraint.current - constraint.minimum))
         if problem.max_moves is not None:
-            limit_row({i: 1.0 for i in range(n)}, problem.max_moves)
+            limit_row(dict.fromkeys(range(n), 1.0), problem.max_moves)
 
         # Piecewise-linear workload curves: segment variables s_k in [0, 1] with
         # sum(moves into/out of the position) == sum(s_k); concave, so s_k fill in order.
@@ -372,11 +376,11 @@ class PlanSolver:
         if forced_cols:
             for row, members in self._limit_rows:
                 need = sum(c for i, c in members.items() if i in forced_cols)
-                if need > upper[row]:
-                    upper[row] = need
+                upper[row] = max(upper[row], need)
         changed = np.flatnonzero(upper != self._row_upper)
         if changed.size:
-            self.highs.changeRowsBounds(int(changed.size), changed.astype(np.int32),
+            # In highspy since 1.7 but missing from its stubs (_core/__init__.pyi lists changeRowBounds only).
+            self.highs.changeRowsBounds(int(changed.size), changed.astype(np.int32),  # type: ignore[attr-defined]
                                         np.array(self.row_lower, dtype=float)[changed], upper[changed])
             self._row_upper = upper
 
@@ -406,7 +410,7 @@ def solve(problem: PlanProblem) -> PlanSolution:
 
 def concave_gains(values: Sequence[float]) -> bool:
     """Whether a curve's gains never rise (the linear relaxation is then exact for it)."""
-    return all(later <= earlier + 1e-12 for earlier, later in zip(values, values[1:], strict=False))
+    return all(later <= earlier + 1e-12 for earlier, later in itertools.pairwise(values))
 
 
 def concave_majorant(gains: Sequence[float]) -> list[float]:
@@ -432,7 +436,7 @@ def concave_majorant(gains: Sequence[float]) -> list[float]:
             hull.pop()
         hull.append(point)
     out: list[float] = []
-    for (k0, v0), (k1, v1) in zip(hull, hull[1:], strict=False):
+    for (k0, v0), (k1, v1) in itertools.pairwise(hull):
         out.extend([(v1 - v0) / (k1 - k0)] * (k1 - k0))
     return out
 

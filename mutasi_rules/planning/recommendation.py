@@ -26,15 +26,25 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mutasi_rules import __version__
+from mutasi_rules.analysis.workload import (
+    BalanceFigure,
+    PositionWorkload,
+    UnitWorkload,
+    WorkloadCalculator,
+    WorkloadReport,
+    WorkloadSettings,
+    figures_report,
+    label_report,
+)
 from mutasi_rules.core.canonical import canonical_json, sha256_of
+from mutasi_rules.core.runtime import fewer_collections
 from mutasi_rules.data.decisions import AppliedDecision, MoveReview
-from mutasi_rules.rules.engine import DURABLE, Finding, RuleEngine
 from mutasi_rules.data.facts import (
     CandidateScope,
     DatasetIndex,
@@ -51,11 +61,6 @@ from mutasi_rules.data.facts import (
 from mutasi_rules.data.integrity import dataset_problems
 from mutasi_rules.data.models import PLAUSIBLE_RUN_DATES, Dataset, Employee, Position
 from mutasi_rules.planning.plan import MoveOption, PlanError, PlanProblem, PlanSolver
-from mutasi_rules.plugins.manager import PluginManager, PluginSettings, load_plugins
-from mutasi_rules.plugins.types import ScoreComponent, TrainingOffer, Veto
-from mutasi_rules.problems import Problems
-from mutasi_rules.core.runtime import fewer_collections
-from mutasi_rules.rules.rulesets import EFFECTS, Effect, LoadedRuleSet, Localized, RuleSetRef, default_rules_dir, load_rulesets
 from mutasi_rules.planning.scoring import (
     ProfileScore,
     ScoreComponentResult,
@@ -66,19 +71,22 @@ from mutasi_rules.planning.scoring import (
     profile_total,
     workload_benefit,
 )
-from mutasi_rules.rules.screen import PairScreen
-from mutasi_rules.analysis.workload import (
-    BalanceFigure,
-    PositionWorkload,
-    UnitWorkload,
-    WorkloadCalculator,
-    WorkloadReport,
-    WorkloadSettings,
-    figures_report,
-    label_report,
+from mutasi_rules.plugins.manager import PluginManager, PluginSettings, load_plugins
+from mutasi_rules.plugins.types import ScoreComponent, TrainingOffer, Veto
+from mutasi_rules.problems import Problems
+from mutasi_rules.rules.engine import DURABLE, Finding, RuleEngine
+from mutasi_rules.rules.rulesets import (
+    EFFECTS,
+    Effect,
+    LoadedRuleSet,
+    Localized,
+    RuleSetRef,
+    default_rules_dir,
+    load_rulesets,
 )
+from mutasi_rules.rules.screen import PairScreen
 
-RESULT_FORMAT = "mutasi-rules.recommendation/1"
+RESULT_FORMAT: Final = "mutasi-rules.recommendation/1"
 SHORT_LABEL = "kekurangan"
 SURPLUS_LABEL = "kelebihan"
 
@@ -451,7 +459,8 @@ def receive_limit(position: PositionWorkload, band_low: float) -> int:
     """
     if position.gap is None or position.staff_needed is None:
         return 0
-    in_band = math.floor(round(position.staff_needed / band_low, 6)) - position.bezetting if band_low > 0 else position.gap
+    in_band = (math.floor(round(position.staff_needed / band_low, 6)) - position.bezetting if band_low > 0
+               else position.gap)
     if position.bezetting == 0 and position.staff_needed > 0:
         in_band = max(in_band, 1)
     return max(0, min(int(position.gap), int(in_band)))
@@ -473,7 +482,8 @@ def release_limit(position: PositionWorkload, band_high: float) -> int:
 
 
 def rule_overridable(rulesets: Sequence[LoadedRuleSet], finding: Finding) -> bool:
-    """Whether the rule behind ``finding`` allows an override (``overridable: true``): a reviewer's pin may set it aside."""
+    """Whether the rule behind ``finding`` allows an override (``overridable: true``): a reviewer's pin
+    may set it aside."""
     for loaded in rulesets:
         if loaded.id == finding.ruleset_id and loaded.version == finding.ruleset_version:
             return any(rule.overridable for rule in loaded.rules if rule.id == finding.rule_id)
@@ -487,6 +497,13 @@ def pair_subject(nip: str, position_id: str) -> str:
 
 #: The vectorised candidate screen is on; tests switch it off per run (_Run(screen=False)).
 _SCREEN = True
+
+
+def _score_points(finding: Finding) -> float:
+    """The points of a score finding (the checker requires them on every score rule)."""
+    if finding.points is None:
+        raise ValueError(f"score rule {finding.rule_key} gave no points")
+    return finding.points
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,7 +524,7 @@ class _PairScore:
         return [
             round(self.profile * self.settings.profile_points, 6),
             round(self.benefit * self.settings.workload_points, 6),
-            *(f.points for f in self.rules),  # type: ignore[misc]  # score rules carry points
+            *(_score_points(f) for f in self.rules),
             *(c.points for c in self.plugins),
         ]
 
@@ -528,7 +545,7 @@ class _PairScore:
         ]
         parts.extend(
             ScoreComponentResult(
-                name=f.component or f.rule_id, origin="rule", points=f.points,  # type: ignore[arg-type]
+                name=f.component or f.rule_id, origin="rule", points=_score_points(f),
                 source=f"{f.ruleset_id}/{f.rule_id}@{f.ruleset_version} ({f.source})",
             )
             for f in self.rules
@@ -691,6 +708,7 @@ class _Run:
         catalogue = {o.name.casefold(): o for o in (self.plugins.training_catalogue() if self.plugins else [])}
 
         self.progress("plan", 0, 1)
+        assert review.solver is not None, "apply_review always prepares the solver"
         chosen, withheld = self.balanced_plan(review.solver, review.forced, review.forbidden, report.balance)
         self.progress("plan", 1, 1)
         delta = self.delta(chosen)
@@ -802,15 +820,15 @@ class _Run:
         pin_decisions: list[AppliedDecision] = []
         for decision in self.decisions:
             if decision.action == "reject":
-                review.reasons.setdefault(decision.pair, decision)  # type: ignore[arg-type]
-                review.forbidden.add(decision.pair)  # type: ignore[arg-type]
+                review.reasons.setdefault(decision.move, decision)
+                review.forbidden.add(decision.move)
             elif decision.action == "exclude_employee":
-                for key in options_of_person.get(decision.nip, ()):  # type: ignore[arg-type]
+                for key in options_of_person.get(decision.nip_given, ()):
                     review.reasons.setdefault(key, decision)
                     review.forbidden.add(key)
             elif decision.action == "hold_position":
-                review.held[decision.position] = decision  # type: ignore[index]
-                for key in options_to.get(decision.position, ()):  # type: ignore[arg-type]
+                review.held[decision.position_given] = decision
+                for key in options_to.get(decision.position_given, ()):
                     review.reasons.setdefault(key, decision)
                     review.forbidden.add(key)
             else:
@@ -818,14 +836,14 @@ class _Run:
         known = planning.option_keys()
         outside = [d for d in pin_decisions if d.pair not in known]
         for decision in pin_decisions:
-            review.forced.add(decision.pair)  # type: ignore[arg-type]
+            review.forced.add(decision.move)
         review.forbidden -= review.forced  # validation refuses such conflicts; a pin wins if one slips through
         if not outside:
             if planning.solver is None:
                 planning.solver = PlanSolver(planning.problem)
             review.solver = planning.solver
             for decision in pin_decisions:
-                review.pins[decision.pair] = MoveReview(  # type: ignore[index]
+                review.pins[decision.move] = MoveReview(
                     decision=decision.id, reviewer=decision.reviewer, reason=decision.reason, date=decision.date)
             return review
         # Pins outside the prepared options: evaluate and score them, then solve a model that includes them.
@@ -833,17 +851,17 @@ class _Run:
         review.employee_findings = dict(planning.employee_findings)
         scratch = _CandidateStage(considered={}, by_target=defaultdict(list))
         with self.ctx.engine() as engine:
-            people = sorted({d.nip for d in outside if d.nip not in review.employee_findings})  # type: ignore[misc]
+            people = sorted({d.nip_given for d in outside if d.nip_given not in review.employee_findings})
             found = engine.evaluate("employee", [self.ctx.employee_scope(n) for n in people], people)
             review.employee_findings.update(zip(people, found, strict=True))
             # Pairs the engine never saw, and blocked ones (evaluated but never scored): again, scored.
-            pairs = [(self.employees[d.nip], d.position) for d in outside  # type: ignore[index]
-                     if "pair_score" not in review.evaluated.get(d.pair, {})]  # type: ignore[arg-type]
+            pairs = [(self.employees[d.nip_given], d.position_given) for d in outside
+                     if "pair_score" not in review.evaluated.get(d.move, {})]
             self.evaluate_pairs(engine, pairs, review.employee_findings, scratch, force=True)
         review.evaluated.update(scratch.evaluated)
         new_options = {o.key: o for o in scratch.options}
         for decision in pin_decisions:
-            nip, target = decision.pair  # type: ignore[misc]
+            nip, target = decision.move
             entry = review.evaluated[(nip, target)]
             if entry["vetoes"]:
                 raise PlanError(f"pin {decision.id}: {pair_subject(nip, target)} is vetoed by an agency plugin; "
@@ -868,7 +886,7 @@ class _Run:
         for option in new_options.values():
             pinned_to = sum(1 for d in pin_decisions if d.position == option.target_position_id)
             pinned_from = sum(1 for d in pin_decisions
-                              if self.employees[d.nip].position_id == option.source_position_id)  # type: ignore[index]
+                              if self.employees[d.nip_given].position_id == option.source_position_id)
             target, source = option.target_position_id, option.source_position_id
             arrival[target] = self.gain_points(target, problem.receive_limit.get(target, 0) + pinned_to, arrival=True)
             departure[source] = self.gain_points(source, problem.release_limit.get(source, 0) + pinned_from,
@@ -921,7 +939,7 @@ class _Run:
             considered={t: int(pair[:, j].sum()) for j, t in enumerate(targets)},
             by_target={t: [] for t in targets},
         )
-        survivors = [(movable[i], targets[j]) for i, j in zip(rows.tolist(), cols.tolist())]
+        survivors = [(movable[i], targets[j]) for i, j in zip(rows.tolist(), cols.tolist(), strict=True)]
         self.progress("candidate rules", 0, len(survivors))
         self.evaluate_pairs(engine, survivors, employee_findings, stage)
         self.progress("candidate rules", len(survivors), len(survivors))
@@ -1101,7 +1119,7 @@ class _Run:
         position = self.index.positions[target]
         chosen_here = [nip for nip, t in chosen if t == target]
         chosen_scores = sorted(evaluated[(n, target)]["score"] for n in chosen_here)
-        moved_to = {nip: t for nip, t in chosen}
+        moved_to = dict(chosen)
         ranked: list[tuple[int, float, str, Employee, dict[str, Any], Outcome]] = []
         for employee in reported:
             entry = evaluated[(employee.nip, target)]
@@ -1172,7 +1190,8 @@ class _Run:
                            chosen_scores: list[float], decision: AppliedDecision | None = None) -> Localized:
         """Why an alternative ended as it did, in both languages."""
         if outcome == "review" and decision is not None:
-            said = f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): {decision.reason}"
+            said = (f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): "
+                    f"{decision.reason}")
             return Localized(id=f"Tidak dipilih karena keputusan peninjauan {said}",
                              en=f"Not chosen because of review decision {said}")
         if outcome == "chosen":
@@ -1305,6 +1324,7 @@ def run_prepared(ctx: RunContext, *, decisions: Sequence[AppliedDecision] = (), 
 
 
 __all__ = [
+    "TEMPORARY_LABEL",
     "Alternative",
     "EjChange",
     "ExcludedEmployee",
@@ -1314,7 +1334,6 @@ __all__ = [
     "RecommendationResult",
     "RunContext",
     "ShortageReport",
-    "TEMPORARY_LABEL",
     "TimeBoundedAssignment",
     "TrainingNeed",
     "UnitChange",

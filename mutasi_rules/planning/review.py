@@ -21,9 +21,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from mutasi_rules.data.decisions import AppliedDecision, DecisionsFile, ReviewDecision
-from mutasi_rules.rules.engine import Finding, RuleEngine
-from mutasi_rules.problems import InputError, Problem, Problems
 from mutasi_rules.planning.recommendation import RunContext, pair_subject, rule_overridable
+from mutasi_rules.problems import InputError, Problem, Problems
+from mutasi_rules.rules.engine import Finding, RuleEngine
 from mutasi_rules.rules.rulesets import EFFECTS, _compose, _pydantic_problems, _Source
 
 MAX_DECISIONS_FILE_BYTES = 5_000_000
@@ -133,7 +133,7 @@ def _conflict(new: ReviewDecision, old: ReviewDecision) -> str:
 
 def _check_pin(ctx: RunContext, engine: RuleEngine, n: int, d: ReviewDecision,
                refuse: Callable[[int, str, str, str | None, object], None]) -> None:
-    nip, target = d.pair  # type: ignore[misc]
+    nip, target = d.move
     if ctx.employees[nip].position_id == target:
         refuse(n, "pin_own_position", f"{nip} already holds {target}", "position", target)
         return

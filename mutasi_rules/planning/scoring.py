@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mutasi_rules.data.facts import CandidateScope, FactSchema, FieldType, fact_schema, read_path
-from mutasi_rules.data.models import Employee, Position, ProfileFactor, ScorePoints
+from mutasi_rules.data.models import Employee, OrderedEnum, Position, ProfileFactor, ScorePoints
 
 #: Gap -> weight table of the profile-matching method (gaps beyond +-4 take the end value).
 GAP_WEIGHTS: dict[int, float] = {0: 5.0, 1: 4.5, -1: 4.0, 2: 3.5, -2: 3.0, 3: 2.5, -3: 2.0, 4: 1.5, -4: 1.0}
@@ -53,7 +53,7 @@ class Factor(BaseModel):
     scale: float = Field(default=1.0, gt=0, description="Units of value per gap step (e.g. 2 years)")
 
     @model_validator(mode="after")
-    def _has_target(self) -> "Factor":
+    def _has_target(self) -> Factor:
         if (self.target is None) == (self.target_value is None):
             raise ValueError(f"factor {self.name}: give exactly one of target or target_value")
         for path in (self.value, self.target):
@@ -187,15 +187,15 @@ def _numeric(value: Any) -> float | None:
 
 def _target_numeric(value: Any, like: Any) -> float | None:
     """A fixed target written as a label ("Baik") takes the rank of ``like``'s enum."""
-    if isinstance(value, str) and isinstance(like, Enum):
+    if isinstance(value, str) and isinstance(like, OrderedEnum):
         return _label_rank(type(like), value)
     return _numeric(value)
 
 
 @functools.lru_cache(maxsize=256)
-def _label_rank(enum: type[Enum], label: str) -> float | None:
+def _label_rank(enum: type[OrderedEnum], label: str) -> float | None:
     try:
-        return float(enum(label).ordinal)  # type: ignore[attr-defined]
+        return float(enum(label).ordinal)
     except ValueError:
         return None
 

@@ -21,20 +21,21 @@ Deterministic: participants by NIP, trainings by name; batch sizes differ by at 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mutasi_rules.core.i18n import NC_, N_, localized, translate_message, translator
-from mutasi_rules.plugins.types import TrainingOffer
+from mutasi_rules.core.i18n import N_, NC_, localized, translate_message, translator
 from mutasi_rules.planning.recommendation import RecommendationResult
+from mutasi_rules.plugins.types import TrainingOffer
 
 if TYPE_CHECKING:
     from mutasi_rules.explain.spreadsheet import Sheet
 
-TRAINING_PLAN_FORMAT = "mutasi-rules.training-plan/1"
+TRAINING_PLAN_FORMAT: Final = "mutasi-rules.training-plan/1"
 JP_PER_DAY = 8
 """Jam pelajaran per training day when the catalogue states no duration (a JP is 45 minutes)."""
 
@@ -194,7 +195,7 @@ def training_plan(result: RecommendationResult) -> TrainingPlan:
                 periods.setdefault(nip, []).append((batch.start, batch.end, training.name))
     for nip in sorted(periods):
         spans = sorted(periods[nip])
-        for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+        for (_, end, first), (start, _, second) in itertools.pairwise(spans):
             if start <= end:
                 warnings.append(f"{nip}: batches of {first!r} and {second!r} overlap ({start} to {end}); "
                                 "arrange one of them at another time")

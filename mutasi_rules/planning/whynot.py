@@ -37,14 +37,12 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mutasi_rules.core.canonical import canonical_json
-from mutasi_rules.rules.engine import Finding, RuleEngine
 from mutasi_rules.core.escaping import md_escape
-from mutasi_rules.errors import MutasiRulesError
 from mutasi_rules.core.i18n import N_, localized
 from mutasi_rules.data.facts import (
     CandidateScope,
@@ -60,6 +58,22 @@ from mutasi_rules.data.facts import (
     fact_schema,
     read_path,
 )
+from mutasi_rules.data.models import (
+    Competency,
+    CompetencyLevel,
+    Education,
+    EducationLevel,
+    Employee,
+    Golongan,
+    OrderedEnum,
+    PerformanceRecord,
+    Predikat,
+    Training,
+)
+from mutasi_rules.errors import MutasiRulesError
+from mutasi_rules.planning.recommendation import SHORT_LABEL, SURPLUS_LABEL, PositionRef, RunContext, pair_subject
+from mutasi_rules.plugins.types import Veto
+from mutasi_rules.rules.engine import Finding, RuleEngine
 from mutasi_rules.rules.language.ast import (
     BoolOp,
     Call,
@@ -75,23 +89,9 @@ from mutasi_rules.rules.language.ast import (
 from mutasi_rules.rules.language.checker import did_you_mean
 from mutasi_rules.rules.language.interpreter import NEGATED_OP, EvaluationError, evaluate, value_of
 from mutasi_rules.rules.language.pretty import pretty
-from mutasi_rules.data.models import (
-    Competency,
-    CompetencyLevel,
-    Education,
-    EducationLevel,
-    Employee,
-    Golongan,
-    OrderedEnum,
-    PerformanceRecord,
-    Predikat,
-    Training,
-)
-from mutasi_rules.plugins.types import Veto
-from mutasi_rules.planning.recommendation import SHORT_LABEL, SURPLUS_LABEL, PositionRef, RunContext, pair_subject
 from mutasi_rules.rules.rulesets import EFFECTS, Effect, LoadedRuleSet, Localized
 
-REPORT_FORMAT = "mutasi-rules.why-not/1"
+REPORT_FORMAT: Final = "mutasi-rules.why-not/1"
 MAX_TERMS = 64  # ways out of one rule considered (disjunctive normal form is cut here)
 MAX_YEARS_AHEAD = 50  # a time counterfactual never looks further than this (or retirement)
 
@@ -204,7 +204,7 @@ class _Lit:
 
     @property
     def expr(self) -> Expr:
-        return self.node if self.positive else Not(self.node, self.node.span)  # type: ignore[union-attr]
+        return self.node if self.positive else Not(self.node, self.node.span)
 
     def text(self) -> str:
         """The literal as people read it: the negation pushed into the comparison."""
@@ -324,15 +324,18 @@ class _Action:
             return employee
         if what in ("training", "certificate"):
             name = "trainings" if what == "training" else "certificates"
-            return employee.model_copy(update={name: [*getattr(employee, name), Training(name=self.value, completed=day)]})
+            return employee.model_copy(update={name: [*getattr(employee, name),
+                                                      Training(name=self.value, completed=day)]})
         if what == "competency":
             name, level, kind = self.value
             kept = [c for c in employee.competencies if c.name != name]
             return employee.model_copy(update={"competencies": [*kept, Competency(name=name, kind=kind, level=level)]})
         if what == "education_level":
-            return employee.model_copy(update={"education": Education(level=self.value, field=employee.education.field)})
+            return employee.model_copy(update={"education": Education(level=self.value,
+                                                                      field=employee.education.field)})
         if what == "education_field":
-            return employee.model_copy(update={"education": Education(level=employee.education.level, field=self.value)})
+            return employee.model_copy(update={"education": Education(level=employee.education.level,
+                                                                      field=self.value)})
         if what == "rank":
             return employee.model_copy(update={"rank": self.value})
         if what == "predikat":
@@ -443,7 +446,7 @@ class _Facts:
     """Employee-scope facts and, built only when first read, the pair's candidate-scope facts."""
 
     employee: EmployeeScope
-    _candidate: CandidateScope | None | Callable[[], CandidateScope | None]
+    _candidate: CandidateScope | Callable[[], CandidateScope | None] | None
 
     @property
     def candidate(self) -> CandidateScope | None:
@@ -702,7 +705,8 @@ class WhyNot:
                 if kept is None or scenario.cost < kept.cost:
                     best[scenario.kind] = scenario
             # Offer the earliest time and the cheapest action; "impossible" only when neither exists.
-            chosen = [best[k] for k in ("time", "action") if k in best] or [best[k] for k in ("impossible",) if k in best]
+            chosen = ([best[k] for k in ("time", "action") if k in best]
+                      or [best[k] for k in ("impossible",) if k in best])
             for scenario in chosen:
                 scenarios.setdefault(scenario.signature(), scenario)
         blocking = {f.rule_key for f in blocks}
@@ -765,7 +769,9 @@ class WhyNot:
         kinds = {_time_kind(p, scope) for p in field_paths(lit.node)} - {None}
         if not kinds:
             return None
-        holds = lambda day: _holds(lit, self._scoped(self._facts(q, day), scope))
+        def holds(day: dt.date) -> bool:
+            return _holds(lit, self._scoped(self._facts(q, day), scope))
+
         found: list[dt.date] = []
         if "event" in kinds:
             for day in self._event_days(q):
@@ -900,7 +906,8 @@ class WhyNot:
                 changed = sorted({*current, item}) if wanted_in else [v for v in current if v != item]
                 return first(node.container.path, [changed])
             if isinstance(node.item, FieldRef) and isinstance(node.container, ListLiteral):
-                return first(node.item.path, self._values(schema, node.item.path, [i.value for i in node.container.items]))
+                return first(node.item.path,
+                             self._values(schema, node.item.path, [i.value for i in node.container.items]))
             return None
         if isinstance(node, Compare):
             sides = [s for s in (node.left, node.right) if isinstance(s, FieldRef)]
@@ -924,10 +931,9 @@ class WhyNot:
         if spec is None:
             return []
         if spec.enum is not None:
-            members = list(spec.enum)
-            if current is not None and isinstance(current, OrderedEnum):  # nearest first
-                members.sort(key=lambda m: abs(m.ordinal - current.ordinal))  # type: ignore[attr-defined]
-            return members
+            if spec.ordered is not None and isinstance(current, OrderedEnum):  # nearest first
+                return sorted(spec.ordered, key=lambda m: abs(m.ordinal - current.ordinal))
+            return list(spec.enum)
         if spec.type is FieldType.BOOL:
             return [True, False]
         out: list[Any] = []
@@ -978,19 +984,19 @@ class WhyNot:
             engine = self._engine_for(scenario.day)
             engines[id(engine)] = engine
             groups.setdefault(id(engine), []).append(i)
-        for key, members in groups.items():
-            engine = engines[key]
+        for engine_id, members in groups.items():
+            engine = engines[engine_id]
             for i, found in zip(members, engine.evaluate("employee", [built[i].employee for i in members],
-                                                         [q.nip] * len(members))):
+                                                         [q.nip] * len(members)), strict=True):
                 after[i] += found
             with_pairs = [i for i in members if built[i].candidate is not None]
             if with_pairs:
                 subject = pair_subject(q.nip, q.target)
                 for i, found in zip(with_pairs, engine.evaluate("candidate", [built[i].candidate for i in with_pairs],
-                                                                [subject] * len(with_pairs))):
+                                                                [subject] * len(with_pairs)), strict=True):
                     after[i] += found
         out: list[Counterfactual] = []
-        for scenario, facts, found in zip(scenarios, built, after):
+        for scenario, facts, found in zip(scenarios, built, after, strict=True):
             still = {f.rule_key for f in found if EFFECTS[f.effect].blocks}
             conditional = any(EFFECTS[f.effect].conditional for f in found)
             resolves = []
@@ -1206,9 +1212,11 @@ def render_report(report: WhyNotReport, lang: str = "id", fmt: Literal["text", "
         out.append("")
 
     person, target = report.employee, report.position
-    heading(f"{_label('title', lang)}: {person.name} ({person.nip}) -> {target.position_name} ({target.position_id})", 1)
+    heading(f"{_label('title', lang)}: {person.name} ({person.nip}) -> {target.position_name} "
+            f"({target.position_id})", 1)
+    dates = _label("as_of", lang, as_of=report.as_of, plan_date=report.plan_date)
     out.extend([esc(f"{person.position.position_name} ({person.position.position_id}), {person.position.unit_name}"
-                    f" -> {target.unit_name}. " + _label("as_of", lang, as_of=report.as_of, plan_date=report.plan_date)),
+                    f" -> {target.unit_name}. " + dates),
                 ""])
     if report.eligible:
         verdict = _label("conditional" if report.would_be_conditional else "eligible", lang)

@@ -13,14 +13,21 @@ from mutasi_rules.plugins.manager import (
     ENV_DISABLE,
     PluginConflictError,
     PluginError,
-    PluginNameError,
     PluginInfo,
     PluginManager,
+    PluginNameError,
     PluginSettings,
     SkippedPlugin,
     load_plugins,
 )
-from mutasi_rules.plugins.types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
+from mutasi_rules.plugins.types import (
+    NoticeContact,
+    PlanConstraint,
+    RuleSetContribution,
+    ScoreComponent,
+    TrainingOffer,
+    Veto,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -30,9 +37,9 @@ __all__ = [
     "PlanConstraint",
     "PluginConflictError",
     "PluginError",
-    "PluginNameError",
     "PluginInfo",
     "PluginManager",
+    "PluginNameError",
     "PluginSettings",
     "RuleSetContribution",
     "ScoreComponent",

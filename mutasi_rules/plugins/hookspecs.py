@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     from mutasi_rules.data.facts import CandidateFacts, ExtensionAttribute, ExtValue
     from mutasi_rules.data.models import Dataset
     from mutasi_rules.plugins.manager import PluginSettings
-    from mutasi_rules.plugins.types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
+    from mutasi_rules.plugins.types import (
+        NoticeContact,
+        PlanConstraint,
+        RuleSetContribution,
+        ScoreComponent,
+        TrainingOffer,
+        Veto,
+    )
 
 PROJECT = "mutasi_rules"
 
@@ -48,7 +55,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def mutasi_rules_rulesets(settings: "PluginSettings") -> "list[RuleSetContribution] | None":
+def mutasi_rules_rulesets(settings: PluginSettings) -> list[RuleSetContribution] | None:
     """Contribute rule sets (the agency's own norms).
 
     Called once per run, after :func:`mutasi_rules_fact_attributes`, before any fact is
@@ -68,7 +75,7 @@ def mutasi_rules_rulesets(settings: "PluginSettings") -> "list[RuleSetContributi
 
 
 @hookspec
-def mutasi_rules_fact_attributes() -> "list[ExtensionAttribute] | None":
+def mutasi_rules_fact_attributes() -> list[ExtensionAttribute] | None:
     """Declare derived attributes the plugin adds to facts under ``<entity>.ext.<name>``.
 
     Called once per run, before rule sets are loaded, so that rules reading
@@ -88,9 +95,9 @@ def mutasi_rules_enrich_facts(
     subject: str,
     record: Any,
     facts: Any,
-    dataset: "Dataset",
+    dataset: Dataset,
     as_of: dt.date,
-) -> "dict[str, ExtValue] | None":
+) -> dict[str, ExtValue] | None:
     """Compute declared ``ext`` attributes for one entity.
 
     Called once per entity whose facts are built (every employee, position and unit, and
@@ -120,8 +127,8 @@ def mutasi_rules_enrich_facts(
 
 @hookspec
 def mutasi_rules_score_candidate(
-    candidate: "CandidateFacts", dataset: "Dataset", as_of: dt.date
-) -> "list[ScoreComponent] | None":
+    candidate: CandidateFacts, dataset: Dataset, as_of: dt.date
+) -> list[ScoreComponent] | None:
     """Add score components to a candidate (employee, target position) that passed the rules.
 
     Called once per eligible candidate, after rules and before the plan is optimised.
@@ -135,8 +142,8 @@ def mutasi_rules_score_candidate(
 
 @hookspec
 def mutasi_rules_veto_candidate(
-    candidate: "CandidateFacts", dataset: "Dataset", as_of: dt.date
-) -> "Veto | None":
+    candidate: CandidateFacts, dataset: Dataset, as_of: dt.date
+) -> Veto | None:
     """Object to a candidate for a reason rules cannot express.
 
     Called once per eligible candidate, after rules and before scoring.
@@ -152,7 +159,7 @@ def mutasi_rules_veto_candidate(
 
 
 @hookspec
-def mutasi_rules_training_catalogue() -> "list[TrainingOffer] | None":
+def mutasi_rules_training_catalogue() -> list[TrainingOffer] | None:
     """Offer trainings the agency can provide (for ``require_training`` findings).
 
     Called once per run, when explanations and the plan's training needs are prepared.
@@ -167,8 +174,8 @@ def mutasi_rules_training_catalogue() -> "list[TrainingOffer] | None":
 
 @hookspec
 def mutasi_rules_plan_constraints(
-    dataset: "Dataset", as_of: dt.date, settings: "PluginSettings"
-) -> "list[PlanConstraint] | None":
+    dataset: Dataset, as_of: dt.date, settings: PluginSettings
+) -> list[PlanConstraint] | None:
     """Add linear constraints to the plan optimiser.
 
     Called once per run, before the plan is optimised.
@@ -182,7 +189,7 @@ def mutasi_rules_plan_constraints(
 
 
 @hookspec(firstresult=True)
-def mutasi_rules_notice_contact(unit_id: str, dataset: "Dataset") -> "NoticeContact | None":
+def mutasi_rules_notice_contact(unit_id: str, dataset: Dataset) -> NoticeContact | None:
     """The office a moved employee contacts to ask about or object to a transfer.
 
     Called once per unit that appears in a notice (the employee's current unit).

@@ -33,19 +33,35 @@ from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import pluggy
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter
-from pydantic import ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+)
 
 from mutasi_rules.core import limits
-from mutasi_rules.errors import MutasiRulesError
 from mutasi_rules.data.facts import ExtensionAttribute, ExtValue, FieldType
-from mutasi_rules.problems import InputError
+from mutasi_rules.errors import Kind, MutasiRulesError
 from mutasi_rules.plugins import hookspecs
 from mutasi_rules.plugins.hookspecs import HOOK_NAMES, PROJECT
-from mutasi_rules.plugins.types import NoticeContact, PlanConstraint, RuleSetContribution, ScoreComponent, TrainingOffer, Veto
+from mutasi_rules.plugins.types import (
+    NoticeContact,
+    PlanConstraint,
+    RuleSetContribution,
+    ScoreComponent,
+    TrainingOffer,
+    Veto,
+)
+from mutasi_rules.problems import InputError
 
 ENTRY_POINT_GROUP = "mutasi_rules"
 ENV_DISABLE = "MUTASI_RULES_DISABLE_PLUGINS"
@@ -76,7 +92,7 @@ class PluginSettings(BaseModel):
         """The options given for plugin ``name`` (empty when none)."""
         return dict(self.options.get(name, {}))
 
-    def with_environment(self, environ: Mapping[str, str]) -> "PluginSettings":
+    def with_environment(self, environ: Mapping[str, str]) -> PluginSettings:
         """Add the plugins listed in ``MUTASI_RULES_DISABLE_PLUGINS`` to ``disabled``."""
         extra = [n.strip() for n in environ.get(ENV_DISABLE, "").split(",") if n.strip()]
         if not extra:
@@ -123,7 +139,7 @@ class SkippedPlugin(NamedTuple):
 class PluginError(MutasiRulesError):
     """A plugin failed: it could not be loaded, raised, or returned something invalid (exit code 3)."""
 
-    kind = "plugin"
+    kind: ClassVar[Kind] = "plugin"
     code = "plugin.failed"
 
     def __init__(self, plugin: str, hook: str, reason: str) -> None:
@@ -264,7 +280,9 @@ class _Pluggy(pluggy.PluginManager):
         if opts is None and name.startswith(f"{PROJECT}_"):
             method = getattr(plugin, name, None)
             if callable(method) and not isinstance(method, type):
-                return {}  # type: ignore[typeddict-item]  # pluggy fills defaults
+                # What a bare @hookimpl gives (pluggy's defaults).
+                return pluggy.HookimplOpts(wrapper=False, hookwrapper=False, optionalhook=False, tryfirst=False,
+                                           trylast=False, specname=None)
         return opts
 
 
@@ -292,7 +310,7 @@ class PluginManager:
 
     # ----------------------------------------------------------------- discovery
 
-    def load(self, *, check_names: bool = True) -> "PluginManager":
+    def load(self, *, check_names: bool = True) -> PluginManager:
         """Register installed plugins (sorted by name), then the explicit ones in order.
 
         ``check_names``: raise :class:`PluginNameError` when a name in ``disabled``, ``only``,
@@ -351,7 +369,7 @@ class PluginManager:
             return
         try:
             plugin = ep.load()
-        except Exception as exc:  # any import-time failure of third-party code
+        except Exception as exc:  # noqa: BLE001 - any import-time failure of third-party code
             self._admit_broken(info, "load", f"entry point {ep.value!r} failed to load: {type(exc).__name__}: {exc}")
             return
         self._register(plugin, info)
@@ -366,7 +384,7 @@ class PluginManager:
             return info
         try:
             module = self._import_file(path) if is_path else importlib.import_module(spec)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any import-time failure of third-party code
             self._admit_broken(info, "load", f"cannot import {spec!r}: {type(exc).__name__}: {exc}")
             return info
         info.module = module.__name__
@@ -490,7 +508,8 @@ class PluginManager:
 
     # ----------------------------------------------------------------- checked calls
 
-    def _results(self, hook: str, kwargs: Mapping[str, Any], adapter: TypeAdapter[Any]) -> Iterator[tuple[PluginInfo, Any]]:
+    def _results(self, hook: str, kwargs: Mapping[str, Any],
+                 adapter: TypeAdapter[Any]) -> Iterator[tuple[PluginInfo, Any]]:
         """Call each implementation of ``hook`` in pluggy's order; yield its validated result.
 
         ``None`` results are skipped. A plugin that raises or returns the wrong type is
@@ -508,7 +527,7 @@ class PluginManager:
                 continue
             except KeyboardInterrupt:
                 raise  # the user pressed Ctrl-C
-            except BaseException as exc:  # third-party code: whatever it raised, SystemExit included
+            except BaseException as exc:  # noqa: BLE001 - third-party code: whatever it raised, SystemExit included
                 self._admit_broken(info, hook, f"raised {type(exc).__name__}: {str(exc)[:500]}")
                 continue
             if time.perf_counter() - started > self.hook_seconds:  # returned, but only just after the limit
@@ -577,7 +596,8 @@ class PluginManager:
                 return None
             if item.type not in _VALUE_TYPES:
                 self._admit_broken(
-                    info, hook, f"attribute {item.entity}.ext.{item.name}: type {item.type.value} is not allowed for ext"
+                    info, hook,
+                    f"attribute {item.entity}.ext.{item.name}: type {item.type.value} is not allowed for ext"
                 )
                 return None
             checked.append(item)
@@ -626,7 +646,7 @@ class PluginManager:
                     f"({merged[clashes[0]]!r:.40} and {accepted[clashes[0]]!r:.40})",
                 )
             merged.update(accepted)
-            setter.update({name: info.name for name in accepted})
+            setter.update(dict.fromkeys(accepted, info.name))
         return dict(sorted(merged.items()))
 
     def enrich_model(self, entity: str, subject: str, record: Any, facts: Any, dataset: Any, as_of: dt.date) -> Any:

@@ -43,13 +43,13 @@ class RuleSetContribution(_Value):
     name: str | None = Field(default=None, description="How to name text in problem reports (e.g. the resource)")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "RuleSetContribution":
+    def _exactly_one(self) -> RuleSetContribution:
         if (self.path is None) == (self.text is None):
             raise ValueError("give exactly one of 'path' or 'text'")
         return self
 
     @classmethod
-    def from_package(cls, package: str, resource: str) -> "RuleSetContribution":
+    def from_package(cls, package: str, resource: str) -> RuleSetContribution:
         """The rule file ``resource`` (e.g. ``"rules/dinkes.yaml"``) inside ``package``."""
         from importlib.resources import files
 
@@ -128,14 +128,14 @@ class PlanConstraint(_Value):
     source: str = ""
 
     @model_validator(mode="after")
-    def _has_selector(self) -> "PlanConstraint":
+    def _has_selector(self) -> PlanConstraint:
         if not self.position_ids and self.unit_id is None:
             raise ValueError("select positions by 'position_ids' or by 'unit_id' (with 'position_name_pattern')")
         if self.position_name_pattern is not None and self.unit_id is None:
             raise ValueError("'position_name_pattern' needs 'unit_id'")
         return self
 
-    def positions(self, dataset: "Dataset") -> list[str]:
+    def positions(self, dataset: Dataset) -> list[str]:
         """Ids of the positions of ``dataset`` this constraint covers, sorted."""
         selected = set(self.position_ids)
         if self.unit_id is not None:
@@ -162,7 +162,7 @@ class PlanConstraint(_Value):
         known = {p.id for p in dataset.positions}
         return sorted(selected & known)
 
-    def current_staff(self, dataset: "Dataset", bezetting: Mapping[str, int] | None = None) -> int:
+    def current_staff(self, dataset: Dataset, bezetting: Mapping[str, int] | None = None) -> int:
         """Staff in the covered positions now; ``bezetting`` (position id -> staff) saves a scan."""
         covered = self.positions(dataset)
         if bezetting is not None:
@@ -170,7 +170,7 @@ class PlanConstraint(_Value):
         ids = set(covered)
         return sum(1 for e in dataset.employees if e.position_id in ids)
 
-    def to_min_staff(self, dataset: "Dataset", bezetting: Mapping[str, int] | None = None) -> "MinStaff":
+    def to_min_staff(self, dataset: Dataset, bezetting: Mapping[str, int] | None = None) -> MinStaff:
         """The constraint in the plan optimiser's form (:class:`mutasi_rules.planning.plan.MinStaff`).
 
         Pass the run's ``bezetting`` when converting many constraints: scanning every

@@ -41,9 +41,9 @@ from typing import Any
 
 from mutasi_rules.data.cellformats import DateTextError, NumberTextError, parse_date_text, parse_decimal_text
 from mutasi_rules.data.facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, fact_schema
+from mutasi_rules.problems import InputError, Problem, Problems
 from mutasi_rules.rules.language.checker import check, did_you_mean
 from mutasi_rules.rules.language.parser import ExprSyntaxError, parse
-from mutasi_rules.problems import InputError, Problem, Problems
 
 __all__ = ["DECISION_TABLE_SUFFIXES", "collect_decision_table", "compile_decision_table", "load_decision_table"]
 
@@ -444,7 +444,7 @@ def _open(path: Path, problems: Problems) -> Any:
         return openpyxl.load_workbook(path, data_only=False)
     except (OSError, zipfile.BadZipFile) as exc:
         problems.error("rulefile.unreadable", f"cannot read the workbook: {exc}", file=file)
-    except Exception as exc:  # openpyxl raises many kinds (XML, KeyError) for a damaged file
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds (XML, KeyError) for a damaged file
         problems.error("rulefile.unreadable", f"cannot read the workbook: {type(exc).__name__}: {exc}", file=file)
     return None
 

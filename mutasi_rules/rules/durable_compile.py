@@ -15,10 +15,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Union
+from typing import Any
 
-from mutasi_rules.rules import rulesets
-from mutasi_rules.rules.backend import EngineError
 from mutasi_rules.data.facts import (
     SCOPES,
     ExtensionAttribute,
@@ -28,6 +26,8 @@ from mutasi_rules.data.facts import (
     Scope,
     fact_schema,
 )
+from mutasi_rules.rules import rulesets
+from mutasi_rules.rules.backend import EngineError
 from mutasi_rules.rules.language.ast import (
     Arith,
     BoolOp,
@@ -86,7 +86,7 @@ class CompileError(ValueError):
 
 # --------------------------------------------------------------------------- conditions
 
-Cond = Union[dict[str, Any], bool]  # a durable condition, or a constant
+Cond = dict[str, Any] | bool  # a durable condition, or a constant
 
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _NEGATED_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
@@ -176,11 +176,11 @@ class _Compiler:
             raise CompileError(f"the text {LIST_SENTINEL!r} is reserved by the engine")
         if isinstance(value, dt.date):
             return value.toordinal()
-        if spec is not None and spec.type is FieldType.ORDINAL and spec.enum is not None and isinstance(value, str):
+        if spec is not None and (ordered := spec.ordered) is not None and isinstance(value, str):
             try:
-                return spec.enum(value).ordinal  # type: ignore[attr-defined]
+                return ordered(value).ordinal
             except ValueError:
-                raise CompileError(f"{value!r} is not a value of {spec.enum.__name__} ({where})") from None
+                raise CompileError(f"{value!r} is not a value of {ordered.__name__} ({where})") from None
         return value
 
     # ------------------------------------------------------------------ conditions
@@ -253,7 +253,8 @@ class _Compiler:
             side_spec = self.spec(side)
             if side_spec is not None and side_spec.type is FieldType.LIST:
                 raise CompileError(f"{side_spec.path!r} is a list; use 'in' or empty()")
-            if op not in ("==", "!=") and side_spec is not None and side_spec.type in (FieldType.STRING, FieldType.BOOL):
+            if (op not in ("==", "!=") and side_spec is not None
+                    and side_spec.type in (FieldType.STRING, FieldType.BOOL)):
                 raise CompileError(f"operator {op} does not order {side_spec.type_name} values ({side_spec.path!r})")
         if isinstance(right, FieldRef):
             return _all([_exists(right.path), _relation(op, left.path, {"$m": right.path})])
@@ -360,7 +361,8 @@ class _Compiler:
             spec = self.spec(item)
             if spec is not None and spec.type is FieldType.LIST:
                 raise CompileError(f"{item.path!r} is a list; a list cannot be in a list")
-            values = [self.literal(lit.value, spec, f"in the list compared with {item.path}") for lit in container.items]
+            values = [self.literal(lit.value, spec, f"in the list compared with {item.path}")
+                      for lit in container.items]
             values = list(dict.fromkeys(values))
             if wanted_in:
                 return _any({item.path: v} for v in values)
@@ -535,7 +537,7 @@ def compile_scope(active: Sequence[LoadedRuleSet], scope: Scope, schema: FactSch
     except CompileError as error:
         raise EngineError(f"scope {scope}: {error}") from None
     compiled: list[CompiledRule] = []
-    for (loaded, rule, expr, body), guards in zip(bodies, groups):
+    for (loaded, rule, expr, body), guards in zip(bodies, groups, strict=True):
         condition = _all([{"t": scope}, *guards, body])
         assert isinstance(condition, dict)
         message = sorted(set(message_paths(rule.message.id)) | set(message_paths(rule.message.en)))

@@ -32,6 +32,7 @@ re-exported from where they now live.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -44,6 +45,19 @@ from typing import Any
 import durable_rules_engine
 from durable import engine as durable_engine
 
+from mutasi_rules.data.facts import (
+    SCOPES,
+    ExtensionAttribute,
+    FactSchema,
+    FieldSpec,
+    FieldType,
+    Scope,
+    fact_schema,
+    is_frozen_model,
+    read_parts,
+)
+from mutasi_rules.data.models import OrderedEnum
+from mutasi_rules.problems import InputError, Problem
 from mutasi_rules.rules.backend import EngineError
 from mutasi_rules.rules.durable_compile import (
     CATCH_ALL,
@@ -63,23 +77,10 @@ from mutasi_rules.rules.durable_compile import (
     ruleset_definition,
     rulesets_in_force,
 )
-from mutasi_rules.data.facts import (
-    SCOPES,
-    ExtensionAttribute,
-    FactSchema,
-    FieldSpec,
-    FieldType,
-    Scope,
-    fact_schema,
-    is_frozen_model,
-    read_parts,
-)
 from mutasi_rules.rules.findings import Finding, FindingRenderer
 from mutasi_rules.rules.language.ast import (
     Expr,
 )
-from mutasi_rules.data.models import OrderedEnum
-from mutasi_rules.problems import InputError, Problem
 from mutasi_rules.rules.rulesets import LoadedRuleSet, RuleSet, message_paths
 
 # --------------------------------------------------------------------------- fact encoding
@@ -318,8 +319,8 @@ class RuleEngine:
             raise EngineError("durable_rules dispatched an action outside the adapter's batch loop")
 
         live = {key: dict(rule) for key, rule in plan.definition.items()}
-        for key in live:
-            live[key]["run"] = action
+        for rule in live.values():
+            rule["run"] = action
         try:
             self._host.register_rulesets({plan.name: live})
         except Exception as error:  # durable reports a bad definition as a bare Exception
@@ -343,7 +344,8 @@ class RuleEngine:
             fired = self._firings(plan, ruleset._handle, state)
         except Exception as error:
             # Do not delete this session's state: after an unhandled message that can crash.
-            raise EngineError(f"durable_rules failed on a batch of {len(messages)} {plan.scope} facts: {error}") from error
+            raise EngineError(
+                f"durable_rules failed on a batch of {len(messages)} {plan.scope} facts: {error}") from error
         handled = sum(1 for index, _ in fired if index < 0)
         if handled != len(messages):
             raise EngineError(
@@ -455,13 +457,11 @@ class RuleEngine:
             if self._host is None:
                 return
             for plan in self._plans.values():
-                try:
+                with contextlib.suppress(Exception):  # freeing is best effort; the host is dropped anyway
                     durable_rules_engine.delete_ruleset(self._host.get_ruleset(plan.name)._handle)
-                except Exception:  # noqa: BLE001 - freeing is best effort; the host is dropped anyway
-                    pass
             self._host = None
 
-    def __enter__(self) -> "RuleEngine":
+    def __enter__(self) -> RuleEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -489,9 +489,9 @@ DURABLE = DurableBackend()
 __all__ = [
     "CATCH_ALL",
     "DURABLE",
-    "MAX_RULE_ALTERNATIVES",
     "LIST_SENTINEL",
     "MAX_MESSAGE_PROPERTIES",
+    "MAX_RULE_ALTERNATIVES",
     "CompileError",
     "EngineError",
     "Finding",

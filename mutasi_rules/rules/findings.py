@@ -65,7 +65,7 @@ class FindingRenderer:
         key = (cache_key, tuple(tuple(v) if isinstance(v, list) else v for v in values))
         message = self._messages.get(key)
         if message is None:
-            by_path = {path: value for (path, _), value in zip(message_reads, values)}
+            by_path = {path: value for (path, _), value in zip(message_reads, values, strict=True)}
             message = Localized(
                 id=render_message(rule.message.id, by_path, "id"), en=render_message(rule.message.en, by_path, "en")
             )

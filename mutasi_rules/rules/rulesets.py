@@ -24,18 +24,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mutasi_rules.core.canonical import sha256_of
 from mutasi_rules.core.i18n import N_, localized
-from mutasi_rules.data.facts import SCOPES, ExtensionAttribute, FactSchema, FieldType, Scope, calendar_difference, fact_schema, read_path
-from mutasi_rules.rules.language.ast import BoolOp, Compare, Expr, FieldRef, Literal_, Not, field_paths
-from mutasi_rules.rules.language.checker import check, check_path, did_you_mean
-from mutasi_rules.rules.language.parser import ExprSyntaxError, parse
+from mutasi_rules.data.facts import (
+    SCOPES,
+    ExtensionAttribute,
+    FactSchema,
+    FieldType,
+    Scope,
+    calendar_difference,
+    fact_schema,
+    read_path,
+)
 from mutasi_rules.data.models import JabatanKind, ScorePoints
-from mutasi_rules.problems import InputError, Problem, Problems
-from mutasi_rules.data.yaml_source import MAX_YAML_VALUES as MAX_YAML_VALUES
+from mutasi_rules.data.yaml_source import MAX_YAML_VALUES as MAX_YAML_VALUES  # noqa: PLC0414 - re-exported
 from mutasi_rules.data.yaml_source import YamlPath as _YamlPath
 from mutasi_rules.data.yaml_source import YamlSource as _Source
 from mutasi_rules.data.yaml_source import compose as _compose
 from mutasi_rules.data.yaml_source import dotted as _dotted
 from mutasi_rules.data.yaml_source import pydantic_problems as _pydantic_problems
+from mutasi_rules.problems import InputError, Problem, Problems
+from mutasi_rules.rules.language.ast import BoolOp, Compare, Expr, FieldRef, Literal_, Not, field_paths
+from mutasi_rules.rules.language.checker import check, check_path, did_you_mean
+from mutasi_rules.rules.language.parser import ExprSyntaxError, parse
 
 RuleId = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
 
@@ -147,7 +156,7 @@ class Rule(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _effect_parameters(self) -> "Rule":
+    def _effect_parameters(self) -> Rule:
         needs = EFFECTS[self.effect].parameters
         for name in needs:
             if getattr(self, name) is None:
@@ -187,7 +196,7 @@ class RuleSet(BaseModel):
     effective_until: dt.date | None = None
 
     @model_validator(mode="after")
-    def _validity_ordered(self) -> "RuleSet":
+    def _validity_ordered(self) -> RuleSet:
         if self.effective_until is not None and self.effective_until < self.effective_from:
             raise ValueError(f"effective_until {self.effective_until} is before effective_from {self.effective_from}")
         return self
@@ -400,7 +409,8 @@ def _check_template(
             continue
         offset = part.start + 1
         if "!" in part.path:
-            report("rule.message", "conversions (!r, !s, !a) are not allowed in placeholders", offset + part.path.index("!"))
+            report("rule.message", "conversions (!r, !s, !a) are not allowed in placeholders",
+                   offset + part.path.index("!"))
             continue
         try:
             expr = parse(part.path)
@@ -424,7 +434,8 @@ def _check_format_spec(
     duration = part.duration
     if duration is not None:
         if spec is not None and spec.type is not FieldType.DATE:
-            report("rule.message", f"duration format {fmt!r} applies to dates; {part.path!r} is {spec.type_name}", offset)
+            report("rule.message", f"duration format {fmt!r} applies to dates; {part.path!r} is {spec.type_name}",
+                   offset)
         try:
             ref_expr = parse(duration[1])
         except ExprSyntaxError as exc:
@@ -499,11 +510,14 @@ def _check_rounding(expr: Expr, template: str, path: _YamlPath, source: _Source,
 _BOOL_WORDS = {"id": ("ya", "tidak"), "en": ("yes", "no")}
 
 
+_ID_SEPARATORS = str.maketrans(".,", ",.")
+
+
 def localize_number(text: str, lang: str | None) -> str:
     """Indonesian writes 1.234,5 where English writes 1,234.5."""
     if lang != "id":
         return text
-    return text.translate(str.maketrans({".": ",", ",": "."}))
+    return text.translate(_ID_SEPARATORS)
 
 
 def display_text(value: Any, lang: str | None) -> str:
@@ -604,7 +618,7 @@ def format_duration(value: Any, reference: Any, mode: str, lang: str | None = No
     reversed_ = reference < value if mode == "since" else reference > value
     words = _DURATION_WORDS["en" if lang == "en" else "id"]
     parts = [f"{n} {one if n == 1 else many}"
-             for n, (one, many) in zip(calendar_difference(value, reference), words) if n]
+             for n, (one, many) in zip(calendar_difference(value, reference), words, strict=True) if n]
     return ("-" if reversed_ else "") + (" ".join(parts) if parts else f"0 {words[2][1]}")
 
 
@@ -621,7 +635,8 @@ def _load_text(
         return None, problems
     if not isinstance(data, dict):
         problems.error(
-            "rulefile.invalid", "a rule file is a mapping with keys 'ruleset' and 'rules'", file=origin, line=1, column=1
+            "rulefile.invalid", "a rule file is a mapping with keys 'ruleset' and 'rules'",
+            file=origin, line=1, column=1
         )
         return None, problems
     rule_file: RuleFile | None = None

@@ -31,8 +31,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mutasi_rules.data.facts import ExtensionAttribute, FactSchema, FieldSpec, FieldType, Scope, fact_schema
-from mutasi_rules.rules.language.checker import did_you_mean
 from mutasi_rules.problems import InputError, Problems
+from mutasi_rules.rules.language.checker import did_you_mean
 from mutasi_rules.rules.rulesets import (
     LoadedRuleSet,
     RuleId,
@@ -55,7 +55,7 @@ class Expectation(BaseModel):
     not_fires: list[RuleId] = Field(default_factory=list, description="Rules that must not fire")
 
     @model_validator(mode="after")
-    def _something_expected(self) -> "Expectation":
+    def _something_expected(self) -> Expectation:
         if not self.fires and not self.not_fires:
             raise ValueError("expect names no rule: give 'fires' or 'not_fires'")
         both = sorted(set(self.fires) & set(self.not_fires))
@@ -201,9 +201,10 @@ def _check_facts(
         out: dict[str, Any] = {}
         for key, value in mapping.items():
             path = f"{prefix}{key}"
-            here = yaml_path + (str(key),)
+            here = (*yaml_path, str(key))
 
-            def report(message: str, bad: Any, *, code: str = "ruletest.bad_value") -> None:
+            def report(message: str, bad: Any, *, code: str = "ruletest.bad_value",
+                       here: _YamlPath = here, path: str = path) -> None:
                 line, column = source.locate(here, key=code == "ruletest.unknown_field")
                 problems.error(
                     code, message, file=source.origin, line=line, column=column, field=path,
@@ -225,7 +226,8 @@ def _check_facts(
                     )
                 else:
                     hint = did_you_mean(path, paths)
-                report(f"unknown fact path {path!r} for scope {schema.scope}{hint}", None, code="ruletest.unknown_field")
+                report(f"unknown fact path {path!r} for scope {schema.scope}{hint}", None,
+                       code="ruletest.unknown_field")
         return out
 
     return walk(facts, "", base)
@@ -324,7 +326,8 @@ def load_rule_test_texts(
     extensions: Sequence[ExtensionAttribute] = (),
     problems: Problems | None = None,
 ) -> list[LoadedTestFile]:
-    """Load test files given as (name, text) and check them against the rule sets; raise InputError with all problems."""
+    """Load test files given as (name, text) and check them against the rule sets; raise InputError with
+    all problems."""
     problems = problems if problems is not None else Problems()
     loaded: list[LoadedTestFile] = []
     for origin, text in texts:

@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mutasi_rules.rules.durable_compile import LIST_SENTINEL, compile_ruleset_json  # the durable backend's compiled form
 from mutasi_rules.data.facts import (
     FieldType,
     add_months,
@@ -49,6 +48,10 @@ from mutasi_rules.data.facts import (
     elapsed_years,
     fact_schema,
     read_path,
+)
+from mutasi_rules.rules.durable_compile import (  # the durable backend's compiled form
+    LIST_SENTINEL,
+    compile_ruleset_json,
 )
 from mutasi_rules.rules.rulesets import Effect
 
@@ -168,7 +171,9 @@ class PairScreen:
         self._src_units = [ctx.unit_facts(ctx.index.positions[e.position_id].unit_id) for e in rows]
         self._tgt_facts = [ctx.position_facts(t) for t in self.targets]
         self._tgt_units = [ctx.unit_facts(ctx.index.positions[t].unit_id) for t in self.targets]
-        column = lambda a: a[:, None]
+        def column(values: Any) -> Any:  # employees run down the rows
+            return values[:, None]
+
         self.emp = _Entities(self._emp_facts, self.codes, column)
         self.src = _Entities(self._src_facts, self.codes, column)
         self.src_unit = _Entities(self._src_units, self.codes, column)
@@ -260,8 +265,10 @@ class _Chunk:
             return _Value(np.float64(_number(raw)), np.bool_(True), False)
         parts = path.split(".")
         head, rest = parts[1], ".".join(parts[2:])
-        entities = {"employee": self.s.emp, "source_position": self.s.src, "source_unit": self.s.src_unit,
-                    "position": self.tgt, "target_unit": self.tgt_unit}.get(head)
+        axes: dict[str, _Entities | _Sliced] = {
+            "employee": self.s.emp, "source_position": self.s.src, "source_unit": self.s.src_unit,
+            "position": self.tgt, "target_unit": self.tgt_unit}
+        entities = axes.get(head)
         if entities is None:
             if head in _PAIR_DERIVED:
                 return self.derived(head)
@@ -446,7 +453,8 @@ class _Chunk:
             counted = counted + mask
         real_other = column.size - counted > 0  # a real item not named by the predicate
         other = real_other if sentinel_named else np.bool_(True)
-        pieces: list[tuple[Any, bool]] = [(mask, _item_holds(inner, lit)) for lit, mask in zip(named, found)]
+        pieces: list[tuple[Any, bool]] = [(mask, _item_holds(inner, lit))
+                                          for lit, mask in zip(named, found, strict=True)]
         if sentinel_named:
             pieces.append((np.bool_(True), _item_holds(inner, LIST_SENTINEL)))
         other_holds = _item_holds(inner, None)

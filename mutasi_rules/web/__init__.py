@@ -26,16 +26,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from mutasi_rules.hosting.access import AccessDenied, Action, NotAuthenticated, Principal
 from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.core.i18n import translate_message
 from mutasi_rules.data.decisions import ReviewDecision
 from mutasi_rules.errors import MutasiRulesError
-from mutasi_rules.hosting.hosted import HostedService, NotFound, RunOptions
-from mutasi_rules.problems import InputError, Problem
-from mutasi_rules.hosting.unitscope import subtree
-from mutasi_rules.web.sessions import COOKIE, LOGIN_COOKIE, Session, SessionStore
-from mutasi_rules.core.i18n import translate_message
+from mutasi_rules.explain.charts import band_chart
 from mutasi_rules.explain.explanations import outcome_text
+from mutasi_rules.hosting.access import AccessDenied, Action, NotAuthenticated, Principal
+from mutasi_rules.hosting.hosted import HostedService, NotFound, RunOptions
+from mutasi_rules.hosting.unitscope import subtree
+from mutasi_rules.problems import InputError, Problem
+from mutasi_rules.web.sessions import COOKIE, LOGIN_COOKIE, Session, SessionStore
 from mutasi_rules.web.texts import text
 
 T = TypeVar("T")
@@ -223,9 +224,9 @@ def install(app: FastAPI, hosted: HostedService, *, secure_cookies: bool = False
         dataset = await call(hosted.dataset, who[1], _dataset_id(dataset_id))
         report = await call(hosted.workload, who[1], dataset_id=dataset_id)
         opds = sorted(report.opd_units(), key=lambda u: (u.name, u.unit_id))
-        scale = max([2.0, *(u.ej or 0 for u in opds)])
+        chart = band_chart(opds, report.balance.band_low, report.balance.band_high)
         return render(request, "dataset.html", who, dataset_id=dataset_id, dataset=dataset, report=report,
-                      opds=opds, scale=scale)
+                      opds=opds, chart=chart)
 
     @app.get("/datasets/{dataset_id}/units/{unit_id}", include_in_schema=False)
     @page

@@ -7,7 +7,7 @@ and the recorded runs, which carry both languages themselves.
 
 from __future__ import annotations
 
-from mutasi_rules.core.i18n import NC_, N_, localized
+from mutasi_rules.core.i18n import N_, NC_, localized
 
 TEXTS: dict[str, str | tuple[str, str]] = {
     "app": N_("ASN transfers — rule-based recommendations"),

@@ -139,7 +139,7 @@ def test_a_read_only_folder_is_a_clear_error(log_copy, tmp_path, capsys):
 # --------------------------------------------------------------------------- dates
 
 
-@pytest.mark.parametrize("argv, text", [
+@pytest.mark.parametrize(("argv", "text"), [
     (["recommend", str(SMALL), "--as-of", "9999-12-31"], "not a plausible date"),
     (["why-not", str(SMALL), "--employee", "197811052005011003", "--position", "DINKES.P2P.VAKS",
       "--as-of", "9999-12-30"], "not a plausible date"),

@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 import yaml
 
-from mutasi_rules.core import limits
 from mutasi_rules.cli import main
+from mutasi_rules.core import limits
 from mutasi_rules.data.loading import save_dataset, validate_dataset
 from mutasi_rules.data.models import Dataset
 
@@ -81,7 +81,7 @@ CORPUS = [
 ]
 
 
-@pytest.mark.parametrize("case, edit, code, field, text", CORPUS, ids=[c[0] for c in CORPUS])
+@pytest.mark.parametrize(("case", "edit", "code", "field", "text"), CORPUS, ids=[c[0] for c in CORPUS])
 def test_faulty_values_are_located_problems(small_data, tmp_path, case, edit, code, field, text):
     dataset, problems = validate_dataset(_yaml(tmp_path, edit(small_data)))
     assert dataset is None, f"{case}: accepted"

@@ -13,8 +13,8 @@ import pytest
 
 from mutasi_rules.audit import log as audit
 from mutasi_rules.audit.log import AuditError, AuditLog, TamperedLogError, open_verified_record, replay
-from mutasi_rules.core.canonical import canonical_json, sha256_of
 from mutasi_rules.cli import main
+from mutasi_rules.core.canonical import canonical_json, sha256_of
 
 
 def _record(path: Path, seq: int) -> dict:
@@ -78,7 +78,7 @@ def test_another_sqlite_database_is_refused_even_without_tables(tmp_path):
     db.close()
     size = other.stat().st_size
     assert size > 0
-    with pytest.raises(AuditError, match="not a mutasi-rules audit log.*no tables"):
+    with pytest.raises(AuditError, match=r"not a mutasi-rules audit log.*no tables"):
         AuditLog(other)
     assert other.stat().st_size == size
 

@@ -122,7 +122,7 @@ def test_a_hook_that_hangs_is_stopped_by_the_time_limit():
     manager = _manager(Sleeper())
     manager.hook_seconds = 0.3
     started = time.perf_counter()
-    with pytest.raises(PluginError, match="hostile.*mutasi_rules_training_catalogue.*time limit of 0.3 s"):
+    with pytest.raises(PluginError, match=r"hostile.*mutasi_rules_training_catalogue.*time limit of 0.3 s"):
         manager.training_catalogue()
     assert time.perf_counter() - started < 5
 
@@ -131,7 +131,7 @@ def test_a_hook_that_catches_exception_cannot_swallow_the_time_limit():
     class Stubborn:
         def mutasi_rules_training_catalogue(self):
             while True:
-                try:
+                try:  # noqa: SIM105 - written as a careless plugin would
                     time.sleep(60)
                 except Exception:  # noqa: BLE001 - what a careless plugin does
                     pass

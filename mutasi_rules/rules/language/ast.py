@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ ArithOp = Literal["+", "-", "*", "/"]
 BoolOpName = Literal["and", "or"]
 FunctionName = Literal["exists", "empty"]
 
-LiteralValue = Union[int, float, str, bool, dt.date]
+LiteralValue = int | float | str | bool | dt.date
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class FieldRef:
 
 @dataclass(frozen=True)
 class Not:
-    operand: "Expr"
+    operand: Expr
     span: Span
 
 
@@ -63,23 +63,23 @@ class Not:
 class Negate:
     """Unary minus."""
 
-    operand: "Expr"
+    operand: Expr
     span: Span
 
 
 @dataclass(frozen=True)
 class Arith:
     op: ArithOp
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span
 
 
 @dataclass(frozen=True)
 class Compare:
     op: CompareOp
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span
 
 
@@ -87,8 +87,8 @@ class Compare:
 class Membership:
     """``item in container`` / ``item not in container`` (container: list field or list literal)."""
 
-    item: "Expr"
-    container: "Expr"
+    item: Expr
+    container: Expr
     negated: bool
     span: Span
 
@@ -96,7 +96,7 @@ class Membership:
 @dataclass(frozen=True)
 class BoolOp:
     op: BoolOpName
-    operands: tuple["Expr", ...]
+    operands: tuple[Expr, ...]
     span: Span
 
 
@@ -105,11 +105,11 @@ class Call:
     """One of the whitelisted functions: ``exists(path)`` (value is not null), ``empty(list)``."""
 
     name: FunctionName
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span
 
 
-Expr = Union[Literal_, ListLiteral, FieldRef, Not, Negate, Arith, Compare, Membership, BoolOp, Call]
+Expr = Literal_ | ListLiteral | FieldRef | Not | Negate | Arith | Compare | Membership | BoolOp | Call
 
 
 def field_paths(expr: Expr) -> list[str]:

@@ -188,9 +188,9 @@ class _Checker:
         result: FieldType | None = None
         if kinds == (number, number):
             result = number
-        elif node.op == "+" and kinds in ((date, number), (number, date)):
-            result = date
-        elif node.op == "-" and kinds == (date, number):
+        elif (node.op == "+" and kinds in ((date, number), (number, date))) or (
+            node.op == "-" and kinds == (date, number)
+        ):
             result = date
         elif node.op == "-" and kinds == (date, date):
             result = number  # days between

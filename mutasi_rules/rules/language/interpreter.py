@@ -38,7 +38,19 @@ from pydantic import BaseModel
 
 from mutasi_rules.data.facts import FactSchema, FieldType, read_path
 from mutasi_rules.data.models import OrderedEnum
-from mutasi_rules.rules.language.ast import Arith, BoolOp, Call, Compare, Expr, FieldRef, ListLiteral, Literal_, Membership, Negate, Not
+from mutasi_rules.rules.language.ast import (
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    Expr,
+    FieldRef,
+    ListLiteral,
+    Literal_,
+    Membership,
+    Negate,
+    Not,
+)
 
 NEGATED_OP: dict[str, str] = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _CONDITIONS = (Compare, BoolOp, Not, Membership, Call)
@@ -47,9 +59,9 @@ _CONDITIONS = (Compare, BoolOp, Not, Membership, Call)
 class _Missing:
     """A value that is not there; any comparison reading it is false."""
 
-    _instance: "_Missing | None" = None
+    _instance: _Missing | None = None
 
-    def __new__(cls) -> "_Missing":
+    def __new__(cls) -> _Missing:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -68,7 +80,7 @@ class _Operand:
     side of the comparison can be read as a value of the same enumeration.
     """
 
-    __slots__ = ("value", "ordinal")
+    __slots__ = ("ordinal", "value")
 
     def __init__(self, value: Any, ordinal: type[OrderedEnum] | None = None) -> None:
         self.value = value
@@ -111,7 +123,7 @@ class _Evaluator:
                 except ValueError:
                     allowed = ", ".join(str(m.value) for m in spec.enum)
                     raise EvaluationError(f"{path}: {raw!r} is not one of {allowed}") from None
-                return _Operand(member.ordinal, spec.enum)  # type: ignore[attr-defined]
+                return _Operand(member.ordinal, spec.enum)
         return _Operand(raw)
 
     def value(self, node: Expr) -> _Operand:

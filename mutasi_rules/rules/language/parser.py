@@ -150,7 +150,7 @@ def _tokenize(text: str) -> list[Token]:
     try:
         return _scan(text)
     except _ScanError as exc:
-        return exc.tokens + [Token("ERROR", "", exc.error, exc.error.span.start, exc.error.span.end)]
+        return [*exc.tokens, Token("ERROR", "", exc.error, exc.error.span.start, exc.error.span.end)]
 
 
 class _ScanError(Exception):
@@ -459,7 +459,7 @@ class Parser:
             return self.parse_name()
         if token.kind == "EOF":
             self.fail("unexpected end of expression; expected a value")
-        if token.kind == "OP" and token.text in COMPARE_OPS + ("*", "/"):
+        if token.kind == "OP" and token.text in (*COMPARE_OPS, "*", "/"):
             self.fail(f"unexpected operator {token.text!r}; expected a value")
         self.fail(f"unexpected {self.describe(token)}; expected a value")
 

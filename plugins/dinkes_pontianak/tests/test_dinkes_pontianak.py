@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import mutasi_rules_dinkes_pontianak as dinkes
 import pytest
 
-import mutasi_rules_dinkes_pontianak as dinkes
 from mutasi_rules.data.facts import DatasetIndex, employee_facts
 from mutasi_rules.data.models import Dataset
 from mutasi_rules.plugins import PluginManager, PluginSettings
@@ -96,7 +96,8 @@ def test_rule_set_loads_applies_to_dinkes_and_uses_exact_names():
     assert '"Pelatihan Vaksinator" not in candidate.employee.trainings' in vaccinator.when
     assert rules["str-expired"].effect.value == "block"
     assert "candidate.employee.expired_certificates" in rules["str-expired"].message.id
-    assert (rules["pendidikan-kesehatan"].component, rules["pendidikan-kesehatan"].points) == ("pendidikan_kesehatan", 10)
+    health = rules["pendidikan-kesehatan"]
+    assert (health.component, health.points) == ("pendidikan_kesehatan", 10)
 
 
 def test_catalogue_offers_the_vaccinator_training():
@@ -113,8 +114,8 @@ def test_notice_contact_only_for_dinkes_units():
 
 def test_rules_through_the_engine():
     """Vaccinator training, expired or missing STR, and the health-education score, as findings."""
-    from mutasi_rules.rules.engine import RuleEngine
     from mutasi_rules.data.facts import CandidateScope, candidate_facts, context_facts, position_facts, unit_facts
+    from mutasi_rules.rules.engine import RuleEngine
 
     m = manager()
     data = dataset("D3 Teknik Sipil")
@@ -134,7 +135,7 @@ def test_rules_through_the_engine():
             subjects.append(f"{employee.nip}->{target_id}")
     with RuleEngine(m.rulesets(), AS_OF, m.fact_attributes()) as engine:
         results = engine.evaluate("candidate", facts, subjects)
-    fired = {s: {f.rule_id: f for f in found} for s, found in zip(subjects, results)}
+    fired = {s: {f.rule_id: f for f in found} for s, found in zip(subjects, results, strict=True)}
     origin = f"plugin:mutasi-rules-dinkes-pontianak=={dinkes.__version__}"
 
     a_vak, a_str, b_vak, b_str = (fired[s] for s in subjects)

@@ -114,7 +114,7 @@ def mutasi_rules_plan_constraints(dataset: Dataset, as_of: dt.date, settings: Pl
             school = next((u for u in _ancestry(position.unit_id, parents) if u in schools), None)
             if school is not None:
                 school_of[position.id] = school
-    teachers = {school: 0 for school in set(school_of.values())}
+    teachers = dict.fromkeys(set(school_of.values()), 0)
     for employee in dataset.employees:
         school = school_of.get(employee.position_id)
         if school is not None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import mutasi_rules_disdikbud_pontianak as disdikbud
 import pytest
 
-import mutasi_rules_disdikbud_pontianak as disdikbud
 from mutasi_rules.data.models import Dataset
 from mutasi_rules.plugins import PluginError, PluginManager, PluginSettings
 
@@ -113,17 +113,24 @@ def test_notice_contact():
 
 def test_teacher_rules_through_the_engine():
     """A teacher without the certificate may obtain it in post; a non-teacher is blocked."""
-    from mutasi_rules.rules.engine import RuleEngine
     from mutasi_rules.data.facts import (
-        CandidateScope, DatasetIndex, candidate_facts, context_facts, employee_facts, position_facts, unit_facts,
+        CandidateScope,
+        DatasetIndex,
+        candidate_facts,
+        context_facts,
+        employee_facts,
+        position_facts,
+        unit_facts,
     )
+    from mutasi_rules.rules.engine import RuleEngine
 
     base = dataset(teachers_sd1=2)
     certified = {**employee("19900101201503100" + "1", "guru-sd1", "sd-1"),
                  "certificates": [{"name": "Sertifikat Pendidik", "completed": "2020-01-01"}]}
     clerk = employee("199303032017031004", "tu-sd1", "sd-1")
     data = Dataset.model_validate(
-        {**base.model_dump(mode="json"), "employees": [certified, employee("199001012015031002", "guru-sd1", "sd-1"), clerk]}
+        {**base.model_dump(mode="json"),
+         "employees": [certified, employee("199001012015031002", "guru-sd1", "sd-1"), clerk]}
     )
     m = manager()
     index = DatasetIndex(data)
