@@ -275,3 +275,14 @@ def test_audit_failures_are_reported_in_indonesian(tmp_path, capsys):
     assert main(["audit", "verify", "--audit-db", str(tmp_path / "none.sqlite")]) == 3
     err = capsys.readouterr().err
     assert "tidak ada log audit" in err and not english_in(err), english_in(err)
+
+
+def test_json_documents_are_the_same_in_either_language(capsys):
+    """Machines read JSON: the language switch changes text for people only."""
+    bad = ROOT / "tests" / "data" / "rules" / "bad" / "bad-field.yaml"
+    outputs = []
+    for lang in ("id", "en"):
+        for command in (["rules", "check", str(bad)], ["rules", "test", str(ROOT / "rules")], ["plugins", "list"]):
+            main([*command, "--format", "json", "--lang", lang])
+            outputs.append(capsys.readouterr().out)
+    assert outputs[:3] == outputs[3:] and all(out.startswith(("{", "[")) for out in outputs)
