@@ -93,9 +93,14 @@ def _rate(value: Any) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
+def _ratio(value: Any) -> str:
+    return "-" if value is None else f"{value:,.1f}x"
+
+
 def table(records: list[dict[str, Any]]) -> str:
     head = ["employees", "total s", "peak RSS MB", "pairs", "engine pairs", "pairs/s (candidate stage)",
-            "decisions/s (screen + engine)", "screen pairs/s", "naive durable pairs/s", "zen pairs/s (eval only)",
+            "decisions/s (pipeline path: screen + engine on the result)", "x naive durable", "x zen",
+            "screen pairs/s", "naive durable pairs/s", "zen pairs/s (eval only)",
             "zen pairs/s (with contexts)", "numpy bound pairs/s", "agree"]
     rows = []
     for r in records:
@@ -105,6 +110,8 @@ def table(records: list[dict[str, Any]]) -> str:
         rows.append([f"{r['employees']:,}", f"{r['total_seconds']:.1f}", f"{r['peak_rss_mb']:.0f}", f"{r['pairs']:,}",
                      f"{r['engine_pairs']:,}", _rate(r["pairs_per_second"]),
                      _rate(p.get("screen", {}).get("decisions_per_second")),
+                     _ratio(p.get("ratios", {}).get("vs_naive_durable")),
+                     _ratio(p.get("ratios", {}).get("vs_zen_engine")),
                      _rate(p.get("screen", {}).get("pairs_per_second")),
                      _rate(p.get("naive_durable", {}).get("pairs_per_second")),
                      _rate(p.get("zen_engine", {}).get("pairs_per_second")),
@@ -115,6 +122,16 @@ def table(records: list[dict[str, Any]]) -> str:
     stages = ["", "Seconds per stage:", ""]
     for r in records:
         stages.append(f"- {r['employees']:,}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_seconds"].items()))
+    stages += ["", "CPU seconds per stage (total; load average when the size started):", ""]
+    for r in records:
+        if "stage_cpu_seconds" in r:
+            stages.append(f"- {r['employees']:,} ({r['total_cpu_seconds']:.1f} s; load {r['load_average_at_start']}): "
+                          + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_cpu_seconds"].items()))
+    stages += ["", "Peak RSS MB by the end of each stage:", ""]
+    for r in records:
+        if "peak_rss_mb_by_stage_end" in r:
+            stages.append(f"- {r['employees']:,}: " + ", ".join(f"{k} {v:.0f}"
+                                                               for k, v in r["peak_rss_mb_by_stage_end"].items()))
     return "\n".join(lines + stages)
 
 

@@ -1,20 +1,27 @@
-"""Peers of the candidate screen, on the same rules and data, in one run.
+"""Peers of the pipeline's pair decisions, on the same rules and data, in one run.
 
 The pair universe is the pipeline's: every movable employee of a surplus position (not
-blocked by an employee-scope rule) times every short position. Each peer decides, per
-pair, whether some candidate-scope ``block`` rule fires, and the answers are checked to
-agree with the screen's (on the sampled pairs where a peer is sampled):
+blocked by an employee-scope rule) times every short position. A *pair decision* is which
+candidate-scope rules fire for the pair (block, score, warn, require_training, classify):
+what eligibility, the score and the explanation need. Each peer decides it, and its
+answers are checked to equal the pipeline's (on the sampled pairs where a peer is sampled):
 
+* ``screen`` (the path the pipeline uses, :mod:`mutasi_rules.planning.candidates`):
+  :class:`mutasi_rules.rules.screen.PairScreen` evaluates every candidate rule over all
+  pairs (columns included) and the firings of the pairs it lets through are gathered, then
+  durable_rules evaluates the pairs that appear in the result (the moves and every listed
+  alternative of a pipeline run on the same context), building their facts; both timed;
+* ``previous_path``: the path before issue 19, for reference: the screen, then durable_rules
+  on every pair the screen lets through (sampled beyond a limit, its time scaled);
 * ``naive_durable``: every pair through the rule engine as one fact (building the fact
   with ``RunContext.candidate_scope`` included, as a pipeline without a screen must);
   measured on a random sample of pairs;
-* ``zen_engine``: GoRules zen-engine, one compiled ZEN expression per block rule
+* ``zen_engine``: GoRules zen-engine, one compiled ZEN expression per candidate rule
   (``zen.compile_expression``, its fastest Python path), evaluated per pair on a context
   that holds the paths the rules read; the contexts are built before timing (their
   building time is reported separately), so this is zen's best case; sampled;
-* ``screen``: :class:`mutasi_rules.rules.screen.PairScreen` over all pairs (columns included);
 * ``vectorised_bound``: the bundled block rules written out by hand in numpy over
-  prebuilt columns: a lower bound on the cost of a vectorised evaluation.
+  prebuilt columns: a lower bound on the cost of a vectorised evaluation (block rules only).
 """
 
 from __future__ import annotations
@@ -63,9 +70,11 @@ class Universe:
                 self.pair[i, own[e.position_id]] = False
         self.pairs = int(self.pair.sum())
         definition = next(iter(compile_ruleset_json(ctx.rulesets, "candidate", ctx.as_of, ctx.extensions).values()))
-        blocks = {f"{loaded.id}/{rule.id}" for loaded in ctx.rulesets for rule in loaded.rules
-                  if rule.scope == "candidate" and rule.effect is Effect.BLOCK}
-        self.block_keys = sorted(k for k in definition if k in blocks)
+        declared = {f"{loaded.id}/{rule.id}": rule for loaded in ctx.rulesets for rule in loaded.rules
+                    if rule.scope == "candidate"}
+        #: Every candidate rule the engine registers on as_of, and the block rules among them.
+        self.rule_keys = sorted(k for k in definition if k in declared)
+        self.block_keys = [k for k in self.rule_keys if declared[k].effect is Effect.BLOCK]
 
     def sample(self, size: int, seed: int = 0) -> list[tuple[int, int]]:
         rows, cols = np.nonzero(self.pair)
@@ -73,20 +82,70 @@ class Universe:
         return [(int(rows[k]), int(cols[k])) for k in chosen]
 
 
-def run_screen(u: Universe) -> tuple[dict[str, Any], Any]:
+def run_screen(u: Universe, watch: list[tuple[int, int]] = ()) -> tuple[dict[str, Any], Any, dict[Any, Any]]:
+    """Every candidate rule over all pairs, as the pipeline's candidate stage runs the screen.
+
+    Returns the timing, the blocked matrix and, for each ``watch`` pair, the rules the screen
+    finds firing (the screen's decision, compared with the peers').
+    """
     start = time.perf_counter()
     screen = PairScreen(u.ctx, [e.nip for e in u.movable], u.targets)
     blocked = np.zeros(u.pair.shape, dtype=bool)
-    for a, b, chunk in screen.chunks():
+    kept = firings = 0
+    for a, b, chunk, fired in screen.evaluations():
         blocked[:, a:b] = chunk
+        # The pipeline keeps the firings of the pairs the screen lets through (CandidateRules.candidates).
+        rows, cols = np.nonzero(u.pair[:, a:b] & ~chunk)
+        gathered = {key: where[rows, cols] for key, where in fired.items()}
+        kept += len(rows)
+        firings += sum(int(where.sum()) for where in gathered.values())
     seconds = time.perf_counter() - start
     blocked &= u.pair
-    return {"pairs": u.pairs, "seconds": round(seconds, 4), "pairs_per_second": round(u.pairs / seconds),
-            "blocked_share": round(float(blocked.sum()) / max(1, u.pairs), 4)}, blocked
+    # Not timed: every rule's firing at the watched pairs, for the comparison with the peers.
+    by_column: dict[int, list[int]] = {}
+    for i, j in watch:
+        by_column.setdefault(j, []).append(i)
+    decided: dict[tuple[int, int], frozenset[str]] = {}
+    for a, b in ((a, min(a + screen.chunk_size(), len(u.targets)))
+                 for a in range(0, len(u.targets), screen.chunk_size())):
+        if not any(j in by_column for j in range(a, b)):
+            continue
+        fires = screen.fires(a, b)
+        for j in range(a, b):
+            for i in by_column.get(j, ()):
+                decided[(i, j)] = frozenset(key for key, where in fires.items() if where[i, j - a])
+    return {"pairs": u.pairs, "rules": len(screen.rules) + len(screen.other_rules),
+            "inexact_rules": sorted(screen.inexact), "seconds": round(seconds, 4),
+            "pairs_per_second": round(u.pairs / seconds), "screened_in": kept, "screened_in_firings": firings,
+            "blocked_share": round(float(blocked.sum()) / max(1, u.pairs), 4)}, blocked, decided
+
+
+def result_pairs(u: Universe) -> list[tuple[int, int]]:
+    """The pairs durable_rules evaluates on the pipeline's path: those that appear in the result of a
+    pipeline run on the same context (the moves and every alternative a shortage report lists)."""
+    from mutasi_rules.planning.pipeline import _Run
+
+    result = _Run(u.ctx, None).run()
+    row = {e.nip: i for i, e in enumerate(u.movable)}
+    col = {t: j for j, t in enumerate(u.targets)}
+    pairs = {(m.nip, m.to.position_id) for m in result.moves}
+    pairs |= {(a.nip, s.position.position_id) for s in result.shortages for a in s.alternatives}
+    return sorted((row[n], col[t]) for n, t in pairs if n in row and t in col)
+
+
+def run_result_engine(u: Universe, pairs: list[tuple[int, int]]) -> dict[str, Any]:
+    """durable_rules on the pairs in the result, their facts built, as the pipeline does after the plan."""
+    ctx = u.ctx
+    with ctx.engine() as engine:
+        start = time.perf_counter()
+        facts = [ctx.candidate_scope(u.movable[i].nip, u.targets[j]) for i, j in pairs]
+        engine.evaluate("candidate", facts, [pair_subject(u.movable[i].nip, u.targets[j]) for i, j in pairs])
+        seconds = time.perf_counter() - start
+    return {"result_pairs": len(pairs), "engine_seconds": round(seconds, 4)}
 
 
 def run_screen_and_engine(u: Universe, blocked: Any, limit: int) -> dict[str, Any]:
-    """The pipeline's decision path: the screen over all pairs, then the engine over the survivors.
+    """The path before issue 19: the screen over all pairs, then the engine over every survivor.
 
     Survivors beyond ``limit`` are sampled (their engine time scaled) to bound the run time.
     """
@@ -110,7 +169,7 @@ def run_naive_durable(u: Universe, sample: list[tuple[int, int]]) -> tuple[dict[
         facts = [ctx.candidate_scope(u.movable[i].nip, u.targets[j]) for i, j in sample]
         found = engine.evaluate("candidate", facts, [pair_subject(u.movable[i].nip, u.targets[j]) for i, j in sample])
         seconds = time.perf_counter() - start
-    decided = {p: any(f.effect is Effect.BLOCK for f in fs) for p, fs in zip(sample, found, strict=True)}
+    decided = {p: frozenset(f.rule_key for f in fs) for p, fs in zip(sample, found, strict=True)}
     return {"sampled_pairs": len(sample), "seconds": round(seconds, 4),
             "pairs_per_second": round(len(sample) / seconds)}, decided
 
@@ -145,10 +204,10 @@ def run_zen(u: Universe, sample: list[tuple[int, int]]) -> tuple[dict[str, Any],
                 "pairs_per_second": None}, None
     ctx = u.ctx
     schema = fact_schema("candidate", ctx.extensions)
-    expressions = translate_rules(ctx.rulesets, u.block_keys, schema)
+    expressions = translate_rules(ctx.rulesets, u.rule_keys, schema)
     compiled = [zen.compile_expression(text) for text in expressions.values()]
     paths = sorted({p for loaded in ctx.rulesets for rule in loaded.rules
-                    if f"{loaded.id}/{rule.id}" in u.block_keys
+                    if f"{loaded.id}/{rule.id}" in u.rule_keys
                     for p in field_paths(loaded.expressions[rule.id])} | {UNIT_PATH, KIND_PATH})
     build_start = time.perf_counter()
     contexts = []
@@ -171,7 +230,8 @@ def run_zen(u: Universe, sample: list[tuple[int, int]]) -> tuple[dict[str, Any],
         contexts.append(_nested(paths, read))
     build = time.perf_counter() - build_start
     start = time.perf_counter()
-    decided_list = [any(expr.evaluate(c) for expr in compiled) for c in contexts]
+    decided_list = [frozenset(key for key, expr in zip(expressions, compiled, strict=True) if expr.evaluate(c))
+                    for c in contexts]
     seconds = time.perf_counter() - start
     return {"installed": True, "version": _zen_version(),
             "sampled_pairs": len(sample), "seconds": round(seconds, 4),
@@ -266,21 +326,29 @@ def run_vectorised_bound(u: Universe) -> tuple[dict[str, Any], Any]:
 
 
 def measure_peers(dataset: Dataset, *, sample: int = 3000, zen_sample: int = 20000) -> dict[str, Any]:
-    """Every peer on one dataset, with the agreement of their decisions with the screen's."""
+    """Every peer on one dataset, with the agreement of their decisions with the pipeline's path."""
     u = Universe(dataset)
-    screen, screened = run_screen(u)
-    decided = run_screen_and_engine(u, screened, limit=max(sample, 5000))
-    total = screen["seconds"] + decided["engine_seconds"]
-    screen.update(decided)
+    naive_sample, zen_sample_pairs = u.sample(sample, seed=1), u.sample(zen_sample, seed=2)
+    screen, screened, screen_decided = run_screen(u, [*naive_sample, *zen_sample_pairs])
+    shown = result_pairs(u)
+    screen.update(run_result_engine(u, shown))
+    total = screen["seconds"] + screen["engine_seconds"]
     screen["decisions_per_second"] = round(u.pairs / total) if total > 0 else None
-    naive_sample = u.sample(sample, seed=1)
+    previous = run_screen_and_engine(u, screened, limit=max(sample, 5000))
+    previous_total = screen["seconds"] + previous["engine_seconds"]
+    previous["decisions_per_second"] = round(u.pairs / previous_total) if previous_total > 0 else None
     naive, naive_decided = run_naive_durable(u, naive_sample)
-    naive["agrees_with_screen"] = all(screened[p] == v for p, v in naive_decided.items())
-    zen_result, zen_decided = run_zen(u, u.sample(zen_sample, seed=2))
+    naive["agrees_with_screen"] = all(screen_decided[p] == v for p, v in naive_decided.items())
+    zen_result, zen_decided = run_zen(u, zen_sample_pairs)
     if zen_decided is not None:
-        zen_result["agrees_with_screen"] = all(screened[p] == v for p, v in zen_decided.items())
+        zen_result["agrees_with_screen"] = all(screen_decided[p] == v for p, v in zen_decided.items())
     bound, bound_blocked = run_vectorised_bound(u)
-    # The hand-written bound encodes the bundled rules only; compare only when those are all that is loaded.
+    # The hand-written bound encodes the bundled block rules only; compare only when those are all that is loaded.
     bound["agrees_with_screen"] = bool((bound_blocked == screened).all())
-    return {"pairs": u.pairs, "block_rules": u.block_keys, "screen": screen, "naive_durable": naive,
-            "zen_engine": zen_result, "vectorised_bound": bound}
+    rate = screen["decisions_per_second"] or 0
+    ratios = {"vs_naive_durable": round(rate / naive["pairs_per_second"], 1) if naive["pairs_per_second"] else None,
+              "vs_zen_engine": (round(rate / zen_result["pairs_per_second"], 1)
+                                if zen_result.get("pairs_per_second") else None)}
+    return {"pairs": u.pairs, "rules": u.rule_keys, "block_rules": u.block_keys, "screen": screen,
+            "previous_path": previous, "naive_durable": naive, "zen_engine": zen_result,
+            "vectorised_bound": bound, "ratios": ratios}

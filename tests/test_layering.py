@@ -30,8 +30,12 @@ LAYERS: list[tuple[str, ...]] = [
     #   the workload analysis and candidate scoring the pipeline builds on
     ("rules.engine", "rules.screen", "rules.ruletests", "plugins.manager", "plugins.__init__", "plugin",
      "analysis.__init__", "analysis.workload", "planning.scoring"),
-    # 4 the pipeline and its explanations
-    ("planning.", "analysis.trend", "explain.", "hosting.unitscope"),
+    # 4 the pipeline and its explanations; the recommendation pipeline's stages, in the order they
+    #   pass data: options, results, context, candidates (rules), solving (plan), reporting, pipeline,
+    #   and recommendation (the public names)
+    ("planning.options", "planning.results", "planning.context", "planning.candidates", "planning.solving",
+     "planning.reporting", "planning.pipeline", "planning.recommendation",
+     "planning.", "analysis.trend", "explain.", "hosting.unitscope"),
     # 5 the record
     ("audit.",),
     # 6 the service layer: the one entry point of the front ends

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +13,15 @@ from pydantic import ValidationError
 
 from mutasi_rules.data.loading import load_dataset
 from mutasi_rules.planning.recommendation import RunContext, prepare
-from mutasi_rules.planning.scoring import Factor, ScoringSettings, gap_weight, profile_score, profile_total
+from mutasi_rules.planning.scoring import (
+    Aspect,
+    Factor,
+    ScoringSettings,
+    gap_weight,
+    profile_score,
+    profile_total,
+    profile_totals,
+)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pontianak"
 
@@ -82,6 +91,53 @@ def test_the_plan_total_is_the_explained_total(data):
     detailed = profile_score(fact, employee, position, ctx.options.scoring)
     assert profile_total(fact, employee, position, ctx.options.scoring) == detailed.score
     assert 0 <= detailed.score <= 5
+
+
+_FACTORS = [
+    Factor(name="pendidikan", value="candidate.employee.education_level", target="candidate.position.min_education"),
+    Factor(name="golongan", value="candidate.employee.rank", target="candidate.position.min_rank", core=False),
+    Factor(name="golongan-maks", value="candidate.position.max_rank", target="candidate.employee.rank", scale=0.7),
+    Factor(name="predikat", value="candidate.employee.latest_predikat", target_value="Baik"),
+    Factor(name="masa_kerja", value="candidate.employee.years_of_service", target_value=7.5, core=False, scale=3.0),
+    Factor(name="umur", value="candidate.employee.age", target_value=41, scale=0.3),
+    Factor(name="kelas", value="candidate.position.kelas", target="candidate.employee.kelas", core=False),
+]
+
+settings_drawn = st.builds(
+    lambda core_share, above, aspects: ScoringSettings(core_share=core_share, above_target=above, aspects=aspects),
+    st.sampled_from([0.0, 0.6, 1 / 3, 0.85, 1.0]),
+    st.sampled_from(["symmetric", "exact_match"]),
+    st.lists(st.builds(lambda weight, factors, competencies: Aspect(name="a", weight=weight, factors=factors,
+                                                                    competencies=competencies),
+                       st.sampled_from([0.3, 0.1, 1.0, 2.7]), st.lists(st.sampled_from(_FACTORS), max_size=4),
+                       st.booleans()),
+             min_size=1, max_size=3),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(scoring=settings_drawn)
+def test_profile_scores_computed_at_once_equal_the_scores_of_each_pair(scoring):
+    """The pipeline scores the pairs the screen lets through all at once (numpy); each total is the
+    same float :func:`profile_total` gives for the pair alone, whatever the settings."""
+    ctx = context()
+    found = pairs()
+    people = sorted({n for n, _ in found})
+    targets = sorted({t for _, t in found})
+    row, col = {n: i for i, n in enumerate(people)}, {t: j for j, t in enumerate(targets)}
+    totals = profile_totals(scoring, [ctx.employees[n] for n in people], [ctx.employee_facts(n) for n in people],
+                            [ctx.index.positions[t] for t in targets], [ctx.position_facts(t) for t in targets],
+                            np.array([row[n] for n, _ in found]), np.array([col[t] for _, t in found]))
+    assert totals is not None
+    each = [profile_total(ctx.candidate_scope(n, t), ctx.employees[n], ctx.index.positions[t], scoring)
+            for n, t in found]
+    assert totals.tolist() == each
+
+
+def test_profile_scores_of_a_factor_reading_the_pair_itself_are_computed_per_pair():
+    scoring = ScoringSettings(aspects=[Aspect(name="a", weight=1, factors=[
+        Factor(name="k", value="candidate.kelas_change", target_value=0)])])
+    assert profile_totals(scoring, [], [], [], [], np.zeros(0, dtype=int), np.zeros(0, dtype=int)) is None
 
 
 @pytest.mark.parametrize(

@@ -20,11 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mutasi_rules"
 LANG_NAMES = {"lang", "language", "en", "indonesian"}
 
 #: Texts still written out in both languages, each with the work that removes it. Keep this short.
-KNOWN: dict[str, str] = {
-    # The planning stage's reasons (result JSON) are being restructured by another change; they move to
-    # the catalogue (Localized.of) after it lands, byte for byte as the golden results pin them.
-    "planning/recommendation.py": "Localized(id=..., en=...) reasons of unfilled shortages and alternatives",
-}
+KNOWN: dict[str, str] = {}
 
 
 def _literal_text(node: ast.AST) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Literal, NamedTuple
 
@@ -215,22 +215,27 @@ class _Gap(NamedTuple):
     weight: float
 
 
+FactReader = Callable[[str], Any]
+"""The value of a candidate-scope fact path for one pair."""
+
+
 def _profile(
-    fact: CandidateScope, employee: Employee, target: Position, settings: ScoringSettings
+    read: FactReader, employee: Employee, target: Position, settings: ScoringSettings
 ) -> tuple[float, list[tuple[Aspect, list[_Gap], float | None]]]:
     """The profile-matching total and, per aspect, its factor gaps and score.
 
-    The pipeline needs only the total for every eligible pair (hundreds of thousands in a
-    city) and the whole breakdown for the chosen moves; both come from here, so they agree.
+    ``read``: the pair's fact paths. The pipeline needs only the total for every eligible
+    pair (hundreds of thousands in a city) and the whole breakdown for the chosen moves;
+    both come from here, so they agree.
     """
     aspects: list[tuple[Aspect, list[_Gap], float | None]] = []
     for aspect in settings.aspects:
         gaps: list[_Gap] = []
         for factor in aspect.factors:
-            raw = read_path(fact, factor.value)
+            raw = read(factor.value)
             value = _numeric(raw)
             if factor.target is not None:
-                raw_target = read_path(fact, factor.target)
+                raw_target = read(factor.target)
                 goal = _numeric(raw_target)
             else:
                 raw_target = factor.target_value
@@ -257,7 +262,114 @@ def _profile(
 
 def profile_total(fact: CandidateScope, employee: Employee, target: Position, settings: ScoringSettings) -> float:
     """The profile-matching score (0-5) of :func:`profile_score`, without its breakdown."""
-    return _profile(fact, employee, target, settings)[0]
+    return _profile(functools.partial(read_path, fact), employee, target, settings)[0]
+
+
+def profile_total_read(read: FactReader, employee: Employee, target: Position, settings: ScoringSettings) -> float:
+    """:func:`profile_total` reading the pair's fact paths through ``read`` (no pair fact model needed)."""
+    return _profile(read, employee, target, settings)[0]
+
+
+_ROW_PATH = "candidate.employee."
+_COLUMN_PATH = "candidate.position."
+
+
+def profile_totals(settings: ScoringSettings, employees: Sequence[Employee], employee_facts: Sequence[Any],
+                   positions: Sequence[Position], position_facts: Sequence[Any], rows: Any, cols: Any) -> Any:
+    """:func:`profile_total` of many pairs at once: pair ``k`` is ``(employees[rows[k]], positions[cols[k]])``.
+
+    ``employee_facts`` / ``position_facts``: the facts a pair's ``candidate.employee`` and
+    ``candidate.position`` hold. Returns a float64 array equal, value for value, to what
+    :func:`profile_total` gives (the same IEEE operations in the same order; every rounding
+    is Python's ``round`` on the distinct values), or None when a factor reads a path of the
+    pair itself (computed per pair, e.g. ``candidate.kelas_change``): then score per pair.
+    """
+    import numpy as np
+
+    sides: dict[str, tuple[Sequence[Any], Any]] = {_ROW_PATH: (employee_facts, rows),
+                                                  _COLUMN_PATH: (position_facts, cols)}
+
+    def side(path: str) -> tuple[Sequence[Any], Any, str] | None:
+        for prefix, (facts, index) in sides.items():
+            if path.startswith(prefix):
+                return facts, index, path[len(prefix):]
+        return None
+
+    def column(values: Sequence[float | None], index: Any) -> tuple[Any, Any]:
+        ok = np.array([v is not None for v in values], dtype=bool)
+        val = np.array([v if v is not None else 0.0 for v in values], dtype=np.float64)
+        return val[index], ok[index]
+
+    def rounded(values: Any) -> Any:
+        if not len(values):
+            return values
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return np.array([round(float(v), 6) for v in distinct], dtype=np.float64)[inverse]
+
+    def weights(gaps: Any) -> Any:
+        if not len(gaps):
+            return gaps
+        distinct, inverse = np.unique(gaps, return_inverse=True)
+        return np.array([factor_weight(float(g), settings.above_target) for g in distinct], dtype=np.float64)[inverse]
+
+    count = len(rows)
+    levels: dict[str, Any] | None = None
+    total = np.zeros(count, dtype=np.float64)
+    total_weight = np.zeros(count, dtype=np.float64)
+    for aspect in settings.aspects:
+        sums = {True: np.zeros(count, dtype=np.float64), False: np.zeros(count, dtype=np.float64)}
+        counts = {True: np.zeros(count, dtype=np.int64), False: np.zeros(count, dtype=np.int64)}
+        for factor in aspect.factors:
+            value_side = side(factor.value)
+            if value_side is None:
+                return None
+            facts, index, rest = value_side
+            raws = [read_path(f, rest) for f in facts]
+            value, value_ok = column([_numeric(r) for r in raws], index)
+            if factor.target is not None:
+                target_side = side(factor.target)
+                if target_side is None:
+                    return None
+                t_facts, t_index, t_rest = target_side
+                goal, goal_ok = column([_numeric(read_path(f, t_rest)) for f in t_facts], t_index)
+            else:
+                goal, goal_ok = column([_target_numeric(factor.target_value, r) for r in raws], index)
+            present = value_ok & goal_ok
+            gap = np.zeros(count, dtype=np.float64)
+            gap[present] = rounded((value[present] - goal[present]) / factor.scale)
+            add = np.where(present, weights(gap), 0.0)
+            sums[factor.core] = np.where(present, sums[factor.core] + add, sums[factor.core])
+            counts[factor.core] += present
+        if aspect.competencies:
+            if levels is None:
+                levels = {}
+                for i, employee in enumerate(employees):
+                    held = {c.name: c.level.ordinal for c in employee.competencies}  # the last entry wins
+                    for name, level in held.items():
+                        levels.setdefault(name, np.zeros(len(employees), dtype=np.int64))[i] = level
+            order = np.argsort(cols, kind="stable")
+            bounds = np.flatnonzero(np.diff(cols[order])) + 1
+            for group in np.split(order, bounds) if count else []:
+                target = positions[int(cols[group[0]])]
+                for req in sorted(target.requirements.competencies, key=lambda c: c.name):
+                    held_level = levels[req.name][rows[group]] if req.name in levels else np.zeros(len(group), np.int64)
+                    gap_c = (held_level - req.min_level.ordinal).astype(np.float64)
+                    core = req.factor is ProfileFactor.CORE
+                    sums[core][group] = sums[core][group] + weights(gap_c)
+                    counts[core][group] += 1
+        core_n, sec_n = counts[True], counts[False]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            only_core = rounded(sums[True] / core_n)
+            only_secondary = rounded(sums[False] / sec_n)
+            both = rounded(settings.core_share * sums[True] / core_n
+                           + (1 - settings.core_share) * sums[False] / sec_n)
+        score = np.where(sec_n == 0, only_core, np.where(core_n == 0, only_secondary, both))
+        scored = (core_n > 0) | (sec_n > 0)
+        total = np.where(scored, total + aspect.weight * score, total)
+        total_weight = np.where(scored, total_weight + aspect.weight, total_weight)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = np.where(total_weight != 0, total / total_weight, 0.0)
+    return rounded(result)
 
 
 def profile_score(
@@ -267,7 +379,7 @@ def profile_score(
     settings: ScoringSettings,
 ) -> ProfileScore:
     """The profile-matching score of a pair (``fact``: its candidate-scope facts), aspect by aspect."""
-    total, aspects = _profile(fact, employee, target, settings)
+    total, aspects = _profile(functools.partial(read_path, fact), employee, target, settings)
     return ProfileScore(
         score=total,
         aspects=[

@@ -35,7 +35,7 @@ models the engine sees (plugin enrichment included).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -156,13 +156,27 @@ class PairScreen:
         self.targets = list(targets)
         self.schema = fact_schema("candidate", ctx.extensions)
         definition = compile_ruleset_json(ctx.rulesets, "candidate", ctx.as_of, ctx.extensions)
-        blocks = {f"{loaded.id}/{rule.id}" for loaded in ctx.rulesets for rule in loaded.rules
-                  if rule.scope == "candidate" and rule.effect is Effect.BLOCK}
+        declared = {f"{loaded.id}/{rule.id}": (loaded.id, rule.id, rule) for loaded in ctx.rulesets
+                    for rule in loaded.rules if rule.scope == "candidate"}
+        # The engine's finding order: rule set id, then rule id (points add up in that order).
+        compiled = sorted(((key, body["all"][0]["m"]) for key, body in next(iter(definition.values())).items()
+                           if key in declared), key=lambda kc: declared[kc[0]][:2])
         #: (rule key, compiled durable condition) of every block rule the engine registers.
-        self.rules: list[tuple[str, Any]] = [
-            (key, body["all"][0]["m"]) for key, body in sorted(next(iter(definition.values())).items())
-            if key in blocks
-        ]
+        self.rules: list[tuple[str, Any]] = [(key, cond) for key, cond in compiled
+                                             if declared[key][2].effect is Effect.BLOCK]
+        #: (rule key, compiled condition) of every other candidate rule (score, warn, require_training,
+        #: classify) the engine registers, in the engine's finding order.
+        self.other_rules: list[tuple[str, Any]] = [(key, cond) for key, cond in compiled
+                                                   if declared[key][2].effect is not Effect.BLOCK]
+        #: Points of every score rule among :attr:`other_rules`.
+        self.points: dict[str, float] = {}
+        for key, _ in self.other_rules:
+            rule = declared[key][2]
+            if rule.effect is Effect.SCORE and rule.points is not None:
+                self.points[key] = float(rule.points)
+        #: Rules whose condition met an atom the screen cannot evaluate (taken as false): for
+        #: them the screen's answer is a lower bound of the engine's, not the engine's answer.
+        self.inexact: set[str] = set()
         self.codes: dict[str, int] = {}
         rows = [ctx.employees[nip] for nip in self.employees]
         self._rows = rows
@@ -196,18 +210,46 @@ class PairScreen:
 
     def blocked(self, start: int, stop: int) -> Any:
         """Boolean matrix: some block rule certainly fires for (employee, target) in ``targets[start:stop]``."""
+        return self.evaluate(start, stop, others=False)[0]
+
+    def evaluate(self, start: int, stop: int, *, others: bool = True) -> tuple[Any, dict[str, Any]]:
+        """``(blocked, rule key -> where it fires)`` for ``targets[start:stop]``, the second for every
+        non-block rule (``others``); rules that met an atom the screen cannot evaluate are added to
+        :attr:`inexact`. The matrices of the second may be broadcast views (read-only)."""
         chunk = _Chunk(self, start, stop)
         shape = (len(self.employees), stop - start)
         out = np.zeros(shape, dtype=bool)
-        for _key, condition in self.rules:
-            out |= np.broadcast_to(chunk.condition(condition), shape)
-        return out
+        for key, condition in self.rules:
+            out |= np.broadcast_to(self._fires(chunk, key, condition), shape)
+        fired = {key: np.broadcast_to(self._fires(chunk, key, condition), shape)
+                 for key, condition in (self.other_rules if others else [])}
+        return out, fired
+
+    def evaluations(self) -> Iterator[tuple[int, int, Any, dict[str, Any]]]:
+        """``(start, stop, blocked, rule key -> where it fires)`` for consecutive target chunks
+        (see :meth:`evaluate`)."""
+        step = self.chunk_size()
+        for start in range(0, len(self.targets), step):
+            stop = min(start + step, len(self.targets))
+            yield start, stop, *self.evaluate(start, stop)
+
+    def exact(self, keys: Iterable[str]) -> bool:
+        """Whether the rules ``keys`` were all evaluated exactly (as the engine evaluates them) so far."""
+        return not self.inexact.intersection(keys)
+
+    def _fires(self, chunk: _Chunk, key: str, condition: Any) -> Any:
+        chunk.unsupported = False
+        fires = chunk.condition(condition)
+        if chunk.unsupported:
+            self.inexact.add(key)
+        return fires
 
     def fires(self, start: int, stop: int) -> dict[str, Any]:
-        """Per block rule, where the screen says it fires (for tests and diagnostics)."""
+        """Per rule (block rules and the others), where the screen says it fires (for tests and diagnostics)."""
         chunk = _Chunk(self, start, stop)
         shape = (len(self.employees), stop - start)
-        return {key: np.broadcast_to(chunk.condition(cond), shape).copy() for key, cond in self.rules}
+        return {key: np.broadcast_to(self._fires(chunk, key, cond), shape).copy()
+                for key, cond in [*self.rules, *self.other_rules]}
 
     # ------------------------------------------------------------------ derived pair fields
 
@@ -245,6 +287,8 @@ class _Chunk:
         self.n = len(screen.employees)
         self.m = stop - start
         self._derived: dict[str, Any] = {}
+        #: Set when a condition met an atom it cannot evaluate (see PairScreen.inexact).
+        self.unsupported = False
 
     # ------------------------------------------------------------------ columns
 
@@ -371,6 +415,7 @@ class _Chunk:
     def condition(self, cond: Any) -> Any:
         """Where a compiled durable condition certainly holds (unsupported atoms: false)."""
         if not isinstance(cond, dict) or len(cond) != 1:
+            self.unsupported = True
             return np.bool_(False)
         [(key, value)] = cond.items()
         if key == "$and":
@@ -386,6 +431,7 @@ class _Chunk:
         try:
             return self.atom(key, value)
         except _Unsupported:
+            self.unsupported = True
             return np.bool_(False)
 
     def atom(self, key: str, value: Any) -> Any:
