@@ -58,6 +58,9 @@ _TEXT: dict[str, str | tuple[str, str]] = {
     "no_moves": N_("No transfer is recommended."),
     "warnings": N_("Warnings"),
     "moves_count": N_("moves"),
+    # The run's dates in the header line; English keeps the result's field names.
+    "as_of_label": NC_("run header", "as_of"),
+    "plan_label": NC_("run header", "plan"),
 }
 
 
@@ -139,7 +142,8 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
     """The plan as a Markdown document, with each move's reasons (every data value escaped by md_escape)."""
     e = md_escape
     out = [f"# {t('plan', lang)}: {e(result.run.dataset)}", ""]
-    out.append(f"as_of: {result.run.as_of.isoformat()} · plan: {result.run.plan_date.isoformat()} · "
+    out.append(f"{t('as_of_label', lang)}: {result.run.as_of.isoformat()} · "
+               f"{t('plan_label', lang)}: {result.run.plan_date.isoformat()} · "
                f"mutasi-rules {e(result.run.library_version)}")
     out += ["", f"## {t('balance', lang)}", "", _md_row(["", t("before", lang), t("after", lang)]),
             _md_row(["---", "---:", "---:"])]
@@ -583,8 +587,8 @@ def why_not_commands(result: RecommendationResult, nip: str, dataset: str = "DAT
 
 def run_header_blocks(result: RecommendationResult, lang: Lang, run_id: str | None) -> list[Block]:
     run = result.run
-    facts = [f"{t('plan', lang)}: {run.dataset}", f"as_of {run.as_of.isoformat()}",
-             f"plan {run.plan_date.isoformat()}", f"mutasi-rules {run.library_version}"]
+    facts = [f"{t('plan', lang)}: {run.dataset}", f"{t('as_of_label', lang)} {run.as_of.isoformat()}",
+             f"{t('plan_label', lang)} {run.plan_date.isoformat()}", f"mutasi-rules {run.library_version}"]
     if run_id:
         facts.insert(0, f"{x('run', lang)} {run_id}")
     return [Para(inline(" · ".join(facts)))]
