@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mutasi_rules.analysis.workload import BalanceFigure, compute_units
 from mutasi_rules.core.atomic import write_bytes, write_text
 from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.core.i18n import N_, translator
 from mutasi_rules.data.loading import ALL_TABLES, TABLE_EXTENSIONS
 from mutasi_rules.errors import MutasiRulesError, UsageError
 from mutasi_rules.planning.recommendation import RecommendationResult, RecommendOptions
@@ -359,6 +360,7 @@ def run_batch(
     on_region: Callable[[RegionReport], None] | None = None,
     cluster_options: dict[str, Any] | None = None,
     task: Callable[[Region, RecommendOptions, str, str], RegionReport] = run_region,
+    lang: str = "id",
 ) -> BatchSummary:
     """Run every region as one Dask task and write the summary into ``out_dir``.
 
@@ -418,18 +420,18 @@ def run_batch(
         if cluster is not None:
             cluster.close()
     summary = summarise(reports)
-    write_summary(summary, out)
+    write_summary(summary, out, lang)
     return summary
 
 
 # --------------------------------------------------------------------------- summary files
 
 
-def write_summary(summary: BatchSummary, out_dir: Path) -> list[Path]:
-    """``summary.json``, ``summary.md`` and ``summary.xlsx`` in ``out_dir``, each written atomically."""
+def write_summary(summary: BatchSummary, out_dir: Path, lang: str = "id") -> list[Path]:
+    """``summary.json``, ``summary.md`` (in ``lang``) and ``summary.xlsx`` in ``out_dir``, each written atomically."""
     written = [out_dir / "summary.json", out_dir / "summary.md", out_dir / "summary.xlsx"]
     write_text(written[0], summary.model_dump_json(indent=2) + "\n")
-    write_text(written[1], summary_markdown(summary))
+    write_text(written[1], summary_markdown(summary, lang))
     write_bytes(written[2], summary_xlsx(summary))
     return written
 
@@ -438,19 +440,28 @@ def _num(value: float | None, places: int = 3) -> str:
     return "-" if value is None else f"{value:.{places}f}"
 
 
-def summary_markdown(summary: BatchSummary) -> str:
-    """The summary for people: totals, one row per region, the OPDs of each region, problems."""
+def _row(cells: Iterable[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def summary_markdown(summary: BatchSummary, lang: str = "id") -> str:
+    """The summary for people: totals, one row per region, the OPDs of each region, problems (Bahasa
+    Indonesia by default)."""
+    _ = translator(lang)
     t = summary.totals
     lines = [
-        "# Ringkasan mutasi (batch)",
+        "# " + _("Transfer summary (batch)"),
         "",
-        f"Wilayah: {t.regions} (berhasil {t.regions_ok}, data bermasalah {len(t.regions_invalid)}, "
-        f"gagal {len(t.regions_failed)}). Pegawai: {t.employees}. Mutasi: {t.moves} "
-        f"(bersyarat {t.conditional_moves}). Kebutuhan: {t.shortage_persons}, terisi {t.shortage_filled}, "
-        f"sisa {t.shortage_remaining}.",
+        _("Regions: {regions} ({ok} succeeded, {invalid} with data problems, {failed} failed). Employees: "
+          "{employees}. Moves: {moves} ({conditional} conditional). Staff needed: {needed}, filled {filled}, "
+          "left {left}.").format(
+            regions=t.regions, ok=t.regions_ok, invalid=len(t.regions_invalid), failed=len(t.regions_failed),
+            employees=t.employees, moves=t.moves, conditional=t.conditional_moves, needed=t.shortage_persons,
+            filled=t.shortage_filled, left=t.shortage_remaining),
         "",
-        "| wilayah | status | pegawai | mutasi | bersyarat | kebutuhan | terisi | sisa "
-        "| EJ sd sebelum | EJ sd sesudah | run |",
+        _row(_(w) for w in (N_("region"), N_("status"), N_("employees"), N_("moves"), N_("conditional"),
+                            N_("staff needed"), N_("filled"), N_("left"), N_("EJ sd before"), N_("EJ sd after"),
+                            N_("run"))),
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in summary.regions:
@@ -460,22 +471,24 @@ def summary_markdown(summary: BatchSummary) -> str:
                      f"{r.shortage_persons} | {r.shortage_filled} | {r.shortage_remaining} | {_num(before)} | "
                      f"{_num(after)} | {r.run_id or '-'} |")
     if t.trainings:
-        lines += ["", "## Kebutuhan pelatihan", "", "| pelatihan | mutasi |", "|---|---|"]
+        lines += ["", "## " + _("Training needs"), "", _row((_("training"), _("moves"))), "|---|---|"]
         lines += [f"| {item.name} | {item.moves} |" for item in t.trainings]
     for r in summary.regions:
         if r.status == "ok":
-            lines += ["", f"## {r.region}: EJ per OPD", "",
-                      "| OPD | pegawai sebelum | sesudah | EJ sebelum | EJ sesudah | masuk | keluar |",
+            lines += ["", "## " + _("{region}: EJ per OPD").format(region=r.region), "",
+                      _row(["OPD", *(_(w) for w in (N_("staff before"), N_("after"), N_("EJ before"),
+                                                     N_("EJ after"), N_("in"), N_("out")))]),
                       "|---|---|---|---|---|---|---|"]
             lines += [f"| {a.name} | {a.bezetting_before} | {a.bezetting_after} | {_num(a.ej_before)} | "
                       f"{_num(a.ej_after)} | {a.moves_in} | {a.moves_out} |" for a in r.agencies]
         elif r.status == "invalid":
-            lines += ["", f"## {r.region}: data bermasalah ({r.problem_count} kesalahan)", ""]
+            lines += ["", "## " + _("{region}: data problems ({count} errors)").format(region=r.region,
+                                                                                    count=r.problem_count), ""]
             lines += [f"- {p}" for p in r.problems]
             if r.problem_count > len(r.problems):
-                lines.append(f"- ... semua di {r.region}/problems.json")
+                lines.append("- " + _("... all in {path}").format(path=f"{r.region}/problems.json"))
         else:
-            lines += ["", f"## {r.region}: gagal", "", f"- {r.error}"]
+            lines += ["", "## " + _("{region}: failed").format(region=r.region), "", f"- {r.error}"]
     return "\n".join(lines) + "\n"
 
 

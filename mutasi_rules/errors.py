@@ -24,6 +24,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import ClassVar, Literal
 
+from mutasi_rules.core.i18n import LANGS, N_, localized
+
 Kind = Literal["input", "query", "usage", "plugin", "engine", "audit", "io", "failure"]
 
 
@@ -47,22 +49,23 @@ EXIT_CODES: dict[Kind, ExitCode] = {
     "failure": ExitCode.FAILURE,
 }
 
-#: What each kind means, in both languages (the ``message`` of a JSON problem document).
-SUMMARIES: dict[Kind, dict[str, str]] = {
-    "input": {"id": "Masukan mengandung masalah; perbaiki semuanya lalu jalankan lagi.",
-              "en": "The input has problems; fix them all and run again."},
-    "query": {"id": "Yang ditanyakan tidak ada dalam data.",
-              "en": "What was asked for is not in the data."},
-    "usage": {"id": "Perintah atau argumennya tidak benar.",
-              "en": "The command or its arguments are wrong."},
-    "plugin": {"id": "Sebuah plugin gagal; pesannya menyebut plugin dan hook yang mana.",
-               "en": "A plugin failed; the message names the plugin and the hook."},
-    "engine": {"id": "Mesin aturan gagal.", "en": "The rule engine failed."},
-    "audit": {"id": "Log keputusan tidak dapat dibuka, dibaca, ditulis, atau diputar ulang.",
-              "en": "The decision log cannot be opened, read, written or replayed."},
-    "io": {"id": "Berkas tidak dapat dibaca atau ditulis.", "en": "A file cannot be read or written."},
-    "failure": {"id": "Proses gagal.", "en": "The run failed."},
+#: What each kind means, in English; Bahasa Indonesia from the catalogue (:func:`summary`).
+SUMMARIES: dict[Kind, str] = {
+    "input": N_("The input has problems; fix them all and run again."),
+    "query": N_("What was asked for is not in the data."),
+    "usage": N_("The command or its arguments are wrong."),
+    "plugin": N_("A plugin failed; the message names the plugin and the hook."),
+    "engine": N_("The rule engine failed."),
+    "audit": N_("The decision log cannot be opened, read, written or replayed."),
+    "io": N_("A file cannot be read or written."),
+    "failure": N_("The run failed."),
 }
+
+def summary(kind: Kind) -> dict[str, str]:
+    """What ``kind`` means in both languages: the ``message`` (``{"id": ..., "en": ...}``) of a JSON problem
+    document."""
+    return {lang: localized(SUMMARIES[kind], lang) for lang in LANGS}
+
 
 #: How the command line prefixes the message of each kind on standard error.
 TEXT_PREFIXES: dict[Kind, str] = {
@@ -122,4 +125,5 @@ __all__ = [
     "MutasiRulesError",
     "UsageError",
     "exit_code_of",
+    "summary",
 ]

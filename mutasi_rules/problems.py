@@ -172,7 +172,7 @@ class ErrorReport(BaseModel):
 
     @classmethod
     def of(cls, error: BaseException) -> ErrorReport:
-        from mutasi_rules.errors import EXIT_CODES, SUMMARIES, exit_code_of
+        from mutasi_rules.errors import EXIT_CODES, SUMMARIES, exit_code_of, summary
 
         if isinstance(error, MutasiRulesError):
             kind, code, context = error.kind, error.code, error.details()
@@ -182,6 +182,6 @@ class ErrorReport(BaseModel):
             context = {"file": str(filename)} if filename is not None else {}
         assert kind in EXIT_CODES
         problems = list(getattr(error, "problems", None) or [])
-        detail = error.what if isinstance(error, InputError) and problems else (str(error) or SUMMARIES[kind]["en"])
+        detail = error.what if isinstance(error, InputError) and problems else (str(error) or SUMMARIES[kind])
         return cls(code=code, kind=kind, exit_code=int(exit_code_of(error)),
-                   message=LocalizedSummary(**SUMMARIES[kind]), detail=detail, context=context, problems=problems)
+                   message=LocalizedSummary(**summary(kind)), detail=detail, context=context, problems=problems)

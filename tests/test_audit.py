@@ -463,18 +463,18 @@ def test_cli_recommend_records_and_audit_commands(tmp_path, capsys):
     (row,) = json.loads(capsys.readouterr().out)
     assert row["run_id"] == run_id and row["seq"] == 1 and row["as_of"] == "2024-07-01"
 
-    assert main(["audit", "verify", "--audit-db", str(db)]) == 0
+    assert main(["audit", "verify", "--audit-db", str(db), "--lang", "en"]) == 0
     assert "1 record(s), chain intact" in capsys.readouterr().out
-    assert main(["audit", "replay", run_id, "--audit-db", str(db)]) == 0
+    assert main(["audit", "replay", run_id, "--audit-db", str(db), "--lang", "en"]) == 0
     assert "replay identical" in capsys.readouterr().out
     assert main(["audit", "replay", "R424242", "--audit-db", str(db)]) == 2
 
     tamper(db, "UPDATE records SET options_json = json_set(options_json, '$.max_moves', 0)")
     capsys.readouterr()
-    assert main(["audit", "verify", "--audit-db", str(db)]) == 1
+    assert main(["audit", "verify", "--audit-db", str(db), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert f"first bad record seq 1 ({run_id})" in out and "options_json" in out
-    assert main(["audit", "replay", run_id, "--audit-db", str(db)]) == 1
+    assert main(["audit", "replay", run_id, "--audit-db", str(db), "--lang", "en"]) == 1
     assert "NOT VERIFIABLE" in capsys.readouterr().out
 
 
@@ -493,7 +493,7 @@ def test_cli_recommend_default_path_no_audit_and_write_failure(tmp_path, capsys,
     capsys.readouterr()
     assert main(["recommend", str(SMALL), "--audit-db", str(not_a_log)]) == 3
     captured = capsys.readouterr()
-    assert "NOT recorded" in captured.err and captured.out == ""
+    assert "TIDAK dicatat" in captured.err and captured.out == ""
 
 
 def test_cli_audit_on_missing_or_broken_logs(tmp_path, capsys):

@@ -92,7 +92,7 @@ def test_cli_batch_on_two_workers_equals_one_by_one_and_reports_the_bad_region(p
     for name, text in expected.items():
         assert (out / name / "result.json").read_text(encoding="utf-8") == text, name
     assert records_per_region(out / "audit") == dict.fromkeys(expected, 1)
-    assert "nothing run" in capsys.readouterr().err
+    assert "tidak ada yang dijalankan" in capsys.readouterr().err  # Bahasa Indonesia by default
 
     # Run again (the tasks themselves, without a cluster): nothing is recorded twice, same bytes.
     again = [run_region(region, RecommendOptions(), str(out), str(out / "audit"))

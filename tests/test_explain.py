@@ -224,7 +224,7 @@ def test_cli_result_file_and_errors(audit_db, tmp_path, capsys):
     assert main(["explain", "--result", str(plan), "--format", "md"]) == 0
     assert result().moves[0].name in capsys.readouterr().out
     assert main(["explain", "R999", "--audit-db", str(path)]) == 1
-    assert "not in the audit log" in capsys.readouterr().err
+    assert "tidak ada di log audit" in capsys.readouterr().err
     assert main(["explain", "--audit-db", str(path)]) == 2
     assert main(["explain", run_id, "--result", str(plan)]) == 2
     assert main(["explain", "R1", "--audit-db", str(tmp_path / "missing.sqlite")]) == 1

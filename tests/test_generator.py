@@ -302,7 +302,7 @@ def test_cli_generate_writes_and_summarises(tmp_path: Path, capsys: pytest.Captu
     out = tmp_path / "new" / "pontianak"
     assert main(["generate", "--employees", "200", "--seed", "3", "--as-of", "2026-01-01", "--out", str(out)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1 and "200 employees" in lines[0] and "seed 3" in lines[0]
+    assert len(lines) == 1 and "200 pegawai" in lines[0] and "seed 3" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
     assert [p.name for p in (tmp_path / "new").iterdir()] == ["pontianak"]  # no staging directory left over
     assert canonical_json(load_dataset(out)) == canonical_json(generate_dataset(200, 3, dt.date(2026, 1, 1)))
@@ -321,4 +321,4 @@ def test_cli_generate_json_and_usage_errors(tmp_path: Path, capsys: pytest.Captu
         assert main(["generate", "--out", str(tmp_path / "x"), *bad]) == 2
     (tmp_path / "file").write_text("not a directory")
     assert main(["generate", "--employees", "150", "--out", str(tmp_path / "file")]) == 2
-    assert "not a directory" in capsys.readouterr().err
+    assert "bukan folder" in capsys.readouterr().err

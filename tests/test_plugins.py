@@ -581,14 +581,14 @@ def test_cli_lists_plugins_as_json(capsys, tmp_path, monkeypatch):
     assert listing["broken_plugin"]["status"] == "broken" and "missing dependency" in listing["broken_plugin"]["reason"]
 
     monkeypatch.delenv("MUTASI_RULES_DISABLE_PLUGINS")
-    assert main(["plugins", "list"]) == 0
+    assert main(["plugins", "list", "--lang", "en"]) == 0
     table = capsys.readouterr().out
     assert DINKES in table and DISDIKBUD in table and "enabled" in table
 
 
 def test_cli_rejects_a_malformed_plugin_option(capsys):
     assert main(["plugins", "list", "--plugin-option", "no-colon"]) == 2
-    assert "NAME:KEY=VALUE" in capsys.readouterr().err
+    assert "NAMA:KUNCI=NILAI" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- end to end, through the engine

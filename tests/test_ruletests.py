@@ -313,24 +313,24 @@ def test_cli_rules_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     pytest.importorskip("mutasi_rules.rules.engine")
     shutil.copy(AGENCY, tmp_path / "agency.yaml")
     shutil.copy(AGENCY_TESTS, tmp_path / "agency.tests.yaml")
-    assert main(["rules", "test", str(tmp_path)]) == 0
+    assert main(["rules", "test", str(tmp_path), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert out.count("PASS") == 3 and "Every rule is exercised" in out
     text = AGENCY_TESTS.read_text(encoding="utf-8").replace("fires: [low-rank]", "not_fires: [low-rank]")
     (tmp_path / "agency.tests.yaml").write_text(text, encoding="utf-8")
-    assert main(["rules", "test", str(tmp_path / "agency.yaml")]) == 1
+    assert main(["rules", "test", str(tmp_path / "agency.yaml"), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  test.agency: pangkat II/c" in out and "expected low-rank not to fire; it fired" in out
     (tmp_path / "agency.tests.yaml").write_text(text.replace("rank:", "rang:"), encoding="utf-8")
-    assert main(["rules", "test", str(tmp_path)]) == 1
+    assert main(["rules", "test", str(tmp_path), "--lang", "en"]) == 1
     assert "unknown fact path 'employee.rang'" in capsys.readouterr().out
 
 
 def test_cli_rules_check(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["rules", "check", str(DATA / "good")]) == 0
+    assert main(["rules", "check", str(DATA / "good"), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "test.agency" in out and "0 error(s)" in out
-    assert main(["rules", "check", str(DATA / "bad" / "bad-field.yaml")]) == 1
+    assert main(["rules", "check", str(DATA / "bad" / "bad-field.yaml"), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     line = "bad-field.yaml:13:11: error: unknown field 'employee.years_in_postion'"
     assert line in out

@@ -148,6 +148,18 @@ def test_upload_problems_are_listed_with_file_row_field_and_nothing_is_stored(ap
     assert answer.status_code == 422
     assert "ref.unknown_position" in answer.text and "NO.SUCH.POST" in answer.text and "birth_date" in answer.text
     assert len(api.hosted.store.ids()) == before
+    # The problems are shown in the reader's language, from the one catalogue (recorded in English).
+    from test_language import english_in
+
+    cells = re.findall(r'<td>([^<]*) <span class="code">', answer.text)
+    assert cells and "kesalahan" in answer.text
+    assert not english_in(" ".join(cells)), english_in(" ".join(cells))
+
+
+def test_a_candidates_outcome_is_shown_in_words(api, run):
+    login(api, "analyst")
+    page = api.client.get(f"/runs/{run[1]}").text
+    assert "): dipilih — " in page and "): chosen — " not in page
 
 
 def test_data_is_text_never_markup(api, tmp_path):

@@ -374,7 +374,7 @@ def test_cli_formats_and_exit_codes(ctx, service, capsys, employee_blocks):
     code, _, err = run_cli(capsys, "--position", target)  # --employee missing: usage error
     assert code == 2 and "--employee" in err
     code, _, err = run_cli(capsys, "--employee", nip, "--position", target, "--plugin-option", "bad")
-    assert code == 2 and "NAME:KEY=VALUE" in err
+    assert code == 2 and "NAMA:KUNCI=NILAI" in err
 
 
 def test_cli_bad_dataset_exits_1(tmp_path, capsys):

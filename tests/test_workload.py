@@ -449,7 +449,7 @@ def _write_dataset(ds: Dataset, path: Path) -> Path:
 def test_cli_usage_and_input_errors(dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = _write_dataset(dataset, tmp_path / "ds.json")
     assert main(["workload", str(good), "--chart", str(tmp_path / "c.gif")]) == EXIT_USAGE
-    assert "png or .svg" in capsys.readouterr().err
+    assert ".png atau .svg" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text('{"metadata": {"name": "x", "as_of": "2025-13-01"}, "units": [], "positions": [], '
                    '"employees": []}', encoding="utf-8")

@@ -105,6 +105,12 @@ def add_format_argument(parser: argparse.ArgumentParser, choices: Sequence[str],
                                      "problem document on standard output")
 
 
+def add_lang_argument(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    """``--lang id|en``: Bahasa Indonesia by default; JSON documents stay as they are in either language."""
+    parser.add_argument("--lang", choices=("id", "en"), default="id",
+                        help=help or "language of the text output and messages (default: id)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="mutasi-rules",
@@ -147,7 +153,7 @@ def report_failure(error: BaseException, as_json: bool, lang: str | None = None)
         return code
     if isinstance(error, MutasiRulesError):
         prefix = TEXT_PREFIXES.get(error.kind)
-        text = str(error) or SUMMARIES[error.kind]["en"]
+        text = str(error) or SUMMARIES[error.kind]
     else:  # OSError: a file that cannot be read or written
         prefix, text = "error", str(error)
     print(f"{prefix}: {text}" if prefix else text, file=sys.stderr)
@@ -157,7 +163,7 @@ def report_failure(error: BaseException, as_json: bool, lang: str | None = None)
 def _localised_failure(error: BaseException, lang: str) -> str:
     """The failure as text in ``lang``: every problem located and translated, then what it means."""
     from mutasi_rules.cli.validate import format_problem
-    from mutasi_rules.core.i18n import translate_message, translator
+    from mutasi_rules.core.i18n import localized, translate_message, translator
     from mutasi_rules.problems import InputError
 
     _ = translator(lang)
@@ -170,7 +176,7 @@ def _localised_failure(error: BaseException, lang: str) -> str:
         return "\n".join([*lines, summary])
     if isinstance(error, MutasiRulesError):
         prefix = TEXT_PREFIXES.get(error.kind)
-        text = translate_message(str(error), lang) if str(error) else SUMMARIES[error.kind].get(lang, "")
+        text = translate_message(str(error), lang) if str(error) else localized(SUMMARIES[error.kind], lang)
         return f"{_(prefix)}: {text}" if prefix else text
     return f"{_('error')}: {error}"
 

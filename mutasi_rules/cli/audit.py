@@ -11,7 +11,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument
+from mutasi_rules.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument, add_lang_argument
 from mutasi_rules.core.locations import ENV_AUDIT_DB, default_audit_path
 from mutasi_rules.errors import UsageError
 
@@ -49,6 +49,7 @@ def register(subparsers: Any) -> None:
                         help="the record hash printed on a report or letter (or by recommend): the log must still "
                              "hold that record, else records at the end were cut off and the head rewound")
     add_format_argument(verify, ("text", "json"), "text")
+    add_lang_argument(verify)
     verify.set_defaults(handler=run_verify)
 
     replay_parser = commands.add_parser(
@@ -61,6 +62,7 @@ def register(subparsers: Any) -> None:
     replay_parser.add_argument("run_id", metavar="RUN_ID", help="e.g. R000042-1a2b3c4d5e (a unique prefix will do)")
     replay_parser.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
     add_format_argument(replay_parser, ("text", "json"), "text")
+    add_lang_argument(replay_parser)
     replay_parser.set_defaults(handler=run_replay)
 
     list_parser = commands.add_parser("list", help="list the recorded runs",
@@ -68,6 +70,7 @@ def register(subparsers: Any) -> None:
                                                   "docs/schemas/audit-list.schema.json.")
     list_parser.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
     add_format_argument(list_parser, ("table", "json"), "table")
+    add_lang_argument(list_parser)
     list_parser.set_defaults(handler=run_list)
 
 
@@ -110,22 +113,28 @@ def run_verify(args: argparse.Namespace) -> int:
 
         _emit(AuditVerifyReport.model_validate({**report.__dict__, "log": path}))
         return EXIT_OK if report.ok else EXIT_PROBLEMS
+    from mutasi_rules.core.i18n import translate_message, translator
+
+    _ = translator(args.lang)
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"{_('warning')}: {translate_message(warning, args.lang)}", file=sys.stderr)
     if report.ok:
-        head = f"; head hash {report.head_hash}" if report.head_hash else ""
+        head = _("; head hash {hash}").format(hash=report.head_hash) if report.head_hash else ""
         if args.expect_head:
-            head += f"; holds the expected record {args.expect_head.strip()}"
-        print(f"{path}: {report.records} record(s), chain intact{head}")
+            head += _("; holds the expected record {hash}").format(hash=args.expect_head.strip())
+        print(_("{path}: {records} record(s), chain intact").format(path=path, records=report.records) + head)
         return EXIT_OK
     if unreadable is not None:
-        print(f"audit verify: BROKEN: {unreadable}", file=sys.stderr)
+        print(_("audit verify: BROKEN: {reason}").format(reason=translate_message(str(unreadable), args.lang)),
+              file=sys.stderr)
         return EXIT_PROBLEMS
     who = f" ({report.first_bad_run_id})" if report.first_bad_run_id else ""
-    where = f"first bad record seq {report.first_bad}{who}: " if report.first_bad is not None else ""
-    print(f"{path}: TAMPERED OR BROKEN: {where}{report.reason}")
+    where = (_("first bad record seq {seq}").format(seq=report.first_bad) + f"{who}: "
+             if report.first_bad is not None else "")
+    reason = translate_message(report.reason or "", args.lang)
+    print(_("{path}: TAMPERED OR BROKEN: ").format(path=path) + where + reason)
     for problem in report.problems:
-        print(f"  {problem}")
+        print(f"  {translate_message(problem, args.lang)}")
     return EXIT_PROBLEMS
 
 
@@ -146,14 +155,18 @@ def run_replay(args: argparse.Namespace) -> int:
                                 verifiable=report.verifiable, recorded_sha256=report.recorded_sha256,
                                 replayed_sha256=report.replayed_sha256, differences=list(report.differences)))
         return EXIT_OK if report.identical else EXIT_PROBLEMS
+    from mutasi_rules.core.i18n import translate_message, translator
+
+    _ = translator(args.lang)
     if report.identical:
-        print(f"run {report.run_id}: replay identical (result sha256 {report.recorded_sha256})")
+        print(_("run {run_id}: replay identical (result sha256 {sha256})").format(
+            run_id=report.run_id, sha256=report.recorded_sha256))
         return EXIT_OK
-    state = "NOT VERIFIABLE" if not report.verifiable else "DIFFERENT"
-    print(f"run {report.run_id}: replay {state}: recorded sha256 {report.recorded_sha256}, "
-          f"replayed {report.replayed_sha256 or '-'}")
+    state = _("NOT VERIFIABLE") if not report.verifiable else _("DIFFERENT")
+    print(_("run {run_id}: replay {state}: recorded sha256 {recorded}, replayed {replayed}").format(
+        run_id=report.run_id, state=state, recorded=report.recorded_sha256, replayed=report.replayed_sha256 or "-"))
     for difference in report.differences:
-        print(f"  {difference}")
+        print(f"  {translate_message(difference, args.lang)}")
     return EXIT_PROBLEMS
 
 
@@ -169,10 +182,13 @@ def run_list(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from mutasi_rules.core.escaping import DataTable
+    from mutasi_rules.core.i18n import translator
 
-    table = DataTable(title=f"{path}: {len(rows)} run(s)")
-    for column in ("run id", "seq", "as_of", "plan date", "dataset", "moves", "recorded at (UTC)"):
-        table.add_column(column, justify="right" if column in ("seq", "moves") else "left")
+    _ = translator(args.lang)
+    table = DataTable(title=_("{path}: {count} run(s)").format(path=path, count=len(rows)))
+    columns = (_("run id"), _("seq"), "as_of", _("plan date"), _("dataset"), _("moves"), _("recorded at (UTC)"))
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="right" if i in (1, 5) else "left")
     for r in rows:
         table.add_row(r.run_id, str(r.seq), r.as_of, r.plan_date, f"{r.dataset_name} ({r.dataset_sha256[:12]})",
                       str(r.moves), r.recorded_at)

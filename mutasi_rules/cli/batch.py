@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, add_format_argument, positive_int
+from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, add_format_argument, add_lang_argument, positive_int
 from mutasi_rules.cli.recommend import add_run_arguments, options_from
 from mutasi_rules.errors import UsageError
 
@@ -49,18 +49,24 @@ def register(subparsers: Any) -> None:
     add_format_argument(parser, ("text", "json"), "text",
                         help="text (default): a line per region on standard error and totals; json: the summary "
                              "(batch-summary.schema.json) on standard output")
+    add_lang_argument(parser, help="language of the messages and of summary.md (default: id)")
     parser.set_defaults(handler=run)
 
 
-def _line(report: RegionReport) -> str:
+def _line(report: RegionReport, lang: str) -> str:
+    from mutasi_rules.core.i18n import translate_message, translator
+
+    _ = translator(lang)
     if report.status == "ok":
-        how = "already recorded" if report.reused else "recorded"
-        return (f"{report.region}: ok, {report.employees} employees, {report.moves} moves, "
-                f"run {report.run_id} ({how}), {report.elapsed_seconds:.1f} s")
+        how = _("already recorded") if report.reused else _("recorded")
+        return _("{region}: ok, {employees} employees, {moves} moves, run {run_id} ({how}), {seconds} s").format(
+            region=report.region, employees=report.employees, moves=report.moves, run_id=report.run_id, how=how,
+            seconds=f"{report.elapsed_seconds:.1f}")
     if report.status == "invalid":
-        return (f"{report.region}: data has {report.problem_count} error(s), nothing run "
-                f"(see {report.region}/problems.json)")
-    return f"{report.region}: FAILED: {report.error}"
+        return _("{region}: data has {count} error(s), nothing run (see {path})").format(
+            region=report.region, count=report.problem_count, path=f"{report.region}/problems.json")
+    return _("{region}: FAILED: {error}").format(region=report.region,
+                                                 error=translate_message(report.error or "", lang))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,19 +79,26 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     regions = discover_regions(args.regions, exclude=[out, Path(args.audit_dir) if args.audit_dir else out / "audit"])
     options = options_from(args, max_moves=args.max_moves)
-    print(f"batch: {len(regions)} region(s) on {args.scheduler}", file=sys.stderr)
+    from mutasi_rules.core.i18n import translator
+
+    _ = translator(args.lang)
+    print(_("batch: {count} region(s) on {scheduler}").format(count=len(regions), scheduler=args.scheduler),
+          file=sys.stderr)
     started = time.perf_counter()
     summary = run_batch(regions, options, out, args.audit_dir, scheduler=args.scheduler, workers=args.workers,
-                        on_region=lambda r: print(_line(r), file=sys.stderr))
+                        on_region=lambda r: print(_line(r, args.lang), file=sys.stderr), lang=args.lang)
     totals = summary.totals
     if args.format == "json":
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
-    print(f"{totals.regions_ok} of {totals.regions} region(s) ok, {totals.employees} employees, {totals.moves} moves "
-          f"in {time.perf_counter() - started:.1f} s; summary in {out}/summary.json, summary.md, summary.xlsx",
-          file=sys.stderr if args.format == "json" else sys.stdout)
+    print(_("{ok} of {regions} region(s) ok, {employees} employees, {moves} moves in {seconds} s; summary in "
+            "{path}/summary.json, summary.md, summary.xlsx").format(
+        ok=totals.regions_ok, regions=totals.regions, employees=totals.employees, moves=totals.moves,
+        seconds=f"{time.perf_counter() - started:.1f}", path=out),
+        file=sys.stderr if args.format == "json" else sys.stdout)
     if totals.regions_invalid:
-        print(f"regions with data problems: {', '.join(totals.regions_invalid)}", file=sys.stderr)
+        print(_("regions with data problems: {regions}").format(regions=", ".join(totals.regions_invalid)),
+              file=sys.stderr)
     if totals.regions_failed:
-        print(f"regions failed: {', '.join(totals.regions_failed)}", file=sys.stderr)
+        print(_("regions failed: {regions}").format(regions=", ".join(totals.regions_failed)), file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_PROBLEMS if totals.regions_invalid else EXIT_OK

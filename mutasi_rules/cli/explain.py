@@ -196,13 +196,15 @@ def _write_training_plan(result: RecommendationResult, path: str, lang: str) -> 
         from mutasi_rules.planning.training_plan import render_markdown
 
         write_text(path, render_markdown(plan, lang))
-    print(f"training plan written to {path}: {len(plan.trainings)} training(s), {plan.participants_total} "
-          "participant place(s)", file=sys.stderr)
+    from mutasi_rules.core.i18n import translator
+
+    print(translator(lang)("training plan written to {path}: {trainings} training(s), {places} participant place(s)")
+          .format(path=path, trainings=len(plan.trainings), places=plan.participants_total), file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     from mutasi_rules.core.atomic import check_output_path, write_text
-    from mutasi_rules.core.i18n import translator
+    from mutasi_rules.core.i18n import translate_message, translator
     from mutasi_rules.explain.notices import NoticeSettings, check_notice_folder, plugin_contacts, write_notices
     from mutasi_rules.explain.report import check_report_path
 
@@ -257,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
                      record_hash=source.record_hash)
         print(_("report written to {path}").format(path=args.report), file=sys.stderr)
     for note in source.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"{_('note')}: {translate_message(note, args.lang)}", file=sys.stderr)
     return EXIT_OK
 
 

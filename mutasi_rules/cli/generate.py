@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.cli import EXIT_OK, date_arg, positive_int
+from mutasi_rules.cli import EXIT_OK, add_lang_argument, date_arg, positive_int
 from mutasi_rules.errors import UsageError
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ def register(subparsers: Any) -> None:
                         help="election calendar: penetapan pasangan calon (default: none)")
     parser.add_argument("--inauguration", type=date_arg, metavar="DATE",
                         help="election calendar: pelantikan kepala daerah (default: none)")
+    add_lang_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -127,6 +128,8 @@ def _umask() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mutasi_rules.core.i18n import translator
+
     if args.regions is not None or args.employees_total is not None:
         return run_regions(args)
     target = output_path(args.out, args.format)
@@ -151,8 +154,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise OSError(f"mutasi-rules generate: cannot write {target}: {exc}") from exc
     print(
-        f"generated {len(dataset.employees)} employees, {len(dataset.positions)} positions, {len(dataset.units)} units "
-        f"(seed {args.seed}, as of {args.as_of.isoformat()}) into {target} ({args.format})",
+        translator(args.lang)("generated {employees} employees, {positions} positions, {units} units (seed {seed}, "
+                              "as of {as_of}) into {path} ({format})").format(
+            employees=len(dataset.employees), positions=len(dataset.positions), units=len(dataset.units),
+            seed=args.seed, as_of=args.as_of.isoformat(), path=target, format=args.format),
         file=sys.stderr if args.format == "json" else sys.stdout,
     )
     return EXIT_OK
@@ -160,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_regions(args: argparse.Namespace) -> int:
     """``--regions N --employees-total M``: one dataset per region under ``--out``, written one at a time."""
+    from mutasi_rules.core.i18n import translator
+
     if args.regions is None or args.employees_total is None:
         raise UsageError("mutasi-rules generate: --regions and --employees-total go together")
     if args.employees is not None or args.candidate_determination or args.inauguration:
@@ -174,6 +181,7 @@ def run_regions(args: argparse.Namespace) -> int:
         region_sizes(args.regions, args.employees_total, args.seed)
     except ValueError as exc:
         raise UsageError(f"mutasi-rules generate: {exc}") from exc
+    _ = translator(args.lang)
     count = 0
     for plan, dataset in generate_regions(args.regions, args.employees_total, args.seed, args.as_of):
         target = output_path(str(root / plan.slug), args.format)
@@ -182,7 +190,9 @@ def run_regions(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise OSError(f"mutasi-rules generate: cannot write {target}: {exc}") from exc
         count += len(dataset.employees)
-        print(f"  {plan.slug}: {len(dataset.employees)} employees", file=sys.stderr)
-    print(f"generated {args.regions} regions, {count} employees (seed {args.seed}, as of {args.as_of.isoformat()}) "
-          f"into {root} ({args.format})", file=sys.stderr if args.format == "json" else sys.stdout)
+        print(f"  {plan.slug}: " + _("{employees} employees").format(employees=len(dataset.employees)),
+              file=sys.stderr)
+    print(_("generated {regions} regions, {employees} employees (seed {seed}, as of {as_of}) into {path} ({format})")
+          .format(regions=args.regions, employees=count, seed=args.seed, as_of=args.as_of.isoformat(), path=root,
+                  format=args.format), file=sys.stderr if args.format == "json" else sys.stdout)
     return EXIT_OK

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_format_argument
+from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_format_argument, add_lang_argument
 from mutasi_rules.errors import UsageError
 
 if TYPE_CHECKING:
@@ -114,6 +114,7 @@ def register(subparsers: Any) -> None:
     )
     add_plugin_arguments(listing)
     add_format_argument(listing, ("table", "json"), "table")
+    add_lang_argument(listing)
     listing.set_defaults(handler=run_list)
     parser.set_defaults(handler=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
 
@@ -133,24 +134,26 @@ def run_list(args: argparse.Namespace) -> int:
 
         print(canonical_json(PluginList.of(plugins).model_dump(mode="json"), indent=2))
     else:
-        _print_table(plugins)
+        _print_table(plugins, args.lang)
     return EXIT_FAILURE if any(p.status == "broken" for p in plugins) else EXIT_OK
 
 
-def _print_table(plugins: list[Any]) -> None:
+def _print_table(plugins: list[Any], lang: str) -> None:
     from rich.console import Console
 
     from mutasi_rules.core.escaping import DataTable as Table
+    from mutasi_rules.core.i18n import translate_message, translator
 
+    _ = translator(lang)
     console = Console(width=160, highlight=False, soft_wrap=True)
     if not plugins:
-        console.print("No plugins found (entry-point group mutasi_rules; add one with --plugin).")
+        console.print(_("No plugins found (entry-point group mutasi_rules; add one with --plugin)."))
         return
     table = Table(show_lines=False)
-    for column in ("plugin", "version", "source", "status", "hooks"):
+    for column in (_("plugin"), _("version"), _("source"), _("status"), _("hooks")):
         table.add_column(column, overflow="fold")
     for info in plugins:
-        status = info.status if not info.reason else f"{info.status}: {info.reason}"
+        status = _(info.status) if not info.reason else f"{_(info.status)}: {translate_message(info.reason, lang)}"
         hooks = ", ".join(h.removeprefix("mutasi_rules_") for h in info.hooks) or "-"
         table.add_row(info.name, info.version, info.source, status, hooks)
     console.print(table)

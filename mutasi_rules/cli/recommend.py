@@ -146,10 +146,10 @@ def run_pipeline(dataset: Dataset, options: RecommendOptions, audit_db: str | os
         raise AuditError(f"{error}\naudit: the result was NOT recorded in {service.audit_path}. Fix the log path "
                          f"(--audit-db or ${ENV_AUDIT_DB}) or run with --no-audit.", code=error.code) from error
     if outcome.record is not None:
-        print(translator(lang)("audit: recorded run {run_id} in {path}").format(
-            run_id=outcome.record.run_id, path=service.audit_path)
-            + f" (record hash {outcome.record.record_hash}; mutasi-rules audit verify --expect-head)",
-            file=sys.stderr)
+        _ = translator(lang)
+        print(_("audit: recorded run {run_id} in {path}").format(run_id=outcome.record.run_id, path=service.audit_path)
+              + " (" + _("record hash") + f" {outcome.record.record_hash}; mutasi-rules audit verify --expect-head)",
+              file=sys.stderr)
     return outcome
 
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.cli import EXIT_OK, add_format_argument
+from mutasi_rules.cli import EXIT_OK, add_format_argument, add_lang_argument
 from mutasi_rules.cli.audit import DB_HELP
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ def register(subparsers: Any) -> None:
     review.add_argument("--decisions", metavar="FILE", required=True, help="the decisions file (YAML or JSON)")
     review.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
     add_format_argument(review, ("text", "json"), "text")
+    add_lang_argument(review)
     review.set_defaults(handler=run_review)
 
     replan = subparsers.add_parser(
@@ -57,15 +58,16 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audit-db", metavar="PATH", help=DB_HELP)
     add_format_argument(parser, ("table", "json", "md"), "table")
     parser.add_argument("--out", metavar="FILE", help="write the output to FILE (atomically) instead of stdout")
-    parser.add_argument("--lang", choices=("id", "en"), default="id", help="language of table and md output")
+    add_lang_argument(parser, help="language of table and md output (default: id)")
 
 
-def _emit(text: str, out: str | None, what: str) -> None:
+def _emit(text: str, out: str | None, what: str, lang: str) -> None:
     if out:
         from mutasi_rules.core.atomic import write_text
+        from mutasi_rules.core.i18n import translator
 
         write_text(out, text)
-        print(f"{what} written to {out}", file=sys.stderr)
+        print(translator(lang)("{what} written to {path}").format(what=what, path=out), file=sys.stderr)
     else:
         sys.stdout.write(text)
 
@@ -81,8 +83,10 @@ def run_review(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(canonical_json(ReviewView.of(record).model_dump(mode="json"), indent=2) + "\n")
         return EXIT_OK
-    print(f"review {record.review_id}: {len(record.decisions)} decision(s) recorded on run {record.run_id} "
-          f"in {service.audit_path}")
+    from mutasi_rules.core.i18n import translator
+
+    print(translator(args.lang)("review {review_id}: {count} decision(s) recorded on run {run_id} in {path}").format(
+        review_id=record.review_id, count=len(record.decisions), run_id=record.run_id, path=service.audit_path))
     for decision in record.decisions:
         print(f"  {decision.id}: {decision.describe()} ({decision.reviewer}, {decision.date.isoformat()})")
     return EXIT_OK
@@ -90,15 +94,19 @@ def run_review(args: argparse.Namespace) -> int:
 
 def run_replan(args: argparse.Namespace) -> int:
     from mutasi_rules.cli.recommend import progress_reporter, render
+    from mutasi_rules.core.i18n import translator
     from mutasi_rules.service import Service
 
+    _ = translator(args.lang)
     service = Service(args.audit_db)
-    with progress_reporter(sys.stderr.isatty()) as progress:
+    with progress_reporter(sys.stderr.isatty(), args.lang) as progress:
         outcome = service.replan(args.run_id, progress=progress)
     result = outcome.result
-    print(f"audit: recorded run {outcome.run_id} (re-plan of {result.run.parent_run_id}, "
-          f"{len(result.run.review_decisions)} decision(s)) in {service.audit_path}", file=sys.stderr)
-    _emit(render(result, args.format, args.lang), args.out, f"{len(result.moves)} moves")
+    print(_("audit: recorded run {run_id} (re-plan of {parent}, {count} decision(s)) in {path}").format(
+        run_id=outcome.run_id, parent=result.run.parent_run_id, count=len(result.run.review_decisions),
+        path=service.audit_path), file=sys.stderr)
+    _emit(render(result, args.format, args.lang), args.out,
+          _("{count} moves").format(count=len(result.moves)), args.lang)
     return EXIT_OK
 
 
@@ -114,7 +122,10 @@ def run_diff(args: argparse.Namespace) -> int:
         text = diff_markdown(diff, args.lang)
     else:
         text = _diff_table(diff, args.lang)
-    _emit(text, args.out, f"diff ({len(diff.changes)} change(s))")
+    from mutasi_rules.core.i18n import translator
+
+    _emit(text, args.out, translator(args.lang)("diff ({count} change(s))").format(count=len(diff.changes)),
+          args.lang)
     return EXIT_OK
 
 
@@ -124,18 +135,23 @@ def _diff_table(diff: RunDiff, lang: str) -> str:
     from rich.console import Console
     from rich.table import Table
 
+    from mutasi_rules.core.i18n import translator
+
+    _ = translator(lang)
     console = Console(record=True, width=160, file=io.StringIO())
     table = Table(title=f"{diff.run_a} → {diff.run_b}")
-    for column in ("", "NIP", "name", "A", "B", "reason"):
+    for column in ("", "NIP", _("name"), "A", "B", _("reason")):
         table.add_column(column)
     for change in diff.changes:
-        table.add_row(change.kind, change.nip, change.name, change.before.position_id if change.before else "-",
+        table.add_row(_(change.kind), change.nip, change.name, change.before.position_id if change.before else "-",
                       change.after.position_id if change.after else "-", change.reason.get(lang))
     console.print(table)
     for name, moves, before, after in (("A", diff.moves_a, diff.balance_a_before, diff.balance_a_after),
                                        ("B", diff.moves_b, diff.balance_b_before, diff.balance_b_after)):
-        console.print(f"{name}: {moves} moves; EJ std {before.ej_std} -> {after.ej_std}; "
-                      f"outside band {before.outside_band_share} -> {after.outside_band_share}")
+        console.print(_("{plan}: {moves} moves; EJ std {before} -> {after}; outside band {outside_before} -> "
+                        "{outside_after}").format(plan=name, moves=moves, before=before.ej_std, after=after.ej_std,
+                                                  outside_before=before.outside_band_share,
+                                                  outside_after=after.outside_band_share), markup=False)
     return console.export_text()
 
 

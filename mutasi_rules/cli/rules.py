@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument
+from mutasi_rules.cli import EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format_argument, add_lang_argument
 from mutasi_rules.cli.plugins import add_plugin_arguments, settings_from_args
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ def register(subparsers: Any) -> None:
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="rule file or directory")
     add_format_argument(check, ("text", "json"), "text")
+    add_lang_argument(check)
     _add_extension_arguments(check)
     check.set_defaults(handler=run_check)
 
@@ -47,6 +48,7 @@ def register(subparsers: Any) -> None:
     )
     test.add_argument("paths", nargs="+", metavar="PATH", help="rule file, test file or directory")
     add_format_argument(test, ("text", "json"), "text")
+    add_lang_argument(test)
     _add_extension_arguments(test)
     test.set_defaults(handler=run_test)
 
@@ -89,8 +91,14 @@ def _source_line(problem: Problem, cache: dict[str, list[str] | None]) -> str | 
     return lines[problem.line - 1]
 
 
-def format_problem(problem: Problem, cache: dict[str, list[str] | None] | None = None) -> str:
-    """``file:line:column: severity: message``, then the source line and a caret under the column."""
+def format_problem(problem: Problem, cache: dict[str, list[str] | None] | None = None, lang: str = "en") -> str:
+    """``file:line:column: severity: message``, then the source line and a caret under the column.
+
+    In ``lang``: the severity and the message from the catalogue (a message it does not know as recorded).
+    """
+    from mutasi_rules.core.i18n import translate_message, translator
+
+    _ = translator(lang)
     cache = {} if cache is None else cache
     where = problem.file or "<input>"
     if problem.line is not None:
@@ -102,7 +110,7 @@ def format_problem(problem: Problem, cache: dict[str, list[str] | None] | None =
         context.append(problem.record)
     if problem.field:
         context.append(problem.field)
-    text = f"{where}: {problem.severity}: {problem.message}"
+    text = f"{where}: {_(problem.severity)}: {translate_message(problem.message, lang)}"
     if context:
         text += f" [{', '.join(context)}]"
     line = _source_line(problem, cache)
@@ -117,34 +125,43 @@ def format_problem(problem: Problem, cache: dict[str, list[str] | None] | None =
     return text
 
 
-def _validity(loaded: LoadedRuleSet) -> str:
+def _validity(loaded: LoadedRuleSet, lang: str) -> str:
+    from mutasi_rules.core.i18n import translator
+
     r = loaded.ruleset
-    return f"{r.effective_from.isoformat()} – {r.effective_until.isoformat() if r.effective_until else 'open'}"
+    until = r.effective_until.isoformat() if r.effective_until else translator(lang)("open")
+    return f"{r.effective_from.isoformat()} – {until}"
 
 
-def _summary_table(loaded: Sequence[LoadedRuleSet]) -> Table:
+def _summary_table(loaded: Sequence[LoadedRuleSet], lang: str) -> Table:
     from mutasi_rules.core.escaping import DataTable as Table
+    from mutasi_rules.core.i18n import translator
     from mutasi_rules.documents import rule_effects
+    from mutasi_rules.rules.rulesets import EFFECTS, Effect
 
-    table = Table(title="Rule sets", show_lines=False)
-    for name in ("id", "version", "validity", "origin", "rules", "by effect"):
+    _ = translator(lang)
+    table = Table(title=_("Rule sets"), show_lines=False)
+    for name in (_("id"), _("version"), _("validity"), _("origin"), _("rules"), _("by effect")):
         table.add_column(name, overflow="fold")
     for one in sorted(loaded, key=lambda r: (r.id, r.version)):
-        effects = ", ".join(f"{effect} {count}" for effect, count in rule_effects(one).items())
-        table.add_row(one.id, one.version, _validity(one), one.origin, str(len(one.rules)), effects)
+        # People read the effect's label (menghalangi 6); English keeps the rule files' keyword (block 6).
+        effects = ", ".join(f"{effect if lang == 'en' else EFFECTS[Effect(effect)].label.get(lang)} {count}"
+                            for effect, count in rule_effects(one).items())
+        table.add_row(one.id, one.version, _validity(one, lang), one.origin, str(len(one.rules)), effects)
     return table
 
 
-def _print_problems(problems: Sequence[Problem], out: Any) -> None:
+def _print_problems(problems: Sequence[Problem], out: Any, lang: str) -> None:
     cache: dict[str, list[str] | None] = {}
     for problem in problems:
-        print(format_problem(problem, cache), file=out)
+        print(format_problem(problem, cache, lang), file=out)
 
 
 # --------------------------------------------------------------------------- commands
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from mutasi_rules.core.i18n import translator
     from mutasi_rules.rules.rulesets import collect_rulesets
 
     extensions = _extensions(args)
@@ -163,18 +180,17 @@ def run_check(args: argparse.Namespace) -> int:
     # Not a terminal (a pipe, a CI log): wide enough that ids and paths are not folded.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
     if loaded:
-        console.print(_summary_table(loaded))
-    _print_problems(list(problems), sys.stdout)
+        console.print(_summary_table(loaded, args.lang))
+    _print_problems(list(problems), sys.stdout, args.lang)
     rules = sum(len(one.rules) for one in loaded)
-    warnings = len(problems.warnings)
-    print(
-        f"{len(loaded)} rule set(s), {rules} rule(s); {len(errors)} error(s), {warnings} warning(s)",
-        file=sys.stdout,
-    )
+    print(translator(args.lang)("{rulesets} rule set(s), {rules} rule(s); {errors} error(s), {warnings} warning(s)")
+          .format(rulesets=len(loaded), rules=rules, errors=len(errors), warnings=len(problems.warnings)),
+          file=sys.stdout)
     return EXIT_PROBLEMS if errors else EXIT_OK
 
 
 def run_test(args: argparse.Namespace) -> int:
+    from mutasi_rules.core.i18n import translate_message, translator
     from mutasi_rules.problems import InputError, Problems
     from mutasi_rules.rules.rulesets import collect_rulesets
     from mutasi_rules.rules.ruletests import RuleTestReport, find_test_inputs, run_rule_tests
@@ -202,25 +218,28 @@ def run_test(args: argparse.Namespace) -> int:
         sys.stdout.write(canonical_json(data, indent=2) + "\n")
     if report is None:
         if args.format != "json":
-            _print_problems(list(problems), sys.stdout)
+            _print_problems(list(problems), sys.stdout, args.lang)
         return EXIT_PROBLEMS
     if args.format == "json":
         return EXIT_FAILURE if report.errors else EXIT_OK if report.ok else EXIT_PROBLEMS
+    _ = translator(args.lang)
     for case in report.cases:
-        status = "PASS" if case.passed else ("ERROR" if case.error else "FAIL")
+        # The status words are short and fixed (a CI log greps them): LULUS/GAGAL/GALAT, PASS/FAIL/ERROR.
+        status = _("PASS") if case.passed else (_("ERROR") if case.error else _("FAIL"))
         print(f"{status}  {case.ruleset}: {case.name}  ({case.location})")
         for reason in case.reasons:
-            print(f"      {reason}")
+            print(f"      {translate_message(reason, args.lang)}")
         if not case.passed and not case.error:
-            print(f"      fired: {', '.join(case.fired) or '(none)'}")
+            print(f"      {_('fired')}: {', '.join(case.fired) or _('(none)')}")
     print()
     if report.unexercised:
-        print("Rules no case exercises:")
+        print(_("Rules no case exercises:"))
         for ruleset_id, rule_id in report.unexercised:
             print(f"  {ruleset_id}/{rule_id}")
     else:
-        print("Every rule is exercised by at least one case.")
-    print(f"{report.passed} passed, {report.failed} failed, {len(report.cases)} case(s)")
+        print(_("Every rule is exercised by at least one case."))
+    print(_("{passed} passed, {failed} failed, {cases} case(s)").format(
+        passed=report.passed, failed=report.failed, cases=len(report.cases)))
     if report.errors:
         return EXIT_FAILURE
     return EXIT_OK if report.ok else EXIT_PROBLEMS

@@ -41,13 +41,16 @@ def render_table(report: ScenarioReport, lang: str) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    en = lang == "en"
+    from mutasi_rules.core.i18n import translate_message, translator
+
+    _ = translator(lang)
     console = Console(record=True, width=160, file=io.StringIO())
-    summary = Table(title="Scenarios" if en else "Skenario")
-    for column in ("scenario", "moves", "time-bounded", "training places", "JP", "EJ spread after"):
-        summary.add_column(column, justify="left" if column == "scenario" else "right")
+    summary = Table(title=_("Scenarios"))
+    columns = (_("scenario"), _("moves"), _("time-bounded"), _("training places"), "JP", _("EJ spread after"))
+    for i, column in enumerate(columns):
+        summary.add_column(column, justify="left" if i == 0 else "right")
     base = report.baseline
-    summary.add_row("(baseline)" if en else "(dasar)", str(len(base.moves)),
+    summary.add_row(_("(baseline)"), str(len(base.moves)),
                     str(sum(1 for m in base.moves if m.assignment)),
                     str(report.baseline_training_plan.participants_total),
                     f"{report.baseline_training_plan.hours_total:g}", f"{base.balance_after.ej_std}")
@@ -59,34 +62,37 @@ def render_table(report: ScenarioReport, lang: str) -> str:
     console.print(summary)
     for item in report.scenarios:
         c = item.comparison
-        table = Table(title=f"{item.name}: EJ per OPD" + ("" if en else " (berubah)"))
-        for column in ("OPD", "baseline", "baseline after", "scenario", "scenario after"):
-            table.add_column(column, justify="left" if column == "OPD" else "right")
+        table = Table(title=_("{scenario}: EJ per OPD (changed)").format(scenario=item.name))
+        for i, column in enumerate(("OPD", _("baseline"), _("baseline after"), _("scenario"), _("scenario after"))):
+            table.add_column(column, justify="left" if i == 0 else "right")
         for a in c.agencies:
             if (a.baseline_before, a.baseline_after) != (a.scenario_before, a.scenario_after):
                 table.add_row(a.unit_id, *[f"{v:.2f}" if v is not None else "-" for v in
                                            (a.baseline_before, a.baseline_after, a.scenario_before, a.scenario_after)])
         console.print(table)
-        moves = Table(title=f"{item.name}: " + ("moves added / removed" if en else "mutasi bertambah / berkurang"))
-        for column in ("", "NIP", "from", "to", "kind"):
+        moves = Table(title=_("{scenario}: moves added / removed").format(scenario=item.name))
+        for column in ("", "NIP", _("from"), _("to"), _("kind")):
             moves.add_column(column)
         for sign, refs in (("+", c.moves_added), ("-", c.moves_removed), ("~", c.moves_changed)):
             for m in refs:
                 moves.add_row(sign, m.nip, m.from_position_id, m.to_position_id,
-                              f"until {m.assignment_until}" if m.assignment_until else "transfer")
+                              _("until {date}").format(date=m.assignment_until) if m.assignment_until
+                              else _("transfer"))
         console.print(moves)
         for t in c.trainings:
             if t.added or t.removed:
-                console.print(f"training {t.name}: {t.baseline_participants} -> {t.scenario_participants} "
-                              f"participant(s)" + (f", {t.hours_added:+g} JP" if t.hours_added is not None else ""))
+                console.print(_("training {name}: {before} -> {after} participant(s)").format(
+                    name=t.name, before=t.baseline_participants, after=t.scenario_participants)
+                    + (f", {t.hours_added:+g} JP" if t.hours_added is not None else ""), markup=False)
         for warning in [*item.warnings, *item.training_plan.warnings]:
-            console.print(f"warning: {warning}", markup=False)
+            console.print(f"{_('warning')}: {translate_message(warning, lang)}", markup=False)
     return console.export_text()
 
 
 def run(args: argparse.Namespace) -> int:
     from mutasi_rules.cli.validate import checked_dataset, read_all
     from mutasi_rules.core.atomic import write_text
+    from mutasi_rules.core.i18n import translator
     from mutasi_rules.data.scenario import load_scenarios
     from mutasi_rules.planning.comparison import render_markdown, xlsx_sheets
     from mutasi_rules.service import Service
@@ -98,14 +104,15 @@ def run(args: argparse.Namespace) -> int:
     options = options_from(args, max_moves=args.max_moves)
     scenarios, dataset = read_all(lambda: load_scenarios(args.scenario),
                                   lambda: checked_dataset(args.dataset, "nothing planned"))
-    with progress_reporter(sys.stderr.isatty()) as progress:
+    with progress_reporter(sys.stderr.isatty(), args.lang) as progress:
         report = Service().scenarios(dataset, scenarios, options, progress=progress)
     if args.format == "xlsx":
         from mutasi_rules.core.atomic import write_bytes
         from mutasi_rules.explain.spreadsheet import workbook_bytes
 
         write_bytes(args.out, workbook_bytes(xlsx_sheets(report)))
-        print(f"{len(report.scenarios)} scenario(s) written to {args.out}", file=sys.stderr)
+        print(translator(args.lang)("{count} scenario(s) written to {path}").format(
+            count=len(report.scenarios), path=args.out), file=sys.stderr)
         return EXIT_OK
     if args.format == "json":
         text = report.to_json(indent=2) + "\n"
@@ -115,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
         text = render_table(report, args.lang)
     if args.out:
         write_text(args.out, text)
-        print(f"{len(report.scenarios)} scenario(s) written to {args.out}", file=sys.stderr)
+        print(translator(args.lang)("{count} scenario(s) written to {path}").format(
+            count=len(report.scenarios), path=args.out), file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK

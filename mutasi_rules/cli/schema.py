@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from mutasi_rules.cli import EXIT_OK, add_format_argument
+from mutasi_rules.cli import EXIT_OK, add_format_argument, add_lang_argument
 from mutasi_rules.schemas import SCHEMAS
 
 
@@ -20,6 +20,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("target", choices=sorted(SCHEMAS), metavar="TARGET", help=", ".join(sorted(SCHEMAS)))
     parser.add_argument("--out", metavar="FILE", help="write the schema to FILE (atomically) instead of stdout")
     add_format_argument(parser, ("json",), "json", help="the schema is always JSON (accepted for uniformity)")
+    add_lang_argument(parser, help="language of the message on standard error (default: id; the schema is the same)")
     parser.set_defaults(handler=run)
 
 
@@ -30,7 +31,11 @@ def run(args: argparse.Namespace) -> int:
 
     text = canonical_json(schema_for(args.target), indent=2) + "\n"
     if args.out:
+        from mutasi_rules.core.i18n import translator
+
         write_text(args.out, text)
+        print(translator(args.lang)("JSON Schema of {target} written to {path}").format(target=args.target,
+                                                                                      path=args.out), file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mutasi_rules.cli import EXIT_OK, EXIT_USAGE, add_format_argument
+from mutasi_rules.cli import EXIT_OK, EXIT_USAGE, add_format_argument, add_lang_argument
 from mutasi_rules.errors import MutasiRulesError, UsageError
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def register(subparsers: Any) -> None:
                             "why-not queries run in parallel at the cost of memory")
     add_format_argument(serve, ("text", "json"), "text",
                         help="with json, a failure to start is a JSON problem document on standard output")
+    add_lang_argument(serve, help="language of the start-up warnings (default: id)")
     serve.set_defaults(handler=run_serve)
 
     keys = subparsers.add_parser(
@@ -66,17 +67,20 @@ def register(subparsers: Any) -> None:
     add.add_argument("--unit", metavar="UNIT_ID", help="agency keys: the unit whose subtree the key sees")
     add.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     add_format_argument(add, ("text", "json"), "text")
+    add_lang_argument(add)
     add.set_defaults(handler=run_add)
 
     listing = commands.add_parser("list", help="list the keys (never the keys themselves)")
     listing.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     add_format_argument(listing, ("text", "json"), "text")
+    add_lang_argument(listing)
     listing.set_defaults(handler=run_list)
 
     revoke = commands.add_parser("revoke", help="revoke a key (a running server refuses it at once)")
     revoke.add_argument("key_id", metavar="KEY_ID", help="the key id shown by 'keys list'")
     revoke.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     add_format_argument(revoke, ("text", "json"), "text")
+    add_lang_argument(revoke)
     revoke.set_defaults(handler=run_revoke)
 
 
@@ -116,9 +120,13 @@ def run_add(args: argparse.Namespace) -> int:
         _emit({"id": entry.id, "key": key, "name": entry.name, "role": entry.role.value, "unit_id": entry.unit_id,
                "config": str(path)})
     else:
+        from mutasi_rules.core.i18n import translator
+
+        _ = translator(args.lang)
         print(key)
-        print(f"key {entry.id} ({entry.role.value}{', unit ' + entry.unit_id if entry.unit_id else ''}) added to "
-              f"{path}; the key is shown only now: store it in the client's secrets", file=sys.stderr)
+        unit = _(", unit {unit}").format(unit=entry.unit_id) if entry.unit_id else ""
+        print(_("key {key_id} ({role}{unit}) added to {path}; the key is shown only now: store it in the client's "
+                "secrets").format(key_id=entry.id, role=entry.role.value, unit=unit, path=path), file=sys.stderr)
     return EXIT_OK
 
 
@@ -129,12 +137,16 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit(rows)
         return EXIT_OK
+    from mutasi_rules.core.i18n import translator
+
+    _ = translator(args.lang)
     if not rows:
-        print(f"no keys in {path}")
+        print(_("no keys in {path}").format(path=path))
     for row in rows:
-        state = f"revoked {row['revoked']}" if row["revoked"] else "active"
-        unit = f" unit {row['unit_id']}" if row["unit_id"] else ""
-        print(f"{row['id']}  {row['role']:<8}{unit}  {row['name']}  created {row['created'] or '-'}  {state}")
+        state = _("revoked {date}").format(date=row["revoked"]) if row["revoked"] else _("active")
+        unit = " " + _("unit {unit}").format(unit=row["unit_id"]) if row["unit_id"] else ""
+        created = _("created {date}").format(date=row["created"] or "-")
+        print(f"{row['id']}  {row['role']:<8}{unit}  {row['name']}  {created}  {state}")
     return EXIT_OK
 
 
@@ -152,7 +164,9 @@ def run_revoke(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit({"id": args.key_id, "revoked": True})
     else:
-        print(f"key {args.key_id} revoked in {path}")
+        from mutasi_rules.core.i18n import translator
+
+        print(translator(args.lang)("key {key_id} revoked in {path}").format(key_id=args.key_id, path=path))
     return EXIT_OK
 
 
@@ -168,10 +182,15 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"no service configuration at {path}; make one with a first key: "
                          f"mutasi-rules keys add --name NAME --role admin --config {path}", code="usage.config")
     config = _read(path, missing_ok=False)
+    from mutasi_rules.core.i18n import translator
+
+    _ = translator(args.lang)
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        print(f"warning: {path} is readable by others; it should be 0600 (chmod 600 {path})", file=sys.stderr)
+        print(_("warning: {path} is readable by others; it should be 0600 (chmod 600 {path})").format(path=path),
+              file=sys.stderr)
     if not any(key.active for key in config.keys):
-        print(f"warning: {path} has no active API key: every request will get 401", file=sys.stderr)
+        print(_("warning: {path} has no active API key: every request will get 401").format(path=path),
+              file=sys.stderr)
     try:
         import uvicorn
 

@@ -4,7 +4,19 @@ Messages are written in English in the code (``_("Staff needed")``) and translat
 catalogue ``mutasi_rules/locale/id/LC_MESSAGES/mutasi_rules.po``, which Babel reads as it
 is (no compile step, so an office can correct a word in the .po file and see it at once).
 A message missing from the catalogue shows in English rather than failing; a test extracts
-every message from the code with Babel and requires a translation for each.
+every message from the code with Babel and requires a translation for each. This is the one
+text catalogue: no module keeps words of its own in both languages (tests/test_texts.py).
+
+- ``_ = translator(lang)`` then ``_("...")``: a text shown in ``lang``.
+- ``N_("...")`` / ``NC_(context, "...")``: a text kept in a table (by a code or a key) and
+  translated where it is shown (:func:`localized`); a context separates one English word
+  that two places translate differently.
+- ``plural_translator(lang)``: an ``ngettext`` (Indonesian has one form).
+- ``Localized.of(N_("..."), **values)`` (rules.rulesets): a text in both languages at once, for
+  documents that carry both (results, why-not reports).
+- :func:`translate_message`: a message recorded in English (a problem, a warning, a difference)
+  shown in ``lang`` through catalogue entries with ``{placeholders}``; a ``*_text`` value is
+  translated in turn and a ``*_token`` value is one word (no space, comma or semicolon).
 
 Rule messages are not here: rule sets carry their own ``id`` and ``en`` texts.
 """
@@ -17,7 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["LANGS", "NC_", "N_", "Lang", "catalogue_path", "localized", "translate_message", "translator"]
+__all__ = ["LANGS", "NC_", "N_", "Lang", "catalogue_path", "localized", "plural_translator", "translate_message",
+           "translator"]
 
 Lang = Literal["id", "en"]
 LANGS: tuple[str, ...] = ("id", "en")
@@ -38,9 +51,16 @@ def _messages(lang: str) -> dict[str, str]:
 
     with catalogue_path(lang).open("rb") as handle:
         catalogue = read_po(handle, locale=lang, domain=DOMAIN)
-    # A text with a context (msgctxt) is keyed "context\x04text", as gettext stores it.
-    return {(f"{m.context}\x04{m.id}" if m.context else str(m.id)): str(m.string)
-            for m in catalogue if m.id and m.string and not m.fuzzy}
+    # A text with a context (msgctxt) is keyed "context\x04text", as gettext stores it. A text with a
+    # plural (msgid_plural) is keyed by its singular: Indonesian has one form for every count.
+    messages = {}
+    for m in catalogue:
+        if not m.id or not m.string or m.fuzzy:
+            continue
+        message, translation = (m.id[0], m.string[0]) if isinstance(m.id, (tuple, list)) else (m.id, m.string)
+        if translation:
+            messages[f"{m.context}\x04{message}" if m.context else str(message)] = str(translation)
+    return messages
 
 
 def translator(lang: str) -> Callable[[str], str]:
@@ -49,6 +69,15 @@ def translator(lang: str) -> Callable[[str], str]:
         raise ValueError(f"unknown language {lang!r}; one of {', '.join(LANGS)}")
     messages = _messages(lang)
     return lambda message: messages.get(message, message)
+
+
+def plural_translator(lang: str) -> Callable[[str, str, int], str]:
+    """An ``ngettext`` for ``lang``: English picks singular or plural by the count; Bahasa Indonesia
+    has one form (``1 pegawai``, ``3 pegawai``), the catalogue's ``msgstr[0]``."""
+    _ = translator(lang)
+    if lang == "en":
+        return lambda singular, plural, count: singular if count == 1 else plural
+    return lambda singular, plural, count: _(singular)
 
 
 # --------------------------------------------------------------------------- messages with values
@@ -62,7 +91,7 @@ def _placeholder_value(values: dict[str, str], match: re.Match[str]) -> str:
 
 
 @functools.cache
-def _patterns(lang: str, short: bool) -> tuple[tuple[re.Pattern[str], str], ...]:
+def _patterns(lang: str, short: bool) -> tuple[tuple[str, re.Pattern[str], str], ...]:
     """Catalogue entries with ``{name}`` placeholders as regular expressions, most specific first.
 
     Problems are recorded in English with their values in the text ("required column
@@ -77,17 +106,25 @@ def _patterns(lang: str, short: bool) -> tuple[tuple[re.Pattern[str], str], ...]
             continue
         if not short and len(_PLACEHOLDER.sub("", message)) < 8:
             continue
-        pattern, last = "", 0
+        pattern, last, seen = "", 0, set()
         for match in _PLACEHOLDER.finditer(message):
             # A *_text value is itself a message (translated in turn) and may hold spaces: take the longest.
-            greedy = "" if match.group(1).endswith("_text") else "?"
-            pattern += re.escape(message[last:match.start()]) + f"(?P<{match.group(1)}>.+{greedy})"
+            # A *_token value (a JSON path, an id, a quoted field) holds no space, comma or semicolon, so it
+            # never swallows the message's words nor a clause that follows it.
+            name = match.group(1)
+            value = r"[^\s;,]+" if name.endswith("_token") else ".+" if name.endswith("_text") else ".+?"
+            # A value named twice is the same value both times.
+            group = f"(?P={name})" if name in seen else f"(?P<{name}>{value})"
+            pattern += re.escape(message[last:match.start()]) + group
+            seen.add(name)
             last = match.end()
         pattern += re.escape(message[last:])
         literal = len(_PLACEHOLDER.sub("", message))
-        entries.append((literal, re.compile(pattern + r"\Z", re.DOTALL), translation))
+        # The longest literal piece: a message without it cannot match (a substring test is cheap).
+        piece = max(_PLACEHOLDER.split(message)[::2], key=len)
+        entries.append((literal, piece, re.compile(pattern + r"\Z", re.DOTALL), translation))
     entries.sort(key=lambda entry: -entry[0])
-    return tuple((pattern, translation) for _, pattern, translation in entries)
+    return tuple((piece, pattern, translation) for _, piece, pattern, translation in entries)
 
 
 def translate_message(message: str, lang: str, *, part: bool = False) -> str:
@@ -100,7 +137,9 @@ def translate_message(message: str, lang: str, *, part: bool = False) -> str:
     messages = _messages(lang)
     if message in messages:
         return messages[message]
-    for pattern, translation in _patterns(lang, part):
+    for piece, pattern, translation in _patterns(lang, part):
+        if piece not in message:
+            continue
         match = pattern.match(message)
         if match:
             values = {name: translate_message(value, lang, part=True) if name.endswith("_text") else value

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mutasi_rules.core.escaping import DataTable, md_escape, plain
-from mutasi_rules.core.i18n import N_, localized, translate_message
+from mutasi_rules.core.i18n import N_, NC_, localized, translate_message, translator
 from mutasi_rules.planning.recommendation import Move, RecommendationResult, TrainingNeed
 from mutasi_rules.planning.scoring import ScoreComponentResult
 from mutasi_rules.rules.engine import Finding
@@ -32,7 +32,7 @@ from mutasi_rules.rules.rulesets import (  # the display forms rule messages use
 
 Lang = Literal["id", "en"]
 
-#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.core.i18n).
 _TEXT: dict[str, str | tuple[str, str]] = {
     "plan": N_("Transfer plan"),
     "nip": N_("NIP"),
@@ -58,6 +58,9 @@ _TEXT: dict[str, str | tuple[str, str]] = {
     "no_moves": N_("No transfer is recommended."),
     "warnings": N_("Warnings"),
     "moves_count": N_("moves"),
+    # The run's dates in the header line; English keeps the result's field names.
+    "as_of_label": NC_("run header", "as_of"),
+    "plan_label": NC_("run header", "plan"),
 }
 
 
@@ -78,8 +81,7 @@ def _status(move: Move, lang: Lang) -> str:
     if move.assignment is None:
         return t(move.status, lang)
     until = move.assignment.until.isoformat()
-    return t(move.status, lang) + (f"; time-bounded assignment until {until}" if lang == "en"
-                                   else f"; penugasan sementara sampai {until}")
+    return t(move.status, lang) + localized(N_("; time-bounded assignment until {date}"), lang).format(date=until)
 
 
 def review_text(move: Move, lang: Lang) -> str:
@@ -87,13 +89,11 @@ def review_text(move: Move, lang: Lang) -> str:
     review = move.review
     if review is None:
         return ""
+    _ = translator(lang)
     rules = ", ".join(review.overridden)
-    if lang == "en":
-        text = f"Pinned by {review.reviewer} ({review.date.isoformat()}, decision {review.decision}): {review.reason}."
-        return text + (f" Human override of the rules: {rules}." if rules else "")
-    text = (f"Ditetapkan oleh {review.reviewer} ({review.date.isoformat()}, keputusan {review.decision}): "
-            f"{review.reason}.")
-    return text + (f" Keputusan manusia mengesampingkan aturan: {rules}." if rules else "")
+    text = _("Pinned by {reviewer} ({date}, decision {decision}): {reason}.").format(
+        reviewer=review.reviewer, date=review.date.isoformat(), decision=review.decision, reason=review.reason)
+    return text + (_(" Human override of the rules: {rules}.").format(rules=rules) if rules else "")
 
 
 def render_table(result: RecommendationResult, console: Console, lang: Lang = "id") -> None:
@@ -142,7 +142,8 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
     """The plan as a Markdown document, with each move's reasons (every data value escaped by md_escape)."""
     e = md_escape
     out = [f"# {t('plan', lang)}: {e(result.run.dataset)}", ""]
-    out.append(f"as_of: {result.run.as_of.isoformat()} · plan: {result.run.plan_date.isoformat()} · "
+    out.append(f"{t('as_of_label', lang)}: {result.run.as_of.isoformat()} · "
+               f"{t('plan_label', lang)}: {result.run.plan_date.isoformat()} · "
                f"mutasi-rules {e(result.run.library_version)}")
     out += ["", f"## {t('balance', lang)}", "", _md_row(["", t("before", lang), t("after", lang)]),
             _md_row(["---", "---:", "---:"])]
@@ -191,91 +192,92 @@ def render_markdown(result: RecommendationResult, lang: Lang = "id") -> str:
 
 Format = Literal["text", "md"]
 
-_X: dict[str, dict[Lang, str]] = {
-    "why": {"id": "Penjelasan rencana mutasi", "en": "Explanation of the transfer plan"},
-    "run": {"id": "Rekaman", "en": "Record"},
-    "effect_ej": {"id": "Dampak pada efisiensi jabatan (EJ)", "en": "Effect on job efficiency (EJ)"},
-    "source_pos": {"id": "Jabatan asal", "en": "Source position"},
-    "source_opd": {"id": "OPD asal", "en": "Source agency"},
-    "target_pos": {"id": "Jabatan tujuan", "en": "Target position"},
-    "target_opd": {"id": "OPD tujuan", "en": "Target agency"},
-    "findings": {"id": "Aturan yang berlaku (terpicu)", "en": "Rules that fired"},
-    "no_findings": {"id": "Tidak ada aturan yang terpicu.", "en": "No rule fired."},
-    "read": {"id": "Nilai yang dibaca", "en": "Values read"},
-    "basis": {"id": "Dasar hukum", "en": "Legal basis"},
+_X: dict[str, str | tuple[str, str]] = {
+    "why": N_("Explanation of the transfer plan"),
+    "run": N_("Record"),
+    "effect_ej": N_("Effect on job efficiency (EJ)"),
+    "source_pos": N_("Source position"),
+    "source_opd": N_("Source agency"),
+    "target_pos": N_("Target position"),
+    "target_opd": N_("Target agency"),
+    "findings": N_("Rules that fired"),
+    "no_findings": N_("No rule fired."),
+    "read": N_("Values read"),
+    "basis": N_("Legal basis"),
     # What sets the rule's number or requirement (Rule.basis_kind; docs/legal-basis.md).
-    "basis_statutory": {"id": "ditetapkan peraturan perundang-undangan", "en": "set by law"},
-    "basis_convention": {"id": "konvensi, bukan ketentuan peraturan", "en": "a convention, not set by law"},
-    "basis_agency_policy": {"id": "kebijakan instansi", "en": "agency policy"},
-    "rule": {"id": "Aturan", "en": "Rule"},
-    "version": {"id": "versi", "en": "version"},
-    "source": {"id": "sumber", "en": "source"},
-    "replaces": {"id": "menggantikan", "en": "replaces"},
-    "passed": {"id": "Aturan yang diperiksa dan terpenuhi", "en": "Rules checked that passed"},
-    "no_passed": {"id": "Tidak ada.", "en": "None."},
-    "breakdown": {"id": "Rincian nilai", "en": "Score breakdown"},
-    "component": {"id": "Komponen", "en": "Component"},
-    "origin": {"id": "Asal", "en": "Origin"},
-    "points": {"id": "Poin", "en": "Points"},
-    "detail": {"id": "Keterangan", "en": "Detail"},
-    "total": {"id": "Jumlah", "en": "Total"},
-    "profile": {"id": "Profile matching (metode GAP)", "en": "Profile matching (GAP method)"},
-    "aspect": {"id": "Aspek", "en": "Aspect"},
-    "factor": {"id": "Faktor", "en": "Factor"},
-    "kind": {"id": "Jenis", "en": "Kind"},
-    "core": {"id": "inti", "en": "core"},
-    "secondary": {"id": "pendukung", "en": "secondary"},
-    "value": {"id": "Nilai pegawai", "en": "Value"},
-    "target": {"id": "Target", "en": "Target"},
-    "gap": {"id": "Gap", "en": "Gap"},
-    "weight": {"id": "Bobot", "en": "Weight"},
-    "aspect_score": {"id": "nilai aspek", "en": "aspect score"},
-    "no_factor": {"id": "tidak ada faktor yang berlaku", "en": "no factor applied"},
-    "profile_total": {"id": "Nilai profil", "en": "Profile score"},
-    "trainings": {"id": "Pelatihan yang disyaratkan", "en": "Trainings required"},
-    "no_trainings": {"id": "Tidak ada; dapat langsung bertugas.", "en": "None; can start at once."},
-    "required_by": {"id": "disyaratkan oleh", "en": "required by"},
-    "offer": {"id": "ditawarkan", "en": "offered"},
-    "hours": {"id": "JP", "en": "hours"},
-    "no_offer": {"id": "belum ada di katalog pelatihan", "en": "not in the training catalogue"},
-    "not_moved": {"id": "tidak termasuk dalam rencana mutasi", "en": "is not in the transfer plan"},
-    "excluded": {"id": "Tidak dapat dimutasi sama sekali", "en": "Cannot be transferred at all"},
-    "as_candidate": {"id": "Sebagai calon untuk jabatan yang kekurangan pegawai",
-                     "en": "As a candidate for positions short of staff"},
-    "outcome": {"id": "Hasil", "en": "Outcome"},
-    "reason": {"id": "Alasan", "en": "Reason"},
-    "blocking": {"id": "Aturan yang menghalangi", "en": "Blocking rules"},
-    "vetoes": {"id": "Keberatan instansi (plugin)", "en": "Agency vetoes (plugins)"},
-    "nothing": {"id": "Rekaman ini tidak memuat keterangan tentang pegawai ini: ia tidak menduduki jabatan yang "
-                      "kelebihan pegawai, atau tidak termasuk {n} calon teratas yang disimpan per jabatan.",
-                "en": "This record holds nothing about this employee: they do not hold a position in surplus, or "
-                      "were not among the top {n} candidates kept per position."},
-    "hint": {"id": "Untuk penjelasan lengkap dan apa yang perlu berubah agar dapat dimutasi, jalankan:",
-             "en": "For a full explanation and what would have to change for a transfer, run:"},
-    "unknown_nip": {"id": "NIP {nip} tidak ada dalam rekaman ini.", "en": "NIP {nip} is not in this record."},
+    "basis_statutory": N_("set by law"),
+    "basis_convention": N_("a convention, not set by law"),
+    "basis_agency_policy": N_("agency policy"),
+    "rule": N_("Rule"),
+    "version": N_("version"),
+    "source": N_("source"),
+    "replaces": N_("replaces"),
+    "passed": N_("Rules checked that passed"),
+    "no_passed": N_("None."),
+    "breakdown": N_("Score breakdown"),
+    "component": N_("Component"),
+    "origin": NC_("explanation", "Origin"),
+    "points": N_("Points"),
+    "detail": N_("Detail"),
+    "total": N_("Total"),
+    "profile": N_("Profile matching (GAP method)"),
+    "aspect": N_("Aspect"),
+    "factor": N_("Factor"),
+    "kind": N_("Kind"),
+    "core": N_("core"),
+    "secondary": N_("secondary"),
+    "value": NC_("explanation", "Value"),
+    "target": N_("Target"),
+    "gap": NC_("explanation", "Gap"),
+    "weight": N_("Weight"),
+    "aspect_score": N_("aspect score"),
+    "no_factor": N_("no factor applied"),
+    "profile_total": N_("Profile score"),
+    "trainings": N_("Trainings required"),
+    "no_trainings": N_("None; can start at once."),
+    "required_by": N_("required by"),
+    "offer": N_("offered"),
+    "hours": N_("hours"),
+    "no_offer": N_("not in the training catalogue"),
+    "not_moved": N_("is not in the transfer plan"),
+    "excluded": N_("Cannot be transferred at all"),
+    "as_candidate": N_("As a candidate for positions short of staff"),
+    "outcome": N_("Outcome"),
+    "reason": N_("Reason"),
+    "blocking": N_("Blocking rules"),
+    "vetoes": N_("Agency vetoes (plugins)"),
+    "nothing": N_("This record holds nothing about this employee: they do not hold a position in surplus, or "
+                  "were not among the top {n} candidates kept per position."),
+    "hint": N_("For a full explanation and what would have to change for a transfer, run:"),
+    "unknown_nip": N_("NIP {nip} is not in this record."),
 }
 
-_OUTCOME: dict[str, dict[Lang, str]] = {
-    "chosen": {"id": "dipilih", "en": "chosen"},
-    "outscored": {"id": "kalah nilai", "en": "outscored"},
-    "chosen_elsewhere": {"id": "dipilih untuk jabatan lain", "en": "chosen elsewhere"},
-    "withheld_for_balance": {"id": "ditahan demi keseimbangan", "en": "withheld for balance"},
-    "constraint": {"id": "batasan rencana", "en": "plan constraint"},
-    "blocked": {"id": "tidak memenuhi syarat", "en": "not eligible"},
-    "vetoed": {"id": "ditolak instansi", "en": "vetoed"},
+_OUTCOME: dict[str, str | tuple[str, str]] = {
+    "chosen": NC_("outcome", "chosen"),
+    "outscored": NC_("outcome", "outscored"),
+    "chosen_elsewhere": NC_("outcome", "chosen elsewhere"),
+    "withheld_for_balance": NC_("outcome", "withheld for balance"),
+    "constraint": NC_("outcome", "plan constraint"),
+    "blocked": NC_("outcome", "not eligible"),
+    "vetoed": NC_("outcome", "vetoed"),
 }
 
-_ORIGIN: dict[str, dict[Lang, str]] = {
-    "profile": {"id": "profil", "en": "profile"},
-    "workload": {"id": "beban kerja", "en": "workload"},
-    "rule": {"id": "aturan", "en": "rule"},
-    "plugin": {"id": "plugin", "en": "plugin"},
+_ORIGIN: dict[str, str | tuple[str, str]] = {
+    "profile": N_("profile"),
+    "workload": N_("workload"),
+    "rule": N_("rule"),
+    "plugin": N_("plugin"),
 }
+
+
+def outcome_text(outcome: str, lang: str) -> str:
+    """What became of a candidate (``chosen``, ``outscored`` ...) in words, in ``lang``."""
+    return localized(_OUTCOME[outcome], lang) if outcome in _OUTCOME else outcome
 
 
 def x(key: str, lang: Lang, **values: object) -> str:
     """A localized explanation phrase, with ``{name}`` placeholders filled."""
-    text = _X[key][lang]
+    text = localized(_X[key], lang)
     return text.format(**values) if values else text
 
 
@@ -468,7 +470,7 @@ def _component_detail(part: ScoreComponentResult, lang: Lang) -> str:
         return (f"{x('profile_total', lang)} {number(detail['score'], 3, lang)} × "
                 f"{number(detail.get('points_per_unit'), 0, lang)}")
     if part.origin == "workload" and "imbalance_removed" in detail:
-        removed = {"id": "ketimpangan EJ yang dikurangi", "en": "EJ imbalance removed"}[lang]
+        removed = localized(N_("EJ imbalance removed"), lang)
         per_unit = number(detail.get("points_per_unit"), 0, lang)
         return f"{removed} {number(detail['imbalance_removed'], 4, lang)} × {per_unit}"
     reason = detail.get("reason")
@@ -513,8 +515,8 @@ def move_blocks(move: Move, result: RecommendationResult, lang: Lang = "id", *, 
     blocks.append(Bullets(tuple(Item(inline(Span(r, "code"))) for r in move.rules_passed)) if move.rules_passed
                   else Para(inline(x("no_passed", lang))))
     blocks.append(Heading(h + 1, x("breakdown", lang)))
-    rows = [(p.name, _ORIGIN.get(p.origin, {}).get(lang, p.origin), signed(p.points, 2, lang),
-             _component_detail(p, lang))
+    rows = [(p.name, localized(_ORIGIN[p.origin], lang) if p.origin in _ORIGIN else p.origin,
+             signed(p.points, 2, lang), _component_detail(p, lang))
             for p in move.score_breakdown]
     rows.append((x("total", lang), "", number(move.score, 2, lang), ""))
     blocks.append(TableBlock(header=(x("component", lang), x("origin", lang), x("points", lang), x("detail", lang)),
@@ -562,7 +564,7 @@ def not_moved_blocks(result: RecommendationResult, nip: str, lang: Lang = "id", 
                 children.append(Item(inline(f"{x('vetoes', lang)}: {veto.reason.get(lang)} — "
                                             f"{veto.legal_basis} ({veto.source})")))
             items.append(Item(inline(Span(f"{report.position.position_name} ({report.position.unit_name})", "b"),
-                                     f": {_OUTCOME[alt.outcome][lang]}{score}"), tuple(children)))
+                                     f": {localized(_OUTCOME[alt.outcome], lang)}{score}"), tuple(children)))
         blocks.append(Bullets(tuple(items)))
     if not excluded and not seen:
         blocks.append(Para(inline(x("nothing", lang, n=result.run.options.alternatives_per_position))))
@@ -585,8 +587,8 @@ def why_not_commands(result: RecommendationResult, nip: str, dataset: str = "DAT
 
 def run_header_blocks(result: RecommendationResult, lang: Lang, run_id: str | None) -> list[Block]:
     run = result.run
-    facts = [f"{t('plan', lang)}: {run.dataset}", f"as_of {run.as_of.isoformat()}",
-             f"plan {run.plan_date.isoformat()}", f"mutasi-rules {run.library_version}"]
+    facts = [f"{t('plan', lang)}: {run.dataset}", f"{t('as_of_label', lang)} {run.as_of.isoformat()}",
+             f"{t('plan_label', lang)} {run.plan_date.isoformat()}", f"mutasi-rules {run.library_version}"]
     if run_id:
         facts.insert(0, f"{x('run', lang)} {run_id}")
     return [Para(inline(" · ".join(facts)))]
@@ -684,7 +686,7 @@ def not_moved_json(result: RecommendationResult, nip: str, lang: Lang = "id") ->
         "alternatives": [{
             "position": r.position.model_dump(mode="json"),
             "outcome": a.outcome,
-            "outcome_text": _OUTCOME[a.outcome][lang],
+            "outcome_text": localized(_OUTCOME[a.outcome], lang),
             "score": a.score,
             "reason": a.reason.get(lang),
             "blocking": [_finding_json(f, lang) for f in a.blocking],

@@ -22,6 +22,7 @@ from typing import Any
 
 from mutasi_rules.core.atomic import write_bytes
 from mutasi_rules.core.canonical import canonical_zip
+from mutasi_rules.core.i18n import translator
 from mutasi_rules.core.settings import RegionSettings
 from mutasi_rules.explain.explanations import Lang, number, opd_name
 from mutasi_rules.explain.notices import (
@@ -62,7 +63,7 @@ def notice_context(move: Move, result: RecommendationResult, *, lang: Lang = "id
     cfg = NoticeSettings.from_region(region, objection_days)
     office = contact or cfg.default_contact
     roles = {"proposer": cfg.proposer, "decision_maker": cfg.decision_maker}
-    basis = "dasar hukum" if lang == "id" else "legal basis"
+    basis = translator(lang)("legal basis")
     reasons = list(_workload_lines(move, result, lang, _plain))
     reasons += [f"{f.message.get(lang)} ({basis}: {f.legal_basis})" for f in move.findings
                 if EFFECTS[f.effect].in_notice]

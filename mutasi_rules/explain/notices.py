@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mutasi_rules.analysis.workload import WorkloadSettings
 from mutasi_rules.core.atomic import OutputError, write_text
-from mutasi_rules.core.i18n import N_, NC_, localized
+from mutasi_rules.core.i18n import N_, NC_, localized, plural_translator, translator
 from mutasi_rules.core.settings import RegionSettings
 from mutasi_rules.explain.explanations import Lang, md_escape, number, opd_name
 from mutasi_rules.planning.recommendation import Move, RecommendationResult, ShortageReport
@@ -35,13 +35,6 @@ from mutasi_rules.rules.rulesets import EFFECTS, RuleSetRef, format_number, loca
 
 #: unit id -> the office to contact, or None for the default.
 ContactLookup = Callable[[str], NoticeContact | None]
-
-_MONTHS: dict[Lang, tuple[str, ...]] = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}
 
 
 class NoticeSettings(BaseModel):
@@ -71,8 +64,10 @@ class NoticeSettings(BaseModel):
 
 
 def long_date(day: dt.date, lang: Lang) -> str:
-    """``1 Juli 2026`` / ``1 July 2026`` without depending on the machine's locale."""
-    return f"{day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
+    """``1 Juli 2026`` / ``1 July 2026`` from Babel's locale data, never from the machine's locale."""
+    from babel.dates import format_date
+
+    return format_date(day, "d MMMM y", locale=lang)
 
 
 def _percent(ej: float | None, settings: WorkloadSettings | None = None) -> str:
@@ -83,14 +78,14 @@ def _percent(ej: float | None, settings: WorkloadSettings | None = None) -> str:
     return f"{round((settings.ej_shown(ej, 2) if settings else ej) * 100)}%"
 
 
+#: The profile-matching score (0-5) in words: the lowest score of each band.
+_PROFILE_BANDS = ((4.5, N_("a very good match")), (3.5, N_("a good match")), (2.5, N_("a fair match")),
+                  (float("-inf"), N_("a weak match")))
+
+
 def _profile_words(score: float, lang: Lang) -> str:
     """The profile-matching score (0-5) in words."""
-    bands = ((4.5, "sangat sesuai", "a very good match"), (3.5, "sesuai", "a good match"),
-             (2.5, "cukup sesuai", "a fair match"))
-    for minimum, id_text, en_text in bands:
-        if score >= minimum:
-            return id_text if lang == "id" else en_text
-    return "kurang sesuai" if lang == "id" else "a weak match"
+    return localized(next(words for minimum, words in _PROFILE_BANDS if score >= minimum), lang)
 
 
 def plugin_contacts(plugins: Any, dataset: Any) -> ContactLookup:
@@ -109,7 +104,7 @@ def join_words(items: Sequence[str], lang: Lang) -> str:
     """``a, b, dan c`` / ``a, b and c`` (``a dan b`` / ``a and b``), as a sentence lists them."""
     if len(items) <= 1:
         return "".join(items)
-    last = "dan" if lang == "id" else "and"
+    last = translator(lang)("and")
     comma = "," if lang == "id" and len(items) > 2 else ""  # PUEBI: a comma before "dan" in a series
     return f"{', '.join(items[:-1])}{comma} {last} {items[-1]}"
 
@@ -129,6 +124,7 @@ def _shortage(result: RecommendationResult, position_id: str) -> ShortageReport 
 def _workload_lines(move: Move, result: RecommendationResult, lang: Lang,
                     escape: Callable[[str], str] = md_escape) -> list[str]:
     """The workload reasons in words; ``escape`` prepares data for the output (Markdown by default)."""
+    _, ngettext = translator(lang), plural_translator(lang)
     src, dst = move.source_effect, move.target_effect
     settings = result.run.options.workload
 
@@ -139,39 +135,27 @@ def _workload_lines(move: Move, result: RecommendationResult, lang: Lang,
     to_opd, from_opd = escape(opd_name(result, move.to.opd_id)), escape(opd_name(result, move.from_.opd_id))
     # The unit is named with the post: a teacher moved between schools holds a post of the
     # same name at both ends.
-    at = "di" if lang == "id" else "at"
-    to_pos = f"{escape(move.to.position_name)} {at} {escape(move.to.unit_name)}"
-    from_pos = f"{escape(move.from_.position_name)} {at} {escape(move.from_.unit_name)}"
-    lines = []
-    if lang == "id":
-        short = f"; jabatan ini kekurangan {report.shortage} orang pegawai" if report else ""
-        lines.append(f"Beban kerja jabatan {to_pos} saat ini sekitar {pct(dst.position_ej_before)} dari "
-                     f"kemampuan pegawai yang ada{short}. Dengan kepindahan Anda, beban itu menjadi sekitar "
-                     f"{pct(dst.position_ej_after)}.")
-        lines.append(f"Di jabatan Anda sekarang ({from_pos}), beban kerja sekitar {pct(src.position_ej_before)} "
-                     f"dari kemampuan pegawai yang ada: ada kelebihan pegawai. Setelah Anda pindah, beban kerja "
-                     f"rekan yang tetap di sana menjadi sekitar {pct(src.position_ej_after)}.")
-        if move.to.opd_id != move.from_.opd_id:
-            lines.append(f"Secara keseluruhan, beban kerja {to_opd} berubah dari {pct(dst.opd_ej_before)} "
-                         f"menjadi {pct(dst.opd_ej_after)}, dan {from_opd} dari {pct(src.opd_ej_before)} "
-                         f"menjadi {pct(src.opd_ej_after)}.")
-    else:
-        people = "person" if report and report.shortage == 1 else "people"
-        short = f"; the post is {report.shortage} {people} short" if report else ""
-        lines.append(f"The workload of the post {to_pos} is now about {pct(dst.position_ej_before)} of what "
-                     f"its current staff can carry{short}. With you there it becomes about "
-                     f"{pct(dst.position_ej_after)}.")
-        lines.append(f"In your current post ({from_pos}) the workload is about {pct(src.position_ej_before)} "
-                     f"of what its staff can carry: there are more staff than needed. After you move, the "
-                     f"colleagues who stay carry about {pct(src.position_ej_after)}.")
-        if move.to.opd_id != move.from_.opd_id:
-            lines.append(f"Overall, the workload of {to_opd} goes from {pct(dst.opd_ej_before)} to "
-                         f"{pct(dst.opd_ej_after)}, and that of {from_opd} from {pct(src.opd_ej_before)} to "
-                         f"{pct(src.opd_ej_after)}.")
+    post = _("{position} at {unit}")
+    to_pos = post.format(position=escape(move.to.position_name), unit=escape(move.to.unit_name))
+    from_pos = post.format(position=escape(move.from_.position_name), unit=escape(move.from_.unit_name))
+    short = (ngettext("; the post is {count} person short", "; the post is {count} people short", report.shortage)
+             .format(count=report.shortage) if report else "")
+    lines = [
+        _("The workload of the post {position} is now about {before} of what its current staff can carry{short}. "
+          "With you there it becomes about {after}.").format(
+            position=to_pos, before=pct(dst.position_ej_before), short=short, after=pct(dst.position_ej_after)),
+        _("In your current post ({position}) the workload is about {before} of what its staff can carry: there are "
+          "more staff than needed. After you move, the colleagues who stay carry about {after}.").format(
+            position=from_pos, before=pct(src.position_ej_before), after=pct(src.position_ej_after)),
+    ]
+    if move.to.opd_id != move.from_.opd_id:
+        lines.append(_("Overall, the workload of {to_opd} goes from {to_before} to {to_after}, and that of {from_opd} "
+                       "from {from_before} to {from_after}.").format(
+            to_opd=to_opd, to_before=pct(dst.opd_ej_before), to_after=pct(dst.opd_ej_after), from_opd=from_opd,
+            from_before=pct(src.opd_ej_before), from_after=pct(src.opd_ej_after)))
     before, after = result.balance_before.ej_std, result.balance_after.ej_std
     if before is not None and after is not None and after < before:
-        lines.append("Rencana mutasi secara keseluruhan membuat beban kerja antar-OPD lebih merata." if lang == "id"
-                     else "The plan as a whole spreads the workload more evenly between agencies.")
+        lines.append(_("The plan as a whole spreads the workload more evenly between agencies."))
     return lines
 
 
@@ -184,22 +168,17 @@ def _fit_lines(move: Move, result: RecommendationResult, lang: Lang,
     words = _profile_words(move.profile.score, lang)
     # Name only the aspects the data allowed to assess (an aspect without data has no score).
     aspects = join_words([escape(a.aspect) for a in move.profile.aspects if a.score is not None], lang) or "-"
-    if lang == "id":
-        lines = [(f"Dari sisi {aspects}, profil Anda dinilai {words} dengan syarat jabatan tujuan "
-                  f"(nilai kesesuaian {score} dari 5).")]
-        if report:
-            lines.append(f"Dari {report.candidates_considered} pegawai yang dipertimbangkan untuk jabatan ini, "
-                         f"{report.candidates_eligible} memenuhi syarat, dan Anda dipilih dalam rencana.")
-    else:
-        lines = [(f"As to {aspects}, your profile is {words} for the requirements of the post "
-                  f"(fit {score} out of 5).")]
-        if report:
-            lines.append(f"Of {report.candidates_considered} employees considered for this post, "
-                         f"{report.candidates_eligible} met the requirements, and you were chosen in the plan.")
+    _ = translator(lang)
+    lines = [_("As to {aspects}, your profile is {words} for the requirements of the post (fit {score} out of 5).")
+             .format(aspects=aspects, words=words, score=score)]
+    if report:
+        lines.append(_("Of {considered} employees considered for this post, {eligible} met the requirements, and you "
+                       "were chosen in the plan.").format(considered=report.candidates_considered,
+                                                          eligible=report.candidates_eligible))
     return lines
 
 
-#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.core.i18n).
 _T: dict[str, str | tuple[str, str]] = {
     "title": N_("Draft notice of a planned transfer"),
     "to": NC_("letter", "To"),
@@ -278,7 +257,7 @@ def notice_markdown(move: Move, result: RecommendationResult, *, lang: Lang = "i
     reasons = [f for f in move.findings if EFFECTS[f.effect].in_notice]
     if reasons:
         out += [f"### {_t('rules', lang)}", ""]
-        basis = "dasar hukum" if lang == "id" else "legal basis"
+        basis = translator(lang)("legal basis")
         out += [f"- {e(f.message.get(lang))} _({basis}: {e(f.legal_basis)})_" for f in reasons]
         out.append("")
     out += [f"### {_t('fit', lang)}", "", *(f"- {line}" for line in _fit_lines(move, result, lang)), ""]
@@ -310,11 +289,10 @@ def assignment_text(move: Move, lang: Lang) -> str:
     """The sentence that says a move is a time-bounded assignment: until when, and back to which post."""
     a = move.assignment
     assert a is not None
-    if lang == "en":
-        return (f"Time-bounded assignment from {long_date(a.start, lang)} to {long_date(a.until, lang)}; you keep "
-                f"your post {a.return_to.position_name} ({a.return_to.unit_name}) and return to it afterwards.")
-    return (f"Penugasan sementara {long_date(a.start, lang)} sampai {long_date(a.until, lang)}; jabatan Anda "
-            f"{a.return_to.position_name} ({a.return_to.unit_name}) tetap dan Anda kembali ke sana sesudahnya.")
+    return translator(lang)("Time-bounded assignment from {start} to {until}; you keep your post {position} ({unit}) "
+                            "and return to it afterwards.").format(
+        start=long_date(a.start, lang), until=long_date(a.until, lang), position=a.return_to.position_name,
+        unit=a.return_to.unit_name)
 
 
 def notice_filename(move: Move, lang: Lang) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from mutasi_rules.analysis.workload import WorkloadReport
 from mutasi_rules.core.atomic import OutputError, check_output_path, write_text
-from mutasi_rules.core.i18n import N_, localized
+from mutasi_rules.core.i18n import N_, localized, translate_message
 from mutasi_rules.core.settings import RegionSettings
 from mutasi_rules.explain.charts import SVG_HASH_SALT, OpdEj, plan_chart_svg, plan_rows
 from mutasi_rules.explain.explanations import (
@@ -45,7 +45,7 @@ from mutasi_rules.explain.explanations import (
 from mutasi_rules.planning.recommendation import RecommendationResult
 from mutasi_rules.planning.training_plan import TrainingPlan, training_plan
 
-#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.i18n).
+#: key -> the English text; Bahasa Indonesia comes from the message catalogue (mutasi_rules.core.i18n).
 _R: dict[str, str | tuple[str, str]] = {
     "title": N_("Transfer plan report for the head of the region"),
     "run": N_("Audit record"),
@@ -269,7 +269,7 @@ def report_blocks(result: RecommendationResult, *, lang: Lang = "id", run_id: st
                               Span(run.dataset_sha256, "code"))))
     if result.warnings:
         blocks.append(Heading(2, t("warnings", lang)))
-        blocks.append(Bullets(tuple(Item(inline(w)) for w in result.warnings)))
+        blocks.append(Bullets(tuple(Item(inline(translate_message(w, lang))) for w in result.warnings)))
     return blocks
 
 
@@ -295,7 +295,7 @@ def _schedule_blocks(plan: TrainingPlan, lang: Lang) -> list[ReportBlock]:
                         str(m.assignment_until or "-")) for m in timed),
         ))
     if plan.warnings:
-        blocks.append(Bullets(tuple(Item(inline(w)) for w in plan.warnings)))
+        blocks.append(Bullets(tuple(Item(inline(translate_message(w, lang))) for w in plan.warnings)))
     return blocks
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mutasi_rules.audit.log import ReplayError
-from mutasi_rules.errors import SUMMARIES, MutasiRulesError
+from mutasi_rules.errors import MutasiRulesError, summary
 from mutasi_rules.hosting.access import AccessDenied, NotAuthenticated
 from mutasi_rules.problems import ErrorReport, LocalizedSummary, Problem
 
@@ -155,7 +155,7 @@ def install(app: FastAPI) -> None:
         return problem_response(request, ApiProblem(500, "internal", "Internal error",
                                                     "the request failed unexpectedly; the server's operators "
                                                     "have the details", kind="failure",
-                                                    message=LocalizedSummary(**SUMMARIES["failure"])))
+                                                    message=LocalizedSummary(**summary("failure"))))
 
 
 __all__ = ["MEDIA_TYPE", "STATUS_OF_KIND", "ApiProblem", "ProblemDocument", "install", "library_problem",

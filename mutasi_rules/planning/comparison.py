@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mutasi_rules.analysis.workload import WorkloadCalculator, WorkloadSettings
 from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.core.i18n import N_, translate_message, translator
 from mutasi_rules.core.runtime import fewer_collections
 from mutasi_rules.data.models import Dataset
 from mutasi_rules.data.scenario import AppliedChange
@@ -214,19 +215,18 @@ def _ej(value: float | None) -> str:
 
 def render_markdown(report: ScenarioReport, lang: str = "id") -> str:
     """The baseline and every scenario side by side, as Markdown (Bahasa Indonesia or English)."""
-    en = lang == "en"
+    _ = translator(lang)
     base = report.baseline
+    baseline, scenario = _("Baseline"), _("Scenario")
     lines = [
-        "# " + ("Scenarios against the baseline" if en else "Skenario dibandingkan dengan kondisi dasar"),
+        "# " + _("Scenarios against the baseline"),
         "",
-        (f"Dataset {base.run.dataset}, as of {base.run.as_of}, plan date {base.run.plan_date}; every plan uses the "
-         "same rules and options." if en else
-         f"Dataset {base.run.dataset}, per {base.run.as_of}, tanggal rencana {base.run.plan_date}; semua rencana "
-         "memakai aturan dan opsi yang sama."),
+        _("Dataset {dataset}, as of {as_of}, plan date {plan_date}; every plan uses the same rules and options.")
+        .format(dataset=base.run.dataset, as_of=base.run.as_of, plan_date=base.run.plan_date),
         "",
-        f"- {'Baseline' if en else 'Kondisi dasar'}: {len(base.moves)} {'moves' if en else 'mutasi'}, "
-        f"{report.baseline_training_plan.participants_total} {'training places' if en else 'tempat pelatihan'}, "
-        f"{'EJ spread' if en else 'sebaran EJ'} {_ej(base.balance_before.ej_std)} -> {_ej(base.balance_after.ej_std)}",
+        "- " + _("Baseline: {moves} moves, {places} training places, EJ spread {before} -> {after}").format(
+            moves=len(base.moves), places=report.baseline_training_plan.participants_total,
+            before=_ej(base.balance_before.ej_std), after=_ej(base.balance_after.ej_std)),
         "",
     ]
     for item in report.scenarios:
@@ -234,57 +234,54 @@ def render_markdown(report: ScenarioReport, lang: str = "id") -> str:
         lines += [f"## {item.title or item.name} (`{item.name}`)", ""]
         if item.description:
             lines += [item.description, ""]
-        lines += ["**" + ("Changes" if en else "Perubahan") + "**", ""]
+        lines += ["**" + _("Changes") + "**", ""]
         for change in item.changes:
             period = ""
             if change.until is not None:
                 period = f" ({change.from_ or '…'} – {change.until})"
-            lines.append(f"- {change.summary}{period}" + (f": {change.note}" if change.note else ""))
-        lines += ["", "| | " + ("Baseline" if en else "Dasar") + " | " + ("Scenario" if en else "Skenario") + " |",
+            note = f": {change.note}" if change.note else ""
+            lines.append(f"- {translate_message(change.summary, lang)}{period}{note}")
+        lines += ["", f"| | {baseline} | {scenario} |",
                   "| --- | --- | --- |",
-                  f"| {'Moves' if en else 'Mutasi'} | {c.moves_baseline} | {c.moves_scenario} |",
-                  f"| {'Time-bounded assignments' if en else 'Penugasan sementara'} | "
+                  f"| {_('Moves')} | {c.moves_baseline} | {c.moves_scenario} |",
+                  f"| {_('Time-bounded assignments')} | "
                   f"{sum(1 for m in base.moves if m.assignment)} | {c.time_bounded_assignments} |",
-                  f"| {'Training places' if en else 'Tempat pelatihan'} | {c.training_participants_baseline} | "
+                  f"| {_('Training places')} | {c.training_participants_baseline} | "
                   f"{c.training_participants_scenario} |",
                   f"| JP | {c.training_hours_baseline:g} | {c.training_hours_scenario:g} |",
-                  f"| {'EJ spread after the plan' if en else 'Sebaran EJ setelah rencana'} | "
+                  f"| {_('EJ spread after the plan')} | "
                   f"{_ej(c.balance_std_baseline_after)} | {_ej(c.balance_std_scenario_after)} |", ""]
-        lines += ["**" + ("EJ per agency (before -> after the plan)" if en else
-                          "EJ per OPD (sebelum -> sesudah rencana)") + "**", "",
-                  "| OPD | " + ("Baseline" if en else "Dasar") + " | " + ("Scenario" if en else "Skenario") + " |",
+        lines += ["**" + _("EJ per agency (before -> after the plan)") + "**", "",
+                  f"| OPD | {baseline} | {scenario} |",
                   "| --- | --- | --- |"]
         for agency in c.agencies:
             if (agency.baseline_before, agency.baseline_after) == (agency.scenario_before, agency.scenario_after):
                 continue
             lines.append(f"| {agency.unit_id} | {_ej(agency.baseline_before)} -> {_ej(agency.baseline_after)} | "
                          f"{_ej(agency.scenario_before)} -> {_ej(agency.scenario_after)} |")
-        lines += ["", ("(Agencies the scenario leaves as in the baseline are not listed.)" if en else
-                       "(OPD yang sama dengan kondisi dasar tidak dicantumkan.)"), ""]
-        for title, moves in ((("Moves added", "Mutasi bertambah"), c.moves_added),
-                             (("Moves removed", "Mutasi berkurang"), c.moves_removed),
-                             (("Moves changed", "Mutasi berubah"), c.moves_changed)):
+        lines += ["", _("(Agencies the scenario leaves as in the baseline are not listed.)"), ""]
+        for title, moves in ((N_("Moves added"), c.moves_added), (N_("Moves removed"), c.moves_removed),
+                             (N_("Moves changed"), c.moves_changed)):
             if not moves:
                 continue
-            lines += [f"**{title[0] if en else title[1]}**", "",
-                      "| NIP | " + ("Name | From | To | Kind" if en else "Nama | Dari | Ke | Jenis") + " |",
+            lines += [f"**{_(title)}**", "",
+                      "| NIP | " + " | ".join(_(w) for w in (N_("Name"), N_("From"), N_("To"), N_("Kind"))) + " |",
                       "| --- | --- | --- | --- | --- |"]
             for m in moves:
-                kind = ((f"assignment until {m.assignment_until}" if en else f"penugasan sampai {m.assignment_until}")
-                        if m.assignment_until else ("transfer" if en else "mutasi"))
+                kind = (_("assignment until {date}").format(date=m.assignment_until) if m.assignment_until
+                        else _("transfer"))
                 lines.append(f"| {m.nip} | {m.name} | {m.from_position_id} | {m.to_position_id} | {kind} |")
             lines.append("")
         added = [t for t in c.trainings if t.added or t.removed]
         if added:
-            lines += ["**" + ("Training needs added" if en else "Tambahan kebutuhan pelatihan") + "**", "",
-                      "| " + ("Training | Baseline | Scenario | JP added" if en else
-                               "Pelatihan | Dasar | Skenario | Tambahan JP") + " |",
+            lines += ["**" + _("Training needs added") + "**", "",
+                      "| " + " | ".join((_("Training"), baseline, scenario, _("JP added"))) + " |",
                       "| --- | --- | --- | --- |"]
             lines += [f"| {t.name} | {t.baseline_participants} | {t.scenario_participants} | "
                       f"{'-' if t.hours_added is None else f'{t.hours_added:g}'} |" for t in added]
             lines.append("")
         for warning in [*item.warnings, *item.training_plan.warnings]:
-            lines.append(f"- {'warning' if en else 'peringatan'}: {warning}")
+            lines.append(f"- {_('warning')}: {translate_message(warning, lang)}")
         if item.warnings or item.training_plan.warnings:
             lines.append("")
     return "\n".join(lines)

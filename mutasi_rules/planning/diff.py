@@ -14,6 +14,7 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mutasi_rules.analysis.workload import BalanceFigure
+from mutasi_rules.core.i18n import N_, NC_, localized, translator
 from mutasi_rules.data.decisions import AppliedDecision
 from mutasi_rules.planning.recommendation import Alternative, PositionRef, RecommendationResult
 from mutasi_rules.rules.rulesets import Localized
@@ -106,16 +107,14 @@ def diff_results(run_a: str, a: RecommendationResult, run_b: str, b: Recommendat
         if decision is not None:
             said = (f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): "
                     f"{decision.reason}")
-            reason = Localized(id=f"Keputusan peninjauan {said}", en=f"Review decision {said}")
+            reason = Localized.of(N_("Review decision {decision}"), decision=said)
         elif lost is not None and (alternative := _alternative(b, nip, lost)) is not None:
-            reason = Localized(id=f"Di rencana B untuk {lost}: {alternative.reason.id}",
-                               en=f"In plan B, for {lost}: {alternative.reason.en}")
+            reason = Localized.of(N_("In plan B, for {position}: {reason}"), position=lost, reason=alternative.reason)
         elif gained is not None and (alternative := _alternative(a, nip, gained)) is not None:
-            reason = Localized(id=f"Dipilih di rencana B; di rencana A untuk {gained}: {alternative.reason.id}",
-                               en=f"Chosen in plan B; in plan A, for {gained}: {alternative.reason.en}")
+            reason = Localized.of(N_("Chosen in plan B; in plan A, for {position}: {reason}"), position=gained,
+                                  reason=alternative.reason)
         else:
-            reason = Localized(id="Pengoptimal menyusun ulang rencana di sekitar keputusan peninjauan.",
-                               en="The optimiser re-made the plan around the review decisions.")
+            reason = Localized.of(N_("The optimiser re-made the plan around the review decisions."))
         either = before or after
         assert either is not None, "the NIP is moved in one of the two plans"
         changes.append(MoveChange(
@@ -132,24 +131,24 @@ def diff_results(run_a: str, a: RecommendationResult, run_b: str, b: Recommendat
 
 def diff_markdown(diff: RunDiff, lang: str = "id") -> str:
     """The diff as Markdown (the table format prints the same lines)."""
-    en = lang == "en"
-    lines = [f"# {'Plan' if en else 'Rencana'} {diff.run_a} → {diff.run_b}", ""]
+    _ = translator(lang)
+    lines = ["# " + _("Plan {run_a} → {run_b}").format(run_a=diff.run_a, run_b=diff.run_b), ""]
     if diff.decisions:
-        lines.append("## " + ("Review decisions applied" if en else "Keputusan peninjauan yang diterapkan"))
+        lines.append("## " + _("Review decisions applied"))
         lines += [f"- `{d.id}` {d.describe()} — {d.reviewer}, {d.date.isoformat()}: {d.reason}" for d in diff.decisions]
         lines.append("")
-    for kind, title_en, title_id in (("added", "Moves added", "Mutasi ditambahkan"),
-                                     ("removed", "Moves removed", "Mutasi dihapus"),
-                                     ("changed", "Moves changed", "Mutasi diubah")):
+    for kind, title in (("added", NC_("diff", "Moves added")), ("removed", NC_("diff", "Moves removed")),
+                        ("changed", NC_("diff", "Moves changed"))):
         items = [c for c in diff.changes if c.kind == kind]
-        lines.append(f"## {title_en if en else title_id} ({len(items)})")
+        lines.append(f"## {localized(title, lang)} ({len(items)})")
         for c in items:
             where = " → ".join(p.position_id if p else "-" for p in (c.before, c.after))
             lines.append(f"- {c.nip} {c.name}: {where} — {c.reason.get(lang)}")
         lines.append("")
-    lines.append("## " + ("Balance (EJ spread across agencies)" if en else "Keseimbangan (sebaran EJ antar-OPD)"))
+    lines.append("## " + _("Balance (EJ spread across agencies)"))
     lines.append("")
-    lines.append("| | " + ("moves" if en else "mutasi") + " | EJ std before | EJ std after | outside band after |")
+    lines.append("| | " + " | ".join(_(w) for w in (N_("moves"), N_("EJ std before"), N_("EJ std after"),
+                                                    N_("outside band after"))) + " |")
     lines.append("| --- | --- | --- | --- | --- |")
     for name, moves, before, after in (("A " + diff.run_a, diff.moves_a, diff.balance_a_before, diff.balance_a_after),
                                        ("B " + diff.run_b, diff.moves_b, diff.balance_b_before, diff.balance_b_after)):

@@ -21,6 +21,7 @@ from typing import Any
 
 from mutasi_rules import __version__
 from mutasi_rules.analysis.workload import PositionWorkload, UnitWorkload
+from mutasi_rules.core.i18n import N_
 from mutasi_rules.data.decisions import AppliedDecision, MoveReview
 from mutasi_rules.data.models import Employee
 from mutasi_rules.planning.candidates import PairScore
@@ -211,19 +212,16 @@ class Reporter(ContextReader):
         if received < shortage:
             if target in review.held:
                 held = review.held[target]
-                unfilled = Localized(id=f"Ditahan oleh keputusan peninjauan {held.id} ({held.reviewer}, "
-                                        f"{held.date.isoformat()}): {held.reason}",
-                                     en=f"Held by review decision {held.id} ({held.reviewer}, "
-                                        f"{held.date.isoformat()}): {held.reason}")
+                unfilled = Localized.of(N_("Held by review decision {decision} ({reviewer}, {date}): {reason}"),
+                                        decision=held.id, reviewer=held.reviewer, date=held.date.isoformat(),
+                                        reason=held.reason)
             elif not considered:
-                unfilled = Localized(id="Tidak ada pegawai dari unit yang kelebihan pegawai untuk dipertimbangkan.",
-                                     en="No staff from surplus positions to consider.")
+                unfilled = Localized.of(N_("No staff from surplus positions to consider."))
             elif eligible == 0:
-                unfilled = Localized(id="Tidak ada calon yang memenuhi syarat.", en="No eligible candidate.")
+                unfilled = Localized.of(N_("No eligible candidate."))
             else:
-                unfilled = Localized(id="Calon yang memenuhi syarat lebih dibutuhkan di tempat lain atau dibatasi "
-                                        "oleh batasan rencana.",
-                                     en="Eligible candidates were needed elsewhere or held back by plan constraints.")
+                unfilled = Localized.of(N_("Eligible candidates were needed elsewhere or held back by plan "
+                                           "constraints."))
         return ShortageReport(
             position=position_ref(position, self.index),
             shortage=shortage,
@@ -244,35 +242,28 @@ class Reporter(ContextReader):
         if outcome == "review" and decision is not None:
             said = (f"{decision.id} ({decision.action}, {decision.reviewer}, {decision.date.isoformat()}): "
                     f"{decision.reason}")
-            return Localized(id=f"Tidak dipilih karena keputusan peninjauan {said}",
-                             en=f"Not chosen because of review decision {said}")
+            return Localized.of(N_("Not chosen because of review decision {decision}"), decision=said)
         if outcome == "chosen":
-            return Localized(id="Dipilih dalam rencana mutasi.", en="Chosen in the transfer plan.")
+            return Localized.of(N_("Chosen in the transfer plan."))
         if outcome == "blocked":
             rules = ", ".join(f.rule_key for f in entry["blocked"])
-            return Localized(id=f"Tidak memenuhi syarat menurut aturan: {rules}.",
-                             en=f"Not eligible under the rules: {rules}.")
+            return Localized.of(N_("Not eligible under the rules: {rules}."), rules=rules)
         if outcome == "vetoed":
-            return Localized(id="Ditolak oleh aturan instansi: " + "; ".join(v.reason.id for v in entry["vetoes"]),
-                             en="Vetoed by agency rules: " + "; ".join(v.reason.en for v in entry["vetoes"]))
+            # The plugins' reasons are joined as they are (each already in both languages).
+            reasons = Localized.model_construct(id="; ".join(v.reason.id for v in entry["vetoes"]),
+                                                en="; ".join(v.reason.en for v in entry["vetoes"]))
+            return Localized.of(N_("Vetoed by agency rules: {reasons}"), reasons=reasons)
         if outcome == "withheld_for_balance":
-            return Localized(id="Ditahan karena rencana secara keseluruhan akan memperburuk keseimbangan beban "
-                                "kerja antar-OPD.",
-                             en="Withheld because the plan as a whole would worsen the workload balance "
-                                "across agencies.")
+            return Localized.of(N_("Withheld because the plan as a whole would worsen the workload balance across "
+                                   "agencies."))
         if outcome == "chosen_elsewhere":
-            return Localized(id=f"Lebih tepat dimutasi ke jabatan {placed} (nilai keseluruhan rencana lebih tinggi).",
-                             en=f"Placed in position {placed} instead (higher overall plan value).")
+            return Localized.of(N_("Placed in position {position} instead (higher overall plan value)."),
+                                position=placed)
         if outcome == "outscored":
-            score = entry["score"]
-            return Localized(id=f"Nilai {score:.2f} di bawah calon terpilih (terendah {chosen_scores[0]:.2f}).",
-                             en=f"Score {score:.2f} below the chosen candidates (lowest {chosen_scores[0]:.2f}).")
-        return Localized(
-            id="Tidak dipilih karena batasan rencana (kelebihan unit asal, batas penerimaan, jumlah mutasi maksimal, "
-               "atau batasan instansi) atau karena nilainya tidak positif.",
-            en="Not chosen because of a plan constraint (source surplus, receiving limit, move cap or an "
-               "agency constraint) or a score that is not positive.",
-        )
+            return Localized.of(N_("Score {score} below the chosen candidates (lowest {lowest})."),
+                                score=f"{entry['score']:.2f}", lowest=f"{chosen_scores[0]:.2f}")
+        return Localized.of(N_("Not chosen because of a plan constraint (source surplus, receiving limit, move cap or "
+                               "an agency constraint) or a score that is not positive."))
 
     def move(self, nip: str, target: str, entry: dict[str, Any], employee_found: list[Finding],
              checked: list[str], pw: dict[str, PositionWorkload], uw: dict[str, UnitWorkload],

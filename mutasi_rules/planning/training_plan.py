@@ -23,10 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mutasi_rules.core.i18n import N_, NC_, localized, translate_message, translator
 from mutasi_rules.planning.recommendation import RecommendationResult
 from mutasi_rules.plugins.types import TrainingOffer
 
@@ -222,65 +224,64 @@ def training_plan(result: RecommendationResult) -> TrainingPlan:
 # --------------------------------------------------------------------------- rendering
 
 
+def _row(cells: Sequence[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+#: What a training's schedule status means, by status.
+_STATUS_TEXT: dict[str, str | tuple[str, str]] = {
+    "on_time": N_("completes before the plan date"),
+    "late": N_("LATE: completes after the plan date"),
+    "not_in_catalogue": NC_("training plan", "not in the training catalogue"),
+}
+
+
 def render_markdown(plan: TrainingPlan, lang: str = "id") -> str:
     """The training plan as Markdown (Bahasa Indonesia by default, or English)."""
-    en = lang == "en"
+    _ = translator(lang)
+    to_position = localized(NC_("training plan", "To position"), lang)
     lines = [
-        f"# {'Training plan' if en else 'Rencana pelatihan'}: {plan.dataset}",
+        f"# {_('Training plan')}: {plan.dataset}",
         "",
-        (f"As of {plan.as_of}; plan date {plan.plan_date}. {plan.participants_total} participant place(s), "
-         f"{plan.hours_total:g} JP in all." if en else
-         f"Per {plan.as_of}; tanggal rencana {plan.plan_date}. {plan.participants_total} tempat peserta, "
-         f"{plan.hours_total:g} JP seluruhnya."),
+        _("As of {as_of}; plan date {plan_date}. {places} participant place(s), {hours} JP in all.").format(
+            as_of=plan.as_of, plan_date=plan.plan_date, places=plan.participants_total, hours=f"{plan.hours_total:g}"),
         "",
     ]
     if not plan.trainings:
-        lines += ["No move needs training first." if en else "Tidak ada mutasi yang memerlukan pelatihan lebih dulu.",
-                  ""]
-    status_text = {
-        "on_time": ("selesai sebelum tanggal rencana", "completes before the plan date"),
-        "late": ("TERLAMBAT: selesai setelah tanggal rencana", "LATE: completes after the plan date"),
-        "not_in_catalogue": ("tidak ada di katalog pelatihan", "not in the training catalogue"),
-    }
+        lines += [_("No move needs training first."), ""]
     for training in plan.trainings:
         lines += [f"## {training.name}", ""]
         rows = [
-            ("Penyelenggara", "Provider", training.provider or "-"),
-            ("Jam pelajaran (JP) per peserta", "Hours (JP) per participant",
-             f"{training.hours:g}" if training.hours is not None else "-"),
-            ("Peserta", "Participants", str(len(training.participants))),
-            ("Kapasitas per angkatan", "Capacity per batch",
-             str(training.capacity) if training.capacity else ("tanpa batas" if not en else "no limit")),
-            ("Lama per angkatan (hari)", "Days per batch", str(training.duration_days or "-")),
-            ("Mulai paling lambat", "Latest start", str(training.latest_start or "-")),
-            ("Selesai", "Completes", str(training.completes or "-")),
-            ("Status", "Status", status_text[training.status][1 if en else 0]),
+            (_("Provider"), training.provider or "-"),
+            (_("Hours (JP) per participant"), f"{training.hours:g}" if training.hours is not None else "-"),
+            (_("Participants"), str(len(training.participants))),
+            (_("Capacity per batch"), str(training.capacity) if training.capacity else _("no limit")),
+            (_("Days per batch"), str(training.duration_days or "-")),
+            (_("Latest start"), str(training.latest_start or "-")),
+            (_("Completes"), str(training.completes or "-")),
+            (_("Status"), localized(_STATUS_TEXT[training.status], lang)),
         ]
         lines += ["| | |", "| --- | --- |"]
-        lines += [f"| {r[1] if en else r[0]} | {r[2]} |" for r in rows]
+        lines += [_row(r) for r in rows]
         lines.append("")
         if training.batches:
-            head = ("| Batch | Start | End | Participants |" if en else "| Angkatan | Mulai | Selesai | Peserta |")
-            lines += [head, "| --- | --- | --- | --- |"]
-            lines += [f"| {b.number} | {b.start} | {b.end} | {len(b.participants)} |" for b in training.batches]
+            lines += [_row([_("Batch"), _("Start"), _("End"), _("Participants")]), "| --- | --- | --- | --- |"]
+            lines += [_row([b.number, b.start, b.end, len(b.participants)]) for b in training.batches]
             lines.append("")
         batch_of = {nip: b.number for b in training.batches for nip in b.participants}
-        head = ("| NIP | Name | To position | Batch |" if en else "| NIP | Nama | Jabatan tujuan | Angkatan |")
-        lines += [head, "| --- | --- | --- | --- |"]
-        lines += [f"| {p.nip} | {p.name} | {p.to_position_id} | {batch_of.get(p.nip, '-')} |"
-                  for p in training.participants]
+        lines += [_row(["NIP", _("Name"), to_position, _("Batch")]), "| --- | --- | --- | --- |"]
+        lines += [_row([p.nip, p.name, p.to_position_id, batch_of.get(p.nip, "-")]) for p in training.participants]
         lines.append("")
-    lines += ["## " + ("When each move takes effect" if en else "Tanggal berlaku setiap mutasi"), ""]
-    head = ("| NIP | Name | To position | Trainings | Ready on | Effective | Assignment until |" if en else
-            "| NIP | Nama | Jabatan tujuan | Pelatihan | Siap pada | Berlaku | Penugasan sampai |")
-    lines += [head, "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += ["## " + _("When each move takes effect"), ""]
+    lines += [_row(["NIP", _("Name"), to_position, _("Trainings"), _("Ready on"), _("Effective"),
+                    _("Assignment until")]), "| --- | --- | --- | --- | --- | --- | --- |"]
     for move in plan.moves:
-        lines.append(f"| {move.nip} | {move.name} | {move.to_position_id} | {', '.join(move.trainings) or '-'} | "
-                     f"{move.ready_on or '-'} | {move.effective_date or '-'} | {move.assignment_until or '-'} |")
+        lines.append(_row([move.nip, move.name, move.to_position_id, ", ".join(move.trainings) or "-",
+                           move.ready_on or "-", move.effective_date or "-", move.assignment_until or "-"]))
     lines.append("")
     if plan.warnings:
-        lines += ["## " + ("Warnings" if en else "Peringatan"), ""]
-        lines += [f"- {w}" for w in plan.warnings]
+        lines += ["## " + _("Warnings"), ""]
+        lines += [f"- {translate_message(w, lang)}" for w in plan.warnings]
         lines.append("")
     return "\n".join(lines)
 

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mutasi_rules.core.canonical import canonical_json
 from mutasi_rules.core.escaping import md_escape
+from mutasi_rules.core.i18n import N_, localized
 from mutasi_rules.data.facts import (
     CandidateScope,
     EmployeeScope,
@@ -345,24 +346,19 @@ class _Action:
 
 
 def _training_action(name: str) -> _Action:
-    return _Action(("training", name), name, Localized(id=f"setelah menyelesaikan {name}",
-                                                       en=f"after completing {name}"))
+    return _Action(("training", name), name, Localized.of(N_("after completing {name}"), name=name))
 
 
 def _certificate_action(name: str) -> _Action:
-    return _Action(("certificate", name), name, Localized(id=f"setelah memperoleh {name} yang berlaku",
-                                                          en=f"after obtaining a valid {name}"))
+    return _Action(("certificate", name), name, Localized.of(N_("after obtaining a valid {name}"), name=name))
 
 
 # Ordinal person fields an action can raise (never lower), with their phrases.
 _RAISABLE: dict[str, tuple[type[OrderedEnum], Callable[[str], Localized]]] = {
-    "rank": (Golongan, lambda v: Localized(id=f"setelah naik pangkat ke golongan {v}",
-                                           en=f"after promotion to rank (golongan) {v}")),
-    "education_level": (EducationLevel, lambda v: Localized(id=f"dengan pendidikan {v} atau lebih tinggi",
-                                                            en=f"with education {v} or higher")),
-    "latest_predikat": (Predikat, lambda v: Localized(id=f"setelah tercatat predikat kinerja {v} atau lebih baik",
-                                                      en=f"after a performance rating (predikat) of {v} or better "
-                                                         "is recorded")),
+    "rank": (Golongan, lambda v: Localized.of(N_("after promotion to rank (golongan) {value}"), value=v)),
+    "education_level": (EducationLevel, lambda v: Localized.of(N_("with education {value} or higher"), value=v)),
+    "latest_predikat": (Predikat, lambda v: Localized.of(
+        N_("after a performance rating (predikat) of {value} or better is recorded"), value=v)),
 }
 _ACTION_KEY = {"rank": "rank", "education_level": "education_level", "latest_predikat": "predikat"}
 
@@ -374,38 +370,30 @@ def _impossible_phrase(lit: _Lit, scope: Scope, retirement: dt.date) -> Localize
     paths = field_paths(lit.node)
     rels = {_relative(p, scope) for p in paths}
     if rels & {"years_in_position", "years_of_service"}:
-        return Localized(id=f"{lit.text()} baru terpenuhi setelah pensiun ({retirement.isoformat()})",
-                         en=f"{lit.text()} would hold only after retirement ({retirement.isoformat()})")
+        return Localized.of(N_("{condition} would hold only after retirement ({date})"), condition=lit.text(),
+                            date=retirement.isoformat())
     if "status" in rels:
-        return Localized(id="perlu pengangkatan sebagai PNS, yang berada di luar keputusan mutasi ini",
-                         en="it takes appointment as PNS, which is outside this decision")
+        return Localized.of(N_("it takes appointment as PNS, which is outside this decision"))
     if rels & {"years_to_retirement", "retirement_date", "retirement_age"} or \
             "candidate.years_to_retirement_at_target" in paths or "candidate.target_retirement_age" in paths:
-        return Localized(id="batas usia pensiun sudah dekat dan sisa masa kerja hanya berkurang",
-                         en="retirement is approaching and the years to retirement only shrink")
+        return Localized.of(N_("retirement is approaching and the years to retirement only shrink"))
     if rels & {"birth_date", "age"}:
-        return Localized(id="tanggal lahir (dan usia) tidak dapat diubah",
-                         en="a birth date (and the age it gives) cannot change")
+        return Localized.of(N_("a birth date (and the age it gives) cannot change"))
     if "under_investigation" in rels:
-        return Localized(id="perlu pemeriksaan yang selesai, yang berada di luar keputusan ini",
-                         en="it takes the investigation to be closed, which is outside this decision")
+        return Localized.of(N_("it takes the investigation to be closed, which is outside this decision"))
     if rels & {"under_sanction", "sanction_level", "sanction_end"}:
-        return Localized(id="hukuman disiplin tanpa tanggal akhir harus selesai",
-                         en="a disciplinary sanction without an end date would have to end")
+        return Localized.of(N_("a disciplinary sanction without an end date would have to end"))
     if "rank" in rels:
-        return Localized(id="golongan tidak dapat turun", en="a rank (golongan) does not go down")
+        return Localized.of(N_("a rank (golongan) does not go down"))
     if "education_level" in rels:
-        return Localized(id="jenjang pendidikan tidak dapat turun", en="an education level does not go down")
+        return Localized.of(N_("an education level does not go down"))
     others = [p for p in paths if _relative(p, scope) is None and p != "as_of" and not p.startswith("context.")]
     text = lit.text()
     if others and all(p.startswith("candidate.") for p in others):
-        return Localized(id=f"persyaratan atau keadaan jabatan/unit ({text}) harus berubah; itu bukan perubahan "
-                            "pada pegawai",
-                         en=f"the position's or unit's own requirement or state ({text}) would have to change; "
-                            "no change to the person does it")
-    return Localized(id=f"kondisi {text} harus terpenuhi; tidak ada tindakan dalam keputusan ini yang dapat "
-                        "mengubahnya",
-                     en=f"{text} would have to hold; nothing within this decision can bring that about")
+        return Localized.of(N_("the position's or unit's own requirement or state ({condition}) would have to change; "
+                               "no change to the person does it"), condition=text)
+    return Localized.of(N_("{condition} would have to hold; nothing within this decision can bring that about"),
+                        condition=text)
 
 
 def _number(value: Any) -> str:
@@ -420,19 +408,16 @@ def _time_phrase(lit: _Lit, scope: Scope, later: Any, base: Any, day: dt.date) -
         rel = _relative(path, scope)
         value = read_path(later, path)
         if rel == "years_in_position":
-            return Localized(id=f"saat genap {_number(value)} tahun di jabatan sekarang",
-                             en=f"when {_number(value)} years in the current post are complete")
+            return Localized.of(N_("when {years} years in the current post are complete"), years=_number(value))
         if rel == "years_of_service":
-            return Localized(id=f"saat masa kerja genap {_number(value)} tahun",
-                             en=f"when {_number(value)} years of service are complete")
+            return Localized.of(N_("when {years} years of service are complete"), years=_number(value))
         if rel == "age":
-            return Localized(id=f"saat berusia {value} tahun", en=f"when the employee turns {value}")
+            return Localized.of(N_("when the employee turns {age}"), age=value)
         if rel in ("under_sanction", "sanction_level", "sanction_end"):
             end = read_path(base, _person_prefix(scope) + "sanction_end")
             until = f" ({end.isoformat()})" if isinstance(end, dt.date) else ""
-            return Localized(id=f"setelah masa hukuman disiplin berakhir{until}",
-                             en=f"when the disciplinary sanction ends{until}")
-    return Localized(id=f"saat {lit.text()} terpenuhi", en=f"when {lit.text()} holds")
+            return Localized.of(N_("when the disciplinary sanction ends{until}"), until=until)
+    return Localized.of(N_("when {condition} holds"), condition=lit.text())
 
 
 # =========================================================================== the service
@@ -660,34 +645,27 @@ class WhyNot:
         if same:
             out.append(Reason(
                 kind="precondition", code="already-in-position",
-                title=Localized(id="Sudah menduduki jabatan ini", en="Already holds this position"),
-                message=Localized(id=f"Pegawai sudah menduduki jabatan {position.name} ({target}); mutasi ke jabatan "
-                                     "yang sama tidak dipertimbangkan.",
-                                  en=f"The employee already holds the post {position.name} ({target}); a transfer "
-                                     "into the same post is not considered."),
+                title=Localized.of(N_("Already holds this position")),
+                message=Localized.of(N_("The employee already holds the post {name} ({position_id}); a transfer into "
+                                        "the same post is not considered."), name=position.name, position_id=target),
                 facts_read={"employee.position_id": record.position_id},
             ))
         if target not in ctx.shortages:
             out.append(self._workload_reason(
                 target, "target-not-short",
-                Localized(id="Jabatan tujuan tidak kekurangan pegawai", en="The target post is not short of staff"),
-                Localized(id=f"Menurut norma kebutuhan pegawai, jabatan {position.name} tidak berlabel "
-                             f"'{SHORT_LABEL}' dengan kekurangan sedikitnya satu orang; rencana mutasi hanya mengisi "
-                             "jabatan yang kekurangan pegawai.",
-                          en=f"By the staffing-norm rules the post {position.name} is not labelled '{SHORT_LABEL}' "
-                             "with a gap of at least one person; the transfer plan only fills posts short of staff."),
+                Localized.of(N_("The target post is not short of staff")),
+                Localized.of(N_("By the staffing-norm rules the post {name} is not labelled '{label}' with a gap of at "
+                                "least one person; the transfer plan only fills posts short of staff."),
+                             name=position.name, label=SHORT_LABEL),
             ))
         if record.position_id not in ctx.surplus and not same:
             source = ctx.index.positions[record.position_id]
             out.append(self._workload_reason(
                 record.position_id, "source-no-surplus",
-                Localized(id="Jabatan asal tidak kelebihan pegawai", en="The current post has no surplus"),
-                Localized(id=f"Menurut norma kebutuhan pegawai, jabatan asal {source.name} tidak berlabel "
-                             f"'{SURPLUS_LABEL}' dengan kelebihan sedikitnya satu orang; rencana mutasi hanya "
-                             "memindahkan pegawai dari jabatan yang kelebihan pegawai.",
-                          en=f"By the staffing-norm rules the current post {source.name} is not labelled "
-                             f"'{SURPLUS_LABEL}' with a surplus of at least one person; the transfer plan only moves "
-                             "staff out of posts with a surplus."),
+                Localized.of(N_("The current post has no surplus")),
+                Localized.of(N_("By the staffing-norm rules the current post {name} is not labelled '{label}' with a "
+                                "surplus of at least one person; the transfer plan only moves staff out of posts with "
+                                "a surplus."), name=source.name, label=SURPLUS_LABEL),
             ))
         return out
 
@@ -868,8 +846,7 @@ class WhyNot:
             if not fields:
                 return None
             return _Action(("education_field", fields[0]), fields[0],
-                           Localized(id=f"dengan bidang pendidikan {' / '.join(fields)}",
-                                     en=f"with an education in {' / '.join(fields)}"))
+                           Localized.of(N_("with an education in {fields}"), fields=" / ".join(fields)))
         if isinstance(node, Compare):
             for side in (node.left, node.right):
                 if not isinstance(side, FieldRef):
@@ -897,8 +874,8 @@ class WhyNot:
             level = req.min_level if req else CompetencyLevel.L1
             kind = req.kind if req else Competency.model_fields["kind"].default
             actions.append(_Action(("competency", name), (name, level, kind),
-                                   Localized(id=f"setelah memiliki kompetensi {name} level {level.value}",
-                                             en=f"after attaining the competency {name} at level {level.value}")))
+                                   Localized.of(N_("after attaining the competency {name} at level {level}"),
+                                                name=name, level=level.value)))
         return _combined(actions)
 
     # .................................................................. hypothetical facts
@@ -1081,37 +1058,32 @@ class WhyNot:
 
     @staticmethod
     def _describe(scenario: _Scenario, finding: Finding | None, still: bool, conditional: bool) -> Localized:
-        how_id = "; ".join(p.id for p in scenario.phrases)
-        how_en = "; ".join(p.en for p in scenario.phrases)
-        title = finding.title if finding is not None else Localized(id="semua aturan di atas",
-                                                                    en="all the rules above")
+        # The phrases are joined as they are (each already in both languages; none at all gives an empty text).
+        how = Localized.model_construct(id="; ".join(p.id for p in scenario.phrases),
+                                        en="; ".join(p.en for p in scenario.phrases))
+        title = finding.title if finding is not None else Localized.of(N_("all the rules above"))
         if scenario.kind == "impossible":
-            return Localized(id=f"Aturan «{title.id}» tidak dapat diatasi dalam keputusan ini: {how_id}.",
-                             en=f"The rule «{title.en}» cannot be resolved within this decision: {how_en}.")
+            return Localized.of(N_("The rule «{title}» cannot be resolved within this decision: {how}."),
+                                title=title, how=how)
+        when: Localized | str = (Localized.of(N_(" (from {date})"), date=scenario.day.isoformat())
+                                 if scenario.day else "")
         if finding is not None and EFFECTS[finding.effect].conditional:
-            when_id = f" (mulai {scenario.day.isoformat()})" if scenario.day else ""
-            when_en = f" (from {scenario.day.isoformat()})" if scenario.day else ""
-            return Localized(id=f"Syarat «{title.id}» terpenuhi {how_id}{when_id}.",
-                             en=f"The condition «{title.en}» is met {how_en}{when_en}.")
+            return Localized.of(N_("The condition «{title}» is met {how}{when}."), title=title, how=how, when=when)
         clear = not still
         if clear and conditional:
-            how_id += " (dengan syarat pelatihan lebih dahulu)"
-            how_en += " (on condition that training comes first)"
+            how = Localized.of(N_("{how} (on condition that training comes first)"), how=how)
         if scenario.day is not None and scenario.kind == "time":
             day = scenario.day.isoformat()
             if clear:
-                return Localized(id=f"Memenuhi syarat mulai {day}, {how_id}.", en=f"Eligible from {day}, {how_en}.")
-            return Localized(id=f"Aturan «{title.id}» tidak lagi menghalangi mulai {day}, {how_id}.",
-                             en=f"The rule «{title.en}» no longer blocks from {day}, {how_en}.")
-        when_id = f" (mulai {scenario.day.isoformat()})" if scenario.day else ""
-        when_en = f" (from {scenario.day.isoformat()})" if scenario.day else ""
+                return Localized.of(N_("Eligible from {date}, {how}."), date=day, how=how)
+            return Localized.of(N_("The rule «{title}» no longer blocks from {date}, {how}."), title=title, date=day,
+                                how=how)
         if clear:
-            return Localized(id=f"Memenuhi syarat {how_id}{when_id}.", en=f"Eligible {how_en}{when_en}.")
+            return Localized.of(N_("Eligible {how}{when}."), how=how, when=when)
         if finding is None:
-            return Localized(id=f"Semua aturan penghalang yang dapat diatasi teratasi {how_id}{when_id}.",
-                             en=f"Every blocking rule that can be resolved is resolved {how_en}{when_en}.")
-        return Localized(id=f"Aturan «{title.id}» tidak lagi menghalangi {how_id}{when_id}.",
-                         en=f"The rule «{title.en}» no longer blocks {how_en}{when_en}.")
+            return Localized.of(N_("Every blocking rule that can be resolved is resolved {how}{when}."), how=how,
+                                when=when)
+        return Localized.of(N_("The rule «{title}» no longer blocks {how}{when}."), title=title, how=how, when=when)
 
 
 def _together(scenarios: Sequence[_Scenario]) -> _Scenario | None:
@@ -1157,46 +1129,45 @@ def _finding_reason(finding: Finding, kind: ReasonKind) -> Reason:
 
 def _veto_reason(veto: Veto) -> Reason:
     return Reason(kind="veto", code=f"veto:{veto.source}",
-                  title=Localized(id="Ditolak oleh aturan instansi (plugin)", en="Vetoed by an agency plugin"),
+                  title=Localized.of(N_("Vetoed by an agency plugin")),
                   message=veto.reason, legal_basis=veto.legal_basis, source=veto.source)
 
 
 # =========================================================================== rendering
 
-_LABELS: dict[str, tuple[str, str]] = {
-    "title": ("Mengapa tidak", "Why not"),
-    "as_of": ("Data per {as_of}; tanggal rencana {plan_date}.", "Data as of {as_of}; plan date {plan_date}."),
-    "eligible": ("Memenuhi syarat untuk dimutasi ke jabatan ini.", "Eligible for a transfer to this position."),
-    "conditional": ("Memenuhi syarat dengan syarat pelatihan lebih dahulu.",
-                    "Eligible, on condition that training comes first."),
-    "blocked": ("Tidak dimutasi ke jabatan ini: {n} alasan.", "Not moved to this position: {n} reason(s)."),
-    "reasons": ("Alasan", "Reasons"),
-    "conditions": ("Syarat (pelatihan lebih dahulu; bukan penghalang)", "Conditions (training first; not a block)"),
-    "warnings": ("Peringatan", "Warnings"),
-    "counterfactuals": ("Apa yang akan mengubahnya", "What would change it"),
-    "none": ("Tidak ada.", "None."),
-    "read": ("nilai yang dibaca", "values read"),
-    "basis": ("dasar hukum", "legal basis"),
-    "rule": ("aturan", "rule"),
-    "changes": ("perubahan", "changes"),
-    "resolves": ("menyelesaikan", "resolves"),
-    "still": ("masih menghalangi", "still blocking"),
-    "nothing_else": ("tidak ada aturan lain yang menghalangi", "no other rule blocks"),
-    "verified": ("diperiksa ulang melalui mesin aturan", "re-checked through the rule engine"),
-    "unresolved": ("Tanpa kontrafaktual yang terverifikasi", "No verified counterfactual for"),
-    "block": ("diblokir", "block"),
-    "veto": ("veto", "veto"),
-    "precondition": ("prasyarat", "precondition"),
-    "warn": ("peringatan", "warning"),
-    "require_training": ("pelatihan", "training"),
-    "time": ("waktu", "time"),
-    "action": ("tindakan", "action"),
-    "impossible": ("tidak mungkin", "impossible"),
+_LABELS: dict[str, str | tuple[str, str]] = {
+    "title": N_("Why not"),
+    "as_of": N_("Data as of {as_of}; plan date {plan_date}."),
+    "eligible": N_("Eligible for a transfer to this position."),
+    "conditional": N_("Eligible, on condition that training comes first."),
+    "blocked": N_("Not moved to this position: {n} reason(s)."),
+    "reasons": N_("Reasons"),
+    "conditions": N_("Conditions (training first; not a block)"),
+    "warnings": N_("Warnings"),
+    "counterfactuals": N_("What would change it"),
+    "none": N_("None."),
+    "read": N_("values read"),
+    "basis": N_("legal basis"),
+    "rule": N_("rule"),
+    "changes": N_("changes"),
+    "resolves": N_("resolves"),
+    "still": N_("still blocking"),
+    "nothing_else": N_("no other rule blocks"),
+    "verified": N_("re-checked through the rule engine"),
+    "unresolved": N_("No verified counterfactual for"),
+    "block": N_("block"),
+    "veto": N_("veto"),
+    "precondition": N_("precondition"),
+    "warn": N_("warning"),
+    "require_training": N_("training"),
+    "time": N_("time"),
+    "action": N_("action"),
+    "impossible": N_("impossible"),
 }
 
 
 def _label(key: str, lang: str, **values: object) -> str:
-    text = _LABELS[key][1 if lang == "en" else 0]
+    text = localized(_LABELS[key], lang)
     return text.format(**values) if values else text
 
 

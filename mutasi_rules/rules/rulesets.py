@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mutasi_rules.core.canonical import sha256_of
+from mutasi_rules.core.i18n import N_, localized
 from mutasi_rules.data.facts import (
     SCOPES,
     ExtensionAttribute,
@@ -59,6 +60,19 @@ class Localized(BaseModel):
     def get(self, lang: str) -> str:
         return self.en if lang == "en" else self.id
 
+    @classmethod
+    def of(cls, message: str | tuple[str, str], **values: object) -> Localized:
+        """A text of the message catalogue (marked with ``N_``/``NC_``) in both languages, its ``{name}``
+        placeholders filled; a :class:`Localized` value fills each language with its own text."""
+
+        def text(lang: str) -> str:
+            words = localized(message, lang)
+            if not values:
+                return words
+            return words.format(**{k: v.get(lang) if isinstance(v, Localized) else v for k, v in values.items()})
+
+        return cls(id=text("id"), en=text("en"))
+
 
 class Effect(str, Enum):
     BLOCK = "block"
@@ -75,8 +89,9 @@ class EffectSpec:
 
     effect: Effect
     parameters: tuple[str, ...]
-    label: Localized
-    meaning: Localized
+    #: Its name and what it does, in English marked for the catalogue (both languages: :attr:`label`, :attr:`meaning`).
+    label_text: str
+    meaning_text: str
     #: The subject is not eligible (the pipeline's and why-not's "block").
     blocks: bool = False
     #: A move it fires on is conditional on something done first (a training).
@@ -84,26 +99,28 @@ class EffectSpec:
     #: Told to the person moved, in the letter (reasons for the move, not hidden machinery).
     in_notice: bool = False
 
+    @functools.cached_property
+    def label(self) -> Localized:
+        return Localized.of(self.label_text)
+
+    @functools.cached_property
+    def meaning(self) -> Localized:
+        return Localized.of(self.meaning_text)
+
 
 #: Rule keys that carry an effect's parameters; each effect needs exactly its own.
 EFFECT_PARAMETERS = ("training", "component", "points", "label")
 
 EFFECTS: dict[Effect, EffectSpec] = {spec.effect: spec for spec in (
-    EffectSpec(Effect.BLOCK, (), Localized(id="menghalangi", en="blocks"),
-               Localized(id="subjek tidak memenuhi syarat", en="the subject is not eligible"), blocks=True),
-    EffectSpec(Effect.WARN, (), Localized(id="peringatan", en="warning"),
-               Localized(id="memenuhi syarat, dengan peringatan dalam penjelasan",
-                         en="eligible, with a warning shown in the explanation"), in_notice=True),
-    EffectSpec(Effect.REQUIRE_TRAINING, ("training",), Localized(id="syarat pelatihan", en="training required"),
-               Localized(id="memenuhi syarat setelah pelatihan atau sertifikat yang disebut diperoleh",
-                         en="eligible once the named training or certificate is obtained"),
-               conditional=True, in_notice=True),
-    EffectSpec(Effect.SCORE, ("component", "points"), Localized(id="komponen nilai", en="score component"),
-               Localized(id="menambah poin pada komponen nilai yang disebut",
-                         en="adds points to a named score component"), in_notice=True),
-    EffectSpec(Effect.CLASSIFY, ("label",), Localized(id="klasifikasi", en="classification"),
-               Localized(id="melekatkan label (misalnya kekurangan, kelebihan, seimbang)",
-                         en="attaches a label (e.g. kekurangan, kelebihan, seimbang)")),
+    EffectSpec(Effect.BLOCK, (), N_("blocks"), N_("the subject is not eligible"), blocks=True),
+    EffectSpec(Effect.WARN, (), N_("warning"), N_("eligible, with a warning shown in the explanation"),
+               in_notice=True),
+    EffectSpec(Effect.REQUIRE_TRAINING, ("training",), N_("training required"),
+               N_("eligible once the named training or certificate is obtained"), conditional=True, in_notice=True),
+    EffectSpec(Effect.SCORE, ("component", "points"), N_("score component"),
+               N_("adds points to a named score component"), in_notice=True),
+    EffectSpec(Effect.CLASSIFY, ("label",), N_("classification"),
+               N_("attaches a label (e.g. kekurangan, kelebihan, seimbang)")),
 )}
 
 

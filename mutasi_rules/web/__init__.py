@@ -27,9 +27,11 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from mutasi_rules.core.canonical import canonical_json
+from mutasi_rules.core.i18n import translate_message
 from mutasi_rules.data.decisions import ReviewDecision
 from mutasi_rules.errors import MutasiRulesError
 from mutasi_rules.explain.charts import band_chart
+from mutasi_rules.explain.explanations import outcome_text
 from mutasi_rules.hosting.access import AccessDenied, Action, NotAuthenticated, Principal
 from mutasi_rules.hosting.hosted import HostedService, NotFound, RunOptions
 from mutasi_rules.hosting.unitscope import subtree
@@ -114,6 +116,8 @@ def install(app: FastAPI, hosted: HostedService, *, secure_cookies: bool = False
         lang = who[0].lang if who else (lang_override or _lang_of(request))
         page = env.get_template(template).render(
             t=lambda key, **values: text(key, lang, **values), lang=lang, request=request,
+            # A message recorded in English (a problem, a warning, a difference), and an outcome code, in words.
+            msg=lambda message: translate_message(message, lang), outcome=lambda code: outcome_text(code, lang),
             session=who[0] if who else None, principal=who[1] if who else None,
             may=(lambda action: who[1].may(Action(action))) if who else (lambda action: False),
             num=lambda value, places=2: _num(value, places, lang), here=_here(request), **context)

@@ -67,7 +67,7 @@ def test_a_wiped_log_is_refused_not_restarted(tmp_path, small_run, capsys):
         AuditLog(wiped)
     assert wiped.stat().st_size == 0  # nothing written into it
     assert main(["audit", "verify", "--audit-db", str(wiped)]) == 1
-    assert "empty file" in capsys.readouterr().err
+    assert "berkas kosong" in capsys.readouterr().err  # Bahasa Indonesia by default
 
 
 def test_another_sqlite_database_is_refused_even_without_tables(tmp_path):
@@ -138,7 +138,7 @@ def test_recommend_into_a_wiped_log_records_nothing_and_shows_nothing(tmp_path, 
     wiped.write_bytes(b"")
     assert main(["recommend", str(small), "--no-plugins", "--audit-db", str(wiped)]) == 3
     captured = capsys.readouterr()
-    assert captured.out == "" and "empty file" in captured.err and "NOT recorded" in captured.err
+    assert captured.out == "" and "berkas kosong" in captured.err and "TIDAK dicatat" in captured.err
     assert wiped.stat().st_size == 0
 
 

@@ -76,10 +76,10 @@ def test_an_empty_rules_folder_is_an_error(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["rules", "check", str(empty)]) == 1
-    assert "holds no rule files" in capsys.readouterr().out
+    assert "tidak berisi berkas aturan" in capsys.readouterr().out  # in Bahasa Indonesia by default
     db = tmp_path / "log.sqlite"
     assert main(["recommend", str(SMALL), "--no-plugins", "--rules", str(empty), "--audit-db", str(db)]) == 1
-    assert "holds no rule files" in capsys.readouterr().err
+    assert "tidak berisi berkas aturan" in capsys.readouterr().err
     assert not db.exists()  # nothing recorded
 
 
