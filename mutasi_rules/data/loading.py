@@ -595,7 +595,11 @@ def _rows_from_grid(
     return RawTable(name, file, rows, header, header_where)
 
 
-def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | None:
+def _csv_source(path: Path, file: str, out: _Collector) -> tuple[str, str] | None:
+    """A CSV file's text and its cell delimiter, after the size limit; None (reported) when unreadable.
+
+    Shared by this row-by-row reader and the columnar one (:mod:`mutasi_rules.data.columnar`).
+    """
     if not _within_size_limit(path, file, out):
         return None
     try:
@@ -612,7 +616,14 @@ def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | N
                 Where(file), encoding, "warning")
     first = text.split("\n", 1)[0]
     # Spreadsheets in the Indonesian locale save CSV with ';' between cells.
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return text, (";" if first.count(";") > first.count(",") else ",")
+
+
+def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | None:
+    read = _csv_source(path, file, out)
+    if read is None:
+        return None
+    text, delimiter = read
     try:
         # restore_formula_text: a text this library wrote with a protective apostrophe reads as it was.
         grid = [[(restore_formula_text(cell) if cell[:1] == "'" else cell) if cell.strip() else None for cell in row]
@@ -625,24 +636,33 @@ def _read_csv(path: Path, name: str, file: str, out: _Collector) -> RawTable | N
     return table
 
 
-def _open_workbook(path: Path, file: str, out: _Collector) -> Any:
+def _workbook_within_limits(path: Path, file: str, out: _Collector) -> bool:
+    """Whether the workbook is a zip within the size limit; a located problem when not.
+
+    Before any reader reads anything (openpyxl reads all shared strings when opening): the
+    sizes the archive declares bound what zipfile will ever decompress, so a zip bomb stops here.
+    """
     import zipfile
 
-    import openpyxl  # imported here: only spreadsheet users pay for it
-
-    # Before openpyxl reads anything (it reads all shared strings when opening): the sizes the
-    # archive declares bound what zipfile will ever decompress, so a zip bomb stops here.
     lim = limits.current()
     try:
         with zipfile.ZipFile(path) as archive:
             uncompressed = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         out.add("file.unreadable", f"cannot read Excel workbook: not a valid .xlsx (zip) file: {exc}", Where(file))
-        return None
+        return False
     if uncompressed > lim.xlsx_uncompressed_mb * 2**20:
         out.add("file.too_large", f"the workbook unpacks to {uncompressed / 2**20:,.0f} MB, more than the limit of "
                 f"{lim.xlsx_uncompressed_mb:,} MB (a zip bomb?); {limits.how_to_raise('xlsx_uncompressed_mb')}",
                 Where(file))
+        return False
+    return True
+
+
+def _open_workbook(path: Path, file: str, out: _Collector) -> Any:
+    import openpyxl  # imported here: only spreadsheet users pay for it
+
+    if not _workbook_within_limits(path, file, out):
         return None
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -1766,11 +1786,44 @@ def _validate_table(records: list[Record], model: type[ModelT], pairs: list[tupl
 # --------------------------------------------------------------------------- public API: reading
 
 
+#: Below this many bytes of tables the row-by-row reader is faster than importing polars (0.3 s or more).
+COLUMNAR_MIN_BYTES = 2_000_000
+
+
+def _large(root: Path) -> bool:
+    """Whether the tables at ``root`` hold COLUMNAR_MIN_BYTES of CSV (xlsx counts four times: it is compressed)."""
+    weight = {".csv": 1, ".xlsx": 4}
+    try:
+        files = root.iterdir() if root.is_dir() else [root]
+        return sum(p.stat().st_size * weight.get(p.suffix.lower(), 0) for p in files) >= COLUMNAR_MIN_BYTES
+    except OSError:
+        return False
+
+
 def validate_dataset(
-    path: str | os.PathLike[str], *, allow_extra_columns: bool = False
+    path: str | os.PathLike[str], *, allow_extra_columns: bool = False, columnar: bool | None = None
 ) -> tuple[Dataset | None, Problems]:
-    """Read and check a dataset; return it (None when there are errors) and every problem found."""
+    """Read and check a dataset; return it (None when there are errors) and every problem found.
+
+    A directory of CSV or xlsx tables, or one workbook, is read column by column first
+    (:mod:`mutasi_rules.data.columnar`);
+    whenever that reader meets anything that is or may be a problem, this row-by-row reader
+    reads the dataset and reports every problem. ``columnar``: None reads column by column
+    from :data:`COLUMNAR_MIN_BYTES` of tables on, True always, False never.
+    """
     with fewer_collections():
+        root = Path(path)
+        workbook = root.suffix.lower() == ".xlsx" and root.is_file()
+        if columnar is None:
+            columnar = (root.is_dir() or workbook) and _large(root)
+        if columnar and (root.is_dir() or workbook):
+            from mutasi_rules.data.columnar import NotClean, read_clean_directory, read_clean_workbook
+
+            try:
+                read = read_clean_workbook if workbook else read_clean_directory
+                return read(root, allow_extra_columns=allow_extra_columns), Problems()
+            except NotClean:
+                pass
         return _validate_dataset(path, allow_extra_columns)
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -219,10 +219,12 @@ def retirement_age(kind: JabatanKind, level: JabatanLevel | None) -> int:
 NIP_PATTERN = re.compile(r"^\d{18}$")
 
 
-class NipParts(BaseModel):
-    """The fields encoded in an 18-digit NIP."""
+class NipParts(NamedTuple):
+    """The fields encoded in an 18-digit NIP.
 
-    model_config = ConfigDict(frozen=True)
+    A named tuple, not a model: every employee's NIP is parsed when it is validated (twice)
+    and again for facts, and a model instance cost 1.2 s of loading 100,000 employees.
+    """
 
     birth_date: dt.date
     tmt_cpns_year: int
@@ -231,8 +233,12 @@ class NipParts(BaseModel):
     serial: int
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_nip(nip: str) -> NipParts:
-    """Split a NIP into its parts; raise ``ValueError`` naming the bad part."""
+    """Split a NIP into its parts; raise ``ValueError`` naming the bad part.
+
+    Cached: validating an employee parses its NIP twice (the field, then the consistency check).
+    """
     if not NIP_PATTERN.match(nip):
         raise ValueError(f"NIP must be exactly 18 digits, got {len(nip)} characters")
     try:
