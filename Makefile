@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE := examples/pontianak
 
-.PHONY: demo test lint venv clean schemas browser
+.PHONY: demo test lint venv clean schemas browser bench
 
 # The web application's browser tests drive Debian's chromium (Playwright cannot download browsers
 # here). Installed from Debian's registry when missing; needs root, as on the test machines.
@@ -41,6 +41,13 @@ lint: $(STAMP)
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
+
+# The rerunnable benchmarks of docs/performance.md: the pipeline and its peers (zen-engine, from
+# the bench extra), then the batch of 14 regions on 1 and 2 workers. Minutes; not part of test.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks run --sizes 1000 7000 100000
+	$(BIN)/python -m benchmarks.batch --regions 14 --employees-total 100000 --workers 1 2
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
