@@ -9,7 +9,7 @@ task's wall and CPU seconds (the task thread's rusage: what the region costs
 on a core of its own, whatever else runs on the machine) and the worker's RSS while it ran
 (sampled from /proc every 20 ms; a long-lived worker's RSS stays at the largest task it has
 run, so memory per task is measured apart: ``--memory-regions`` regions spread over the
-sizes, each run alone in a fresh process, peak ``ru_maxrss``). Per run: the 1-minute load
+sizes, each run alone in a fresh process, peak RSS: VmHWM). Per run: the 1-minute load
 average before and after (the machine is shared). Then the projection of
 docs/scale.md: per-region time and memory fitted to the region's size, applied to a country
 of generated region sizes, scheduled largest first on N workers.
@@ -130,14 +130,15 @@ _REGION_ALONE = """
 import json, resource, sys, tempfile, time
 from mutasi_rules.batch import Region, run_region
 from mutasi_rules.planning.recommendation import RecommendOptions
-baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchmarks.pipeline import peak_rss_mb
+baseline = peak_rss_mb()
 with tempfile.TemporaryDirectory() as tmp:
     started = time.process_time()
     report = run_region(Region(sys.argv[1], sys.argv[2]), RecommendOptions(), tmp + "/out", tmp + "/audit")
     cpu = time.process_time() - started
 print(json.dumps({"status": report.status, "employees": report.employees, "cpu_seconds": round(cpu, 2),
                   "import_mb": round(baseline, 1),
-                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+                  "peak_mb": round(peak_rss_mb(), 1)}))
 """
 
 

@@ -30,11 +30,12 @@ _LOAD = """
 import json, resource, sys, time
 from mutasi_rules.core.canonical import sha256_of
 from mutasi_rules.data.loading import validate_dataset
+from benchmarks.pipeline import peak_rss_mb
 wall, cpu = time.perf_counter(), time.process_time()
 dataset, problems = validate_dataset(sys.argv[1], columnar=sys.argv[2] == "columnar")
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 print(json.dumps({"wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "peak_rss_mb": round(peak_rss_mb(), 1),
                   "problems": len(problems), "employees": len(dataset.employees) if dataset else None,
                   "sha256": sha256_of(dataset) if dataset else None}))
 """

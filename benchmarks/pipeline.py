@@ -30,7 +30,19 @@ from mutasi_rules.planning.recommendation import recommend
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process (Linux reports ru_maxrss in KiB)."""
+    """Peak resident set size of this process, in MB.
+
+    Linux's VmHWM, which belongs to this program's memory; ``ru_maxrss`` would do elsewhere,
+    but on Linux it carries over the parent's peak across fork and exec, so a benchmark child
+    started by a large parent would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
