@@ -215,9 +215,7 @@ class HostedService:
             raise InputError(f"dataset {filename}", list(problems) or [
                 Problem(code="dataset.invalid", message="the dataset could not be read", file=filename)])
         stored = self.store.put(dataset)
-        return DatasetInfo(id=stored.id, name=dataset.metadata.name, as_of=dataset.metadata.as_of,
-                           units=len(dataset.units), positions=len(dataset.positions),
-                           employees=len(dataset.employees), problems=list(problems))
+        return DatasetInfo(id=stored.id, **DatasetSummary.of(dataset).model_dump(), problems=list(problems))
 
     def datasets(self, principal: Principal) -> list[DatasetInfo]:
         """The stored datasets the caller may open (an agency: those that hold its unit), by name.

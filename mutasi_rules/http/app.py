@@ -320,6 +320,13 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
 
             raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
 
+    def utf8_text(data: bytes, filename: str, code: str, title: str) -> str:
+        """An uploaded text file; 422 naming the file when it is not UTF-8."""
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiProblem(422, code, title, filename) from None
+
     def kind_of(request: Request) -> str:
         return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
@@ -481,10 +488,7 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
         options = None
         if kind == "multipart/form-data":
             ((filename, data),) = await multipart(request, "file", many=False)
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ApiProblem(422, "scenario.encoding", "The scenario file is not UTF-8 text", filename) from None
+            text = utf8_text(data, filename, "scenario.encoding", "The scenario file is not UTF-8 text")
         elif kind in ("application/json", ""):
             body = parse_body(ScenarioRequest, await read_body(request))
             from mutasi_rules.core.canonical import canonical_json
@@ -499,13 +503,8 @@ def create_app(hosted: HostedService, *, web: bool = True, secure_cookies: bool 
     async def rule_files(request: Request) -> list[tuple[str, str]]:
         kind = kind_of(request)
         if kind == "multipart/form-data":
-            files = []
-            for name, data in await multipart(request, "files", many=True):
-                try:
-                    files.append((name, data.decode("utf-8")))
-                except UnicodeDecodeError:
-                    raise ApiProblem(422, "rulefile.encoding", "A rule file is not UTF-8 text", name) from None
-            return files
+            return [(name, utf8_text(data, name, "rulefile.encoding", "A rule file is not UTF-8 text"))
+                    for name, data in await multipart(request, "files", many=True)]
         if kind not in ("application/json", ""):
             raise ApiProblem(415, "request.media_type", "Send application/json or multipart/form-data")
         body = parse_body(RuleFilesRequest, await read_body(request))
